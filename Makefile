@@ -1,0 +1,99 @@
+# Hindsight. `make` builds ./hindsight; `make run` serves on :8080;
+# `make test` runs every suite; `make asan` builds ./hindsight-asan and
+# `make SAN=1 test` runs every suite against it.
+
+CC ?= gcc
+PKGS := sqlite3 libmicrohttpd libcmark jansson libcrypt
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CFLAGS_BASE := -std=c17 -D_GNU_SOURCE -g -Wall -Wextra -Werror \
+  -Wshadow -Wstrict-prototypes -Wformat=2 -Iserver $(PKG_CFLAGS)
+
+ifeq ($(SAN),1)
+BUILD := build/asan
+BIN := hindsight-asan
+CFLAGS := $(CFLAGS_BASE) -O1 -fno-omit-frame-pointer \
+  -fsanitize=address,undefined -fno-sanitize-recover=undefined
+LDFLAGS := -fsanitize=address,undefined
+else
+BUILD := build/rel
+BIN := hindsight
+CFLAGS := $(CFLAGS_BASE) -O2
+LDFLAGS :=
+endif
+LDLIBS := $(PKG_LIBS) -lpthread -lm
+
+SRCS := $(wildcard server/*.c)
+OBJS := $(SRCS:server/%.c=$(BUILD)/%.o) $(BUILD)/asset_table.o
+LIB_OBJS := $(filter-out $(BUILD)/main.o,$(OBJS))
+ASSETS := $(sort $(wildcard schema/*.sql templates/*.html web/*.css \
+  web/*.js web/*.svg web/*.ico))
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/%)
+
+.PHONY: all asan run deps test test-unit test-http test-browser bench \
+  clean format lint fuzz
+
+all: $(BIN)
+
+$(BIN): $(OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/%.o: server/%.c $(wildcard server/*.h) | $(BUILD)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/asset_table.S: $(ASSETS) tools/embed.sh | $(BUILD)
+	sh tools/embed.sh $(ASSETS) > $@
+
+$(BUILD)/asset_table.o: $(BUILD)/asset_table.S
+	$(CC) -c -o $@ $<
+
+$(BUILD)/test_%: tests/unit/test_%.c tests/unit/harness.h $(LIB_OBJS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS)
+
+$(BUILD):
+	mkdir -p $@
+
+asan:
+	$(MAKE) SAN=1 hindsight-asan
+
+# Installs the Debian packages when pkg-config cannot find a library.
+deps:
+	sh tools/deps.sh
+
+run:
+	@pkg-config --exists $(PKGS) || sh tools/deps.sh
+	$(MAKE) hindsight
+	./hindsight serve --demo-if-empty
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+test: $(BIN) $(UNIT_BINS) node_modules/.package-lock.json
+	sh tests/run.sh $(BIN) $(BUILD)
+
+test-unit: $(UNIT_BINS)
+	sh tests/run.sh $(BIN) $(BUILD) unit
+
+test-http: $(BIN)
+	sh tests/run.sh $(BIN) $(BUILD) http
+
+test-browser: $(BIN) node_modules/.package-lock.json
+	sh tests/run.sh $(BIN) $(BUILD) browser
+
+bench: hindsight
+	sh tests/bench/run.sh
+
+fuzz:
+	sh tests/fuzz/run.sh
+
+format:
+	clang-format -i server/*.c server/*.h tests/unit/*.c tests/fuzz/*.c
+
+lint:
+	cppcheck --quiet --enable=warning,portability --error-exitcode=1 \
+	  --suppress=missingIncludeSystem -Iserver server
+
+clean:
+	rm -rf build hindsight hindsight-asan

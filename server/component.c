@@ -1,0 +1,231 @@
+/*
+** component.c: the parts of the service (website, checkout, API...) whose
+** status the public page shows and that incidents name as affected.
+** Admins create and edit them; everyone logged in can read them.
+**
+** Threading: none of its own; uses the calling thread's connection.
+*/
+#include "component.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "err.h"
+#include "input.h"
+#include "utc.h"
+
+static const char *const azKnown[] = {"name", "description", "status",
+                                      "position", "csrf_token", "version",
+                                      NULL};
+
+static json_t *component_json(sqlite3_stmt *p) {
+  char zTime[25];
+  utc_format(db_col_int(p, 5), zTime);
+  return json_pack("{s:I, s:s, s:s, s:s, s:I, s:s, s:I}", "id",
+                   (json_int_t)db_col_int(p, 0), "name", db_col_text(p, 1),
+                   "description", db_col_text(p, 2), "status",
+                   db_col_text(p, 3), "position",
+                   (json_int_t)db_col_int(p, 4), "updated_at", zTime,
+                   "version", (json_int_t)db_col_int(p, 6));
+}
+
+static json_t *component_load(int64_t id) {
+  sqlite3_stmt *p = db_prepare(
+      "SELECT id, name, description, status, position, updated_at, version"
+      " FROM components WHERE id = :id");
+  if (!p) {
+    return NULL;
+  }
+  db_bind_int(p, ":id", id);
+  json_t *pOut = db_step(p) == SQLITE_ROW ? component_json(p) : NULL;
+  db_reset(p);
+  return pOut;
+}
+
+int component_list(Req *r) {
+  sqlite3_stmt *p = db_prepare(
+      "SELECT id, name, description, status, position, updated_at, version"
+      " FROM components ORDER BY position, name");
+  if (!p) {
+    return E_DB;
+  }
+  json_t *pList = json_array();
+  while (db_step(p) == SQLITE_ROW) {
+    json_array_append_new(pList, component_json(p));
+  }
+  db_reset(p);
+  r->pModel = json_pack("{s:o}", "components", pList);
+  r->pView = json_pack("{s:o}", "statuses", enum_json(azComponentStatus));
+  r->zTemplate = "components";
+  r->zTitle = "Components";
+  return 0;
+}
+
+/* Reads the editable fields into the out-values (left as given if
+** absent). 0 or E_INVALID via req_fail. */
+static int component_fields(Req *r, json_t *pIn, const char **pzName,
+                            const char **pzDesc, const char **pzStatus,
+                            int64_t *pPosition) {
+  char zErr[256];
+  int rc = in_only_known(pIn, azKnown, zErr, sizeof(zErr));
+  if (rc == 0) {
+    rc = in_string(pIn, "name", 100, 1, pzName, NULL, zErr, sizeof(zErr));
+  }
+  if (rc == 0) {
+    rc = in_string(pIn, "description", 1000, 0, pzDesc, NULL, zErr,
+                   sizeof(zErr));
+  }
+  if (rc == 0) {
+    rc = in_enum(pIn, "status", azComponentStatus, pzStatus, zErr,
+                 sizeof(zErr));
+  }
+  json_t *pPos = json_object_get(pIn, "position");
+  if (rc == 0 && pPos) {
+    const char *z = json_string_value(pPos);
+    char *zEnd = NULL;
+    if (json_is_integer(pPos)) {
+      *pPosition = json_integer_value(pPos);
+    } else if (z && *z) {
+      *pPosition = strtoll(z, &zEnd, 10);
+      if (*zEnd) {
+        snprintf(zErr, sizeof(zErr), "position: must be a whole number");
+        rc = E_INVALID;
+      }
+    } else if (!z) {
+      snprintf(zErr, sizeof(zErr), "position: must be a whole number");
+      rc = E_INVALID;
+    }
+  }
+  if (rc == 0 && *pzName && strspn(*pzName, " ") == strlen(*pzName)) {
+    snprintf(zErr, sizeof(zErr), "name: must not be empty");
+    rc = E_INVALID;
+  }
+  return rc ? req_fail(r, rc, "%s", zErr) : 0;
+}
+
+int component_create(Req *r) {
+  json_t *pIn = NULL;
+  int rcIn = req_input(r, &pIn);
+  if (rcIn) {
+    return rcIn;
+  }
+  const char *zName = NULL, *zDesc = "", *zStatus = "operational";
+  int64_t position = 0;
+  int rc = component_fields(r, pIn, &zName, &zDesc, &zStatus, &position);
+  if (rc) {
+    return rc;
+  }
+  if (!zName) {
+    return req_fail(r, E_INVALID, "name: is required");
+  }
+  sqlite3_stmt *p = db_prepare(
+      "INSERT INTO components (name, description, status, position,"
+      " created_at, updated_at)"
+      " VALUES (:name, :desc, :status, :pos, :now, :now)");
+  if (!p) {
+    return E_DB;
+  }
+  db_bind_text(p, ":name", zName);
+  db_bind_text(p, ":desc", zDesc);
+  db_bind_text(p, ":status", zStatus);
+  db_bind_int(p, ":pos", position);
+  db_bind_int(p, ":now", utc_now_ms());
+  rc = db_run(p);
+  if (rc == E_CONFLICT) {
+    return req_fail(r, rc, "name: a component named \"%s\" exists", zName);
+  }
+  if (rc) {
+    return rc;
+  }
+  db_bump_version();
+  if (!r->bJsonOut) {
+    r->zRedirect = "/app/components";
+    return 0;
+  }
+  r->pModel = component_load(db_last_id());
+  r->status = 201;
+  return r->pModel ? 0 : E_DB;
+}
+
+int component_update(Req *r) {
+  int64_t id;
+  int rc = req_param_id(r, "id", &id);
+  if (rc) {
+    return rc;
+  }
+  json_t *pIn = NULL;
+  int rcIn = req_input(r, &pIn);
+  if (rcIn) {
+    return rcIn;
+  }
+  const char *zVersion = req_is_form(r)
+                             ? json_string_value(json_object_get(pIn,
+                                                                 "version"))
+                             : req_header(r, "If-Match");
+  if (!zVersion) {
+    return req_fail(r, req_is_form(r) ? E_INVALID : E_PRECONDITION,
+                    "send the version you edited (If-Match)");
+  }
+  int64_t version = strtoll(zVersion + (zVersion[0] == '"'), NULL, 10);
+  json_t *pOld = component_load(id);
+  if (!pOld) {
+    return req_fail(r, E_NOTFOUND, "no component %lld", (long long)id);
+  }
+  const char *zName = json_string_value(json_object_get(pOld, "name"));
+  const char *zDesc =
+      json_string_value(json_object_get(pOld, "description"));
+  const char *zStatus = json_string_value(json_object_get(pOld, "status"));
+  int64_t position = json_integer_value(json_object_get(pOld, "position"));
+  rc = component_fields(r, pIn, &zName, &zDesc, &zStatus, &position);
+  sqlite3_stmt *p = NULL;
+  if (rc == 0) {
+    p = db_prepare("UPDATE components SET name = :name, description = :desc,"
+                   " status = :status, position = :pos, updated_at = :now,"
+                   " version = version + 1"
+                   " WHERE id = :id AND version = :version");
+    rc = p ? 0 : E_DB;
+  }
+  if (rc == 0) {
+    db_bind_text(p, ":name", zName);
+    db_bind_text(p, ":desc", zDesc);
+    db_bind_text(p, ":status", zStatus);
+    db_bind_int(p, ":pos", position);
+    db_bind_int(p, ":now", utc_now_ms());
+    db_bind_int(p, ":id", id);
+    db_bind_int(p, ":version", version);
+    rc = db_run(p);
+    if (rc == E_CONFLICT) {
+      rc = req_fail(r, rc, "name: a component with that name exists");
+    } else if (rc == 0 && db_changes() == 0) {
+      r->pErrCurrent = json_incref(pOld);
+      rc = req_fail(r, E_CONFLICT, "this component was changed meanwhile");
+    }
+  }
+  json_decref(pOld);
+  if (rc) {
+    return rc;
+  }
+  db_bump_version();
+  if (!r->bJsonOut) {
+    r->zRedirect = "/app/components";
+    return 0;
+  }
+  r->pModel = component_load(id);
+  return r->pModel ? 0 : E_DB;
+}
+
+int component_ensure(const char *zName, const char *zDescription) {
+  sqlite3_stmt *p = db_prepare(
+      "INSERT OR IGNORE INTO components (name, description, position,"
+      " created_at, updated_at) VALUES (:name, :desc,"
+      " (SELECT count(*) FROM components), :now, :now)");
+  if (!p) {
+    return E_DB;
+  }
+  db_bind_text(p, ":name", zName);
+  db_bind_text(p, ":desc", zDescription);
+  db_bind_int(p, ":now", utc_now_ms());
+  return db_run(p);
+}

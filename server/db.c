@@ -1,0 +1,414 @@
+/*
+** db.c: per-thread SQLite connections, the statement cache, write
+** transactions and schema migrations.
+**
+** Durability: journal_mode=WAL with synchronous=FULL. NORMAL can lose the
+** last transactions on power loss (never on a process crash); we answer an
+** ingest or an edit only after COMMIT returns, so FULL makes that answer a
+** promise. Ingest batches many rows per transaction, so the extra fsync per
+** commit costs little.
+**
+** Threads: zDbPath is set once before threads start. Each thread owns one
+** connection in a _Thread_local pointer; a pthread key closes it when the
+** thread exits. The only shared mutable state is the atomic data version.
+*/
+#include "db.h"
+
+#include <assert.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+#include "assets.h"
+#include "err.h"
+#include "utc.h"
+
+#define DB_MAX_STMT 256
+
+typedef struct DbConn {
+  sqlite3 *db;                   /* this thread's connection */
+  int nStmt;                     /* entries used in aKey/aStmt */
+  const char *aKey[DB_MAX_STMT]; /* SQL literal addresses, the cache keys */
+  sqlite3_stmt *aStmt[DB_MAX_STMT]; /* prepared statements for aKey */
+} DbConn;
+
+static char *zDbPath;                 /* set once by db_setup() */
+static pthread_key_t connKey;         /* runs conn_destroy at thread exit */
+static pthread_once_t connKeyOnce = PTHREAD_ONCE_INIT;
+static _Thread_local DbConn *pConn;   /* this thread's connection */
+static atomic_uint_least64_t dataVersion = 1; /* bumped on every commit */
+
+static void conn_free(DbConn *p) {
+  for (int i = 0; i < p->nStmt; i++) {
+    sqlite3_finalize(p->aStmt[i]);
+  }
+  sqlite3_close(p->db);
+  free(p);
+}
+
+static void conn_destroy(void *pArg) { conn_free(pArg); }
+
+static void conn_key_init(void) { pthread_key_create(&connKey, conn_destroy); }
+
+/* Opens a connection with our settings. NEW (sqlite3_close) or NULL. */
+static sqlite3 *db_open_raw(const char *zPath) {
+  sqlite3 *db = NULL;
+  int rc = sqlite3_open_v2(zPath, &db,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                               SQLITE_OPEN_NOMUTEX,
+                           NULL);
+  if (rc != SQLITE_OK) {
+    fprintf(stderr, "hindsight: cannot open database %s: %s\n", zPath,
+            db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+    sqlite3_close(db);
+    return NULL;
+  }
+  sqlite3_extended_result_codes(db, 1);
+  sqlite3_busy_timeout(db, 5000);
+  sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+  sqlite3_limit(db, SQLITE_LIMIT_LENGTH, 256 << 20);
+  sqlite3_limit(db, SQLITE_LIMIT_LIKE_PATTERN_LENGTH, 100);
+  /* journal_mode first: it reads the file, so a non-database fails here. */
+  char *zErr = NULL;
+  rc = sqlite3_exec(db,
+                    "PRAGMA journal_mode=WAL;"
+                    "PRAGMA synchronous=FULL;"
+                    "PRAGMA foreign_keys=ON;"
+                    "PRAGMA trusted_schema=OFF;",
+                    NULL, NULL, &zErr);
+  if (rc != SQLITE_OK) {
+    fprintf(stderr, "hindsight: cannot use database %s: %s\n", zPath,
+            zErr ? zErr : sqlite3_errstr(rc));
+    sqlite3_free(zErr);
+    sqlite3_close(db);
+    return NULL;
+  }
+  return db;
+}
+
+sqlite3 *db_conn(void) {
+  if (pConn) {
+    return pConn->db;
+  }
+  assert(zDbPath);
+  sqlite3 *db = db_open_raw(zDbPath);
+  if (!db) {
+    return NULL;
+  }
+  pthread_once(&connKeyOnce, conn_key_init);
+  pConn = xcalloc(1, sizeof(*pConn));
+  pConn->db = db;
+  pthread_setspecific(connKey, pConn);
+  return db;
+}
+
+void db_close_thread(void) {
+  if (!pConn) {
+    return;
+  }
+  pthread_setspecific(connKey, NULL);
+  conn_free(pConn);
+  pConn = NULL;
+}
+
+sqlite3_stmt *db_prepare(const char *zSql) {
+  sqlite3 *db = db_conn();
+  if (!db) {
+    return NULL;
+  }
+  for (int i = 0; i < pConn->nStmt; i++) {
+    if (pConn->aKey[i] == zSql) {
+      /* A busy cached statement here means nested use of one query. */
+      assert(!sqlite3_stmt_busy(pConn->aStmt[i]));
+      return pConn->aStmt[i];
+    }
+  }
+  sqlite3_stmt *p = NULL;
+  int rc = sqlite3_prepare_v3(db, zSql, -1, SQLITE_PREPARE_PERSISTENT, &p,
+                              NULL);
+  if (rc != SQLITE_OK) {
+    fprintf(stderr, "hindsight: prepare failed: %s\n  in: %s\n",
+            sqlite3_errmsg(db), zSql);
+    return NULL;
+  }
+  assert(pConn->nStmt < DB_MAX_STMT);
+  pConn->aKey[pConn->nStmt] = zSql;
+  pConn->aStmt[pConn->nStmt] = p;
+  pConn->nStmt++;
+  return p;
+}
+
+void db_reset(sqlite3_stmt *p) {
+  if (p) {
+    sqlite3_reset(p);
+    sqlite3_clear_bindings(p);
+  }
+}
+
+static int bind_index(sqlite3_stmt *p, const char *zName) {
+  int i = sqlite3_bind_parameter_index(p, zName);
+  if (i == 0) {
+    fprintf(stderr, "hindsight: no parameter %s in: %s\n", zName,
+            sqlite3_sql(p));
+    abort();
+  }
+  return i;
+}
+
+void db_bind_int(sqlite3_stmt *p, const char *zName, int64_t v) {
+  sqlite3_bind_int64(p, bind_index(p, zName), v);
+}
+
+void db_bind_text(sqlite3_stmt *p, const char *zName, const char *z) {
+  db_bind_textn(p, zName, z, -1);
+}
+
+void db_bind_textn(sqlite3_stmt *p, const char *zName, const char *z,
+                   int n) {
+  int i = bind_index(p, zName);
+  if (z) {
+    sqlite3_bind_text(p, i, z, n, SQLITE_TRANSIENT);
+  } else {
+    sqlite3_bind_null(p, i);
+  }
+}
+
+void db_bind_null(sqlite3_stmt *p, const char *zName) {
+  sqlite3_bind_null(p, bind_index(p, zName));
+}
+
+void db_bind_opt_int(sqlite3_stmt *p, const char *zName, int64_t v) {
+  if (v == INT64_MIN) {
+    db_bind_null(p, zName);
+  } else {
+    db_bind_int(p, zName, v);
+  }
+}
+
+int db_step(sqlite3_stmt *p) {
+  int rc = sqlite3_step(p);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE &&
+      (rc & 0xff) != SQLITE_CONSTRAINT) {
+    fprintf(stderr, "hindsight: sqlite error %d: %s\n  in: %s\n", rc,
+            sqlite3_errmsg(sqlite3_db_handle(p)), sqlite3_sql(p));
+  }
+  return rc;
+}
+
+int db_run(sqlite3_stmt *p) {
+  if (!p) {
+    return E_DB;
+  }
+  int rc = db_step(p);
+  db_reset(p);
+  if (rc == SQLITE_DONE || rc == SQLITE_ROW) {
+    return 0;
+  }
+  return (rc & 0xff) == SQLITE_CONSTRAINT ? E_CONFLICT : E_DB;
+}
+
+const char *db_col_text(sqlite3_stmt *p, int i) {
+  const char *z = (const char *)sqlite3_column_text(p, i);
+  return z ? z : "";
+}
+
+int64_t db_col_int(sqlite3_stmt *p, int i) {
+  return sqlite3_column_int64(p, i);
+}
+
+int db_col_is_null(sqlite3_stmt *p, int i) {
+  return sqlite3_column_type(p, i) == SQLITE_NULL;
+}
+
+int db_exec(const char *zSql) {
+  sqlite3 *db = db_conn();
+  if (!db) {
+    return E_DB;
+  }
+  char *zErr = NULL;
+  int rc = sqlite3_exec(db, zSql, NULL, NULL, &zErr);
+  if (rc != SQLITE_OK) {
+    fprintf(stderr, "hindsight: sqlite error: %s\n", zErr ? zErr : "?");
+    sqlite3_free(zErr);
+    return E_DB;
+  }
+  return 0;
+}
+
+int db_begin_write(void) { return db_exec("BEGIN IMMEDIATE"); }
+
+int db_commit(void) {
+  int rc = db_exec("COMMIT");
+  if (rc) {
+    /* Some errors roll back on their own; make sure none stays open. */
+    if (!sqlite3_get_autocommit(db_conn())) {
+      db_exec("ROLLBACK");
+    }
+    return rc;
+  }
+  db_bump_version();
+  return 0;
+}
+
+void db_rollback(void) {
+  sqlite3 *db = db_conn();
+  if (db && !sqlite3_get_autocommit(db)) {
+    db_exec("ROLLBACK");
+  }
+}
+
+int64_t db_last_id(void) { return sqlite3_last_insert_rowid(db_conn()); }
+
+int db_changes(void) { return sqlite3_changes(db_conn()); }
+
+uint64_t db_data_version(void) { return atomic_load(&dataVersion); }
+
+void db_bump_version(void) { atomic_fetch_add(&dataVersion, 1); }
+
+/* Migrations ---------------------------------------------------------- */
+
+typedef struct MigrationList {
+  const Asset *aItem[999]; /* indexed by migration number */
+  int nMax;                /* highest number seen */
+} MigrationList;
+
+static int migration_number(const char *zName) {
+  /* "schema/NNN_name.sql" */
+  const char *z = zName + strlen("schema/");
+  if (strlen(z) < 5 || z[3] != '_') {
+    return 0;
+  }
+  int n = 0;
+  for (int i = 0; i < 3; i++) {
+    if (z[i] < '0' || z[i] > '9') {
+      return 0;
+    }
+    n = n * 10 + (z[i] - '0');
+  }
+  return n;
+}
+
+static void collect_migration(const Asset *pAsset, void *pArg) {
+  MigrationList *pList = pArg;
+  int n = migration_number(pAsset->zName);
+  if (n > 0 && strstr(pAsset->zName, ".sql")) {
+    pList->aItem[n] = pAsset;
+    if (n > pList->nMax) {
+      pList->nMax = n;
+    }
+  }
+}
+
+static void migrations_list(MigrationList *pList) {
+  memset(pList, 0, sizeof(*pList));
+  asset_each("schema/", collect_migration, pList);
+}
+
+int db_schema_version(void) {
+  MigrationList list;
+  migrations_list(&list);
+  return list.nMax;
+}
+
+int db_user_version(void) {
+  sqlite3_stmt *p = db_prepare("PRAGMA user_version");
+  if (!p) {
+    return E_DB;
+  }
+  int rc = db_step(p);
+  int v = rc == SQLITE_ROW ? (int)db_col_int(p, 0) : E_DB;
+  db_reset(p);
+  return v;
+}
+
+/* Applies migration n in its own transaction. */
+static int migration_apply(int n, const Asset *pAsset) {
+  char zPragma[64];
+  snprintf(zPragma, sizeof(zPragma), "PRAGMA user_version=%d", n);
+  int rc = db_begin_write();
+  if (rc) {
+    return rc;
+  }
+  rc = db_exec((const char *)pAsset->pData);
+  if (rc == 0) {
+    rc = db_exec(zPragma);
+  }
+  if (rc == 0) {
+    rc = db_commit();
+  }
+  if (rc) {
+    db_rollback();
+    fprintf(stderr, "hindsight: migration %s failed\n", pAsset->zName);
+  }
+  return rc;
+}
+
+int db_setup(const char *zPath) {
+  /* Versions start from the clock so an ETag never repeats across runs. */
+  atomic_store(&dataVersion, (uint64_t)utc_now_ms());
+  free(zDbPath);
+  zDbPath = xstrdup(zPath);
+  db_close_thread();
+  if (!db_conn()) {
+    return E_DB;
+  }
+  MigrationList list;
+  migrations_list(&list);
+  int v = db_user_version();
+  if (v < 0) {
+    fprintf(stderr, "hindsight: %s is not a readable Hindsight database\n",
+            zPath);
+    return E_DB;
+  }
+  if (v > list.nMax) {
+    fprintf(stderr,
+            "hindsight: %s has schema version %d, newer than this binary "
+            "knows (%d); refusing to touch it. Use a newer hindsight.\n",
+            zPath, v, list.nMax);
+    return E_DB;
+  }
+  for (int n = v + 1; n <= list.nMax; n++) {
+    if (!list.aItem[n]) {
+      fprintf(stderr, "hindsight: migration %03d is missing\n", n);
+      return E_DB;
+    }
+    int rc = migration_apply(n, list.aItem[n]);
+    if (rc) {
+      return rc;
+    }
+  }
+  return 0;
+}
+
+int db_backup(const char *zOut) {
+  sqlite3 *pSrc = db_conn();
+  sqlite3 *pDst = NULL;
+  if (!pSrc) {
+    return E_DB;
+  }
+  int rc = sqlite3_open_v2(zOut, &pDst,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+  if (rc == SQLITE_OK) {
+    sqlite3_backup *pB = sqlite3_backup_init(pDst, "main", pSrc, "main");
+    if (pB) {
+      /* Small steps so writers are held up only briefly. */
+      do {
+        rc = sqlite3_backup_step(pB, 256);
+        if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
+          sqlite3_sleep(20);
+        }
+      } while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
+      sqlite3_backup_finish(pB);
+    }
+    rc = sqlite3_errcode(pDst);
+  }
+  if (rc != SQLITE_OK) {
+    fprintf(stderr, "hindsight: backup to %s failed: %s\n", zOut,
+            pDst ? sqlite3_errmsg(pDst) : sqlite3_errstr(rc));
+  }
+  sqlite3_close(pDst);
+  return rc == SQLITE_OK ? 0 : E_DB;
+}

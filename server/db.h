@@ -1,0 +1,84 @@
+/*
+** db.h: SQLite access. One connection per thread, opened lazily, with a
+** per-connection statement cache; migrations; write transactions.
+**
+** Threading: a connection and its statements belong to the thread that
+** opened them (SQLITE_OPEN_NOMUTEX); it is closed when that thread exits.
+** The database path is set once by db_setup() before threads start.
+*/
+#ifndef HS_DB_H
+#define HS_DB_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+/*
+** Opens (creating if missing) the database at zPath, applies pending
+** migrations from the embedded schema/ files and remembers the path for
+** every thread. Call once, from the main thread, before serving.
+** Returns 0; E_DB with a message on stderr if the file cannot be opened, is
+** corrupt, or was written by a newer Hindsight (refused, never touched).
+*/
+int db_setup(const char *zPath);
+
+/* The newest schema version this binary knows (highest schema/NNN). */
+int db_schema_version(void);
+/* The database's PRAGMA user_version, or a negative error. */
+int db_user_version(void);
+
+/* This thread's connection, opened on first use. BORROWED. NULL if the
+** database cannot be opened (logged). */
+sqlite3 *db_conn(void);
+/* Closes this thread's connection (after a checkpoint attempt). */
+void db_close_thread(void);
+
+/*
+** Returns the cached prepared statement for zSql, which must be a string
+** literal (the cache is keyed by its address). BORROWED: call db_reset()
+** when done; never keep it across threads. NULL on a prepare error (logged
+** with the SQL; a bug).
+*/
+sqlite3_stmt *db_prepare(const char *zSql);
+/* Resets the statement and clears its bindings. NULL is allowed. */
+void db_reset(sqlite3_stmt *p);
+
+/* Bind by name (":name"). An unknown name aborts: it is a bug. */
+void db_bind_int(sqlite3_stmt *p, const char *zName, int64_t v);
+void db_bind_text(sqlite3_stmt *p, const char *zName, const char *z);
+void db_bind_textn(sqlite3_stmt *p, const char *zName, const char *z, int n);
+void db_bind_null(sqlite3_stmt *p, const char *zName);
+/* Binds v, or NULL when v == INT64_MIN (our "unset" marker). */
+void db_bind_opt_int(sqlite3_stmt *p, const char *zName, int64_t v);
+
+/* Steps; returns SQLITE_ROW, SQLITE_DONE, or logs and returns the error. */
+int db_step(sqlite3_stmt *p);
+/* Steps a statement that returns no rows and resets it. 0 or E_DB
+** (E_CONFLICT on a UNIQUE/constraint violation). */
+int db_run(sqlite3_stmt *p);
+
+/* Column text, "" for NULL. BORROWED until the next step/reset. */
+const char *db_col_text(sqlite3_stmt *p, int i);
+int64_t db_col_int(sqlite3_stmt *p, int i);
+int db_col_is_null(sqlite3_stmt *p, int i);
+
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK on this thread's connection.
+** Keep write transactions short: no rendering or network I/O inside. */
+int db_begin_write(void);
+int db_commit(void);
+void db_rollback(void);
+
+/* Runs SQL text with no bound values (pragmas, migrations). 0 or E_DB. */
+int db_exec(const char *zSql);
+
+int64_t db_last_id(void);
+int db_changes(void);
+
+/* A counter bumped by every committed write through db_commit(); public
+** pages use it to know when their cached render is stale. */
+uint64_t db_data_version(void);
+void db_bump_version(void);
+
+/* Online, consistent copy of the database to zOut (sqlite3 backup API). */
+int db_backup(const char *zOut);
+
+#endif

@@ -1,0 +1,1042 @@
+/*
+** http.c: libmicrohttpd glue. The route table, the Req lifecycle (created
+** on the first call of the access handler, body accumulated under a cap,
+** handler run once the body is complete, freed in the completed callback),
+** authentication and CSRF before handlers, error answers, security headers,
+** and static files from web/.
+**
+** It does not build HTML from data: pages go through templates/.
+**
+** Threading: MHD runs a pool of threads with an internal poller each; a
+** Req stays on one thread. Shared state: the immutable config (set before
+** the daemon starts) and an atomic request counter.
+*/
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "assets.h"
+#include "auth.h"
+#include "component.h"
+#include "db.h"
+#include "err.h"
+#include "incident.h"
+#include "input.h"
+#include "md.h"
+#include "status.h"
+#include "tmpl.h"
+#include "utc.h"
+
+static int http_static(Req *r);
+static int http_app_home(Req *r);
+
+/* Every route, in one table. First match by path wins; a path that
+** matches with another method answers 405. */
+static const Route aRoute[] = {
+    {"GET", "/", status_page, ROLE_NONE, R_PUBLIC_CACHE},
+    {"GET", "/healthz", status_healthz, ROLE_NONE, 0},
+    {"GET", "/static/{*path}", http_static, ROLE_NONE, R_PUBLIC_CACHE},
+    {"GET", "/login", auth_login_page, ROLE_NONE, 0},
+    {"POST", "/login", auth_login_post, ROLE_NONE, R_OWN_CSRF},
+    {"POST", "/logout", auth_logout, ROLE_VIEWER, 0},
+
+    {"GET", "/app", http_app_home, ROLE_VIEWER, 0},
+    {"GET", "/app/incidents", incident_list, ROLE_VIEWER, 0},
+    {"POST", "/app/incidents", incident_create, ROLE_EDITOR, 0},
+    {"GET", "/app/incidents/new", incident_new_page, ROLE_EDITOR, 0},
+    {"GET", "/app/incidents/{id}", incident_get, ROLE_VIEWER, 0},
+    {"POST", "/app/incidents/{id}", incident_update, ROLE_EDITOR, 0},
+    {"GET", "/app/components", component_list, ROLE_VIEWER, 0},
+    {"POST", "/app/components", component_create, ROLE_ADMIN, 0},
+    {"POST", "/app/components/{id}", component_update, ROLE_ADMIN, 0},
+
+    {"GET", "/api/v1/incidents", incident_list, ROLE_VIEWER, 0},
+    {"POST", "/api/v1/incidents", incident_create, ROLE_EDITOR, 0},
+    {"GET", "/api/v1/incidents/{id}", incident_get, ROLE_VIEWER, 0},
+    {"PATCH", "/api/v1/incidents/{id}", incident_update, ROLE_EDITOR, 0},
+    {"GET", "/api/v1/components", component_list, ROLE_VIEWER, 0},
+    {"POST", "/api/v1/components", component_create, ROLE_ADMIN, 0},
+    {"PATCH", "/api/v1/components/{id}", component_update, ROLE_ADMIN, 0},
+};
+#define N_ROUTE (sizeof(aRoute) / sizeof(aRoute[0]))
+
+/* Strict: no inline script or style anywhere, so injected markup is inert. */
+#define CSP_HEADER                                                            \
+  "default-src 'none'; script-src 'self'; style-src 'self'; "                 \
+  "img-src 'self' data:; connect-src 'self'; font-src 'self'; "              \
+  "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+
+static HttpConfig cfg;                /* immutable once serving */
+static int bTls;                      /* serving over TLS */
+static atomic_ulong nextReqId = 1;    /* request ids for logs */
+
+int http_status_for(int rc) {
+  switch (rc) {
+  case 0:
+    return MHD_HTTP_OK;
+  case E_NOTFOUND:
+    return MHD_HTTP_NOT_FOUND;
+  case E_INVALID:
+    return MHD_HTTP_BAD_REQUEST;
+  case E_CONFLICT:
+    return MHD_HTTP_CONFLICT;
+  case E_TOOBIG:
+    return MHD_HTTP_CONTENT_TOO_LARGE;
+  case E_AUTH:
+    return MHD_HTTP_UNAUTHORIZED;
+  case E_FORBIDDEN:
+    return MHD_HTTP_FORBIDDEN;
+  case E_METHOD:
+    return MHD_HTTP_METHOD_NOT_ALLOWED;
+  case E_MEDIATYPE:
+    return MHD_HTTP_UNSUPPORTED_MEDIA_TYPE;
+  case E_PRECONDITION:
+    return MHD_HTTP_PRECONDITION_REQUIRED;
+  case E_RATELIMIT:
+    return MHD_HTTP_TOO_MANY_REQUESTS;
+  default:
+    return MHD_HTTP_SERVICE_UNAVAILABLE;
+  }
+}
+
+static const char *error_code_for(int rc) {
+  switch (rc) {
+  case E_NOTFOUND:
+    return "not_found";
+  case E_INVALID:
+    return "invalid";
+  case E_CONFLICT:
+    return "conflict";
+  case E_TOOBIG:
+    return "too_large";
+  case E_AUTH:
+    return "unauthorized";
+  case E_FORBIDDEN:
+    return "forbidden";
+  case E_METHOD:
+    return "method_not_allowed";
+  case E_MEDIATYPE:
+    return "unsupported_media_type";
+  case E_PRECONDITION:
+    return "precondition_required";
+  case E_RATELIMIT:
+    return "rate_limited";
+  default:
+    return "unavailable";
+  }
+}
+
+static const char *default_message_for(int rc) {
+  switch (rc) {
+  case E_NOTFOUND:
+    return "Not found.";
+  case E_AUTH:
+    return "Log in first.";
+  case E_FORBIDDEN:
+    return "You are not allowed to do that.";
+  case E_TOOBIG:
+    return "The request body is too large.";
+  case E_METHOD:
+    return "That method is not allowed here.";
+  default:
+    return "The service is temporarily unavailable. Try again.";
+  }
+}
+
+const char *role_name(int role) {
+  switch (role) {
+  case ROLE_ADMIN:
+    return "admin";
+  case ROLE_EDITOR:
+    return "editor";
+  case ROLE_VIEWER:
+    return "viewer";
+  default:
+    return "anonymous";
+  }
+}
+
+int role_from_name(const char *z) {
+  if (!z) {
+    return 0;
+  }
+  if (strcmp(z, "admin") == 0) {
+    return ROLE_ADMIN;
+  }
+  if (strcmp(z, "editor") == 0) {
+    return ROLE_EDITOR;
+  }
+  if (strcmp(z, "viewer") == 0) {
+    return ROLE_VIEWER;
+  }
+  return 0;
+}
+
+int req_fail(Req *r, int rc, const char *zFmt, ...) {
+  Buf msg;
+  buf_init(&msg, 1024);
+  va_list ap;
+  va_start(ap, zFmt);
+  buf_vprintf(&msg, zFmt, ap);
+  va_end(ap);
+  r->zErrMsg = arena_strdup(&r->arena, buf_str(&msg));
+  buf_free(&msg);
+  return rc;
+}
+
+const char *req_param(Req *r, const char *zName) {
+  size_t n = strlen(zName);
+  for (int i = 0; i < r->match.nParam; i++) {
+    if (r->match.anName[i] == n &&
+        memcmp(r->match.azName[i], zName, n) == 0) {
+      return arena_strndup(&r->arena, r->match.azValue[i],
+                           r->match.anValue[i]);
+    }
+  }
+  return NULL;
+}
+
+int req_param_id(Req *r, const char *zName, int64_t *pId) {
+  const char *z = req_param(r, zName);
+  int64_t v = 0;
+  if (!z || !*z || strlen(z) > 15) {
+    return req_fail(r, E_NOTFOUND, "Not found.");
+  }
+  for (const char *p = z; *p; p++) {
+    if (*p < '0' || *p > '9') {
+      return req_fail(r, E_NOTFOUND, "Not found.");
+    }
+    v = v * 10 + (*p - '0');
+  }
+  if (v <= 0) {
+    return req_fail(r, E_NOTFOUND, "Not found.");
+  }
+  *pId = v;
+  return 0;
+}
+
+const char *req_query(Req *r, const char *zName) {
+  return MHD_lookup_connection_value(r->pConn, MHD_GET_ARGUMENT_KIND, zName);
+}
+
+const char *req_header(Req *r, const char *zName) {
+  return MHD_lookup_connection_value(r->pConn, MHD_HEADER_KIND, zName);
+}
+
+const char *req_cookie(Req *r, const char *zName) {
+  return MHD_lookup_connection_value(r->pConn, MHD_COOKIE_KIND, zName);
+}
+
+int req_is_tls(Req *r) {
+  (void)r;
+  return bTls;
+}
+
+void req_set_cookie(Req *r, const char *zValue) {
+  if (r->nCookie < (int)(sizeof(r->azCookie) / sizeof(r->azCookie[0]))) {
+    r->azCookie[r->nCookie++] = arena_strdup(&r->arena, zValue);
+  }
+}
+
+/* Input ---------------------------------------------------------------- */
+
+static int hex_value(char c) {
+  if (c >= '0' && c <= '9') {
+    return c - '0';
+  }
+  if (c >= 'a' && c <= 'f') {
+    return c - 'a' + 10;
+  }
+  if (c >= 'A' && c <= 'F') {
+    return c - 'A' + 10;
+  }
+  return -1;
+}
+
+/* Decodes one urlencoded component into the arena. NULL if malformed. */
+static char *form_decode(Req *r, const char *z, size_t n, size_t *pnOut) {
+  char *zOut = arena_alloc(&r->arena, n + 1);
+  size_t j = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (z[i] == '+') {
+      zOut[j++] = ' ';
+    } else if (z[i] == '%') {
+      int hi = i + 1 < n ? hex_value(z[i + 1]) : -1;
+      int lo = i + 2 < n ? hex_value(z[i + 2]) : -1;
+      if (hi < 0 || lo < 0) {
+        return NULL;
+      }
+      zOut[j++] = (char)(hi * 16 + lo);
+      i += 2;
+    } else {
+      zOut[j++] = z[i];
+    }
+  }
+  zOut[j] = 0;
+  *pnOut = j;
+  return zOut;
+}
+
+/* Parses the urlencoded body into r->pForm. Repeated names become arrays.
+** 0 or E_INVALID (req_fail called). */
+static int form_parse(Req *r) {
+  const char *z = buf_str(&r->body);
+  size_t n = r->body.n;
+  int nField = 0;
+  r->pForm = json_object();
+  size_t i = 0;
+  while (i < n) {
+    size_t nPair = strcspn(z + i, "&");
+    if (i + nPair > n) {
+      nPair = n - i;
+    }
+    if (nPair > 0) {
+      const char *zPair = z + i;
+      const char *zEq = memchr(zPair, '=', nPair);
+      size_t nKey = zEq ? (size_t)(zEq - zPair) : nPair;
+      size_t nK, nV;
+      char *zKey = form_decode(r, zPair, nKey, &nK);
+      char *zVal = zEq ? form_decode(r, zEq + 1, nPair - nKey - 1, &nV)
+                       : arena_strdup(&r->arena, "");
+      if (!zEq) {
+        nV = 0;
+      }
+      if (!zKey || !zVal) {
+        return req_fail(r, E_INVALID, "malformed form encoding");
+      }
+      if (!utf8_valid(zKey, nK) ||
+          !utf8_valid(zVal, nV)) {
+        return req_fail(r, E_INVALID, "field %s is not valid UTF-8",
+                        utf8_valid(zKey, nK) ? zKey
+                                                              : "(name)");
+      }
+      if (++nField > 1000) {
+        return req_fail(r, E_TOOBIG, "too many form fields");
+      }
+      json_t *pOld = json_object_get(r->pForm, zKey);
+      if (!pOld) {
+        json_object_set_new(r->pForm, zKey, json_string(zVal));
+      } else if (json_is_array(pOld)) {
+        json_array_append_new(pOld, json_string(zVal));
+      } else {
+        json_t *pArr = json_array();
+        json_array_append(pArr, pOld);
+        json_array_append_new(pArr, json_string(zVal));
+        json_object_set_new(r->pForm, zKey, pArr);
+      }
+    }
+    i += nPair + 1;
+  }
+  return 0;
+}
+
+static int content_type_is(Req *r, const char *zType) {
+  const char *z = req_header(r, MHD_HTTP_HEADER_CONTENT_TYPE);
+  size_t n = strlen(zType);
+  return z && strncasecmp(z, zType, n) == 0 &&
+         (z[n] == 0 || z[n] == ';' || z[n] == ' ');
+}
+
+int req_is_form(Req *r) { return r->pForm != NULL; }
+
+int req_input(Req *r, json_t **ppIn) {
+  *ppIn = NULL;
+  if (r->pForm) {
+    *ppIn = r->pForm;
+    return 0;
+  }
+  if (!r->pInput) {
+    if (r->body.n == 0) {
+      r->pInput = json_object();
+    } else if (!content_type_is(r, "application/json")) {
+      return req_fail(r, E_MEDIATYPE, "send the body as application/json");
+    } else {
+      json_error_t err;
+      json_t *p = json_loadb(buf_str(&r->body), r->body.n,
+                             JSON_REJECT_DUPLICATES, &err);
+      if (!p) {
+        return req_fail(r, E_INVALID,
+                        "malformed JSON at line %d, column %d: %s", err.line,
+                        err.column, err.text);
+      }
+      if (!json_is_object(p)) {
+        json_decref(p);
+        return req_fail(r, E_INVALID, "the body must be a JSON object");
+      }
+      r->pInput = p;
+    }
+  }
+  *ppIn = r->pInput;
+  return 0;
+}
+
+/* Answers ------------------------------------------------------------- */
+
+static void add_common_headers(struct MHD_Response *pResp, Req *r) {
+  MHD_add_response_header(pResp, "Content-Security-Policy", CSP_HEADER);
+  MHD_add_response_header(pResp, "X-Content-Type-Options", "nosniff");
+  MHD_add_response_header(pResp, "Referrer-Policy", "same-origin");
+  MHD_add_response_header(pResp, "X-Frame-Options", "DENY");
+  if (bTls) {
+    MHD_add_response_header(pResp, "Strict-Transport-Security",
+                            "max-age=31536000");
+  }
+  const char *zCache = r->zCacheControl;
+  if (!zCache) {
+    zCache = "no-store";
+  }
+  MHD_add_response_header(pResp, MHD_HTTP_HEADER_CACHE_CONTROL, zCache);
+  if (r->zEtag) {
+    MHD_add_response_header(pResp, MHD_HTTP_HEADER_ETAG, r->zEtag);
+  }
+  for (int i = 0; i < r->nCookie; i++) {
+    MHD_add_response_header(pResp, MHD_HTTP_HEADER_SET_COOKIE,
+                            r->azCookie[i]);
+  }
+}
+
+/* Queues the bytes z (TAKES: freed by MHD) with status and type. */
+static enum MHD_Result send_bytes(Req *r, int status, const char *zType,
+                                  char *z, size_t n) {
+  struct MHD_Response *pResp =
+      MHD_create_response_from_buffer(n, z, MHD_RESPMEM_MUST_FREE);
+  if (!pResp) {
+    free(z);
+    return MHD_NO;
+  }
+  MHD_add_response_header(pResp, MHD_HTTP_HEADER_CONTENT_TYPE, zType);
+  add_common_headers(pResp, r);
+  if (status == MHD_HTTP_METHOD_NOT_ALLOWED && r->pRoute == NULL) {
+    MHD_add_response_header(pResp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD, POST, "
+                                                          "PATCH");
+  }
+  enum MHD_Result ret = MHD_queue_response(r->pConn, (unsigned)status, pResp);
+  MHD_destroy_response(pResp);
+  r->status = status;
+  return ret;
+}
+
+static char *template_loader(const char *zName, size_t *pn) {
+  for (const char *p = zName; *p; p++) {
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' ||
+          *p == '-')) {
+      return NULL;
+    }
+  }
+  Buf path;
+  buf_init(&path, 256);
+  buf_printf(&path, "templates/%s.html", zName);
+  char *z = buf_err(&path) ? NULL : asset_load(buf_str(&path), pn);
+  buf_free(&path);
+  return z;
+}
+
+/* Adds what every page needs: who is logged in, the CSRF token, title. */
+static void add_page_globals(Req *r, json_t *pCtx) {
+  if (r->zUser && !r->bToken) {
+    json_object_set_new(
+        pCtx, "me",
+        json_pack("{s:s, s:s, s:b, s:b}", "name", r->zUser, "role",
+                  role_name(r->role), "is_admin", r->role >= ROLE_ADMIN,
+                  "is_editor", r->role >= ROLE_EDITOR));
+  }
+  if (r->zCsrf) {
+    json_object_set_new(pCtx, "csrf_token", json_string(r->zCsrf));
+  }
+  json_object_set_new(pCtx, "page_title",
+                      json_string(r->zTitle ? r->zTitle : "Hindsight"));
+  json_object_set_new(pCtx, "path", json_string(r->zPath));
+}
+
+/* Renders r->zTemplate inside the layout. NEW html or NULL (logged). */
+static char *render_page(Req *r, json_t *pCtx, size_t *pn) {
+  char zErr[256];
+  Buf page;
+  buf_init(&page, (size_t)16 << 20);
+  int rc = tmpl_render_named(r->zTemplate, pCtx, template_loader, &page, zErr,
+                             sizeof(zErr));
+  if (rc) {
+    fprintf(stderr, "req=%lu template %s: %s\n", r->id, r->zTemplate,
+            rc == E_TOOBIG ? "output too large" : zErr);
+    buf_free(&page);
+    return NULL;
+  }
+  json_object_set_new(pCtx, "body", md_trusted_html(buf_str(&page)));
+  buf_free(&page);
+  Buf out;
+  buf_init(&out, (size_t)16 << 20);
+  rc = tmpl_render_named(r->zLayout ? r->zLayout : "layout", pCtx, template_loader, &out, zErr,
+                         sizeof(zErr));
+  if (rc) {
+    fprintf(stderr, "req=%lu template layout: %s\n", r->id, zErr);
+    buf_free(&out);
+    return NULL;
+  }
+  return buf_take(&out, pn);
+}
+
+static enum MHD_Result send_json(Req *r, int status, json_t *p) {
+  char *z = json_dumps(p, JSON_COMPACT | JSON_ENCODE_ANY);
+  if (!z) {
+    return MHD_NO;
+  }
+  size_t n = strlen(z);
+  char *zOut = xmalloc(n + 2);
+  memcpy(zOut, z, n);
+  zOut[n] = '\n';
+  zOut[n + 1] = 0;
+  free(z);
+  return send_bytes(r, status, "application/json; charset=utf-8", zOut,
+                    n + 1);
+}
+
+static enum MHD_Result send_error(Req *r, int rc) {
+  int status = http_status_for(rc);
+  const char *zMsg = r->zErrMsg ? r->zErrMsg : default_message_for(rc);
+  if (r->bJsonOut) {
+    json_t *p = json_pack("{s:{s:s, s:s}}", "error", "code",
+                          r->zErrCode ? r->zErrCode : error_code_for(rc),
+                          "message", zMsg);
+    if (r->pErrCurrent) {
+      json_object_set(p, "current", r->pErrCurrent);
+    }
+    enum MHD_Result ret = send_json(r, status, p);
+    json_decref(p);
+    return ret;
+  }
+  json_t *pCtx = json_pack("{s:i, s:s}", "status", status, "message", zMsg);
+  add_page_globals(r, pCtx);
+  r->zTemplate = "error";
+  size_t n = 0;
+  char *z = render_page(r, pCtx, &n);
+  json_decref(pCtx);
+  if (!z) {
+    Buf plain;
+    buf_init(&plain, 4096);
+    tmpl_escape_html(&plain, zMsg, strlen(zMsg));
+    z = buf_take(&plain, &n);
+  }
+  return send_bytes(r, status, "text/html; charset=utf-8", z, n);
+}
+
+static enum MHD_Result send_redirect(Req *r, const char *zTo) {
+  struct MHD_Response *pResp =
+      MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+  if (!pResp) {
+    return MHD_NO;
+  }
+  MHD_add_response_header(pResp, MHD_HTTP_HEADER_LOCATION, zTo);
+  MHD_add_response_header(pResp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                          "text/html; charset=utf-8");
+  add_common_headers(pResp, r);
+  enum MHD_Result ret =
+      MHD_queue_response(r->pConn, MHD_HTTP_SEE_OTHER, pResp);
+  MHD_destroy_response(pResp);
+  r->status = MHD_HTTP_SEE_OTHER;
+  return ret;
+}
+
+static enum MHD_Result send_not_modified(Req *r) {
+  struct MHD_Response *pResp =
+      MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+  if (!pResp) {
+    return MHD_NO;
+  }
+  add_common_headers(pResp, r);
+  enum MHD_Result ret =
+      MHD_queue_response(r->pConn, MHD_HTTP_NOT_MODIFIED, pResp);
+  MHD_destroy_response(pResp);
+  r->status = MHD_HTTP_NOT_MODIFIED;
+  return ret;
+}
+
+/* Sends what the handler produced. */
+static enum MHD_Result send_result(Req *r) {
+  int status = r->status ? r->status : MHD_HTTP_OK;
+  if (r->zEtag) {
+    const char *zIfNone = req_header(r, MHD_HTTP_HEADER_IF_NONE_MATCH);
+    if (zIfNone && strcmp(zIfNone, r->zEtag) == 0) {
+      return send_not_modified(r);
+    }
+  }
+  if (r->zRedirect) {
+    return send_redirect(r, r->zRedirect);
+  }
+  if (r->zRaw) {
+    char *z = r->zRaw;
+    r->zRaw = NULL;
+    return send_bytes(r, status, r->zRawType, z, r->nRaw);
+  }
+  if (!r->pModel) {
+    r->pModel = json_object();
+  }
+  if (r->bJsonOut || !r->zTemplate) {
+    return send_json(r, status, r->pModel);
+  }
+  json_t *pCtx = json_is_object(r->pModel) ? json_copy(r->pModel)
+                                           : json_pack("{s:O}", "data",
+                                                       r->pModel);
+  if (r->pView) {
+    json_object_update(pCtx, r->pView);
+  }
+  add_page_globals(r, pCtx);
+  size_t n = 0;
+  char *z = render_page(r, pCtx, &n);
+  json_decref(pCtx);
+  if (!z) {
+    return send_error(r, E_DB);
+  }
+  return send_bytes(r, status, "text/html; charset=utf-8", z, n);
+}
+
+/* Static files from web/ ---------------------------------------------- */
+
+static const char *mime_for(const char *zName) {
+  const char *zExt = strrchr(zName, '.');
+  if (!zExt) {
+    return "application/octet-stream";
+  }
+  if (strcmp(zExt, ".css") == 0) {
+    return "text/css; charset=utf-8";
+  }
+  if (strcmp(zExt, ".js") == 0) {
+    return "text/javascript; charset=utf-8";
+  }
+  if (strcmp(zExt, ".svg") == 0) {
+    return "image/svg+xml";
+  }
+  if (strcmp(zExt, ".ico") == 0) {
+    return "image/x-icon";
+  }
+  return "application/octet-stream";
+}
+
+static int http_static(Req *r) {
+  const char *zPath = req_param(r, "path");
+  if (!zPath || strstr(zPath, "..") || strchr(zPath, '/')) {
+    return req_fail(r, E_NOTFOUND, "Not found.");
+  }
+  Buf name;
+  buf_init(&name, 512);
+  buf_printf(&name, "web/%s", zPath);
+  size_t n = 0;
+  char *z = buf_err(&name) ? NULL : asset_load(buf_str(&name), &n);
+  buf_free(&name);
+  if (!z) {
+    return req_fail(r, E_NOTFOUND, "Not found.");
+  }
+  r->zRaw = z;
+  r->nRaw = n;
+  r->zRawType = mime_for(zPath);
+  r->zCacheControl = asset_is_dev() ? "no-cache" : "public, max-age=300";
+  return 0;
+}
+
+static int http_app_home(Req *r) {
+  r->zRedirect = "/app/incidents";
+  return 0;
+}
+
+/* Dispatch ------------------------------------------------------------ */
+
+static int path_has_prefix(const char *zPath, const char *zPrefix) {
+  return strncmp(zPath, zPrefix, strlen(zPrefix)) == 0;
+}
+
+/* Finds the route; sets *pbOtherMethod when only the method differs. */
+static const Route *route_find(Req *r, int *pbOtherMethod) {
+  const char *zMethod = strcmp(r->zMethod, "HEAD") == 0 ? "GET" : r->zMethod;
+  *pbOtherMethod = 0;
+  for (size_t i = 0; i < N_ROUTE; i++) {
+    RouteMatch m;
+    if (!route_match(aRoute[i].zPattern, r->zPath, &m)) {
+      continue;
+    }
+    if (strcmp(aRoute[i].zMethod, zMethod) != 0) {
+      *pbOtherMethod = 1;
+      continue;
+    }
+    r->match = m;
+    return &aRoute[i];
+  }
+  return NULL;
+}
+
+/* Origin, when sent, must be this host: a second line behind the token. */
+static int origin_ok(Req *r) {
+  const char *zOrigin = req_header(r, "Origin");
+  const char *zHost = req_header(r, MHD_HTTP_HEADER_HOST);
+  if (!zOrigin) {
+    return 1;
+  }
+  if (!zHost) {
+    return 0;
+  }
+  const char *zRest = NULL;
+  if (strncmp(zOrigin, "http://", 7) == 0) {
+    zRest = zOrigin + 7;
+  } else if (strncmp(zOrigin, "https://", 8) == 0) {
+    zRest = zOrigin + 8;
+  }
+  return zRest && strcmp(zRest, zHost) == 0;
+}
+
+/* Authenticates, authorizes and runs the handler. Returns its rc. */
+static int dispatch(Req *r) {
+  int bOtherMethod = 0;
+  const Route *pRoute = r->pRoute;
+  if (!pRoute) {
+    route_find(r, &bOtherMethod);
+    return bOtherMethod ? req_fail(r, E_METHOD, "method %s not allowed",
+                                   r->zMethod)
+                        : req_fail(r, E_NOTFOUND, "Not found.");
+  }
+  int rc = auth_identify(r);
+  if (rc) {
+    return rc;
+  }
+  if (pRoute->minRole > ROLE_NONE) {
+    if (r->role == ROLE_NONE) {
+      if (!r->bJsonOut) {
+        Buf to;
+        buf_init(&to, 4096);
+        buf_puts(&to, "/login?next=");
+        for (const char *p = r->zPath; *p; p++) {
+          unsigned char c = (unsigned char)*p;
+          if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9') || c == '/' || c == '-' || c == '_') {
+            buf_putc(&to, (char)c);
+          } else {
+            buf_printf(&to, "%%%02X", c);
+          }
+        }
+        r->zRedirect = buf_err(&to) ? "/login"
+                                    : arena_strdup(&r->arena, buf_str(&to));
+        buf_free(&to);
+        return 0;
+      }
+      return req_fail(r, E_AUTH, "authentication required");
+    }
+    if (r->bToken && strcmp(r->zScope, "ingest") == 0 &&
+        !(pRoute->flags & R_INGEST)) {
+      return req_fail(r, E_FORBIDDEN,
+                      "a token with scope ingest cannot call this route");
+    }
+    if (r->role < pRoute->minRole) {
+      return req_fail(r, E_FORBIDDEN, "this needs the %s role",
+                      role_name(pRoute->minRole));
+    }
+  }
+  int bWrite = strcmp(r->zMethod, "GET") != 0 &&
+               strcmp(r->zMethod, "HEAD") != 0;
+  if (bWrite && content_type_is(r, "application/x-www-form-urlencoded")) {
+    rc = form_parse(r);
+    if (rc) {
+      return rc;
+    }
+  }
+  if (bWrite && r->zSessionHash && !r->bToken &&
+      !(pRoute->flags & R_OWN_CSRF)) {
+    if (!origin_ok(r)) {
+      return req_fail(r, E_FORBIDDEN, "cross-origin request refused");
+    }
+    rc = auth_check_csrf(r);
+    if (rc) {
+      return rc;
+    }
+  }
+  return pRoute->xHandler(r);
+}
+
+static void log_request(Req *r) {
+  Buf line;
+  buf_init(&line, 2048);
+  buf_printf(&line, "req=%lu %s ", r->id, r->zMethod);
+  /* Escape control bytes so a path cannot forge log lines. */
+  for (const char *p = r->zPath; *p && line.n < 1500; p++) {
+    unsigned char c = (unsigned char)*p;
+    if (c < 0x20 || c == 0x7f || c == '\\') {
+      buf_printf(&line, "\\x%02x", c);
+    } else {
+      buf_putc(&line, (char)c);
+    }
+  }
+  buf_printf(&line, " %d %lldms user=%s\n", r->status,
+             (long long)(utc_now_ms() - r->tStart),
+             r->zUser ? r->zUser : "-");
+  fputs(buf_str(&line), stderr);
+  buf_free(&line);
+}
+
+/* Rejects requests whose framing is ambiguous (smuggling). */
+static enum MHD_Result count_framing(void *pArg, enum MHD_ValueKind kind,
+                                     const char *zKey, const char *zValue) {
+  (void)kind;
+  (void)zValue;
+  int *aCount = pArg;
+  if (strcasecmp(zKey, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+    aCount[0]++;
+  } else if (strcasecmp(zKey, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+    aCount[1]++;
+  }
+  return MHD_YES;
+}
+
+static size_t body_cap(const Req *r) {
+  return r->pRoute && (r->pRoute->flags & R_BIGBODY) ? cfg.nMaxIngest
+                                                     : cfg.nMaxBody;
+}
+
+static enum MHD_Result on_request(void *pCls, struct MHD_Connection *pConn,
+                                  const char *zUrl, const char *zMethod,
+                                  const char *zVersion,
+                                  const char *zUpload, size_t *pnUpload,
+                                  void **ppReq) {
+  (void)pCls;
+  (void)zVersion;
+  Req *r = *ppReq;
+  if (!r) {
+    /* First call: headers only. Answering now would make MHD drop
+    ** keep-alive, so just set up and return. */
+    r = xcalloc(1, sizeof(*r));
+    r->pConn = pConn;
+    r->id = atomic_fetch_add(&nextReqId, 1);
+    r->tStart = utc_now_ms();
+    r->zMethod = zMethod;
+    r->zPath = zUrl;
+    r->bJsonOut = path_has_prefix(zUrl, "/api/") ||
+                  path_has_prefix(zUrl, "/hooks/");
+    const char *zFormat =
+        MHD_lookup_connection_value(pConn, MHD_GET_ARGUMENT_KIND, "format");
+    if (zFormat && strcmp(zFormat, "json") == 0) {
+      r->bJsonOut = 1;
+    }
+    int bOther;
+    r->pRoute = route_find(r, &bOther);
+    buf_init(&r->body, body_cap(r));
+    int aCount[2] = {0, 0};
+    MHD_get_connection_values(pConn, MHD_HEADER_KIND, count_framing, aCount);
+    if (aCount[0] > 1 || (aCount[0] && aCount[1])) {
+      r->bBadHeaders = 1;
+    }
+    const char *zLen = req_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (zLen && strtoull(zLen, NULL, 10) > body_cap(r)) {
+      r->bBodyTooBig = 1;
+    }
+    *ppReq = r;
+    return MHD_YES;
+  }
+  if (*pnUpload) {
+    if (!r->bBodyTooBig) {
+      buf_append(&r->body, zUpload, *pnUpload);
+      if (buf_err(&r->body)) {
+        r->bBodyTooBig = 1;
+        buf_free(&r->body);
+      }
+    }
+    *pnUpload = 0;
+    return MHD_YES;
+  }
+  int rc;
+  if (r->bBadHeaders) {
+    rc = req_fail(r, E_INVALID, "conflicting Content-Length or "
+                                "Transfer-Encoding headers");
+  } else if (r->bBodyTooBig) {
+    rc = req_fail(r, E_TOOBIG, "the request body is over the %zu byte limit",
+                  body_cap(r));
+  } else {
+    rc = dispatch(r);
+  }
+  enum MHD_Result ret = rc ? send_error(r, rc) : send_result(r);
+  return ret;
+}
+
+static void on_completed(void *pCls, struct MHD_Connection *pConn,
+                         void **ppReq, enum MHD_RequestTerminationCode code) {
+  (void)pCls;
+  (void)pConn;
+  (void)code;
+  Req *r = *ppReq;
+  if (!r) {
+    return;
+  }
+  log_request(r);
+  /* A handler that failed mid-write must not leave a transaction open. */
+  db_rollback();
+  json_decref(r->pForm);
+  json_decref(r->pInput);
+  json_decref(r->pModel);
+  json_decref(r->pView);
+  json_decref(r->pErrCurrent);
+  free(r->zRaw);
+  buf_free(&r->body);
+  arena_free(&r->arena);
+  free(r);
+  *ppReq = NULL;
+}
+
+/* Serving -------------------------------------------------------------- */
+
+/* Parses "host:port" or "[v6]:port" into *pAddr. 0 or E_INVALID. */
+static int parse_listen(const char *z, struct sockaddr_storage *pAddr) {
+  memset(pAddr, 0, sizeof(*pAddr));
+  char zHost[128];
+  const char *zPort;
+  if (z[0] == '[') {
+    const char *zEnd = strchr(z, ']');
+    if (!zEnd || zEnd[1] != ':' || (size_t)(zEnd - z - 1) >= sizeof(zHost)) {
+      return E_INVALID;
+    }
+    memcpy(zHost, z + 1, (size_t)(zEnd - z - 1));
+    zHost[zEnd - z - 1] = 0;
+    zPort = zEnd + 2;
+  } else {
+    const char *zColon = strrchr(z, ':');
+    if (!zColon || (size_t)(zColon - z) >= sizeof(zHost)) {
+      return E_INVALID;
+    }
+    memcpy(zHost, z, (size_t)(zColon - z));
+    zHost[zColon - z] = 0;
+    zPort = zColon + 1;
+  }
+  char *zEnd = NULL;
+  long port = strtol(zPort, &zEnd, 10);
+  if (!*zPort || *zEnd || port < 0 || port > 65535) {
+    return E_INVALID;
+  }
+  struct sockaddr_in *p4 = (struct sockaddr_in *)pAddr;
+  struct sockaddr_in6 *p6 = (struct sockaddr_in6 *)pAddr;
+  if (inet_pton(AF_INET, zHost, &p4->sin_addr) == 1) {
+    p4->sin_family = AF_INET;
+    p4->sin_port = htons((uint16_t)port);
+    return 0;
+  }
+  if (inet_pton(AF_INET6, zHost, &p6->sin6_addr) == 1) {
+    p6->sin6_family = AF_INET6;
+    p6->sin6_port = htons((uint16_t)port);
+    return 0;
+  }
+  return E_INVALID;
+}
+
+static char *read_pem(const char *zPath) {
+  FILE *f = fopen(zPath, "rb");
+  if (!f) {
+    fprintf(stderr, "hindsight: cannot read %s: %s\n", zPath,
+            strerror(errno));
+    return NULL;
+  }
+  Buf b;
+  buf_init(&b, 1 << 20);
+  char aChunk[4096];
+  size_t n;
+  while ((n = fread(aChunk, 1, sizeof(aChunk), f)) > 0) {
+    buf_append(&b, aChunk, n);
+  }
+  fclose(f);
+  if (buf_err(&b)) {
+    buf_free(&b);
+    return NULL;
+  }
+  return buf_take(&b, NULL);
+}
+
+int http_serve(const HttpConfig *pCfg) {
+  cfg = *pCfg;
+  struct sockaddr_storage addr;
+  if (parse_listen(cfg.zListen, &addr)) {
+    fprintf(stderr, "hindsight: bad --listen address %s (want HOST:PORT)\n",
+            cfg.zListen);
+    return E_INVALID;
+  }
+  unsigned nThread = cfg.nThread > 0 ? (unsigned)cfg.nThread
+                                     : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
+  if (nThread < 1) {
+    nThread = 1;
+  }
+  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
+                   MHD_USE_ITC | MHD_USE_AUTO;
+  if (addr.ss_family == AF_INET6) {
+    flags |= MHD_USE_IPv6;
+  }
+  char *zCert = NULL, *zKey = NULL;
+  if (cfg.zTlsCert || cfg.zTlsKey) {
+    zCert = cfg.zTlsCert ? read_pem(cfg.zTlsCert) : NULL;
+    zKey = cfg.zTlsKey ? read_pem(cfg.zTlsKey) : NULL;
+    if (!zCert || !zKey) {
+      free(zCert);
+      free(zKey);
+      fprintf(stderr, "hindsight: TLS needs both --tls-cert and --tls-key\n");
+      return E_INVALID;
+    }
+    flags |= MHD_USE_TLS;
+    bTls = 1;
+  }
+  struct MHD_OptionItem aTls[] = {
+      {zCert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, zCert},
+      {zKey ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, zKey},
+      {MHD_OPTION_END, 0, NULL},
+  };
+  struct MHD_Daemon *pD = MHD_start_daemon(
+      flags, 0, NULL, NULL, on_request, NULL, MHD_OPTION_SOCK_ADDR,
+      (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, nThread,
+      MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+      MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
+      MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)512,
+      MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+      MHD_OPTION_ARRAY, aTls, MHD_OPTION_END);
+  if (!pD) {
+    fprintf(stderr, "hindsight: cannot listen on %s: %s\n", cfg.zListen,
+            strerror(errno));
+    free(zCert);
+    free(zKey);
+    return E_IO;
+  }
+  const union MHD_DaemonInfo *pInfo =
+      MHD_get_daemon_info(pD, MHD_DAEMON_INFO_BIND_PORT);
+  char zHost[128];
+  snprintf(zHost, sizeof(zHost), "%s", cfg.zListen);
+  char *zColon = strrchr(zHost, ':');
+  if (zColon) {
+    *zColon = 0;
+  }
+  printf("hindsight: listening on %s://%s:%u (%u threads)\n",
+         bTls ? "https" : "http", zHost, pInfo ? pInfo->port : 0, nThread);
+  fflush(stdout);
+
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  int sig = 0;
+  sigwait(&set, &sig);
+  fprintf(stderr, "hindsight: signal %d, draining\n", sig);
+
+  /* Stop accepting, let in-flight requests finish (up to 10 s), stop. */
+  MHD_socket fdListen = MHD_quiesce_daemon(pD);
+  for (int i = 0; i < 100; i++) {
+    pInfo = MHD_get_daemon_info(pD, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+    if (!pInfo || pInfo->num_connections == 0) {
+      break;
+    }
+    usleep(100 * 1000);
+  }
+  MHD_stop_daemon(pD);
+  if (fdListen != MHD_INVALID_SOCKET) {
+    close(fdListen);
+  }
+  free(zCert);
+  free(zKey);
+  return 0;
+}

@@ -1,0 +1,141 @@
+/*
+** http.h: the request type every handler receives, and the helpers
+** handlers use to read input and describe their answer.
+**
+** A handler returns 0 after filling r->pModel (served as JSON under /api/
+** or with ?format=json, else rendered through r->zTemplate), setting
+** r->zRedirect, or setting a raw body; or it returns a negative E_* code,
+** usually through req_fail(), and http.c turns that into the error answer.
+**
+** Threading: a Req belongs to the pool thread serving its connection.
+*/
+#ifndef HS_HTTP_H
+#define HS_HTTP_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "arena.h"
+#include "buf.h"
+#include "router.h"
+
+struct MHD_Connection;
+
+enum { ROLE_NONE = 0, ROLE_VIEWER = 1, ROLE_EDITOR = 2, ROLE_ADMIN = 3 };
+
+/* Route flags */
+#define R_INGEST 0x01 /* a token with scope ingest may call it */
+#define R_BIGBODY 0x02 /* takes bodies up to the ingest cap */
+#define R_PUBLIC_CACHE 0x04 /* public: ETag and Cache-Control */
+#define R_OWN_CSRF 0x08 /* checks its own CSRF token (the login form) */
+
+typedef struct Req Req;
+typedef int (*Handler)(Req *r);
+
+typedef struct Route {
+  const char *zMethod;  /* "GET", "POST", "PATCH", "DELETE" */
+  const char *zPattern; /* see router.h */
+  Handler xHandler;     /* the feature's function */
+  int minRole;          /* ROLE_NONE for public routes */
+  int flags;            /* R_* */
+} Route;
+
+struct Req {
+  struct MHD_Connection *pConn; /* BORROWED from MHD */
+  Arena arena;          /* everything request-scoped; freed at completion */
+  unsigned long id;     /* request id for logs */
+  int64_t tStart;       /* when the request began, ms */
+  const char *zMethod;  /* BORROWED from MHD */
+  const char *zPath;    /* BORROWED from MHD (decoded) */
+  const Route *pRoute;  /* the matched route, or NULL */
+  RouteMatch match;     /* path parameters of pRoute */
+  Buf body;             /* request body, capped per route */
+  int bBodyTooBig;      /* body passed its cap; answer 413 */
+  int bBadHeaders;      /* conflicting Content-Length / Transfer-Encoding */
+  int bJsonOut;         /* answer with JSON (API route or ?format=json) */
+  json_t *pForm;        /* NEW: urlencoded body as an object, or NULL */
+  json_t *pInput;       /* NEW: the parsed JSON body, or NULL */
+
+  /* Who is asking (filled before the handler runs) */
+  int64_t userId;       /* 0 when anonymous or a token */
+  const char *zUser;    /* user or token name; NULL when anonymous */
+  int role;             /* ROLE_* granted to this request */
+  int bToken;           /* authenticated by a bearer token */
+  const char *zScope;   /* token scope, or NULL */
+  const char *zCsrf;    /* the session's CSRF token, or NULL */
+  const char *zSessionHash; /* SHA-256 of the session cookie, or NULL */
+
+  /* The answer */
+  int status;           /* 0 = default (200, or 303 with zRedirect) */
+  json_t *pModel;       /* NEW: the data, one model for both views */
+  json_t *pView;        /* NEW: extra values for the HTML view only */
+  const char *zTemplate; /* page template name, e.g. "incidents" */
+  const char *zLayout;  /* layout template; NULL means "layout" */
+  const char *zTitle;   /* page title */
+  const char *zRedirect; /* answer 303 See Other to this path */
+  char *zRaw;           /* NEW (free()): raw body to send as is */
+  size_t nRaw;          /* length of zRaw */
+  const char *zRawType; /* Content-Type for zRaw */
+  const char *zCacheControl; /* overrides the default Cache-Control */
+  const char *zEtag;    /* ETag to send (quoted) */
+  const char *azCookie[3]; /* Set-Cookie values */
+  int nCookie;          /* entries used in azCookie */
+
+  /* The error, when the handler failed */
+  const char *zErrCode; /* machine-readable code, e.g. "invalid" */
+  const char *zErrMsg;  /* human-readable message */
+  json_t *pErrCurrent;  /* NEW: the current record, sent with a 409 */
+};
+
+/* Records an error for the answer and returns rc, so a handler can write
+** `return req_fail(r, E_INVALID, "title is required");`. zFmt is printf. */
+int req_fail(Req *r, int rc, const char *zFmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* A path parameter by name, BORROWED until the request ends; NULL if none. */
+const char *req_param(Req *r, const char *zName);
+/* A positive integer path parameter; E_NOTFOUND if it is not one. */
+int req_param_id(Req *r, const char *zName, int64_t *pId);
+/* A query-string argument, BORROWED from MHD; NULL if absent. */
+const char *req_query(Req *r, const char *zName);
+/* A request header, BORROWED from MHD; NULL if absent. */
+const char *req_header(Req *r, const char *zName);
+
+/* The body as input: a JSON object (Content-Type application/json, parsed
+** strictly: duplicate keys, NUL, trailing data and non-objects rejected)
+** or the urlencoded form; *ppIn is BORROWED until the request ends.
+** Returns 0, or E_INVALID / E_MEDIATYPE (another Content-Type) after
+** req_fail(). */
+int req_input(Req *r, json_t **ppIn);
+/* Whether the input came from an HTML form (checkbox and select values
+** arrive as strings). */
+int req_is_form(Req *r);
+
+/* Adds a Set-Cookie header (zValue copied into the arena). */
+void req_set_cookie(Req *r, const char *zValue);
+/* A cookie sent by the client, BORROWED from MHD; NULL if absent. */
+const char *req_cookie(Req *r, const char *zName);
+/* Whether the server is speaking TLS (cookies get Secure). */
+int req_is_tls(Req *r);
+
+/* The role names of ROLE_* and back (0 for unknown). */
+const char *role_name(int role);
+int role_from_name(const char *z);
+
+typedef struct HttpConfig {
+  const char *zListen;  /* "127.0.0.1:8080"; port 0 picks a free port */
+  int nThread;          /* pool size; 0 means one per core */
+  const char *zTlsCert; /* PEM file or NULL */
+  const char *zTlsKey;  /* PEM file or NULL */
+  size_t nMaxBody;      /* cap for forms and JSON */
+  size_t nMaxIngest;    /* cap for R_BIGBODY routes */
+} HttpConfig;
+
+/* Serves until SIGTERM/SIGINT, then drains and returns 0; E_IO if the
+** daemon cannot start. Signals must be blocked by the caller (main). */
+int http_serve(const HttpConfig *pCfg);
+
+/* Maps an E_* code to its HTTP status. */
+int http_status_for(int rc);
+
+#endif

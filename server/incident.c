@@ -1,0 +1,778 @@
+/*
+** incident.c: declaring, listing, reading and editing incidents, for the
+** pages under /app/incidents, the JSON API under /api/v1/incidents and the
+** `hindsight incident` CLI.
+**
+** A row travels as a JSON object with times as integer milliseconds (or
+** null); incident_api() turns it into the SPEC §4 shape (RFC 3339 times,
+** metrics). Edits merge the input onto the loaded row, validate the whole
+** result, and write it back with the version check in one transaction,
+** logging before and after in `changes`.
+**
+** Threading: none of its own; uses the calling thread's connection.
+*/
+#include "incident.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "err.h"
+#include "input.h"
+#include "md.h"
+#include "utc.h"
+
+/* Key moments in the order they must keep (escalated is outside it). */
+static const char *const azMoment[] = {"started_at", "detected_at",
+                                       "acknowledged_at", "mitigated_at",
+                                       "resolved_at", NULL};
+static const char *const azMetric[] = {
+    NULL, "time_to_detect_s", "time_to_acknowledge_s", "time_to_mitigate_s",
+    "time_to_resolve_s"};
+
+/* Fields a client may send; the rest are refused by name. */
+static const char *const azWritable[] = {
+    "title",         "severity",        "status",       "impact",
+    "public",        "components",      "commander",    "summary",
+    "started_at",    "detected_at",     "acknowledged_at", "escalated_at",
+    "mitigated_at",  "resolved_at",     NULL};
+/* Extra fields an HTML form carries. */
+static const char *const azFormMeta[] = {"csrf_token", "version",
+                                         "components_present", NULL};
+
+#define TITLE_MAX 200
+#define SUMMARY_MAX 65536
+
+static json_t *time_or_null(sqlite3_stmt *p, int i) {
+  return db_col_is_null(p, i) ? json_null() : json_integer(db_col_int(p, i));
+}
+
+/* Loads the internal row (times in ms). NEW or NULL; *pRc says why. */
+static json_t *incident_row(int64_t id, int *pRc) {
+  sqlite3_stmt *p = db_prepare(
+      "SELECT id, title, severity, status, impact, public, commander,"
+      " summary, started_at, detected_at, acknowledged_at, escalated_at,"
+      " mitigated_at, resolved_at, created_by, created_at, updated_at,"
+      " version FROM incidents WHERE id = :id");
+  if (!p) {
+    *pRc = E_DB;
+    return NULL;
+  }
+  db_bind_int(p, ":id", id);
+  int rc = db_step(p);
+  if (rc != SQLITE_ROW) {
+    db_reset(p);
+    *pRc = rc == SQLITE_DONE ? E_NOTFOUND : E_DB;
+    return NULL;
+  }
+  json_t *pRow = json_pack(
+      "{s:I, s:s, s:s, s:s, s:s, s:b, s:s, s:s, s:o, s:o, s:o, s:o, s:o,"
+      " s:o, s:s, s:I, s:I, s:I}",
+      "id", (json_int_t)db_col_int(p, 0), "title", db_col_text(p, 1),
+      "severity", db_col_text(p, 2), "status", db_col_text(p, 3), "impact",
+      db_col_text(p, 4), "public", (int)db_col_int(p, 5), "commander",
+      db_col_text(p, 6), "summary", db_col_text(p, 7), "started_at",
+      time_or_null(p, 8), "detected_at", time_or_null(p, 9),
+      "acknowledged_at", time_or_null(p, 10), "escalated_at",
+      time_or_null(p, 11), "mitigated_at", time_or_null(p, 12),
+      "resolved_at", time_or_null(p, 13), "created_by", db_col_text(p, 14),
+      "created_at", (json_int_t)db_col_int(p, 15), "updated_at",
+      (json_int_t)db_col_int(p, 16), "version",
+      (json_int_t)db_col_int(p, 17));
+  db_reset(p);
+  p = db_prepare("SELECT c.name FROM incident_components ic"
+                 " JOIN components c ON c.id = ic.component_id"
+                 " WHERE ic.incident_id = :id ORDER BY c.position, c.name");
+  json_t *pNames = json_array();
+  if (p) {
+    db_bind_int(p, ":id", id);
+    while (db_step(p) == SQLITE_ROW) {
+      json_array_append_new(pNames, json_string(db_col_text(p, 0)));
+    }
+    db_reset(p);
+  }
+  json_object_set_new(pRow, "components", pNames);
+  *pRc = 0;
+  return pRow;
+}
+
+static json_t *time_json(json_t *pMs) {
+  if (!json_is_integer(pMs)) {
+    return json_null();
+  }
+  char z[25];
+  utc_format(json_integer_value(pMs), z);
+  return json_string(z);
+}
+
+/* The SPEC §4 shape of an internal row. NEW. */
+static json_t *incident_api(json_t *pRow) {
+  json_t *pOut = json_copy(pRow);
+  static const char *const azTimes[] = {"started_at",   "detected_at",
+                                        "acknowledged_at", "escalated_at",
+                                        "mitigated_at", "resolved_at",
+                                        "created_at",   "updated_at", NULL};
+  for (int i = 0; azTimes[i]; i++) {
+    json_object_set_new(pOut, azTimes[i],
+                        time_json(json_object_get(pRow, azTimes[i])));
+  }
+  json_t *pMetrics = json_object();
+  json_t *pStart = json_object_get(pRow, "started_at");
+  for (int i = 1; azMoment[i]; i++) {
+    json_t *pAt = json_object_get(pRow, azMoment[i]);
+    if (json_is_integer(pStart) && json_is_integer(pAt)) {
+      json_int_t d = json_integer_value(pAt) - json_integer_value(pStart);
+      json_object_set_new(pMetrics, azMetric[i], json_integer(d / 1000));
+    } else {
+      json_object_set_new(pMetrics, azMetric[i], json_null());
+    }
+  }
+  json_object_set_new(pOut, "metrics", pMetrics);
+  return pOut;
+}
+
+json_t *incident_load(int64_t id) {
+  int rc;
+  json_t *pRow = incident_row(id, &rc);
+  if (!pRow) {
+    return NULL;
+  }
+  json_t *pOut = incident_api(pRow);
+  json_decref(pRow);
+  return pOut;
+}
+
+/* Key moments must not run backwards. 0 or E_INVALID naming both. */
+static int check_moment_order(json_t *pRow, char *zErr, size_t nErr) {
+  const char *zPrevName = NULL;
+  json_int_t prev = 0;
+  for (int i = 0; azMoment[i]; i++) {
+    json_t *pAt = json_object_get(pRow, azMoment[i]);
+    if (!json_is_integer(pAt)) {
+      continue;
+    }
+    json_int_t at = json_integer_value(pAt);
+    if (zPrevName && at < prev) {
+      snprintf(zErr, nErr, "%s: cannot be before %s", azMoment[i],
+               zPrevName);
+      return E_INVALID;
+    }
+    zPrevName = azMoment[i];
+    prev = at;
+  }
+  return 0;
+}
+
+/*
+** Applies the fields of pIn onto pRow (internal form), validating each,
+** then the moment order. bForm: the input came from an HTML form.
+*/
+static int incident_apply(json_t *pRow, json_t *pIn, int bForm, char *zErr,
+                          size_t nErr) {
+  int rc = in_only_known(pIn, azWritable, zErr, nErr);
+  if (rc && bForm) {
+    /* Forms also carry their own bookkeeping fields. */
+    json_t *pCopy = json_copy(pIn);
+    for (int i = 0; azFormMeta[i]; i++) {
+      json_object_del(pCopy, azFormMeta[i]);
+    }
+    rc = in_only_known(pCopy, azWritable, zErr, nErr);
+    json_decref(pCopy);
+  }
+  if (rc) {
+    return rc;
+  }
+  const char *z = NULL;
+  int bSet = 0;
+  rc = in_string(pIn, "title", TITLE_MAX, 1, &z, &bSet, zErr, nErr);
+  if (rc) {
+    return rc;
+  }
+  if (bSet) {
+    size_t n = strspn(z, " \t");
+    if (z[n] == 0) {
+      snprintf(zErr, nErr, "title: must not be empty");
+      return E_INVALID;
+    }
+    json_object_set_new(pRow, "title", json_string(z));
+  }
+  static const struct {
+    const char *zField;
+    const char *const *az;
+  } aEnum[] = {{"severity", azSeverity},
+               {"status", azIncidentStatus},
+               {"impact", azImpact}};
+  const char *zOldStatus = json_string_value(json_object_get(pRow, "status"));
+  int bWasOpen = zOldStatus && enum_index(azIncidentStatus, zOldStatus) < 3;
+  for (size_t i = 0; i < sizeof(aEnum) / sizeof(aEnum[0]); i++) {
+    z = NULL;
+    rc = in_enum(pIn, aEnum[i].zField, aEnum[i].az, &z, zErr, nErr);
+    if (rc) {
+      return rc;
+    }
+    if (z) {
+      json_object_set_new(pRow, aEnum[i].zField, json_string(z));
+    }
+  }
+  z = NULL;
+  rc = in_string(pIn, "commander", 100, 1, &z, NULL, zErr, nErr);
+  if (rc) {
+    return rc;
+  }
+  if (z) {
+    json_object_set_new(pRow, "commander", json_string(z));
+  }
+  z = NULL;
+  rc = in_string(pIn, "summary", SUMMARY_MAX, 0, &z, NULL, zErr, nErr);
+  if (rc) {
+    return rc;
+  }
+  if (z) {
+    json_object_set_new(pRow, "summary", json_string(z));
+  }
+  int bPublic = json_is_true(json_object_get(pRow, "public"));
+  rc = in_bool(pIn, "public", &bPublic, zErr, nErr);
+  if (rc) {
+    return rc;
+  }
+  json_object_set_new(pRow, "public", json_boolean(bPublic));
+  json_t *pList = NULL;
+  rc = in_string_list(pIn, "components", 50, 100, &pList, zErr, nErr);
+  if (rc) {
+    return rc;
+  }
+  if (!pList && bForm && json_object_get(pIn, "components_present")) {
+    pList = json_array(); /* every box unticked */
+  }
+  if (pList) {
+    json_object_set_new(pRow, "components", pList);
+  }
+  static const char *const azTimes[] = {"started_at",      "detected_at",
+                                        "acknowledged_at", "escalated_at",
+                                        "mitigated_at",    "resolved_at",
+                                        NULL};
+  int abSet[6] = {0};
+  for (int i = 0; azTimes[i]; i++) {
+    int64_t ms = IN_UNSET;
+    rc = in_time(pIn, azTimes[i], &ms, &abSet[i], zErr, nErr);
+    if (rc) {
+      return rc;
+    }
+    if (abSet[i]) {
+      json_object_set_new(pRow, azTimes[i],
+                          ms == IN_UNSET ? json_null() : json_integer(ms));
+    }
+  }
+  if (!json_is_integer(json_object_get(pRow, "started_at"))) {
+    snprintf(zErr, nErr, "started_at: is required");
+    return E_INVALID;
+  }
+  /* A status change fills the moment it implies, unless given. */
+  const char *zStatus = json_string_value(json_object_get(pRow, "status"));
+  int iStatus = enum_index(azIncidentStatus, zStatus);
+  int64_t now = utc_now_ms();
+  if (iStatus >= 2 && !abSet[4] &&
+      json_is_null(json_object_get(pRow, "mitigated_at"))) {
+    json_object_set_new(pRow, "mitigated_at", json_integer(now));
+  }
+  if (iStatus >= 3 && !abSet[5] &&
+      json_is_null(json_object_get(pRow, "resolved_at"))) {
+    json_object_set_new(pRow, "resolved_at", json_integer(now));
+  }
+  if (iStatus < 3 && !bWasOpen && !abSet[5]) {
+    json_object_set_new(pRow, "resolved_at", json_null()); /* reopened */
+  }
+  return check_moment_order(pRow, zErr, nErr);
+}
+
+/* Looks up component ids for the names in pRow; unknown names fail. */
+static int link_components(int64_t id, json_t *pNames, char *zErr,
+                           size_t nErr) {
+  sqlite3_stmt *p =
+      db_prepare("DELETE FROM incident_components WHERE incident_id = :id");
+  if (!p) {
+    return E_DB;
+  }
+  db_bind_int(p, ":id", id);
+  int rc = db_run(p);
+  size_t i;
+  json_t *pName;
+  json_array_foreach(pNames, i, pName) {
+    if (rc) {
+      break;
+    }
+    p = db_prepare("INSERT OR IGNORE INTO incident_components"
+                   " (incident_id, component_id)"
+                   " SELECT :id, id FROM components WHERE name = :name");
+    if (!p) {
+      return E_DB;
+    }
+    db_bind_int(p, ":id", id);
+    db_bind_text(p, ":name", json_string_value(pName));
+    rc = db_run(p);
+    if (rc == 0 && db_changes() == 0) {
+      /* Either unknown or listed twice; only unknown is an error. */
+      sqlite3_stmt *q = db_prepare("SELECT 1 FROM components"
+                                   " WHERE name = :name");
+      if (!q) {
+        return E_DB;
+      }
+      db_bind_text(q, ":name", json_string_value(pName));
+      int bKnown = db_step(q) == SQLITE_ROW;
+      db_reset(q);
+      if (!bKnown) {
+        snprintf(zErr, nErr, "components: no component named \"%.80s\"",
+                 json_string_value(pName));
+        return E_INVALID;
+      }
+    }
+  }
+  return rc;
+}
+
+static void bind_row(sqlite3_stmt *p, json_t *pRow) {
+  static const char *const azText[] = {"title",     "severity", "status",
+                                       "impact",    "commander", "summary",
+                                       NULL};
+  char zParam[32];
+  for (int i = 0; azText[i]; i++) {
+    snprintf(zParam, sizeof(zParam), ":%s", azText[i]);
+    db_bind_text(p, zParam,
+                 json_string_value(json_object_get(pRow, azText[i])));
+  }
+  db_bind_int(p, ":public", json_is_true(json_object_get(pRow, "public")));
+  static const char *const azTimes[] = {"started_at",      "detected_at",
+                                        "acknowledged_at", "escalated_at",
+                                        "mitigated_at",    "resolved_at",
+                                        NULL};
+  for (int i = 0; azTimes[i]; i++) {
+    json_t *pAt = json_object_get(pRow, azTimes[i]);
+    snprintf(zParam, sizeof(zParam), ":%s", azTimes[i]);
+    db_bind_opt_int(p, zParam,
+                    json_is_integer(pAt) ? json_integer_value(pAt)
+                                         : IN_UNSET);
+  }
+}
+
+/* Appends a row to the change log inside the caller's transaction. */
+static int log_change(const char *zActor, int64_t id, const char *zAction,
+                      json_t *pBefore, json_t *pAfter) {
+  sqlite3_stmt *p = db_prepare(
+      "INSERT INTO changes (ts, actor, entity, entity_id, action, before,"
+      " after) VALUES (:ts, :actor, 'incident', :id, :action, :before,"
+      " :after)");
+  if (!p) {
+    return E_DB;
+  }
+  char *zBefore = pBefore ? json_dumps(pBefore, JSON_COMPACT) : NULL;
+  char *zAfter = pAfter ? json_dumps(pAfter, JSON_COMPACT) : NULL;
+  db_bind_int(p, ":ts", utc_now_ms());
+  db_bind_text(p, ":actor", zActor);
+  db_bind_int(p, ":id", id);
+  db_bind_text(p, ":action", zAction);
+  db_bind_text(p, ":before", zBefore);
+  db_bind_text(p, ":after", zAfter);
+  int rc = db_run(p);
+  free(zBefore);
+  free(zAfter);
+  return rc;
+}
+
+int incident_declare(json_t *pIn, int bForm, const char *zActor,
+                     int64_t *pId, char *zErr, size_t nErr) {
+  int64_t now = utc_now_ms();
+  json_t *pRow = json_pack(
+      "{s:s, s:s, s:s, s:s, s:b, s:s, s:s, s:I, s:n, s:n, s:n, s:n, s:n,"
+      " s:[]}",
+      "title", "", "severity", "SEV3", "status", "investigating", "impact",
+      "minor", "public", 0, "commander", zActor, "summary", "", "started_at",
+      (json_int_t)now, "detected_at", "acknowledged_at", "escalated_at",
+      "mitigated_at", "resolved_at", "components");
+  int rc = 0;
+  if (!json_object_get(pIn, "title")) {
+    snprintf(zErr, nErr, "title: is required");
+    rc = E_INVALID;
+  }
+  if (rc == 0) {
+    rc = incident_apply(pRow, pIn, bForm, zErr, nErr);
+  }
+  if (rc == 0) {
+    rc = db_begin_write();
+  }
+  if (rc == 0) {
+    sqlite3_stmt *p = db_prepare(
+        "INSERT INTO incidents (title, severity, status, impact, public,"
+        " commander, summary, started_at, detected_at, acknowledged_at,"
+        " escalated_at, mitigated_at, resolved_at, created_by, created_at,"
+        " updated_at) VALUES (:title, :severity, :status, :impact, :public,"
+        " :commander, :summary, :started_at, :detected_at, :acknowledged_at,"
+        " :escalated_at, :mitigated_at, :resolved_at, :actor, :now, :now)");
+    rc = E_DB;
+    if (p) {
+      bind_row(p, pRow);
+      db_bind_text(p, ":actor", zActor);
+      db_bind_int(p, ":now", now);
+      rc = db_run(p);
+    }
+    if (rc == 0) {
+      *pId = db_last_id();
+      rc = link_components(*pId, json_object_get(pRow, "components"), zErr,
+                           nErr);
+    }
+    if (rc == 0) {
+      rc = log_change(zActor, *pId, "create", NULL, pRow);
+    }
+    rc = rc == 0 ? db_commit() : rc;
+    if (rc) {
+      db_rollback();
+    }
+  }
+  json_decref(pRow);
+  return rc;
+}
+
+/* Handlers ------------------------------------------------------------- */
+
+/* Enumerations and components for the forms of the HTML view; pChosen
+** (may be NULL) lists the component names to show ticked. */
+static void add_form_choices(Req *r, json_t *pChosen) {
+  if (!r->pView) {
+    r->pView = json_object();
+  }
+  json_object_set_new(r->pView, "severities", enum_json(azSeverity));
+  json_object_set_new(r->pView, "statuses", enum_json(azIncidentStatus));
+  json_object_set_new(r->pView, "impacts", enum_json(azImpact));
+  json_t *pAll = json_array();
+  sqlite3_stmt *p =
+      db_prepare("SELECT name FROM components ORDER BY position, name");
+  if (p) {
+    while (db_step(p) == SQLITE_ROW) {
+      const char *zName = db_col_text(p, 0);
+      int bChecked = 0;
+      size_t i;
+      json_t *pName;
+      json_array_foreach(pChosen, i, pName) {
+        bChecked |= strcmp(json_string_value(pName), zName) == 0;
+      }
+      json_array_append_new(pAll, json_pack("{s:s, s:b}", "name", zName,
+                                            "checked", bChecked));
+    }
+    db_reset(p);
+  }
+  json_object_set_new(r->pView, "all_components", pAll);
+}
+
+int incident_list(Req *r) {
+  int64_t limit = 50, cursor = INT64_MAX;
+  const char *zLimit = req_query(r, "limit");
+  const char *zCursor = req_query(r, "cursor");
+  if (zLimit) {
+    char *zEnd;
+    limit = strtoll(zLimit, &zEnd, 10);
+    if (*zEnd || limit < 1 || limit > 500) {
+      return req_fail(r, E_INVALID, "limit: must be 1 to 500");
+    }
+  }
+  if (zCursor && *zCursor) {
+    char *zEnd;
+    cursor = strtoll(zCursor, &zEnd, 10);
+    if (*zEnd || cursor < 1) {
+      return req_fail(r, E_INVALID, "cursor: not a cursor from this list");
+    }
+  }
+  const char *zStatus = req_query(r, "status");
+  if (zStatus && *zStatus && strcmp(zStatus, "open") &&
+      enum_index(azIncidentStatus, zStatus) < 0) {
+    return req_fail(r, E_INVALID,
+                    "status: must be open or an incident status");
+  }
+  sqlite3_stmt *p = db_prepare(
+      "SELECT id FROM incidents WHERE id < :cursor"
+      " AND (:status IS NULL OR status = :status OR (:status = 'open'"
+      "  AND status IN ('investigating', 'identified', 'monitoring')))"
+      " ORDER BY id DESC LIMIT :limit");
+  if (!p) {
+    return E_DB;
+  }
+  db_bind_int(p, ":cursor", cursor);
+  db_bind_text(p, ":status", zStatus && *zStatus ? zStatus : NULL);
+  db_bind_int(p, ":limit", limit + 1);
+  int64_t aId[501];
+  int nId = 0;
+  while (db_step(p) == SQLITE_ROW && nId < limit + 1) {
+    aId[nId++] = db_col_int(p, 0);
+  }
+  db_reset(p);
+  json_t *pList = json_array();
+  int nShow = nId > limit ? (int)limit : nId;
+  for (int i = 0; i < nShow; i++) {
+    json_t *pInc = incident_load(aId[i]);
+    if (pInc) {
+      json_array_append_new(pList, pInc);
+    }
+  }
+  r->pModel = json_pack("{s:o}", "incidents", pList);
+  if (nId > limit) {
+    char zNext[32];
+    snprintf(zNext, sizeof(zNext), "%lld", (long long)aId[limit - 1]);
+    json_object_set_new(r->pModel, "next_cursor", json_string(zNext));
+  } else {
+    json_object_set_new(r->pModel, "next_cursor", json_null());
+  }
+  r->zTemplate = "incidents";
+  r->zTitle = "Incidents";
+  return 0;
+}
+
+int incident_new_page(Req *r) {
+  char zNow[25];
+  utc_format(utc_now_ms(), zNow);
+  r->pModel = json_pack("{s:s, s:s, s:s, s:s}", "severity", "SEV3", "impact",
+                        "minor", "commander", r->zUser, "started_at", zNow);
+  add_form_choices(r, NULL);
+  r->zTemplate = "incident_new";
+  r->zTitle = "Declare an incident";
+  return 0;
+}
+
+int incident_create(Req *r) {
+  json_t *pIn = NULL;
+  int rcIn = req_input(r, &pIn);
+  if (rcIn) {
+    return rcIn;
+  }
+  char zErr[256];
+  int64_t id = 0;
+  int rc = incident_declare(pIn, req_is_form(r), r->zUser, &id, zErr,
+                            sizeof(zErr));
+  if (rc == E_INVALID) {
+    return req_fail(r, rc, "%s", zErr);
+  }
+  if (rc) {
+    return rc;
+  }
+  if (!r->bJsonOut) {
+    char zTo[64];
+    snprintf(zTo, sizeof(zTo), "/app/incidents/%lld", (long long)id);
+    r->zRedirect = arena_strdup(&r->arena, zTo);
+    return 0;
+  }
+  r->pModel = incident_load(id);
+  r->status = 201;
+  return r->pModel ? 0 : E_DB;
+}
+
+/* Adds the view-only parts of the incident page. */
+static void add_incident_view(Req *r, json_t *pInc) {
+  add_form_choices(r, json_object_get(pInc, "components"));
+  const char *zSummary = json_string_value(json_object_get(pInc, "summary"));
+  json_object_set_new(r->pView, "summary_html",
+                      md_safe_html(zSummary ? zSummary : ""));
+  const char *zStatus = json_string_value(json_object_get(pInc, "status"));
+  json_object_set_new(r->pView, "is_open",
+                      json_boolean(enum_index(azIncidentStatus, zStatus) < 3));
+}
+
+int incident_get(Req *r) {
+  int64_t id;
+  int rc = req_param_id(r, "id", &id);
+  if (rc) {
+    return rc;
+  }
+  r->pModel = incident_load(id);
+  if (!r->pModel) {
+    return req_fail(r, E_NOTFOUND, "no incident %lld", (long long)id);
+  }
+  if (!r->bJsonOut) {
+    add_incident_view(r, r->pModel);
+  }
+  char zEtag[32];
+  snprintf(zEtag, sizeof(zEtag), "\"%lld\"",
+           (long long)json_integer_value(json_object_get(r->pModel,
+                                                         "version")));
+  r->zEtag = arena_strdup(&r->arena, zEtag);
+  r->zTemplate = "incident";
+  r->zTitle = json_string_value(json_object_get(r->pModel, "title"));
+  return 0;
+}
+
+/* The version the client edited: If-Match for the API, a form field for
+** pages. 0 and *pVersion, or an error. */
+static int edited_version(Req *r, json_t *pIn, int64_t *pVersion) {
+  const char *z = NULL;
+  if (req_is_form(r)) {
+    z = json_string_value(json_object_get(pIn, "version"));
+  } else {
+    z = req_header(r, "If-Match");
+    if (!z) {
+      return req_fail(r, E_PRECONDITION,
+                      "send If-Match: \"<version>\" with the version you "
+                      "edited");
+    }
+  }
+  if (!z) {
+    return req_fail(r, E_INVALID, "version: is required");
+  }
+  if (strncmp(z, "W/", 2) == 0) {
+    z += 2;
+  }
+  size_t n = strlen(z);
+  if (n >= 2 && z[0] == '"' && z[n - 1] == '"') {
+    z++;
+    n -= 2;
+  }
+  int64_t v = 0;
+  if (n == 0 || n > 15) {
+    return req_fail(r, E_INVALID, "version: must be a number");
+  }
+  for (size_t i = 0; i < n; i++) {
+    if (z[i] < '0' || z[i] > '9') {
+      return req_fail(r, E_INVALID, "version: must be a number");
+    }
+    v = v * 10 + (z[i] - '0');
+  }
+  *pVersion = v;
+  return 0;
+}
+
+int incident_update(Req *r) {
+  int64_t id, version = 0;
+  int rc = req_param_id(r, "id", &id);
+  if (rc) {
+    return rc;
+  }
+  json_t *pIn = NULL;
+  int rcIn = req_input(r, &pIn);
+  if (rcIn) {
+    return rcIn;
+  }
+  rc = edited_version(r, pIn, &version);
+  if (rc) {
+    return rc;
+  }
+  json_t *pBefore = incident_row(id, &rc);
+  if (!pBefore) {
+    return rc == E_NOTFOUND
+               ? req_fail(r, rc, "no incident %lld", (long long)id)
+               : rc;
+  }
+  json_t *pRow = json_deep_copy(pBefore);
+  char zErr[256];
+  int64_t current = json_integer_value(json_object_get(pBefore, "version"));
+  if (current != version) {
+    r->pErrCurrent = incident_api(pBefore);
+    rc = req_fail(r, E_CONFLICT,
+                  "this incident was changed by someone else (version %lld, "
+                  "you edited %lld); review it and apply your edit again",
+                  (long long)current, (long long)version);
+    goto done;
+  }
+  rc = incident_apply(pRow, pIn, req_is_form(r), zErr, sizeof(zErr));
+  if (rc) {
+    rc = req_fail(r, rc, "%s", zErr);
+    goto done;
+  }
+  rc = db_begin_write();
+  if (rc) {
+    goto done;
+  }
+  sqlite3_stmt *p = db_prepare(
+      "UPDATE incidents SET title = :title, severity = :severity,"
+      " status = :status, impact = :impact, public = :public,"
+      " commander = :commander, summary = :summary,"
+      " started_at = :started_at, detected_at = :detected_at,"
+      " acknowledged_at = :acknowledged_at, escalated_at = :escalated_at,"
+      " mitigated_at = :mitigated_at, resolved_at = :resolved_at,"
+      " updated_at = :now, version = version + 1"
+      " WHERE id = :id AND version = :version");
+  rc = E_DB;
+  if (p) {
+    bind_row(p, pRow);
+    db_bind_int(p, ":now", utc_now_ms());
+    db_bind_int(p, ":id", id);
+    db_bind_int(p, ":version", version);
+    rc = db_run(p);
+  }
+  if (rc == 0 && db_changes() == 0) {
+    rc = req_fail(r, E_CONFLICT, "this incident was changed meanwhile");
+  }
+  if (rc == 0) {
+    rc = link_components(id, json_object_get(pRow, "components"), zErr,
+                         sizeof(zErr));
+    if (rc == E_INVALID) {
+      req_fail(r, rc, "%s", zErr);
+    }
+  }
+  if (rc == 0) {
+    rc = log_change(r->zUser, id, "update", pBefore, pRow);
+  }
+  rc = rc == 0 ? db_commit() : rc;
+  if (rc) {
+    db_rollback();
+    goto done;
+  }
+  if (!r->bJsonOut) {
+    char zTo[64];
+    snprintf(zTo, sizeof(zTo), "/app/incidents/%lld", (long long)id);
+    r->zRedirect = arena_strdup(&r->arena, zTo);
+  } else {
+    r->pModel = incident_load(id);
+    rc = r->pModel ? 0 : E_DB;
+  }
+done:
+  json_decref(pRow);
+  json_decref(pBefore);
+  return rc;
+}
+
+/* CLI ------------------------------------------------------------------ */
+
+int incident_cli(int argc, char **argv) {
+  static const char *zUsage =
+      "usage: hindsight incident open TITLE [--severity SEV1..SEV4]"
+      " [--impact none|minor|major|critical] [--component NAME]...\n";
+  if (argc >= 1 && strcmp(argv[0], "--help") == 0) {
+    fputs(zUsage, stdout);
+    return 0;
+  }
+  if (argc < 2 || strcmp(argv[0], "open") != 0) {
+    fputs(zUsage, stderr);
+    return 2;
+  }
+  for (int i = 1; i < argc; i++) {
+    if (!utf8_valid(argv[i], strlen(argv[i]))) {
+      fprintf(stderr, "hindsight: argument %d is not valid UTF-8\n", i + 1);
+      return 2;
+    }
+  }
+  json_t *pIn = json_pack("{s:s, s:[]}", "title", argv[1], "components");
+  for (int i = 2; i < argc; i++) {
+    if (i + 1 < argc && strcmp(argv[i], "--severity") == 0) {
+      json_object_set_new(pIn, "severity", json_string(argv[++i]));
+    } else if (i + 1 < argc && strcmp(argv[i], "--impact") == 0) {
+      json_object_set_new(pIn, "impact", json_string(argv[++i]));
+    } else if (i + 1 < argc && strcmp(argv[i], "--component") == 0) {
+      json_array_append_new(json_object_get(pIn, "components"),
+                            json_string(argv[++i]));
+    } else {
+      fputs(zUsage, stderr);
+      json_decref(pIn);
+      return 2;
+    }
+  }
+  char zErr[256] = "";
+  int64_t id = 0;
+  int rc = incident_declare(pIn, 0, "cli", &id, zErr, sizeof(zErr));
+  json_decref(pIn);
+  if (rc == E_INVALID) {
+    fprintf(stderr, "hindsight: %s\n", zErr);
+    return 2;
+  }
+  if (rc) {
+    fprintf(stderr, "hindsight: could not declare the incident\n");
+    return 1;
+  }
+  printf("%lld\n", (long long)id);
+  return 0;
+}

@@ -1,0 +1,219 @@
+/*
+** main.c: the `hindsight` command line: global flags, the database, and
+** dispatch to each command. Exit codes (SPEC §1): 0 success, 1 runtime
+** failure, 2 usage error with a one-line hint.
+**
+** Threading: runs on the main thread; `serve` blocks SIGINT and SIGTERM
+** before starting the pool so only this thread receives them.
+*/
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "assets.h"
+#include "auth.h"
+#include "db.h"
+#include "demo.h"
+#include "err.h"
+#include "http.h"
+#include "incident.h"
+
+static const char *zUsage =
+    "usage: hindsight [--db FILE] COMMAND [ARGS]\n"
+    "\n"
+    "commands:\n"
+    "  serve [--listen 127.0.0.1:8080] [--threads N] [--tls-cert F"
+    " --tls-key F] [--dev]\n"
+    "  migrate                       apply pending schema migrations\n"
+    "  user add NAME --role ROLE     (password on stdin); user list|passwd|del\n"
+    "  token add NAME --scope SCOPE  prints the token once; token list|revoke\n"
+    "  incident open TITLE [--severity SEV2] [--component NAME]...\n"
+    "  demo                          load the demo scenario\n"
+    "  backup --out FILE             online copy of the database\n"
+    "\n"
+    "--db defaults to $HINDSIGHT_DB or ./hindsight.db.\n"
+    "`hindsight COMMAND --help` describes each command.\n";
+
+static int usage_error(const char *zHint) {
+  fprintf(stderr, "hindsight: %s (try hindsight --help)\n", zHint);
+  return 2;
+}
+
+static const char *zServeUsage =
+    "usage: hindsight serve [--listen HOST:PORT] [--threads N]\n"
+    "         [--tls-cert FILE --tls-key FILE] [--dev] [--demo-if-empty]\n"
+    "  --listen   address to serve on (default 127.0.0.1:8080; port 0 picks"
+    " a free one)\n"
+    "  --threads  worker threads (default: one per core)\n"
+    "  --dev      read templates/, web/ from the current directory on every"
+    " request\n"
+    "  --demo-if-empty  load the demo scenario when there are no incidents\n";
+
+/* Creates the admin account on an empty database; prints it once. */
+static int ensure_admin(void) {
+  int n = auth_user_count();
+  if (n != 0) {
+    return n < 0 ? E_DB : 0;
+  }
+  char zPw[25];
+  auth_random_hex(zPw, 12);
+  int rc = auth_user_add("admin", "admin", zPw);
+  if (rc == 0) {
+    printf("hindsight: created user admin with password %s\n"
+           "hindsight: it is shown only now; change it with"
+           " `hindsight user passwd admin`\n",
+           zPw);
+    fflush(stdout);
+  }
+  return rc;
+}
+
+static int cmd_serve(int argc, char **argv) {
+  HttpConfig cfg = {
+      .zListen = "127.0.0.1:8080",
+      .nThread = 0,
+      .nMaxBody = (size_t)1 << 20,
+      .nMaxIngest = (size_t)256 << 20,
+  };
+  int bDemo = 0;
+  for (int i = 0; i < argc; i++) {
+    const char *z = argv[i];
+    int bHasValue = i + 1 < argc;
+    if (strcmp(z, "--help") == 0) {
+      fputs(zServeUsage, stdout);
+      return 0;
+    } else if (strcmp(z, "--dev") == 0) {
+      asset_set_dev(".");
+    } else if (strcmp(z, "--demo-if-empty") == 0) {
+      bDemo = 1;
+    } else if (strcmp(z, "--listen") == 0 && bHasValue) {
+      cfg.zListen = argv[++i];
+    } else if (strcmp(z, "--threads") == 0 && bHasValue) {
+      cfg.nThread = atoi(argv[++i]);
+      if (cfg.nThread < 1 || cfg.nThread > 256) {
+        return usage_error("--threads must be 1 to 256");
+      }
+    } else if (strcmp(z, "--tls-cert") == 0 && bHasValue) {
+      cfg.zTlsCert = argv[++i];
+    } else if (strcmp(z, "--tls-key") == 0 && bHasValue) {
+      cfg.zTlsKey = argv[++i];
+    } else {
+      return usage_error("unknown serve option");
+    }
+  }
+  if (ensure_admin()) {
+    fprintf(stderr, "hindsight: could not create the admin user\n");
+    return 1;
+  }
+  if (bDemo && demo_db_is_empty()) {
+    if (demo_load()) {
+      return 1;
+    }
+    printf("hindsight: loaded the demo incident\n");
+  }
+  /* Only this thread takes the signals; pool threads inherit the mask. */
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, NULL);
+  int rc = http_serve(&cfg);
+  if (rc == 0) {
+    /* Fold the WAL back so the file is whole on its own. */
+    db_exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    fprintf(stderr, "hindsight: stopped cleanly\n");
+  }
+  return rc == 0 ? 0 : rc == E_INVALID ? 2 : 1;
+}
+
+static int cmd_backup(int argc, char **argv) {
+  if (argc == 1 && strcmp(argv[0], "--help") == 0) {
+    fputs("usage: hindsight backup --out FILE\n", stdout);
+    return 0;
+  }
+  if (argc != 2 || strcmp(argv[0], "--out") != 0) {
+    return usage_error("backup needs --out FILE");
+  }
+  return db_backup(argv[1]) ? 1 : 0;
+}
+
+int main(int argc, char **argv) {
+  signal(SIGPIPE, SIG_IGN);
+  const char *zDb = getenv("HINDSIGHT_DB");
+  if (!zDb || !*zDb) {
+    zDb = "./hindsight.db";
+  }
+  /* --db may come anywhere; take it out so commands see only theirs. */
+  int nArg = 0;
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--db") == 0) {
+      if (i + 1 >= argc) {
+        return usage_error("--db needs a file name");
+      }
+      zDb = argv[++i];
+    } else {
+      argv[1 + nArg++] = argv[i];
+    }
+  }
+  argc = nArg + 1;
+  if (argc < 2) {
+    fputs(zUsage, stderr);
+    return 2;
+  }
+  const char *zCmd = argv[1];
+  if (strcmp(zCmd, "--help") == 0 || strcmp(zCmd, "help") == 0) {
+    fputs(zUsage, stdout);
+    return 0;
+  }
+  static const char *const azCmd[] = {"serve", "migrate", "user", "token",
+                                      "incident", "demo", "backup", NULL};
+  int bKnown = 0;
+  for (int i = 0; azCmd[i]; i++) {
+    bKnown |= strcmp(azCmd[i], zCmd) == 0;
+  }
+  if (!bKnown) {
+    return usage_error("unknown command");
+  }
+  int bHelp = argc > 2 && strcmp(argv[2], "--help") == 0;
+  if (strcmp(zCmd, "migrate") == 0 && bHelp) {
+    fputs("usage: hindsight migrate\n  applies pending migrations and prints"
+          " the schema version\n",
+          stdout);
+    return 0;
+  }
+  if (strcmp(zCmd, "demo") == 0 && bHelp) {
+    fputs("usage: hindsight demo\n  loads the flash-sale demo scenario\n",
+          stdout);
+    return 0;
+  }
+  if (db_setup(zDb)) {
+    return 1;
+  }
+  int rc;
+  if (strcmp(zCmd, "serve") == 0) {
+    rc = cmd_serve(argc - 2, argv + 2);
+  } else if (strcmp(zCmd, "migrate") == 0) {
+    if (argc > 2) {
+      rc = usage_error("migrate takes no arguments");
+    } else {
+      printf("%d\n", db_user_version());
+      rc = 0;
+    }
+  } else if (strcmp(zCmd, "user") == 0) {
+    rc = auth_cli_user(argc - 2, argv + 2);
+  } else if (strcmp(zCmd, "token") == 0) {
+    rc = auth_cli_token(argc - 2, argv + 2);
+  } else if (strcmp(zCmd, "incident") == 0) {
+    rc = incident_cli(argc - 2, argv + 2);
+  } else if (strcmp(zCmd, "demo") == 0) {
+    rc = demo_load() ? 1 : 0;
+    if (rc == 0) {
+      printf("hindsight: demo scenario loaded\n");
+    }
+  } else {
+    rc = cmd_backup(argc - 2, argv + 2);
+  }
+  db_close_thread();
+  return rc;
+}

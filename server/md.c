@@ -1,0 +1,162 @@
+/*
+** md.c: the one wrapper around cmark, and the SafeHtml value.
+**
+** md_render() calls cmark with CMARK_OPT_DEFAULT and never CMARK_OPT_UNSAFE,
+** so raw HTML comes out as "<!-- raw HTML omitted -->" and links to
+** javascript:, vbscript:, file: and data: (except data:image/png, gif, jpeg
+** and webp) get an empty href/src. Input is capped at MD_MAX_INPUT bytes,
+** cut at a UTF-8 character boundary, which bounds cmark's worst cases.
+**
+** SafeHtml is a jansson object with exactly one key, MD_SAFE_KEY, whose value
+** is the HTML string. The key starts with \x01 and handlers never copy user
+** JSON objects into template models, so user data cannot forge one. The HTML
+** is always valid UTF-8 (invalid bytes become U+FFFD), so a model holding
+** SafeHtml still serializes for ?format=json.
+**
+** It does not sanitize HTML from other sources: md_trusted_html() trusts
+** its caller.
+**
+** Threading: no shared state; cmark's default allocator is malloc.
+*/
+#include "md.h"
+
+#include <cmark.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+
+#define MD_MAX_INPUT ((size_t)4 << 20) /* bytes of Markdown rendered */
+#define MD_SAFE_KEY "\x01" "safe_html" /* the one key of a SafeHtml */
+
+/* Returns how many of z's n bytes to render: all, or MD_MAX_INPUT moved
+** back (at most 3 bytes) so the cut does not split a UTF-8 character. */
+static size_t md_clip(const char *z, size_t n) {
+  if (n <= MD_MAX_INPUT) {
+    return n;
+  }
+  size_t i = MD_MAX_INPUT;
+  /* z[i] is the first byte dropped; a continuation byte there means its
+  ** character started earlier, so cut before that character's lead byte. */
+  while (i > MD_MAX_INPUT - 3 && ((unsigned char)z[i] & 0xC0) == 0x80) {
+    i--;
+  }
+  return i;
+}
+
+char *md_render(const char *z, size_t n) {
+  if (!z) {
+    z = "";
+    n = 0;
+  }
+  /* cmark allocates with its default allocator (calloc/realloc), so the
+  ** caller frees the result with free(); no copy is made. */
+  char *zHtml = cmark_markdown_to_html(z, md_clip(z, n), CMARK_OPT_DEFAULT);
+  return zHtml ? zHtml : xstrdup("");
+}
+
+/* Returns the length (1-4) of the well-formed UTF-8 character at z, which
+** has n bytes left, or 0 if it is malformed (the rules jansson enforces:
+** no overlongs, no surrogates, nothing past U+10FFFF). */
+static size_t md_utf8_len(const unsigned char *z, size_t n) {
+  unsigned c = z[0];
+  size_t nLen;
+  unsigned cp;
+  if (c < 0x80) {
+    return 1;
+  }
+  if (c < 0xC2) {
+    return 0;
+  }
+  if (c < 0xE0) {
+    nLen = 2;
+    cp = c & 0x1F;
+  } else if (c < 0xF0) {
+    nLen = 3;
+    cp = c & 0x0F;
+  } else if (c < 0xF5) {
+    nLen = 4;
+    cp = c & 0x07;
+  } else {
+    return 0;
+  }
+  if (nLen > n) {
+    return 0;
+  }
+  for (size_t i = 1; i < nLen; i++) {
+    if ((z[i] & 0xC0) != 0x80) {
+      return 0;
+    }
+    cp = (cp << 6) | (z[i] & 0x3F);
+  }
+  if ((nLen == 3 && cp < 0x800) || (nLen == 4 && cp < 0x10000) ||
+      cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+    return 0;
+  }
+  return nLen;
+}
+
+/* Returns a copy of z with each malformed UTF-8 byte replaced by U+FFFD.
+** NEW: free(). */
+static char *md_utf8_repair(const char *z) {
+  size_t n = strlen(z);
+  char *zOut = xmalloc(n * 3 + 1);
+  size_t nOut = 0;
+  const unsigned char *zIn = (const unsigned char *)z;
+  size_t i = 0;
+  while (i < n) {
+    size_t nLen = md_utf8_len(zIn + i, n - i);
+    if (nLen == 0) {
+      memcpy(zOut + nOut, "\xEF\xBF\xBD", 3);
+      nOut += 3;
+      i++;
+    } else {
+      memcpy(zOut + nOut, zIn + i, nLen);
+      nOut += nLen;
+      i += nLen;
+    }
+  }
+  zOut[nOut] = 0;
+  return zOut;
+}
+
+/* jansson returns NULL here only when out of memory. */
+static void md_oom(void) {
+  fprintf(stderr, "hindsight: out of memory (jansson)\n");
+  abort();
+}
+
+/* Wraps zHtml (BORROWED) as a NEW SafeHtml value. */
+static json_t *md_wrap(const char *zHtml) {
+  json_t *pStr = json_string(zHtml);
+  if (!pStr) {
+    char *zFixed = md_utf8_repair(zHtml);
+    pStr = json_string(zFixed);
+    free(zFixed);
+  }
+  json_t *pObj = json_object();
+  if (!pStr || !pObj || json_object_set_new(pObj, MD_SAFE_KEY, pStr)) {
+    md_oom();
+  }
+  return pObj;
+}
+
+json_t *md_safe_html(const char *z) {
+  char *zHtml = md_render(z, z ? strlen(z) : 0);
+  json_t *p = md_wrap(zHtml);
+  free(zHtml);
+  return p;
+}
+
+json_t *md_trusted_html(const char *zHtml) {
+  return md_wrap(zHtml ? zHtml : "");
+}
+
+const char *md_safe_html_str(json_t *p) {
+  if (!json_is_object(p) || json_object_size(p) != 1) {
+    return NULL;
+  }
+  json_t *pHtml = json_object_get(p, MD_SAFE_KEY);
+  return json_is_string(pHtml) ? json_string_value(pHtml) : NULL;
+}

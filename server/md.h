@@ -1,0 +1,27 @@
+/*
+** md.h: the one wrapper around cmark. Safe mode only: raw HTML is omitted
+** and javascript:/vbscript:/file:/data: (but image) links are dropped,
+** because CMARK_OPT_UNSAFE is never passed.
+*/
+#ifndef HS_MD_H
+#define HS_MD_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+/* Renders CommonMark to HTML. Input over 4 MiB is truncated first (caps
+** cmark's worst cases). Returns NEW memory (free()), never NULL. */
+char *md_render(const char *z, size_t n);
+
+/* Returns a NEW SafeHtml value holding the rendered HTML of z: the only kind
+** of value tmpl_render emits unescaped. */
+json_t *md_safe_html(const char *z);
+
+/* Wraps HTML that our own code produced (already escaped) as SafeHtml.
+** Only http.c (the layout body) and md.c may call this. NEW. */
+json_t *md_trusted_html(const char *zHtml);
+
+/* If p is a SafeHtml value, returns its HTML (BORROWED from p); else NULL. */
+const char *md_safe_html_str(json_t *p);
+
+#endif

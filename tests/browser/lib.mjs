@@ -1,0 +1,73 @@
+// lib.mjs: shared helpers for browser tests. Starts a real hindsight on a
+// free loopback port with a temporary database, and a real headless
+// Chromium (Debian's, driven by playwright-core). Prints PASS/FAIL lines.
+import { spawn, execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+
+export const BIN = process.env.HS_BIN || "./hindsight";
+export const SHOTS = "tests/browser/screenshots";
+let nFail = 0;
+
+export function check(name, ok, detail) {
+  if (ok) {
+    console.log(`PASS ${name}`);
+  } else {
+    nFail++;
+    console.log(`FAIL ${name}${detail ? ` (${detail})` : ""}`);
+  }
+}
+
+export async function startServer(users) {
+  const dir = mkdtempSync(join(tmpdir(), "hs-browser-"));
+  const db = join(dir, "test.db");
+  for (const [name, role, pw] of users) {
+    execFileSync(BIN, ["--db", db, "user", "add", name, "--role", role], {
+      input: pw + "\n",
+      stdio: ["pipe", "ignore", "ignore"],
+    });
+  }
+  const proc = spawn(BIN, ["--db", db, "serve", "--listen", "127.0.0.1:0", "--threads", "2"], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let errText = "";
+  proc.stderr.on("data", (d) => { errText += d; });
+  const base = await new Promise((resolve, reject) => {
+    let out = "";
+    const timer = setTimeout(() => reject(new Error("server did not start: " + errText)), 10000);
+    proc.stdout.on("data", (d) => {
+      out += d;
+      const m = out.match(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
+      if (m) { clearTimeout(timer); resolve(m[1]); }
+    });
+    proc.on("exit", (code) => reject(new Error(`server exited ${code}: ${errText}`)));
+  });
+  return {
+    base, db, dir,
+    stderr: () => errText,
+    async stop() {
+      const exited = new Promise((r) => proc.on("exit", (code) => r(code)));
+      proc.kill("SIGTERM");
+      const code = await exited;
+      check("server exits cleanly after the browser test", code === 0, `exit ${code}`);
+      check("no sanitizer report from the server", !/AddressSanitizer|runtime error:/.test(errText));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function launchBrowser() {
+  mkdirSync(SHOTS, { recursive: true });
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+}
+
+export function finish() {
+  process.exitCode = nFail ? 1 : 0;
+}

@@ -1,0 +1,99 @@
+#!/bin/sh
+# run.sh [NAME...]: builds and runs the libFuzzer targets in tests/fuzz/.
+#
+# Each tests/fuzz/fuzz_NAME.c is one target called NAME. It declares what it
+# links with in comment lines that this script greps (either may repeat or
+# be empty; paths are relative to the repository root):
+#   // fuzz-sources: server/utc.c server/buf.c server/arena.c
+#   // fuzz-libs: -ljansson -lcmark
+# The target is built as build/fuzz/NAME with clang, ASan and UBSan (UB
+# aborts), then run for $FUZZ_SECONDS (default 60) seconds on the corpus
+# tests/fuzz/corpus-NAME/ (created here, gitignored) plus the checked-in
+# seeds tests/fuzz/seeds/NAME/ if present. New inputs go to the corpus only.
+# FUZZ_SECONDS=0 just replays corpus and seeds once (a quick regression
+# run). The fuzzer's output goes to build/fuzz/NAME.log, a crashing input
+# to build/fuzz/NAME-crash-*.
+#
+# With NAME arguments only those targets run. Prints "PASS fuzz NAME" or
+# "FAIL fuzz NAME" per target; exits 1 if any failed, 2 on bad usage.
+# FUZZ_CC overrides the compiler (default clang).
+set -u
+cd "$(dirname "$0")/../.." || exit 2
+
+fuzz_cc=${FUZZ_CC:-clang}
+fuzz_seconds=${FUZZ_SECONDS:-60}
+case $fuzz_seconds in
+  '' | *[!0-9]*)
+    echo "run.sh: FUZZ_SECONDS must be a whole number of seconds" >&2
+    exit 2
+    ;;
+esac
+if [ "$fuzz_seconds" -eq 0 ]; then
+  fuzz_mode=-runs=0
+else
+  fuzz_mode=-max_total_time=$fuzz_seconds
+fi
+fuzz_cflags="-std=c17 -D_GNU_SOURCE -g -O1 -Iserver
+  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all"
+out=build/fuzz
+mkdir -p "$out" || exit 2
+
+n_fail=0
+n_run=0
+for src in tests/fuzz/fuzz_*.c; do
+  [ -f "$src" ] || continue
+  name=${src##*/}
+  name=${name%.c}
+  name=${name#fuzz_}
+  if [ $# -gt 0 ]; then
+    wanted=0
+    for arg in "$@"; do
+      if [ "$arg" = "$name" ]; then
+        wanted=1
+      fi
+    done
+    [ "$wanted" -eq 1 ] || continue
+  fi
+  n_run=$((n_run + 1))
+
+  bin=$out/$name
+  log=$out/$name.log
+  corpus=tests/fuzz/corpus-$name
+  seeds=
+  if [ -d "tests/fuzz/seeds/$name" ]; then
+    seeds=tests/fuzz/seeds/$name
+  fi
+  sources=$(sed -n 's|^// fuzz-sources:||p' "$src")
+  libs=$(sed -n 's|^// fuzz-libs:||p' "$src")
+
+  # The flag, source and library lists are meant to split into words.
+  # shellcheck disable=SC2086
+  if ! $fuzz_cc $fuzz_cflags -o "$bin" "$src" $sources $libs >"$log" 2>&1
+  then
+    echo "FAIL fuzz $name"
+    echo "  build failed; see $log" >&2
+    tail -n 20 "$log" | sed 's/^/  /' >&2
+    n_fail=$((n_fail + 1))
+    continue
+  fi
+  mkdir -p "$corpus" || exit 2
+
+  # shellcheck disable=SC2086
+  if "$bin" "$fuzz_mode" -timeout=2 -rss_limit_mb=2048 \
+    -artifact_prefix="$out/$name-" -print_final_stats=1 \
+    "$corpus" $seeds >>"$log" 2>&1
+  then
+    echo "PASS fuzz $name"
+  else
+    echo "FAIL fuzz $name"
+    echo "  see $log and $out/$name-*" >&2
+    tail -n 30 "$log" | sed 's/^/  /' >&2
+    n_fail=$((n_fail + 1))
+  fi
+done
+
+if [ "$n_run" -eq 0 ]; then
+  echo "run.sh: no fuzz targets matched" >&2
+  exit 2
+fi
+[ "$n_fail" -eq 0 ]

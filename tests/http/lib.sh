@@ -1,0 +1,90 @@
+# lib.sh: shared helpers for the HTTP tests. Each test sources it, calls
+# hs_start, makes real requests with curl against a real server on a free
+# loopback port with a temporary database, and prints PASS/FAIL lines.
+set -u
+HS_BIN=${HS_BIN:-./hindsight}
+T=$(mktemp -d "${TMPDIR:-/tmp}/hs-http.XXXXXX")
+DB=$T/test.db
+PW_ADMIN=admin-password-1
+PW_EDITOR=editor-password-1
+PW_VIEWER=viewer-password-1
+nfail=0
+
+check() { # check NAME CONDITION-EXIT-STATUS...
+  name=$1
+  shift
+  if "$@"; then
+    echo "PASS $name"
+  else
+    echo "FAIL $name"
+    nfail=$((nfail + 1))
+  fi
+}
+
+eq() { [ "$1" = "$2" ] || { echo "    expected [$2], got [$1]"; return 1; }; }
+contains() { # contains FILE TEXT
+  grep -qF -- "$2" "$1" || { echo "    [$2] not in:"; head -c 600 "$1" | sed 's/^/    /'; echo; return 1; }
+}
+lacks() { ! grep -qF -- "$2" "$1"; }
+
+hs_start() {
+  printf '%s\n' "$PW_ADMIN" | "$HS_BIN" --db "$DB" user add admin --role admin
+  printf '%s\n' "$PW_EDITOR" | "$HS_BIN" --db "$DB" user add editor --role editor
+  printf '%s\n' "$PW_VIEWER" | "$HS_BIN" --db "$DB" user add viewer --role viewer
+  "$HS_BIN" --db "$DB" serve --listen 127.0.0.1:0 --threads 2 "$@" \
+    >"$T/server.out" 2>"$T/server.err" &
+  HS_PID=$!
+  i=0
+  while ! grep -q 'listening on' "$T/server.out" 2>/dev/null; do
+    i=$((i + 1))
+    if [ $i -gt 100 ] || ! kill -0 $HS_PID 2>/dev/null; then
+      echo "FAIL server did not start"
+      cat "$T/server.err"
+      exit 1
+    fi
+    sleep 0.1
+  done
+  PORT=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$T/server.out")
+  BASE=http://127.0.0.1:$PORT
+}
+
+# hs_stop: SIGTERM must drain and exit 0; ASan reports fail the test.
+hs_stop() {
+  kill -TERM $HS_PID
+  wait $HS_PID
+  rc=$?
+  check "server exits cleanly on SIGTERM" eq "$rc" 0
+  if grep -q 'ERROR: AddressSanitizer\|runtime error:' "$T/server.err"; then
+    echo "FAIL sanitizer report from the server"
+    grep -A20 'ERROR: AddressSanitizer\|runtime error:' "$T/server.err" | head -40
+    nfail=$((nfail + 1))
+  fi
+  rm -rf "$T"
+  [ $nfail -eq 0 ]
+}
+
+# req METHOD PATH [curl args...]: sets STATUS; the body is in $T/body and
+# the headers in $T/headers.
+req() {
+  method=$1
+  path=$2
+  shift 2
+  STATUS=$(curl -s -o "$T/body" -D "$T/headers" -w '%{http_code}' \
+    -X "$method" "$@" "$BASE$path")
+}
+
+# as USER: later requests with -b/-c "$T/jar.USER" are logged in as USER.
+login() { # login USER PASSWORD
+  jar=$T/jar.$1
+  rm -f "$jar"
+  curl -s -c "$jar" -b "$jar" -o "$T/login.html" "$BASE/login"
+  token=$(sed -n 's/.*name="csrf_token" value="\([0-9a-f]*\)".*/\1/p' "$T/login.html" | tail -n1)
+  LOGIN_STATUS=$(curl -s -c "$jar" -b "$jar" -o /dev/null -w '%{http_code}' \
+    --data-urlencode "username=$1" --data-urlencode "password=$2" \
+    --data-urlencode "csrf_token=$token" "$BASE/login")
+  curl -s -c "$jar" -b "$jar" -o "$T/page.html" "$BASE/app/incidents"
+  CSRF=$(sed -n 's/.*name="csrf_token" value="\([0-9a-f]*\)".*/\1/p' "$T/page.html" | head -n1)
+}
+
+# jget FILTER: reads a value from the last JSON body.
+jget() { jq -r "$1" "$T/body"; }
