@@ -9,12 +9,16 @@
 #include <jansson.h>
 #include <stddef.h>
 
-/* Renders CommonMark to HTML. Input over 4 MiB is truncated first (caps
-** cmark's worst cases). Returns NEW memory (free()), never NULL. */
+/* Renders CommonMark to HTML. Input over 4 MiB is truncated first, at a
+** UTF-8 character boundary (caps cmark's worst cases). z may hold NULs and
+** may be NULL when n is 0. Returns NEW memory (free()), never NULL: cmark's
+** own malloc'd buffer, handed over without a copy. */
 char *md_render(const char *z, size_t n);
 
 /* Returns a NEW SafeHtml value holding the rendered HTML of z: the only kind
-** of value tmpl_render emits unescaped. */
+** of value tmpl_render emits unescaped. A SafeHtml is a JSON object whose
+** one key is "\x01safe_html"; its HTML is repaired to valid UTF-8 (bad
+** bytes become U+FFFD) so models holding it still serialize. */
 json_t *md_safe_html(const char *z);
 
 /* Wraps HTML that our own code produced (already escaped) as SafeHtml.

@@ -155,10 +155,8 @@ static int tmpl_fail(TmplState *p, const Tmpl *pT, int iLine, int rc,
 /* Counts the newlines in z[0..n). */
 static int tmpl_count_lines(const char *z, size_t n) {
   int nLine = 0;
-  const char *zEnd = z + n;
-  while ((z = memchr(z, '\n', (size_t)(zEnd - z))) != NULL) {
-    nLine++;
-    z++;
+  for (size_t i = 0; i < n; i++) {
+    nLine += z[i] == '\n';
   }
   return nLine;
 }
@@ -459,6 +457,22 @@ static int tmpl_parse(TmplState *p, Tmpl *pT) {
   return rc;
 }
 
+/* Element zIndex (decimal digits) of the array p, or NULL: lets a page
+** test "has at least one" with {{#list.0}}. */
+static json_t *tmpl_index(json_t *p, const char *zIndex) {
+  size_t i = 0;
+  if (!*zIndex || strlen(zIndex) > 6) {
+    return NULL;
+  }
+  for (const char *z = zIndex; *z; z++) {
+    if (*z < '0' || *z > '9') {
+      return NULL;
+    }
+    i = i * 10 + (size_t)(*z - '0');
+  }
+  return json_array_get(p, i);
+}
+
 /* Finds pPath in the context stack: the first segment from the innermost
 ** frame outwards, the rest only inside that value. NULL if missing. */
 static json_t *tmpl_lookup(const TmplFrame *pCtx, const TmplPath *pPath) {
@@ -472,8 +486,9 @@ static json_t *tmpl_lookup(const TmplFrame *pCtx, const TmplPath *pPath) {
     }
   }
   for (int i = 1; pVal && i < pPath->nSeg; i++) {
-    pVal = json_is_object(pVal) ? json_object_get(pVal, pPath->azSeg[i])
-                                : NULL;
+    pVal = json_is_array(pVal) ? tmpl_index(pVal, pPath->azSeg[i])
+           : json_is_object(pVal) ? json_object_get(pVal, pPath->azSeg[i])
+                                  : NULL;
   }
   return pVal;
 }

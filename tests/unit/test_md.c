@@ -102,8 +102,8 @@ static void attr_decode(const char *z, size_t n, char *zOut, size_t nOut) {
 static int html_has_dangerous_url(const char *zHtml) {
   static const char *azAttr[] = {" href=\"", " src=\""};
   for (int k = 0; k < 2; k++) {
-    const char *z = zHtml;
-    while ((z = strstr(z, azAttr[k])) != NULL) {
+    for (const char *z = strstr(zHtml, azAttr[k]); z;
+         z = strstr(z, azAttr[k])) {
       z += strlen(azAttr[k]);
       const char *zEnd = strchr(z, '"');
       if (!zEnd) {
@@ -356,9 +356,10 @@ static int spec_each(const char *zPath,
   Buf file;
   buf_init(&file, 0);
   char aChunk[4096];
-  size_t nRead;
-  while ((nRead = fread(aChunk, 1, sizeof(aChunk), pFile)) > 0) {
+  size_t nRead = fread(aChunk, 1, sizeof(aChunk), pFile);
+  while (nRead > 0) {
     buf_append(&file, aChunk, nRead);
+    nRead = fread(aChunk, 1, sizeof(aChunk), pFile);
   }
   fclose(pFile);
 

@@ -537,9 +537,10 @@ static int spec_each(const char *zPath,
   Buf file;
   buf_init(&file, 0);
   char aChunk[4096];
-  size_t nRead;
-  while ((nRead = fread(aChunk, 1, sizeof(aChunk), pFile)) > 0) {
+  size_t nRead = fread(aChunk, 1, sizeof(aChunk), pFile);
+  while (nRead > 0) {
     buf_append(&file, aChunk, nRead);
+    nRead = fread(aChunk, 1, sizeof(aChunk), pFile);
   }
   fclose(pFile);
 
