@@ -52,7 +52,7 @@ export async function startServer(users) {
       proc.kill("SIGTERM");
       const code = await exited;
       check("server exits cleanly after the browser test", code === 0, `exit ${code}`);
-      check("no sanitizer report from the server", !/AddressSanitizer|runtime error:/.test(errText));
+      check("no sanitizer report from the server", !/AddressSanitizer|LeakSanitizer|runtime error:/.test(errText));
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -54,9 +54,9 @@ hs_stop() {
   wait $HS_PID
   rc=$?
   check "server exits cleanly on SIGTERM" eq "$rc" 0
-  if grep -q 'ERROR: AddressSanitizer\|runtime error:' "$T/server.err"; then
+  if grep -q 'ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:' "$T/server.err"; then
     echo "FAIL sanitizer report from the server"
-    grep -A20 'ERROR: AddressSanitizer\|runtime error:' "$T/server.err" | head -40
+    grep -A20 'ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:' "$T/server.err" | head -40
     nfail=$((nfail + 1))
   fi
   rm -rf "$T"
