@@ -34,6 +34,7 @@
 #include "input.h"
 #include "md.h"
 #include "status.h"
+#include "timeline.h"
 #include "tmpl.h"
 #include "utc.h"
 
@@ -56,6 +57,9 @@ static const Route aRoute[] = {
     {"GET", "/app/incidents/new", incident_new_page, ROLE_EDITOR, 0},
     {"GET", "/app/incidents/{id}", incident_get, ROLE_VIEWER, 0},
     {"POST", "/app/incidents/{id}", incident_update, ROLE_EDITOR, 0},
+    {"POST", "/app/incidents/{id}/events", timeline_create, ROLE_EDITOR, 0},
+    {"POST", "/app/events/{id}", timeline_update, ROLE_EDITOR, 0},
+    {"GET", "/app/events/{id}/history", timeline_history, ROLE_VIEWER, 0},
     {"GET", "/app/components", component_list, ROLE_VIEWER, 0},
     {"POST", "/app/components", component_create, ROLE_ADMIN, 0},
     {"POST", "/app/components/{id}", component_update, ROLE_ADMIN, 0},
@@ -64,6 +68,15 @@ static const Route aRoute[] = {
     {"POST", "/api/v1/incidents", incident_create, ROLE_EDITOR, 0},
     {"GET", "/api/v1/incidents/{id}", incident_get, ROLE_VIEWER, 0},
     {"PATCH", "/api/v1/incidents/{id}", incident_update, ROLE_EDITOR, 0},
+    {"GET", "/api/v1/incidents/{id}/events", timeline_list, ROLE_VIEWER, 0},
+    {"POST", "/api/v1/incidents/{id}/events", timeline_create, ROLE_EDITOR,
+     0},
+    {"GET", "/api/v1/incidents/{id}/stream", timeline_stream, ROLE_VIEWER, 0},
+    {"GET", "/api/v1/events/{id}", timeline_get, ROLE_VIEWER, 0},
+    {"PATCH", "/api/v1/events/{id}", timeline_update, ROLE_EDITOR, 0},
+    {"DELETE", "/api/v1/events/{id}", timeline_delete, ROLE_EDITOR, 0},
+    {"GET", "/api/v1/events/{id}/history", timeline_history, ROLE_VIEWER, 0},
+    {"GET", "/api/v1/events/{id}/raw", timeline_raw, ROLE_VIEWER, 0},
     {"GET", "/api/v1/components", component_list, ROLE_VIEWER, 0},
     {"POST", "/api/v1/components", component_create, ROLE_ADMIN, 0},
     {"PATCH", "/api/v1/components/{id}", component_update, ROLE_ADMIN, 0},

@@ -17,10 +17,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "db.h"
 #include "err.h"
 #include "input.h"
 #include "md.h"
+#include "timeline.h"
 #include "utc.h"
 
 /* Key moments in the order they must keep (escalated is outside it). */
@@ -355,27 +357,64 @@ static void bind_row(sqlite3_stmt *p, json_t *pRow) {
   }
 }
 
-/* Appends a row to the change log inside the caller's transaction. */
-static int log_change(const char *zActor, int64_t id, const char *zAction,
-                      json_t *pBefore, json_t *pAfter) {
+/* Writes the whole row back inside the caller's transaction; version -1
+** skips the version check. 0, E_CONFLICT (stale or gone) or E_DB. */
+static int incident_write(int64_t id, json_t *pRow, int64_t version) {
   sqlite3_stmt *p = db_prepare(
-      "INSERT INTO changes (ts, actor, entity, entity_id, action, before,"
-      " after) VALUES (:ts, :actor, 'incident', :id, :action, :before,"
-      " :after)");
+      "UPDATE incidents SET title = :title, severity = :severity,"
+      " status = :status, impact = :impact, public = :public,"
+      " commander = :commander, summary = :summary,"
+      " started_at = :started_at, detected_at = :detected_at,"
+      " acknowledged_at = :acknowledged_at, escalated_at = :escalated_at,"
+      " mitigated_at = :mitigated_at, resolved_at = :resolved_at,"
+      " updated_at = :now, version = version + 1"
+      " WHERE id = :id AND (:version < 0 OR version = :version)");
   if (!p) {
     return E_DB;
   }
-  char *zBefore = pBefore ? json_dumps(pBefore, JSON_COMPACT) : NULL;
-  char *zAfter = pAfter ? json_dumps(pAfter, JSON_COMPACT) : NULL;
-  db_bind_int(p, ":ts", utc_now_ms());
-  db_bind_text(p, ":actor", zActor);
+  bind_row(p, pRow);
+  db_bind_int(p, ":now", utc_now_ms());
   db_bind_int(p, ":id", id);
-  db_bind_text(p, ":action", zAction);
-  db_bind_text(p, ":before", zBefore);
-  db_bind_text(p, ":after", zAfter);
+  db_bind_int(p, ":version", version);
   int rc = db_run(p);
-  free(zBefore);
-  free(zAfter);
+  if (rc == 0 && db_changes() == 0) {
+    rc = E_CONFLICT;
+  }
+  return rc;
+}
+
+int incident_set_moment(int64_t id, const char *zKey, int64_t ms,
+                        const char *zActor, char *zErr, size_t nErr) {
+  static const char *const azKeys[] = {"started",   "detected",
+                                       "acknowledged", "escalated",
+                                       "mitigated", "resolved", NULL};
+  if (enum_index(azKeys, zKey) < 0) {
+    snprintf(zErr, nErr, "key: must be one of started, detected,"
+                         " acknowledged, escalated, mitigated, resolved");
+    return E_INVALID;
+  }
+  int rc;
+  json_t *pBefore = incident_row(id, &rc);
+  if (!pBefore) {
+    return rc;
+  }
+  char zField[32];
+  snprintf(zField, sizeof(zField), "%s_at", zKey);
+  json_t *pRow = json_deep_copy(pBefore);
+  if (ms != IN_UNSET) {
+    json_object_set_new(pRow, zField, json_integer(ms));
+  } else if (strcmp(zKey, "started") != 0) {
+    json_object_set_new(pRow, zField, json_null()); /* started stays */
+  }
+  rc = check_moment_order(pRow, zErr, nErr);
+  if (rc == 0 && !json_equal(pRow, pBefore)) {
+    rc = incident_write(id, pRow, -1);
+    if (rc == 0) {
+      rc = audit_log("incident", id, zActor, "update", pBefore, pRow);
+    }
+  }
+  json_decref(pRow);
+  json_decref(pBefore);
   return rc;
 }
 
@@ -421,7 +460,7 @@ int incident_declare(json_t *pIn, int bForm, const char *zActor,
                            nErr);
     }
     if (rc == 0) {
-      rc = log_change(zActor, *pId, "create", NULL, pRow);
+      rc = audit_log("incident", *pId, zActor, "create", NULL, pRow);
     }
     rc = rc == 0 ? db_commit() : rc;
     if (rc) {
@@ -586,12 +625,19 @@ int incident_get(Req *r) {
   }
   if (!r->bJsonOut) {
     add_incident_view(r, r->pModel);
+    rc = timeline_view(r, id);
+    if (rc) {
+      return rc;
+    }
   }
-  char zEtag[32];
-  snprintf(zEtag, sizeof(zEtag), "\"%lld\"",
-           (long long)json_integer_value(json_object_get(r->pModel,
-                                                         "version")));
-  r->zEtag = arena_strdup(&r->arena, zEtag);
+  if (r->bJsonOut) {
+    /* The page also shows the timeline, so only the JSON is this version. */
+    char zEtag[32];
+    snprintf(zEtag, sizeof(zEtag), "\"%lld\"",
+             (long long)json_integer_value(json_object_get(r->pModel,
+                                                           "version")));
+    r->zEtag = arena_strdup(&r->arena, zEtag);
+  }
   r->zTemplate = "incident";
   r->zTitle = json_string_value(json_object_get(r->pModel, "title"));
   return 0;
@@ -677,24 +723,8 @@ int incident_update(Req *r) {
   if (rc) {
     goto done;
   }
-  sqlite3_stmt *p = db_prepare(
-      "UPDATE incidents SET title = :title, severity = :severity,"
-      " status = :status, impact = :impact, public = :public,"
-      " commander = :commander, summary = :summary,"
-      " started_at = :started_at, detected_at = :detected_at,"
-      " acknowledged_at = :acknowledged_at, escalated_at = :escalated_at,"
-      " mitigated_at = :mitigated_at, resolved_at = :resolved_at,"
-      " updated_at = :now, version = version + 1"
-      " WHERE id = :id AND version = :version");
-  rc = E_DB;
-  if (p) {
-    bind_row(p, pRow);
-    db_bind_int(p, ":now", utc_now_ms());
-    db_bind_int(p, ":id", id);
-    db_bind_int(p, ":version", version);
-    rc = db_run(p);
-  }
-  if (rc == 0 && db_changes() == 0) {
+  rc = incident_write(id, pRow, version);
+  if (rc == E_CONFLICT) {
     rc = req_fail(r, E_CONFLICT, "this incident was changed meanwhile");
   }
   if (rc == 0) {
@@ -705,7 +735,7 @@ int incident_update(Req *r) {
     }
   }
   if (rc == 0) {
-    rc = log_change(r->zUser, id, "update", pBefore, pRow);
+    rc = audit_log("incident", id, r->zUser, "update", pBefore, pRow);
   }
   rc = rc == 0 ? db_commit() : rc;
   if (rc) {

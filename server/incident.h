@@ -31,6 +31,15 @@ json_t *incident_load(int64_t id);
 int incident_declare(json_t *pIn, int bForm, const char *zActor,
                      int64_t *pId, char *zErr, size_t nErr);
 
+/*
+** Sets the key moment zKey ("detected" sets detected_at...) to ms, or
+** clears it when ms is IN_UNSET (started_at is never cleared), inside the
+** caller's write transaction; logs the change. 0, E_INVALID with the two
+** moments named in zErr when the order would break, E_NOTFOUND, E_DB.
+*/
+int incident_set_moment(int64_t id, const char *zKey, int64_t ms,
+                        const char *zActor, char *zErr, size_t nErr);
+
 /* CLI: hindsight incident open TITLE [--severity S] [--component N]... */
 int incident_cli(int argc, char **argv);
 

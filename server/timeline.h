@@ -1,0 +1,37 @@
+/*
+** timeline.h: the events of an incident: notes people write, evidence
+** ingest brings, key-moment marks, pins and hides, the change history of
+** each event, and the live stream of changes.
+*/
+#ifndef HS_TIMELINE_H
+#define HS_TIMELINE_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "http.h"
+
+int timeline_list(Req *r);      /* GET  /api/v1/incidents/{id}/events */
+int timeline_create(Req *r);    /* POST /api/v1/incidents/{id}/events,
+                                   POST /app/incidents/{id}/events */
+int timeline_get(Req *r);       /* GET  /api/v1/events/{id} */
+int timeline_update(Req *r);    /* PATCH /api/v1/events/{id},
+                                   POST /app/events/{id} */
+int timeline_delete(Req *r);    /* DELETE /api/v1/events/{id} */
+int timeline_history(Req *r);   /* GET  /api/v1/events/{id}/history */
+int timeline_raw(Req *r);       /* GET  /api/v1/events/{id}/raw */
+int timeline_stream(Req *r);    /* GET  /api/v1/incidents/{id}/stream */
+
+/* Adds the timeline of incident id (filtered by the request's query) to
+** r->pView for the incident page. 0 or E_DB. */
+int timeline_view(Req *r, int64_t id);
+
+/* Loads event id in its API shape. NEW, or NULL if missing or deleted. */
+json_t *timeline_event_load(int64_t id);
+
+/* The kinds and marks of SPEC §3, NULL-terminated. */
+extern const char *const azEventKind[];
+extern const char *const azEventKey[];
+extern const char *const azEventLevel[];
+
+#endif
