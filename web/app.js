@@ -20,7 +20,17 @@
     document.querySelectorAll("time[datetime]").forEach(function (el) {
       const d = new Date(el.getAttribute("datetime"));
       if (isNaN(d)) { return; }
-      el.textContent = formatTime(d, utc);
+      const full = formatTime(d, utc);
+      // Timeline labels show only the part that changes within a day.
+      if (el.hasAttribute("data-hm")) {
+        el.textContent = full.slice(11, 16);
+      } else if (el.hasAttribute("data-date")) {
+        el.textContent = full.slice(0, 10);
+      } else if (el.classList.contains("event-time")) {
+        el.textContent = full.slice(11, 19);
+      } else {
+        el.textContent = full;
+      }
       el.title = d.toISOString();
       el.dataset.local = "1";
     });

@@ -1,0 +1,100 @@
+// timeline.test.mjs: the incident page as a timeline editor: add a note,
+// edit a time, mark "detected" and see time to detect change, filter, a
+// conflict between two browser contexts, and a live update between them.
+import { check, startServer, launchBrowser, finish, SHOTS } from "./lib.mjs";
+import { execFileSync } from "node:child_process";
+
+const server = await startServer([["ic", "editor", "browser-editor-pw"], ["ic2", "editor", "browser-editor-pw2"]]);
+const id = execFileSync(process.env.HS_BIN || "./hindsight",
+  ["--db", server.db, "incident", "open", "Checkout is slow", "--severity", "SEV2"]).toString().trim();
+const browser = await launchBrowser();
+
+async function login(ctx, user, pw) {
+  const page = await ctx.newPage();
+  await page.goto(server.base + "/login?next=/app/incidents/" + id);
+  await page.fill("input[name=username]", user);
+  await page.fill("input[name=password]", pw);
+  await page.click("button[type=submit]");
+  await page.waitForURL("**/app/incidents/" + id);
+  return page;
+}
+
+try {
+  const ctxA = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const ctxB = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const a = await login(ctxA, "ic", "browser-editor-pw");
+  const errors = [];
+  a.on("pageerror", (e) => errors.push(e.message));
+
+  // n opens the note form; add a note and a detected mark.
+  await a.keyboard.press("n");
+  check("n opens the note form", await a.locator("#add-note").evaluate((d) => d.open));
+  await a.fill("#add-note input[name=title]", "Rolled back LB change");
+  await a.fill("#add-note textarea[name=body]", "Traffic **spread** again");
+  await a.click("#add-note button[type=submit]");
+  await a.waitForSelector("li.event");
+  check("the note appears on the timeline", (await a.textContent("#timeline")).includes("Rolled back LB change"));
+  check("the note's Markdown is rendered", (await a.innerHTML("li.event .event-body")).includes("<strong>spread</strong>"));
+
+  const started = await a.getAttribute("section.clock time", "datetime");
+  const detectedAt = new Date(Date.parse(started) + 90 * 1000).toISOString();
+  await a.click("#add-note summary");
+  await a.fill("#add-note input[name=ts]", detectedAt);
+  await a.fill("#add-note input[name=title]", "Alert paged the on-call");
+  await a.selectOption("#add-note select[name=key]", "detected");
+  await a.click("#add-note button[type=submit]");
+  await a.waitForLoadState("load");
+  check("marking detected sets time to detect", (await a.textContent(".metrics")).includes("1m 30s"));
+  await a.screenshot({ path: `${SHOTS}/timeline.png`, fullPage: true });
+
+  // Edit the mark's time: the clock follows.
+  const marked = a.locator("li.event.is-key").first();
+  await marked.hover();
+  await marked.locator(".edit-event summary").click();
+  const later = new Date(Date.parse(started) + 150 * 1000).toISOString();
+  await marked.locator(".edit-event input[name=ts]").fill(later);
+  await Promise.all([a.waitForNavigation(), marked.locator(".edit-event button[type=submit]").click()]);
+  check("editing the marked event's time moves the clock", (await a.textContent(".metrics")).includes("2m 30s"));
+
+  // Filter by text.
+  await a.keyboard.press("/");
+  await a.keyboard.type("Rolled");
+  await Promise.all([a.waitForNavigation(), a.keyboard.press("Enter")]);
+  const shown = await a.locator("li.event").count();
+  check("the text filter narrows the timeline", shown === 1, `${shown} shown`);
+  await a.goto(server.base + "/app/incidents/" + id);
+
+  // Live update: B adds a note, A sees it without reloading by hand.
+  const b = await login(ctxB, "ic2", "browser-editor-pw2");
+  await b.click("#add-note summary");
+  await b.fill("#add-note input[name=title]", "Note from the second commander");
+  await b.click("#add-note button[type=submit]");
+  await a.waitForFunction(() => document.body.textContent.includes("Note from the second commander"), null, { timeout: 8000 });
+  check("a change by one commander shows up for the other", true);
+
+  // Conflict: both open the same event; B saves first, A's save gets 409.
+  await a.goto(server.base + "/app/incidents/" + id);
+  await b.goto(server.base + "/app/incidents/" + id);
+  const evA = a.locator("li.event").first();
+  const evB = b.locator("li.event").first();
+  await evA.hover(); await evA.locator(".edit-event summary").click();
+  await evB.hover(); await evB.locator(".edit-event summary").click();
+  await evB.locator("input[name=title]").fill("Title by B");
+  await Promise.all([b.waitForNavigation(), evB.locator(".edit-event button[type=submit]").click()]);
+  // A is editing, so its page does not reload under it.
+  await evA.locator("input[name=title]").fill("Title by A");
+  await evA.locator(".edit-event button[type=submit]").click();
+  await a.waitForSelector(".conflict");
+  check("a stale edit shows the other version", (await a.textContent(".conflict")).includes("Title by B"));
+  await a.screenshot({ path: `${SHOTS}/timeline-conflict.png`, fullPage: true });
+  await Promise.all([a.waitForNavigation(), a.click(".conflict button")]);
+  check("re-applying the edit wins on purpose", (await a.textContent("#timeline")).includes("Title by A"));
+  check("no script errors on the page", errors.length === 0, errors.join("; "));
+} catch (e) {
+  check("timeline flow completed", false, e.message);
+  console.log(server.stderr().slice(-1500));
+} finally {
+  await browser.close();
+  await server.stop();
+  finish();
+}
