@@ -75,6 +75,11 @@ int ingest_parser_feed(IngestParser *p, const char *z, size_t n);
 int ingest_parser_finish(IngestParser *p);
 void ingest_parser_free(IngestParser *p);
 
+/* The most bytes the parser has held in its line or document buffer at
+** once: at most INGEST_MAX_LINE + 1 for line formats, INGEST_MAX_DOC for
+** document formats, whatever the input size. For tests and /metrics. */
+size_t ingest_parser_peak(const IngestParser *p);
+
 /* Parses a --tz value: "UTC", "Z", "+05:30", "-0700". 0 or E_INVALID. */
 int ingest_parse_tz(const char *z, int *pOffsetMin);
 

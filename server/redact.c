@@ -1,0 +1,287 @@
+/*
+** redact.c: masking secrets (passwords, tokens, credentials) and, when
+** asked, e-mail addresses in text before it is stored. One pass over the
+** bytes, copying runs and writing REDACT_MASK over what must not be kept.
+**
+** Heuristic by nature: it errs towards masking (a "primary_key=5" loses
+** its 5), never towards keeping a secret it recognised. Does not know
+** anything about the format around the text; does not decode
+** percent-encoding. Pure; thread-safe.
+*/
+#include "redact.h"
+
+#include <ctype.h>
+#include <string.h>
+
+static const char *const azBuiltinKey[] = {
+    "password", "passwd",      "pwd",     "token",         "access_token",
+    "refresh_token", "api_key", "apikey", "secret",        "key",
+    "private_key",   "authorization", NULL};
+
+/* The scan: input, output, and the start of the run not yet copied. */
+typedef struct Scan {
+  const char *z;  /* input */
+  size_t n;       /* its length */
+  size_t iRun;    /* first input byte not yet written to pOut */
+  Buf *pOut;      /* output */
+  int nMask;      /* masks written */
+} Scan;
+
+/* Copies the pending run up to iEnd, writes the mask, skips to iSkip. */
+static void mask(Scan *s, size_t iEnd, size_t iSkip) {
+  buf_append(s->pOut, s->z + s->iRun, iEnd - s->iRun);
+  buf_puts(s->pOut, REDACT_MASK);
+  s->iRun = iSkip;
+  s->nMask++;
+}
+
+static int is_word(char c) {
+  return isalnum((unsigned char)c) || c == '_' || c == '-' || c == '.';
+}
+
+/* Case-insensitive, '-' and '_' the same. */
+static int same_char(char a, char b) {
+  if (a == '-') {
+    a = '_';
+  }
+  if (b == '-') {
+    b = '_';
+  }
+  return tolower((unsigned char)a) == tolower((unsigned char)b);
+}
+
+/* 1 if the word z[0..n) is zKey, or ends with [_-.]zKey for a key of five
+** or more bytes. */
+static int key_match(const char *z, size_t n, const char *zKey) {
+  size_t nKey = strlen(zKey);
+  if (nKey == 0 || n < nKey) {
+    return 0;
+  }
+  if (n > nKey) {
+    if (nKey < 5 || !strchr("_-.", z[n - nKey - 1])) {
+      return 0;
+    }
+  }
+  for (size_t i = 0; i < nKey; i++) {
+    if (!same_char(z[n - nKey + i], zKey[i])) {
+      return 0;
+    }
+  }
+  return 1;
+}
+
+static int is_secret_key(const char *z, size_t n,
+                         const char *const *azExtra) {
+  for (size_t i = 0; azBuiltinKey[i]; i++) {
+    if (key_match(z, n, azBuiltinKey[i])) {
+      return 1;
+    }
+  }
+  for (size_t i = 0; azExtra && azExtra[i]; i++) {
+    if (key_match(z, n, azExtra[i])) {
+      return 1;
+    }
+  }
+  return 0;
+}
+
+/* End of an unquoted value starting at i. */
+static size_t value_end(const char *z, size_t n, size_t i) {
+  while (i < n && !isspace((unsigned char)z[i]) &&
+         !strchr("&\"',;)}]<>", z[i]) && z[i] != 0) {
+    i++;
+  }
+  return i;
+}
+
+/* End of a quoted value whose opening quote is at i-1 (the closing quote
+** is not included). */
+static size_t quoted_end(const char *z, size_t n, size_t i, char q) {
+  while (i < n && z[i] != q && z[i] != '\n') {
+    if (z[i] == '\\' && i + 1 < n) {
+      i++;
+    }
+    i++;
+  }
+  return i > n ? n : i;
+}
+
+/* Masks the value at i (after the separator); bAuth keeps a leading
+** scheme word ("Bearer "). Returns where scanning goes on. */
+static size_t mask_value(Scan *s, size_t i, int bAuth) {
+  const char *z = s->z;
+  size_t n = s->n;
+  char q = 0;
+  if (i < n && (z[i] == '"' || z[i] == '\'')) {
+    q = z[i];
+    i++;
+  }
+  if (bAuth) {
+    size_t j = i;
+    while (j < n && isalpha((unsigned char)z[j])) {
+      j++;
+    }
+    if (j > i && j < n && z[j] == ' ') {
+      i = j;
+      while (i < n && z[i] == ' ') {
+        i++;
+      }
+    }
+  }
+  if (i >= n || z[i] == '{' || z[i] == '[') {
+    return i;
+  }
+  size_t iEnd = q ? quoted_end(z, n, i, q) : value_end(z, n, i);
+  if (q && bAuth) {
+    size_t k = i;
+    while (k < iEnd && !isspace((unsigned char)z[k])) {
+      k++;
+    }
+    iEnd = k;
+  }
+  if (iEnd > i) {
+    mask(s, i, iEnd);
+  }
+  return iEnd;
+}
+
+/* At a word start: a secret key followed by a separator? Returns the next
+** scan position (past the word at least). */
+static size_t try_key(Scan *s, size_t i, const char *const *azExtra) {
+  const char *z = s->z;
+  size_t n = s->n;
+  size_t iWord = i;
+  while (i < n && is_word(z[i])) {
+    i++;
+  }
+  size_t nWord = i - iWord;
+  /* Trailing dots are punctuation, not part of the key. */
+  while (nWord > 0 && z[iWord + nWord - 1] == '.') {
+    nWord--;
+  }
+  if (!is_secret_key(z + iWord, nWord, azExtra)) {
+    return i;
+  }
+  size_t j = iWord + nWord;
+  if (j < n && (z[j] == '"' || z[j] == '\'')) {
+    j++;
+  }
+  while (j < n && z[j] == ' ') {
+    j++;
+  }
+  if (j >= n || (z[j] != '=' && z[j] != ':')) {
+    return i;
+  }
+  if (z[j] == ':' && j + 2 < n && z[j + 1] == '/' && z[j + 2] == '/') {
+    return i; /* token://..., a scheme */
+  }
+  j++;
+  while (j < n && z[j] == ' ') {
+    j++;
+  }
+  int bAuth = key_match(z + iWord, nWord, "authorization");
+  return mask_value(s, j, bAuth);
+}
+
+/* At "://": masks the password of user:password@host. */
+static size_t try_userinfo(Scan *s, size_t i) {
+  const char *z = s->z;
+  size_t n = s->n;
+  size_t iStart = i + 3, j = iStart, iColon = 0;
+  while (j < n && !strchr("/?#@ \t\r\n\"'<>", z[j])) {
+    if (z[j] == ':' && !iColon) {
+      iColon = j;
+    }
+    j++;
+  }
+  if (j < n && z[j] == '@' && iColon && j > iColon + 1) {
+    mask(s, iColon + 1, j);
+    return j;
+  }
+  return iStart;
+}
+
+/* At a word start "bearer": masks a following credential. */
+static size_t try_bearer(Scan *s, size_t i) {
+  const char *z = s->z;
+  size_t n = s->n;
+  if (n - i < 7 || strncasecmp(z + i, "bearer", 6) != 0 || z[i + 6] != ' ') {
+    return i;
+  }
+  size_t j = i + 7;
+  while (j < n && z[j] == ' ') {
+    j++;
+  }
+  size_t k = j;
+  while (k < n && (isalnum((unsigned char)z[k]) || strchr("._~+/=-", z[k]))) {
+    k++;
+  }
+  if (k - j >= 8) {
+    mask(s, j, k);
+    return k;
+  }
+  return i;
+}
+
+static int is_local_char(char c) {
+  return isalnum((unsigned char)c) || strchr("._%+-", c) != NULL;
+}
+
+/* At '@': masks local@domain.tld when the local part is still pending. */
+static size_t try_email(Scan *s, size_t i) {
+  const char *z = s->z;
+  size_t n = s->n;
+  size_t iLocal = i;
+  while (iLocal > s->iRun && is_local_char(z[iLocal - 1])) {
+    iLocal--;
+  }
+  if (iLocal == i) {
+    return i + 1;
+  }
+  size_t j = i + 1, iLastDot = 0;
+  while (j < n && (isalnum((unsigned char)z[j]) || z[j] == '-' ||
+                   (z[j] == '.' && j + 1 < n &&
+                    isalnum((unsigned char)z[j + 1])))) {
+    if (z[j] == '.') {
+      iLastDot = j;
+    }
+    j++;
+  }
+  if (!iLastDot || j - iLastDot < 3) {
+    return i + 1;
+  }
+  for (size_t k = iLastDot + 1; k < j; k++) {
+    if (!isalpha((unsigned char)z[k])) {
+      return i + 1;
+    }
+  }
+  mask(s, iLocal, j);
+  return j;
+}
+
+int redact_text_keys(const char *z, size_t n, int bEmails,
+                     const char *const *azExtraKeys, Buf *pOut) {
+  Scan s = {z, n, 0, pOut, 0};
+  size_t i = 0;
+  while (i < n) {
+    char c = z[i];
+    size_t iNext = i + 1;
+    if (c == ':' && n - i >= 3 && z[i + 1] == '/' && z[i + 2] == '/') {
+      iNext = try_userinfo(&s, i);
+    } else if (isalpha((unsigned char)c) && (i == 0 || !is_word(z[i - 1]))) {
+      iNext = try_bearer(&s, i);
+      if (iNext == i) {
+        iNext = try_key(&s, i, azExtraKeys);
+      }
+    } else if (c == '@' && bEmails) {
+      iNext = try_email(&s, i);
+    }
+    i = iNext > i ? iNext : i + 1;
+  }
+  buf_append(pOut, z + s.iRun, n - s.iRun);
+  return s.nMask;
+}
+
+int redact_text(const char *z, size_t n, int bEmails, Buf *pOut) {
+  return redact_text_keys(z, n, bEmails, NULL, pOut);
+}
