@@ -32,19 +32,22 @@ CREATE UNIQUE INDEX events_fingerprint ON events (incident_id, fingerprint)
   WHERE fingerprint IS NOT NULL;
 
 -- Raw log lines, compact: found by incident and time, or by the signal
--- they fed. fp is a 64-bit hash of (source, line, occurrence) so the same
--- file ingested twice adds nothing.
+-- they fed. fp is a 64-bit hash of (source, line number, text) so the
+-- same file ingested twice adds nothing.
 CREATE TABLE raw_lines (
   id INTEGER PRIMARY KEY,
   incident_id INTEGER NOT NULL REFERENCES incidents (id) ON DELETE CASCADE,
   ts INTEGER NOT NULL,
   fp INTEGER NOT NULL,
   signal_id INTEGER,                   -- events.id of the signal it fed
+  bad INTEGER NOT NULL DEFAULT 0,      -- an error line (5xx, level error+)
+  grp INTEGER,                         -- hash of a repeated error message
   source TEXT NOT NULL,
   line TEXT NOT NULL
 );
-CREATE UNIQUE INDEX raw_lines_fp ON raw_lines (incident_id, fp);
-CREATE INDEX raw_lines_time ON raw_lines (incident_id, ts);
+-- Time first: logs arrive roughly in time order, so inserts append to
+-- the index instead of scattering across it; it also serves time queries.
+CREATE UNIQUE INDEX raw_lines_dedupe ON raw_lines (incident_id, ts, fp);
 CREATE INDEX raw_lines_signal ON raw_lines (signal_id) WHERE signal_id
   IS NOT NULL;
 

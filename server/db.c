@@ -176,6 +176,15 @@ void db_bind_textn(sqlite3_stmt *p, const char *zName, const char *z,
   }
 }
 
+void db_bind_text_static(sqlite3_stmt *p, const char *zName, const char *z) {
+  int i = bind_index(p, zName);
+  if (z) {
+    sqlite3_bind_text(p, i, z, -1, SQLITE_STATIC);
+  } else {
+    sqlite3_bind_null(p, i);
+  }
+}
+
 void db_bind_null(sqlite3_stmt *p, const char *zName) {
   sqlite3_bind_null(p, bind_index(p, zName));
 }
@@ -344,6 +353,12 @@ static int migration_apply(int n, const Asset *pAsset) {
     fprintf(stderr, "hindsight: migration %s failed\n", pAsset->zName);
   }
   return rc;
+}
+
+void db_global_init(void) {
+  /* Memory statistics take a global mutex on every allocation; we do not
+  ** read them, and ingest allocates a lot. */
+  sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
 int db_setup(const char *zPath) {

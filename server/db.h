@@ -12,6 +12,10 @@
 #include <sqlite3.h>
 #include <stdint.h>
 
+/* Process-wide SQLite settings; call first thing in main(), before any
+** connection exists. */
+void db_global_init(void);
+
 /*
 ** Opens (creating if missing) the database at zPath, applies pending
 ** migrations from the embedded schema/ files and remembers the path for
@@ -46,6 +50,9 @@ void db_reset(sqlite3_stmt *p);
 void db_bind_int(sqlite3_stmt *p, const char *zName, int64_t v);
 void db_bind_text(sqlite3_stmt *p, const char *zName, const char *z);
 void db_bind_textn(sqlite3_stmt *p, const char *zName, const char *z, int n);
+/* Binds z without copying it: z must stay valid until the statement is
+** stepped and reset (the hot ingest path). */
+void db_bind_text_static(sqlite3_stmt *p, const char *zName, const char *z);
 void db_bind_null(sqlite3_stmt *p, const char *zName);
 /* Binds v, or NULL when v == INT64_MIN (our "unset" marker). */
 void db_bind_opt_int(sqlite3_stmt *p, const char *zName, int64_t v);

@@ -31,6 +31,7 @@
 #include "db.h"
 #include "err.h"
 #include "incident.h"
+#include "ingest_store.h"
 #include "input.h"
 #include "md.h"
 #include "status.h"
@@ -77,6 +78,12 @@ static const Route aRoute[] = {
     {"DELETE", "/api/v1/events/{id}", timeline_delete, ROLE_EDITOR, 0},
     {"GET", "/api/v1/events/{id}/history", timeline_history, ROLE_VIEWER, 0},
     {"GET", "/api/v1/events/{id}/raw", timeline_raw, ROLE_VIEWER, 0},
+    {"POST", "/api/v1/incidents/{id}/ingest", ingest_http, ROLE_EDITOR,
+     R_INGEST | R_BIGBODY},
+    {"POST", "/hooks/alertmanager", ingest_hook_alertmanager, ROLE_EDITOR,
+     R_INGEST},
+    {"POST", "/hooks/grafana", ingest_hook_grafana, ROLE_EDITOR, R_INGEST},
+    {"POST", "/hooks/generic", ingest_hook_generic, ROLE_EDITOR, R_INGEST},
     {"GET", "/api/v1/components", component_list, ROLE_VIEWER, 0},
     {"POST", "/api/v1/components", component_create, ROLE_ADMIN, 0},
     {"PATCH", "/api/v1/components/{id}", component_update, ROLE_ADMIN, 0},
@@ -752,7 +759,9 @@ static int dispatch(Req *r) {
   }
   int bWrite = strcmp(r->zMethod, "GET") != 0 &&
                strcmp(r->zMethod, "HEAD") != 0;
-  if (bWrite && content_type_is(r, "application/x-www-form-urlencoded")) {
+  /* Ingest routes take raw bodies, whatever Content-Type a tool sends. */
+  if (bWrite && !(pRoute->flags & (R_INGEST | R_BIGBODY)) &&
+      content_type_is(r, "application/x-www-form-urlencoded")) {
     rc = form_parse(r);
     if (rc) {
       return rc;

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "audit.h"
+#include "chart.h"
 #include "db.h"
 #include "err.h"
 #include "input.h"
@@ -626,6 +627,9 @@ int incident_get(Req *r) {
   if (!r->bJsonOut) {
     add_incident_view(r, r->pModel);
     rc = timeline_view(r, id);
+    if (rc == 0) {
+      rc = chart_view(r, r->pModel);
+    }
     if (rc) {
       return rc;
     }

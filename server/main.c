@@ -18,6 +18,7 @@
 #include "err.h"
 #include "http.h"
 #include "incident.h"
+#include "ingest_store.h"
 
 static const char *zUsage =
     "usage: hindsight [--db FILE] COMMAND [ARGS]\n"
@@ -29,6 +30,8 @@ static const char *zUsage =
     "  user add NAME --role ROLE     (password on stdin); user list|passwd|del\n"
     "  token add NAME --scope SCOPE  prints the token once; token list|revoke\n"
     "  incident open TITLE [--severity SEV2] [--component NAME]...\n"
+    "  ingest --format FMT (--incident ID | --auto) [--source NAME]"
+    " [--tz ZONE] [--json] [FILE|-]...\n"
     "  demo                          load the demo scenario\n"
     "  backup --out FILE             online copy of the database\n"
     "\n"
@@ -140,6 +143,7 @@ static int cmd_backup(int argc, char **argv) {
 
 int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
+  db_global_init();
   const char *zDb = getenv("HINDSIGHT_DB");
   if (!zDb || !*zDb) {
     zDb = "./hindsight.db";
@@ -167,7 +171,8 @@ int main(int argc, char **argv) {
     return 0;
   }
   static const char *const azCmd[] = {"serve", "migrate", "user", "token",
-                                      "incident", "demo", "backup", NULL};
+                                      "incident", "demo", "backup", "ingest",
+                                      NULL};
   int bKnown = 0;
   for (int i = 0; azCmd[i]; i++) {
     bKnown |= strcmp(azCmd[i], zCmd) == 0;
@@ -206,6 +211,8 @@ int main(int argc, char **argv) {
     rc = auth_cli_token(argc - 2, argv + 2);
   } else if (strcmp(zCmd, "incident") == 0) {
     rc = incident_cli(argc - 2, argv + 2);
+  } else if (strcmp(zCmd, "ingest") == 0) {
+    rc = ingest_cli(argc - 2, argv + 2);
   } else if (strcmp(zCmd, "demo") == 0) {
     rc = demo_load() ? 1 : 0;
     if (rc == 0) {

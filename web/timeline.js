@@ -140,3 +140,45 @@
   const target = location.hash && document.getElementById(location.hash.slice(1));
   if (target && target.classList.contains("event")) { select(target); }
 })();
+
+// The upload box: sends the file as the raw body with progress, then shows
+// the ingest report and refreshes the timeline.
+(function () {
+  const box = document.getElementById("upload");
+  if (!box) { return; }
+  const form = box.querySelector("[data-upload]");
+  const bar = form.querySelector("progress");
+  const out = box.querySelector("[data-upload-report]");
+  const csrf = (document.querySelector("input[name=csrf_token]") || {}).value || "";
+  form.addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    const file = form.file.files[0];
+    if (!file) { return; }
+    const url = "/api/v1/incidents/" + box.dataset.incident + "/ingest?format=" +
+      encodeURIComponent(form.format.value) +
+      (form.source.value ? "&source=" + encodeURIComponent(form.source.value) : "");
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", url);
+    xhr.setRequestHeader("X-CSRF-Token", csrf);
+    xhr.setRequestHeader("Content-Type", "application/octet-stream");
+    bar.hidden = false;
+    xhr.upload.onprogress = function (e) {
+      if (e.lengthComputable) { bar.value = Math.round(e.loaded * 100 / e.total); }
+    };
+    xhr.onload = function () {
+      let res = {};
+      try { res = JSON.parse(xhr.responseText); } catch (e) { res = {}; }
+      if (xhr.status === 200) {
+        out.textContent = "Accepted " + res.accepted + ", duplicates " + res.duplicates +
+          ", rejected " + res.rejected +
+          (res.errors && res.errors.length ? " (line " + res.errors[0].line + ": " + res.errors[0].reason + ")" : "") +
+          ". Refreshing…";
+        setTimeout(function () { location.reload(); }, 1200);
+      } else {
+        out.textContent = (res.error && res.error.message) || ("Upload failed: " + xhr.status);
+      }
+    };
+    xhr.onerror = function () { out.textContent = "Upload failed: network error"; };
+    xhr.send(file);
+  });
+})();

@@ -1,0 +1,842 @@
+/*
+** ingest_store.c: evidence into the timeline.
+**
+** Each parsed event goes one of three ways:
+**  - access-log lines: kept as raw lines (deduplicated by a hash of the
+**    source, line number and text) and counted into per-minute series;
+**    after the input ends, a run of minutes whose 5xx rate stands clearly
+**    above the minutes before it becomes one `signal` event;
+**  - other log lines: kept as raw lines; error lines are grouped by their
+**    message with digits folded, and a group of three or more becomes one
+**    signal ("x N between 11:40 and 11:44"), a smaller one plain events;
+**  - alerts, tickets and changes: one event each, identified by a
+**    fingerprint, so a replay adds nothing and an alert's resolved notice
+**    closes the event its firing notice opened.
+** Everything happens in one write transaction per run (committed in
+** slices of INGEST_BATCH rows, so a huge file does not hold one giant
+** transaction); a report counts accepted, duplicate and rejected input.
+**
+** Memory: the minute series and the error groups are bounded tables
+** (INGEST_MAX_GROUPS); raw lines stream straight to SQLite.
+**
+** Threading: a run belongs to one thread and its connection.
+*/
+#include "ingest_store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit.h"
+#include "db.h"
+#include "err.h"
+#include "input.h"
+#include "redact.h"
+#include "sha256.h"
+#include "timeline.h"
+#include "utc.h"
+
+#define INGEST_BATCH 100000       /* rows per committed slice */
+#define INGEST_MAX_GROUPS 4096    /* error groups and minute cells */
+#define INGEST_WINDOW_MS (30LL * 60 * 1000) /* correlation pad */
+#define BURST_MIN 3               /* identical errors that make a signal */
+
+typedef struct MinuteCell {
+  int64_t incidentId; /* 0 = empty slot */
+  int64_t minute;     /* UTC ms at the minute's start */
+  char zSource[64];   /* access-log source */
+  int64_t aCount[4];  /* requests, 4xx, 5xx, bytes */
+} MinuteCell;
+
+typedef struct ErrorGroup {
+  int64_t incidentId; /* 0 = empty slot */
+  uint64_t hash;      /* of source + folded message */
+  int64_t n;          /* lines in the group */
+  int64_t first;      /* first time */
+  int64_t last;       /* last time */
+  char zSource[64];   /* source */
+  char zComponent[64]; /* component or host */
+  char zLevel[12];    /* level of the first line */
+  char zTitle[208];   /* message of the first line */
+  int64_t firstLine;  /* line number of the first line */
+} ErrorGroup;
+
+/* Sources whose series changed, to condense after the input ends. */
+typedef struct SeriesKey {
+  int64_t incidentId; /* incident */
+  char zSource[64];   /* source */
+} SeriesKey;
+
+struct IngestRun {
+  IngestParser *pParser;    /* the format's parser */
+  IngestTarget target;      /* where events go */
+  char zFormat[32];         /* format name */
+  int rcDb;                 /* sticky storage error */
+  int64_t nInSlice;         /* rows written since the last commit */
+  IngestReport report;      /* counts so far */
+  int64_t nBadInput;        /* rejections of the input itself */
+  MinuteCell *aCell;        /* open-addressed minute cells */
+  ErrorGroup *aGroup;       /* open-addressed error groups */
+  SeriesKey aSeries[64];    /* series touched */
+  int nSeries;              /* entries in aSeries */
+  int64_t aTouched[64];     /* incidents that received events */
+  int nTouched;             /* entries in aTouched */
+  Buf scratch;              /* redaction output */
+};
+
+static int on_event(void *pArg, const IngestEvent *pEv);
+
+/* Counts a refusal; bInput: the input was malformed (not merely
+** unattached to any incident). */
+static void refuse(IngestRun *p, int64_t line, const char *zReason,
+                   int bInput) {
+  p->report.nRejected++;
+  p->nBadInput += bInput;
+  if (json_array_size(p->report.pErrors) < INGEST_MAX_ERRORS) {
+    json_array_append_new(p->report.pErrors,
+                          json_pack("{s:I, s:s}", "line", (json_int_t)line,
+                                    "reason", zReason));
+  }
+}
+
+static void reject(void *pArg, int64_t line, const char *zReason) {
+  refuse(pArg, line, zReason, 1);
+}
+
+/* A 64-bit hash, eight bytes a step; stable across runs and machines of
+** one byte order. For deduplication, not a security boundary. */
+static uint64_t hash64(const char *z, size_t n, uint64_t seed) {
+  uint64_t h = 0x9e3779b97f4a7c15ULL ^ seed ^ (n * 0xff51afd7ed558ccdULL);
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    memcpy(&w, z + i, 8);
+    h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 29;
+  }
+  uint64_t w = 0;
+  memcpy(&w, z + i, n - i);
+  h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+  h ^= h >> 32;
+  return h;
+}
+
+static void copy_str(char *zDst, size_t nDst, const char *zSrc) {
+  snprintf(zDst, nDst, "%s", zSrc ? zSrc : "");
+}
+
+static void note_touched(IngestRun *p, int64_t incidentId) {
+  for (int i = 0; i < p->nTouched; i++) {
+    if (p->aTouched[i] == incidentId) {
+      return;
+    }
+  }
+  if (p->nTouched < 64) {
+    p->aTouched[p->nTouched++] = incidentId;
+  }
+}
+
+/* Commits every INGEST_BATCH rows so one file never holds one huge
+** transaction; the report stays exact because dedupe is in the schema. */
+static void slice_commit(IngestRun *p) {
+  if (++p->nInSlice < INGEST_BATCH || p->rcDb) {
+    return;
+  }
+  p->nInSlice = 0;
+  p->rcDb = db_commit();
+  if (p->rcDb == 0) {
+    p->rcDb = db_begin_write();
+  }
+}
+
+/* The incident an event belongs to: the target, or the latest incident
+** whose window (start - 30 min .. resolve + 30 min) holds the time and,
+** for alerts, that lists the alert's component. 0 if none. */
+static int64_t correlate(IngestRun *p, const IngestEvent *pEv) {
+  if (p->target.incidentId) {
+    return p->target.incidentId;
+  }
+  int bAlert = pEv->zKind && strcmp(pEv->zKind, "alert") == 0;
+  sqlite3_stmt *q = db_prepare(
+      "SELECT i.id FROM incidents i"
+      " WHERE :ts BETWEEN i.started_at - :pad"
+      "   AND coalesce(i.resolved_at, :now) + :pad"
+      " AND (:component IS NULL OR EXISTS (SELECT 1 FROM"
+      "   incident_components ic JOIN components c ON c.id = ic.component_id"
+      "   WHERE ic.incident_id = i.id AND lower(c.name) = lower(:component)))"
+      " ORDER BY i.started_at DESC LIMIT 1");
+  if (!q) {
+    p->rcDb = E_DB;
+    return 0;
+  }
+  db_bind_int(q, ":ts", pEv->ts);
+  db_bind_int(q, ":pad", INGEST_WINDOW_MS);
+  db_bind_int(q, ":now", utc_now_ms());
+  db_bind_text(q, ":component",
+               bAlert && pEv->zComponent && *pEv->zComponent
+                   ? pEv->zComponent
+                   : NULL);
+  int64_t id = db_step(q) == SQLITE_ROW ? db_col_int(q, 0) : 0;
+  db_reset(q);
+  return id;
+}
+
+/* Masks secrets in z; returns the masked text, BORROWED until the next
+** call (z itself when nothing was masked). */
+static const char *mask(IngestRun *p, const char *z) {
+  if (!z) {
+    return NULL;
+  }
+  buf_reset(&p->scratch);
+  int n = redact_text(z, strlen(z), 0, &p->scratch);
+  if (n <= 0 || buf_err(&p->scratch)) {
+    return z;
+  }
+  p->report.nMasked += n;
+  return buf_str(&p->scratch);
+}
+
+/* Stores one raw line. Returns 1 if new, 0 if a duplicate, -1 on error. */
+static int store_raw(IngestRun *p, int64_t incidentId, const IngestEvent *pEv,
+                     int bBad, uint64_t grp) {
+  const char *zSource = pEv->zSource ? pEv->zSource : p->zFormat;
+  uint64_t fp = hash64(pEv->zRaw, strlen(pEv->zRaw),
+                       hash64(zSource, strlen(zSource),
+                              (uint64_t)pEv->line));
+  sqlite3_stmt *q = db_prepare(
+      "INSERT OR IGNORE INTO raw_lines (incident_id, ts, fp, source, bad,"
+      " grp, line) VALUES (:inc, :ts, :fp, :source, :bad, :grp, :line)");
+  if (!q) {
+    p->rcDb = E_DB;
+    return -1;
+  }
+  db_bind_int(q, ":inc", incidentId);
+  db_bind_int(q, ":ts", pEv->ts);
+  db_bind_int(q, ":fp", (int64_t)fp);
+  db_bind_text(q, ":source", zSource);
+  db_bind_int(q, ":bad", bBad);
+  db_bind_opt_int(q, ":grp", bBad && grp ? (int64_t)grp : IN_UNSET);
+  /* Valid until the step below: no copy. */
+  db_bind_text_static(q, ":line", mask(p, pEv->zRaw));
+  int rc = db_run(q);
+  if (rc) {
+    p->rcDb = rc;
+    return -1;
+  }
+  slice_commit(p);
+  return db_changes() > 0;
+}
+
+static void add_minute(IngestRun *p, int64_t incidentId, const IngestEvent *pEv) {
+  int64_t minute = pEv->ts - ((pEv->ts % 60000) + 60000) % 60000;
+  const char *zSource = pEv->zSource ? pEv->zSource : p->zFormat;
+  uint64_t h = hash64(zSource, strlen(zSource), (uint64_t)minute) ^
+               (uint64_t)incidentId;
+  for (int i = 0; i < INGEST_MAX_GROUPS; i++) {
+    MinuteCell *c = &p->aCell[(h + (uint64_t)i) % INGEST_MAX_GROUPS];
+    if (c->incidentId == 0) {
+      c->incidentId = incidentId;
+      c->minute = minute;
+      copy_str(c->zSource, sizeof(c->zSource), zSource);
+    } else if (c->incidentId != incidentId || c->minute != minute ||
+               strncmp(c->zSource, zSource, sizeof(c->zSource) - 1) != 0) {
+      continue;
+    }
+    c->aCount[0]++;
+    c->aCount[1] += pEv->status >= 400 && pEv->status < 500;
+    c->aCount[2] += pEv->status >= 500;
+    c->aCount[3] += pEv->bytes;
+    return;
+  }
+  /* Table full (over 68 hours of minutes at once): flush and retry. */
+  sqlite3_stmt *q = NULL;
+  for (int i = 0; i < INGEST_MAX_GROUPS && !p->rcDb; i++) {
+    MinuteCell *c = &p->aCell[i];
+    q = db_prepare(
+        "INSERT INTO access_minutes (incident_id, source, minute, requests,"
+        " s4xx, s5xx, bytes) VALUES (:inc, :source, :minute, :n, :n4, :n5,"
+        " :bytes) ON CONFLICT DO UPDATE SET requests = requests + :n,"
+        " s4xx = s4xx + :n4, s5xx = s5xx + :n5, bytes = bytes + :bytes");
+    if (!q) {
+      p->rcDb = E_DB;
+      break;
+    }
+    db_bind_int(q, ":inc", c->incidentId);
+    db_bind_text(q, ":source", c->zSource);
+    db_bind_int(q, ":minute", c->minute);
+    db_bind_int(q, ":n", c->aCount[0]);
+    db_bind_int(q, ":n4", c->aCount[1]);
+    db_bind_int(q, ":n5", c->aCount[2]);
+    db_bind_int(q, ":bytes", c->aCount[3]);
+    p->rcDb = db_run(q);
+  }
+  memset(p->aCell, 0, sizeof(MinuteCell) * INGEST_MAX_GROUPS);
+  add_minute(p, incidentId, pEv);
+}
+
+static void note_series(IngestRun *p, int64_t incidentId, const char *zSource) {
+  for (int i = 0; i < p->nSeries; i++) {
+    if (p->aSeries[i].incidentId == incidentId &&
+        strcmp(p->aSeries[i].zSource, zSource) == 0) {
+      return;
+    }
+  }
+  if (p->nSeries < 64) {
+    p->aSeries[p->nSeries].incidentId = incidentId;
+    copy_str(p->aSeries[p->nSeries].zSource, 64, zSource);
+    p->nSeries++;
+  }
+}
+
+/* The folded form of a message: digits and hex runs become '#', so
+** "timeout after 3012 ms" and "timeout after 2999 ms" group together. */
+static uint64_t message_group(const char *zSource, const char *zMsg) {
+  char aFold[512];
+  size_t n = 0;
+  for (const char *z = zMsg; *z && n < sizeof(aFold) - 1; z++) {
+    if ((*z >= '0' && *z <= '9')) {
+      if (n == 0 || aFold[n - 1] != '#') {
+        aFold[n++] = '#';
+      }
+    } else {
+      aFold[n++] = *z;
+    }
+  }
+  return hash64(aFold, n, hash64(zSource, strlen(zSource), 7)) | 1;
+}
+
+static void add_error(IngestRun *p, int64_t incidentId, const IngestEvent *pEv,
+                      uint64_t grp) {
+  for (int i = 0; i < INGEST_MAX_GROUPS; i++) {
+    ErrorGroup *g = &p->aGroup[(grp + (uint64_t)i) % INGEST_MAX_GROUPS];
+    if (g->incidentId == 0) {
+      g->incidentId = incidentId;
+      g->hash = grp;
+      g->first = g->last = pEv->ts;
+      g->firstLine = pEv->line;
+      copy_str(g->zSource, sizeof(g->zSource),
+               pEv->zSource ? pEv->zSource : p->zFormat);
+      copy_str(g->zComponent, sizeof(g->zComponent), pEv->zComponent);
+      copy_str(g->zLevel, sizeof(g->zLevel), pEv->zLevel);
+      copy_str(g->zTitle, sizeof(g->zTitle), mask(p, pEv->zTitle));
+    } else if (g->incidentId != incidentId || g->hash != grp) {
+      continue;
+    }
+    g->n++;
+    g->first = pEv->ts < g->first ? pEv->ts : g->first;
+    g->last = pEv->ts > g->last ? pEv->ts : g->last;
+    return;
+  }
+  /* More distinct errors than the table holds: the rest stay raw lines. */
+}
+
+/* Inserts or refreshes an event by fingerprint. Returns 1 if it was new,
+** 0 if it existed (updated), -1 on error. *pId receives its id. */
+static int upsert_event(IngestRun *p, int64_t incidentId, const char *zFp,
+                        int64_t ts, int64_t endTs, const char *zKind,
+                        const char *zSource, const char *zLevel,
+                        const char *zComponent, const char *zTitle,
+                        const char *zBody, const char *zRaw, int64_t count,
+                        int64_t *pId) {
+  static const char *const azLevel[] = {"debug", "info",     "notice",
+                                        "warning", "error", "critical",
+                                        NULL};
+  if (enum_index(azLevel, zLevel) < 0) {
+    zLevel = "info";
+  }
+  sqlite3_stmt *q = db_prepare("SELECT id FROM events WHERE incident_id = :inc"
+                               " AND fingerprint = :fp");
+  if (!q) {
+    p->rcDb = E_DB;
+    return -1;
+  }
+  db_bind_int(q, ":inc", incidentId);
+  db_bind_text(q, ":fp", zFp);
+  int64_t id = db_step(q) == SQLITE_ROW ? db_col_int(q, 0) : 0;
+  db_reset(q);
+  int64_t now = utc_now_ms();
+  if (id) {
+    q = db_prepare("UPDATE events SET end_ts = coalesce(:end, end_ts),"
+                   " title = :title, body = :body, count = :count,"
+                   " updated_at = :now, version = version + 1"
+                   " WHERE id = :id");
+    if (!q) {
+      p->rcDb = E_DB;
+      return -1;
+    }
+    db_bind_opt_int(q, ":end", endTs);
+    db_bind_text(q, ":title", zTitle);
+    db_bind_text(q, ":body", zBody);
+    db_bind_int(q, ":count", count);
+    db_bind_int(q, ":now", now);
+    db_bind_int(q, ":id", id);
+    p->rcDb = db_run(q);
+    *pId = id;
+    return p->rcDb ? -1 : 0;
+  }
+  q = db_prepare(
+      "INSERT INTO events (incident_id, ts, end_ts, kind, source, level,"
+      " component, title, body, raw, fingerprint, count, author, created_at,"
+      " updated_at) VALUES (:inc, :ts, :end, :kind, :source, :level,"
+      " :component, :title, :body, :raw, :fp, :count, :author, :now, :now)");
+  if (!q) {
+    p->rcDb = E_DB;
+    return -1;
+  }
+  db_bind_int(q, ":inc", incidentId);
+  db_bind_int(q, ":ts", ts);
+  db_bind_opt_int(q, ":end", endTs);
+  db_bind_text(q, ":kind", zKind);
+  db_bind_text(q, ":source", zSource ? zSource : "");
+  db_bind_text(q, ":level", zLevel);
+  db_bind_text(q, ":component", zComponent ? zComponent : "");
+  db_bind_text(q, ":title", zTitle ? zTitle : "");
+  db_bind_text(q, ":body", zBody ? zBody : "");
+  db_bind_text(q, ":raw", zRaw);
+  db_bind_text(q, ":fp", zFp);
+  db_bind_int(q, ":count", count);
+  db_bind_text(q, ":author", p->target.zActor ? p->target.zActor : "ingest");
+  db_bind_int(q, ":now", now);
+  p->rcDb = db_run(q);
+  if (p->rcDb) {
+    return -1;
+  }
+  *pId = db_last_id();
+  slice_commit(p);
+  return 1;
+}
+
+/* Alerts, tickets, changes: one event each, by fingerprint. */
+static void store_item(IngestRun *p, int64_t incidentId,
+                       const IngestEvent *pEv) {
+  const char *zKind = pEv->zKind;
+  if (enum_index(azEventKind, zKind) < 0 || strcmp(zKind, "note") == 0 ||
+      strcmp(zKind, "signal") == 0) {
+    zKind = "log";
+  }
+  char zFp[160];
+  int bAlert = strcmp(zKind, "alert") == 0;
+  if (bAlert && pEv->zKey) {
+    /* One firing instance: the key and its start time. */
+    snprintf(zFp, sizeof(zFp), "alert:%.100s:%lld", pEv->zKey,
+             (long long)pEv->ts);
+  } else if (pEv->zKey) {
+    snprintf(zFp, sizeof(zFp), "%s:%.120s", zKind, pEv->zKey);
+  } else {
+    char zHex[65];
+    const char *zRaw = pEv->zRaw ? pEv->zRaw : "";
+    sha256_hex(zRaw, strlen(zRaw), zHex);
+    snprintf(zFp, sizeof(zFp), "%s:%lld:%.32s", zKind, (long long)pEv->ts,
+             zHex);
+  }
+  int bResolved = pEv->zState && strcmp(pEv->zState, "resolved") == 0;
+  /* Was this exact notice seen before? Then it is a duplicate. */
+  sqlite3_stmt *q = db_prepare(
+      "SELECT end_ts IS NOT NULL, count FROM events WHERE incident_id = :inc"
+      " AND fingerprint = :fp");
+  if (!q) {
+    p->rcDb = E_DB;
+    return;
+  }
+  db_bind_int(q, ":inc", incidentId);
+  db_bind_text(q, ":fp", zFp);
+  int bExists = 0, bEnded = 0;
+  int64_t count = 1;
+  if (db_step(q) == SQLITE_ROW) {
+    bExists = 1;
+    bEnded = (int)db_col_int(q, 0);
+    count = db_col_int(q, 1);
+  }
+  db_reset(q);
+  if (bExists && (!bAlert || !bResolved || bEnded)) {
+    p->report.nDuplicate++;
+    return;
+  }
+  int64_t endTs = bResolved && pEv->endTs != INT64_MIN ? pEv->endTs
+                                                       : IN_UNSET;
+  const char *zTitle = pEv->zTitle ? pEv->zTitle : "";
+  char *zTitleCopy = xstrdup(mask(p, zTitle));
+  char *zBody = xstrdup(mask(p, pEv->zBody ? pEv->zBody : ""));
+  char *zRaw = pEv->zRaw ? xstrdup(mask(p, pEv->zRaw)) : NULL;
+  int64_t id = 0;
+  int rc = upsert_event(p, incidentId, zFp, pEv->ts, endTs, zKind,
+                        pEv->zSource, pEv->zLevel, pEv->zComponent,
+                        zTitleCopy, zBody, zRaw, bExists ? count + 1 : 1,
+                        &id);
+  free(zTitleCopy);
+  free(zBody);
+  free(zRaw);
+  if (rc >= 0) {
+    p->report.nAccepted++;
+    note_touched(p, incidentId);
+  }
+}
+
+int ingest_run_event(IngestRun *p, const IngestEvent *pEv) {
+  return on_event(p, pEv) ? (p->rcDb ? p->rcDb : E_DB) : 0;
+}
+
+static int on_event(void *pArg, const IngestEvent *pEv) {
+  IngestRun *p = pArg;
+  if (p->rcDb) {
+    return 1;
+  }
+  int64_t incidentId = correlate(p, pEv);
+  if (!incidentId) {
+    char zTime[25], zReason[200];
+    utc_format(pEv->ts, zTime);
+    snprintf(zReason, sizeof(zReason),
+             "no incident covers %s%s%.60s", zTime,
+             pEv->zComponent && *pEv->zComponent ? " for " : "",
+             pEv->zComponent ? pEv->zComponent : "");
+    refuse(p, pEv->line, zReason, 0);
+    return p->rcDb != 0;
+  }
+  const char *zKind = pEv->zKind ? pEv->zKind : "log";
+  if (strcmp(zKind, "log") != 0 || !pEv->zRaw) {
+    store_item(p, incidentId, pEv);
+    return p->rcDb != 0;
+  }
+  const char *zSource = pEv->zSource ? pEv->zSource : p->zFormat;
+  int bAccess = pEv->status > 0;
+  int bBad = bAccess ? pEv->status >= 500
+                     : (pEv->zLevel && (strcmp(pEv->zLevel, "error") == 0 ||
+                                        strcmp(pEv->zLevel, "critical") == 0));
+  uint64_t grp = !bAccess && bBad
+                     ? message_group(zSource, pEv->zTitle ? pEv->zTitle : "")
+                     : 0;
+  int bNew = store_raw(p, incidentId, pEv, bBad, grp);
+  if (bNew < 0) {
+    return 1;
+  }
+  if (!bNew) {
+    p->report.nDuplicate++;
+    return 0;
+  }
+  p->report.nAccepted++;
+  note_touched(p, incidentId);
+  if (bAccess) {
+    add_minute(p, incidentId, pEv);
+    note_series(p, incidentId, zSource);
+  } else if (bBad) {
+    add_error(p, incidentId, pEv, grp);
+  }
+  return 0;
+}
+
+IngestRun *ingest_run_new(const char *zFormat, const IngestOptions *pOpt,
+                          const IngestTarget *pTarget, int *pRc) {
+  *pRc = 0;
+  if (pTarget->incidentId) {
+    sqlite3_stmt *q = db_prepare("SELECT 1 FROM incidents WHERE id = :id");
+    if (!q) {
+      *pRc = E_DB;
+      return NULL;
+    }
+    db_bind_int(q, ":id", pTarget->incidentId);
+    int bFound = db_step(q) == SQLITE_ROW;
+    db_reset(q);
+    if (!bFound) {
+      *pRc = E_NOTFOUND;
+      return NULL;
+    }
+  }
+  IngestRun *p = xcalloc(1, sizeof(*p));
+  p->target = *pTarget;
+  copy_str(p->zFormat, sizeof(p->zFormat), zFormat);
+  p->report.pErrors = json_array();
+  buf_init(&p->scratch, (size_t)1 << 20);
+  /* "generic" has no parser: its caller hands over events directly. */
+  int bGeneric = strcmp(zFormat, "generic") == 0;
+  p->pParser = bGeneric ? NULL
+                        : ingest_parser_new(zFormat, pOpt, on_event, reject,
+                                            p);
+  if (!p->pParser && !bGeneric) {
+    *pRc = E_INVALID;
+    ingest_run_free(p);
+    return NULL;
+  }
+  p->aCell = xcalloc(INGEST_MAX_GROUPS, sizeof(MinuteCell));
+  p->aGroup = xcalloc(INGEST_MAX_GROUPS, sizeof(ErrorGroup));
+  *pRc = db_begin_write();
+  if (*pRc) {
+    ingest_run_free(p);
+    return NULL;
+  }
+  return p;
+}
+
+int ingest_run_feed(IngestRun *p, const char *z, size_t n) {
+  if (p->rcDb) {
+    return p->rcDb;
+  }
+  if (p->pParser) {
+    ingest_parser_feed(p->pParser, z, n);
+  }
+  return p->rcDb;
+}
+
+/* Writes the minute cells still in memory. */
+static void flush_minutes(IngestRun *p) {
+  for (int i = 0; i < INGEST_MAX_GROUPS && !p->rcDb; i++) {
+    MinuteCell *c = &p->aCell[i];
+    if (!c->incidentId) {
+      continue;
+    }
+    sqlite3_stmt *q = db_prepare(
+        "INSERT INTO access_minutes (incident_id, source, minute, requests,"
+        " s4xx, s5xx, bytes) VALUES (:inc, :source, :minute, :n, :n4, :n5,"
+        " :bytes) ON CONFLICT DO UPDATE SET requests = requests + :n,"
+        " s4xx = s4xx + :n4, s5xx = s5xx + :n5, bytes = bytes + :bytes");
+    if (!q) {
+      p->rcDb = E_DB;
+      return;
+    }
+    db_bind_int(q, ":inc", c->incidentId);
+    db_bind_text(q, ":source", c->zSource);
+    db_bind_int(q, ":minute", c->minute);
+    db_bind_int(q, ":n", c->aCount[0]);
+    db_bind_int(q, ":n4", c->aCount[1]);
+    db_bind_int(q, ":n5", c->aCount[2]);
+    db_bind_int(q, ":bytes", c->aCount[3]);
+    p->rcDb = db_run(q);
+  }
+}
+
+static void format_hm(int64_t ms, char z[6]) {
+  char zFull[25];
+  utc_format(ms, zFull);
+  memcpy(z, zFull + 11, 5);
+  z[5] = 0;
+}
+
+/* Formats n with thousands separators into z. */
+static void format_count(int64_t n, char *z, size_t nZ) {
+  char aDigits[32];
+  int nD = snprintf(aDigits, sizeof(aDigits), "%lld", (long long)n);
+  size_t j = 0;
+  for (int i = 0; i < nD && j + 2 < nZ; i++) {
+    if (i > 0 && (nD - i) % 3 == 0) {
+      z[j++] = ',';
+    }
+    z[j++] = aDigits[i];
+  }
+  z[j] = 0;
+}
+
+/* One run of high-error minutes becomes (or refreshes) a signal. */
+static void emit_rate_signal(IngestRun *p, int64_t incidentId,
+                             const char *zSource, double baseline,
+                             int64_t start, int64_t peakMinute,
+                             double peakRate, int64_t end, int64_t nReq,
+                             int64_t n5xx) {
+  char zStart[6], zPeak[6], zEnd[6], zReq[32], zTitle[300], zBody[600];
+  char zFp[160];
+  format_hm(start, zStart);
+  format_hm(peakMinute, zPeak);
+  format_hm(end, zEnd);
+  format_count(nReq, zReq, sizeof(zReq));
+  snprintf(zTitle, sizeof(zTitle),
+           "5xx rate rose from %.1f%% to %.0f%% on %s at %s, peak %s, back "
+           "to normal %s (%s requests)",
+           baseline * 100, peakRate * 100, zSource, zStart, zPeak, zEnd,
+           zReq);
+  snprintf(zBody, sizeof(zBody),
+           "%lld of %lld requests failed with 5xx between %s and %s UTC "
+           "(baseline before: %.2f%%).",
+           (long long)n5xx, (long long)nReq, zStart, zEnd, baseline * 100);
+  snprintf(zFp, sizeof(zFp), "signal:5xx:%.100s:%lld", zSource,
+           (long long)start);
+  int64_t id = 0;
+  if (upsert_event(p, incidentId, zFp, start, end, "signal", zSource,
+                   peakRate >= 0.25 ? "critical" : "error", zSource, zTitle,
+                   zBody, NULL, n5xx, &id) < 0) {
+    return;
+  }
+  sqlite3_stmt *q = db_prepare(
+      "UPDATE raw_lines SET signal_id = :sig WHERE incident_id = :inc"
+      " AND source = :source AND bad = 1 AND ts >= :start AND ts < :end");
+  if (!q) {
+    p->rcDb = E_DB;
+    return;
+  }
+  db_bind_int(q, ":sig", id);
+  db_bind_int(q, ":inc", incidentId);
+  db_bind_text(q, ":source", zSource);
+  db_bind_int(q, ":start", start);
+  db_bind_int(q, ":end", end);
+  p->rcDb = db_run(q);
+}
+
+/*
+** Finds runs of minutes whose 5xx rate stands clearly above the minutes
+** before: at least 20 requests, a rate of at least 5% and over three times
+** the baseline (the mean of the 15 unflagged minutes before the run) plus
+** two points. A run may have a one-minute gap.
+*/
+static void condense_series(IngestRun *p, int64_t incidentId,
+                            const char *zSource) {
+  sqlite3_stmt *q = db_prepare(
+      "SELECT minute, requests, s5xx FROM access_minutes"
+      " WHERE incident_id = :inc AND source = :source ORDER BY minute");
+  if (!q) {
+    p->rcDb = E_DB;
+    return;
+  }
+  db_bind_int(q, ":inc", incidentId);
+  db_bind_text(q, ":source", zSource);
+  enum { WINDOW = 15, MAX_RUNS = 32 };
+  double aWin[WINDOW];
+  int nWin = 0, iWin = 0;
+  /* Runs are collected first: the statement must finish before writes. */
+  typedef struct Run {
+    int64_t start, peak, lastBad, nReq, n5xx;
+    double base, rate;
+  } Run;
+  Run aRun[MAX_RUNS];
+  int nRun = 0, bIn = 0;
+  Run cur = {0};
+  while (db_step(q) == SQLITE_ROW) {
+    int64_t minute = db_col_int(q, 0);
+    int64_t req = db_col_int(q, 1), e5 = db_col_int(q, 2);
+    double rate = req ? (double)e5 / (double)req : 0;
+    double base = 0;
+    for (int i = 0; i < nWin; i++) {
+      base += aWin[i];
+    }
+    base = nWin ? base / nWin : 0;
+    int bHigh = req >= 20 && rate >= 0.05 && rate > base * 3 + 0.02;
+    /* A run tolerates one normal minute; a second one ends it. */
+    if (bIn && (minute - cur.lastBad > 2 * 60000 ||
+                (!bHigh && minute - cur.lastBad > 60000))) {
+      if (nRun < MAX_RUNS) {
+        aRun[nRun++] = cur;
+      }
+      bIn = 0;
+    }
+    if (bHigh) {
+      if (!bIn) {
+        bIn = 1;
+        cur = (Run){minute, minute, minute, 0, 0, base, rate};
+      }
+      cur.nReq += req;
+      cur.n5xx += e5;
+      cur.lastBad = minute;
+      if (rate > cur.rate) {
+        cur.rate = rate;
+        cur.peak = minute;
+      }
+    } else if (!bIn) {
+      aWin[iWin] = rate;
+      iWin = (iWin + 1) % WINDOW;
+      nWin = nWin < WINDOW ? nWin + 1 : WINDOW;
+    }
+  }
+  db_reset(q);
+  if (bIn && nRun < MAX_RUNS) {
+    aRun[nRun++] = cur;
+  }
+  for (int i = 0; i < nRun && !p->rcDb; i++) {
+    emit_rate_signal(p, incidentId, zSource, aRun[i].base, aRun[i].start,
+                     aRun[i].peak, aRun[i].rate, aRun[i].lastBad + 60000,
+                     aRun[i].nReq, aRun[i].n5xx);
+  }
+}
+
+/* Error groups: a burst becomes one signal, a few lines plain events. */
+static void condense_errors(IngestRun *p) {
+  for (int i = 0; i < INGEST_MAX_GROUPS && !p->rcDb; i++) {
+    ErrorGroup *g = &p->aGroup[i];
+    if (!g->incidentId) {
+      continue;
+    }
+    char zFp[160], zTitle[300], zFirst[6], zLast[6];
+    snprintf(zFp, sizeof(zFp), "burst:%016llx:%lld",
+             (unsigned long long)g->hash, (long long)g->first);
+    int64_t id = 0;
+    if (g->n >= BURST_MIN) {
+      format_hm(g->first, zFirst);
+      format_hm(g->last, zLast);
+      snprintf(zTitle, sizeof(zTitle), "%.200s (x%lld on %s, %s to %s)",
+               g->zTitle, (long long)g->n, g->zSource, zFirst, zLast);
+      if (upsert_event(p, g->incidentId, zFp, g->first, g->last, "signal",
+                       g->zSource, g->zLevel, g->zComponent, zTitle, "",
+                       NULL, g->n, &id) < 0) {
+        return;
+      }
+    } else {
+      if (upsert_event(p, g->incidentId, zFp, g->first, IN_UNSET, "log",
+                       g->zSource, g->zLevel, g->zComponent, g->zTitle, "",
+                       NULL, g->n, &id) < 0) {
+        return;
+      }
+    }
+    sqlite3_stmt *q = db_prepare(
+        "UPDATE raw_lines SET signal_id = :sig WHERE incident_id = :inc"
+        " AND grp = :grp");
+    if (!q) {
+      p->rcDb = E_DB;
+      return;
+    }
+    db_bind_int(q, ":sig", id);
+    db_bind_int(q, ":inc", g->incidentId);
+    db_bind_int(q, ":grp", (int64_t)g->hash);
+    p->rcDb = db_run(q);
+  }
+}
+
+int ingest_run_finish(IngestRun *p, IngestReport *pReport) {
+  if (!p->rcDb && p->pParser) {
+    ingest_parser_finish(p->pParser);
+  }
+  flush_minutes(p);
+  for (int i = 0; i < p->nSeries && !p->rcDb; i++) {
+    condense_series(p, p->aSeries[i].incidentId, p->aSeries[i].zSource);
+  }
+  if (!p->rcDb) {
+    condense_errors(p);
+  }
+  for (int i = 0; i < p->nTouched && !p->rcDb; i++) {
+    /* One change row per incident tells live pages to refresh. */
+    json_t *pWhat = json_pack("{s:s, s:I}", "ingest", p->zFormat, "accepted",
+                              (json_int_t)p->report.nAccepted);
+    p->rcDb = audit_log("incident", p->aTouched[i], p->target.zActor,
+                        "ingest", NULL, pWhat);
+    json_decref(pWhat);
+  }
+  int rc = p->rcDb;
+  if (rc == 0 && p->target.bAllOrNothing && p->nBadInput > 0) {
+    rc = E_INVALID;
+  }
+  if (rc == 0) {
+    rc = db_commit();
+  }
+  if (rc) {
+    db_rollback();
+  }
+  *pReport = p->report;
+  p->report.pErrors = NULL;
+  return rc;
+}
+
+void ingest_run_free(IngestRun *p) {
+  if (!p) {
+    return;
+  }
+  db_rollback(); /* no-op once committed */
+  ingest_parser_free(p->pParser);
+  json_decref(p->report.pErrors);
+  buf_free(&p->scratch);
+  free(p->aCell);
+  free(p->aGroup);
+  free(p);
+}
+
+json_t *ingest_report_json(const IngestReport *p) {
+  return json_pack("{s:I, s:I, s:I, s:I, s:o}", "accepted",
+                   (json_int_t)p->nAccepted, "duplicates",
+                   (json_int_t)p->nDuplicate, "rejected",
+                   (json_int_t)p->nRejected, "masked",
+                   (json_int_t)p->nMasked, "errors",
+                   p->pErrors ? json_incref(p->pErrors) : json_array());
+}

@@ -1,0 +1,36 @@
+#!/bin/sh
+# ingest.sh: N generated nginx lines (default 1,000,000) through
+# `hindsight ingest` into a fresh database, beside the storage floor: the
+# same rows pre-split as CSV loaded with sqlite3 .import into a plain
+# table, in the same run. Prints lines/s and peak memory (max RSS) of each.
+set -eu
+N=${BENCH_LINES:-1000000}
+T=$(mktemp -d "${TMPDIR:-/tmp}/hs-bench-ingest.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+awk -v n="$N" 'BEGIN {
+  for (k = 0; k < n; k++) {
+    s = k % 86400; st = (k % 97 == 0) ? 502 : 200;
+    printf "10.%d.%d.%d - - [20/Nov/2026:%02d:%02d:%02d +0000] \"GET /product/%d?ref=home HTTP/1.1\" %d %d \"https://shop.example/\" \"Mozilla/5.0 (X11; Linux x86_64)\"\n", k % 200, (k / 200) % 250, k % 251, int(s / 3600), int(s / 60) % 60, s % 60, k % 5000, st, 1000 + k % 9000
+  }
+}' > "$T/access.log"
+awk -v n="$N" 'BEGIN {
+  for (k = 0; k < n; k++) {
+    s = k % 86400; st = (k % 97 == 0) ? 502 : 200;
+    printf "%d,%d,10.%d.%d.%d,GET,/product/%d,%d,%d\n", 1795600000000 + s * 1000, k, k % 200, (k / 200) % 250, k % 251, k % 5000, st, 1000 + k % 9000
+  }
+}' > "$T/rows.csv"
+
+./hindsight --db "$T/hs.db" migrate >/dev/null
+ID=$(./hindsight --db "$T/hs.db" incident open "bench" 2>/dev/null)
+measure() { # measure LABEL CMD...: prints seconds and max RSS in MiB
+  label=$1
+  shift
+  /usr/bin/time -f "%e %M" -o "$T/time" "$@" >/dev/null 2>"$T/err" || { cat "$T/err"; exit 1; }
+  read -r secs kb < "$T/time"
+  awk -v l="$label" -v s="$secs" -v kb="$kb" -v n="$N" \
+    'BEGIN { printf "%-40s %8.2f s %12.0f lines/s  peak RSS %6.1f MiB\n", l, s, n / (s > 0 ? s : 0.001), kb / 1024 }'
+}
+echo "ingest of $N nginx lines, $(nproc) cores, $(date -u +%Y-%m-%d)"
+measure "hindsight ingest --format nginx" ./hindsight --db "$T/hs.db" ingest --format nginx --incident "$ID" --source web-1 "$T/access.log"
+sqlite3 "$T/floor.db" 'PRAGMA journal_mode=WAL; CREATE TABLE rows (ts INTEGER, fp INTEGER, client TEXT, method TEXT, path TEXT, status INTEGER, bytes INTEGER);' >/dev/null
+measure "floor: sqlite3 .import of the same rows" sqlite3 "$T/floor.db" -cmd '.mode csv' '.import '"$T/rows.csv"' rows'

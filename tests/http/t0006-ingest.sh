@@ -1,0 +1,130 @@
+# t0006-ingest: evidence through all three doors (CLI, HTTP, webhooks):
+# condensing, dedupe, correlation, bad input, redaction, raw lines.
+. tests/http/lib.sh
+hs_start
+TOKEN=$("$HS_BIN" --db "$DB" token add api --scope write)
+HOOK=$("$HS_BIN" --db "$DB" token add am --scope ingest)
+AUTH="Authorization: Bearer $TOKEN"
+JSON='Content-Type: application/json'
+req POST /api/v1/components -H "Authorization: Bearer $("$HS_BIN" --db "$DB" token add adm --scope write)" -H "$JSON" -d '{"name":"x"}' >/dev/null
+login admin "$PW_ADMIN"
+req POST /api/v1/components -b "$T/jar.admin" -H "X-CSRF-Token: $CSRF" -H "$JSON" -d '{"name":"checkout"}'
+req POST /api/v1/incidents -H "$AUTH" -H "$JSON" -d '{"title":"Flash sale","started_at":"2026-11-20T11:30:00Z","components":["checkout"]}'
+ID=$(jget .id)
+
+# A generated access log: normal traffic, then 40% 502s for eight minutes.
+awk 'BEGIN {
+  srand(7);
+  for (m = 0; m < 40; m++) for (i = 0; i < 60; i++) {
+    st = 200;
+    if (m >= 10 && m < 18 && rand() < 0.4) st = 502;
+    t = 11 * 60 + 30 + m;
+    printf "10.0.0.%d - - [20/Nov/2026:%02d:%02d:%02d +0000] \"GET /checkout?token=s3cr3t&id=%d HTTP/1.1\" %d 512 \"-\" \"curl/8\"\n", i % 250, int(t / 60), t % 60, i % 60, i, st
+  }
+}' > "$T/access.log"
+printf 'not a log line at all\n' >> "$T/access.log"
+"$HS_BIN" --db "$DB" ingest --format nginx --incident $ID --source web-1 "$T/access.log" > "$T/out"
+check "CLI ingest exits 0" eq $? 0
+check "CLI prints the report" contains "$T/out" "accepted 2400, duplicates 0, rejected 1"
+check "the rejected line is named by number" contains "$T/out" "line 2401"
+"$HS_BIN" --db "$DB" ingest --format nginx --incident $ID --source web-1 --json "$T/access.log" > "$T/out2"
+check "re-ingesting adds nothing" eq "$(jq -r .duplicates "$T/out2")" 2400
+check "--json prints the report shape" eq "$(jq -r '.accepted' "$T/out2")" 0
+check "one signal condenses the error burst" eq "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE incident_id=$ID AND kind='signal'")" 1
+TITLE=$(sqlite3 "$DB" "SELECT title FROM events WHERE kind='signal'")
+check "the signal names the rise, peak and return" sh -c "echo '$TITLE' | grep -q '5xx rate rose from .* to .* on web-1 at 11:40, peak .*, back to normal 11:48'"
+SIG=$(sqlite3 "$DB" "SELECT id FROM events WHERE kind='signal'")
+req GET /api/v1/events/$SIG/raw -H "$AUTH"
+check "a signal expands into its raw lines" test "$(jget '.lines | length')" -gt 10
+check "raw lines behind the signal are errors" contains "$T/body" '\" 502 '
+check "secrets in URLs are masked before storage" eq "$(sqlite3 "$DB" "SELECT count(*) FROM raw_lines WHERE line LIKE '%s3cr3t%'")" 0
+check "the series per minute is stored" eq "$(sqlite3 "$DB" "SELECT sum(requests) FROM access_minutes WHERE incident_id=$ID")" 2400
+"$HS_BIN" --db "$DB" ingest --format nope --incident $ID "$T/access.log" 2>/dev/null
+check "an unknown format is a usage error" eq $? 2
+"$HS_BIN" --db "$DB" ingest --format nginx "$T/access.log" 2>/dev/null
+check "ingest needs --incident or --auto" eq $? 2
+
+# HTTP door.
+cat > "$T/sys.log" <<'LOG'
+<11>1 2026-11-20T11:41:00.003Z web-1 app 123 - - upstream timed out after 3012 ms
+<11>1 2026-11-20T11:41:10.000Z web-1 app 123 - - upstream timed out after 2999 ms
+<11>1 2026-11-20T11:42:30.000Z web-1 app 123 - - upstream timed out after 3500 ms
+<11>1 2026-11-20T11:43:00.000Z web-1 app 123 - - upstream timed out after 3001 ms
+<14>1 2026-11-20T11:43:05.000Z web-1 app 123 - - request served
+<11>1 2026-11-20T11:44:00.000Z db-1 postgres 9 - - too many connections for role "shop"
+<11>Nov 20 11:45:00 db-1 postgres[9]: password=hunter2 authentication failed
+LOG
+req POST "/api/v1/incidents/$ID/ingest?format=syslog" -H "$AUTH" --data-binary @"$T/sys.log"
+check "HTTP ingest answers 200" eq "$STATUS" 200
+check "HTTP ingest reports accepted lines" eq "$(jget .accepted)" 7
+check "a burst of identical errors becomes one signal" test "$(sqlite3 "$DB" "SELECT count FROM events WHERE kind='signal' AND title LIKE 'upstream timed out%'")" = 4
+check "single errors stay plain events" eq "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE kind='log' AND title LIKE 'too many connections%'")" 1
+check "info lines stay raw only" eq "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE title LIKE 'request served%'")" 0
+check "password= is masked" eq "$(sqlite3 "$DB" "SELECT count(*) FROM raw_lines WHERE line LIKE '%hunter2%'") $(sqlite3 "$DB" "SELECT count(*) FROM events WHERE title LIKE '%hunter2%'")" "0 0"
+req POST "/api/v1/incidents/$ID/ingest?format=syslog" -H "$AUTH" --data-binary @"$T/sys.log"
+check "HTTP re-ingest adds nothing" eq "$(jget .duplicates)" 7
+req POST "/api/v1/incidents/$ID/ingest" -H "$AUTH" --data-binary @"$T/sys.log"
+check "a missing format is 400" eq "$STATUS" 400
+req POST "/api/v1/incidents/$ID/ingest?format=wat" -H "$AUTH" --data-binary @"$T/sys.log"
+check "an unknown format is 400" contains "$T/body" "format: must be one of"
+req POST "/api/v1/incidents/999/ingest?format=syslog" -H "$AUTH" --data-binary @"$T/sys.log"
+check "a missing incident is 404" eq "$STATUS" 404
+printf 'line one\n\377\376 bad bytes\n' > "$T/bad.log"
+req POST "/api/v1/incidents/$ID/ingest?format=jsonl" -H "$AUTH" --data-binary @"$T/bad.log"
+check "bad lines are counted, not fatal" eq "$(jget .rejected)" 2
+check "invalid UTF-8 is named" contains "$T/body" "invalid UTF-8"
+
+# Tickets CSV with quoting, embedded newlines and CRLF.
+printf 'id,created_at,subject,body,requester,priority,status,tags\r\n1,2026-11-20T11:45:00Z,"Payment failed, twice","It said ""error""\nthen nothing",ann,urgent,open,checkout\r\n2,2026-11-20T11:46:00Z,Slow,,bob,low,open\r\n' > "$T/t.csv"
+req POST "/api/v1/incidents/$ID/ingest?format=tickets-csv" -H "$AUTH" --data-binary @"$T/t.csv"
+check "tickets: good rows accepted" eq "$(jget .accepted)" 1
+check "tickets: a short row is rejected with a reason" contains "$T/body" "fields"
+check "tickets land on the timeline" eq "$(sqlite3 "$DB" "SELECT title FROM events WHERE kind='ticket'")" "Payment failed, twice"
+
+# Webhooks: Alertmanager firing then resolved is one alert.
+cat > "$T/am.json" <<'JSON'
+{"version":"4","groupKey":"g","status":"firing","receiver":"hs","groupLabels":{},"commonLabels":{},"commonAnnotations":{},"externalURL":"http://am","alerts":[
+ {"status":"firing","labels":{"alertname":"HighErrorRate","severity":"critical","service":"checkout"},"annotations":{"summary":"5xx above 20%"},"startsAt":"2026-11-20T11:41:00.123456789+01:00","endsAt":"0001-01-01T00:00:00Z","fingerprint":"abc123"}]}
+JSON
+sed 's/2026-11-20T11:41:00.123456789+01:00/2026-11-20T11:41:00.123456789Z/' "$T/am.json" > "$T/am2.json"
+req POST /hooks/alertmanager -H "Authorization: Bearer $HOOK" -H "$JSON" --data-binary @"$T/am2.json"
+check "alertmanager webhook is 200" eq "$STATUS" 200
+check "the alert joins the incident of its component" eq "$(sqlite3 "$DB" "SELECT incident_id FROM events WHERE kind='alert'")" "$ID"
+req POST /hooks/alertmanager -H "Authorization: Bearer $HOOK" -H "$JSON" --data-binary @"$T/am2.json"
+check "a replayed notice is a duplicate" eq "$(jget .duplicates)" 1
+sed 's/"status":"firing","labels"/"status":"resolved","labels"/; s/"endsAt":"0001-01-01T00:00:00Z"/"endsAt":"2026-11-20T11:58:00Z"/' "$T/am2.json" > "$T/am3.json"
+req POST /hooks/alertmanager -H "Authorization: Bearer $HOOK" -H "$JSON" --data-binary @"$T/am3.json"
+check "the resolved notice closes the same alert" eq "$(sqlite3 "$DB" "SELECT count(*), count(end_ts) FROM events WHERE kind='alert'")" "1|1"
+req POST /hooks/alertmanager -H "Authorization: Bearer $HOOK" -H "$JSON" -d '{"version":"4","alerts":[{"status":"firing"'
+check "a truncated payload is 400" eq "$STATUS" 400
+check "and stores nothing" eq "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE kind='alert'")" 1
+req POST /hooks/alertmanager -H "Authorization: Bearer $TOKEN" -H "$JSON" --data-binary @"$T/am2.json"
+check "a write token may post webhooks too" eq "$STATUS" 200
+req POST /hooks/alertmanager -H "$JSON" --data-binary @"$T/am2.json"
+check "webhooks need a token" eq "$STATUS" 401
+req POST "/api/v1/incidents/$ID/events" -H "Authorization: Bearer $HOOK" -H "$JSON" -d '{"title":"x"}'
+check "an ingest token cannot write notes" eq "$STATUS" 403
+req POST "/api/v1/incidents/$ID/ingest?format=syslog" -H "Authorization: Bearer $HOOK" --data-binary @"$T/sys.log"
+check "an ingest token may use the ingest endpoint" eq "$STATUS" 200
+
+# Generic webhook.
+req POST /hooks/generic -H "Authorization: Bearer $HOOK" -H "$JSON" -d '[{"title":"Deploy 4.2","kind":"change","ts":"2026-11-20T11:35:00Z","component":"checkout"},{"title":"Flag on","kind":"change","ts":"2026-11-20T11:36:00Z"}]'
+check "generic webhook accepts an array" eq "$(jget .accepted)" 2
+req POST /hooks/generic -H "Authorization: Bearer $HOOK" -H "$JSON" -d '[{"title":"ok","ts":"2026-11-20T11:35:00Z"},{"title":"bad","level":"loud"}]'
+check "generic: one bad item refuses the whole body" eq "$STATUS" 400
+check "generic: the error names the item and field" contains "$T/body" "event 2: level: must be one of"
+req POST /hooks/generic -H "Authorization: Bearer $HOOK" -H "$JSON" -d '{"title":"way later","ts":"2027-06-01T00:00:00Z"}'
+check "an event outside every incident window is not stored" eq "$(jget .accepted) $(jget .rejected)" "0 1"
+
+# --auto attaches by time window.
+printf '{"ts":"2026-11-20T11:50:00Z","level":"error","msg":"payment provider 503"}\n{"ts":"2020-01-01T00:00:00Z","level":"error","msg":"long ago"}\n' > "$T/app.jsonl"
+"$HS_BIN" --db "$DB" ingest --format jsonl --auto "$T/app.jsonl" > "$T/out"
+check "--auto attaches what falls in a window" contains "$T/out" "accepted 1, duplicates 0, rejected 1"
+check "--auto says why the rest was not attached" contains "$T/out" "no incident covers 2020-01-01"
+
+# The page shows the chart and the timeline of evidence.
+req GET /app/incidents/$ID -b "$T/jar.admin"
+check "the incident page draws the chart" contains "$T/body" '<svg viewBox'
+check "the chart marks the key moments" contains "$T/body" 'mark-started'
+check "the signal is on the timeline" contains "$T/body" "5xx rate rose"
+hs_stop
