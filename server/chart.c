@@ -17,6 +17,9 @@
 #define CHART_H 160
 #define CHART_BARS 240
 
+/* Rounds to a tenth: enough for a 1000-unit viewBox, and short HTML. */
+static double tenth(double v) { return (double)(int64_t)(v * 10 + 0.5) / 10; }
+
 int chart_view(Req *r, json_t *pIncident) {
   int64_t id = json_integer_value(json_object_get(pIncident, "id"));
   sqlite3_stmt *p = db_prepare(
@@ -68,9 +71,10 @@ int chart_view(Req *r, json_t *pIncident) {
     snprintf(zLabel, sizeof(zLabel), "%.16s UTC: %lld requests, %lld 5xx",
              zTime, (long long)aReq[i], (long long)aErr[i]);
     json_array_append_new(
-        pBars, json_pack("{s:f, s:f, s:f, s:f, s:f, s:s}", "x", i * w, "w",
-                         w > 1.5 ? w - 0.5 : w, "y", CHART_H - hReq, "h",
-                         hReq, "ey", CHART_H - hErr, "eh", hErr, "label",
+        pBars, json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:s}", "x",
+                         tenth(i * w), "w", tenth(w > 1.5 ? w - 0.5 : w),
+                         "y", tenth(CHART_H - hReq), "h", tenth(hReq), "ey",
+                         tenth(CHART_H - hErr), "eh", tenth(hErr), "label",
                          zLabel));
   }
   static const char *const azMoment[] = {"started_at", "detected_at",
@@ -89,10 +93,12 @@ int chart_view(Req *r, json_t *pIncident) {
     char zName[20];
     snprintf(zName, sizeof(zName), "%.*s", (int)(strlen(azMoment[i]) - 3),
              azMoment[i]);
+    /* Alternate label heights so close moments stay readable. */
     json_array_append_new(
-        pMarks, json_pack("{s:f, s:s}", "x",
-                          (double)(ms - first) * CHART_W / (double)(end - first),
-                          "name", zName));
+        pMarks,
+        json_pack("{s:f, s:s, s:i}", "x",
+                  tenth((double)(ms - first) * CHART_W / (double)(end - first)),
+                  "name", zName, "ty", json_array_size(pMarks) % 2 ? -6 : -20));
   }
   char zFirst[25], zLast[25];
   utc_format(first, zFirst);

@@ -293,47 +293,32 @@ static void redirect_to_event(Req *r, int64_t incidentId, int64_t eventId) {
   r->zRedirect = arena_strdup(&r->arena, zTo);
 }
 
-int timeline_create(Req *r) {
-  int64_t incidentId;
-  int rc = path_incident(r, &incidentId);
-  if (rc) {
-    return rc;
-  }
-  json_t *pIn = NULL;
-  rc = req_input(r, &pIn);
-  if (rc) {
-    return rc;
-  }
-  char zErr[256];
+int timeline_add(int64_t incidentId, json_t *pIn, const char *zActor,
+                 int64_t *pEventId, char *zErr, size_t nErr) {
   const char *zKind = "note", *zTitle = "", *zBody = "", *zKey = NULL;
   const char *zLevel = "info", *zSource = "", *zComponent = "";
   int64_t ts = utc_now_ms();
-  int bTitle = 0, bBody = 0;
-  rc = in_only_known(pIn, azCreateFields, zErr, sizeof(zErr));
+  int rc = in_only_known(pIn, azCreateFields, zErr, nErr);
   if (rc == 0) {
-    rc = in_enum(pIn, "kind", azWritableKind, &zKind, zErr, sizeof(zErr));
+    rc = in_enum(pIn, "kind", azWritableKind, &zKind, zErr, nErr);
   }
   if (rc == 0) {
-    rc = in_string(pIn, "title", 300, 1, &zTitle, &bTitle, zErr,
-                   sizeof(zErr));
+    rc = in_string(pIn, "title", 300, 1, &zTitle, NULL, zErr, nErr);
   }
   if (rc == 0) {
-    rc = in_string(pIn, "body", 65536, 0, &zBody, &bBody, zErr,
-                   sizeof(zErr));
+    rc = in_string(pIn, "body", 65536, 0, &zBody, NULL, zErr, nErr);
   }
   if (rc == 0) {
-    rc = in_enum(pIn, "level", azEventLevel, &zLevel, zErr, sizeof(zErr));
+    rc = in_enum(pIn, "level", azEventLevel, &zLevel, zErr, nErr);
   }
   if (rc == 0) {
-    rc = in_string(pIn, "source", 200, 1, &zSource, NULL, zErr,
-                   sizeof(zErr));
+    rc = in_string(pIn, "source", 200, 1, &zSource, NULL, zErr, nErr);
   }
   if (rc == 0) {
-    rc = in_string(pIn, "component", 200, 1, &zComponent, NULL, zErr,
-                   sizeof(zErr));
+    rc = in_string(pIn, "component", 200, 1, &zComponent, NULL, zErr, nErr);
   }
   if (rc == 0) {
-    rc = in_time(pIn, "ts", &ts, NULL, zErr, sizeof(zErr));
+    rc = in_time(pIn, "ts", &ts, NULL, zErr, nErr);
     if (rc == 0 && ts == IN_UNSET) {
       ts = utc_now_ms(); /* an empty time field means now */
     }
@@ -342,15 +327,15 @@ int timeline_create(Req *r) {
     json_t *pKey = json_object_get(pIn, "key");
     if (pKey && !json_is_null(pKey) &&
         !(json_is_string(pKey) && json_string_length(pKey) == 0)) {
-      rc = in_enum(pIn, "key", azEventKey, &zKey, zErr, sizeof(zErr));
+      rc = in_enum(pIn, "key", azEventKey, &zKey, zErr, nErr);
     }
   }
   if (rc == 0 && !*zTitle && !*zBody && !zKey) {
-    snprintf(zErr, sizeof(zErr), "title: write a title or a body");
+    snprintf(zErr, nErr, "title: write a title or a body");
     rc = E_INVALID;
   }
   if (rc) {
-    return req_fail(r, rc, "%s", zErr);
+    return rc;
   }
   if (!*zTitle && zKey) {
     zTitle = zKey; /* a bare mark is titled by what it marks */
@@ -359,7 +344,7 @@ int timeline_create(Req *r) {
   if (rc) {
     return rc;
   }
-  int64_t now = utc_now_ms(), eventId = 0;
+  int64_t now = utc_now_ms();
   sqlite3_stmt *p = db_prepare(
       "INSERT INTO events (incident_id, ts, kind, source, level, component,"
       " title, body, key, author, created_at, updated_at)"
@@ -376,34 +361,49 @@ int timeline_create(Req *r) {
     db_bind_text(p, ":title", zTitle);
     db_bind_text(p, ":body", zBody);
     db_bind_text(p, ":key", zKey);
-    db_bind_text(p, ":author", r->zUser);
+    db_bind_text(p, ":author", zActor);
     db_bind_int(p, ":now", now);
     rc = db_run(p);
   }
-  json_t *pAfter = NULL;
   if (rc == 0) {
-    eventId = db_last_id();
-    pAfter = timeline_event_load(eventId);
-    rc = audit_log("event", eventId, r->zUser, "create", NULL, pAfter);
+    *pEventId = db_last_id();
+    json_t *pAfter = timeline_event_load(*pEventId);
+    rc = audit_log("event", *pEventId, zActor, "create", NULL, pAfter);
+    json_decref(pAfter);
   }
-  zErr[0] = 0;
   if (rc == 0 && zKey) {
-    rc = sync_moment(incidentId, zKey, r->zUser, zErr, sizeof(zErr));
+    rc = sync_moment(incidentId, zKey, zActor, zErr, nErr);
   }
   rc = rc == 0 ? db_commit() : rc;
   if (rc) {
     db_rollback();
-    json_decref(pAfter);
+  }
+  return rc;
+}
+
+int timeline_create(Req *r) {
+  int64_t incidentId, eventId = 0;
+  int rc = path_incident(r, &incidentId);
+  if (rc) {
+    return rc;
+  }
+  json_t *pIn = NULL;
+  rc = req_input(r, &pIn);
+  if (rc) {
+    return rc;
+  }
+  char zErr[256] = "";
+  rc = timeline_add(incidentId, pIn, r->zUser, &eventId, zErr, sizeof(zErr));
+  if (rc) {
     return rc == E_INVALID ? req_fail(r, rc, "%s", zErr) : rc;
   }
   if (!r->bJsonOut) {
-    json_decref(pAfter);
     redirect_to_event(r, incidentId, eventId);
     return 0;
   }
-  r->pModel = pAfter;
+  r->pModel = timeline_event_load(eventId);
   r->status = 201;
-  return 0;
+  return r->pModel ? 0 : E_DB;
 }
 
 /* The event id in the path; loads it (not deleted). */

@@ -22,6 +22,15 @@ int timeline_history(Req *r);   /* GET  /api/v1/events/{id}/history */
 int timeline_raw(Req *r);       /* GET  /api/v1/events/{id}/raw */
 int timeline_stream(Req *r);    /* GET  /api/v1/incidents/{id}/stream */
 
+/*
+** Adds a note (or change, status_update) to incident incidentId from pIn
+** (the POST shape: ts, kind, title, body, key, level, source, component),
+** as zActor, in its own transaction; a key mark moves the incident clock.
+** 0 and *pEventId; E_INVALID with the field named in zErr; E_DB.
+*/
+int timeline_add(int64_t incidentId, json_t *pIn, const char *zActor,
+                 int64_t *pEventId, char *zErr, size_t nErr);
+
 /* Adds the timeline of incident id (filtered by the request's query) to
 ** r->pView for the incident page. 0 or E_DB. */
 int timeline_view(Req *r, int64_t id);
