@@ -25,12 +25,18 @@ typedef struct Scan {
   size_t iRun;    /* first input byte not yet written to pOut */
   Buf *pOut;      /* output */
   int nMask;      /* masks written */
+  size_t iMaskEnd; /* input offset just after the last mask, or 0 */
 } Scan;
 
-/* Copies the pending run up to iEnd, writes the mask, skips to iSkip. */
+/* Copies the pending run up to iEnd, writes the mask, skips to iSkip. Two
+** masks with nothing between them become one, so that redacting the output
+** again gives the same text. */
 static void mask(Scan *s, size_t iEnd, size_t iSkip) {
   buf_append(s->pOut, s->z + s->iRun, iEnd - s->iRun);
-  buf_puts(s->pOut, REDACT_MASK);
+  if (!(s->nMask > 0 && iEnd == s->iMaskEnd)) {
+    buf_puts(s->pOut, REDACT_MASK);
+  }
+  s->iMaskEnd = iSkip;
   s->iRun = iSkip;
   s->nMask++;
 }
@@ -183,22 +189,32 @@ static size_t try_key(Scan *s, size_t i, const char *const *azExtra) {
   return mask_value(s, j, bAuth);
 }
 
-/* At "://": masks the password of user:password@host. */
+/* 1 if c may appear in URL userinfo (RFC 3986: unreserved, pct-encoded,
+** sub-delims, ':'). */
+static int is_userinfo_char(char c) {
+  return isalnum((unsigned char)c) || (c && strchr("-._~%!$&'()*+,;=:", c));
+}
+
+/* At "://": masks the password of user:password@host. A user without a
+** password (ftp://anon@host) is skipped whole, so its '@' is not taken for
+** an e-mail address. */
 static size_t try_userinfo(Scan *s, size_t i) {
   const char *z = s->z;
   size_t n = s->n;
   size_t iStart = i + 3, j = iStart, iColon = 0;
-  while (j < n && !strchr("/?#@ \t\r\n\"'<>", z[j])) {
+  while (j < n && is_userinfo_char(z[j])) {
     if (z[j] == ':' && !iColon) {
       iColon = j;
     }
     j++;
   }
-  if (j < n && z[j] == '@' && iColon && j > iColon + 1) {
-    mask(s, iColon + 1, j);
-    return j;
+  if (j >= n || z[j] != '@' || j == iStart) {
+    return iStart;
   }
-  return iStart;
+  if (iColon && j > iColon + 1) {
+    mask(s, iColon + 1, j);
+  }
+  return j + 1;
 }
 
 /* At a word start "bearer": masks a following credential. */
@@ -261,7 +277,7 @@ static size_t try_email(Scan *s, size_t i) {
 
 int redact_text_keys(const char *z, size_t n, int bEmails,
                      const char *const *azExtraKeys, Buf *pOut) {
-  Scan s = {z, n, 0, pOut, 0};
+  Scan s = {z, n, 0, pOut, 0, 0};
   size_t i = 0;
   while (i < n) {
     char c = z[i];
