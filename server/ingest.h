@@ -36,7 +36,8 @@ typedef struct IngestEvent {
   const char *zRaw;        /* the line or record exactly as it arrived */
   const char *zKey;        /* identity across notices: an alert's
                               fingerprint, a ticket id; NULL for logs */
-  const char *zState;      /* alerts: "firing" or "resolved" */
+  const char *zState;      /* alerts: "firing" or "resolved"; tickets:
+                              their status ("open", "solved", ...) */
   int64_t line;            /* line number where the record starts */
   /* Access logs only (status 0 otherwise): */
   int status;              /* HTTP status */

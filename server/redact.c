@@ -229,7 +229,8 @@ static size_t try_bearer(Scan *s, size_t i) {
     j++;
   }
   size_t k = j;
-  while (k < n && (isalnum((unsigned char)z[k]) || strchr("._~+/=-", z[k]))) {
+  while (k < n && (isalnum((unsigned char)z[k]) ||
+                   (z[k] && strchr("._~+/=-", z[k])))) {
     k++;
   }
   if (k - j >= 8) {
@@ -240,7 +241,7 @@ static size_t try_bearer(Scan *s, size_t i) {
 }
 
 static int is_local_char(char c) {
-  return isalnum((unsigned char)c) || strchr("._%+-", c) != NULL;
+  return isalnum((unsigned char)c) || (c && strchr("._%+-", c) != NULL);
 }
 
 /* At '@': masks local@domain.tld when the local part is still pending. */
@@ -251,7 +252,7 @@ static size_t try_email(Scan *s, size_t i) {
   while (iLocal > s->iRun && is_local_char(z[iLocal - 1])) {
     iLocal--;
   }
-  if (iLocal == i) {
+  if (iLocal == i || i + 1 >= n || !isalnum((unsigned char)z[i + 1])) {
     return i + 1;
   }
   size_t j = i + 1, iLastDot = 0;
