@@ -30,8 +30,10 @@
 #include "audit.h"
 #include "db.h"
 #include "err.h"
+#include "incident.h"
 #include "input.h"
 #include "redact.h"
+#include "settings.h"
 #include "sha256.h"
 #include "timeline.h"
 #include "utc.h"
@@ -82,6 +84,11 @@ struct IngestRun {
   int64_t aTouched[64];     /* incidents that received events */
   int nTouched;             /* entries in aTouched */
   Buf scratch;              /* redaction output */
+  int64_t windowMs;         /* correlation pad (ingest.window_minutes) */
+  int bEmails;              /* mask e-mail addresses (redact.emails) */
+  int bAutoDeclare;         /* ingest.auto_declare */
+  char *zExtraKeys;         /* NEW: redact.keys, commas made NULs */
+  const char *azExtraKeys[17]; /* pointers into zExtraKeys, NULL-ended */
 };
 
 static int on_event(void *pArg, const IngestEvent *pEv);
@@ -149,6 +156,38 @@ static void slice_commit(IngestRun *p) {
   }
 }
 
+/* ingest.auto_declare: a firing critical alert that no incident covers
+** declares one (its component attached when we know it). The slice so far
+** is committed first: declaring runs its own transaction. 0 on failure. */
+static int64_t auto_declare(IngestRun *p, const IngestEvent *pEv) {
+  p->rcDb = db_commit();
+  if (p->rcDb) {
+    return 0;
+  }
+  char zTitle[240];
+  snprintf(zTitle, sizeof(zTitle), "%.200s (declared by an alert)",
+           pEv->zTitle && *pEv->zTitle ? pEv->zTitle : "Critical alert");
+  char zStart[25];
+  utc_format(pEv->ts, zStart);
+  json_t *pIn = json_pack("{s:s, s:s, s:s, s:s}", "title", zTitle,
+                          "severity", "SEV2", "impact", "major", "started_at",
+                          zStart);
+  if (pEv->zComponent && *pEv->zComponent) {
+    json_object_set_new(pIn, "components",
+                        json_pack("[s]", pEv->zComponent));
+  }
+  char zErr[256];
+  int64_t id = 0;
+  int rc = incident_declare(pIn, 0, "alert", &id, zErr, sizeof(zErr));
+  if (rc == E_INVALID && json_object_get(pIn, "components")) {
+    json_object_del(pIn, "components"); /* not one of our components */
+    rc = incident_declare(pIn, 0, "alert", &id, zErr, sizeof(zErr));
+  }
+  json_decref(pIn);
+  p->rcDb = db_begin_write();
+  return rc == 0 && p->rcDb == 0 ? id : 0;
+}
+
 /* The incident an event belongs to: the target, or the latest incident
 ** whose window (start - 30 min .. resolve + 30 min) holds the time and,
 ** for alerts, that lists the alert's component. 0 if none. */
@@ -170,7 +209,7 @@ static int64_t correlate(IngestRun *p, const IngestEvent *pEv) {
     return 0;
   }
   db_bind_int(q, ":ts", pEv->ts);
-  db_bind_int(q, ":pad", INGEST_WINDOW_MS);
+  db_bind_int(q, ":pad", p->windowMs);
   db_bind_int(q, ":now", utc_now_ms());
   db_bind_text(q, ":component",
                bAlert && pEv->zComponent && *pEv->zComponent
@@ -178,6 +217,11 @@ static int64_t correlate(IngestRun *p, const IngestEvent *pEv) {
                    : NULL);
   int64_t id = db_step(q) == SQLITE_ROW ? db_col_int(q, 0) : 0;
   db_reset(q);
+  if (id == 0 && bAlert && p->bAutoDeclare && pEv->zLevel &&
+      strcmp(pEv->zLevel, "critical") == 0 &&
+      (!pEv->zState || strcmp(pEv->zState, "firing") == 0)) {
+    id = auto_declare(p, pEv);
+  }
   return id;
 }
 
@@ -188,7 +232,8 @@ static const char *mask(IngestRun *p, const char *z) {
     return NULL;
   }
   buf_reset(&p->scratch);
-  int n = redact_text(z, strlen(z), 0, &p->scratch);
+  int n = redact_text_keys(z, strlen(z), p->bEmails, p->azExtraKeys,
+                           &p->scratch);
   if (n <= 0 || buf_err(&p->scratch)) {
     return z;
   }
@@ -558,6 +603,16 @@ IngestRun *ingest_run_new(const char *zFormat, const IngestOptions *pOpt,
   }
   p->aCell = xcalloc(INGEST_MAX_GROUPS, sizeof(MinuteCell));
   p->aGroup = xcalloc(INGEST_MAX_GROUPS, sizeof(ErrorGroup));
+  p->windowMs = settings_get_int("ingest.window_minutes",
+                                 INGEST_WINDOW_MS / 60000) * 60000;
+  p->bEmails = settings_get_int("redact.emails", 0) == 1;
+  p->bAutoDeclare = settings_get_int("ingest.auto_declare", 0) == 1;
+  p->zExtraKeys = settings_get("redact.keys", "");
+  int nKey = 0;
+  for (char *z = strtok(p->zExtraKeys, ", "); z && nKey < 16;
+       z = strtok(NULL, ", ")) {
+    p->azExtraKeys[nKey++] = z;
+  }
   *pRc = db_begin_write();
   if (*pRc) {
     ingest_run_free(p);
@@ -829,6 +884,7 @@ void ingest_run_free(IngestRun *p) {
   buf_free(&p->scratch);
   free(p->aCell);
   free(p->aGroup);
+  free(p->zExtraKeys);
   free(p);
 }
 

@@ -18,6 +18,7 @@
 #include "err.h"
 #include "http.h"
 #include "incident.h"
+#include "settings.h"
 #include "ingest_store.h"
 
 static const char *zUsage =
@@ -33,6 +34,7 @@ static const char *zUsage =
     "  ingest --format FMT (--incident ID | --auto) [--source NAME]"
     " [--tz ZONE] [--json] [FILE|-]...\n"
     "  demo                          load the demo scenario\n"
+    "  config list | get KEY | set KEY VALUE   operational settings\n"
     "  backup --out FILE             online copy of the database\n"
     "\n"
     "--db defaults to $HINDSIGHT_DB or ./hindsight.db.\n"
@@ -172,7 +174,7 @@ int main(int argc, char **argv) {
   }
   static const char *const azCmd[] = {"serve", "migrate", "user", "token",
                                       "incident", "demo", "backup", "ingest",
-                                      NULL};
+                                      "config", NULL};
   int bKnown = 0;
   for (int i = 0; azCmd[i]; i++) {
     bKnown |= strcmp(azCmd[i], zCmd) == 0;
@@ -211,6 +213,8 @@ int main(int argc, char **argv) {
     rc = auth_cli_token(argc - 2, argv + 2);
   } else if (strcmp(zCmd, "incident") == 0) {
     rc = incident_cli(argc - 2, argv + 2);
+  } else if (strcmp(zCmd, "config") == 0) {
+    rc = settings_cli(argc - 2, argv + 2);
   } else if (strcmp(zCmd, "ingest") == 0) {
     rc = ingest_cli(argc - 2, argv + 2);
   } else if (strcmp(zCmd, "demo") == 0) {

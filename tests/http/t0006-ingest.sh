@@ -116,6 +116,20 @@ check "generic: the error names the item and field" contains "$T/body" "event 2:
 req POST /hooks/generic -H "Authorization: Bearer $HOOK" -H "$JSON" -d '{"title":"way later","ts":"2027-06-01T00:00:00Z"}'
 check "an event outside every incident window is not stored" eq "$(jget .accepted) $(jget .rejected)" "0 1"
 
+# Settings: a critical alert with no incident declares one when asked to.
+"$HS_BIN" --db "$DB" config set ingest.auto_declare 1
+check "config set takes a known key" eq $? 0
+"$HS_BIN" --db "$DB" config set ingest.auto_declare "$(printf '1\nAPP_KEY=x')" 2>/dev/null
+check "a setting with a newline is refused" eq $? 2
+"$HS_BIN" --db "$DB" config set no.such.key 1 2>/dev/null
+check "an unknown setting is refused" eq $? 2
+sed 's/2026-11-20T11:41:00.123456789Z/2026-12-01T08:00:00Z/; s/abc123/def456/' "$T/am2.json" > "$T/am4.json"
+before=$(sqlite3 "$DB" 'SELECT count(*) FROM incidents')
+req POST /hooks/alertmanager -H "Authorization: Bearer $HOOK" -H "$JSON" --data-binary @"$T/am4.json"
+check "a lone critical alert declares an incident" eq "$(sqlite3 "$DB" 'SELECT count(*) FROM incidents')" $((before + 1))
+check "the declared incident holds the alert" eq "$(sqlite3 "$DB" "SELECT count(*) FROM events e JOIN incidents i ON i.id=e.incident_id WHERE i.title LIKE '%declared by an alert%' AND e.kind='alert'")" 1
+"$HS_BIN" --db "$DB" config set ingest.auto_declare 0
+
 # --auto attaches by time window.
 printf '{"ts":"2026-11-20T11:50:00Z","level":"error","msg":"payment provider 503"}\n{"ts":"2020-01-01T00:00:00Z","level":"error","msg":"long ago"}\n' > "$T/app.jsonl"
 "$HS_BIN" --db "$DB" ingest --format jsonl --auto "$T/app.jsonl" > "$T/out"

@@ -1,0 +1,27 @@
+/*
+** settings.h: the few operational settings stored in the `settings` table
+** (key, value), read with defaults. Known keys only; values are one line.
+**
+**   ingest.window_minutes  correlation pad around an incident (30)
+**   ingest.auto_declare    1: a firing critical alert with no open incident
+**                          for its component declares one (0)
+**   redact.emails          1: mask e-mail addresses on the way in (0)
+**   redact.keys            extra key names to mask, comma-separated ("")
+*/
+#ifndef HS_SETTINGS_H
+#define HS_SETTINGS_H
+
+#include <stddef.h>
+
+/* The value of zKey, or zDefault. NEW (free()). */
+char *settings_get(const char *zKey, const char *zDefault);
+/* The value of zKey as an integer, or iDefault when unset or not one. */
+long long settings_get_int(const char *zKey, long long iDefault);
+/* Sets a known key to a one-line value. 0, E_INVALID (unknown key or a
+** value with control characters or over 1000 bytes), E_DB. */
+int settings_set(const char *zKey, const char *zValue);
+
+/* CLI: hindsight config list | get KEY | set KEY VALUE. Exit code. */
+int settings_cli(int argc, char **argv);
+
+#endif
