@@ -712,6 +712,82 @@ int timeline_raw(Req *r) {
   return 0;
 }
 
+int timeline_raw_search(Req *r) {
+  int64_t incidentId;
+  int rc = path_incident(r, &incidentId);
+  if (rc) {
+    return rc;
+  }
+  const char *zQ = req_query(r, "q");
+  const char *zSource = req_query(r, "source");
+  const char *zCursor = req_query(r, "cursor");
+  if (zQ && (strlen(zQ) > 500 || !utf8_valid(zQ, strlen(zQ)))) {
+    return req_fail(r, E_INVALID, "q: at most 500 bytes of UTF-8");
+  }
+  if (zSource && (strlen(zSource) > 200 ||
+                  !utf8_valid(zSource, strlen(zSource)))) {
+    return req_fail(r, E_INVALID, "source: not a valid source name");
+  }
+  int64_t afterTs = INT64_MIN, afterId = 0;
+  if (zCursor && *zCursor) {
+    long long ts, id;
+    char cExtra;
+    if (sscanf(zCursor, "%lld:%lld%c", &ts, &id, &cExtra) != 2) {
+      return req_fail(r, E_INVALID, "cursor: not a cursor from this list");
+    }
+    afterTs = ts;
+    afterId = id;
+  }
+  /* A scan of this incident's lines in time order: LIKE on raw text is
+  ** fast enough per incident, and costs nothing at ingest time. */
+  sqlite3_stmt *p = db_prepare(
+      "SELECT id, ts, source, line, signal_id FROM raw_lines"
+      " WHERE incident_id = :inc"
+      " AND (ts > :after_ts OR (ts = :after_ts AND id > :after_id))"
+      " AND (:source IS NULL OR source = :source)"
+      " AND (:like IS NULL OR line LIKE :like ESCAPE '\\')"
+      " ORDER BY ts, id LIMIT 201");
+  if (!p) {
+    return E_DB;
+  }
+  db_bind_int(p, ":inc", incidentId);
+  db_bind_int(p, ":after_ts", afterTs);
+  db_bind_int(p, ":after_id", afterId);
+  db_bind_text(p, ":source", zSource && *zSource ? zSource : NULL);
+  db_bind_text(p, ":like", zQ && *zQ ? like_pattern(r, zQ) : NULL);
+  json_t *pLines = json_array();
+  int n = 0;
+  char zNext[64] = "";
+  int64_t lastTs = 0, lastId = 0;
+  while (db_step(p) == SQLITE_ROW) {
+    if (n == 200) {
+      snprintf(zNext, sizeof(zNext), "%lld:%lld", (long long)lastTs,
+               (long long)lastId);
+      break;
+    }
+    char zTime[25];
+    lastId = db_col_int(p, 0);
+    lastTs = db_col_int(p, 1);
+    utc_format(lastTs, zTime);
+    json_array_append_new(
+        pLines, json_pack("{s:s, s:s, s:s, s:o}", "ts", zTime, "source",
+                          db_col_text(p, 2), "line", db_col_text(p, 3),
+                          "signal_id",
+                          db_col_is_null(p, 4)
+                              ? json_null()
+                              : json_integer(db_col_int(p, 4))));
+    n++;
+  }
+  db_reset(p);
+  r->pModel = json_pack("{s:I, s:s, s:o, s:o}", "incident_id",
+                        (json_int_t)incidentId, "q", zQ ? zQ : "", "lines",
+                        pLines, "next_cursor",
+                        zNext[0] ? json_string(zNext) : json_null());
+  r->zTemplate = "raw_lines";
+  r->zTitle = "Raw lines";
+  return 0;
+}
+
 int timeline_stream(Req *r) {
   int64_t incidentId;
   int rc = path_incident(r, &incidentId);

@@ -21,6 +21,8 @@ int timeline_delete(Req *r);    /* DELETE /api/v1/events/{id} */
 int timeline_history(Req *r);   /* GET  /api/v1/events/{id}/history */
 int timeline_raw(Req *r);       /* GET  /api/v1/events/{id}/raw */
 int timeline_stream(Req *r);    /* GET  /api/v1/incidents/{id}/stream */
+int timeline_raw_search(Req *r); /* GET /api/v1/incidents/{id}/raw?q=,
+                                   GET /app/incidents/{id}/raw?q= */
 
 /*
 ** Adds a note (or change, status_update) to incident incidentId from pIn

@@ -44,6 +44,14 @@ check "an unknown format is a usage error" eq $? 2
 "$HS_BIN" --db "$DB" ingest --format nginx "$T/access.log" 2>/dev/null
 check "ingest needs --incident or --auto" eq $? 2
 
+req GET "/api/v1/incidents/$ID/raw?q=502&source=web-1" -H "$AUTH"
+check "raw lines are searchable by text" test "$(jget '.lines | length')" -gt 10
+check "the search finds only matching lines" eq "$(jget '[.lines[].line | contains("502")] | all')" true
+req GET "/api/v1/incidents/$ID/raw?q=%25%27%22" -H "$AUTH"
+check "a hostile search is 200" eq "$STATUS" 200
+req GET "/app/incidents/$ID/raw?q=502" -b "$T/jar.admin"
+check "the raw search page answers" contains "$T/body" "Raw lines"
+
 # HTTP door.
 cat > "$T/sys.log" <<'LOG'
 <11>1 2026-11-20T11:41:00.003Z web-1 app 123 - - upstream timed out after 3012 ms
