@@ -15,6 +15,7 @@
 #include "db.h"
 
 #include <assert.h>
+#include <jansson.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -267,6 +268,30 @@ int db_changes(void) { return sqlite3_changes(db_conn()); }
 uint64_t db_data_version(void) { return atomic_load(&dataVersion); }
 
 void db_bump_version(void) { atomic_fetch_add(&dataVersion, 1); }
+
+int db_log_change(const char *zActor, const char *zEntity, int64_t id,
+                  const char *zAction, json_t *pBefore, json_t *pAfter) {
+  sqlite3_stmt *p = db_prepare(
+      "INSERT INTO changes (ts, actor, entity, entity_id, action, before,"
+      " after) VALUES (:ts, :actor, :entity, :id, :action, :before,"
+      " :after)");
+  if (!p) {
+    return E_DB;
+  }
+  char *zBefore = pBefore ? json_dumps(pBefore, JSON_COMPACT) : NULL;
+  char *zAfter = pAfter ? json_dumps(pAfter, JSON_COMPACT) : NULL;
+  db_bind_int(p, ":ts", utc_now_ms());
+  db_bind_text(p, ":actor", zActor);
+  db_bind_text(p, ":entity", zEntity);
+  db_bind_int(p, ":id", id);
+  db_bind_text(p, ":action", zAction);
+  db_bind_text(p, ":before", zBefore);
+  db_bind_text(p, ":after", zAfter);
+  int rc = db_run(p);
+  free(zBefore);
+  free(zAfter);
+  return rc;
+}
 
 /* Migrations ---------------------------------------------------------- */
 

@@ -9,6 +9,7 @@
 #ifndef HS_DB_H
 #define HS_DB_H
 
+#include <jansson.h>
 #include <sqlite3.h>
 #include <stdint.h>
 
@@ -77,6 +78,13 @@ int db_changes(void);
 ** pages use it to know when their cached render is stale. */
 uint64_t db_data_version(void);
 void db_bump_version(void);
+
+/* Appends a row to the `changes` log inside the caller's write
+** transaction: zActor did zAction ("create", "update", ...) to zEntity
+** ("incident", "postmortem", "action") number id. pBefore and pAfter
+** (BORROWED, may be NULL) are stored as compact JSON. 0 or E_DB. */
+int db_log_change(const char *zActor, const char *zEntity, int64_t id,
+                  const char *zAction, json_t *pBefore, json_t *pAfter);
 
 /* Online, consistent copy of the database to zOut (sqlite3 backup API). */
 int db_backup(const char *zOut);

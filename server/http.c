@@ -380,6 +380,44 @@ int req_input(Req *r, json_t **ppIn) {
   return 0;
 }
 
+int req_version(Req *r, json_t *pIn, int64_t *pVersion) {
+  const char *z = NULL;
+  if (req_is_form(r)) {
+    z = json_string_value(json_object_get(pIn, "version"));
+  } else {
+    z = req_header(r, "If-Match");
+    if (!z) {
+      return req_fail(r, E_PRECONDITION,
+                      "send If-Match: \"<version>\" with the version you "
+                      "edited");
+    }
+  }
+  if (!z) {
+    return req_fail(r, E_INVALID, "version: is required");
+  }
+  if (strncmp(z, "W/", 2) == 0) {
+    z += 2;
+  }
+  size_t n = strlen(z);
+  if (n >= 2 && z[0] == '"' && z[n - 1] == '"') {
+    z++;
+    n -= 2;
+  }
+  int64_t v = 0;
+  if (n == 0 || n > 15) {
+    return req_fail(r, E_INVALID, "version: must be a number");
+  }
+  for (size_t i = 0; i < n; i++) {
+    if (z[i] < '0' || z[i] > '9') {
+      return req_fail(r, E_INVALID, "version: must be a number");
+    }
+    v = v * 10 + (z[i] - '0');
+  }
+  *pVersion = v;
+  return 0;
+}
+
+
 /* Answers ------------------------------------------------------------- */
 
 static void add_common_headers(struct MHD_Response *pResp, Req *r) {
@@ -398,6 +436,9 @@ static void add_common_headers(struct MHD_Response *pResp, Req *r) {
   MHD_add_response_header(pResp, MHD_HTTP_HEADER_CACHE_CONTROL, zCache);
   if (r->zEtag) {
     MHD_add_response_header(pResp, MHD_HTTP_HEADER_ETAG, r->zEtag);
+  }
+  if (r->zDisposition) {
+    MHD_add_response_header(pResp, "Content-Disposition", r->zDisposition);
   }
   for (int i = 0; i < r->nCookie; i++) {
     MHD_add_response_header(pResp, MHD_HTTP_HEADER_SET_COOKIE,

@@ -358,25 +358,7 @@ static void bind_row(sqlite3_stmt *p, json_t *pRow) {
 /* Appends a row to the change log inside the caller's transaction. */
 static int log_change(const char *zActor, int64_t id, const char *zAction,
                       json_t *pBefore, json_t *pAfter) {
-  sqlite3_stmt *p = db_prepare(
-      "INSERT INTO changes (ts, actor, entity, entity_id, action, before,"
-      " after) VALUES (:ts, :actor, 'incident', :id, :action, :before,"
-      " :after)");
-  if (!p) {
-    return E_DB;
-  }
-  char *zBefore = pBefore ? json_dumps(pBefore, JSON_COMPACT) : NULL;
-  char *zAfter = pAfter ? json_dumps(pAfter, JSON_COMPACT) : NULL;
-  db_bind_int(p, ":ts", utc_now_ms());
-  db_bind_text(p, ":actor", zActor);
-  db_bind_int(p, ":id", id);
-  db_bind_text(p, ":action", zAction);
-  db_bind_text(p, ":before", zBefore);
-  db_bind_text(p, ":after", zAfter);
-  int rc = db_run(p);
-  free(zBefore);
-  free(zAfter);
-  return rc;
+  return db_log_change(zActor, "incident", id, zAction, pBefore, pAfter);
 }
 
 int incident_declare(json_t *pIn, int bForm, const char *zActor,
@@ -597,45 +579,6 @@ int incident_get(Req *r) {
   return 0;
 }
 
-/* The version the client edited: If-Match for the API, a form field for
-** pages. 0 and *pVersion, or an error. */
-static int edited_version(Req *r, json_t *pIn, int64_t *pVersion) {
-  const char *z = NULL;
-  if (req_is_form(r)) {
-    z = json_string_value(json_object_get(pIn, "version"));
-  } else {
-    z = req_header(r, "If-Match");
-    if (!z) {
-      return req_fail(r, E_PRECONDITION,
-                      "send If-Match: \"<version>\" with the version you "
-                      "edited");
-    }
-  }
-  if (!z) {
-    return req_fail(r, E_INVALID, "version: is required");
-  }
-  if (strncmp(z, "W/", 2) == 0) {
-    z += 2;
-  }
-  size_t n = strlen(z);
-  if (n >= 2 && z[0] == '"' && z[n - 1] == '"') {
-    z++;
-    n -= 2;
-  }
-  int64_t v = 0;
-  if (n == 0 || n > 15) {
-    return req_fail(r, E_INVALID, "version: must be a number");
-  }
-  for (size_t i = 0; i < n; i++) {
-    if (z[i] < '0' || z[i] > '9') {
-      return req_fail(r, E_INVALID, "version: must be a number");
-    }
-    v = v * 10 + (z[i] - '0');
-  }
-  *pVersion = v;
-  return 0;
-}
-
 int incident_update(Req *r) {
   int64_t id, version = 0;
   int rc = req_param_id(r, "id", &id);
@@ -647,7 +590,7 @@ int incident_update(Req *r) {
   if (rcIn) {
     return rcIn;
   }
-  rc = edited_version(r, pIn, &version);
+  rc = req_version(r, pIn, &version);
   if (rc) {
     return rc;
   }
