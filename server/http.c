@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "assets.h"
+#include "action.h"
 #include "auth.h"
 #include "component.h"
 #include "db.h"
@@ -33,6 +34,7 @@
 #include "incident.h"
 #include "input.h"
 #include "md.h"
+#include "postmortem.h"
 #include "status.h"
 #include "tmpl.h"
 #include "utc.h"
@@ -56,6 +58,25 @@ static const Route aRoute[] = {
     {"GET", "/app/incidents/new", incident_new_page, ROLE_EDITOR, 0},
     {"GET", "/app/incidents/{id}", incident_get, ROLE_VIEWER, 0},
     {"POST", "/app/incidents/{id}", incident_update, ROLE_EDITOR, 0},
+    {"GET", "/app/incidents/{id}/postmortem", postmortem_get, ROLE_VIEWER, 0},
+    {"POST", "/app/incidents/{id}/postmortem", postmortem_create, ROLE_EDITOR,
+     0},
+    {"POST", "/app/incidents/{id}/postmortem/edit", postmortem_update,
+     ROLE_EDITOR, 0},
+    {"POST", "/app/incidents/{id}/postmortem/refresh", postmortem_refresh,
+     ROLE_EDITOR, 0},
+    {"GET", "/app/incidents/{id}/postmortem/revisions", postmortem_revisions,
+     ROLE_VIEWER, 0},
+    {"GET", "/app/incidents/{id}/postmortem/export.md", postmortem_export_md,
+     ROLE_VIEWER, 0},
+    {"GET", "/app/incidents/{id}/postmortem/export.html",
+     postmortem_export_html, ROLE_VIEWER, 0},
+    {"GET", "/app/actions", action_list, ROLE_VIEWER, 0},
+    {"POST", "/app/actions", action_create, ROLE_EDITOR, 0},
+    {"GET", "/app/actions.csv", action_csv, ROLE_VIEWER, 0},
+    {"GET", "/app/actions.atom", action_atom, ROLE_VIEWER, 0},
+    {"GET", "/app/actions.ics", action_ics, ROLE_VIEWER, 0},
+    {"POST", "/app/actions/{id}", action_update, ROLE_EDITOR, 0},
     {"GET", "/app/components", component_list, ROLE_VIEWER, 0},
     {"POST", "/app/components", component_create, ROLE_ADMIN, 0},
     {"POST", "/app/components/{id}", component_update, ROLE_ADMIN, 0},
@@ -64,6 +85,23 @@ static const Route aRoute[] = {
     {"POST", "/api/v1/incidents", incident_create, ROLE_EDITOR, 0},
     {"GET", "/api/v1/incidents/{id}", incident_get, ROLE_VIEWER, 0},
     {"PATCH", "/api/v1/incidents/{id}", incident_update, ROLE_EDITOR, 0},
+    {"GET", "/api/v1/incidents/{id}/postmortem", postmortem_get, ROLE_VIEWER,
+     0},
+    {"POST", "/api/v1/incidents/{id}/postmortem", postmortem_create,
+     ROLE_EDITOR, 0},
+    {"PATCH", "/api/v1/incidents/{id}/postmortem", postmortem_update,
+     ROLE_EDITOR, 0},
+    {"PUT", "/api/v1/incidents/{id}/postmortem", postmortem_update,
+     ROLE_EDITOR, 0},
+    {"POST", "/api/v1/incidents/{id}/postmortem/refresh", postmortem_refresh,
+     ROLE_EDITOR, 0},
+    {"GET", "/api/v1/incidents/{id}/postmortem/revisions",
+     postmortem_revisions, ROLE_VIEWER, 0},
+    {"POST", "/api/v1/markdown/preview", postmortem_preview, ROLE_VIEWER, 0},
+    {"GET", "/api/v1/actions", action_list, ROLE_VIEWER, 0},
+    {"POST", "/api/v1/actions", action_create, ROLE_EDITOR, 0},
+    {"GET", "/api/v1/actions/{id}", action_get, ROLE_VIEWER, 0},
+    {"PATCH", "/api/v1/actions/{id}", action_update, ROLE_EDITOR, 0},
     {"GET", "/api/v1/components", component_list, ROLE_VIEWER, 0},
     {"POST", "/api/v1/components", component_create, ROLE_ADMIN, 0},
     {"PATCH", "/api/v1/components/{id}", component_update, ROLE_ADMIN, 0},
@@ -459,7 +497,7 @@ static enum MHD_Result send_bytes(Req *r, int status, const char *zType,
   add_common_headers(pResp, r);
   if (status == MHD_HTTP_METHOD_NOT_ALLOWED && r->pRoute == NULL) {
     MHD_add_response_header(pResp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD, POST, "
-                                                          "PATCH");
+                                                          "PATCH, PUT");
   }
   enum MHD_Result ret = MHD_queue_response(r->pConn, (unsigned)status, pResp);
   MHD_destroy_response(pResp);
@@ -637,7 +675,9 @@ static enum MHD_Result send_result(Req *r) {
   if (!z) {
     return send_error(r, E_DB);
   }
-  return send_bytes(r, status, "text/html; charset=utf-8", z, n);
+  return send_bytes(r, status,
+                    r->zRawType ? r->zRawType : "text/html; charset=utf-8", z,
+                    n);
 }
 
 /* Static files from web/ ---------------------------------------------- */

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "action.h"
 #include "db.h"
 #include "err.h"
 #include "input.h"
@@ -490,6 +491,11 @@ int incident_list(Req *r) {
   int nShow = nId > limit ? (int)limit : nId;
   for (int i = 0; i < nShow; i++) {
     json_t *pInc = incident_load(aId[i]);
+    int nOpen = 0, nOverdue = 0;
+    if (pInc && action_counts(aId[i], &nOpen, &nOverdue) == 0) {
+      json_object_set_new(pInc, "actions_open", json_integer(nOpen));
+      json_object_set_new(pInc, "actions_overdue", json_integer(nOverdue));
+    }
     if (pInc) {
       json_array_append_new(pList, pInc);
     }
@@ -554,6 +560,27 @@ static void add_incident_view(Req *r, json_t *pInc) {
   const char *zStatus = json_string_value(json_object_get(pInc, "status"));
   json_object_set_new(r->pView, "is_open",
                       json_boolean(enum_index(azIncidentStatus, zStatus) < 3));
+  /* Action items, edited in place (the partials action_new and
+  ** actions_table); and whether a postmortem exists yet. */
+  json_t *pId = json_object_get(pInc, "id");
+  json_object_set_new(r->pView, "actions",
+                      action_for_incident(json_integer_value(pId)));
+  json_object_set_new(r->pView, "action_types", enum_json(azActionType));
+  json_object_set_new(r->pView, "action_priorities",
+                      enum_json(azActionPriority));
+  json_object_set_new(r->pView, "action_statuses", enum_json(azActionStatus));
+  json_object_set_new(r->pView, "return_to", json_string("incident"));
+  json_object_set_new(r->pView, "action_incident_id", json_copy(pId));
+  sqlite3_stmt *p = db_prepare("SELECT status FROM postmortems"
+                               " WHERE incident_id = :id");
+  if (p) {
+    db_bind_int(p, ":id", json_integer_value(pId));
+    if (db_step(p) == SQLITE_ROW) {
+      json_object_set_new(r->pView, "postmortem_status",
+                          json_string(db_col_text(p, 0)));
+    }
+    db_reset(p);
+  }
 }
 
 int incident_get(Req *r) {
