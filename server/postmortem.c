@@ -156,17 +156,20 @@ static void gen_clock(Buf *pOut, json_t *pInc) {
               {"Mitigated", "mitigated_at", "time_to_mitigate_s"},
               {"Resolved", "resolved_at", "time_to_resolve_s"}};
   json_t *pMetrics = json_object_get(pInc, "metrics");
-  buf_puts(pOut, "| Moment | Time (UTC) | Since start |\n|---|---|---|\n");
   for (size_t i = 0; i < sizeof(aRow) / sizeof(aRow[0]); i++) {
-    buf_printf(pOut, "| %s | ", aRow[i].zLabel);
-    md_time(pOut, json_object_get(pInc, aRow[i].zField));
-    buf_puts(pOut, " | ");
-    if (aRow[i].zMetric) {
-      md_duration(pOut, json_object_get(pMetrics, aRow[i].zMetric));
-    } else {
-      buf_puts(pOut, "0s");
+    json_t *pAt = json_object_get(pInc, aRow[i].zField);
+    buf_printf(pOut, "- **%s:** ", aRow[i].zLabel);
+    if (!json_is_string(pAt)) {
+      buf_puts(pOut, "not marked\n");
+      continue;
     }
-    buf_puts(pOut, " |\n");
+    md_time(pOut, pAt);
+    if (aRow[i].zMetric) {
+      buf_puts(pOut, " · ");
+      md_duration(pOut, json_object_get(pMetrics, aRow[i].zMetric));
+      buf_puts(pOut, " after start");
+    }
+    buf_puts(pOut, "\n");
   }
 }
 
@@ -187,20 +190,19 @@ static void gen_timeline(Buf *pOut, json_t *pInc) {
   db_bind_int(p, ":id", id);
   int n = 0;
   while (db_step(p) == SQLITE_ROW && n < TIMELINE_MAX) {
-    if (n++ == 0) {
-      buf_puts(pOut, "| Time (UTC) | Since start | Event |\n|---|---|---|\n");
-    }
+    n++;
     char z[25];
     utc_format(db_col_int(p, 0), z);
-    buf_printf(pOut, "| %.10s %.8s | ", z, z + 11);
+    buf_printf(pOut, "- **%.10s %.8s** · ", z, z + 11);
     json_t *pSince = json_integer((db_col_int(p, 0) - start) / 1000);
     if (db_col_int(p, 0) >= start) {
+      buf_puts(pOut, "\\+");
       md_duration(pOut, pSince);
     } else {
       buf_puts(pOut, "before start");
     }
     json_decref(pSince);
-    buf_puts(pOut, " | ");
+    buf_puts(pOut, " · ");
     if (!db_col_is_null(p, 2)) {
       buf_printf(pOut, "**%s** · ", db_col_text(p, 2));
     }
@@ -211,7 +213,7 @@ static void gen_timeline(Buf *pOut, json_t *pInc) {
       md_inline(pOut, db_col_text(p, 4));
       buf_puts(pOut, ")");
     }
-    buf_puts(pOut, " |\n");
+    buf_puts(pOut, "\n");
   }
   db_reset(p);
   if (n == 0) {
@@ -225,29 +227,26 @@ static void gen_actions(Buf *pOut, json_t *pInc) {
       action_for_incident(json_integer_value(json_object_get(pInc, "id")));
   if (json_array_size(pList) == 0) {
     buf_puts(pOut, "_No action items yet._\n");
-  } else {
-    buf_puts(pOut, "| # | Action | Type | Priority | Owner | Due | Status |\n"
-                   "|---|---|---|---|---|---|---|\n");
   }
   size_t i;
   json_t *pA;
   json_array_foreach(pList, i, pA) {
-    buf_printf(pOut, "| %lld | ",
+    buf_printf(pOut, "- **\\#%lld** ",
                (long long)json_integer_value(json_object_get(pA, "id")));
     md_inline(pOut, json_string_value(json_object_get(pA, "title")));
-    buf_printf(pOut, " | %s | %s | ",
+    buf_printf(pOut, " · %s · %s · owner: ",
                json_string_value(json_object_get(pA, "type")),
                json_string_value(json_object_get(pA, "priority")));
     const char *zOwner = json_string_value(json_object_get(pA, "owner"));
     if (zOwner && *zOwner) {
       md_inline(pOut, zOwner);
     } else {
-      buf_puts(pOut, "—");
+      buf_puts(pOut, "_none_");
     }
     const char *zDue = json_string_value(json_object_get(pA, "due_date"));
-    buf_printf(pOut, " | %s | %s%s |\n", zDue ? zDue : "—",
+    buf_printf(pOut, " · due: %s · %s%s\n", zDue ? zDue : "_none_",
                json_string_value(json_object_get(pA, "status")),
-               json_is_true(json_object_get(pA, "overdue")) ? " (overdue)"
+               json_is_true(json_object_get(pA, "overdue")) ? " **(overdue)**"
                                                             : "");
   }
   json_decref(pList);
@@ -255,8 +254,11 @@ static void gen_actions(Buf *pOut, json_t *pInc) {
 
 /* Writes the generated section zName (nName bytes) into pOut. 0, or -1 for
 ** a name we do not know (the section is then left as it is). */
-static int gen_section(const char *zName, size_t nName, json_t *pInc,
-                       Buf *pOut) {
+static int gen_section(const char *zName, size_t nName, const char *zOnly,
+                       json_t *pInc, Buf *pOut) {
+  if (zOnly && (strlen(zOnly) != nName || memcmp(zOnly, zName, nName))) {
+    return -1;
+  }
   static const struct {
     const char *zName;
     void (*xGen)(Buf *, json_t *);
@@ -274,10 +276,12 @@ static int gen_section(const char *zName, size_t nName, json_t *pInc,
   return -1;
 }
 
-/* Copies zBody into pOut with every known generated section replaced by
-** fresh content from pInc (API shape). Text outside markers, unknown
-** sections and a marker without its closing line are copied unchanged. */
-static void pm_fill(const char *zBody, json_t *pInc, Buf *pOut) {
+/* Copies zBody into pOut with every known generated section (or only the
+** one named zOnly, when not NULL) replaced by fresh content from pInc (API
+** shape). Text outside markers, other sections and a marker without its
+** closing line are copied unchanged. */
+static void pm_fill(const char *zBody, json_t *pInc, const char *zOnly,
+                    Buf *pOut) {
   const char *z = zBody;
   for (;;) {
     const char *zOpen = strstr(z, MARK_OPEN);
@@ -296,7 +300,7 @@ static void pm_fill(const char *zBody, json_t *pInc, Buf *pOut) {
     buf_append(pOut, z, (size_t)(zEol + 1 - z));
     Buf gen;
     buf_init(&gen, BODY_MAX);
-    if (gen_section(zName, nName, pInc, &gen) == 0 && !buf_err(&gen)) {
+    if (gen_section(zName, nName, zOnly, pInc, &gen) == 0 && !buf_err(&gen)) {
       buf_append(pOut, buf_str(&gen), gen.n);
     } else {
       buf_append(pOut, zEol + 1, (size_t)(zClose - zEol - 1));
@@ -306,6 +310,23 @@ static void pm_fill(const char *zBody, json_t *pInc, Buf *pOut) {
     z = zClose + strlen(MARK_CLOSE);
   }
   buf_puts(pOut, z);
+}
+
+/* The body of a stored row with its action-items section filled from the
+** tracker, so that section never goes stale: saves store it, and every
+** read and export shows it. NEW (free()). */
+static char *pm_body_fresh(json_t *pRow) {
+  json_t *pInc = json_pack("{s:O}", "id", json_object_get(pRow, "incident_id"));
+  Buf body;
+  buf_init(&body, BODY_MAX + (BODY_MAX >> 2));
+  pm_fill(json_string_value(json_object_get(pRow, "body")), pInc, "actions",
+          &body);
+  json_decref(pInc);
+  if (buf_err(&body)) {
+    buf_free(&body);
+    return xstrdup(json_string_value(json_object_get(pRow, "body")));
+  }
+  return buf_take(&body, NULL);
 }
 
 /* Sections, completeness and hints ----------------------------------- */
@@ -493,8 +514,10 @@ static json_t *pm_row(int64_t id, int *pRc) {
 /* The SPEC §4 shape: the row plus "html", the rendered body. NEW. */
 static json_t *pm_api(json_t *pRow) {
   json_t *pOut = json_copy(pRow);
-  json_t *pSafe =
-      md_safe_html(json_string_value(json_object_get(pRow, "body")));
+  char *zBody = pm_body_fresh(pRow);
+  json_object_set_new(pOut, "body", json_string(zBody));
+  json_t *pSafe = md_safe_html(zBody);
+  free(zBody);
   json_object_set_new(pOut, "html", json_string(md_safe_html_str(pSafe)));
   json_decref(pSafe);
   return pOut;
@@ -553,6 +576,9 @@ static json_t *log_copy(json_t *pRow) {
 static int pm_store(Req *r, int64_t id, int64_t version, json_t *pBefore,
                     json_t *pAfter, const char *zAction) {
   int64_t now = utc_now_ms();
+  char *zFresh = pm_body_fresh(pAfter);
+  json_object_set_new(pAfter, "body", json_string(zFresh));
+  free(zFresh);
   const char *zBody = json_string_value(json_object_get(pAfter, "body"));
   int bBodyChanged =
       strcmp(zBody, json_string_value(json_object_get(pBefore, "body"))) != 0;
@@ -781,10 +807,11 @@ static void add_editor_view(Req *r, json_t *pInc, json_t *pRow) {
   if (!pRow) {
     return;
   }
-  const char *zBody = json_string_value(json_object_get(pRow, "body"));
+  char *zBody = pm_body_fresh(pRow);
   json_object_set_new(r->pView, "body_html", md_safe_html(zBody));
   json_object_set_new(r->pView, "missing", pm_missing(pInc, zBody));
   json_object_set_new(r->pView, "hints", pm_hints(zBody));
+  free(zBody);
   json_t *pTags = json_object_get(pRow, "tags");
   Buf b;
   buf_init(&b, 64 << 10);
@@ -889,7 +916,7 @@ int postmortem_create(Req *r) {
   }
   Buf body;
   buf_init(&body, BODY_MAX);
-  pm_fill(zTmpl, pInc, &body);
+  pm_fill(zTmpl, pInc, NULL, &body);
   free(zTmpl);
   json_decref(pInc);
   if (buf_err(&body)) {
@@ -1004,7 +1031,8 @@ int postmortem_refresh(Req *r) {
   }
   Buf body;
   buf_init(&body, BODY_MAX);
-  pm_fill(json_string_value(json_object_get(pBefore, "body")), pInc, &body);
+  pm_fill(json_string_value(json_object_get(pBefore, "body")), pInc, NULL,
+          &body);
   json_t *pAfter = json_deep_copy(pBefore);
   if (buf_err(&body)) {
     rc = req_fail(r, E_TOOBIG, "the refreshed postmortem is too large");
@@ -1120,7 +1148,7 @@ int postmortem_export_md(Req *r) {
   if (!pRow) {
     return rc == E_NOTFOUND ? req_fail(r, rc, "no postmortem here") : rc;
   }
-  r->zRaw = xstrdup(json_string_value(json_object_get(pRow, "body")));
+  r->zRaw = pm_body_fresh(pRow);
   r->nRaw = strlen(r->zRaw);
   r->zRawType = "text/markdown; charset=utf-8";
   char z[96];
@@ -1146,7 +1174,7 @@ int postmortem_export_html(Req *r) {
   r->pModel = pm_api(pRow);
   r->pView = json_pack(
       "{s:O, s:o}", "incident", pInc, "body_html",
-      md_safe_html(json_string_value(json_object_get(pRow, "body"))));
+      md_safe_html(json_string_value(json_object_get(r->pModel, "body"))));
   /* One file with its own styles and no scripts: opened from disk it
   ** needs nothing else, and its own CSP keeps it script-free there. */
   r->zTemplate = "postmortem_export";

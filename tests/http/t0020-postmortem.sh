@@ -58,8 +58,9 @@ check "an ETag carries the version" grep -q 'ETag: "1"' "$T/headers"
 jget .body > "$T/draft.md"
 check "generated header has the title, escaped for Markdown" contains "$T/draft.md" "# Postmortem: Checkout 502s \\| flash sale"
 check "generated header has severity and impact" contains "$T/draft.md" "SEV2 · impact major"
-check "the clock has the start" contains "$T/draft.md" "| Started | 2026-11-20 10:00 UTC | 0s |"
-check "key moments are in the timeline" contains "$T/draft.md" "| 2026-11-20 10:05:00 | 5m 0s | **detected** · alert: HighErrorRate fired |"
+check "the clock has the start" contains "$T/draft.md" "- **Started:** 2026-11-20 10:00 UTC"
+check "unmarked moments say so" contains "$T/draft.md" "- **Mitigated:** not marked"
+check "key moments are in the timeline" contains "$T/draft.md" "- **2026-11-20 10:05:00** · \\+5m 0s · **detected** · alert: HighErrorRate fired"
 check "pinned events are in the timeline" contains "$T/draft.md" "change: LB pool config pushed"
 check "an event title cannot forge a marker" contains "$T/draft.md" 'pushed \<\!\-\- /hs:generated \-\-\>'
 check "unpinned events are not" lacks "$T/draft.md" "noise nobody pinned"
@@ -108,7 +109,8 @@ check "refresh is 200" eq "$STATUS" 200
 jget .body > "$T/refreshed.md"
 check "refresh keeps the written root cause" contains "$T/refreshed.md" "The LB health check ignored a drained pool."
 check "refresh keeps other written sections" contains "$T/refreshed.md" "HUMAN WRITTEN: paging worked."
-check "refresh fills the new moments" contains "$T/refreshed.md" "| Resolved | 2026-11-20 11:00 UTC | 1h 0m |"
+check "refresh fills the new moments" contains "$T/refreshed.md" "- **Resolved:** 2026-11-20 11:00 UTC · 1h 0m after start"
+check "refresh lists the action items" contains "$T/refreshed.md" "_No action items yet._"
 check "refresh adds newly pinned events" contains "$T/refreshed.md" "noise nobody pinned"
 check "refresh updates the duration" contains "$T/refreshed.md" "**Duration:** 1h 0m"
 check "markers survive the refresh" eq "$(grep -c 'hs:generated:' "$T/refreshed.md")" 4
@@ -153,6 +155,11 @@ check "root cause is written, so not listed" lacks "$T/body" "Root cause is not 
 check "moments are marked, so not listed" lacks "$T/body" "no detected moment"
 req POST /api/v1/actions -H "$AUTH" -H "$JSON" -d "{\"incident_id\":$ID,\"title\":\"Canary LB changes\"}"
 AID=$(jget .id)
+req GET "$P" -H "$AUTH"
+check "the action section follows the tracker without a refresh" contains "$T/body" 'Canary LB changes · corrective · P2 · owner: _none_ · due: _none_ · open'
+check "the rendered action section too" contains "$T/body" "<strong>#$AID</strong> Canary LB changes"
+req GET "/app/incidents/$ID/postmortem/export.md" $V
+check "the Markdown export has the action" contains "$T/body" "Canary LB changes"
 req GET "/app/incidents/$ID/postmortem" $E
 check "the page lists what is missing" contains "$T/body" "Action #$AID &quot;Canary LB changes&quot; has no owner or due date."
 check "the page offers an override reason" contains "$T/body" 'name="override_reason"'
