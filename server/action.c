@@ -35,8 +35,8 @@ static const char *const azWritable[] = {
     "incident_id", "title", "description", "owner", "due_date",
     "priority",    "type",  "status",      NULL};
 /* Extra fields an HTML form carries. */
-static const char *const azFormMeta[] = {"csrf_token", "version",
-                                         "return_to", NULL};
+static const char *const azFormMeta[] = {"csrf_token", "version", "return_to",
+                                         NULL};
 
 void action_today(int64_t nowMs, char zDay[11]) {
   char z[25];
@@ -118,17 +118,15 @@ static json_t *action_query(const ActionFilter *pF) {
                   " s:s, s:o, s:o, s:o, s:I}",
                   "id", (json_int_t)db_col_int(p, 0), "incident_id",
                   (json_int_t)db_col_int(p, 1), "incident_title",
-                  db_col_text(p, 2), "title", db_col_text(p, 3),
-                  "description", db_col_text(p, 4), "owner",
-                  db_col_text(p, 5), "due_date",
+                  db_col_text(p, 2), "title", db_col_text(p, 3), "description",
+                  db_col_text(p, 4), "owner", db_col_text(p, 5), "due_date",
                   zDue ? json_string(zDue) : json_null(), "priority",
                   db_col_text(p, 7), "type", db_col_text(p, 8), "status",
                   db_col_text(p, 9), "overdue",
-                  action_is_overdue(zDue, db_col_text(p, 9), now),
-                  "created_by", db_col_text(p, 10), "created_at",
-                  time_json(p, 11), "updated_at", time_json(p, 12),
-                  "closed_at", time_json(p, 13), "version",
-                  (json_int_t)db_col_int(p, 14)));
+                  action_is_overdue(zDue, db_col_text(p, 9), now), "created_by",
+                  db_col_text(p, 10), "created_at", time_json(p, 11),
+                  "updated_at", time_json(p, 12), "closed_at", time_json(p, 13),
+                  "version", (json_int_t)db_col_int(p, 14)));
   }
   db_reset(p);
   if (rc != SQLITE_DONE) {
@@ -182,8 +180,7 @@ static int read_filter(Req *r, ActionFilter *pF) {
     const char *z = req_query(r, aEnum[i].zName);
     if (z && *z) {
       if (enum_index(aEnum[i].az, z) < 0) {
-        return req_fail(r, E_INVALID, "%s: not a known value",
-                        aEnum[i].zName);
+        return req_fail(r, E_INVALID, "%s: not a known value", aEnum[i].zName);
       }
       azVal[i] = z;
     }
@@ -215,8 +212,7 @@ static int read_filter(Req *r, ActionFilter *pF) {
     char *zEnd;
     long long v = strtoll(z, &zEnd, 10);
     if (*zEnd || v < aNum[i].nMin || v > aNum[i].nMax) {
-      return req_fail(r, E_INVALID, "%s: not a valid number",
-                      aNum[i].zName);
+      return req_fail(r, E_INVALID, "%s: not a valid number", aNum[i].zName);
     }
     *apOut[i] = v;
   }
@@ -225,9 +221,9 @@ static int read_filter(Req *r, ActionFilter *pF) {
 
 /* The filters as a NEW object, echoed for the dashboard's form. */
 static json_t *filter_json(const ActionFilter *pF) {
-  json_t *p = json_pack("{s:s?, s:s?, s:s?, s:s?, s:b}", "status",
-                        pF->zStatus, "owner", pF->zOwner, "type", pF->zType,
-                        "priority", pF->zPriority, "overdue", pF->bOverdue);
+  json_t *p = json_pack("{s:s?, s:s?, s:s?, s:s?, s:b}", "status", pF->zStatus,
+                        "owner", pF->zOwner, "type", pF->zType, "priority",
+                        pF->zPriority, "overdue", pF->bOverdue);
   json_object_set_new(p, "incident",
                       pF->incidentId ? json_integer(pF->incidentId)
                                      : json_null());
@@ -269,12 +265,12 @@ int action_list(Req *r) {
       }
       db_reset(p);
     }
-    r->pView = json_pack(
-        "{s:o, s:o, s:o, s:o, s:o, s:b, s:s}", "owners", pOwners, "statuses",
-        enum_json(azActionStatus), "action_statuses",
-        enum_json(azActionStatus), "types", enum_json(azActionType),
-        "priorities", enum_json(azActionPriority), "show_incident", 1,
-        "return_to", "actions");
+    r->pView =
+        json_pack("{s:o, s:o, s:o, s:o, s:o, s:b, s:s}", "owners", pOwners,
+                  "statuses", enum_json(azActionStatus), "action_statuses",
+                  enum_json(azActionStatus), "types", enum_json(azActionType),
+                  "priorities", enum_json(azActionPriority), "show_incident", 1,
+                  "return_to", "actions");
   }
   r->zTemplate = "actions";
   r->zTitle = "Action items";
@@ -417,9 +413,9 @@ static int action_apply(Req *r, json_t *pRow, json_t *pIn, int bCreate,
 }
 
 static void bind_row(sqlite3_stmt *p, json_t *pRow) {
-  static const char *const azText[] = {"title", "description", "owner",
-                                       "due_date", "priority", "type",
-                                       "status", NULL};
+  static const char *const azText[] = {"title",    "description", "owner",
+                                       "due_date", "priority",    "type",
+                                       "status",   NULL};
   char zParam[32];
   for (int i = 0; azText[i]; i++) {
     snprintf(zParam, sizeof(zParam), ":%s", azText[i]);
@@ -465,10 +461,10 @@ int action_create(Req *r) {
   if (incidentId <= 0) {
     return req_fail(r, E_INVALID, "incident_id: is required");
   }
-  json_t *pRow = json_pack("{s:s, s:s, s:s, s:n, s:s, s:s, s:s}", "title",
-                           "", "description", "", "owner", "", "due_date",
-                           "priority", "P2", "type", "corrective", "status",
-                           "open");
+  json_t *pRow =
+      json_pack("{s:s, s:s, s:s, s:n, s:s, s:s, s:s}", "title", "",
+                "description", "", "owner", "", "due_date", "priority", "P2",
+                "type", "corrective", "status", "open");
   rc = action_apply(r, pRow, pIn, 1, zErr, sizeof(zErr));
   if (rc) {
     json_decref(pRow);
@@ -629,9 +625,9 @@ int action_csv(Req *r) {
     return E_DB;
   }
   static const char *const azCol[] = {
-      "id",       "incident_id", "incident_title", "title",
-      "owner",    "due_date",    "priority",       "type",
-      "status",   "overdue",     "description",    NULL};
+      "id",     "incident_id", "incident_title", "title",
+      "owner",  "due_date",    "priority",       "type",
+      "status", "overdue",     "description",    NULL};
   Buf out;
   buf_init(&out, (size_t)32 << 20);
   for (int i = 0; azCol[i]; i++) {
@@ -731,8 +727,8 @@ int action_ics(Req *r) {
   char zNow[25];
   utc_format(utc_now_ms(), zNow);
   char zStamp[17]; /* 20261123T161900Z */
-  snprintf(zStamp, sizeof(zStamp), "%.4s%.2s%.2sT%.2s%.2s%.2sZ", zNow,
-           zNow + 5, zNow + 8, zNow + 11, zNow + 14, zNow + 17);
+  snprintf(zStamp, sizeof(zStamp), "%.4s%.2s%.2sT%.2s%.2s%.2sZ", zNow, zNow + 5,
+           zNow + 8, zNow + 11, zNow + 14, zNow + 17);
   Buf out;
   buf_init(&out, (size_t)32 << 20);
   buf_puts(&out, "BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"
@@ -755,21 +751,23 @@ int action_ics(Req *r) {
                zDue + 8);
     Buf sum;
     buf_init(&sum, 4096);
-    buf_printf(&sum, "[%s%s] %s (#%lld)",
-               json_string_value(json_object_get(pA, "priority")),
-               json_is_true(json_object_get(pA, "overdue")) ? " overdue"
-               : strcmp(json_string_value(json_object_get(pA, "status")),
-                        "done") == 0 ? " done" : "",
-               json_string_value(json_object_get(pA, "title")), id);
+    buf_printf(
+        &sum, "[%s%s] %s (#%lld)",
+        json_string_value(json_object_get(pA, "priority")),
+        json_is_true(json_object_get(pA, "overdue")) ? " overdue"
+        : strcmp(json_string_value(json_object_get(pA, "status")), "done") == 0
+            ? " done"
+            : "",
+        json_string_value(json_object_get(pA, "title")), id);
     ics_line(&out, "SUMMARY", buf_str(&sum));
     buf_reset(&sum);
-    buf_printf(&sum, "Owner: %s\nStatus: %s\nIncident #%lld: %s\n\n%s",
-               json_string_value(json_object_get(pA, "owner")),
-               json_string_value(json_object_get(pA, "status")),
-               (long long)json_integer_value(
-                   json_object_get(pA, "incident_id")),
-               json_string_value(json_object_get(pA, "incident_title")),
-               json_string_value(json_object_get(pA, "description")));
+    buf_printf(
+        &sum, "Owner: %s\nStatus: %s\nIncident #%lld: %s\n\n%s",
+        json_string_value(json_object_get(pA, "owner")),
+        json_string_value(json_object_get(pA, "status")),
+        (long long)json_integer_value(json_object_get(pA, "incident_id")),
+        json_string_value(json_object_get(pA, "incident_title")),
+        json_string_value(json_object_get(pA, "description")));
     ics_line(&out, "DESCRIPTION", buf_str(&sum));
     buf_free(&sum);
     buf_puts(&out, "TRANSP:TRANSPARENT\r\n");

@@ -56,15 +56,14 @@ static void emit(json_t *pOut, const char *zOp, const char *z, size_t n,
                  size_t iOld, size_t iNew) {
   json_t *pText = json_stringn(z, n);
   json_array_append_new(
-      pOut, json_pack("{s:s, s:o, s:o, s:o}", "op", zOp, "text",
-                      pText ? pText : json_string(""), "old",
-                      iOld ? json_integer((json_int_t)iOld) : json_null(),
-                      "new",
-                      iNew ? json_integer((json_int_t)iNew) : json_null()));
+      pOut,
+      json_pack("{s:s, s:o, s:o, s:o}", "op", zOp, "text",
+                pText ? pText : json_string(""), "old",
+                iOld ? json_integer((json_int_t)iOld) : json_null(), "new",
+                iNew ? json_integer((json_int_t)iNew) : json_null()));
 }
 
-json_t *diff_lines(const char *zOld, const char *zNew, int *pnAdd,
-                   int *pnDel) {
+json_t *diff_lines(const char *zOld, const char *zNew, int *pnAdd, int *pnDel) {
   Lines a, b;
   lines_split(zOld ? zOld : "", &a);
   lines_split(zNew ? zNew : "", &b);
@@ -113,8 +112,8 @@ json_t *diff_lines(const char *zOld, const char *zNew, int *pnAdd,
         emit(pOut, "same", a.az[iA], a.an[iA], iA + 1, iB + 1);
         i++;
         j++;
-      } else if (i < n && (j == m || aLen[(i + 1) * w + j] >=
-                                         aLen[i * w + j + 1])) {
+      } else if (i < n &&
+                 (j == m || aLen[(i + 1) * w + j] >= aLen[i * w + j + 1])) {
         emit(pOut, "del", a.az[iA], a.an[iA], iA + 1, 0);
         nDel++;
         i++;

@@ -19,7 +19,6 @@
 ** NULL) receive the counts. Texts must be valid UTF-8 (jansson strings).
 ** Allocates O(n*m) bits for the middle part, capped by DIFF_MAX_LINES.
 */
-json_t *diff_lines(const char *zOld, const char *zNew, int *pnAdd,
-                   int *pnDel);
+json_t *diff_lines(const char *zOld, const char *zNew, int *pnAdd, int *pnDel);
 
 #endif

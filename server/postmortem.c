@@ -34,19 +34,24 @@
 #include "md.h"
 #include "utc.h"
 
-#define BODY_MAX ((size_t)512 << 10) /* bytes of Markdown in a document */
+#define BODY_MAX ((size_t)512 << 10)   /* bytes of Markdown in a document */
 #define SUMMARY_MAX ((size_t)64 << 10) /* bytes of the public summary */
-#define REASON_MAX 1000              /* bytes of an override reason */
-#define TIMELINE_MAX 200             /* events in the generated table */
-#define HINTS_MAX 50                 /* blameless hints reported */
+#define REASON_MAX 1000                /* bytes of an override reason */
+#define TIMELINE_MAX 200               /* events in the generated table */
+#define HINTS_MAX 50                   /* blameless hints reported */
 
 #define MARK_OPEN "<!-- hs:generated:"
 #define MARK_CLOSE "<!-- /hs:generated -->"
 
 /* Fields a client may send; the rest are refused by name. */
-static const char *const azWritable[] = {
-    "body", "status", "public_summary", "root_cause_category",
-    "contributing_factors", "tags", "override_reason", NULL};
+static const char *const azWritable[] = {"body",
+                                         "status",
+                                         "public_summary",
+                                         "root_cause_category",
+                                         "contributing_factors",
+                                         "tags",
+                                         "override_reason",
+                                         NULL};
 /* Extra fields an HTML form carries. */
 static const char *const azFormMeta[] = {"csrf_token", "version", NULL};
 
@@ -178,11 +183,11 @@ static void gen_timeline(Buf *pOut, json_t *pInc) {
   int64_t start = 0;
   utc_parse_iso(json_string_value(json_object_get(pInc, "started_at")), 24,
                 &start);
-  sqlite3_stmt *p = db_prepare(
-      "SELECT ts, kind, key, title, component FROM events"
-      " WHERE incident_id = :id AND deleted = 0"
-      "  AND (pinned = 1 OR key IS NOT NULL)"
-      " ORDER BY ts, id LIMIT 200");
+  sqlite3_stmt *p =
+      db_prepare("SELECT ts, kind, key, title, component FROM events"
+                 " WHERE incident_id = :id AND deleted = 0"
+                 "  AND (pinned = 1 OR key IS NOT NULL)"
+                 " ORDER BY ts, id LIMIT 200");
   if (!p) {
     buf_puts(pOut, "_The timeline could not be read._\n");
     return;
@@ -341,8 +346,8 @@ static int pm_section_text(const char *zBody, const char *zTitle, Buf *pOut) {
   while (*z) {
     const char *zEol = strchr(z, '\n');
     size_t nLine = zEol ? (size_t)(zEol - z) : strlen(z);
-    if (zStart && nLine >= 2 && z[0] == '#' &&
-        (z[1] == '#' || z[1] == ' ') && strncmp(z, "###", 3) != 0) {
+    if (zStart && nLine >= 2 && z[0] == '#' && (z[1] == '#' || z[1] == ' ') &&
+        strncmp(z, "###", 3) != 0) {
       break; /* the next heading of level 1 or 2 ends the section */
     }
     if (zStart) {
@@ -389,18 +394,17 @@ static json_t *pm_missing(json_t *pInc, const char *zBody) {
   json_t *pOut = json_array();
   static const struct {
     const char *zField, *zSay;
-  } aMoment[] = {
-      {"detected_at", "The incident has no detected moment."},
-      {"mitigated_at", "The incident has no mitigated moment."},
-      {"resolved_at", "The incident has no resolved moment."}};
+  } aMoment[] = {{"detected_at", "The incident has no detected moment."},
+                 {"mitigated_at", "The incident has no mitigated moment."},
+                 {"resolved_at", "The incident has no resolved moment."}};
   for (size_t i = 0; i < sizeof(aMoment) / sizeof(aMoment[0]); i++) {
     if (!json_is_string(json_object_get(pInc, aMoment[i].zField))) {
       json_array_append_new(pOut, json_string(aMoment[i].zSay));
     }
   }
   if (!pm_section_filled(zBody, "Impact", 1)) {
-    json_array_append_new(
-        pOut, json_string("Impact is not written with numbers."));
+    json_array_append_new(pOut,
+                          json_string("Impact is not written with numbers."));
   }
   if (!pm_section_filled(zBody, "Root cause", 0)) {
     json_array_append_new(pOut, json_string("Root cause is not written."));
@@ -461,10 +465,10 @@ static json_t *pm_hints(const char *zBody) {
     char *zLine = xstrndup(z, nLine);
     for (size_t i = 0; i < sizeof(aBlame) / sizeof(aBlame[0]); i++) {
       if (strcasestr(zLine, aBlame[i].zPhrase)) {
-        json_array_append_new(
-            pOut, json_pack("{s:i, s:s, s:s}", "line", iLine, "phrase",
-                            aBlame[i].zPhrase, "suggestion",
-                            aBlame[i].zSuggest));
+        json_array_append_new(pOut,
+                              json_pack("{s:i, s:s, s:s}", "line", iLine,
+                                        "phrase", aBlame[i].zPhrase,
+                                        "suggestion", aBlame[i].zSuggest));
       }
     }
     free(zLine);
@@ -546,11 +550,11 @@ static const char *postmortem_path(Req *r, int64_t id, const char *zTail) {
 /* Writing ------------------------------------------------------------- */
 
 /* Inserts a revision of zBody by zAuthor (inside the caller's write). */
-static int pm_add_revision(int64_t id, const char *zBody,
-                           const char *zAuthor, int64_t now) {
-  sqlite3_stmt *p = db_prepare(
-      "INSERT INTO postmortem_revisions (incident_id, body, author,"
-      " created_at) VALUES (:id, :body, :author, :now)");
+static int pm_add_revision(int64_t id, const char *zBody, const char *zAuthor,
+                           int64_t now) {
+  sqlite3_stmt *p =
+      db_prepare("INSERT INTO postmortem_revisions (incident_id, body, author,"
+                 " created_at) VALUES (:id, :body, :author, :now)");
   if (!p) {
     return E_DB;
   }
@@ -589,28 +593,30 @@ static int pm_store(Req *r, int64_t id, int64_t version, json_t *pBefore,
   if (rc) {
     goto done;
   }
-  sqlite3_stmt *p = db_prepare(
-      "UPDATE postmortems SET status = :status, body = :body,"
-      " public_summary = :summary, root_cause_category = :category,"
-      " contributing_factors = :factors, tags = :tags,"
-      " publish_override_reason = :reason, updated_at = :now,"
-      " published_at = CASE WHEN :status = 'published'"
-      "  THEN coalesce(published_at, :now) ELSE NULL END,"
-      " version = version + 1"
-      " WHERE incident_id = :id AND version = :version");
+  sqlite3_stmt *p =
+      db_prepare("UPDATE postmortems SET status = :status, body = :body,"
+                 " public_summary = :summary, root_cause_category = :category,"
+                 " contributing_factors = :factors, tags = :tags,"
+                 " publish_override_reason = :reason, updated_at = :now,"
+                 " published_at = CASE WHEN :status = 'published'"
+                 "  THEN coalesce(published_at, :now) ELSE NULL END,"
+                 " version = version + 1"
+                 " WHERE incident_id = :id AND version = :version");
   rc = E_DB;
   if (p) {
     db_bind_text(p, ":status",
                  json_string_value(json_object_get(pAfter, "status")));
     db_bind_text(p, ":body", zBody);
-    db_bind_text(p, ":summary", json_string_value(json_object_get(
-                                    pAfter, "public_summary")));
-    db_bind_text(p, ":category", json_string_value(json_object_get(
-                                     pAfter, "root_cause_category")));
+    db_bind_text(p, ":summary",
+                 json_string_value(json_object_get(pAfter, "public_summary")));
+    db_bind_text(
+        p, ":category",
+        json_string_value(json_object_get(pAfter, "root_cause_category")));
     db_bind_text(p, ":factors", zFactors);
     db_bind_text(p, ":tags", zTags);
-    db_bind_text(p, ":reason", json_string_value(json_object_get(
-                                   pAfter, "publish_override_reason")));
+    db_bind_text(
+        p, ":reason",
+        json_string_value(json_object_get(pAfter, "publish_override_reason")));
     db_bind_int(p, ":now", now);
     db_bind_int(p, ":id", id);
     db_bind_int(p, ":version", version);
@@ -694,8 +700,8 @@ static int in_list_field(Req *r, json_t *pIn, const char *zField,
 ** it needs override_reason, which is then recorded. 0 or E_INVALID with
 ** zErr.
 */
-static int pm_apply(Req *r, json_t *pRow, json_t *pIn, json_t *pInc,
-                    char *zErr, size_t nErr) {
+static int pm_apply(Req *r, json_t *pRow, json_t *pIn, json_t *pInc, char *zErr,
+                    size_t nErr) {
   int rc = in_only_known(pIn, azWritable, zErr, nErr);
   if (rc && req_is_form(r)) {
     json_t *pCopy = json_copy(pIn);
@@ -764,8 +770,8 @@ static int pm_apply(Req *r, json_t *pRow, json_t *pIn, json_t *pInc,
         pm_missing(pInc, json_string_value(json_object_get(pRow, "body")));
     size_t nMissing = json_array_size(pMissing);
     if (nMissing && (!zReason || !zReason[strspn(zReason, " \t\r\n")])) {
-      size_t n = (size_t)snprintf(zErr, nErr,
-                                  "status: the postmortem is incomplete:");
+      size_t n =
+          (size_t)snprintf(zErr, nErr, "status: the postmortem is incomplete:");
       size_t i;
       json_t *pItem;
       json_array_foreach(pMissing, i, pItem) {
@@ -822,8 +828,7 @@ static void add_editor_view(Req *r, json_t *pInc, json_t *pRow) {
   }
   json_object_set_new(r->pView, "tags_text", json_string(buf_str(&b)));
   buf_reset(&b);
-  json_array_foreach(json_object_get(pRow, "contributing_factors"), i,
-                     pItem) {
+  json_array_foreach(json_object_get(pRow, "contributing_factors"), i, pItem) {
     buf_printf(&b, "%s%s", i ? "\n" : "", json_string_value(pItem));
   }
   json_object_set_new(r->pView, "factors_text", json_string(buf_str(&b)));
@@ -850,8 +855,8 @@ int postmortem_get(Req *r) {
   json_t *pRow = pm_row(id, &rc);
   if (!pRow && rc == E_NOTFOUND && !r->bJsonOut) {
     /* The page offers "Draft postmortem". */
-    r->pModel = json_pack("{s:I, s:b}", "incident_id", (json_int_t)id,
-                          "exists", 0);
+    r->pModel =
+        json_pack("{s:I, s:b}", "incident_id", (json_int_t)id, "exists", 0);
     add_editor_view(r, pInc, NULL);
     rc = 0;
   } else if (!pRow) {
@@ -901,8 +906,7 @@ int postmortem_create(Req *r) {
     zName = "default";
   }
   if (strlen(zName) > 40 ||
-      strspn(zName, "abcdefghijklmnopqrstuvwxyz0123456789_") !=
-          strlen(zName)) {
+      strspn(zName, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(zName)) {
     json_decref(pInc);
     return req_fail(r, E_INVALID, "template: must be a template name");
   }
@@ -938,8 +942,7 @@ int postmortem_create(Req *r) {
       rc = db_run(p);
     }
     if (rc == E_CONFLICT) {
-      req_fail(r, rc, "incident %lld already has a postmortem",
-               (long long)id);
+      req_fail(r, rc, "incident %lld already has a postmortem", (long long)id);
     }
     if (rc == 0) {
       rc = pm_add_revision(id, buf_str(&body), r->zUser, now);
@@ -962,8 +965,8 @@ int postmortem_create(Req *r) {
 
 /* Loads what an edit needs: incident, stored row, input, edited version.
 ** On failure everything is released and the rc returned. */
-static int pm_begin_edit(Req *r, int64_t *pId, json_t **ppInc,
-                         json_t **ppRow, json_t **ppIn, int64_t *pVersion) {
+static int pm_begin_edit(Req *r, int64_t *pId, json_t **ppInc, json_t **ppRow,
+                         json_t **ppIn, int64_t *pVersion) {
   int rc = load_incident(r, pId, ppInc);
   if (rc) {
     return rc;
@@ -975,8 +978,7 @@ static int pm_begin_edit(Req *r, int64_t *pId, json_t **ppInc,
   if (rc == 0) {
     *ppRow = pm_row(*pId, &rc);
     if (rc == E_NOTFOUND) {
-      req_fail(r, rc, "incident %lld has no postmortem yet",
-               (long long)*pId);
+      req_fail(r, rc, "incident %lld has no postmortem yet", (long long)*pId);
     }
   }
   if (rc == 0) {
@@ -1104,10 +1106,10 @@ int postmortem_revisions(Req *r) {
   json_t *pList = json_array();
   while (db_step(p) == SQLITE_ROW) {
     json_array_append_new(
-        pList, json_pack("{s:I, s:s, s:o, s:I}", "id",
-                         (json_int_t)db_col_int(p, 0), "author",
-                         db_col_text(p, 1), "created_at", time_json(p, 2),
-                         "bytes", (json_int_t)db_col_int(p, 3)));
+        pList,
+        json_pack("{s:I, s:s, s:o, s:I}", "id", (json_int_t)db_col_int(p, 0),
+                  "author", db_col_text(p, 1), "created_at", time_json(p, 2),
+                  "bytes", (json_int_t)db_col_int(p, 3)));
   }
   db_reset(p);
   r->pModel = json_pack("{s:I, s:o}", "incident_id", (json_int_t)id,
@@ -1120,11 +1122,11 @@ int postmortem_revisions(Req *r) {
     } else {
       int nAdd = 0, nDel = 0;
       json_t *pDiff = diff_lines(zA, zB, &nAdd, &nDel);
-      json_object_set_new(
-          r->pModel, "diff",
-          json_pack("{s:I, s:I, s:i, s:i, s:o}", "from", (json_int_t)iFrom,
-                    "to", (json_int_t)iTo, "added", nAdd, "removed", nDel,
-                    "lines", pDiff));
+      json_object_set_new(r->pModel, "diff",
+                          json_pack("{s:I, s:I, s:i, s:i, s:o}", "from",
+                                    (json_int_t)iFrom, "to", (json_int_t)iTo,
+                                    "added", nAdd, "removed", nDel, "lines",
+                                    pDiff));
     }
     free(zA);
     free(zB);
@@ -1199,15 +1201,14 @@ int postmortem_preview(Req *r) {
   const char *z = "";
   rc = in_only_known(pIn, azKnown, zErr, sizeof(zErr));
   if (rc == 0) {
-    rc = in_string(pIn, "markdown", BODY_MAX, 0, &z, NULL, zErr,
-                   sizeof(zErr));
+    rc = in_string(pIn, "markdown", BODY_MAX, 0, &z, NULL, zErr, sizeof(zErr));
   }
   if (rc) {
     return req_fail(r, rc, "%s", zErr);
   }
   json_t *pSafe = md_safe_html(z);
-  r->pModel = json_pack("{s:s, s:o}", "html", md_safe_html_str(pSafe),
-                        "hints", pm_hints(z));
+  r->pModel = json_pack("{s:s, s:o}", "html", md_safe_html_str(pSafe), "hints",
+                        pm_hints(z));
   json_decref(pSafe);
   return 0;
 }

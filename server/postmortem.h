@@ -10,15 +10,15 @@
 
 #include "http.h"
 
-int postmortem_get(Req *r);       /* GET  .../incidents/{id}/postmortem */
-int postmortem_create(Req *r);    /* POST .../incidents/{id}/postmortem */
-int postmortem_update(Req *r);    /* PATCH/PUT the API, POST .../edit */
-int postmortem_refresh(Req *r);   /* POST .../postmortem/refresh */
-int postmortem_revisions(Req *r); /* GET  .../postmortem/revisions
-                                     [?from=REV&to=REV for a diff] */
+int postmortem_get(Req *r);         /* GET  .../incidents/{id}/postmortem */
+int postmortem_create(Req *r);      /* POST .../incidents/{id}/postmortem */
+int postmortem_update(Req *r);      /* PATCH/PUT the API, POST .../edit */
+int postmortem_refresh(Req *r);     /* POST .../postmortem/refresh */
+int postmortem_revisions(Req *r);   /* GET  .../postmortem/revisions
+                                       [?from=REV&to=REV for a diff] */
 int postmortem_export_md(Req *r);   /* GET .../postmortem/export.md */
 int postmortem_export_html(Req *r); /* GET .../postmortem/export.html */
-int postmortem_preview(Req *r); /* POST /api/v1/markdown/preview:
-                                   {markdown} -> {html, hints} */
+int postmortem_preview(Req *r);     /* POST /api/v1/markdown/preview:
+                                       {markdown} -> {html, hints} */
 
 #endif

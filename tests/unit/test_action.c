@@ -18,9 +18,9 @@ int main(void) {
   action_today(at("2026-11-24T01:30:00+05:00"), zDay);
   CHECK_STR("today is the UTC day, not the local one", zDay, "2026-11-23");
 
-  CHECK("due today is not overdue at 23:59:59.999",
-        !action_is_overdue("2026-11-23", "open",
-                           at("2026-11-23T23:59:59.999Z")));
+  CHECK(
+      "due today is not overdue at 23:59:59.999",
+      !action_is_overdue("2026-11-23", "open", at("2026-11-23T23:59:59.999Z")));
   CHECK("due yesterday is overdue from 00:00:00 UTC",
         action_is_overdue("2026-11-23", "open", at("2026-11-24T00:00:00Z")));
   CHECK("due today is not overdue at 00:00:00",
@@ -30,16 +30,16 @@ int main(void) {
                           at("2026-11-24T00:00:00Z")));
   CHECK("done is never overdue",
         !action_is_overdue("2026-11-01", "done", at("2026-11-24T00:00:00Z")));
-  CHECK("wont_do is never overdue",
-        !action_is_overdue("2026-11-01", "wont_do",
-                           at("2026-11-24T00:00:00Z")));
+  CHECK(
+      "wont_do is never overdue",
+      !action_is_overdue("2026-11-01", "wont_do", at("2026-11-24T00:00:00Z")));
   CHECK("no due date is never overdue",
         !action_is_overdue(NULL, "open", at("2026-11-24T00:00:00Z")));
   CHECK("an empty due date is never overdue",
         !action_is_overdue("", "open", at("2026-11-24T00:00:00Z")));
-  CHECK("year boundary", action_is_overdue("2026-12-31", "open",
-                                           at("2027-01-01T00:00:00Z")));
-  CHECK("leap day", !action_is_overdue("2028-02-29", "open",
-                                       at("2028-02-29T12:00:00Z")));
+  CHECK("year boundary",
+        action_is_overdue("2026-12-31", "open", at("2027-01-01T00:00:00Z")));
+  CHECK("leap day",
+        !action_is_overdue("2028-02-29", "open", at("2028-02-29T12:00:00Z")));
   return harness_exit();
 }

@@ -8,8 +8,7 @@
 #include "harness.h"
 
 /* Renders the diff as one line per entry: " x", "-x", "+x". NEW. */
-static char *show(const char *zOld, const char *zNew, int *pnAdd,
-                  int *pnDel) {
+static char *show(const char *zOld, const char *zNew, int *pnAdd, int *pnDel) {
   json_t *p = diff_lines(zOld, zNew, pnAdd, pnDel);
   Buf b;
   buf_init(&b, 1 << 20);
@@ -74,16 +73,15 @@ int main(void) {
   json_t *pAdd = json_array_get(p, 1);
   CHECK_STR("middle is the add", json_string_value(json_object_get(pAdd, "op")),
             "add");
-  CHECK_INT("added line has its new number", json_integer_value(
-                json_object_get(pAdd, "new")), 2);
+  CHECK_INT("added line has its new number",
+            json_integer_value(json_object_get(pAdd, "new")), 2);
   CHECK("added line has no old number",
         json_is_null(json_object_get(pAdd, "old")));
-  CHECK_INT("the last line keeps both numbers",
-            json_integer_value(json_object_get(json_array_get(p, 2), "old")) *
-                    10 +
-                json_integer_value(json_object_get(json_array_get(p, 2),
-                                                   "new")),
-            23);
+  CHECK_INT(
+      "the last line keeps both numbers",
+      json_integer_value(json_object_get(json_array_get(p, 2), "old")) * 10 +
+          json_integer_value(json_object_get(json_array_get(p, 2), "new")),
+      23);
   json_decref(p);
 
   /* A large document with one edit in the middle is cheap (trimmed ends),
