@@ -27,8 +27,8 @@ LDLIBS := $(PKG_LIBS) -lpthread -lm
 SRCS := $(wildcard server/*.c)
 OBJS := $(SRCS:server/%.c=$(BUILD)/%.o) $(BUILD)/asset_table.o
 LIB_OBJS := $(filter-out $(BUILD)/main.o,$(OBJS))
-ASSETS := $(sort $(wildcard schema/*.sql templates/*.html web/*.css \
-  web/*.js web/*.svg web/*.ico))
+ASSETS := $(sort $(wildcard schema/*.sql templates/*.html templates/*.md \
+  web/*.css web/*.js web/*.svg web/*.ico))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/%)
 

@@ -85,6 +85,7 @@ int db_changes(void);
 uint64_t db_data_version(void);
 void db_bump_version(void);
 
+
 /* Online, consistent copy of the database to zOut (sqlite3 backup API). */
 int db_backup(const char *zOut);
 

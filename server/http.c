@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "assets.h"
+#include "action.h"
 #include "auth.h"
 #include "component.h"
 #include "db.h"
@@ -34,6 +35,7 @@
 #include "ingest_store.h"
 #include "input.h"
 #include "md.h"
+#include "postmortem.h"
 #include "status.h"
 #include "timeline.h"
 #include "tmpl.h"
@@ -62,6 +64,25 @@ static const Route aRoute[] = {
     {"POST", "/app/events/{id}", timeline_update, ROLE_EDITOR, 0},
     {"GET", "/app/incidents/{id}/raw", timeline_raw_search, ROLE_VIEWER, 0},
     {"GET", "/app/events/{id}/history", timeline_history, ROLE_VIEWER, 0},
+    {"GET", "/app/incidents/{id}/postmortem", postmortem_get, ROLE_VIEWER, 0},
+    {"POST", "/app/incidents/{id}/postmortem", postmortem_create, ROLE_EDITOR,
+     0},
+    {"POST", "/app/incidents/{id}/postmortem/edit", postmortem_update,
+     ROLE_EDITOR, 0},
+    {"POST", "/app/incidents/{id}/postmortem/refresh", postmortem_refresh,
+     ROLE_EDITOR, 0},
+    {"GET", "/app/incidents/{id}/postmortem/revisions", postmortem_revisions,
+     ROLE_VIEWER, 0},
+    {"GET", "/app/incidents/{id}/postmortem/export.md", postmortem_export_md,
+     ROLE_VIEWER, 0},
+    {"GET", "/app/incidents/{id}/postmortem/export.html",
+     postmortem_export_html, ROLE_VIEWER, 0},
+    {"GET", "/app/actions", action_list, ROLE_VIEWER, 0},
+    {"POST", "/app/actions", action_create, ROLE_EDITOR, 0},
+    {"GET", "/app/actions.csv", action_csv, ROLE_VIEWER, 0},
+    {"GET", "/app/actions.atom", action_atom, ROLE_VIEWER, 0},
+    {"GET", "/app/actions.ics", action_ics, ROLE_VIEWER, 0},
+    {"POST", "/app/actions/{id}", action_update, ROLE_EDITOR, 0},
     {"GET", "/app/components", component_list, ROLE_VIEWER, 0},
     {"POST", "/app/components", component_create, ROLE_ADMIN, 0},
     {"POST", "/app/components/{id}", component_update, ROLE_ADMIN, 0},
@@ -87,6 +108,23 @@ static const Route aRoute[] = {
      R_INGEST},
     {"POST", "/hooks/grafana", ingest_hook_grafana, ROLE_EDITOR, R_INGEST},
     {"POST", "/hooks/generic", ingest_hook_generic, ROLE_EDITOR, R_INGEST},
+    {"GET", "/api/v1/incidents/{id}/postmortem", postmortem_get, ROLE_VIEWER,
+     0},
+    {"POST", "/api/v1/incidents/{id}/postmortem", postmortem_create,
+     ROLE_EDITOR, 0},
+    {"PATCH", "/api/v1/incidents/{id}/postmortem", postmortem_update,
+     ROLE_EDITOR, 0},
+    {"PUT", "/api/v1/incidents/{id}/postmortem", postmortem_update,
+     ROLE_EDITOR, 0},
+    {"POST", "/api/v1/incidents/{id}/postmortem/refresh", postmortem_refresh,
+     ROLE_EDITOR, 0},
+    {"GET", "/api/v1/incidents/{id}/postmortem/revisions",
+     postmortem_revisions, ROLE_VIEWER, 0},
+    {"POST", "/api/v1/markdown/preview", postmortem_preview, ROLE_VIEWER, 0},
+    {"GET", "/api/v1/actions", action_list, ROLE_VIEWER, 0},
+    {"POST", "/api/v1/actions", action_create, ROLE_EDITOR, 0},
+    {"GET", "/api/v1/actions/{id}", action_get, ROLE_VIEWER, 0},
+    {"PATCH", "/api/v1/actions/{id}", action_update, ROLE_EDITOR, 0},
     {"GET", "/api/v1/components", component_list, ROLE_VIEWER, 0},
     {"POST", "/api/v1/components", component_create, ROLE_ADMIN, 0},
     {"PATCH", "/api/v1/components/{id}", component_update, ROLE_ADMIN, 0},
@@ -403,6 +441,44 @@ int req_input(Req *r, json_t **ppIn) {
   return 0;
 }
 
+int req_version(Req *r, json_t *pIn, int64_t *pVersion) {
+  const char *z = NULL;
+  if (req_is_form(r)) {
+    z = json_string_value(json_object_get(pIn, "version"));
+  } else {
+    z = req_header(r, "If-Match");
+    if (!z) {
+      return req_fail(r, E_PRECONDITION,
+                      "send If-Match: \"<version>\" with the version you "
+                      "edited");
+    }
+  }
+  if (!z) {
+    return req_fail(r, E_INVALID, "version: is required");
+  }
+  if (strncmp(z, "W/", 2) == 0) {
+    z += 2;
+  }
+  size_t n = strlen(z);
+  if (n >= 2 && z[0] == '"' && z[n - 1] == '"') {
+    z++;
+    n -= 2;
+  }
+  int64_t v = 0;
+  if (n == 0 || n > 15) {
+    return req_fail(r, E_INVALID, "version: must be a number");
+  }
+  for (size_t i = 0; i < n; i++) {
+    if (z[i] < '0' || z[i] > '9') {
+      return req_fail(r, E_INVALID, "version: must be a number");
+    }
+    v = v * 10 + (z[i] - '0');
+  }
+  *pVersion = v;
+  return 0;
+}
+
+
 /* Answers ------------------------------------------------------------- */
 
 static void add_common_headers(struct MHD_Response *pResp, Req *r) {
@@ -421,6 +497,9 @@ static void add_common_headers(struct MHD_Response *pResp, Req *r) {
   MHD_add_response_header(pResp, MHD_HTTP_HEADER_CACHE_CONTROL, zCache);
   if (r->zEtag) {
     MHD_add_response_header(pResp, MHD_HTTP_HEADER_ETAG, r->zEtag);
+  }
+  if (r->zDisposition) {
+    MHD_add_response_header(pResp, "Content-Disposition", r->zDisposition);
   }
   for (int i = 0; i < r->nCookie; i++) {
     MHD_add_response_header(pResp, MHD_HTTP_HEADER_SET_COOKIE,
@@ -441,7 +520,7 @@ static enum MHD_Result send_bytes(Req *r, int status, const char *zType,
   add_common_headers(pResp, r);
   if (status == MHD_HTTP_METHOD_NOT_ALLOWED && r->pRoute == NULL) {
     MHD_add_response_header(pResp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD, POST, "
-                                                          "PATCH");
+                                                          "PATCH, PUT");
   }
   enum MHD_Result ret = MHD_queue_response(r->pConn, (unsigned)status, pResp);
   MHD_destroy_response(pResp);
@@ -619,7 +698,9 @@ static enum MHD_Result send_result(Req *r) {
   if (!z) {
     return send_error(r, E_DB);
   }
-  return send_bytes(r, status, "text/html; charset=utf-8", z, n);
+  return send_bytes(r, status,
+                    r->zRawType ? r->zRawType : "text/html; charset=utf-8", z,
+                    n);
 }
 
 /* Static files from web/ ---------------------------------------------- */

@@ -78,6 +78,7 @@ struct Req {
   const char *zRawType; /* Content-Type for zRaw */
   const char *zCacheControl; /* overrides the default Cache-Control */
   const char *zEtag;    /* ETag to send (quoted) */
+  const char *zDisposition; /* Content-Disposition to send, or NULL */
   const char *azCookie[3]; /* Set-Cookie values */
   int nCookie;          /* entries used in azCookie */
 
@@ -110,6 +111,12 @@ int req_input(Req *r, json_t **ppIn);
 /* Whether the input came from an HTML form (checkbox and select values
 ** arrive as strings). */
 int req_is_form(Req *r);
+
+/* The version the client edited: the If-Match header for the API (quoted
+** or W/-prefixed is fine), the "version" field for HTML forms. Returns 0 and
+** *pVersion; E_PRECONDITION when an API call sent no If-Match, E_INVALID
+** when it is not a number (both after req_fail()). */
+int req_version(Req *r, json_t *pIn, int64_t *pVersion);
 
 /* Adds a Set-Cookie header (zValue copied into the arena). */
 void req_set_cookie(Req *r, const char *zValue);

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "action.h"
 #include "audit.h"
 #include "chart.h"
 #include "db.h"
@@ -548,6 +549,11 @@ int incident_list(Req *r) {
   int nShow = nId > limit ? (int)limit : nId;
   for (int i = 0; i < nShow; i++) {
     json_t *pInc = incident_load(aId[i]);
+    int nOpen = 0, nOverdue = 0;
+    if (pInc && action_counts(aId[i], &nOpen, &nOverdue) == 0) {
+      json_object_set_new(pInc, "actions_open", json_integer(nOpen));
+      json_object_set_new(pInc, "actions_overdue", json_integer(nOverdue));
+    }
     if (pInc) {
       json_array_append_new(pList, pInc);
     }
@@ -612,6 +618,27 @@ static void add_incident_view(Req *r, json_t *pInc) {
   const char *zStatus = json_string_value(json_object_get(pInc, "status"));
   json_object_set_new(r->pView, "is_open",
                       json_boolean(enum_index(azIncidentStatus, zStatus) < 3));
+  /* Action items, edited in place (the partials action_new and
+  ** actions_table); and whether a postmortem exists yet. */
+  json_t *pId = json_object_get(pInc, "id");
+  json_object_set_new(r->pView, "actions",
+                      action_for_incident(json_integer_value(pId)));
+  json_object_set_new(r->pView, "action_types", enum_json(azActionType));
+  json_object_set_new(r->pView, "action_priorities",
+                      enum_json(azActionPriority));
+  json_object_set_new(r->pView, "action_statuses", enum_json(azActionStatus));
+  json_object_set_new(r->pView, "return_to", json_string("incident"));
+  json_object_set_new(r->pView, "action_incident_id", json_copy(pId));
+  sqlite3_stmt *p = db_prepare("SELECT status FROM postmortems"
+                               " WHERE incident_id = :id");
+  if (p) {
+    db_bind_int(p, ":id", json_integer_value(pId));
+    if (db_step(p) == SQLITE_ROW) {
+      json_object_set_new(r->pView, "postmortem_status",
+                          json_string(db_col_text(p, 0)));
+    }
+    db_reset(p);
+  }
 }
 
 int incident_get(Req *r) {
@@ -647,45 +674,6 @@ int incident_get(Req *r) {
   return 0;
 }
 
-/* The version the client edited: If-Match for the API, a form field for
-** pages. 0 and *pVersion, or an error. */
-static int edited_version(Req *r, json_t *pIn, int64_t *pVersion) {
-  const char *z = NULL;
-  if (req_is_form(r)) {
-    z = json_string_value(json_object_get(pIn, "version"));
-  } else {
-    z = req_header(r, "If-Match");
-    if (!z) {
-      return req_fail(r, E_PRECONDITION,
-                      "send If-Match: \"<version>\" with the version you "
-                      "edited");
-    }
-  }
-  if (!z) {
-    return req_fail(r, E_INVALID, "version: is required");
-  }
-  if (strncmp(z, "W/", 2) == 0) {
-    z += 2;
-  }
-  size_t n = strlen(z);
-  if (n >= 2 && z[0] == '"' && z[n - 1] == '"') {
-    z++;
-    n -= 2;
-  }
-  int64_t v = 0;
-  if (n == 0 || n > 15) {
-    return req_fail(r, E_INVALID, "version: must be a number");
-  }
-  for (size_t i = 0; i < n; i++) {
-    if (z[i] < '0' || z[i] > '9') {
-      return req_fail(r, E_INVALID, "version: must be a number");
-    }
-    v = v * 10 + (z[i] - '0');
-  }
-  *pVersion = v;
-  return 0;
-}
-
 int incident_update(Req *r) {
   int64_t id, version = 0;
   int rc = req_param_id(r, "id", &id);
@@ -697,7 +685,7 @@ int incident_update(Req *r) {
   if (rcIn) {
     return rcIn;
   }
-  rc = edited_version(r, pIn, &version);
+  rc = req_version(r, pIn, &version);
   if (rc) {
     return rc;
   }

@@ -20,6 +20,16 @@ const char *const azImpact[] = {"none",     "minor",       "major",
 const char *const azComponentStatus[] = {
     "operational",    "degraded_performance", "partial_outage",
     "major_outage",   "under_maintenance",    NULL};
+const char *const azPostmortemStatus[] = {"draft", "in_review", "published",
+                                          NULL};
+const char *const azRootCause[] = {
+    "change_config", "capacity", "dependency", "deploy",  "hardware",
+    "software_bug",  "process",  "unknown",    NULL};
+const char *const azActionType[] = {"corrective", "preventive", "detection",
+                                    "mitigation", "process",    NULL};
+const char *const azActionPriority[] = {"P1", "P2", "P3", NULL};
+const char *const azActionStatus[] = {"open", "in_progress", "done",
+                                      "wont_do", NULL};
 
 int enum_index(const char *const *az, const char *z) {
   if (!z) {

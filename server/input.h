@@ -54,5 +54,10 @@ extern const char *const azSeverity[];
 extern const char *const azIncidentStatus[];
 extern const char *const azImpact[];
 extern const char *const azComponentStatus[];
+extern const char *const azPostmortemStatus[];
+extern const char *const azRootCause[];
+extern const char *const azActionType[];
+extern const char *const azActionPriority[];
+extern const char *const azActionStatus[];
 
 #endif

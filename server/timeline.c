@@ -422,29 +422,6 @@ int timeline_get(Req *r) {
   return path_event(r, &id, &r->pModel);
 }
 
-/* The version being edited: If-Match or the form's version field. */
-static int edit_version(Req *r, json_t *pIn, int64_t *pV) {
-  const char *z = req_is_form(r)
-                      ? json_string_value(json_object_get(pIn, "version"))
-                      : req_header(r, "If-Match");
-  if (!z) {
-    return req_fail(r, req_is_form(r) ? E_INVALID : E_PRECONDITION,
-                    "send If-Match: \"<version>\" with the version you "
-                    "edited");
-  }
-  if (strncmp(z, "W/", 2) == 0) {
-    z += 2;
-  }
-  z += *z == '"';
-  char *zEnd;
-  long long v = strtoll(z, &zEnd, 10);
-  if (zEnd == z || (*zEnd && strcmp(zEnd, "\"") != 0) || v < 1) {
-    return req_fail(r, E_INVALID, "version: must be a number");
-  }
-  *pV = v;
-  return 0;
-}
-
 /* Applies one event edit (fields of pIn) in a transaction. */
 static int event_edit(Req *r, int64_t id, json_t *pBefore, json_t *pIn,
                       int bDelete) {
@@ -602,7 +579,7 @@ int timeline_update(Req *r) {
     rc = req_input(r, &pIn);
   }
   if (rc == 0) {
-    rc = edit_version(r, pIn, &version);
+    rc = req_version(r, pIn, &version);
   }
   if (rc == 0 && version !=
                      json_integer_value(json_object_get(pBefore, "version"))) {
@@ -629,7 +606,7 @@ int timeline_delete(Req *r) {
   int rc = path_event(r, &id, &pBefore);
   if (rc == 0) {
     json_t *pEmpty = json_object();
-    rc = edit_version(r, pEmpty, &version);
+    rc = req_version(r, pEmpty, &version);
     if (rc == 0 &&
         version != json_integer_value(json_object_get(pBefore, "version"))) {
       r->pErrCurrent = json_incref(pBefore);

@@ -1,0 +1,1 @@
+-- 003_status: reserved (status page branch)
