@@ -24,6 +24,7 @@
 #include "component.h"
 #include "db.h"
 #include "err.h"
+#include "http.h"
 #include "incident.h"
 #include "ingest_store.h"
 #include "timeline.h"
@@ -282,6 +283,87 @@ static int demo_notes(int64_t id) {
   return 0;
 }
 
+/* Calls an API route in-process as the demo's commander. 0 or rc. */
+static int demo_call(const char *zMethod, const char *zPath, json_t *pForm,
+                     json_t **ppOut) {
+  json_t *pOut = NULL;
+  int rc = http_call(zMethod, zPath, pForm, "ana", ROLE_ADMIN, &pOut);
+  if (ppOut) {
+    *ppOut = pOut;
+  } else {
+    json_decref(pOut);
+  }
+  return rc;
+}
+
+/* Puts zText under the heading "## zHeading" of the Markdown in pBuf. */
+static void fill_section(Buf *pBuf, const char *zHeading, const char *zText) {
+  char zNeedle[96];
+  snprintf(zNeedle, sizeof(zNeedle), "## %s\n", zHeading);
+  const char *zAt = strstr(buf_str(pBuf), zNeedle);
+  if (!zAt) {
+    return;
+  }
+  size_t iCut = (size_t)(zAt - buf_str(pBuf)) + strlen(zNeedle);
+  Buf out;
+  buf_init(&out, pBuf->nMax);
+  buf_append(&out, buf_str(pBuf), iCut);
+  buf_printf(&out, "\n%s\n", zText);
+  buf_puts(&out, buf_str(pBuf) + iCut);
+  buf_reset(pBuf);
+  buf_append(pBuf, buf_str(&out), out.n);
+  buf_free(&out);
+}
+
+/* Action items, a postmortem filled in, and its workflow state. */
+static int demo_postmortem(int64_t id, const char *const *azSection,
+                           const char *zCategory, const char *zTags,
+                           const char *zStatus,
+                           const char *const (*aAction)[6], int nAction) {
+  char zPath[96], zId[24];
+  snprintf(zId, sizeof(zId), "%lld", (long long)id);
+  for (int i = 0; i < nAction; i++) {
+    int rc = demo_call(
+        "POST", "/app/actions",
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "incident_id", zId,
+                  "title", aAction[i][0], "owner", aAction[i][1], "due_date",
+                  aAction[i][2], "priority", aAction[i][3], "type",
+                  aAction[i][4], "status", aAction[i][5]),
+        NULL);
+    if (rc) {
+      return rc;
+    }
+  }
+  snprintf(zPath, sizeof(zPath), "/app/incidents/%lld/postmortem",
+           (long long)id);
+  json_t *pPm = NULL;
+  int rc = demo_call("POST", zPath, json_object(), &pPm);
+  if (rc) {
+    return rc;
+  }
+  Buf body;
+  buf_init(&body, (size_t)1 << 20);
+  buf_puts(&body, json_string_value(json_object_get(pPm, "body")));
+  for (int i = 0; azSection[i]; i += 2) {
+    fill_section(&body, azSection[i], azSection[i + 1]);
+  }
+  char zVersion[24];
+  snprintf(zVersion, sizeof(zVersion), "%lld",
+           (long long)json_integer_value(json_object_get(pPm, "version")));
+  json_decref(pPm);
+  snprintf(zPath, sizeof(zPath), "/app/incidents/%lld/postmortem/edit",
+           (long long)id);
+  json_t *pEdit = json_pack("{s:s, s:s, s:s, s:s, s:s}", "version", zVersion,
+                            "body", buf_str(&body), "root_cause_category",
+                            zCategory, "tags", zTags, "status", zStatus);
+  buf_free(&body);
+  if (strcmp(zStatus, "draft") != 0) {
+    json_object_set_new(pEdit, "override_reason",
+                        json_string("Demo data: reviewed in the meeting."));
+  }
+  return demo_call("POST", zPath, pEdit, NULL);
+}
+
 /* Declares an incident from a JSON description. 0 and *pId. */
 static int demo_incident(json_t *pIn, int64_t *pId) {
   char zErr[256];
@@ -310,7 +392,7 @@ int demo_load(void) {
     }
   }
   /* Two older incidents give the knowledge base some history. */
-  int64_t idOld = 0;
+  int64_t idLb = 0, idDb = 0;
   int rc = demo_incident(
       json_pack("{s:s, s:s, s:s, s:s, s:b, s:[s, s], s:s, s:s, s:s, s:s,"
                 " s:s, s:s}",
@@ -324,7 +406,7 @@ int demo_load(void) {
                 "2026-03-01T09:15:00Z", "mitigated_at",
                 "2026-03-01T09:31:00Z", "resolved_at",
                 "2026-03-01T09:40:00Z"),
-      &idOld);
+      &idLb);
   if (rc == 0) {
     rc = demo_incident(
         json_pack("{s:s, s:s, s:s, s:s, s:b, s:[s, s], s:s, s:s, s:s, s:s,"
@@ -340,7 +422,7 @@ int demo_load(void) {
                   "2025-12-22T18:09:00Z", "mitigated_at",
                   "2025-12-22T18:32:00Z", "resolved_at",
                   "2025-12-22T18:40:00Z"),
-        &idOld);
+        &idDb);
   }
   int64_t id = 0;
   if (rc == 0) {
@@ -358,6 +440,48 @@ int demo_load(void) {
                   "- about 1,200 orders could not be placed\n",
                   "started_at", DEMO_DAY "T11:38:00Z"),
         &id);
+  }
+  static const char *const azOldSections[] = {
+      "Summary", "Half of the web tier was marked down by a health check "
+                 "that pointed at the wrong port.",
+      "Impact", "About 8% of page views were slow or failed for 20 minutes.",
+      "Root cause", "The **load balancer** health check was edited by hand "
+                    "and nothing validated the port.",
+      "Trigger", "A manual edit of the health check during routine work.",
+      "Resolution", "The health check was corrected and the servers "
+                    "returned to the pool.",
+      "Lessons learned", "Load balancer configuration needs review and "
+                         "a canary like any deploy.",
+      NULL};
+  static const char *const aOldActions[][6] = {
+      {"Validate LB health check ports in CI", "lee", "2026-03-31", "P2",
+       "preventive", "done"}};
+  if (rc == 0) {
+    rc = demo_postmortem(idLb, azOldSections, "change_config",
+                         "load-balancer, health-check", "published",
+                         aOldActions, 1);
+  }
+  static const char *const azDbSections[] = {
+      "Summary", "The holiday promotion exhausted PostgreSQL connections; "
+                 "checkout failed intermittently.",
+      "Impact", "Checkout failed for about 1 in 5 customers for 35 minutes.",
+      "Root cause", "The connection pool was sized for normal traffic and "
+                    "every web worker opened its own connections.",
+      "Trigger", "Promotion e-mail sent to 400,000 customers at once.",
+      "Resolution", "PgBouncer in front of the database; pool limits per "
+                    "service.",
+      "Lessons learned", "Capacity plans must cover promotions, and the "
+                         "database needs a connection pooler.",
+      NULL};
+  static const char *const aDbActions[][6] = {
+      {"Put PgBouncer in front of PostgreSQL", "marco", "2026-01-15", "P1",
+       "corrective", "done"},
+      {"Load test before every promotion", "marco", "2026-02-01", "P2",
+       "preventive", "done"}};
+  if (rc == 0) {
+    rc = demo_postmortem(idDb, azDbSections, "capacity",
+                         "database, capacity, promotion", "published",
+                         aDbActions, 2);
   }
   Buf buf;
   buf_init(&buf, (size_t)64 << 20);
@@ -377,5 +501,41 @@ int demo_load(void) {
     rc = demo_tickets(id, &buf);
   }
   buf_free(&buf);
+  static const char *const azSections[] = {
+      "Summary", "During the flash sale a load balancer change drained "
+                 "web-2, so web-1 took all traffic, ran out of workers and "
+                 "returned 502s for about 20 minutes.",
+      "Impact", "Up to 45% of requests failed at the peak; about 1,200 "
+                "orders could not be placed; 10 support tickets.",
+      "Root cause", "A routine **load balancer** change (drain web-2 for "
+                    "patching) was allowed during a sale, and one server "
+                    "cannot carry sale traffic.",
+      "Trigger", "lb-config#231 deployed at 11:40, two minutes into the "
+                 "sale.",
+      "Resolution", "The change was rolled back at 11:58; errors were back "
+                    "to normal by 12:05.",
+      "Detection", "HighErrorRate paged 3.5 minutes after the start.",
+      "What went well", "The rollback was quick once the cause was clear.",
+      "What went wrong", "No change freeze during the sale; the database "
+                         "pool ran out as a side effect.",
+      "Where we got lucky", "The payment provider retried failed "
+                            "captures.",
+      "Lessons learned", "Sales need a change freeze and capacity headroom "
+                         "on every web server.",
+      NULL};
+  static const char *const aActions[][6] = {
+      {"Change freeze during sales", "ana", "2026-11-21", "P1", "process",
+       "open"},
+      {"Alert when one backend takes over 70% of traffic", "lee",
+       "2026-12-15", "P1", "detection", "in_progress"},
+      {"Size web workers for 2x sale traffic", "marco", "2027-01-15", "P2",
+       "preventive", "open"},
+      {"Roll back lb-config#231", "lee", "2026-11-20", "P1", "mitigation",
+       "done"}};
+  if (rc == 0) {
+    rc = demo_postmortem(id, azSections, "change_config",
+                         "load-balancer, flash-sale, capacity", "in_review",
+                         aActions, 4);
+  }
   return rc;
 }

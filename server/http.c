@@ -286,16 +286,24 @@ int req_param_id(Req *r, const char *zName, int64_t *pId) {
   return 0;
 }
 
+/* An in-process call (http_call) has no connection: no query, headers or
+** cookies. */
 const char *req_query(Req *r, const char *zName) {
-  return MHD_lookup_connection_value(r->pConn, MHD_GET_ARGUMENT_KIND, zName);
+  return r->pConn ? MHD_lookup_connection_value(r->pConn,
+                                                MHD_GET_ARGUMENT_KIND, zName)
+                  : NULL;
 }
 
 const char *req_header(Req *r, const char *zName) {
-  return MHD_lookup_connection_value(r->pConn, MHD_HEADER_KIND, zName);
+  return r->pConn ? MHD_lookup_connection_value(r->pConn, MHD_HEADER_KIND,
+                                                zName)
+                  : NULL;
 }
 
 const char *req_cookie(Req *r, const char *zName) {
-  return MHD_lookup_connection_value(r->pConn, MHD_COOKIE_KIND, zName);
+  return r->pConn ? MHD_lookup_connection_value(r->pConn, MHD_COOKIE_KIND,
+                                                zName)
+                  : NULL;
 }
 
 int req_is_tls(Req *r) {
@@ -989,6 +997,46 @@ static void on_completed(void *pCls, struct MHD_Connection *pConn,
   arena_free(&r->arena);
   free(r);
   *ppReq = NULL;
+}
+
+int http_call(const char *zMethod, const char *zPath, json_t *pForm,
+              const char *zActor, int role, json_t **ppOut) {
+  Req req;
+  memset(&req, 0, sizeof(req));
+  Req *r = &req;
+  r->zMethod = zMethod;
+  r->zPath = zPath;
+  r->bJsonOut = 1;
+  r->zUser = zActor;
+  r->role = role;
+  r->pForm = pForm;
+  r->tStart = utc_now_ms();
+  buf_init(&r->body, cfg.nMaxBody ? cfg.nMaxBody : (size_t)1 << 20);
+  int bOther = 0;
+  const Route *pRoute = route_find(r, &bOther);
+  int rc = E_NOTFOUND;
+  if (pRoute && role >= pRoute->minRole) {
+    r->pRoute = pRoute;
+    rc = pRoute->xHandler(r);
+  } else if (pRoute) {
+    rc = E_FORBIDDEN;
+  }
+  if (rc && r->zErrMsg) {
+    fprintf(stderr, "hindsight: %s %s: %s\n", zMethod, zPath, r->zErrMsg);
+  }
+  *ppOut = rc ? NULL : r->pModel;
+  if (rc) {
+    json_decref(r->pModel);
+  }
+  db_rollback();
+  json_decref(r->pForm);
+  json_decref(r->pInput);
+  json_decref(r->pView);
+  json_decref(r->pErrCurrent);
+  free(r->zRaw);
+  buf_free(&r->body);
+  arena_free(&r->arena);
+  return rc;
 }
 
 /* Serving -------------------------------------------------------------- */

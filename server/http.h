@@ -142,6 +142,17 @@ typedef struct HttpConfig {
 ** daemon cannot start. Signals must be blocked by the caller (main). */
 int http_serve(const HttpConfig *pCfg);
 
+/*
+** Calls a route in-process, as zActor with role, with pForm (TAKES; an
+** object of strings, as an HTML form would send, so versions travel in a
+** "version" field) as the input and the JSON view as the answer: the demo
+** builds its world through the same handlers the API uses. No CSRF check
+** (there is no browser). Returns the handler's rc; *ppOut is the NEW model
+** on success, else NULL.
+*/
+int http_call(const char *zMethod, const char *zPath, json_t *pForm,
+              const char *zActor, int role, json_t **ppOut);
+
 /* Maps an E_* code to its HTTP status. */
 int http_status_for(int rc);
 
