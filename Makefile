@@ -65,7 +65,7 @@ deps:
 run:
 	@pkg-config --exists $(PKGS) || sh tools/deps.sh
 	$(MAKE) hindsight
-	./hindsight serve --demo-if-empty
+	./hindsight serve $(if $(HINDSIGHT_NO_DEMO),,--demo-if-empty)
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
