@@ -32,8 +32,10 @@
 #include "err.h"
 #include "incident.h"
 #include "input.h"
+#include "maintenance.h"
 #include "md.h"
 #include "status.h"
+#include "update.h"
 #include "tmpl.h"
 #include "utc.h"
 
@@ -43,7 +45,13 @@ static int http_app_home(Req *r);
 /* Every route, in one table. First match by path wins; a path that
 ** matches with another method answers 405. */
 static const Route aRoute[] = {
-    {"GET", "/", status_page, ROLE_NONE, R_PUBLIC_CACHE},
+    {"GET", "/", status_public, ROLE_NONE, R_PUBLIC_CACHE},
+    {"GET", "/history", status_public, ROLE_NONE, R_PUBLIC_CACHE},
+    {"GET", "/history.atom", status_public, ROLE_NONE, R_PUBLIC_CACHE},
+    {"GET", "/history.rss", status_public, ROLE_NONE, R_PUBLIC_CACHE},
+    {"GET", "/incidents/{id}", status_public, ROLE_NONE, R_PUBLIC_CACHE},
+    {"GET", "/maintenance/{id}", status_public, ROLE_NONE, R_PUBLIC_CACHE},
+    {"GET", "/api/v2/{*name}", status_public, ROLE_NONE, R_PUBLIC_CACHE},
     {"GET", "/healthz", status_healthz, ROLE_NONE, 0},
     {"GET", "/static/{*path}", http_static, ROLE_NONE, R_PUBLIC_CACHE},
     {"GET", "/login", auth_login_page, ROLE_NONE, 0},
@@ -56,6 +64,10 @@ static const Route aRoute[] = {
     {"GET", "/app/incidents/new", incident_new_page, ROLE_EDITOR, 0},
     {"GET", "/app/incidents/{id}", incident_get, ROLE_VIEWER, 0},
     {"POST", "/app/incidents/{id}", incident_update, ROLE_EDITOR, 0},
+    {"POST", "/app/incidents/{id}/updates", update_create, ROLE_EDITOR, 0},
+    {"GET", "/app/maintenances", maintenance_list, ROLE_VIEWER, 0},
+    {"POST", "/app/maintenances", maintenance_create, ROLE_EDITOR, 0},
+    {"POST", "/app/maintenances/{id}", maintenance_update, ROLE_EDITOR, 0},
     {"GET", "/app/components", component_list, ROLE_VIEWER, 0},
     {"POST", "/app/components", component_create, ROLE_ADMIN, 0},
     {"POST", "/app/components/{id}", component_update, ROLE_ADMIN, 0},
@@ -64,6 +76,15 @@ static const Route aRoute[] = {
     {"POST", "/api/v1/incidents", incident_create, ROLE_EDITOR, 0},
     {"GET", "/api/v1/incidents/{id}", incident_get, ROLE_VIEWER, 0},
     {"PATCH", "/api/v1/incidents/{id}", incident_update, ROLE_EDITOR, 0},
+    {"GET", "/api/v1/incidents/{id}/updates", update_list, ROLE_VIEWER, 0},
+    {"POST", "/api/v1/incidents/{id}/updates", update_create, ROLE_EDITOR, 0},
+    {"GET", "/api/v1/maintenances", maintenance_list, ROLE_VIEWER, 0},
+    {"POST", "/api/v1/maintenances", maintenance_create, ROLE_EDITOR, 0},
+    {"GET", "/api/v1/maintenances/{id}", maintenance_get, ROLE_VIEWER, 0},
+    {"PATCH", "/api/v1/maintenances/{id}", maintenance_update, ROLE_EDITOR,
+     0},
+    {"DELETE", "/api/v1/maintenances/{id}", maintenance_delete, ROLE_EDITOR,
+     0},
     {"GET", "/api/v1/components", component_list, ROLE_VIEWER, 0},
     {"POST", "/api/v1/components", component_create, ROLE_ADMIN, 0},
     {"PATCH", "/api/v1/components/{id}", component_update, ROLE_ADMIN, 0},
@@ -458,31 +479,48 @@ static void add_page_globals(Req *r, json_t *pCtx) {
   json_object_set_new(pCtx, "path", json_string(r->zPath));
 }
 
-/* Renders r->zTemplate inside the layout. NEW html or NULL (logged). */
-static char *render_page(Req *r, json_t *pCtx, size_t *pn) {
+int http_render(const char *zTemplate, const char *zLayout, json_t *pCtx,
+                char **pz, size_t *pn) {
   char zErr[256];
   Buf page;
   buf_init(&page, (size_t)16 << 20);
-  int rc = tmpl_render_named(r->zTemplate, pCtx, template_loader, &page, zErr,
+  int rc = tmpl_render_named(zTemplate, pCtx, template_loader, &page, zErr,
                              sizeof(zErr));
   if (rc) {
-    fprintf(stderr, "req=%lu template %s: %s\n", r->id, r->zTemplate,
+    fprintf(stderr, "hindsight: template %s: %s\n", zTemplate,
             rc == E_TOOBIG ? "output too large" : zErr);
     buf_free(&page);
-    return NULL;
+    return rc;
+  }
+  if (!zLayout) {
+    *pz = buf_take(&page, pn);
+    return 0;
   }
   json_object_set_new(pCtx, "body", md_trusted_html(buf_str(&page)));
   buf_free(&page);
   Buf out;
   buf_init(&out, (size_t)16 << 20);
-  rc = tmpl_render_named(r->zLayout ? r->zLayout : "layout", pCtx, template_loader, &out, zErr,
+  rc = tmpl_render_named(zLayout, pCtx, template_loader, &out, zErr,
                          sizeof(zErr));
   if (rc) {
-    fprintf(stderr, "req=%lu template layout: %s\n", r->id, zErr);
+    fprintf(stderr, "hindsight: template %s: %s\n", zLayout, zErr);
     buf_free(&out);
+    return rc;
+  }
+  *pz = buf_take(&out, pn);
+  return 0;
+}
+
+/* Renders r->zTemplate inside the layout. NEW html or NULL (logged). */
+static char *render_page(Req *r, json_t *pCtx, size_t *pn) {
+  char *z = NULL;
+  int rc = http_render(r->zTemplate, r->zLayout ? r->zLayout : "layout",
+                       pCtx, &z, pn);
+  if (rc) {
+    fprintf(stderr, "req=%lu rendering %s failed\n", r->id, r->zTemplate);
     return NULL;
   }
-  return buf_take(&out, pn);
+  return z;
 }
 
 static enum MHD_Result send_json(Req *r, int status, json_t *p) {

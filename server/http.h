@@ -135,6 +135,16 @@ typedef struct HttpConfig {
 ** daemon cannot start. Signals must be blocked by the caller (main). */
 int http_serve(const HttpConfig *pCfg);
 
+/*
+** Renders templates/<zTemplate>.html with pCtx (BORROWED; gains a "body"
+** key when zLayout is given), inside templates/<zLayout>.html unless
+** zLayout is NULL. For pages rendered outside a request (the status cache,
+** the static export). Returns 0 and NEW *pz (free()) with *pn bytes, or
+** E_INVALID / E_TOOBIG (logged).
+*/
+int http_render(const char *zTemplate, const char *zLayout, json_t *pCtx,
+                char **pz, size_t *pn);
+
 /* Maps an E_* code to its HTTP status. */
 int http_status_for(int rc);
 

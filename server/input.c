@@ -20,6 +20,8 @@ const char *const azImpact[] = {"none",     "minor",       "major",
 const char *const azComponentStatus[] = {
     "operational",    "degraded_performance", "partial_outage",
     "major_outage",   "under_maintenance",    NULL};
+const char *const azMaintStatus[] = {"scheduled", "in_progress", "verifying",
+                                     "completed", NULL};
 
 int enum_index(const char *const *az, const char *z) {
   if (!z) {

@@ -54,5 +54,6 @@ extern const char *const azSeverity[];
 extern const char *const azIncidentStatus[];
 extern const char *const azImpact[];
 extern const char *const azComponentStatus[];
+extern const char *const azMaintStatus[];
 
 #endif

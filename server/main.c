@@ -18,6 +18,7 @@
 #include "err.h"
 #include "http.h"
 #include "incident.h"
+#include "status.h"
 
 static const char *zUsage =
     "usage: hindsight [--db FILE] COMMAND [ARGS]\n"
@@ -31,6 +32,8 @@ static const char *zUsage =
     "  incident open TITLE [--severity SEV2] [--component NAME]...\n"
     "  demo                          load the demo scenario\n"
     "  backup --out FILE             online copy of the database\n"
+    "  export-status --out DIR       write the public status site as static"
+    " files\n"
     "\n"
     "--db defaults to $HINDSIGHT_DB or ./hindsight.db.\n"
     "`hindsight COMMAND --help` describes each command.\n";
@@ -167,7 +170,8 @@ int main(int argc, char **argv) {
     return 0;
   }
   static const char *const azCmd[] = {"serve", "migrate", "user", "token",
-                                      "incident", "demo", "backup", NULL};
+                                      "incident", "demo", "backup",
+                                      "export-status", NULL};
   int bKnown = 0;
   for (int i = 0; azCmd[i]; i++) {
     bKnown |= strcmp(azCmd[i], zCmd) == 0;
@@ -206,6 +210,8 @@ int main(int argc, char **argv) {
     rc = auth_cli_token(argc - 2, argv + 2);
   } else if (strcmp(zCmd, "incident") == 0) {
     rc = incident_cli(argc - 2, argv + 2);
+  } else if (strcmp(zCmd, "export-status") == 0) {
+    rc = status_export_cli(argc - 2, argv + 2);
   } else if (strcmp(zCmd, "demo") == 0) {
     rc = demo_load() ? 1 : 0;
     if (rc == 0) {
