@@ -163,6 +163,26 @@ check "completing restores the component" eq "$(jget '.components[] | select(.na
 req GET /app/maintenances -b "$T/jar.editor"
 check "the maintenance page lists windows" contains "$T/body" "Network work"
 
+# Component groups.
+login admin "$PW_ADMIN"
+req POST /api/v1/components -b "$T/jar.admin" -H "X-CSRF-Token: $CSRF" -H "$JSON" -d '{"name":"Search","group":"Storefront"}'
+check "a component with a group is 201" eq "$(jget .group)" Storefront
+WID=$(sqlite3 "$DB" "SELECT id FROM components WHERE name='Website'")
+WV=$(sqlite3 "$DB" "SELECT version FROM components WHERE name='Website'")
+req PATCH "/api/v1/components/$WID" -b "$T/jar.admin" -H "X-CSRF-Token: $CSRF" -H "$JSON" -H "If-Match: \"$WV\"" -d '{"group":"Storefront"}'
+check "a component joins a group" eq "$(jget .group)" Storefront
+req GET /api/v2/components.json
+check "the group is listed as a component with group true" eq "$(jget '[.components[] | select(.group)] | length')" 1
+GID=$(jget '.components[] | select(.group) | .id')
+check "group ids are strings" test -n "$(echo "$GID" | grep -E '^g[0-9]+$')"
+check "the group lists its members" eq "$(jget '.components[] | select(.group) | .components | length')" 2
+check "members point at their group" eq "$(jget '.components[] | select(.name=="Search") | .group_id')" "$GID"
+check "ungrouped components have group_id null" eq "$(jget '.components[] | select(.name=="Checkout") | .group_id')" null
+req GET /
+check "the page shows the group" contains "$T/body" "<h2>Storefront</h2>"
+req PATCH "/api/v1/components/$WID" -b "$T/jar.admin" -H "X-CSRF-Token: $CSRF" -H "$JSON" -H "If-Match: \"$((WV + 1))\"" -d '{"group":""}'
+check "an empty group takes it out" eq "$(jget .group)" ""
+
 # Time zone from the settings.
 sqlite3 "$DB" "INSERT INTO settings (key, value) VALUES ('time_zone', '+01:00'), ('page_name', 'Acme status')"
 req POST /api/v1/incidents -H "$AUTH" -H "$JSON" -d '{"title":"bump the data version"}'
