@@ -420,6 +420,9 @@ static void add_common_headers(struct MHD_Response *pResp, Req *r) {
   if (r->zEtag) {
     MHD_add_response_header(pResp, MHD_HTTP_HEADER_ETAG, r->zEtag);
   }
+  if (r->bVary) {
+    MHD_add_response_header(pResp, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
+  }
   for (int i = 0; i < r->nCookie; i++) {
     MHD_add_response_header(pResp, MHD_HTTP_HEADER_SET_COOKIE,
                             r->azCookie[i]);
@@ -436,6 +439,10 @@ static enum MHD_Result send_bytes(Req *r, int status, const char *zType,
     return MHD_NO;
   }
   MHD_add_response_header(pResp, MHD_HTTP_HEADER_CONTENT_TYPE, zType);
+  if (r->zEncoding) {
+    MHD_add_response_header(pResp, MHD_HTTP_HEADER_CONTENT_ENCODING,
+                            r->zEncoding);
+  }
   add_common_headers(pResp, r);
   if (status == MHD_HTTP_METHOD_NOT_ALLOWED && r->pRoute == NULL) {
     MHD_add_response_header(pResp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD, POST, "

@@ -78,6 +78,8 @@ struct Req {
   const char *zRawType; /* Content-Type for zRaw */
   const char *zCacheControl; /* overrides the default Cache-Control */
   const char *zEtag;    /* ETag to send (quoted) */
+  const char *zEncoding; /* Content-Encoding of zRaw (e.g. "gzip"), or NULL */
+  int bVary;            /* the answer depends on Accept-Encoding */
   const char *azCookie[3]; /* Set-Cookie values */
   int nCookie;          /* entries used in azCookie */
 

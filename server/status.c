@@ -27,6 +27,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <zlib.h>
 
 #include "assets.h"
 #include "db.h"
@@ -61,6 +62,9 @@ typedef struct CacheEntry {
   size_t n;           /* length of z */
   const char *zType;  /* Content-Type (a literal) */
   char zEtag[40];     /* quoted content hash */
+  char *zGz;          /* NEW: gzip of z, or NULL when not worth it */
+  size_t nGz;         /* length of zGz */
+  char zEtagGz[44];   /* ETag of the gzip variant */
   uint64_t version;   /* data version it was rendered at */
   int64_t tValid;     /* fresh until this time (ms) */
 } CacheEntry;
@@ -552,6 +556,40 @@ static void etag_of(const char *z, size_t n, char zEtag[40]) {
   snprintf(zEtag + k, 40 - (size_t)k, "\"");
 }
 
+/* Gzips z[0..n) at level 6. NEW (free()) or NULL when it does not pay. */
+static char *gzip_of(const char *z, size_t n, size_t *pnOut) {
+  if (n < 512) {
+    return NULL;
+  }
+  z_stream s;
+  memset(&s, 0, sizeof(s));
+  /* windowBits 15 + 16: a gzip wrapper, as Content-Encoding: gzip wants. */
+  if (deflateInit2(&s, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
+      Z_OK) {
+    return NULL;
+  }
+  size_t nMax = deflateBound(&s, (uLong)n);
+  char *zOut = xmalloc(nMax);
+  s.next_in = (Bytef *)z;
+  s.avail_in = (uInt)n;
+  s.next_out = (Bytef *)zOut;
+  s.avail_out = (uInt)nMax;
+  int rc = deflate(&s, Z_FINISH);
+  *pnOut = s.total_out;
+  deflateEnd(&s);
+  if (rc != Z_STREAM_END || *pnOut >= n) {
+    free(zOut);
+    return NULL;
+  }
+  return zOut;
+}
+
+/* Whether the client takes gzip (a plain token check; q=0 is ignored). */
+static int accepts_gzip(Req *r) {
+  const char *z = req_header(r, "Accept-Encoding");
+  return z && strstr(z, "gzip") != NULL;
+}
+
 /* Finds the entry for zPath (any version), or NULL. Lock held. */
 static CacheEntry *cache_find(const char *zPath) {
   for (int i = 0; i < cache.nEntry; i++) {
@@ -566,6 +604,8 @@ static CacheEntry *cache_find(const char *zPath) {
 static void cache_put(const char *zPath, char *z, size_t n,
                       const char *zType, uint64_t version, int64_t tValid,
                       char zEtagOut[40]) {
+  size_t nGz = 0;
+  char *zGz = gzip_of(z, n, &nGz);
   pthread_mutex_lock(&cache.mu);
   CacheEntry *p = cache_find(zPath);
   if (!p) {
@@ -581,6 +621,7 @@ static void cache_put(const char *zPath, char *z, size_t n,
       p = &cache.a[cache.nEntry++];
       p->zPath = xstrdup(zPath);
       p->z = NULL;
+      p->zGz = NULL;
     }
   }
   etag_of(z, n, zEtagOut);
@@ -592,8 +633,15 @@ static void cache_put(const char *zPath, char *z, size_t n,
     p->version = version;
     p->tValid = tValid;
     memcpy(p->zEtag, zEtagOut, 40);
+    free(p->zGz);
+    p->zGz = zGz;
+    p->nGz = nGz;
+    /* "abc" -> "abc-gz": the variants must not share an ETag. */
+    snprintf(p->zEtagGz, sizeof(p->zEtagGz), "%.*s-gz\"",
+             (int)strlen(zEtagOut) - 1, zEtagOut);
   } else {
     free(z);
+    free(zGz);
   }
   pthread_mutex_unlock(&cache.mu);
 }
@@ -602,16 +650,24 @@ static void cache_put(const char *zPath, char *z, size_t n,
 static int cache_serve(Req *r, uint64_t version, int64_t now, int bAny) {
   int bHit = 0;
   const char *zIfNone = req_header(r, "If-None-Match");
+  int bGzip = accepts_gzip(r);
   pthread_mutex_lock(&cache.mu);
   CacheEntry *p = cache_find(r->zPath);
   if (p && (bAny || (p->version == version && now < p->tValid))) {
     bHit = 1;
-    r->zEtag = arena_strdup(&r->arena, p->zEtag);
+    int bGz = bGzip && p->zGz;
+    const char *zEtag = bGz ? p->zEtagGz : p->zEtag;
+    const char *zBody = bGz ? p->zGz : p->z;
+    size_t nBody = bGz ? p->nGz : p->n;
+    r->zEtag = arena_strdup(&r->arena, zEtag);
     r->zRawType = p->zType;
-    if (!zIfNone || strcmp(zIfNone, p->zEtag) != 0) {
-      r->zRaw = xmalloc(p->n + 1);
-      memcpy(r->zRaw, p->z, p->n + 1);
-      r->nRaw = p->n;
+    r->bVary = 1;
+    if (!zIfNone || strcmp(zIfNone, zEtag) != 0) {
+      r->zRaw = xmalloc(nBody + 1);
+      memcpy(r->zRaw, zBody, nBody);
+      r->zRaw[nBody] = 0;
+      r->nRaw = nBody;
+      r->zEncoding = bGz ? "gzip" : NULL;
     }
   }
   pthread_mutex_unlock(&cache.mu);
@@ -644,19 +700,18 @@ int status_public(Req *r) {
     return cache_serve(r, version, now, 1) ? 0 : rc;
   }
   char zEtag[40];
-  char *zCopy = xmalloc(n + 1);
-  memcpy(zCopy, z, n);
-  zCopy[n] = 0;
-  cache_put(r->zPath, zCopy, n, zType, version, tValid, zEtag);
-  r->zEtag = arena_strdup(&r->arena, zEtag);
-  r->zRawType = zType;
-  const char *zIfNone = req_header(r, "If-None-Match");
-  if (zIfNone && strcmp(zIfNone, zEtag) == 0) {
-    free(z);
+  cache_put(r->zPath, z, n, zType, version, tValid, zEtag);
+  if (cache_serve(r, version, now, 1)) {
     return 0;
+  }
+  /* The cache was full of current entries: render again, uncached. */
+  rc = status_render(r->zPath, &linksServed, now, &z, &n, &zType);
+  if (rc) {
+    return rc;
   }
   r->zRaw = z;
   r->nRaw = n;
+  r->zRawType = zType;
   return 0;
 }
 

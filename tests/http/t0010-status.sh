@@ -202,6 +202,16 @@ req GET /api/v2/summary.json
 JETAG=$(sed -n 's/^[Ee][Tt]ag: *//p' "$T/headers" | tr -d '\r')
 req GET /api/v2/summary.json -H "If-None-Match: $JETAG"
 check "summary.json answers 304 too" eq "$STATUS" 304
+req GET / -H 'Accept-Encoding: gzip'
+check "gzip when the client accepts it" grep -qi '^content-encoding: gzip' "$T/headers"
+check "the answer varies by Accept-Encoding" grep -qi '^vary: Accept-Encoding' "$T/headers"
+GZETAG=$(sed -n 's/^[Ee][Tt]ag: *//p' "$T/headers" | tr -d '\r')
+check "the gzip variant has its own ETag" test "$GZETAG" != "$ETAG"
+gunzip -c "$T/body" > "$T/plain.html" 2>/dev/null
+curl -s -o "$T/direct.html" "$BASE/"
+check "gzip decompresses to the same page" cmp -s "$T/plain.html" "$T/direct.html"
+req GET / -H 'Accept-Encoding: gzip' -H "If-None-Match: $GZETAG"
+check "the gzip ETag answers 304" eq "$STATUS" 304
 req POST "/api/v1/incidents/$ID/updates" -H "$AUTH" -H "$JSON" -d '{"status":"postmortem","body":"The postmortem is published."}'
 req GET / -H "If-None-Match: $ETAG"
 check "a write changes the ETag" eq "$STATUS" 200
