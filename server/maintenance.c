@@ -80,7 +80,10 @@ static json_t *maint_load(int64_t id) {
   return pOut;
 }
 
-/* Moves window id to zNew at time now, inside the caller's transaction. */
+/* Moves window id to zNew at time now, inside the caller's transaction.
+** now may be in the past (a lazy move dated at the scheduled time); a
+** component's updated_at, where its history row is dated, never goes
+** back. */
 static int maint_set_status(int64_t id, const char *zOld, const char *zNew,
                             const char *zBody, int64_t now) {
   int iOld = enum_index(azMaintStatus, zOld);
@@ -116,7 +119,7 @@ static int maint_set_status(int64_t id, const char *zOld, const char *zNew,
     if (rc == 0) {
       p = db_prepare(
           "UPDATE components SET status = 'under_maintenance',"
-          " updated_at = :now, version = version + 1"
+          " updated_at = max(:now, updated_at), version = version + 1"
           " WHERE status <> 'under_maintenance' AND id IN (SELECT"
           " component_id FROM maintenance_components"
           " WHERE maintenance_id = :id)");
@@ -132,7 +135,7 @@ static int maint_set_status(int64_t id, const char *zOld, const char *zNew,
         "UPDATE components SET status = coalesce((SELECT mc.prior_status"
         " FROM maintenance_components mc WHERE mc.maintenance_id = :id AND"
         " mc.component_id = components.id), 'operational'),"
-        " updated_at = :now, version = version + 1"
+        " updated_at = max(:now, updated_at), version = version + 1"
         " WHERE status = 'under_maintenance' AND id IN (SELECT"
         " component_id FROM maintenance_components"
         " WHERE maintenance_id = :id)");
@@ -186,8 +189,9 @@ int maintenance_tick(int64_t now, int64_t *pNext) {
     rc = db_begin_write();
     for (int i = 0; rc == 0 && i < nId; i++) {
       /* A window whose end has also passed goes straight to completed. */
-      sqlite3_stmt *q = db_prepare("SELECT status, scheduled_until <= :now"
-                                   " FROM maintenances WHERE id = :id");
+      sqlite3_stmt *q = db_prepare(
+          "SELECT status, scheduled_until <= :now, scheduled_for,"
+          " scheduled_until FROM maintenances WHERE id = :id");
       rc = E_DB;
       if (q) {
         db_bind_int(q, ":now", now);
@@ -197,16 +201,19 @@ int maintenance_tick(int64_t now, int64_t *pNext) {
           char zNow[16];
           snprintf(zNow, sizeof(zNow), "%s", db_col_text(q, 0));
           int bEnded = (int)db_col_int(q, 1);
+          /* Dated at the scheduled times, not at this lazy moment, so
+          ** component history (and uptime) is exact. */
+          int64_t tFor = db_col_int(q, 2), tUntil = db_col_int(q, 3);
           db_reset(q);
           if (strcmp(zNow, aazOld[i]) == 0) {
             if (strcmp(zNow, "scheduled") == 0) {
-              rc = maint_set_status(aId[i], zNow, "in_progress", NULL, now);
+              rc = maint_set_status(aId[i], zNow, "in_progress", NULL, tFor);
               if (rc == 0 && bEnded) {
                 rc = maint_set_status(aId[i], "in_progress", "completed",
-                                      NULL, now);
+                                      NULL, tUntil);
               }
             } else {
-              rc = maint_set_status(aId[i], zNow, "completed", NULL, now);
+              rc = maint_set_status(aId[i], zNow, "completed", NULL, tUntil);
             }
           }
         } else {

@@ -378,7 +378,8 @@ static json_t *model_home(const SpPage *pg, const Links *pL, int64_t now) {
   return pM;
 }
 
-/* Past incidents by month (page zone), newest first, and maintenance. */
+/* Past incidents by month (page zone), newest first, and completed
+** maintenance. */
 static json_t *model_history(const SpPage *pg, const Links *pL) {
   json_t *pM = base_model(pg, pL);
   json_t *pMonths = json_array();
@@ -386,7 +387,8 @@ static json_t *model_history(const SpPage *pg, const Links *pL) {
       "SELECT 'i', id, title, impact, status, started_at, resolved_at"
       " FROM incidents WHERE public = 1"
       " UNION ALL SELECT 'm', id, title, 'maintenance', status,"
-      " scheduled_for, completed_at FROM maintenances"
+      " coalesce(started_at, scheduled_for), completed_at FROM maintenances"
+      " WHERE status = 'completed'"
       " ORDER BY 6 DESC, 2 DESC LIMIT 1000");
   if (!p) {
     return pM;

@@ -128,6 +128,7 @@ check "all well again: indicator none" eq "$(jget .status.indicator)" none
 NOW=$(date -u +%s)
 FROM=$(date -u -d "@$((NOW - 600))" +%Y-%m-%dT%H:%M:%SZ)
 UNTIL=$(date -u -d "@$((NOW + 3600))" +%Y-%m-%dT%H:%M:%SZ)
+BEFORE_MS=$(date +%s%3N)
 req POST /api/v1/maintenances -H "$AUTH" -H "$JSON" -d "{\"title\":\"DB upgrade\",\"body\":\"Short pauses.\",\"scheduled_for\":\"$FROM\",\"scheduled_until\":\"$UNTIL\",\"components\":[\"API\"]}"
 check "creating a maintenance is 201" eq "$STATUS" 201
 MID=$(jget .id)
@@ -140,6 +141,7 @@ done
 check "maintenance impact" eq "$(jget '.scheduled_maintenances[0].impact')" maintenance
 req GET /api/v2/components.json
 check "its component is under maintenance" eq "$(jget '.components[] | select(.name=="API") | .status')" under_maintenance
+check "the lazy move is dated back, not at the moment of the request" test "$(sqlite3 "$DB" "SELECT from_ts FROM component_history h JOIN components c ON c.id = h.component_id WHERE c.name = 'API' AND h.status = 'under_maintenance'")" -lt "$BEFORE_MS"
 req GET /api/v2/status.json
 check "maintenance: indicator stays none" eq "$(jget .status.indicator)" none
 check "maintenance: description" eq "$(jget .status.description)" "Service Under Maintenance"
