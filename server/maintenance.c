@@ -26,8 +26,8 @@
 #include "utc.h"
 
 static const char *const azFields[] = {
-    "title", "body", "status", "scheduled_for", "scheduled_until",
-    "components", NULL};
+    "title",           "body",       "status", "scheduled_for",
+    "scheduled_until", "components", NULL};
 static const char *const azFormMeta[] = {"csrf_token", "version",
                                          "components_present", NULL};
 
@@ -60,11 +60,11 @@ static json_t *maint_load(int64_t id) {
       "{s:I, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:s, s:o, s:o, s:I, s:[]}",
       "id", (json_int_t)db_col_int(p, 0), "title", db_col_text(p, 1), "body",
       db_col_text(p, 2), "status", db_col_text(p, 3), "scheduled_for",
-      time_or_null(p, 4), "scheduled_until", time_or_null(p, 5),
-      "started_at", time_or_null(p, 6), "completed_at", time_or_null(p, 7),
-      "created_by", db_col_text(p, 8), "created_at", time_or_null(p, 9),
-      "updated_at", time_or_null(p, 10), "version",
-      (json_int_t)db_col_int(p, 11), "components");
+      time_or_null(p, 4), "scheduled_until", time_or_null(p, 5), "started_at",
+      time_or_null(p, 6), "completed_at", time_or_null(p, 7), "created_by",
+      db_col_text(p, 8), "created_at", time_or_null(p, 9), "updated_at",
+      time_or_null(p, 10), "version", (json_int_t)db_col_int(p, 11),
+      "components");
   db_reset(p);
   p = db_prepare("SELECT c.name FROM maintenance_components mc"
                  " JOIN components c ON c.id = mc.component_id"
@@ -147,10 +147,10 @@ static int maint_set_status(int64_t id, const char *zOld, const char *zNew,
     }
   }
   if (rc == 0) {
-    static const char *const azText[] = {
-        "The maintenance is scheduled.", "The maintenance is in progress.",
-        "The work is done and being verified.",
-        "The maintenance has been completed."};
+    static const char *const azText[] = {"The maintenance is scheduled.",
+                                         "The maintenance is in progress.",
+                                         "The work is done and being verified.",
+                                         "The maintenance has been completed."};
     p = db_prepare("INSERT INTO maintenance_updates (maintenance_id, status,"
                    " body, created_at) VALUES (:id, :s, :b, :now)");
     rc = E_DB;
@@ -169,11 +169,11 @@ int maintenance_tick(int64_t now, int64_t *pNext) {
   int64_t aId[32];
   char aazOld[32][16];
   int nId = 0;
-  sqlite3_stmt *p = db_prepare(
-      "SELECT id, status FROM maintenances"
-      " WHERE (status = 'scheduled' AND scheduled_for <= :now)"
-      " OR (status IN ('in_progress', 'verifying')"
-      "  AND scheduled_until <= :now) ORDER BY id LIMIT 32");
+  sqlite3_stmt *p =
+      db_prepare("SELECT id, status FROM maintenances"
+                 " WHERE (status = 'scheduled' AND scheduled_for <= :now)"
+                 " OR (status IN ('in_progress', 'verifying')"
+                 "  AND scheduled_until <= :now) ORDER BY id LIMIT 32");
   if (!p) {
     return E_DB;
   }
@@ -189,9 +189,9 @@ int maintenance_tick(int64_t now, int64_t *pNext) {
     rc = db_begin_write();
     for (int i = 0; rc == 0 && i < nId; i++) {
       /* A window whose end has also passed goes straight to completed. */
-      sqlite3_stmt *q = db_prepare(
-          "SELECT status, scheduled_until <= :now, scheduled_for,"
-          " scheduled_until FROM maintenances WHERE id = :id");
+      sqlite3_stmt *q =
+          db_prepare("SELECT status, scheduled_until <= :now, scheduled_for,"
+                     " scheduled_until FROM maintenances WHERE id = :id");
       rc = E_DB;
       if (q) {
         db_bind_int(q, ":now", now);
@@ -209,8 +209,8 @@ int maintenance_tick(int64_t now, int64_t *pNext) {
             if (strcmp(zNow, "scheduled") == 0) {
               rc = maint_set_status(aId[i], zNow, "in_progress", NULL, tFor);
               if (rc == 0 && bEnded) {
-                rc = maint_set_status(aId[i], "in_progress", "completed",
-                                      NULL, tUntil);
+                rc = maint_set_status(aId[i], "in_progress", "completed", NULL,
+                                      tUntil);
               }
             } else {
               rc = maint_set_status(aId[i], zNow, "completed", NULL, tUntil);
@@ -241,9 +241,9 @@ int maintenance_tick(int64_t now, int64_t *pNext) {
 
 int maintenance_list(Req *r) {
   maintenance_tick(utc_now_ms(), NULL);
-  sqlite3_stmt *p = db_prepare(
-      "SELECT id FROM maintenances ORDER BY status = 'completed',"
-      " scheduled_for DESC, id DESC LIMIT 200");
+  sqlite3_stmt *p =
+      db_prepare("SELECT id FROM maintenances ORDER BY status = 'completed',"
+                 " scheduled_for DESC, id DESC LIMIT 200");
   if (!p) {
     return E_DB;
   }
@@ -305,12 +305,12 @@ static int maint_fields(Req *r, json_t *pIn, const char **pzTitle,
     rc = E_INVALID;
   }
   if (rc == 0) {
-    rc = in_string(pIn, "body", BODY_MAX, 0, pzBody, NULL, zErr,
-                   sizeof(zErr));
+    rc = in_string(pIn, "body", BODY_MAX, 0, pzBody, NULL, zErr, sizeof(zErr));
   }
   if (rc == 0 && *pzBody && !update_text_ok(*pzBody, strlen(*pzBody))) {
-    snprintf(zErr, sizeof(zErr), "body: must not contain control "
-                                 "characters");
+    snprintf(zErr, sizeof(zErr),
+             "body: must not contain control "
+             "characters");
     rc = E_INVALID;
   }
   if (rc == 0) {
@@ -334,8 +334,8 @@ static int maint_fields(Req *r, json_t *pIn, const char **pzTitle,
     rc = E_INVALID;
   }
   if (rc == 0) {
-    rc = in_string_list(pIn, "components", 50, 100, ppComps, zErr,
-                        sizeof(zErr));
+    rc =
+        in_string_list(pIn, "components", 50, 100, ppComps, zErr, sizeof(zErr));
   }
   if (rc == 0 && !*ppComps && req_is_form(r) &&
       json_object_get(pIn, "components_present")) {
@@ -407,8 +407,7 @@ int maintenance_create(Req *r) {
   const char *zTitle = NULL, *zBody = "", *zStatus = "scheduled";
   int64_t tFor = IN_UNSET, tUntil = IN_UNSET;
   json_t *pComps = NULL;
-  rc = maint_fields(r, pIn, &zTitle, &zBody, &zStatus, &tFor, &tUntil,
-                    &pComps);
+  rc = maint_fields(r, pIn, &zTitle, &zBody, &zStatus, &tFor, &tUntil, &pComps);
   if (rc == 0 && !zTitle) {
     rc = req_fail(r, E_INVALID, "title: is required");
   }
@@ -442,8 +441,10 @@ int maintenance_create(Req *r) {
       rc = E_DB;
       if (p) {
         db_bind_int(p, ":id", id);
-        db_bind_text(p, ":b", *zBody ? zBody : "The maintenance is "
-                                               "scheduled.");
+        db_bind_text(p, ":b",
+                     *zBody ? zBody
+                            : "The maintenance is "
+                              "scheduled.");
         db_bind_int(p, ":now", now);
         rc = db_run(p);
       }
@@ -476,9 +477,9 @@ int maintenance_get(Req *r) {
     return req_fail(r, E_NOTFOUND, "no maintenance %lld", (long long)id);
   }
   char zEtag[32];
-  snprintf(zEtag, sizeof(zEtag), "\"%lld\"",
-           (long long)json_integer_value(json_object_get(r->pModel,
-                                                         "version")));
+  snprintf(
+      zEtag, sizeof(zEtag), "\"%lld\"",
+      (long long)json_integer_value(json_object_get(r->pModel, "version")));
   r->zEtag = arena_strdup(&r->arena, zEtag);
   return 0;
 }
@@ -517,16 +518,15 @@ int maintenance_update(Req *r) {
   const char *zStatus = zOld;
   int64_t tFor = IN_UNSET, tUntil = IN_UNSET;
   const char *zF = json_string_value(json_object_get(pOld, "scheduled_for"));
-  const char *zU =
-      json_string_value(json_object_get(pOld, "scheduled_until"));
+  const char *zU = json_string_value(json_object_get(pOld, "scheduled_until"));
   utc_parse_iso(zF, strlen(zF), &tFor);
   utc_parse_iso(zU, strlen(zU), &tUntil);
   json_t *pComps = NULL;
-  rc = maint_fields(r, pIn, &zTitle, &zBody, &zStatus, &tFor, &tUntil,
-                    &pComps);
+  rc = maint_fields(r, pIn, &zTitle, &zBody, &zStatus, &tFor, &tUntil, &pComps);
   if (rc == 0 && pComps && strcmp(zOld, "scheduled") != 0) {
-    rc = req_fail(r, E_INVALID, "components: can change only before the "
-                                "maintenance starts");
+    rc = req_fail(r, E_INVALID,
+                  "components: can change only before the "
+                  "maintenance starts");
   }
   int64_t now = utc_now_ms();
   if (rc == 0) {

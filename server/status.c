@@ -40,8 +40,8 @@
 #include "uptime.h"
 #include "utc.h"
 
-#define CACHE_MAX 64          /* cached paths */
-#define CACHE_MAX_AGE 60000   /* ms a render stays fresh at most */
+#define CACHE_MAX 64        /* cached paths */
+#define CACHE_MAX_AGE 60000 /* ms a render stays fresh at most */
 #define UPTIME_DAYS 90
 #define UPTIME_DAYS_PHONE 30
 
@@ -57,23 +57,23 @@ static const Links linksServed = {"/", "", ""};
 
 /* One rendered answer. */
 typedef struct CacheEntry {
-  char *zPath;        /* NEW: the request path, the key */
-  char *z;            /* NEW: the bytes */
-  size_t n;           /* length of z */
-  const char *zType;  /* Content-Type (a literal) */
-  char zEtag[40];     /* quoted content hash */
-  char *zGz;          /* NEW: gzip of z, or NULL when not worth it */
-  size_t nGz;         /* length of zGz */
-  char zEtagGz[44];   /* ETag of the gzip variant */
-  uint64_t version;   /* data version it was rendered at */
-  int64_t tValid;     /* fresh until this time (ms) */
+  char *zPath;       /* NEW: the request path, the key */
+  char *z;           /* NEW: the bytes */
+  size_t n;          /* length of z */
+  const char *zType; /* Content-Type (a literal) */
+  char zEtag[40];    /* quoted content hash */
+  char *zGz;         /* NEW: gzip of z, or NULL when not worth it */
+  size_t nGz;        /* length of zGz */
+  char zEtagGz[44];  /* ETag of the gzip variant */
+  uint64_t version;  /* data version it was rendered at */
+  int64_t tValid;    /* fresh until this time (ms) */
 } CacheEntry;
 
 /* The status cache: shared by every pool thread, guarded by mu. */
 static struct StatusCache {
-  pthread_mutex_t mu;         /* guards everything below */
-  int nEntry;                 /* entries used in a */
-  CacheEntry a[CACHE_MAX];    /* the entries, unordered */
+  pthread_mutex_t mu;      /* guards everything below */
+  int nEntry;              /* entries used in a */
+  CacheEntry a[CACHE_MAX]; /* the entries, unordered */
 } cache = {PTHREAD_MUTEX_INITIALIZER, 0, {{0}}};
 
 /* Labels ------------------------------------------------------------------ */
@@ -104,9 +104,8 @@ static const char *status_label(const char *z) {
 
 /* Writes "Nov 20, 2026 · 11:38 UTC" for ms in the page's zone. */
 static void display_time(const SpPage *pg, int64_t ms, char *z, size_t n) {
-  static const char *const azMon[] = {"Jan", "Feb", "Mar", "Apr",
-                                      "May", "Jun", "Jul", "Aug",
-                                      "Sep", "Oct", "Nov", "Dec"};
+  static const char *const azMon[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   char zIso[25];
   utc_format(ms + (int64_t)pg->offMin * 60000, zIso);
   int mon = (zIso[5] - '0') * 10 + (zIso[6] - '0');
@@ -114,8 +113,8 @@ static void display_time(const SpPage *pg, int64_t ms, char *z, size_t n) {
   char zZone[16] = "UTC";
   if (pg->offMin) {
     int off = pg->offMin < 0 ? -pg->offMin : pg->offMin;
-    snprintf(zZone, sizeof(zZone), "UTC%c%02d:%02d",
-             pg->offMin < 0 ? '-' : '+', off / 60, off % 60);
+    snprintf(zZone, sizeof(zZone), "UTC%c%02d:%02d", pg->offMin < 0 ? '-' : '+',
+             off / 60, off % 60);
   }
   snprintf(z, n, "%s %d, %.4s \xc2\xb7 %.5s %s",
            azMon[mon < 1 || mon > 12 ? 0 : mon - 1], day, zIso, zIso + 11,
@@ -138,17 +137,17 @@ static json_t *display_json(const SpPage *pg, json_t *pIso) {
 static void decorate_incident(const SpPage *pg, json_t *pI) {
   const char *zStatus = json_string_value(json_object_get(pI, "status"));
   json_object_set_new(pI, "status_label", json_string(status_label(zStatus)));
-  json_object_set_new(pI, "is_open",
-                      json_boolean(enum_index(azIncidentStatus, zStatus) >= 0
-                                       ? enum_index(azIncidentStatus,
-                                                    zStatus) < 3
-                                       : strcmp(zStatus, "completed") != 0));
+  json_object_set_new(
+      pI, "is_open",
+      json_boolean(enum_index(azIncidentStatus, zStatus) >= 0
+                       ? enum_index(azIncidentStatus, zStatus) < 3
+                       : strcmp(zStatus, "completed") != 0));
   const char *zId = json_string_value(json_object_get(pI, "id"));
   json_object_set_new(pI, "num",
                       json_string(zId && zId[0] == 'm' ? zId + 1 : zId));
-  static const char *const azTimes[] = {"started_at", "resolved_at",
+  static const char *const azTimes[] = {"started_at",    "resolved_at",
                                         "scheduled_for", "scheduled_until",
-                                        "created_at", NULL};
+                                        "created_at",    NULL};
   for (int i = 0; azTimes[i]; i++) {
     char zKey[40];
     snprintf(zKey, sizeof(zKey), "%s_text", azTimes[i]);
@@ -160,19 +159,17 @@ static void decorate_incident(const SpPage *pg, json_t *pI) {
   json_array_foreach(json_object_get(pI, "incident_updates"), i, pU) {
     const char *zBody = json_string_value(json_object_get(pU, "body"));
     json_object_set_new(pU, "body_html", md_safe_html(zBody ? zBody : ""));
-    json_object_set_new(
-        pU, "status_label",
-        json_string(status_label(
-            json_string_value(json_object_get(pU, "status")))));
+    json_object_set_new(pU, "status_label",
+                        json_string(status_label(
+                            json_string_value(json_object_get(pU, "status")))));
     json_object_set_new(pU, "when_text",
                         display_json(pg, json_object_get(pU, "display_at")));
     size_t k;
     json_t *pA;
     json_array_foreach(json_object_get(pU, "affected_components"), k, pA) {
-      json_object_set_new(
-          pA, "new_label",
-          json_string(component_label(
-              json_string_value(json_object_get(pA, "new_status")))));
+      json_object_set_new(pA, "new_label",
+                          json_string(component_label(json_string_value(
+                              json_object_get(pA, "new_status")))));
     }
   }
   json_t *pNames = json_array();
@@ -240,23 +237,22 @@ static json_t *bars_json(const SpPage *pg, const UptimeDay *aDay, int nDay,
     if (f < 0) {
       snprintf(zTitle, sizeof(zTitle), "%s: no data", zDate);
     } else {
-      int nT = snprintf(zTitle, sizeof(zTitle), "%s: %.2f%% uptime", zDate,
-                        f);
+      int nT = snprintf(zTitle, sizeof(zTitle), "%s: %.2f%% uptime", zDate, f);
       static const char *const azWhat[] = {NULL, "degraded", "partial outage",
                                            "major outage", "maintenance"};
       for (int s = 3; s >= 1 && nT > 0 && nT < (int)sizeof(zTitle); s--) {
         if (d->aMs[s] > 0) {
           char zDur[32];
           duration_text(d->aMs[s], zDur, sizeof(zDur));
-          nT += snprintf(zTitle + nT, sizeof(zTitle) - (size_t)nT,
-                         ", %s %s", azWhat[s], zDur);
+          nT += snprintf(zTitle + nT, sizeof(zTitle) - (size_t)nT, ", %s %s",
+                         azWhat[s], zDur);
         }
       }
       if (d->aMs[4] > 0 && nT > 0 && nT < (int)sizeof(zTitle)) {
         char zDur[32];
         duration_text(d->aMs[4], zDur, sizeof(zDur));
-        snprintf(zTitle + nT, sizeof(zTitle) - (size_t)nT,
-                 ", maintenance %s", zDur);
+        snprintf(zTitle + nT, sizeof(zTitle) - (size_t)nT, ", maintenance %s",
+                 zDur);
       }
     }
     json_array_append_new(
@@ -297,14 +293,13 @@ static void add_uptime(const SpPage *pg, json_t *pC, int64_t now) {
   }
   json_object_set_new(
       pC, "uptime",
-      json_pack("{s:s, s:s, s:o, s:o}", "text90", z90, "text30", z30,
-                "bars90", bars_json(pg, aDay, UPTIME_DAYS, UPTIME_DAYS),
-                "bars30",
+      json_pack("{s:s, s:s, s:o, s:o}", "text90", z90, "text30", z30, "bars90",
+                bars_json(pg, aDay, UPTIME_DAYS, UPTIME_DAYS), "bars30",
                 bars_json(pg, aDay, UPTIME_DAYS, UPTIME_DAYS_PHONE)));
   json_object_set_new(pC, "uptime_90d",
-                      f90 >= 0 ? json_real(((long long)(f90 * 100 + 0.5)) /
-                                           100.0)
-                               : json_null());
+                      f90 >= 0
+                          ? json_real(((long long)(f90 * 100 + 0.5)) / 100.0)
+                          : json_null());
 }
 
 /* Models ------------------------------------------------------------------ */
@@ -323,9 +318,9 @@ static json_t *model_home(const SpPage *pg, const Links *pL, int64_t now) {
   json_t *pMaint = sp_maintenances(pg, SP_OPEN);
   json_t *pStatus = sp_status(pComps, pInc, pMaint);
   const char *zInd = json_string_value(json_object_get(pStatus, "indicator"));
-  int bMaintText = strcmp(json_string_value(json_object_get(
-                              pStatus, "description")),
-                          "Service Under Maintenance") == 0;
+  int bMaintText =
+      strcmp(json_string_value(json_object_get(pStatus, "description")),
+             "Service Under Maintenance") == 0;
   json_object_set_new(pStatus, "banner",
                       json_string(bMaintText ? "maintenance" : zInd));
   json_object_set_new(pM, "status", pStatus);
@@ -361,16 +356,13 @@ static json_t *model_home(const SpPage *pg, const Links *pL, int64_t now) {
   json_object_set_new(pM, "has_components",
                       json_boolean(json_array_size(pComps) > 0));
   json_decref(pComps);
-  json_array_foreach(pInc, i, pC) {
-    decorate_incident(pg, pC);
-  }
+  json_array_foreach(pInc, i, pC) { decorate_incident(pg, pC); }
   json_object_set_new(pM, "incidents", pInc);
   json_t *pActive = json_array(), *pUpcoming = json_array();
   json_array_foreach(pMaint, i, pC) {
     decorate_incident(pg, pC);
     const char *zS = json_string_value(json_object_get(pC, "status"));
-    json_array_append(strcmp(zS, "scheduled") == 0 ? pUpcoming : pActive,
-                      pC);
+    json_array_append(strcmp(zS, "scheduled") == 0 ? pUpcoming : pActive, pC);
   }
   json_decref(pMaint);
   json_object_set_new(pM, "maintenances_active", pActive);
@@ -420,8 +412,8 @@ static json_t *model_history(const SpPage *pg, const Links *pL) {
         json_pack("{s:I, s:b, s:s, s:s, s:s, s:s, s:s}", "id",
                   (json_int_t)db_col_int(p, 1), "is_maintenance", bMaint,
                   "name", db_col_text(p, 2), "impact", db_col_text(p, 3),
-                  "status_label", status_label(db_col_text(p, 4)),
-                  "from_text", zFrom, "to_text", zTo));
+                  "status_label", status_label(db_col_text(p, 4)), "from_text",
+                  zFrom, "to_text", zTo));
   }
   db_reset(p);
   json_object_set_new(pM, "months", pMonths);
@@ -513,8 +505,8 @@ static int status_render(const char *zPath, const Links *pL, int64_t now,
     }
     decorate_incident(&pg, pI);
     pM = base_model(&pg, pL);
-    json_object_set_new(pM, "page_title", json_incref(json_object_get(pI,
-                                                                 "name")));
+    json_object_set_new(pM, "page_title",
+                        json_incref(json_object_get(pI, "name")));
     json_object_set_new(pM, "incident", pI);
     zTemplate = "public_incident";
   } else if ((id = path_id(zPath, "/maintenance/")) > 0) {
@@ -524,8 +516,8 @@ static int status_render(const char *zPath, const Links *pL, int64_t now,
     }
     decorate_incident(&pg, pI);
     pM = base_model(&pg, pL);
-    json_object_set_new(pM, "page_title", json_incref(json_object_get(pI,
-                                                                 "name")));
+    json_object_set_new(pM, "page_title",
+                        json_incref(json_object_get(pI, "name")));
     json_object_set_new(pM, "incident", pI);
     zTemplate = "public_incident";
   } else if (strcmp(zPath, "/history.atom") == 0) {
@@ -566,8 +558,7 @@ static char *gzip_of(const char *z, size_t n, size_t *pnOut) {
   z_stream s;
   memset(&s, 0, sizeof(s));
   /* windowBits 15 + 16: a gzip wrapper, as Content-Encoding: gzip wants. */
-  if (deflateInit2(&s, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
-      Z_OK) {
+  if (deflateInit2(&s, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
     return NULL;
   }
   size_t nMax = deflateBound(&s, (uLong)n);
@@ -603,9 +594,8 @@ static CacheEntry *cache_find(const char *zPath) {
 }
 
 /* Stores a render (TAKES z). Lock not held. */
-static void cache_put(const char *zPath, char *z, size_t n,
-                      const char *zType, uint64_t version, int64_t tValid,
-                      char zEtagOut[40]) {
+static void cache_put(const char *zPath, char *z, size_t n, const char *zType,
+                      uint64_t version, int64_t tValid, char zEtagOut[40]) {
   size_t nGz = 0;
   char *zGz = gzip_of(z, n, &nGz);
   pthread_mutex_lock(&cache.mu);
@@ -749,8 +739,7 @@ static int write_file(const char *zDir, const char *zName, const char *z,
   }
   FILE *f = fopen(zPath, "wb");
   if (!f) {
-    fprintf(stderr, "hindsight: cannot write %s: %s\n", zPath,
-            strerror(errno));
+    fprintf(stderr, "hindsight: cannot write %s: %s\n", zPath, strerror(errno));
     return E_IO;
   }
   int rc = fwrite(z, 1, n, f) == n ? 0 : E_IO;
@@ -761,8 +750,8 @@ static int write_file(const char *zDir, const char *zName, const char *z,
 }
 
 /* Renders zPath into zDir/zFile. */
-static int export_one(const char *zDir, const char *zPath,
-                      const char *zFile, const Links *pL, int64_t now) {
+static int export_one(const char *zDir, const char *zPath, const char *zFile,
+                      const Links *pL, int64_t now) {
   char *z = NULL;
   size_t n = 0;
   const char *zType;
@@ -778,10 +767,10 @@ static int export_one(const char *zDir, const char *zPath,
 
 static int export_ids(const char *zDir, int bMaint, const Links *pL,
                       int64_t now) {
-  sqlite3_stmt *p =
-      bMaint ? db_prepare("SELECT id FROM maintenances ORDER BY id")
-             : db_prepare("SELECT id FROM incidents WHERE public = 1"
-                          " ORDER BY id");
+  sqlite3_stmt *p = bMaint
+                        ? db_prepare("SELECT id FROM maintenances ORDER BY id")
+                        : db_prepare("SELECT id FROM incidents WHERE public = 1"
+                                     " ORDER BY id");
   if (!p) {
     return E_DB;
   }
@@ -823,8 +812,7 @@ int status_export_cli(int argc, char **argv) {
   }
   const char *zDir = argv[1];
   if (mkdir(zDir, 0755) && errno != EEXIST) {
-    fprintf(stderr, "hindsight: cannot create %s: %s\n", zDir,
-            strerror(errno));
+    fprintf(stderr, "hindsight: cannot create %s: %s\n", zDir, strerror(errno));
     return 1;
   }
   int64_t now = utc_now_ms();
@@ -833,11 +821,15 @@ int status_export_cli(int argc, char **argv) {
   }
   static const Links top = {"", "index.html", ".html"};
   static const Links sub = {"../", "index.html", ".html"};
-  static const char *const azApi[] = {
-      "summary.json", "status.json", "components.json", "incidents.json",
-      "incidents/unresolved.json", "scheduled-maintenances.json",
-      "scheduled-maintenances/upcoming.json",
-      "scheduled-maintenances/active.json", NULL};
+  static const char *const azApi[] = {"summary.json",
+                                      "status.json",
+                                      "components.json",
+                                      "incidents.json",
+                                      "incidents/unresolved.json",
+                                      "scheduled-maintenances.json",
+                                      "scheduled-maintenances/upcoming.json",
+                                      "scheduled-maintenances/active.json",
+                                      NULL};
   int rc = export_one(zDir, "/", "index.html", &top, now);
   if (rc == 0) {
     rc = export_one(zDir, "/history", "history.html", &top, now);
@@ -860,8 +852,8 @@ int status_export_cli(int argc, char **argv) {
   if (rc == 0) {
     rc = export_ids(zDir, 1, &sub, now);
   }
-  static const char *const azStatic[] = {"style.css", "app.js",
-                                         "favicon.svg", NULL};
+  static const char *const azStatic[] = {"style.css", "app.js", "favicon.svg",
+                                         NULL};
   for (int i = 0; rc == 0 && azStatic[i]; i++) {
     char zName[64], zFile[64];
     snprintf(zName, sizeof(zName), "web/%s", azStatic[i]);

@@ -99,21 +99,19 @@ json_t *sp_page_json(const SpPage *p) {
   db_reset(q);
   char z[32];
   sp_time(p, t, z);
-  return json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", p->zId, "name",
-                   p->zName, "url", p->zUrl, "time_zone", p->zTz,
-                   "updated_at", z);
+  return json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", p->zId, "name", p->zName,
+                   "url", p->zUrl, "time_zone", p->zTz, "updated_at", z);
 }
 
 /* One component row (id, name, description, status, position, created_at,
 ** updated_at, group_id) in Statuspage's shape. */
 static json_t *component_obj(const SpPage *pg, sqlite3_stmt *p) {
   json_t *pC = json_pack(
-      "{s:o, s:s, s:s, s:o, s:o, s:I, s:s, s:b, s:n, s:o, s:s, s:b, s:b}",
-      "id", id_json("c", db_col_int(p, 0)), "name", db_col_text(p, 1),
-      "status", db_col_text(p, 3), "created_at", time_json(pg, p, 5),
-      "updated_at", time_json(pg, p, 6), "position",
-      (json_int_t)db_col_int(p, 4), "description", db_col_text(p, 2),
-      "showcase", 1, "start_date", "group_id",
+      "{s:o, s:s, s:s, s:o, s:o, s:I, s:s, s:b, s:n, s:o, s:s, s:b, s:b}", "id",
+      id_json("c", db_col_int(p, 0)), "name", db_col_text(p, 1), "status",
+      db_col_text(p, 3), "created_at", time_json(pg, p, 5), "updated_at",
+      time_json(pg, p, 6), "position", (json_int_t)db_col_int(p, 4),
+      "description", db_col_text(p, 2), "showcase", 1, "start_date", "group_id",
       db_col_is_null(p, 7) ? json_null() : id_json("g", db_col_int(p, 7)),
       "page_id", pg->zId, "group", 0, "only_show_if_degraded", 0);
   if (!*db_col_text(p, 2)) {
@@ -152,9 +150,9 @@ json_t *sp_components(const SpPage *pg) {
                   azByRank[iRank < 0 || iRank > 4 ? 0 : iRank], "created_at",
                   time_json(pg, p, 3), "updated_at", time_json(pg, p, 4),
                   "position", (json_int_t)db_col_int(p, 2), "description",
-                  "showcase", 0, "start_date", "group_id", "page_id",
-                  pg->zId, "group", 1, "only_show_if_degraded", 0,
-                  "components", "_gid", (json_int_t)db_col_int(p, 0)));
+                  "showcase", 0, "start_date", "group_id", "page_id", pg->zId,
+                  "group", 1, "only_show_if_degraded", 0, "components", "_gid",
+                  (json_int_t)db_col_int(p, 0)));
   }
   db_reset(p);
   size_t i;
@@ -206,12 +204,12 @@ static json_t *incident_updates(const SpPage *pg, int64_t id) {
         json_pack("{s:o, s:s, s:s, s:o, s:o, s:o, s:o, s:[], s:b, s:n,"
                   " s:n, s:I}",
                   "id", id_json("u", db_col_int(p, 0)), "status",
-                  db_col_text(p, 1), "body", db_col_text(p, 2),
-                  "incident_id", id_json("", id), "created_at",
-                  time_json(pg, p, 3), "updated_at", time_json(pg, p, 4),
-                  "display_at", time_json(pg, p, 3), "affected_components",
-                  "deliver_notifications", 1, "custom_tweet", "tweet_id",
-                  "_id", (json_int_t)db_col_int(p, 0)));
+                  db_col_text(p, 1), "body", db_col_text(p, 2), "incident_id",
+                  id_json("", id), "created_at", time_json(pg, p, 3),
+                  "updated_at", time_json(pg, p, 4), "display_at",
+                  time_json(pg, p, 3), "affected_components",
+                  "deliver_notifications", 1, "custom_tweet", "tweet_id", "_id",
+                  (json_int_t)db_col_int(p, 0)));
   }
   db_reset(p);
   size_t i;
@@ -229,11 +227,11 @@ static json_t *incident_updates(const SpPage *pg, int64_t id) {
     db_bind_int(p, ":u", uid);
     json_t *pAff = json_object_get(pU, "affected_components");
     while (db_step(p) == SQLITE_ROW) {
-      json_array_append_new(
-          pAff, json_pack("{s:o, s:s, s:s, s:s}", "code",
-                          id_json("c", db_col_int(p, 0)), "name",
-                          db_col_text(p, 1), "old_status", db_col_text(p, 2),
-                          "new_status", db_col_text(p, 3)));
+      json_array_append_new(pAff, json_pack("{s:o, s:s, s:s, s:s}", "code",
+                                            id_json("c", db_col_int(p, 0)),
+                                            "name", db_col_text(p, 1),
+                                            "old_status", db_col_text(p, 2),
+                                            "new_status", db_col_text(p, 3)));
     }
     db_reset(p);
   }
@@ -268,12 +266,12 @@ static json_t *linked_components(const SpPage *pg, int64_t id, int bMaint) {
 }
 
 json_t *sp_incident(const SpPage *pg, int64_t id) {
-  sqlite3_stmt *p = db_prepare(
-      "SELECT id, title, status, created_at, updated_at,"
-      " (SELECT min(created_at) FROM incident_updates u"
-      "  WHERE u.incident_id = i.id AND u.status = 'monitoring'),"
-      " resolved_at, impact, started_at"
-      " FROM incidents i WHERE id = :id AND public = 1");
+  sqlite3_stmt *p =
+      db_prepare("SELECT id, title, status, created_at, updated_at,"
+                 " (SELECT min(created_at) FROM incident_updates u"
+                 "  WHERE u.incident_id = i.id AND u.status = 'monitoring'),"
+                 " resolved_at, impact, started_at"
+                 " FROM incidents i WHERE id = :id AND public = 1");
   if (!p) {
     return NULL;
   }
@@ -283,16 +281,14 @@ json_t *sp_incident(const SpPage *pg, int64_t id) {
     return NULL;
   }
   char zLink[320];
-  snprintf(zLink, sizeof(zLink), "%s/incidents/%lld", pg->zUrl,
-           (long long)id);
+  snprintf(zLink, sizeof(zLink), "%s/incidents/%lld", pg->zUrl, (long long)id);
   json_t *pI = json_pack(
       "{s:o, s:s, s:s, s:o, s:o, s:o, s:o, s:s, s:s, s:o, s:s}", "id",
-      id_json("", id), "name", db_col_text(p, 1), "status",
-      db_col_text(p, 2), "created_at", time_json(pg, p, 3), "updated_at",
-      time_json(pg, p, 4), "monitoring_at", time_json(pg, p, 5),
-      "resolved_at", time_json(pg, p, 6), "impact", db_col_text(p, 7),
-      "shortlink", zLink, "started_at", time_json(pg, p, 8), "page_id",
-      pg->zId);
+      id_json("", id), "name", db_col_text(p, 1), "status", db_col_text(p, 2),
+      "created_at", time_json(pg, p, 3), "updated_at", time_json(pg, p, 4),
+      "monitoring_at", time_json(pg, p, 5), "resolved_at", time_json(pg, p, 6),
+      "impact", db_col_text(p, 7), "shortlink", zLink, "started_at",
+      time_json(pg, p, 8), "page_id", pg->zId);
   db_reset(p);
   json_object_set_new(pI, "incident_updates", incident_updates(pg, id));
   json_object_set_new(pI, "components", linked_components(pg, id, 0));
@@ -339,10 +335,10 @@ static json_t *maintenance_updates(const SpPage *pg, int64_t id) {
         json_pack("{s:o, s:s, s:s, s:o, s:o, s:o, s:o, s:[], s:b, s:n,"
                   " s:n}",
                   "id", id_json("mu", db_col_int(p, 0)), "status",
-                  db_col_text(p, 1), "body", db_col_text(p, 2),
-                  "incident_id", id_json("m", id), "created_at",
-                  time_json(pg, p, 3), "updated_at", time_json(pg, p, 3),
-                  "display_at", time_json(pg, p, 3), "affected_components",
+                  db_col_text(p, 1), "body", db_col_text(p, 2), "incident_id",
+                  id_json("m", id), "created_at", time_json(pg, p, 3),
+                  "updated_at", time_json(pg, p, 3), "display_at",
+                  time_json(pg, p, 3), "affected_components",
                   "deliver_notifications", 1, "custom_tweet", "tweet_id"));
   }
   db_reset(p);
@@ -366,14 +362,13 @@ json_t *sp_maintenance(const SpPage *pg, int64_t id) {
   snprintf(zLink, sizeof(zLink), "%s/maintenance/%lld", pg->zUrl,
            (long long)id);
   json_t *pM = json_pack(
-      "{s:o, s:s, s:s, s:o, s:o, s:n, s:o, s:s, s:s, s:o, s:s, s:o, s:o}",
-      "id", id_json("m", id), "name", db_col_text(p, 1), "status",
-      db_col_text(p, 2), "created_at", time_json(pg, p, 3), "updated_at",
-      time_json(pg, p, 4), "monitoring_at", "resolved_at",
-      time_json(pg, p, 5), "impact", "maintenance", "shortlink", zLink,
-      "started_at", time_json(pg, p, 6), "page_id", pg->zId,
-      "scheduled_for", time_json(pg, p, 7), "scheduled_until",
-      time_json(pg, p, 8));
+      "{s:o, s:s, s:s, s:o, s:o, s:n, s:o, s:s, s:s, s:o, s:s, s:o, s:o}", "id",
+      id_json("m", id), "name", db_col_text(p, 1), "status", db_col_text(p, 2),
+      "created_at", time_json(pg, p, 3), "updated_at", time_json(pg, p, 4),
+      "monitoring_at", "resolved_at", time_json(pg, p, 5), "impact",
+      "maintenance", "shortlink", zLink, "started_at", time_json(pg, p, 6),
+      "page_id", pg->zId, "scheduled_for", time_json(pg, p, 7),
+      "scheduled_until", time_json(pg, p, 8));
   db_reset(p);
   json_object_set_new(pM, "incident_updates", maintenance_updates(pg, id));
   json_object_set_new(pM, "components", linked_components(pg, id, 1));
@@ -382,12 +377,12 @@ json_t *sp_maintenance(const SpPage *pg, int64_t id) {
 
 json_t *sp_maintenances(const SpPage *pg, int eWhich) {
   json_t *pList = json_array();
-  sqlite3_stmt *p = db_prepare(
-      "SELECT id FROM maintenances WHERE :w = 0"
-      " OR (:w = 2 AND status = 'scheduled')"
-      " OR (:w = 3 AND status IN ('in_progress', 'verifying'))"
-      " OR (:w = 4 AND status <> 'completed')"
-      " ORDER BY scheduled_for DESC, id DESC LIMIT 50");
+  sqlite3_stmt *p =
+      db_prepare("SELECT id FROM maintenances WHERE :w = 0"
+                 " OR (:w = 2 AND status = 'scheduled')"
+                 " OR (:w = 3 AND status IN ('in_progress', 'verifying'))"
+                 " OR (:w = 4 AND status <> 'completed')"
+                 " ORDER BY scheduled_for DESC, id DESC LIMIT 50");
   if (!p) {
     return pList;
   }
@@ -440,16 +435,14 @@ json_t *sp_status(json_t *pComponents, json_t *pIncidents,
     bMaint |= strcmp(zStatus, "in_progress") == 0 ||
               strcmp(zStatus, "verifying") == 0;
   }
-  return json_pack("{s:s, s:s}", "indicator", azIndicator[iWorst],
-                   "description",
-                   iWorst == 0 && bMaint ? "Service Under Maintenance"
-                                         : azText[iWorst]);
+  return json_pack(
+      "{s:s, s:s}", "indicator", azIndicator[iWorst], "description",
+      iWorst == 0 && bMaint ? "Service Under Maintenance" : azText[iWorst]);
 }
 
 int sp_api(const SpPage *pg, const char *zName, json_t **ppOut) {
   json_t *pOut = json_pack("{s:o}", "page", sp_page_json(pg));
-  if (strcmp(zName, "summary.json") == 0 ||
-      strcmp(zName, "status.json") == 0) {
+  if (strcmp(zName, "summary.json") == 0 || strcmp(zName, "status.json") == 0) {
     json_t *pC = sp_components(pg);
     json_t *pI = sp_incidents(pg, SP_UNRESOLVED);
     json_t *pM = sp_maintenances(pg, SP_OPEN);

@@ -14,15 +14,20 @@
 
 /* The page's settings (settings table, with defaults). */
 typedef struct SpPage {
-  char zId[64];     /* page_id, default "hindsight" */
-  char zName[128];  /* page_name, default "Service status" */
-  char zUrl[256];   /* page_url, no trailing slash */
-  char zTz[64];     /* time_zone: "Etc/UTC" or a fixed "+HH:MM" */
-  int offMin;       /* the zone's offset from UTC in minutes */
+  char zId[64];    /* page_id, default "hindsight" */
+  char zName[128]; /* page_name, default "Service status" */
+  char zUrl[256];  /* page_url, no trailing slash */
+  char zTz[64];    /* time_zone: "Etc/UTC" or a fixed "+HH:MM" */
+  int offMin;      /* the zone's offset from UTC in minutes */
 } SpPage;
 
-enum { SP_ALL = 0, SP_UNRESOLVED = 1, SP_UPCOMING = 2, SP_ACTIVE = 3,
-       SP_OPEN = 4 /* maintenances: upcoming or active */ };
+enum {
+  SP_ALL = 0,
+  SP_UNRESOLVED = 1,
+  SP_UPCOMING = 2,
+  SP_ACTIVE = 3,
+  SP_OPEN = 4 /* maintenances: upcoming or active */
+};
 
 /* Reads the settings into *p (defaults for missing or bad rows). */
 void sp_page_load(SpPage *p);

@@ -73,10 +73,10 @@ json_t *update_list_json(int64_t id) {
     while (db_step(p) == SQLITE_ROW) {
       char zCode[32];
       snprintf(zCode, sizeof(zCode), "c%lld", (long long)db_col_int(p, 0));
-      json_array_append_new(
-          pAff, json_pack("{s:s, s:s, s:s, s:s}", "code", zCode, "name",
-                          db_col_text(p, 1), "old_status", db_col_text(p, 2),
-                          "new_status", db_col_text(p, 3)));
+      json_array_append_new(pAff, json_pack("{s:s, s:s, s:s, s:s}", "code",
+                                            zCode, "name", db_col_text(p, 1),
+                                            "old_status", db_col_text(p, 2),
+                                            "new_status", db_col_text(p, 3)));
     }
     db_reset(p);
   }
@@ -115,8 +115,9 @@ static int read_changes(json_t *pIn, int bForm, CompChange *aChange,
       return 0;
     }
     if (!json_is_object(pMap)) {
-      snprintf(zErr, nErr, "components: must be an object of component "
-                           "name to status");
+      snprintf(zErr, nErr,
+               "components: must be an object of component "
+               "name to status");
       return E_INVALID;
     }
     json_object_foreach(pMap, zKey, pVal) {
@@ -126,16 +127,17 @@ static int read_changes(json_t *pIn, int bForm, CompChange *aChange,
         return E_INVALID;
       }
       if (enum_index(azComponentStatus, zStatus) < 0) {
-        snprintf(zErr, nErr, "components: status of \"%.80s\" must be one"
-                             " of operational, degraded_performance,"
-                             " partial_outage, major_outage,"
-                             " under_maintenance", zKey);
+        snprintf(zErr, nErr,
+                 "components: status of \"%.80s\" must be one"
+                 " of operational, degraded_performance,"
+                 " partial_outage, major_outage,"
+                 " under_maintenance",
+                 zKey);
         return E_INVALID;
       }
       int rc = component_by_name(zKey, &aChange[n].id);
       if (rc) {
-        snprintf(zErr, nErr, "components: no component named \"%.80s\"",
-                 zKey);
+        snprintf(zErr, nErr, "components: no component named \"%.80s\"", zKey);
         return rc;
       }
       aChange[n++].zStatus = zStatus;
@@ -170,8 +172,7 @@ static int read_changes(json_t *pIn, int bForm, CompChange *aChange,
 static int apply_change(int64_t updateId, int64_t incidentId,
                         const CompChange *pC, int64_t now, char *zErr,
                         size_t nErr) {
-  sqlite3_stmt *p =
-      db_prepare("SELECT status FROM components WHERE id = :id");
+  sqlite3_stmt *p = db_prepare("SELECT status FROM components WHERE id = :id");
   if (!p) {
     return E_DB;
   }
@@ -331,19 +332,18 @@ int update_create(Req *r) {
       arena_strdup(&r->arena, db_col_text(p, 0)); /* default: unchanged */
   db_reset(p);
   const char *zBody = NULL;
-  rc = in_enum(pIn, "status", azIncidentStatus, &zStatus, zErr,
-               sizeof(zErr));
+  rc = in_enum(pIn, "status", azIncidentStatus, &zStatus, zErr, sizeof(zErr));
   if (rc == 0) {
-    rc = in_string(pIn, "body", BODY_MAX, 0, &zBody, NULL, zErr,
-                   sizeof(zErr));
+    rc = in_string(pIn, "body", BODY_MAX, 0, &zBody, NULL, zErr, sizeof(zErr));
   }
   if (rc == 0 && (!zBody || strspn(zBody, " \t\r\n") == strlen(zBody))) {
     snprintf(zErr, sizeof(zErr), "body: is required");
     rc = E_INVALID;
   }
   if (rc == 0 && !update_text_ok(zBody, strlen(zBody))) {
-    snprintf(zErr, sizeof(zErr), "body: must not contain control "
-                                 "characters");
+    snprintf(zErr, sizeof(zErr),
+             "body: must not contain control "
+             "characters");
     rc = E_INVALID;
   }
   CompChange aChange[MAX_CHANGES];
@@ -353,8 +353,8 @@ int update_create(Req *r) {
   }
   int64_t updateId = 0;
   if (rc == 0) {
-    rc = post_update(id, zStatus, zBody, aChange, nChange, r->zUser,
-                     &updateId, zErr, sizeof(zErr));
+    rc = post_update(id, zStatus, zBody, aChange, nChange, r->zUser, &updateId,
+                     zErr, sizeof(zErr));
   }
   if (rc == E_INVALID) {
     return req_fail(r, rc, "%s", zErr);

@@ -22,11 +22,11 @@ typedef struct UptimeSpan {
 } UptimeSpan;
 
 typedef struct UptimeDay {
-  int64_t tDay;   /* UTC ms at 00:00 of the day */
+  int64_t tDay;    /* UTC ms at 00:00 of the day */
   int64_t msKnown; /* ms of the day with a known status (0: no data) */
-  int64_t msDown; /* weighted down time, ms */
-  int64_t aMs[5]; /* ms in each status */
-  int iWorst;     /* worst of 0..3 seen that day; -1 without data */
+  int64_t msDown;  /* weighted down time, ms */
+  int64_t aMs[5];  /* ms in each status */
+  int iWorst;      /* worst of 0..3 seen that day; -1 without data */
 } UptimeDay;
 
 /*
