@@ -264,7 +264,15 @@ static json_t *bars_json(const SpPage *pg, const UptimeDay *aDay, int nDay,
 }
 
 /* Adds uptime (bars and percentages) to a component view. */
-static void add_uptime(const SpPage *pg, json_t *pC, int64_t now) {
+/* What add_uptime() adds. */
+enum {
+  UP_HTML,    /* bars and texts for the page, and uptime_90d */
+  UP_PERCENT, /* uptime_90d only (summary.json) */
+  UP_DAYS     /* uptime_90d and uptime_days (components.json) */
+};
+
+/* Adds uptime to a component object (not a group) as eMode says. */
+static void add_uptime(const SpPage *pg, json_t *pC, int64_t now, int eMode) {
   const char *zId = json_string_value(json_object_get(pC, "id"));
   int64_t id = zId ? atoll(zId + 1) : 0;
   UptimeDay aDay[UPTIME_DAYS];
@@ -291,11 +299,34 @@ static void add_uptime(const SpPage *pg, json_t *pC, int64_t now) {
   if (f30 >= 0) {
     snprintf(z30, sizeof(z30), "%.2f%% uptime", f30);
   }
-  json_object_set_new(
-      pC, "uptime",
-      json_pack("{s:s, s:s, s:o, s:o}", "text90", z90, "text30", z30, "bars90",
-                bars_json(pg, aDay, UPTIME_DAYS, UPTIME_DAYS), "bars30",
-                bars_json(pg, aDay, UPTIME_DAYS, UPTIME_DAYS_PHONE)));
+  if (eMode == UP_HTML) {
+    json_object_set_new(
+        pC, "uptime",
+        json_pack("{s:s, s:s, s:o, s:o}", "text90", z90, "text30", z30,
+                  "bars90", bars_json(pg, aDay, UPTIME_DAYS, UPTIME_DAYS),
+                  "bars30",
+                  bars_json(pg, aDay, UPTIME_DAYS, UPTIME_DAYS_PHONE)));
+  }
+  if (eMode == UP_DAYS) {
+    static const char *const azWorst[] = {"operational", "degraded_performance",
+                                          "partial_outage", "major_outage"};
+    json_t *pDays = json_array();
+    for (int i = 0; i < UPTIME_DAYS; i++) {
+      char zDay[25];
+      utc_format(aDay[i].tDay, zDay);
+      zDay[10] = 0;
+      double f = uptime_percent(aDay[i].msKnown, aDay[i].msDown);
+      json_array_append_new(
+          pDays,
+          json_pack("{s:s, s:o, s:o}", "date", zDay, "uptime",
+                    f >= 0 ? json_real(((long long)(f * 100 + 0.5)) / 100.0)
+                           : json_null(),
+                    "worst",
+                    aDay[i].iWorst >= 0 ? json_string(azWorst[aDay[i].iWorst])
+                                        : json_null()));
+    }
+    json_object_set_new(pC, "uptime_days", pDays);
+  }
   json_object_set_new(pC, "uptime_90d",
                       f90 >= 0
                           ? json_real(((long long)(f90 * 100 + 0.5)) / 100.0)
@@ -341,7 +372,7 @@ static json_t *model_home(const SpPage *pg, const Links *pL, int64_t now) {
                              component_label(zStatus), "components"));
       continue;
     }
-    add_uptime(pg, pC, now);
+    add_uptime(pg, pC, now, UP_HTML);
     json_t *pInto = pLoose;
     if (!json_is_null(json_object_get(pC, "group_id"))) {
       pInto = json_array_get(pGroups, json_array_size(pGroups) - 1);
@@ -479,6 +510,16 @@ static int status_render(const char *zPath, const Links *pL, int64_t now,
     int rc = sp_api(&pg, zPath + 8, &pM);
     if (rc) {
       return rc;
+    }
+    /* Uptime, beyond Statuspage's fields: the 90-day percentage, and in
+    ** components.json the days behind the bars. */
+    int bDays = strcmp(zPath + 8, "components.json") == 0;
+    size_t i;
+    json_t *pC;
+    json_array_foreach(json_object_get(pM, "components"), i, pC) {
+      if (!json_is_true(json_object_get(pC, "group"))) {
+        add_uptime(&pg, pC, now, bDays ? UP_DAYS : UP_PERCENT);
+      }
     }
     char *z = json_dumps(pM, JSON_COMPACT);
     json_decref(pM);

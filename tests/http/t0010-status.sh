@@ -29,6 +29,7 @@ check "three components" eq "$(jget '.components | length')" 3
 for k in id name status created_at updated_at position description showcase group_id page_id group only_show_if_degraded; do
   check "component has $k" eq "$(jget ".components[0] | has(\"$k\")")" true
 done
+check "components carry uptime_90d" eq "$(jget '.components[0].uptime_90d')" 100
 check "component ids are strings" eq "$(jget '.components[0].id | type')" string
 check "group is false for components" eq "$(jget '.components[0].group')" false
 check "no incidents" eq "$(jget '.incidents | length')" 0
@@ -140,6 +141,9 @@ for k in id name status scheduled_for scheduled_until impact shortlink incident_
 done
 check "maintenance impact" eq "$(jget '.scheduled_maintenances[0].impact')" maintenance
 req GET /api/v2/components.json
+check "components.json has 90 uptime days" eq "$(jget '.components[0].uptime_days | length')" 90
+check "an uptime day has date, uptime, worst" eq "$(jget '.components[0].uptime_days[89] | keys_unsorted | join(",")')" "date,uptime,worst"
+check "today had the Checkout outage" eq "$(jget '.components[] | select(.name=="Checkout") | .uptime_days[89].worst')" major_outage
 check "its component is under maintenance" eq "$(jget '.components[] | select(.name=="API") | .status')" under_maintenance
 check "the lazy move is dated back, not at the moment of the request" test "$(sqlite3 "$DB" "SELECT from_ts FROM component_history h JOIN components c ON c.id = h.component_id WHERE c.name = 'API' AND h.status = 'under_maintenance'")" -lt "$BEFORE_MS"
 req GET /api/v2/status.json
