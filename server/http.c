@@ -429,13 +429,22 @@ static void add_common_headers(struct MHD_Response *pResp, Req *r) {
   }
 }
 
-/* Queues the bytes z (TAKES: freed by MHD) with status and type. */
-static enum MHD_Result send_bytes(Req *r, int status, const char *zType,
-                                  char *z, size_t n) {
+/* Queues the bytes z (TAKES: MHD frees them with xFree(pArg) when xFree
+** is set, else with free()) with status and type. xFree lets a shared,
+** reference-counted body go out without a copy. */
+static enum MHD_Result send_bytes_cb(Req *r, int status, const char *zType,
+                                     char *z, size_t n,
+                                     void (*xFree)(void *), void *pArg) {
   struct MHD_Response *pResp =
-      MHD_create_response_from_buffer(n, z, MHD_RESPMEM_MUST_FREE);
+      xFree ? MHD_create_response_from_buffer_with_free_callback_cls(
+                  n, z, xFree, pArg)
+            : MHD_create_response_from_buffer(n, z, MHD_RESPMEM_MUST_FREE);
   if (!pResp) {
-    free(z);
+    if (xFree) {
+      xFree(pArg);
+    } else {
+      free(z);
+    }
     return MHD_NO;
   }
   MHD_add_response_header(pResp, MHD_HTTP_HEADER_CONTENT_TYPE, zType);
@@ -452,6 +461,11 @@ static enum MHD_Result send_bytes(Req *r, int status, const char *zType,
   MHD_destroy_response(pResp);
   r->status = status;
   return ret;
+}
+
+static enum MHD_Result send_bytes(Req *r, int status, const char *zType,
+                                  char *z, size_t n) {
+  return send_bytes_cb(r, status, zType, z, n, NULL, NULL);
 }
 
 static char *template_loader(const char *zName, size_t *pn) {
@@ -620,7 +634,8 @@ static enum MHD_Result send_result(Req *r) {
   if (r->zRaw) {
     char *z = r->zRaw;
     r->zRaw = NULL;
-    return send_bytes(r, status, r->zRawType, z, r->nRaw);
+    return send_bytes_cb(r, status, r->zRawType, z, r->nRaw, r->xRawFree,
+                         r->pRawFreeArg);
   }
   if (!r->pModel) {
     r->pModel = json_object();
@@ -923,7 +938,11 @@ static void on_completed(void *pCls, struct MHD_Connection *pConn,
   json_decref(r->pModel);
   json_decref(r->pView);
   json_decref(r->pErrCurrent);
-  free(r->zRaw);
+  if (r->zRaw && r->xRawFree) {
+    r->xRawFree(r->pRawFreeArg);
+  } else {
+    free(r->zRaw);
+  }
   buf_free(&r->body);
   arena_free(&r->arena);
   free(r);

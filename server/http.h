@@ -73,7 +73,9 @@ struct Req {
   const char *zLayout;  /* layout template; NULL means "layout" */
   const char *zTitle;   /* page title */
   const char *zRedirect; /* answer 303 See Other to this path */
-  char *zRaw;           /* NEW (free()): raw body to send as is */
+  char *zRaw;           /* NEW (free(), or xRawFree): raw body to send */
+  void (*xRawFree)(void *); /* if set, releases zRaw instead of free() */
+  void *pRawFreeArg;    /* the argument of xRawFree */
   size_t nRaw;          /* length of zRaw */
   const char *zRawType; /* Content-Type for zRaw */
   const char *zCacheControl; /* overrides the default Cache-Control */

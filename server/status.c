@@ -14,7 +14,10 @@
 ** data; nothing here queries internal columns.
 **
 ** Threading: the one piece of shared state is `cache` (StatusCache), a
-** small table behind its mutex. Rendering happens outside the lock, on the
+** small table behind its mutex. Its bodies are reference-counted
+** (atomic) so a response in flight keeps its bytes after the entry is
+** replaced; MHD releases them through body_release(). Rendering happens outside
+*the lock, on the
 ** calling thread's connection; two threads may render the same path at
 ** once, and the later one simply replaces the entry.
 */
@@ -22,6 +25,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,15 +59,21 @@ typedef struct Links {
 
 static const Links linksServed = {"/", "", ""};
 
+/* Rendered bytes shared by the cache and the responses in flight, sent
+** without a copy; freed when the last owner lets go (body_release). */
+typedef struct StatusBody {
+  atomic_int nRef; /* owners: a cache entry, each queued response */
+  size_t n;        /* bytes in a, without the NUL */
+  char a[];        /* the bytes, NUL-terminated */
+} StatusBody;
+
 /* One rendered answer. */
 typedef struct CacheEntry {
   char *zPath;       /* NEW: the request path, the key */
-  char *z;           /* NEW: the bytes */
-  size_t n;          /* length of z */
+  StatusBody *pBody; /* one reference: the bytes */
   const char *zType; /* Content-Type (a literal) */
   char zEtag[40];    /* quoted content hash */
-  char *zGz;         /* NEW: gzip of z, or NULL when not worth it */
-  size_t nGz;        /* length of zGz */
+  StatusBody *pGz;   /* one reference: the gzip of pBody, or NULL */
   char zEtagGz[44];  /* ETag of the gzip variant */
   uint64_t version;  /* data version it was rendered at */
   int64_t tValid;    /* fresh until this time (ms) */
@@ -624,6 +634,24 @@ static int accepts_gzip(Req *r) {
   return z && strstr(z, "gzip") != NULL;
 }
 
+/* A body holding a copy of z[0..n), with one reference. NEW. */
+static StatusBody *body_new(const char *z, size_t n) {
+  StatusBody *p = xmalloc(sizeof(*p) + n + 1);
+  atomic_init(&p->nRef, 1);
+  p->n = n;
+  memcpy(p->a, z, n);
+  p->a[n] = 0;
+  return p;
+}
+
+/* Drops one reference (NULL is fine). Also MHD's free callback. */
+static void body_release(void *pArg) {
+  StatusBody *p = pArg;
+  if (p && atomic_fetch_sub(&p->nRef, 1) == 1) {
+    free(p);
+  }
+}
+
 /* Finds the entry for zPath (any version), or NULL. Lock held. */
 static CacheEntry *cache_find(const char *zPath) {
   for (int i = 0; i < cache.nEntry; i++) {
@@ -634,11 +662,17 @@ static CacheEntry *cache_find(const char *zPath) {
   return NULL;
 }
 
-/* Stores a render (TAKES z). Lock not held. */
+/* Stores a render (TAKES z: copied into a shared body, then freed).
+** Lock not held. */
 static void cache_put(const char *zPath, char *z, size_t n, const char *zType,
                       uint64_t version, int64_t tValid, char zEtagOut[40]) {
   size_t nGz = 0;
   char *zGz = gzip_of(z, n, &nGz);
+  StatusBody *pBody = body_new(z, n);
+  StatusBody *pGz = zGz ? body_new(zGz, nGz) : NULL;
+  free(zGz);
+  etag_of(z, n, zEtagOut);
+  free(z);
   pthread_mutex_lock(&cache.mu);
   CacheEntry *p = cache_find(zPath);
   if (!p) {
@@ -653,33 +687,31 @@ static void cache_put(const char *zPath, char *z, size_t n, const char *zType,
     if (!p && cache.nEntry < CACHE_MAX) {
       p = &cache.a[cache.nEntry++];
       p->zPath = xstrdup(zPath);
-      p->z = NULL;
-      p->zGz = NULL;
+      p->pBody = NULL;
+      p->pGz = NULL;
     }
   }
-  etag_of(z, n, zEtagOut);
   if (p) {
-    free(p->z);
-    p->z = z;
-    p->n = n;
+    body_release(p->pBody);
+    p->pBody = pBody;
     p->zType = zType;
     p->version = version;
     p->tValid = tValid;
     memcpy(p->zEtag, zEtagOut, 40);
-    free(p->zGz);
-    p->zGz = zGz;
-    p->nGz = nGz;
+    body_release(p->pGz);
+    p->pGz = pGz;
     /* "abc" -> "abc-gz": the variants must not share an ETag. */
     snprintf(p->zEtagGz, sizeof(p->zEtagGz), "%.*s-gz\"",
              (int)strlen(zEtagOut) - 1, zEtagOut);
   } else {
-    free(z);
-    free(zGz);
+    body_release(pBody);
+    body_release(pGz);
   }
   pthread_mutex_unlock(&cache.mu);
 }
 
-/* Serves a copy of the entry for zPath; bAny: even a stale one. */
+/* Serves the entry for zPath (a new reference to its body, no copy);
+** bAny: even a stale one. */
 static int cache_serve(Req *r, uint64_t version, int64_t now, int bAny) {
   int bHit = 0;
   const char *zIfNone = req_header(r, "If-None-Match");
@@ -688,18 +720,18 @@ static int cache_serve(Req *r, uint64_t version, int64_t now, int bAny) {
   CacheEntry *p = cache_find(r->zPath);
   if (p && (bAny || (p->version == version && now < p->tValid))) {
     bHit = 1;
-    int bGz = bGzip && p->zGz;
+    int bGz = bGzip && p->pGz;
     const char *zEtag = bGz ? p->zEtagGz : p->zEtag;
-    const char *zBody = bGz ? p->zGz : p->z;
-    size_t nBody = bGz ? p->nGz : p->n;
+    StatusBody *pBody = bGz ? p->pGz : p->pBody;
     r->zEtag = arena_strdup(&r->arena, zEtag);
     r->zRawType = p->zType;
     r->bVary = 1;
     if (!zIfNone || strcmp(zIfNone, zEtag) != 0) {
-      r->zRaw = xmalloc(nBody + 1);
-      memcpy(r->zRaw, zBody, nBody);
-      r->zRaw[nBody] = 0;
-      r->nRaw = nBody;
+      atomic_fetch_add(&pBody->nRef, 1);
+      r->zRaw = pBody->a;
+      r->nRaw = pBody->n;
+      r->xRawFree = body_release;
+      r->pRawFreeArg = pBody;
       r->zEncoding = bGz ? "gzip" : NULL;
     }
   }
