@@ -124,6 +124,14 @@ check "incidents.json keeps it" eq "$(jget '.incidents[0].status')" resolved
 check "resolved_at is set" test "$(jget '.incidents[0].resolved_at')" != null
 req GET /api/v2/status.json
 check "all well again: indicator none" eq "$(jget .status.indicator)" none
+req POST /api/v1/incidents -H "$AUTH" -H "$JSON" -d '{"title":"Payments down","impact":"critical"}'
+CRIT=$(jget .id)
+req POST "/api/v1/incidents/$CRIT/updates" -H "$AUTH" -H "$JSON" -d '{"body":"Card payments fail."}'
+req GET /api/v2/status.json
+check "an open public critical incident: indicator critical" eq "$(jget .status.indicator)" critical
+req POST "/api/v1/incidents/$CRIT/updates" -H "$AUTH" -H "$JSON" -d '{"status":"resolved","body":"Payments work again."}'
+req GET /api/v2/status.json
+check "resolving it: indicator none" eq "$(jget .status.indicator)" none
 
 # Maintenance: a window that already started goes in progress on read.
 NOW=$(date -u +%s)
@@ -166,6 +174,16 @@ req PATCH "/api/v1/maintenances/$MID" -H "$AUTH" -H "$JSON" -H "If-Match: \"$V\"
 check "completing is 200" eq "$STATUS" 200
 req GET /api/v2/components.json
 check "completing restores the component" eq "$(jget '.components[] | select(.name=="API") | .status')" operational
+req POST /api/v1/maintenances -H "$AUTH" -H "$JSON" -d "{\"title\":\"Doomed\",\"scheduled_for\":\"$FROM\",\"scheduled_until\":\"$UNTIL\",\"components\":[\"Checkout\"]}"
+DID=$(jget .id)
+req GET /api/v2/components.json
+check "a second window puts Checkout under maintenance" eq "$(jget '.components[] | select(.name=="Checkout") | .status')" under_maintenance
+req DELETE "/api/v1/maintenances/$DID" -H "$AUTH"
+check "deleting a window is 200" eq "$STATUS" 200
+req GET /api/v2/components.json
+check "deleting an active window gives the component back" eq "$(jget '.components[] | select(.name=="Checkout") | .status')" operational
+req GET "/maintenance/$DID"
+check "a deleted window has no page" eq "$STATUS" 404
 req GET /app/maintenances -b "$T/jar.editor"
 check "the maintenance page lists windows" contains "$T/body" "Network work"
 
