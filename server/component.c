@@ -1,7 +1,10 @@
 /*
 ** component.c: the parts of the service (website, checkout, API...) whose
 ** status the public page shows and that incidents name as affected.
-** Admins create and edit them; everyone logged in can read them.
+** Admins create and edit them; everyone logged in can read them. A
+** component may belong to a group (by name; the group is created on first
+** use). Status changes are recorded in component_history by a trigger
+** (schema 003) at the row's updated_at, which every writer sets.
 **
 ** Threading: none of its own; uses the calling thread's connection.
 */
@@ -17,23 +20,26 @@
 #include "utc.h"
 
 static const char *const azKnown[] = {"name", "description", "status",
-                                      "position", "csrf_token", "version",
-                                      NULL};
+                                      "position", "group", "csrf_token",
+                                      "version", NULL};
 
 static json_t *component_json(sqlite3_stmt *p) {
   char zTime[25];
   utc_format(db_col_int(p, 5), zTime);
-  return json_pack("{s:I, s:s, s:s, s:s, s:I, s:s, s:I}", "id",
+  return json_pack("{s:I, s:s, s:s, s:s, s:I, s:s, s:s, s:I}", "id",
                    (json_int_t)db_col_int(p, 0), "name", db_col_text(p, 1),
                    "description", db_col_text(p, 2), "status",
                    db_col_text(p, 3), "position",
-                   (json_int_t)db_col_int(p, 4), "updated_at", zTime,
-                   "version", (json_int_t)db_col_int(p, 6));
+                   (json_int_t)db_col_int(p, 4), "group", db_col_text(p, 7),
+                   "updated_at", zTime, "version",
+                   (json_int_t)db_col_int(p, 6));
 }
 
 static json_t *component_load(int64_t id) {
   sqlite3_stmt *p = db_prepare(
-      "SELECT id, name, description, status, position, updated_at, version"
+      "SELECT id, name, description, status, position, updated_at, version,"
+      " coalesce((SELECT g.name FROM component_groups g"
+      "  WHERE g.id = group_id), '')"
       " FROM components WHERE id = :id");
   if (!p) {
     return NULL;
@@ -46,7 +52,9 @@ static json_t *component_load(int64_t id) {
 
 int component_list(Req *r) {
   sqlite3_stmt *p = db_prepare(
-      "SELECT id, name, description, status, position, updated_at, version"
+      "SELECT id, name, description, status, position, updated_at, version,"
+      " coalesce((SELECT g.name FROM component_groups g"
+      "  WHERE g.id = group_id), '')"
       " FROM components ORDER BY position, name");
   if (!p) {
     return E_DB;
@@ -67,7 +75,7 @@ int component_list(Req *r) {
 ** absent). 0 or E_INVALID via req_fail. */
 static int component_fields(Req *r, json_t *pIn, const char **pzName,
                             const char **pzDesc, const char **pzStatus,
-                            int64_t *pPosition) {
+                            int64_t *pPosition, const char **pzGroup) {
   char zErr[256];
   int rc = in_only_known(pIn, azKnown, zErr, sizeof(zErr));
   if (rc == 0) {
@@ -80,6 +88,9 @@ static int component_fields(Req *r, json_t *pIn, const char **pzName,
   if (rc == 0) {
     rc = in_enum(pIn, "status", azComponentStatus, pzStatus, zErr,
                  sizeof(zErr));
+  }
+  if (rc == 0) {
+    rc = in_string(pIn, "group", 100, 1, pzGroup, NULL, zErr, sizeof(zErr));
   }
   json_t *pPos = json_object_get(pIn, "position");
   if (rc == 0 && pPos) {
@@ -105,6 +116,36 @@ static int component_fields(Req *r, json_t *pIn, const char **pzName,
   return rc ? req_fail(r, rc, "%s", zErr) : 0;
 }
 
+/* Sets the group of component id by name ("" for none), creating the
+** group on first use. 0 or E_DB. */
+static int set_group(int64_t id, const char *zGroup) {
+  int64_t now = utc_now_ms();
+  if (zGroup && *zGroup) {
+    sqlite3_stmt *p = db_prepare(
+        "INSERT OR IGNORE INTO component_groups (name, position, created_at,"
+        " updated_at) VALUES (:n, (SELECT count(*) FROM component_groups),"
+        " :now, :now)");
+    if (!p) {
+      return E_DB;
+    }
+    db_bind_text(p, ":n", zGroup);
+    db_bind_int(p, ":now", now);
+    int rc = db_run(p);
+    if (rc) {
+      return rc;
+    }
+  }
+  sqlite3_stmt *p = db_prepare(
+      "UPDATE components SET group_id = (SELECT id FROM component_groups"
+      " WHERE name = :n) WHERE id = :id");
+  if (!p) {
+    return E_DB;
+  }
+  db_bind_text(p, ":n", zGroup && *zGroup ? zGroup : NULL);
+  db_bind_int(p, ":id", id);
+  return db_run(p);
+}
+
 int component_create(Req *r) {
   json_t *pIn = NULL;
   int rcIn = req_input(r, &pIn);
@@ -112,19 +153,26 @@ int component_create(Req *r) {
     return rcIn;
   }
   const char *zName = NULL, *zDesc = "", *zStatus = "operational";
+  const char *zGroup = NULL;
   int64_t position = 0;
-  int rc = component_fields(r, pIn, &zName, &zDesc, &zStatus, &position);
+  int rc = component_fields(r, pIn, &zName, &zDesc, &zStatus, &position,
+                            &zGroup);
   if (rc) {
     return rc;
   }
   if (!zName) {
     return req_fail(r, E_INVALID, "name: is required");
   }
+  rc = db_begin_write();
+  if (rc) {
+    return rc;
+  }
   sqlite3_stmt *p = db_prepare(
       "INSERT INTO components (name, description, status, position,"
       " created_at, updated_at)"
       " VALUES (:name, :desc, :status, :pos, :now, :now)");
   if (!p) {
+    db_rollback();
     return E_DB;
   }
   db_bind_text(p, ":name", zName);
@@ -133,18 +181,25 @@ int component_create(Req *r) {
   db_bind_int(p, ":pos", position);
   db_bind_int(p, ":now", utc_now_ms());
   rc = db_run(p);
+  int64_t id = db_last_id();
+  if (rc == 0 && zGroup) {
+    rc = set_group(id, zGroup);
+  }
+  rc = rc == 0 ? db_commit() : rc;
+  if (rc) {
+    db_rollback();
+  }
   if (rc == E_CONFLICT) {
     return req_fail(r, rc, "name: a component named \"%s\" exists", zName);
   }
   if (rc) {
     return rc;
   }
-  db_bump_version();
   if (!r->bJsonOut) {
     r->zRedirect = "/app/components";
     return 0;
   }
-  r->pModel = component_load(db_last_id());
+  r->pModel = component_load(id);
   r->status = 201;
   return r->pModel ? 0 : E_DB;
 }
@@ -178,8 +233,15 @@ int component_update(Req *r) {
       json_string_value(json_object_get(pOld, "description"));
   const char *zStatus = json_string_value(json_object_get(pOld, "status"));
   int64_t position = json_integer_value(json_object_get(pOld, "position"));
-  rc = component_fields(r, pIn, &zName, &zDesc, &zStatus, &position);
+  const char *zGroup = NULL;
+  rc = component_fields(r, pIn, &zName, &zDesc, &zStatus, &position,
+                        &zGroup);
   sqlite3_stmt *p = NULL;
+  int bTx = 0;
+  if (rc == 0) {
+    rc = db_begin_write();
+    bTx = rc == 0;
+  }
   if (rc == 0) {
     p = db_prepare("UPDATE components SET name = :name, description = :desc,"
                    " status = :status, position = :pos, updated_at = :now,"
@@ -203,11 +265,19 @@ int component_update(Req *r) {
       rc = req_fail(r, E_CONFLICT, "this component was changed meanwhile");
     }
   }
+  if (rc == 0 && zGroup) {
+    rc = set_group(id, zGroup);
+  }
+  if (bTx) {
+    rc = rc == 0 ? db_commit() : rc;
+    if (rc) {
+      db_rollback();
+    }
+  }
   json_decref(pOld);
   if (rc) {
     return rc;
   }
-  db_bump_version();
   if (!r->bJsonOut) {
     r->zRedirect = "/app/components";
     return 0;

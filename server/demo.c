@@ -283,6 +283,88 @@ static int demo_notes(int64_t id) {
   return 0;
 }
 
+/* The status page side of the demo: the components exist since
+** 2026-08-01, and the incident got four public updates that moved
+** Checkout and Website through the outage. Fixed times, so the uptime
+** bars look the same on every run (relative to today). */
+static int demo_status_history(int64_t id) {
+  static const struct {
+    const char *zAt, *zStatus, *zBody;
+    const char *zComp, *zOld, *zNew; /* one component change, or NULL */
+  } aUpd[] = {
+      {"2026-11-20T11:45:00Z", "investigating",
+       "We are investigating errors at checkout and slow pages during the "
+       "sale.",
+       "Checkout", "operational", "major_outage"},
+      {"2026-11-20T11:52:00Z", "identified",
+       "A load balancer change sent all traffic to one web server. We are "
+       "rolling it back.",
+       "Website", "operational", "partial_outage"},
+      {"2026-11-20T11:58:00Z", "monitoring",
+       "The change is rolled back and checkout works again. We are watching "
+       "error rates.",
+       "Checkout", "major_outage", "operational"},
+      {"2026-11-20T12:05:00Z", "resolved",
+       "Error rates are back to normal. We will publish a postmortem.",
+       "Website", "partial_outage", "operational"},
+  };
+  int64_t tBorn = 0;
+  utc_parse_iso("2026-08-01T00:00:00Z", 20, &tBorn);
+  int rc = db_begin_write();
+  sqlite3_stmt *p = rc ? NULL
+                       : db_prepare("UPDATE component_history SET from_ts ="
+                                    " :t WHERE from_ts > :t AND id IN"
+                                    " (SELECT min(id) FROM component_history"
+                                    "  GROUP BY component_id)");
+  if (rc == 0 && p) {
+    db_bind_int(p, ":t", tBorn);
+    rc = db_run(p);
+  }
+  for (size_t i = 0; rc == 0 && i < sizeof(aUpd) / sizeof(aUpd[0]); i++) {
+    int64_t at = 0;
+    utc_parse_iso(aUpd[i].zAt, strlen(aUpd[i].zAt), &at);
+    p = db_prepare("INSERT INTO incident_updates (incident_id, status, body,"
+                   " author, created_at, updated_at)"
+                   " VALUES (:i, :s, :b, 'demo', :at, :at)");
+    rc = E_DB;
+    if (p) {
+      db_bind_int(p, ":i", id);
+      db_bind_text(p, ":s", aUpd[i].zStatus);
+      db_bind_text(p, ":b", aUpd[i].zBody);
+      db_bind_int(p, ":at", at);
+      rc = db_run(p);
+    }
+    int64_t updateId = db_last_id();
+    p = rc ? NULL
+           : db_prepare("INSERT INTO incident_update_components (update_id,"
+                        " component_id, old_status, new_status)"
+                        " SELECT :u, id, :old, :new FROM components"
+                        " WHERE name = :c");
+    if (p) {
+      db_bind_int(p, ":u", updateId);
+      db_bind_text(p, ":old", aUpd[i].zOld);
+      db_bind_text(p, ":new", aUpd[i].zNew);
+      db_bind_text(p, ":c", aUpd[i].zComp);
+      rc = db_run(p);
+    }
+    p = rc ? NULL
+           : db_prepare("INSERT INTO component_history (component_id,"
+                        " status, from_ts) SELECT id, :new, :at"
+                        " FROM components WHERE name = :c");
+    if (p) {
+      db_bind_text(p, ":new", aUpd[i].zNew);
+      db_bind_int(p, ":at", at);
+      db_bind_text(p, ":c", aUpd[i].zComp);
+      rc = db_run(p);
+    }
+  }
+  rc = rc == 0 ? db_commit() : rc;
+  if (rc) {
+    db_rollback();
+  }
+  return rc;
+}
+
 /* Calls an API route in-process as the demo's commander. 0 or rc. */
 static int demo_call(const char *zMethod, const char *zPath, json_t *pForm,
                      json_t **ppOut) {
@@ -487,6 +569,9 @@ int demo_load(void) {
   buf_init(&buf, (size_t)64 << 20);
   if (rc == 0) {
     rc = demo_notes(id);
+  }
+  if (rc == 0) {
+    rc = demo_status_history(id);
   }
   if (rc == 0) {
     rc = demo_access_logs(id, &buf);

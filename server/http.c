@@ -34,10 +34,12 @@
 #include "incident.h"
 #include "ingest_store.h"
 #include "input.h"
+#include "maintenance.h"
 #include "md.h"
 #include "postmortem.h"
 #include "status.h"
 #include "timeline.h"
+#include "update.h"
 #include "tmpl.h"
 #include "utc.h"
 
@@ -47,7 +49,13 @@ static int http_app_home(Req *r);
 /* Every route, in one table. First match by path wins; a path that
 ** matches with another method answers 405. */
 static const Route aRoute[] = {
-    {"GET", "/", status_page, ROLE_NONE, R_PUBLIC_CACHE},
+    {"GET", "/", status_public, ROLE_NONE, R_PUBLIC_CACHE},
+    {"GET", "/history", status_public, ROLE_NONE, R_PUBLIC_CACHE},
+    {"GET", "/history.atom", status_public, ROLE_NONE, R_PUBLIC_CACHE},
+    {"GET", "/history.rss", status_public, ROLE_NONE, R_PUBLIC_CACHE},
+    {"GET", "/incidents/{id}", status_public, ROLE_NONE, R_PUBLIC_CACHE},
+    {"GET", "/maintenance/{id}", status_public, ROLE_NONE, R_PUBLIC_CACHE},
+    {"GET", "/api/v2/{*name}", status_public, ROLE_NONE, R_PUBLIC_CACHE},
     {"GET", "/healthz", status_healthz, ROLE_NONE, 0},
     {"GET", "/static/{*path}", http_static, ROLE_NONE, R_PUBLIC_CACHE},
     {"GET", "/login", auth_login_page, ROLE_NONE, 0},
@@ -83,6 +91,10 @@ static const Route aRoute[] = {
     {"GET", "/app/actions.atom", action_atom, ROLE_VIEWER, 0},
     {"GET", "/app/actions.ics", action_ics, ROLE_VIEWER, 0},
     {"POST", "/app/actions/{id}", action_update, ROLE_EDITOR, 0},
+    {"POST", "/app/incidents/{id}/updates", update_create, ROLE_EDITOR, 0},
+    {"GET", "/app/maintenances", maintenance_list, ROLE_VIEWER, 0},
+    {"POST", "/app/maintenances", maintenance_create, ROLE_EDITOR, 0},
+    {"POST", "/app/maintenances/{id}", maintenance_update, ROLE_EDITOR, 0},
     {"GET", "/app/components", component_list, ROLE_VIEWER, 0},
     {"POST", "/app/components", component_create, ROLE_ADMIN, 0},
     {"POST", "/app/components/{id}", component_update, ROLE_ADMIN, 0},
@@ -125,6 +137,15 @@ static const Route aRoute[] = {
     {"POST", "/api/v1/actions", action_create, ROLE_EDITOR, 0},
     {"GET", "/api/v1/actions/{id}", action_get, ROLE_VIEWER, 0},
     {"PATCH", "/api/v1/actions/{id}", action_update, ROLE_EDITOR, 0},
+    {"GET", "/api/v1/incidents/{id}/updates", update_list, ROLE_VIEWER, 0},
+    {"POST", "/api/v1/incidents/{id}/updates", update_create, ROLE_EDITOR, 0},
+    {"GET", "/api/v1/maintenances", maintenance_list, ROLE_VIEWER, 0},
+    {"POST", "/api/v1/maintenances", maintenance_create, ROLE_EDITOR, 0},
+    {"GET", "/api/v1/maintenances/{id}", maintenance_get, ROLE_VIEWER, 0},
+    {"PATCH", "/api/v1/maintenances/{id}", maintenance_update, ROLE_EDITOR,
+     0},
+    {"DELETE", "/api/v1/maintenances/{id}", maintenance_delete, ROLE_EDITOR,
+     0},
     {"GET", "/api/v1/components", component_list, ROLE_VIEWER, 0},
     {"POST", "/api/v1/components", component_create, ROLE_ADMIN, 0},
     {"PATCH", "/api/v1/components/{id}", component_update, ROLE_ADMIN, 0},
@@ -509,22 +530,38 @@ static void add_common_headers(struct MHD_Response *pResp, Req *r) {
   if (r->zDisposition) {
     MHD_add_response_header(pResp, "Content-Disposition", r->zDisposition);
   }
+  if (r->bVary) {
+    MHD_add_response_header(pResp, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
+  }
   for (int i = 0; i < r->nCookie; i++) {
     MHD_add_response_header(pResp, MHD_HTTP_HEADER_SET_COOKIE,
                             r->azCookie[i]);
   }
 }
 
-/* Queues the bytes z (TAKES: freed by MHD) with status and type. */
-static enum MHD_Result send_bytes(Req *r, int status, const char *zType,
-                                  char *z, size_t n) {
+/* Queues the bytes z (TAKES: MHD frees them with xFree(pArg) when xFree
+** is set, else with free()) with status and type. xFree lets a shared,
+** reference-counted body go out without a copy. */
+static enum MHD_Result send_bytes_cb(Req *r, int status, const char *zType,
+                                     char *z, size_t n,
+                                     void (*xFree)(void *), void *pArg) {
   struct MHD_Response *pResp =
-      MHD_create_response_from_buffer(n, z, MHD_RESPMEM_MUST_FREE);
+      xFree ? MHD_create_response_from_buffer_with_free_callback_cls(
+                  n, z, xFree, pArg)
+            : MHD_create_response_from_buffer(n, z, MHD_RESPMEM_MUST_FREE);
   if (!pResp) {
-    free(z);
+    if (xFree) {
+      xFree(pArg);
+    } else {
+      free(z);
+    }
     return MHD_NO;
   }
   MHD_add_response_header(pResp, MHD_HTTP_HEADER_CONTENT_TYPE, zType);
+  if (r->zEncoding) {
+    MHD_add_response_header(pResp, MHD_HTTP_HEADER_CONTENT_ENCODING,
+                            r->zEncoding);
+  }
   add_common_headers(pResp, r);
   if (status == MHD_HTTP_METHOD_NOT_ALLOWED && r->pRoute == NULL) {
     MHD_add_response_header(pResp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD, POST, "
@@ -534,6 +571,11 @@ static enum MHD_Result send_bytes(Req *r, int status, const char *zType,
   MHD_destroy_response(pResp);
   r->status = status;
   return ret;
+}
+
+static enum MHD_Result send_bytes(Req *r, int status, const char *zType,
+                                  char *z, size_t n) {
+  return send_bytes_cb(r, status, zType, z, n, NULL, NULL);
 }
 
 static char *template_loader(const char *zName, size_t *pn) {
@@ -568,31 +610,48 @@ static void add_page_globals(Req *r, json_t *pCtx) {
   json_object_set_new(pCtx, "path", json_string(r->zPath));
 }
 
-/* Renders r->zTemplate inside the layout. NEW html or NULL (logged). */
-static char *render_page(Req *r, json_t *pCtx, size_t *pn) {
+int http_render(const char *zTemplate, const char *zLayout, json_t *pCtx,
+                char **pz, size_t *pn) {
   char zErr[256];
   Buf page;
   buf_init(&page, (size_t)16 << 20);
-  int rc = tmpl_render_named(r->zTemplate, pCtx, template_loader, &page, zErr,
+  int rc = tmpl_render_named(zTemplate, pCtx, template_loader, &page, zErr,
                              sizeof(zErr));
   if (rc) {
-    fprintf(stderr, "req=%lu template %s: %s\n", r->id, r->zTemplate,
+    fprintf(stderr, "hindsight: template %s: %s\n", zTemplate,
             rc == E_TOOBIG ? "output too large" : zErr);
     buf_free(&page);
-    return NULL;
+    return rc;
+  }
+  if (!zLayout) {
+    *pz = buf_take(&page, pn);
+    return 0;
   }
   json_object_set_new(pCtx, "body", md_trusted_html(buf_str(&page)));
   buf_free(&page);
   Buf out;
   buf_init(&out, (size_t)16 << 20);
-  rc = tmpl_render_named(r->zLayout ? r->zLayout : "layout", pCtx, template_loader, &out, zErr,
+  rc = tmpl_render_named(zLayout, pCtx, template_loader, &out, zErr,
                          sizeof(zErr));
   if (rc) {
-    fprintf(stderr, "req=%lu template layout: %s\n", r->id, zErr);
+    fprintf(stderr, "hindsight: template %s: %s\n", zLayout, zErr);
     buf_free(&out);
+    return rc;
+  }
+  *pz = buf_take(&out, pn);
+  return 0;
+}
+
+/* Renders r->zTemplate inside the layout. NEW html or NULL (logged). */
+static char *render_page(Req *r, json_t *pCtx, size_t *pn) {
+  char *z = NULL;
+  int rc = http_render(r->zTemplate, r->zLayout ? r->zLayout : "layout",
+                       pCtx, &z, pn);
+  if (rc) {
+    fprintf(stderr, "req=%lu rendering %s failed\n", r->id, r->zTemplate);
     return NULL;
   }
-  return buf_take(&out, pn);
+  return z;
 }
 
 static enum MHD_Result send_json(Req *r, int status, json_t *p) {
@@ -685,7 +744,8 @@ static enum MHD_Result send_result(Req *r) {
   if (r->zRaw) {
     char *z = r->zRaw;
     r->zRaw = NULL;
-    return send_bytes(r, status, r->zRawType, z, r->nRaw);
+    return send_bytes_cb(r, status, r->zRawType, z, r->nRaw, r->xRawFree,
+                         r->pRawFreeArg);
   }
   if (!r->pModel) {
     r->pModel = json_object();
@@ -992,7 +1052,11 @@ static void on_completed(void *pCls, struct MHD_Connection *pConn,
   json_decref(r->pModel);
   json_decref(r->pView);
   json_decref(r->pErrCurrent);
-  free(r->zRaw);
+  if (r->zRaw && r->xRawFree) {
+    r->xRawFree(r->pRawFreeArg);
+  } else {
+    free(r->zRaw);
+  }
   buf_free(&r->body);
   arena_free(&r->arena);
   free(r);

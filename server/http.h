@@ -73,12 +73,16 @@ struct Req {
   const char *zLayout;  /* layout template; NULL means "layout" */
   const char *zTitle;   /* page title */
   const char *zRedirect; /* answer 303 See Other to this path */
-  char *zRaw;           /* NEW (free()): raw body to send as is */
+  char *zRaw;           /* NEW (free(), or xRawFree): raw body to send */
+  void (*xRawFree)(void *); /* if set, releases zRaw instead of free() */
+  void *pRawFreeArg;    /* the argument of xRawFree */
   size_t nRaw;          /* length of zRaw */
   const char *zRawType; /* Content-Type for zRaw */
   const char *zCacheControl; /* overrides the default Cache-Control */
   const char *zEtag;    /* ETag to send (quoted) */
   const char *zDisposition; /* Content-Disposition to send, or NULL */
+  const char *zEncoding; /* Content-Encoding of zRaw (e.g. "gzip"), or NULL */
+  int bVary;            /* the answer depends on Accept-Encoding */
   const char *azCookie[3]; /* Set-Cookie values */
   int nCookie;          /* entries used in azCookie */
 
@@ -152,6 +156,16 @@ int http_serve(const HttpConfig *pCfg);
 */
 int http_call(const char *zMethod, const char *zPath, json_t *pForm,
               const char *zActor, int role, json_t **ppOut);
+
+/*
+** Renders templates/<zTemplate>.html with pCtx (BORROWED; gains a "body"
+** key when zLayout is given), inside templates/<zLayout>.html unless
+** zLayout is NULL. For pages rendered outside a request (the status cache,
+** the static export). Returns 0 and NEW *pz (free()) with *pn bytes, or
+** E_INVALID / E_TOOBIG (logged).
+*/
+int http_render(const char *zTemplate, const char *zLayout, json_t *pCtx,
+                char **pz, size_t *pn);
 
 /* Maps an E_* code to its HTTP status. */
 int http_status_for(int rc);

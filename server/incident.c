@@ -25,6 +25,7 @@
 #include "input.h"
 #include "md.h"
 #include "timeline.h"
+#include "update.h"
 #include "utc.h"
 
 /* Key moments in the order they must keep (escalated is outside it). */
@@ -639,6 +640,28 @@ static void add_incident_view(Req *r, json_t *pInc) {
     }
     db_reset(p);
   }
+  json_t *pUpdates = update_list_json(
+      json_integer_value(json_object_get(pInc, "id")));
+  size_t i;
+  json_t *pU;
+  json_array_foreach(pUpdates, i, pU) {
+    const char *zBody = json_string_value(json_object_get(pU, "body"));
+    json_object_set_new(pU, "body_html", md_safe_html(zBody ? zBody : ""));
+  }
+  json_object_set_new(r->pView, "updates", pUpdates);
+  json_t *pChoices = json_array();
+  p = db_prepare(
+      "SELECT id, name, status FROM components ORDER BY position, name");
+  while (p && db_step(p) == SQLITE_ROW) {
+    json_array_append_new(
+        pChoices, json_pack("{s:I, s:s, s:s}", "id",
+                            (json_int_t)db_col_int(p, 0), "name",
+                            db_col_text(p, 1), "status", db_col_text(p, 2)));
+  }
+  db_reset(p);
+  json_object_set_new(r->pView, "component_choices", pChoices);
+  json_object_set_new(r->pView, "component_statuses",
+                      enum_json(azComponentStatus));
 }
 
 int incident_get(Req *r) {

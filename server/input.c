@@ -30,6 +30,8 @@ const char *const azActionType[] = {"corrective", "preventive", "detection",
 const char *const azActionPriority[] = {"P1", "P2", "P3", NULL};
 const char *const azActionStatus[] = {"open", "in_progress", "done",
                                       "wont_do", NULL};
+const char *const azMaintStatus[] = {"scheduled", "in_progress", "verifying",
+                                     "completed", NULL};
 
 int enum_index(const char *const *az, const char *z) {
   if (!z) {

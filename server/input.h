@@ -59,5 +59,6 @@ extern const char *const azRootCause[];
 extern const char *const azActionType[];
 extern const char *const azActionPriority[];
 extern const char *const azActionStatus[];
+extern const char *const azMaintStatus[];
 
 #endif

@@ -20,6 +20,7 @@
 #include "incident.h"
 #include "settings.h"
 #include "ingest_store.h"
+#include "status.h"
 
 static const char *zUsage =
     "usage: hindsight [--db FILE] COMMAND [ARGS]\n"
@@ -36,6 +37,8 @@ static const char *zUsage =
     "  demo                          load the demo scenario\n"
     "  config list | get KEY | set KEY VALUE   operational settings\n"
     "  backup --out FILE             online copy of the database\n"
+    "  export-status --out DIR       write the public status site as static"
+    " files\n"
     "\n"
     "--db defaults to $HINDSIGHT_DB or ./hindsight.db.\n"
     "`hindsight COMMAND --help` describes each command.\n";
@@ -174,7 +177,7 @@ int main(int argc, char **argv) {
   }
   static const char *const azCmd[] = {"serve", "migrate", "user", "token",
                                       "incident", "demo", "backup", "ingest",
-                                      "config", NULL};
+                                      "config", "export-status", NULL};
   int bKnown = 0;
   for (int i = 0; azCmd[i]; i++) {
     bKnown |= strcmp(azCmd[i], zCmd) == 0;
@@ -217,6 +220,8 @@ int main(int argc, char **argv) {
     rc = settings_cli(argc - 2, argv + 2);
   } else if (strcmp(zCmd, "ingest") == 0) {
     rc = ingest_cli(argc - 2, argv + 2);
+  } else if (strcmp(zCmd, "export-status") == 0) {
+    rc = status_export_cli(argc - 2, argv + 2);
   } else if (strcmp(zCmd, "demo") == 0) {
     rc = demo_load() ? 1 : 0;
     if (rc == 0) {

@@ -1,115 +1,782 @@
 /*
-** status.c: the public status page and the health check.
+** status.c: the public status site and its cache, the health check, and
+** `hindsight export-status`.
 **
-** Shows only what was published: components, and incidents marked public.
-** The page is anonymous and identical for every visitor (its own layout,
-** no session data), so it carries an ETag from the data version and can
-** be cached.
+** Every public route goes through status_public(): the answer for a path
+** is rendered once (HTML through templates/, feeds through XML templates,
+** /api/v2 from statusapi.c) and kept in memory with a content ETag until
+** the data version changes, the next maintenance window is due to move,
+** or a minute passes (today's uptime bar grows). If a render fails, the
+** last good copy is served. The same renderers write the static export,
+** with relative links.
 **
-** Threading: none of its own; uses the calling thread's connection.
+** Privacy: the models come from statusapi.c, which reads only published
+** data; nothing here queries internal columns.
+**
+** Threading: the one piece of shared state is `cache` (StatusCache), a
+** small table behind its mutex. Its bodies are reference-counted
+** (atomic) so a response in flight keeps its bytes after the entry is
+** replaced; MHD releases them through body_release(). Rendering happens outside
+*the lock, on the
+** calling thread's connection; two threads may render the same path at
+** once, and the later one simply replaces the entry.
 */
 #include "status.h"
 
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <zlib.h>
 
+#include "assets.h"
 #include "db.h"
 #include "err.h"
-#include "incident.h"
 #include "input.h"
+#include "maintenance.h"
+#include "md.h"
+#include "sha256.h"
+#include "statusapi.h"
+#include "uptime.h"
+#include "utc.h"
 
-/* The page indicator: the worst of the components and open incidents. */
-static const char *indicator_for(int worstComponent, int worstImpact) {
-  static const char *const az[] = {"none", "minor", "major", "critical"};
-  int iComp = worstComponent >= 4 ? 0 : worstComponent >= 3 ? 3
-                                    : worstComponent >= 2   ? 2
-                                    : worstComponent >= 1   ? 1
-                                                            : 0;
-  int i = iComp > worstImpact ? iComp : worstImpact;
-  return az[i < 0 ? 0 : i > 3 ? 3 : i];
+#define CACHE_MAX 64        /* cached paths */
+#define CACHE_MAX_AGE 60000 /* ms a render stays fresh at most */
+#define UPTIME_DAYS 90
+#define UPTIME_DAYS_PHONE 30
+
+/* How links are written: served pages use absolute paths; the export uses
+** relative ones ending in .html. */
+typedef struct Links {
+  const char *zRoot; /* "/" served; "" or "../" exported */
+  const char *zHome; /* "" served; "index.html" exported */
+  const char *zExt;  /* "" served; ".html" exported */
+} Links;
+
+static const Links linksServed = {"/", "", ""};
+
+/* Rendered bytes shared by the cache and the responses in flight, sent
+** without a copy; freed when the last owner lets go (body_release). */
+typedef struct StatusBody {
+  atomic_int nRef; /* owners: a cache entry, each queued response */
+  size_t n;        /* bytes in a, without the NUL */
+  char a[];        /* the bytes, NUL-terminated */
+} StatusBody;
+
+/* One rendered answer. */
+typedef struct CacheEntry {
+  char *zPath;       /* NEW: the request path, the key */
+  StatusBody *pBody; /* one reference: the bytes */
+  const char *zType; /* Content-Type (a literal) */
+  char zEtag[40];    /* quoted content hash */
+  StatusBody *pGz;   /* one reference: the gzip of pBody, or NULL */
+  char zEtagGz[44];  /* ETag of the gzip variant */
+  uint64_t version;  /* data version it was rendered at */
+  int64_t tValid;    /* fresh until this time (ms) */
+} CacheEntry;
+
+/* The status cache: shared by every pool thread, guarded by mu. */
+static struct StatusCache {
+  pthread_mutex_t mu;      /* guards everything below */
+  int nEntry;              /* entries used in a */
+  CacheEntry a[CACHE_MAX]; /* the entries, unordered */
+} cache = {PTHREAD_MUTEX_INITIALIZER, 0, {{0}}};
+
+/* Labels ------------------------------------------------------------------ */
+
+static const char *component_label(const char *z) {
+  static const char *const az[] = {"Operational", "Degraded performance",
+                                   "Partial outage", "Major outage",
+                                   "Under maintenance"};
+  int i = enum_index(azComponentStatus, z);
+  return i < 0 ? "Unknown" : az[i];
 }
 
-int status_page(Req *r) {
-  json_t *pComponents = json_array();
-  int worstComponent = 0, worstImpact = 0;
-  sqlite3_stmt *p = db_prepare("SELECT name, description, status"
-                               " FROM components ORDER BY position, name");
-  if (!p) {
-    json_decref(pComponents);
-    return E_DB;
-  }
-  while (db_step(p) == SQLITE_ROW) {
-    const char *zStatus = db_col_text(p, 2);
-    int i = enum_index(azComponentStatus, zStatus);
-    if (i > worstComponent && i < 4) {
-      worstComponent = i;
+static const char *status_label(const char *z) {
+  static const struct {
+    const char *zKey, *zLabel;
+  } a[] = {{"investigating", "Investigating"}, {"identified", "Identified"},
+           {"monitoring", "Monitoring"},       {"resolved", "Resolved"},
+           {"postmortem", "Postmortem"},       {"scheduled", "Scheduled"},
+           {"in_progress", "In progress"},     {"verifying", "Verifying"},
+           {"completed", "Completed"}};
+  for (size_t i = 0; z && i < sizeof(a) / sizeof(a[0]); i++) {
+    if (strcmp(a[i].zKey, z) == 0) {
+      return a[i].zLabel;
     }
-    json_array_append_new(pComponents,
-                          json_pack("{s:s, s:s, s:s}", "name",
-                                    db_col_text(p, 0), "description",
-                                    db_col_text(p, 1), "status", zStatus));
+  }
+  return "Update";
+}
+
+/* Writes "Nov 20, 2026 · 11:38 UTC" for ms in the page's zone. */
+static void display_time(const SpPage *pg, int64_t ms, char *z, size_t n) {
+  static const char *const azMon[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  char zIso[25];
+  utc_format(ms + (int64_t)pg->offMin * 60000, zIso);
+  int mon = (zIso[5] - '0') * 10 + (zIso[6] - '0');
+  int day = (zIso[8] - '0') * 10 + (zIso[9] - '0');
+  char zZone[16] = "UTC";
+  if (pg->offMin) {
+    int off = pg->offMin < 0 ? -pg->offMin : pg->offMin;
+    snprintf(zZone, sizeof(zZone), "UTC%c%02d:%02d", pg->offMin < 0 ? '-' : '+',
+             off / 60, off % 60);
+  }
+  snprintf(z, n, "%s %d, %.4s \xc2\xb7 %.5s %s",
+           azMon[mon < 1 || mon > 12 ? 0 : mon - 1], day, zIso, zIso + 11,
+           zZone);
+}
+
+/* Display time of an ISO string from statusapi.c ("" when null). */
+static json_t *display_json(const SpPage *pg, json_t *pIso) {
+  const char *z = json_string_value(pIso);
+  int64_t ms;
+  if (!z || utc_parse_iso(z, strlen(z), &ms)) {
+    return json_string("");
+  }
+  char zOut[64];
+  display_time(pg, ms, zOut, sizeof(zOut));
+  return json_string(zOut);
+}
+
+/* Adds view fields to one incident or maintenance (Statuspage shape). */
+static void decorate_incident(const SpPage *pg, json_t *pI) {
+  const char *zStatus = json_string_value(json_object_get(pI, "status"));
+  json_object_set_new(pI, "status_label", json_string(status_label(zStatus)));
+  json_object_set_new(
+      pI, "is_open",
+      json_boolean(enum_index(azIncidentStatus, zStatus) >= 0
+                       ? enum_index(azIncidentStatus, zStatus) < 3
+                       : strcmp(zStatus, "completed") != 0));
+  const char *zId = json_string_value(json_object_get(pI, "id"));
+  json_object_set_new(pI, "num",
+                      json_string(zId && zId[0] == 'm' ? zId + 1 : zId));
+  static const char *const azTimes[] = {"started_at",    "resolved_at",
+                                        "scheduled_for", "scheduled_until",
+                                        "created_at",    NULL};
+  for (int i = 0; azTimes[i]; i++) {
+    char zKey[40];
+    snprintf(zKey, sizeof(zKey), "%s_text", azTimes[i]);
+    json_object_set_new(pI, zKey,
+                        display_json(pg, json_object_get(pI, azTimes[i])));
+  }
+  size_t i;
+  json_t *pU;
+  json_array_foreach(json_object_get(pI, "incident_updates"), i, pU) {
+    const char *zBody = json_string_value(json_object_get(pU, "body"));
+    json_object_set_new(pU, "body_html", md_safe_html(zBody ? zBody : ""));
+    json_object_set_new(pU, "status_label",
+                        json_string(status_label(
+                            json_string_value(json_object_get(pU, "status")))));
+    json_object_set_new(pU, "when_text",
+                        display_json(pg, json_object_get(pU, "display_at")));
+    size_t k;
+    json_t *pA;
+    json_array_foreach(json_object_get(pU, "affected_components"), k, pA) {
+      json_object_set_new(pA, "new_label",
+                          json_string(component_label(json_string_value(
+                              json_object_get(pA, "new_status")))));
+    }
+  }
+  json_t *pNames = json_array();
+  json_t *pC;
+  json_array_foreach(json_object_get(pI, "components"), i, pC) {
+    json_array_append(pNames, json_object_get(pC, "name"));
+  }
+  json_object_set_new(pI, "component_names", pNames);
+}
+
+/* Uptime ------------------------------------------------------------------ */
+
+/* Reads the status spans of component id that matter from tStart on.
+** NEW array (free()) in *paSpan. */
+static int load_spans(int64_t id, int64_t tStart, UptimeSpan **paSpan) {
+  sqlite3_stmt *p = db_prepare(
+      "SELECT status, from_ts FROM component_history WHERE component_id = :c"
+      " AND from_ts >= (SELECT coalesce(max(from_ts), 0) FROM"
+      "  component_history WHERE component_id = :c AND from_ts <= :t)"
+      " ORDER BY from_ts, id LIMIT 100000");
+  *paSpan = NULL;
+  if (!p) {
+    return 0;
+  }
+  db_bind_int(p, ":c", id);
+  db_bind_int(p, ":t", tStart);
+  int n = 0, nAlloc = 0;
+  while (db_step(p) == SQLITE_ROW) {
+    if (n == nAlloc) {
+      nAlloc = nAlloc ? nAlloc * 2 : 16;
+      *paSpan = xrealloc(*paSpan, sizeof(UptimeSpan) * (size_t)nAlloc);
+    }
+    (*paSpan)[n].iStatus = enum_index(azComponentStatus, db_col_text(p, 0));
+    (*paSpan)[n].tFrom = db_col_int(p, 1);
+    n++;
   }
   db_reset(p);
-  json_t *pIncidents = json_array();
-  p = db_prepare("SELECT id FROM incidents WHERE public = 1 AND status IN"
-                 " ('investigating', 'identified', 'monitoring')"
-                 " ORDER BY started_at DESC LIMIT 20");
-  if (p) {
-    int64_t aId[20];
-    int nId = 0;
-    while (db_step(p) == SQLITE_ROW && nId < 20) {
-      aId[nId++] = db_col_int(p, 0);
+  return n;
+}
+
+static void duration_text(int64_t ms, char *z, size_t n) {
+  int64_t m = ms / 60000;
+  if (m >= 60) {
+    snprintf(z, n, "%lldh %lldm", (long long)(m / 60), (long long)(m % 60));
+  } else {
+    snprintf(z, n, "%lldm", (long long)(m < 1 ? 1 : m));
+  }
+}
+
+/* One bar list: the last nDay of aDay, x positions in a 10-unit grid. */
+static json_t *bars_json(const SpPage *pg, const UptimeDay *aDay, int nDay,
+                         int nShow) {
+  static const char *const azClass[] = {"ok", "minor", "major", "critical"};
+  json_t *pBars = json_array();
+  for (int i = nDay - nShow; i < nDay; i++) {
+    const UptimeDay *d = &aDay[i];
+    char zTitle[200], zDate[64];
+    display_time(pg, d->tDay - (int64_t)pg->offMin * 60000, zDate,
+                 sizeof(zDate));
+    char *zDot = strstr(zDate, " \xc2\xb7");
+    if (zDot) {
+      *zDot = 0; /* the date alone */
     }
-    db_reset(p);
-    for (int i = 0; i < nId; i++) {
-      json_t *pInc = incident_load(aId[i]);
-      if (!pInc) {
-        continue;
+    double f = uptime_percent(d->msKnown, d->msDown);
+    if (f < 0) {
+      snprintf(zTitle, sizeof(zTitle), "%s: no data", zDate);
+    } else {
+      int nT = snprintf(zTitle, sizeof(zTitle), "%s: %.2f%% uptime", zDate, f);
+      static const char *const azWhat[] = {NULL, "degraded", "partial outage",
+                                           "major outage", "maintenance"};
+      for (int s = 3; s >= 1 && nT > 0 && nT < (int)sizeof(zTitle); s--) {
+        if (d->aMs[s] > 0) {
+          char zDur[32];
+          duration_text(d->aMs[s], zDur, sizeof(zDur));
+          nT += snprintf(zTitle + nT, sizeof(zTitle) - (size_t)nT, ", %s %s",
+                         azWhat[s], zDur);
+        }
       }
-      /* Only the public face: no commander, summary or internal times. */
-      const char *zImpact =
-          json_string_value(json_object_get(pInc, "impact"));
-      int iImpact = enum_index(azImpact, zImpact);
-      if (iImpact > worstImpact && iImpact < 4) {
-        worstImpact = iImpact;
+      if (d->aMs[4] > 0 && nT > 0 && nT < (int)sizeof(zTitle)) {
+        char zDur[32];
+        duration_text(d->aMs[4], zDur, sizeof(zDur));
+        snprintf(zTitle + nT, sizeof(zTitle) - (size_t)nT, ", maintenance %s",
+                 zDur);
       }
+    }
+    json_array_append_new(
+        pBars, json_pack("{s:i, s:s, s:s}", "x", (i - (nDay - nShow)) * 10,
+                         "cls", d->iWorst < 0 ? "none" : azClass[d->iWorst],
+                         "title", zTitle));
+  }
+  return pBars;
+}
+
+/* Adds uptime (bars and percentages) to a component view. */
+/* What add_uptime() adds. */
+enum {
+  UP_HTML,    /* bars and texts for the page, and uptime_90d */
+  UP_PERCENT, /* uptime_90d only (summary.json) */
+  UP_DAYS     /* uptime_90d and uptime_days (components.json) */
+};
+
+/* Adds uptime to a component object (not a group) as eMode says. */
+static void add_uptime(const SpPage *pg, json_t *pC, int64_t now, int eMode) {
+  const char *zId = json_string_value(json_object_get(pC, "id"));
+  int64_t id = zId ? atoll(zId + 1) : 0;
+  UptimeDay aDay[UPTIME_DAYS];
+  int64_t tStart = now - (int64_t)UPTIME_DAYS * UPTIME_DAY_MS;
+  UptimeSpan *aSpan = NULL;
+  int nSpan = load_spans(id, tStart, &aSpan);
+  uptime_days(aSpan, nSpan, now, UPTIME_DAYS, aDay);
+  free(aSpan);
+  int64_t aKnown[2] = {0, 0}, aDown[2] = {0, 0};
+  for (int i = 0; i < UPTIME_DAYS; i++) {
+    aKnown[0] += aDay[i].msKnown;
+    aDown[0] += aDay[i].msDown;
+    if (i >= UPTIME_DAYS - UPTIME_DAYS_PHONE) {
+      aKnown[1] += aDay[i].msKnown;
+      aDown[1] += aDay[i].msDown;
+    }
+  }
+  char z90[32] = "no data", z30[32] = "no data";
+  double f90 = uptime_percent(aKnown[0], aDown[0]);
+  double f30 = uptime_percent(aKnown[1], aDown[1]);
+  if (f90 >= 0) {
+    snprintf(z90, sizeof(z90), "%.2f%% uptime", f90);
+  }
+  if (f30 >= 0) {
+    snprintf(z30, sizeof(z30), "%.2f%% uptime", f30);
+  }
+  if (eMode == UP_HTML) {
+    json_object_set_new(
+        pC, "uptime",
+        json_pack("{s:s, s:s, s:o, s:o}", "text90", z90, "text30", z30,
+                  "bars90", bars_json(pg, aDay, UPTIME_DAYS, UPTIME_DAYS),
+                  "bars30",
+                  bars_json(pg, aDay, UPTIME_DAYS, UPTIME_DAYS_PHONE)));
+  }
+  if (eMode == UP_DAYS) {
+    static const char *const azWorst[] = {"operational", "degraded_performance",
+                                          "partial_outage", "major_outage"};
+    json_t *pDays = json_array();
+    for (int i = 0; i < UPTIME_DAYS; i++) {
+      char zDay[25];
+      utc_format(aDay[i].tDay, zDay);
+      zDay[10] = 0;
+      double f = uptime_percent(aDay[i].msKnown, aDay[i].msDown);
       json_array_append_new(
-          pIncidents,
-          json_pack("{s:O, s:O, s:O, s:O, s:O, s:O}", "id",
-                    json_object_get(pInc, "id"), "title",
-                    json_object_get(pInc, "title"), "status",
-                    json_object_get(pInc, "status"), "impact",
-                    json_object_get(pInc, "impact"), "started_at",
-                    json_object_get(pInc, "started_at"), "components",
-                    json_object_get(pInc, "components")));
-      json_decref(pInc);
+          pDays,
+          json_pack("{s:s, s:o, s:o}", "date", zDay, "uptime",
+                    f >= 0 ? json_real(((long long)(f * 100 + 0.5)) / 100.0)
+                           : json_null(),
+                    "worst",
+                    aDay[i].iWorst >= 0 ? json_string(azWorst[aDay[i].iWorst])
+                                        : json_null()));
+    }
+    json_object_set_new(pC, "uptime_days", pDays);
+  }
+  json_object_set_new(pC, "uptime_90d",
+                      f90 >= 0
+                          ? json_real(((long long)(f90 * 100 + 0.5)) / 100.0)
+                          : json_null());
+}
+
+/* Models ------------------------------------------------------------------ */
+
+static json_t *base_model(const SpPage *pg, const Links *pL) {
+  return json_pack("{s:o, s:s, s:s, s:s}", "page", sp_page_json(pg), "root",
+                   pL->zRoot, "home", pL->zHome, "ext", pL->zExt);
+}
+
+/* The front page: banner, grouped components with uptime, open incidents
+** with their updates, active and upcoming maintenance. */
+static json_t *model_home(const SpPage *pg, const Links *pL, int64_t now) {
+  json_t *pM = base_model(pg, pL);
+  json_t *pComps = sp_components(pg);
+  json_t *pInc = sp_incidents(pg, SP_UNRESOLVED);
+  json_t *pMaint = sp_maintenances(pg, SP_OPEN);
+  json_t *pStatus = sp_status(pComps, pInc, pMaint);
+  const char *zInd = json_string_value(json_object_get(pStatus, "indicator"));
+  int bMaintText =
+      strcmp(json_string_value(json_object_get(pStatus, "description")),
+             "Service Under Maintenance") == 0;
+  json_object_set_new(pStatus, "banner",
+                      json_string(bMaintText ? "maintenance" : zInd));
+  json_object_set_new(pM, "status", pStatus);
+  /* Groups as sections; ungrouped components in one unnamed section. */
+  json_t *pGroups = json_array();
+  json_t *pLoose = json_pack("{s:s, s:[]}", "name", "", "components");
+  size_t i;
+  json_t *pC;
+  json_array_foreach(pComps, i, pC) {
+    const char *zStatus = json_string_value(json_object_get(pC, "status"));
+    json_object_set_new(pC, "status_label",
+                        json_string(component_label(zStatus)));
+    if (json_is_true(json_object_get(pC, "group"))) {
+      json_array_append_new(
+          pGroups, json_pack("{s:O, s:O, s:s, s:[]}", "name",
+                             json_object_get(pC, "name"), "status",
+                             json_object_get(pC, "status"), "status_label",
+                             component_label(zStatus), "components"));
+      continue;
+    }
+    add_uptime(pg, pC, now, UP_HTML);
+    json_t *pInto = pLoose;
+    if (!json_is_null(json_object_get(pC, "group_id"))) {
+      pInto = json_array_get(pGroups, json_array_size(pGroups) - 1);
+    }
+    json_array_append(json_object_get(pInto, "components"), pC);
+  }
+  if (json_array_size(json_object_get(pLoose, "components"))) {
+    json_array_insert(pGroups, 0, pLoose);
+  }
+  json_decref(pLoose);
+  json_object_set_new(pM, "groups", pGroups);
+  json_object_set_new(pM, "has_components",
+                      json_boolean(json_array_size(pComps) > 0));
+  json_decref(pComps);
+  json_array_foreach(pInc, i, pC) { decorate_incident(pg, pC); }
+  json_object_set_new(pM, "incidents", pInc);
+  json_t *pActive = json_array(), *pUpcoming = json_array();
+  json_array_foreach(pMaint, i, pC) {
+    decorate_incident(pg, pC);
+    const char *zS = json_string_value(json_object_get(pC, "status"));
+    json_array_append(strcmp(zS, "scheduled") == 0 ? pUpcoming : pActive, pC);
+  }
+  json_decref(pMaint);
+  json_object_set_new(pM, "maintenances_active", pActive);
+  json_object_set_new(pM, "maintenances_upcoming", pUpcoming);
+  return pM;
+}
+
+/* Past incidents by month (page zone), newest first, and completed
+** maintenance. */
+static json_t *model_history(const SpPage *pg, const Links *pL) {
+  json_t *pM = base_model(pg, pL);
+  json_t *pMonths = json_array();
+  sqlite3_stmt *p = db_prepare(
+      "SELECT 'i', id, title, impact, status, started_at, resolved_at"
+      " FROM incidents WHERE public = 1"
+      " UNION ALL SELECT 'm', id, title, 'maintenance', status,"
+      " coalesce(started_at, scheduled_for), completed_at FROM maintenances"
+      " WHERE status = 'completed'"
+      " ORDER BY 6 DESC, 2 DESC LIMIT 1000");
+  if (!p) {
+    return pM;
+  }
+  static const char *const azMonth[] = {
+      "January", "February", "March",     "April",   "May",      "June",
+      "July",    "August",   "September", "October", "November", "December"};
+  char zLast[32] = "";
+  json_t *pMonth = NULL;
+  while (db_step(p) == SQLITE_ROW) {
+    char zIso[25], zLabel[32];
+    utc_format(db_col_int(p, 5) + (int64_t)pg->offMin * 60000, zIso);
+    int mon = (zIso[5] - '0') * 10 + (zIso[6] - '0');
+    snprintf(zLabel, sizeof(zLabel), "%s %.4s",
+             azMonth[mon < 1 || mon > 12 ? 0 : mon - 1], zIso);
+    if (strcmp(zLabel, zLast) != 0) {
+      pMonth = json_pack("{s:s, s:[]}", "label", zLabel, "items");
+      json_array_append_new(pMonths, pMonth);
+      snprintf(zLast, sizeof(zLast), "%s", zLabel);
+    }
+    char zFrom[64], zTo[64] = "";
+    display_time(pg, db_col_int(p, 5), zFrom, sizeof(zFrom));
+    if (!db_col_is_null(p, 6)) {
+      display_time(pg, db_col_int(p, 6), zTo, sizeof(zTo));
+    }
+    int bMaint = db_col_text(p, 0)[0] == 'm';
+    json_array_append_new(
+        json_object_get(pMonth, "items"),
+        json_pack("{s:I, s:b, s:s, s:s, s:s, s:s, s:s}", "id",
+                  (json_int_t)db_col_int(p, 1), "is_maintenance", bMaint,
+                  "name", db_col_text(p, 2), "impact", db_col_text(p, 3),
+                  "status_label", status_label(db_col_text(p, 4)), "from_text",
+                  zFrom, "to_text", zTo));
+  }
+  db_reset(p);
+  json_object_set_new(pM, "months", pMonths);
+  return pM;
+}
+
+/* Feed content: each incident's updates as HTML, rendered by the
+** feed_entry template and then escaped as text by the feed template. */
+static json_t *model_feed(const SpPage *pg) {
+  json_t *pM = base_model(pg, &linksServed);
+  json_t *pList = sp_incidents(pg, SP_ALL);
+  size_t i;
+  json_t *pI;
+  json_array_foreach(pList, i, pI) {
+    decorate_incident(pg, pI);
+    char *z = NULL;
+    size_t n = 0;
+    if (http_render("feed_entry", NULL, pI, &z, &n) == 0) {
+      json_object_set_new(pI, "content_html", json_stringn(z, n));
+      free(z);
+    }
+    int64_t ms = 0;
+    const char *zAt = json_string_value(json_object_get(pI, "updated_at"));
+    utc_parse_iso(zAt, strlen(zAt), &ms);
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    char zRfc[64];
+    strftime(zRfc, sizeof(zRfc), "%a, %d %b %Y %H:%M:%S +0000", &tm);
+    json_object_set_new(pI, "rfc822", json_string(zRfc));
+  }
+  json_object_set_new(pM, "entries", pList);
+  return pM;
+}
+
+/* Rendering --------------------------------------------------------------- */
+
+/* A positive id from the tail of zPath after zPrefix, or 0. */
+static int64_t path_id(const char *zPath, const char *zPrefix) {
+  size_t n = strlen(zPrefix);
+  if (strncmp(zPath, zPrefix, n) != 0) {
+    return 0;
+  }
+  const char *z = zPath + n;
+  if (!*z || strlen(z) > 15 || strspn(z, "0123456789") != strlen(z)) {
+    return 0;
+  }
+  return atoll(z);
+}
+
+/* Renders the public answer for zPath with link style pL. 0 and NEW *pz
+** (free()) with its type, or E_NOTFOUND / an error. */
+static int status_render(const char *zPath, const Links *pL, int64_t now,
+                         char **pz, size_t *pn, const char **pzType) {
+  SpPage pg;
+  sp_page_load(&pg);
+  json_t *pM = NULL;
+  const char *zTemplate = NULL;
+  const char *zLayout = "public_layout";
+  int64_t id;
+  *pzType = "text/html; charset=utf-8";
+  if (strncmp(zPath, "/api/v2/", 8) == 0) {
+    int rc = sp_api(&pg, zPath + 8, &pM);
+    if (rc) {
+      return rc;
+    }
+    /* Uptime, beyond Statuspage's fields: the 90-day percentage, and in
+    ** components.json the days behind the bars. */
+    int bDays = strcmp(zPath + 8, "components.json") == 0;
+    size_t i;
+    json_t *pC;
+    json_array_foreach(json_object_get(pM, "components"), i, pC) {
+      if (!json_is_true(json_object_get(pC, "group"))) {
+        add_uptime(&pg, pC, now, bDays ? UP_DAYS : UP_PERCENT);
+      }
+    }
+    char *z = json_dumps(pM, JSON_COMPACT);
+    json_decref(pM);
+    if (!z) {
+      return E_DB;
+    }
+    *pn = strlen(z);
+    *pz = z;
+    *pzType = "application/json; charset=utf-8";
+    return 0;
+  }
+  if (strcmp(zPath, "/") == 0) {
+    pM = model_home(&pg, pL, now);
+    zTemplate = "status";
+    json_object_set_new(pM, "page_title", json_string(pg.zName));
+  } else if (strcmp(zPath, "/history") == 0) {
+    pM = model_history(&pg, pL);
+    zTemplate = "history";
+    json_object_set_new(pM, "page_title", json_string("Incident history"));
+  } else if ((id = path_id(zPath, "/incidents/")) > 0) {
+    json_t *pI = sp_incident(&pg, id);
+    if (!pI) {
+      return E_NOTFOUND;
+    }
+    decorate_incident(&pg, pI);
+    pM = base_model(&pg, pL);
+    json_object_set_new(pM, "page_title",
+                        json_incref(json_object_get(pI, "name")));
+    json_object_set_new(pM, "incident", pI);
+    zTemplate = "public_incident";
+  } else if ((id = path_id(zPath, "/maintenance/")) > 0) {
+    json_t *pI = sp_maintenance(&pg, id);
+    if (!pI) {
+      return E_NOTFOUND;
+    }
+    decorate_incident(&pg, pI);
+    pM = base_model(&pg, pL);
+    json_object_set_new(pM, "page_title",
+                        json_incref(json_object_get(pI, "name")));
+    json_object_set_new(pM, "incident", pI);
+    zTemplate = "public_incident";
+  } else if (strcmp(zPath, "/history.atom") == 0) {
+    pM = model_feed(&pg);
+    zTemplate = "feed_atom";
+    zLayout = NULL;
+    *pzType = "application/atom+xml; charset=utf-8";
+  } else if (strcmp(zPath, "/history.rss") == 0) {
+    pM = model_feed(&pg);
+    zTemplate = "feed_rss";
+    zLayout = NULL;
+    *pzType = "application/rss+xml; charset=utf-8";
+  } else {
+    return E_NOTFOUND;
+  }
+  int rc = http_render(zTemplate, zLayout, pM, pz, pn);
+  json_decref(pM);
+  return rc;
+}
+
+/* Cache ------------------------------------------------------------------- */
+
+static void etag_of(const char *z, size_t n, char zEtag[40]) {
+  unsigned char aHash[32];
+  sha256(z, n, aHash);
+  int k = snprintf(zEtag, 40, "\"");
+  for (int i = 0; i < 12; i++) {
+    k += snprintf(zEtag + k, 40 - (size_t)k, "%02x", aHash[i]);
+  }
+  snprintf(zEtag + k, 40 - (size_t)k, "\"");
+}
+
+/* Gzips z[0..n) at level 6. NEW (free()) or NULL when it does not pay. */
+static char *gzip_of(const char *z, size_t n, size_t *pnOut) {
+  if (n < 512) {
+    return NULL;
+  }
+  z_stream s;
+  memset(&s, 0, sizeof(s));
+  /* windowBits 15 + 16: a gzip wrapper, as Content-Encoding: gzip wants. */
+  if (deflateInit2(&s, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+    return NULL;
+  }
+  size_t nMax = deflateBound(&s, (uLong)n);
+  char *zOut = xmalloc(nMax);
+  s.next_in = (Bytef *)z;
+  s.avail_in = (uInt)n;
+  s.next_out = (Bytef *)zOut;
+  s.avail_out = (uInt)nMax;
+  int rc = deflate(&s, Z_FINISH);
+  *pnOut = s.total_out;
+  deflateEnd(&s);
+  if (rc != Z_STREAM_END || *pnOut >= n) {
+    free(zOut);
+    return NULL;
+  }
+  return zOut;
+}
+
+/* Whether the client takes gzip (a plain token check; q=0 is ignored). */
+static int accepts_gzip(Req *r) {
+  const char *z = req_header(r, "Accept-Encoding");
+  return z && strstr(z, "gzip") != NULL;
+}
+
+/* A body holding a copy of z[0..n), with one reference. NEW. */
+static StatusBody *body_new(const char *z, size_t n) {
+  StatusBody *p = xmalloc(sizeof(*p) + n + 1);
+  atomic_init(&p->nRef, 1);
+  p->n = n;
+  memcpy(p->a, z, n);
+  p->a[n] = 0;
+  return p;
+}
+
+/* Drops one reference (NULL is fine). Also MHD's free callback. */
+static void body_release(void *pArg) {
+  StatusBody *p = pArg;
+  if (p && atomic_fetch_sub(&p->nRef, 1) == 1) {
+    free(p);
+  }
+}
+
+/* Finds the entry for zPath (any version), or NULL. Lock held. */
+static CacheEntry *cache_find(const char *zPath) {
+  for (int i = 0; i < cache.nEntry; i++) {
+    if (strcmp(cache.a[i].zPath, zPath) == 0) {
+      return &cache.a[i];
     }
   }
-  const char *zIndicator = indicator_for(worstComponent, worstImpact);
-  static const struct {
-    const char *zIndicator;
-    const char *zText;
-  } aText[] = {{"none", "All Systems Operational"},
-               {"minor", "Minor Service Disruption"},
-               {"major", "Partial System Outage"},
-               {"critical", "Major System Outage"}};
-  const char *zText = aText[0].zText;
-  for (size_t i = 0; i < sizeof(aText) / sizeof(aText[0]); i++) {
-    if (strcmp(aText[i].zIndicator, zIndicator) == 0) {
-      zText = aText[i].zText;
+  return NULL;
+}
+
+/* Stores a render (TAKES z: copied into a shared body, then freed).
+** Lock not held. */
+static void cache_put(const char *zPath, char *z, size_t n, const char *zType,
+                      uint64_t version, int64_t tValid, char zEtagOut[40]) {
+  size_t nGz = 0;
+  char *zGz = gzip_of(z, n, &nGz);
+  StatusBody *pBody = body_new(z, n);
+  StatusBody *pGz = zGz ? body_new(zGz, nGz) : NULL;
+  free(zGz);
+  etag_of(z, n, zEtagOut);
+  free(z);
+  pthread_mutex_lock(&cache.mu);
+  CacheEntry *p = cache_find(zPath);
+  if (!p) {
+    /* Full: reuse a stale slot, else drop the render. */
+    for (int i = 0; !p && i < cache.nEntry; i++) {
+      if (cache.a[i].version != version) {
+        p = &cache.a[i];
+        free(p->zPath);
+        p->zPath = xstrdup(zPath);
+      }
+    }
+    if (!p && cache.nEntry < CACHE_MAX) {
+      p = &cache.a[cache.nEntry++];
+      p->zPath = xstrdup(zPath);
+      p->pBody = NULL;
+      p->pGz = NULL;
     }
   }
-  r->pModel = json_pack("{s:{s:s, s:s}, s:o, s:o}", "status", "indicator",
-                        zIndicator, "description", zText, "components",
-                        pComponents, "incidents", pIncidents);
-  char zEtag[48];
-  snprintf(zEtag, sizeof(zEtag), "\"s%llu\"",
-           (unsigned long long)db_data_version());
-  r->zEtag = arena_strdup(&r->arena, zEtag);
+  if (p) {
+    body_release(p->pBody);
+    p->pBody = pBody;
+    p->zType = zType;
+    p->version = version;
+    p->tValid = tValid;
+    memcpy(p->zEtag, zEtagOut, 40);
+    body_release(p->pGz);
+    p->pGz = pGz;
+    /* "abc" -> "abc-gz": the variants must not share an ETag. */
+    snprintf(p->zEtagGz, sizeof(p->zEtagGz), "%.*s-gz\"",
+             (int)strlen(zEtagOut) - 1, zEtagOut);
+  } else {
+    body_release(pBody);
+    body_release(pGz);
+  }
+  pthread_mutex_unlock(&cache.mu);
+}
+
+/* Serves the entry for zPath (a new reference to its body, no copy);
+** bAny: even a stale one. */
+static int cache_serve(Req *r, uint64_t version, int64_t now, int bAny) {
+  int bHit = 0;
+  const char *zIfNone = req_header(r, "If-None-Match");
+  int bGzip = accepts_gzip(r);
+  pthread_mutex_lock(&cache.mu);
+  CacheEntry *p = cache_find(r->zPath);
+  if (p && (bAny || (p->version == version && now < p->tValid))) {
+    bHit = 1;
+    int bGz = bGzip && p->pGz;
+    const char *zEtag = bGz ? p->zEtagGz : p->zEtag;
+    StatusBody *pBody = bGz ? p->pGz : p->pBody;
+    r->zEtag = arena_strdup(&r->arena, zEtag);
+    r->zRawType = p->zType;
+    r->bVary = 1;
+    if (!zIfNone || strcmp(zIfNone, zEtag) != 0) {
+      atomic_fetch_add(&pBody->nRef, 1);
+      r->zRaw = pBody->a;
+      r->nRaw = pBody->n;
+      r->xRawFree = body_release;
+      r->pRawFreeArg = pBody;
+      r->zEncoding = bGz ? "gzip" : NULL;
+    }
+  }
+  pthread_mutex_unlock(&cache.mu);
+  return bHit;
+}
+
+int status_public(Req *r) {
+  int64_t now = utc_now_ms();
   r->zCacheControl = "public, max-age=10";
-  r->zTemplate = "status";
-  r->zLayout = "public_layout";
-  r->zTitle = "Status";
+  if (cache_serve(r, db_data_version(), now, 0)) {
+    return 0;
+  }
+  /* Stale or missing: move due maintenance windows, then render. */
+  int64_t tNext = INT64_MAX;
+  maintenance_tick(now, &tNext);
+  uint64_t version = db_data_version();
+  int64_t tValid = now + CACHE_MAX_AGE;
+  if (tNext < tValid) {
+    tValid = tNext > now ? tNext : now + 1000;
+  }
+  char *z = NULL;
+  size_t n = 0;
+  const char *zType = NULL;
+  int rc = status_render(r->zPath, &linksServed, now, &z, &n, &zType);
+  if (rc == E_NOTFOUND) {
+    return req_fail(r, rc, "Not found.");
+  }
+  if (rc) {
+    /* Keep the page up on its worst day: the last good copy. */
+    return cache_serve(r, version, now, 1) ? 0 : rc;
+  }
+  char zEtag[40];
+  cache_put(r->zPath, z, n, zType, version, tValid, zEtag);
+  if (cache_serve(r, version, now, 1)) {
+    return 0;
+  }
+  /* The cache was full of current entries: render again, uncached. */
+  rc = status_render(r->zPath, &linksServed, now, &z, &n, &zType);
+  if (rc) {
+    return rc;
+  }
+  r->zRaw = z;
+  r->nRaw = n;
+  r->zRawType = zType;
   return 0;
 }
 
@@ -122,5 +789,156 @@ int status_healthz(Req *r) {
   }
   r->bJsonOut = 1;
   r->pModel = json_pack("{s:s}", "status", "ok");
+  return 0;
+}
+
+/* Export ------------------------------------------------------------------ */
+
+static int write_file(const char *zDir, const char *zName, const char *z,
+                      size_t n) {
+  char zPath[4096];
+  snprintf(zPath, sizeof(zPath), "%s/%s", zDir, zName);
+  /* Make the parent directories. */
+  for (char *p = zPath + strlen(zDir) + 1; *p; p++) {
+    if (*p == '/') {
+      *p = 0;
+      if (mkdir(zPath, 0755) && errno != EEXIST) {
+        fprintf(stderr, "hindsight: cannot create %s: %s\n", zPath,
+                strerror(errno));
+        return E_IO;
+      }
+      *p = '/';
+    }
+  }
+  FILE *f = fopen(zPath, "wb");
+  if (!f) {
+    fprintf(stderr, "hindsight: cannot write %s: %s\n", zPath, strerror(errno));
+    return E_IO;
+  }
+  int rc = fwrite(z, 1, n, f) == n ? 0 : E_IO;
+  if (fclose(f) != 0) {
+    rc = E_IO;
+  }
+  return rc;
+}
+
+/* Renders zPath into zDir/zFile. */
+static int export_one(const char *zDir, const char *zPath, const char *zFile,
+                      const Links *pL, int64_t now) {
+  char *z = NULL;
+  size_t n = 0;
+  const char *zType;
+  int rc = status_render(zPath, pL, now, &z, &n, &zType);
+  if (rc == 0) {
+    rc = write_file(zDir, zFile, z, n);
+  } else {
+    fprintf(stderr, "hindsight: cannot render %s\n", zPath);
+  }
+  free(z);
+  return rc;
+}
+
+static int export_ids(const char *zDir, int bMaint, const Links *pL,
+                      int64_t now) {
+  sqlite3_stmt *p = bMaint
+                        ? db_prepare("SELECT id FROM maintenances ORDER BY id")
+                        : db_prepare("SELECT id FROM incidents WHERE public = 1"
+                                     " ORDER BY id");
+  if (!p) {
+    return E_DB;
+  }
+  int64_t *aId = NULL;
+  int nId = 0, nAlloc = 0;
+  while (db_step(p) == SQLITE_ROW) {
+    if (nId == nAlloc) {
+      nAlloc = nAlloc ? nAlloc * 2 : 64;
+      aId = xrealloc(aId, sizeof(int64_t) * (size_t)nAlloc);
+    }
+    aId[nId++] = db_col_int(p, 0);
+  }
+  db_reset(p);
+  int rc = 0;
+  for (int i = 0; rc == 0 && i < nId; i++) {
+    char zPath[64], zFile[80];
+    snprintf(zPath, sizeof(zPath), "/%s/%lld",
+             bMaint ? "maintenance" : "incidents", (long long)aId[i]);
+    snprintf(zFile, sizeof(zFile), "%s.html", zPath + 1);
+    rc = export_one(zDir, zPath, zFile, pL, now);
+  }
+  free(aId);
+  return rc;
+}
+
+int status_export_cli(int argc, char **argv) {
+  static const char *zUsage =
+      "usage: hindsight export-status --out DIR\n"
+      "  writes the public status site (pages, feeds, api/v2/*.json,\n"
+      "  static assets) as static files with relative links\n";
+  if (argc == 1 && strcmp(argv[0], "--help") == 0) {
+    fputs(zUsage, stdout);
+    return 0;
+  }
+  if (argc != 2 || strcmp(argv[0], "--out") != 0 || !*argv[1]) {
+    fprintf(stderr, "hindsight: export-status needs --out DIR (try"
+                    " hindsight export-status --help)\n");
+    return 2;
+  }
+  const char *zDir = argv[1];
+  if (mkdir(zDir, 0755) && errno != EEXIST) {
+    fprintf(stderr, "hindsight: cannot create %s: %s\n", zDir, strerror(errno));
+    return 1;
+  }
+  int64_t now = utc_now_ms();
+  if (maintenance_tick(now, NULL)) {
+    return 1;
+  }
+  static const Links top = {"", "index.html", ".html"};
+  static const Links sub = {"../", "index.html", ".html"};
+  static const char *const azApi[] = {"summary.json",
+                                      "status.json",
+                                      "components.json",
+                                      "incidents.json",
+                                      "incidents/unresolved.json",
+                                      "scheduled-maintenances.json",
+                                      "scheduled-maintenances/upcoming.json",
+                                      "scheduled-maintenances/active.json",
+                                      NULL};
+  int rc = export_one(zDir, "/", "index.html", &top, now);
+  if (rc == 0) {
+    rc = export_one(zDir, "/history", "history.html", &top, now);
+  }
+  if (rc == 0) {
+    rc = export_one(zDir, "/history.atom", "history.atom", &top, now);
+  }
+  if (rc == 0) {
+    rc = export_one(zDir, "/history.rss", "history.rss", &top, now);
+  }
+  for (int i = 0; rc == 0 && azApi[i]; i++) {
+    char zPath[128], zFile[128];
+    snprintf(zPath, sizeof(zPath), "/api/v2/%s", azApi[i]);
+    snprintf(zFile, sizeof(zFile), "api/v2/%s", azApi[i]);
+    rc = export_one(zDir, zPath, zFile, &top, now);
+  }
+  if (rc == 0) {
+    rc = export_ids(zDir, 0, &sub, now);
+  }
+  if (rc == 0) {
+    rc = export_ids(zDir, 1, &sub, now);
+  }
+  static const char *const azStatic[] = {"style.css", "app.js", "favicon.svg",
+                                         NULL};
+  for (int i = 0; rc == 0 && azStatic[i]; i++) {
+    char zName[64], zFile[64];
+    snprintf(zName, sizeof(zName), "web/%s", azStatic[i]);
+    snprintf(zFile, sizeof(zFile), "static/%s", azStatic[i]);
+    size_t n = 0;
+    char *z = asset_load(zName, &n);
+    rc = z ? write_file(zDir, zFile, z, n) : E_IO;
+    free(z);
+  }
+  if (rc) {
+    return 1;
+  }
+  printf("hindsight: status site written to %s\n", zDir);
   return 0;
 }

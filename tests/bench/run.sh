@@ -28,6 +28,8 @@ mkdir -p "$T/www/static"
 chmod 755 "$T"
 curl -s "$HS/" >"$T/www/index.html"
 curl -s "$HS/static/style.css" >"$T/www/static/style.css"
+mkdir -p "$T/www/api/v2"
+curl -s "$HS/api/v2/summary.json" >"$T/www/api/v2/summary.json"
 PORT=$((20000 + $$ % 20000))
 cat >"$T/nginx.conf" <<CONF
 worker_processes 2;
@@ -37,7 +39,7 @@ daemon off;
 events { worker_connections 1024; }
 http {
   access_log off;
-  types { text/css css; text/html html; }
+  types { text/css css; text/html html; application/json json; }
   server { listen 127.0.0.1:$PORT; root $T/www; }
 }
 CONF
@@ -55,8 +57,10 @@ run() { # run LABEL URL
 }
 
 echo "wrk -t$THREADS -c$CONNS -d${SECS}s on $(nproc) cores, $(date -u +%Y-%m-%d)"
-run "hindsight  GET / (status page, SQLite + template)" "$HS/"
+run "hindsight  GET / (status page, cached render)" "$HS/"
 run "nginx      GET / (same bytes from disk)" "http://127.0.0.1:$PORT/index.html"
+run "hindsight  GET /api/v2/summary.json (cached)" "$HS/api/v2/summary.json"
+run "nginx      GET /api/v2/summary.json (same bytes)" "http://127.0.0.1:$PORT/api/v2/summary.json"
 run "hindsight  GET /static/style.css (embedded)" "$HS/static/style.css"
 run "nginx      GET /static/style.css" "http://127.0.0.1:$PORT/static/style.css"
 run "hindsight  GET /healthz (one SQLite query)" "$HS/healthz"

@@ -62,7 +62,7 @@ try {
   check("the clock shows time to resolve", (await page.textContent(".metrics")).match(/\d+s|\d+m/) !== null);
 
   await page.goto(server.base + "/");
-  check("the public status page answers", (await page.textContent("h1")).includes("Service status"));
+  check("the public status page answers", (await page.textContent(".public-brand")).includes("Service status"));
   await page.screenshot({ path: `${SHOTS}/status.png`, fullPage: true });
   check("no CSP violations on any page", cspErrors.length === 0, cspErrors.join("; "));
 } catch (e) {

@@ -1,0 +1,69 @@
+/*
+** uptime.c: daily uptime from status spans (see uptime.h for the rules).
+** Pure arithmetic over the caller's arrays; thread-safe.
+*/
+#include "uptime.h"
+
+#include <assert.h>
+#include <string.h>
+
+/* Floor division, so days before 1970 start at their own midnight. */
+static int64_t day_start(int64_t t) {
+  int64_t d = t / UPTIME_DAY_MS;
+  if (t % UPTIME_DAY_MS < 0) {
+    d--;
+  }
+  return d * UPTIME_DAY_MS;
+}
+
+void uptime_days(const UptimeSpan *aSpan, int nSpan, int64_t tNow, int nDay,
+                 UptimeDay *aOut) {
+  assert(nDay > 0);
+  int64_t tFirst = day_start(tNow) - (int64_t)(nDay - 1) * UPTIME_DAY_MS;
+  for (int i = 0; i < nDay; i++) {
+    memset(&aOut[i], 0, sizeof(aOut[i]));
+    aOut[i].tDay = tFirst + (int64_t)i * UPTIME_DAY_MS;
+    aOut[i].iWorst = -1;
+  }
+  for (int s = 0; s < nSpan; s++) {
+    int64_t t0 = aSpan[s].tFrom;
+    int64_t t1 = s + 1 < nSpan ? aSpan[s + 1].tFrom : tNow;
+    int iStatus = aSpan[s].iStatus;
+    if (t1 > tNow) {
+      t1 = tNow;
+    }
+    if (t0 < tFirst) {
+      t0 = tFirst;
+    }
+    if (t1 <= t0 || iStatus < 0 || iStatus > 4) {
+      continue;
+    }
+    for (int64_t d = day_start(t0); d < t1; d += UPTIME_DAY_MS) {
+      int i = (int)((d - tFirst) / UPTIME_DAY_MS);
+      int64_t a = t0 > d ? t0 : d;
+      int64_t b = t1 < d + UPTIME_DAY_MS ? t1 : d + UPTIME_DAY_MS;
+      if (i < 0 || i >= nDay || b <= a) {
+        continue;
+      }
+      UptimeDay *p = &aOut[i];
+      p->aMs[iStatus] += b - a;
+      p->msKnown += b - a;
+      if (iStatus == 3) {
+        p->msDown += b - a;
+      } else if (iStatus == 2) {
+        p->msDown += (b - a) * 3 / 10;
+      }
+      int iLevel = iStatus == 4 ? 0 : iStatus;
+      if (iLevel > p->iWorst) {
+        p->iWorst = iLevel;
+      }
+    }
+  }
+}
+
+double uptime_percent(int64_t msKnown, int64_t msDown) {
+  if (msKnown <= 0) {
+    return -1;
+  }
+  return 100.0 * (double)(msKnown - msDown) / (double)msKnown;
+}
