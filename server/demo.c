@@ -387,11 +387,16 @@ static void fill_section(Buf *pBuf, const char *zHeading, const char *zText) {
     return;
   }
   size_t iCut = (size_t)(zAt - buf_str(pBuf)) + strlen(zNeedle);
+  /* The template's hint comment under the heading gives way to the text. */
+  const char *zRest = buf_str(pBuf) + iCut;
+  if (strncmp(zRest, "\n<!--", 5) == 0 && strstr(zRest, "-->\n")) {
+    zRest = strstr(zRest, "-->\n") + 4;
+  }
   Buf out;
   buf_init(&out, pBuf->nMax);
   buf_append(&out, buf_str(pBuf), iCut);
   buf_printf(&out, "\n%s\n", zText);
-  buf_puts(&out, buf_str(pBuf) + iCut);
+  buf_puts(&out, zRest);
   buf_reset(pBuf);
   buf_append(pBuf, buf_str(&out), out.n);
   buf_free(&out);

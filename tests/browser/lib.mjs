@@ -20,7 +20,7 @@ export function check(name, ok, detail) {
   }
 }
 
-export async function startServer(users) {
+export async function startServer(users, extraArgs = []) {
   const dir = mkdtempSync(join(tmpdir(), "hs-browser-"));
   const db = join(dir, "test.db");
   for (const [name, role, pw] of users) {
@@ -29,7 +29,7 @@ export async function startServer(users) {
       stdio: ["pipe", "ignore", "ignore"],
     });
   }
-  const proc = spawn(BIN, ["--db", db, "serve", "--listen", "127.0.0.1:0", "--threads", "2"], {
+  const proc = spawn(BIN, ["--db", db, "serve", "--listen", "127.0.0.1:0", "--threads", "2", ...extraArgs], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   let errText = "";
