@@ -41,6 +41,7 @@
 #include "timeline.h"
 #include "update.h"
 #include "tmpl.h"
+#include "users.h"
 #include "utc.h"
 
 static int http_static(Req *r);
@@ -95,6 +96,11 @@ static const Route aRoute[] = {
     {"GET", "/app/maintenances", maintenance_list, ROLE_VIEWER, 0},
     {"POST", "/app/maintenances", maintenance_create, ROLE_EDITOR, 0},
     {"POST", "/app/maintenances/{id}", maintenance_update, ROLE_EDITOR, 0},
+    {"GET", "/app/users", users_page, ROLE_ADMIN, 0},
+    {"POST", "/app/users", users_create, ROLE_ADMIN, 0},
+    {"POST", "/app/users/{name}/delete", users_delete, ROLE_ADMIN, 0},
+    {"POST", "/app/tokens", users_token_create, ROLE_ADMIN, 0},
+    {"POST", "/app/tokens/{name}/revoke", users_token_revoke, ROLE_ADMIN, 0},
     {"GET", "/app/components", component_list, ROLE_VIEWER, 0},
     {"POST", "/app/components", component_create, ROLE_ADMIN, 0},
     {"POST", "/app/components/{id}", component_update, ROLE_ADMIN, 0},
