@@ -445,6 +445,25 @@ static int content_type_is(Req *r, const char *zType) {
 
 int req_is_form(Req *r) { return r->pForm != NULL; }
 
+int req_body_read(Req *r, int (*xChunk)(void *, const char *, size_t),
+                  void *pArg) {
+  if (!r->pSpool) {
+    return r->body.n ? xChunk(pArg, buf_str(&r->body), r->body.n) : 0;
+  }
+  rewind(r->pSpool);
+  char *aChunk = xmalloc(1 << 16);
+  size_t n;
+  int rc = 0;
+  while (rc == 0 && (n = fread(aChunk, 1, 1 << 16, r->pSpool)) > 0) {
+    rc = xChunk(pArg, aChunk, n);
+  }
+  if (rc == 0 && ferror(r->pSpool)) {
+    rc = E_DB;
+  }
+  free(aChunk);
+  return rc;
+}
+
 int req_input(Req *r, json_t **ppIn) {
   *ppIn = NULL;
   if (r->pForm) {
@@ -1017,7 +1036,20 @@ static enum MHD_Result on_request(void *pCls, struct MHD_Connection *pConn,
     return MHD_YES;
   }
   if (*pnUpload) {
-    if (!r->bBodyTooBig) {
+    if (r->bBodyTooBig) {
+      /* discard the rest */
+    } else if (r->pRoute && (r->pRoute->flags & R_BIGBODY)) {
+      /* Big bodies go to a temporary file, so memory stays flat. */
+      r->nSpool += *pnUpload;
+      if (!r->pSpool) {
+        r->pSpool = tmpfile();
+      }
+      if (r->nSpool > body_cap(r) || !r->pSpool ||
+          fwrite(zUpload, 1, *pnUpload, r->pSpool) != *pnUpload) {
+        r->bBodyTooBig = r->nSpool > body_cap(r);
+        r->bSpoolFailed = !r->bBodyTooBig;
+      }
+    } else {
       buf_append(&r->body, zUpload, *pnUpload);
       if (buf_err(&r->body)) {
         r->bBodyTooBig = 1;
@@ -1031,6 +1063,8 @@ static enum MHD_Result on_request(void *pCls, struct MHD_Connection *pConn,
   if (r->bBadHeaders) {
     rc = req_fail(r, E_INVALID, "conflicting Content-Length or "
                                 "Transfer-Encoding headers");
+  } else if (r->bSpoolFailed) {
+    rc = req_fail(r, E_DB, "could not store the upload; try again");
   } else if (r->bBodyTooBig) {
     rc = req_fail(r, E_TOOBIG, "the request body is over the %zu byte limit",
                   body_cap(r));
@@ -1062,6 +1096,9 @@ static void on_completed(void *pCls, struct MHD_Connection *pConn,
     r->xRawFree(r->pRawFreeArg);
   } else {
     free(r->zRaw);
+  }
+  if (r->pSpool) {
+    fclose(r->pSpool);
   }
   buf_free(&r->body);
   arena_free(&r->arena);

@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "arena.h"
 #include "buf.h"
@@ -50,6 +51,9 @@ struct Req {
   const Route *pRoute;  /* the matched route, or NULL */
   RouteMatch match;     /* path parameters of pRoute */
   Buf body;             /* request body, capped per route */
+  FILE *pSpool;         /* R_BIGBODY routes: the body, in a temp file */
+  size_t nSpool;        /* bytes written to pSpool */
+  int bSpoolFailed;     /* the temp file could not be written */
   int bBodyTooBig;      /* body passed its cap; answer 413 */
   int bBadHeaders;      /* conflicting Content-Length / Transfer-Encoding */
   int bJsonOut;         /* answer with JSON (API route or ?format=json) */
@@ -112,6 +116,11 @@ const char *req_header(Req *r, const char *zName);
 ** Returns 0, or E_INVALID / E_MEDIATYPE (another Content-Type) after
 ** req_fail(). */
 int req_input(Req *r, json_t **ppIn);
+/* Hands the raw body to xChunk in pieces (from memory, or from the temp
+** file of an R_BIGBODY route), stopping at its first nonzero return, which
+** is returned. */
+int req_body_read(Req *r, int (*xChunk)(void *, const char *, size_t),
+                  void *pArg);
 /* Whether the input came from an HTML form (checkbox and select values
 ** arrive as strings). */
 int req_is_form(Req *r);

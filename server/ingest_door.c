@@ -21,6 +21,10 @@
 #include "input.h"
 #include "utc.h"
 
+static int feed_chunk(void *pArg, const char *z, size_t n) {
+  return ingest_run_feed(pArg, z, n);
+}
+
 /* Runs zFormat over the request body into incident id (0: correlate). */
 static int ingest_body(Req *r, const char *zFormat, int64_t id,
                        int bAllOrNothing) {
@@ -50,7 +54,7 @@ static int ingest_body(Req *r, const char *zFormat, int64_t id,
                                        (long long)id)
                             : rc;
   }
-  rc = ingest_run_feed(pRun, buf_str(&r->body), r->body.n);
+  rc = req_body_read(r, feed_chunk, pRun);
   IngestReport report = {0};
   int rcFinish = ingest_run_finish(pRun, &report);
   ingest_run_free(pRun);
