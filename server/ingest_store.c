@@ -272,7 +272,10 @@ static int store_raw(IngestRun *p, int64_t incidentId, const IngestEvent *pEv,
   return db_changes() > 0;
 }
 
-static void add_minute(IngestRun *p, int64_t incidentId, const IngestEvent *pEv) {
+static void flush_minutes(IngestRun *p);
+
+static void add_minute(IngestRun *p, int64_t incidentId,
+                       const IngestEvent *pEv) {
   int64_t minute = pEv->ts - ((pEv->ts % 60000) + 60000) % 60000;
   const char *zSource = pEv->zSource ? pEv->zSource : p->zFormat;
   uint64_t h = hash64(zSource, strlen(zSource), (uint64_t)minute) ^
@@ -294,27 +297,7 @@ static void add_minute(IngestRun *p, int64_t incidentId, const IngestEvent *pEv)
     return;
   }
   /* Table full (over 68 hours of minutes at once): flush and retry. */
-  sqlite3_stmt *q = NULL;
-  for (int i = 0; i < INGEST_MAX_GROUPS && !p->rcDb; i++) {
-    MinuteCell *c = &p->aCell[i];
-    q = db_prepare(
-        "INSERT INTO access_minutes (incident_id, source, minute, requests,"
-        " s4xx, s5xx, bytes) VALUES (:inc, :source, :minute, :n, :n4, :n5,"
-        " :bytes) ON CONFLICT DO UPDATE SET requests = requests + :n,"
-        " s4xx = s4xx + :n4, s5xx = s5xx + :n5, bytes = bytes + :bytes");
-    if (!q) {
-      p->rcDb = E_DB;
-      break;
-    }
-    db_bind_int(q, ":inc", c->incidentId);
-    db_bind_text(q, ":source", c->zSource);
-    db_bind_int(q, ":minute", c->minute);
-    db_bind_int(q, ":n", c->aCount[0]);
-    db_bind_int(q, ":n4", c->aCount[1]);
-    db_bind_int(q, ":n5", c->aCount[2]);
-    db_bind_int(q, ":bytes", c->aCount[3]);
-    p->rcDb = db_run(q);
-  }
+  flush_minutes(p);
   memset(p->aCell, 0, sizeof(MinuteCell) * INGEST_MAX_GROUPS);
   add_minute(p, incidentId, pEv);
 }

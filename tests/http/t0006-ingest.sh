@@ -39,6 +39,14 @@ check "a signal expands into its raw lines" test "$(jget '.lines | length')" -gt
 check "raw lines behind the signal are errors" contains "$T/body" '\" 502 '
 check "secrets in URLs are masked before storage" eq "$(sqlite3 "$DB" "SELECT count(*) FROM raw_lines WHERE line LIKE '%s3cr3t%'")" 0
 check "the series per minute is stored" eq "$(sqlite3 "$DB" "SELECT sum(requests) FROM access_minutes WHERE incident_id=$ID")" 2400
+# A log spanning more minutes than the in-memory series table holds.
+req POST /api/v1/incidents -H "$AUTH" -H "$JSON" -d '{"title":"Long tail","started_at":"2026-11-01T00:00:00Z"}'
+LONG=$(jget .id)
+awk 'BEGIN { for (m = 0; m < 5000; m++) { t = 1793491200 + m * 60; printf "10.0.0.1 - - [%s +0000] \"GET / HTTP/1.1\" 200 5 \"-\" \"x\"\n", strftime("%d/%b/%Y:%H:%M:%S", t, 1) } }' > "$T/long.log" 2>/dev/null
+if [ -s "$T/long.log" ]; then
+  "$HS_BIN" --db "$DB" ingest --format nginx --incident $LONG --source lb "$T/long.log" > /dev/null
+  check "series over 5000 minutes are all kept" eq "$(sqlite3 "$DB" "SELECT sum(requests), count(*) FROM access_minutes WHERE incident_id=$LONG")" "5000|5000"
+fi
 "$HS_BIN" --db "$DB" ingest --format nope --incident $ID "$T/access.log" 2>/dev/null
 check "an unknown format is a usage error" eq $? 2
 "$HS_BIN" --db "$DB" ingest --format nginx "$T/access.log" 2>/dev/null
