@@ -13,10 +13,17 @@
 #include <ctype.h>
 #include <string.h>
 
-static const char *const azBuiltinKey[] = {
-    "password", "passwd",      "pwd",     "token",         "access_token",
-    "refresh_token", "api_key", "apikey", "secret",        "key",
-    "private_key",   "authorization", NULL};
+/* With their lengths: the scan asks about every word before a '='. */
+#define KEY(z) {z, sizeof(z) - 1}
+static const struct {
+  const char *z; /* key name */
+  size_t n;      /* its length */
+} aBuiltinKey[] = {KEY("password"),      KEY("passwd"),  KEY("pwd"),
+                   KEY("token"),         KEY("access_token"),
+                   KEY("refresh_token"), KEY("api_key"), KEY("apikey"),
+                   KEY("secret"),        KEY("key"),     KEY("private_key"),
+                   KEY("authorization")};
+#undef KEY
 
 /* The scan: input, output, and the start of the run not yet copied. */
 typedef struct Scan {
@@ -58,8 +65,8 @@ static int same_char(char a, char b) {
 
 /* 1 if the word z[0..n) is zKey, or ends with [_-.]zKey for a key of five
 ** or more bytes. */
-static int key_match(const char *z, size_t n, const char *zKey) {
-  size_t nKey = strlen(zKey);
+static int key_match(const char *z, size_t n, const char *zKey,
+                     size_t nKey) {
   if (nKey == 0 || n < nKey) {
     return 0;
   }
@@ -78,13 +85,13 @@ static int key_match(const char *z, size_t n, const char *zKey) {
 
 static int is_secret_key(const char *z, size_t n,
                          const char *const *azExtra) {
-  for (size_t i = 0; azBuiltinKey[i]; i++) {
-    if (key_match(z, n, azBuiltinKey[i])) {
+  for (size_t i = 0; i < sizeof(aBuiltinKey) / sizeof(aBuiltinKey[0]); i++) {
+    if (key_match(z, n, aBuiltinKey[i].z, aBuiltinKey[i].n)) {
       return 1;
     }
   }
   for (size_t i = 0; azExtra && azExtra[i]; i++) {
-    if (key_match(z, n, azExtra[i])) {
+    if (key_match(z, n, azExtra[i], strlen(azExtra[i]))) {
       return 1;
     }
   }
@@ -185,7 +192,7 @@ static size_t try_key(Scan *s, size_t i, const char *const *azExtra) {
   while (j < n && z[j] == ' ') {
     j++;
   }
-  int bAuth = key_match(z + iWord, nWord, "authorization");
+  int bAuth = key_match(z + iWord, nWord, "authorization", 13);
   return mask_value(s, j, bAuth);
 }
 
