@@ -34,6 +34,7 @@
 #include "ingest_store.h"
 #include "input.h"
 #include "md.h"
+#include "metrics.h"
 #include "status.h"
 #include "timeline.h"
 #include "tmpl.h"
@@ -47,6 +48,7 @@ static int http_app_home(Req *r);
 static const Route aRoute[] = {
     {"GET", "/", status_page, ROLE_NONE, R_PUBLIC_CACHE},
     {"GET", "/healthz", status_healthz, ROLE_NONE, 0},
+    {"GET", "/metrics", metrics_page, ROLE_NONE, 0},
     {"GET", "/static/{*path}", http_static, ROLE_NONE, R_PUBLIC_CACHE},
     {"GET", "/login", auth_login_page, ROLE_NONE, 0},
     {"POST", "/login", auth_login_post, ROLE_NONE, R_OWN_CSRF},
@@ -255,6 +257,23 @@ const char *req_header(Req *r, const char *zName) {
 
 const char *req_cookie(Req *r, const char *zName) {
   return MHD_lookup_connection_value(r->pConn, MHD_COOKIE_KIND, zName);
+}
+
+const char *req_client_ip(Req *r) {
+  const union MHD_ConnectionInfo *pInfo =
+      MHD_get_connection_info(r->pConn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+  const struct sockaddr *pAddr = pInfo ? pInfo->client_addr : NULL;
+  char zIp[INET6_ADDRSTRLEN];
+  const char *zOk = NULL;
+  if (pAddr && pAddr->sa_family == AF_INET) {
+    zOk = inet_ntop(AF_INET, &((const struct sockaddr_in *)pAddr)->sin_addr,
+                    zIp, sizeof(zIp));
+  } else if (pAddr && pAddr->sa_family == AF_INET6) {
+    zOk = inet_ntop(AF_INET6,
+                    &((const struct sockaddr_in6 *)pAddr)->sin6_addr, zIp,
+                    sizeof(zIp));
+  }
+  return arena_strdup(&r->arena, zOk ? zIp : "unknown");
 }
 
 int req_is_tls(Req *r) {
@@ -893,6 +912,9 @@ static void on_completed(void *pCls, struct MHD_Connection *pConn,
     return;
   }
   log_request(r);
+  metrics_observe(r->pRoute ? r->pRoute->zMethod : "other",
+                  r->pRoute ? r->pRoute->zPattern : "unmatched", r->status,
+                  utc_now_ms() - r->tStart);
   /* A handler that failed mid-write must not leave a transaction open. */
   db_rollback();
   json_decref(r->pForm);
