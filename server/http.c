@@ -804,6 +804,14 @@ static enum MHD_Result on_request(void *pCls, struct MHD_Connection *pConn,
       r->bBodyTooBig = 1;
     }
     *ppReq = r;
+    if (!r->bBadHeaders && !r->bBodyTooBig) {
+      return MHD_YES;
+    }
+    /* Refuse now rather than read a body we would throw away; MHD closes
+    ** the connection after this answer, which is what we want here. */
+  } else if (r->status) {
+    /* Already refused above: drop whatever body still arrives. */
+    *pnUpload = 0;
     return MHD_YES;
   }
   if (*pnUpload) {
