@@ -3,7 +3,8 @@
 # with apt-get when root or through sudo.
 set -eu
 PKGS="gcc make pkg-config libsqlite3-dev libmicrohttpd-dev libcmark-dev
-libjansson-dev libcrypt-dev sqlite3 curl jq chromium wrk nginx-light time"
+libjansson-dev libcrypt-dev sqlite3 curl jq chromium wrk nginx-light time
+openssl"
 if [ "$(id -u)" = 0 ]; then
   SUDO=
 elif command -v sudo >/dev/null 2>&1; then
