@@ -35,18 +35,19 @@ typedef struct Series {
 typedef struct Stats {
   Series aSeries[METRICS_MAX_SERIES]; /* one per (method, route, status) */
   int nSeries;                        /* entries used in aSeries */
-  uint64_t nOverflow;          /* requests whose series did not fit */
-  uint64_t aBucket[N_BUCKET];  /* requests with ms <= aBucketMs[i] */
-  uint64_t nRequest;           /* all requests (the +Inf bucket) */
-  int64_t msSum;               /* total latency, ms */
-  uint64_t nIngestRun;         /* committed ingest runs */
-  uint64_t nAccepted;          /* events accepted by those runs */
-  uint64_t nDuplicate;         /* events found already stored */
-  uint64_t nRejected;          /* lines or events refused */
+  uint64_t nOverflow;                 /* requests whose series did not fit */
+  uint64_t aBucket[N_BUCKET];         /* requests with ms <= aBucketMs[i] */
+  uint64_t nRequest;                  /* all requests (the +Inf bucket) */
+  int64_t msSum;                      /* total latency, ms */
+  uint64_t nIngestRun;                /* committed ingest runs */
+  uint64_t nAccepted;                 /* events accepted by those runs */
+  uint64_t nDuplicate;                /* events found already stored */
+  uint64_t nRejected;                 /* lines or events refused */
 } Stats;
 
-static Stats stats;                                         /* guarded */
-static pthread_mutex_t statsMutex = PTHREAD_MUTEX_INITIALIZER; /* guards stats */
+static Stats stats; /* guarded */
+static pthread_mutex_t statsMutex =
+    PTHREAD_MUTEX_INITIALIZER; /* guards stats */
 
 void metrics_observe(const char *zMethod, const char *zRoute, int status,
                      int64_t ms) {
@@ -55,10 +56,9 @@ void metrics_observe(const char *zMethod, const char *zRoute, int status,
   }
   pthread_mutex_lock(&statsMutex);
   int i = 0;
-  while (i < stats.nSeries &&
-         !(stats.aSeries[i].zRoute == zRoute &&
-           stats.aSeries[i].zMethod == zMethod &&
-           stats.aSeries[i].status == status)) {
+  while (i < stats.nSeries && !(stats.aSeries[i].zRoute == zRoute &&
+                                stats.aSeries[i].zMethod == zMethod &&
+                                stats.aSeries[i].status == status)) {
     i++;
   }
   if (i < stats.nSeries) {

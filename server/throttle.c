@@ -17,7 +17,7 @@ typedef struct Slot {
   int nFail;                       /* failures in this window */
 } Slot;
 
-static Slot aSlot[THROTTLE_SLOTS];                          /* guarded */
+static Slot aSlot[THROTTLE_SLOTS];                            /* guarded */
 static pthread_mutex_t slotMutex = PTHREAD_MUTEX_INITIALIZER; /* guards aSlot */
 
 /* The slot holding zKey, or NULL. Call with slotMutex held. */

@@ -8,6 +8,8 @@
 ** attacker sends. Counts are lost on restart, which is acceptable for a
 ** throttle.
 **
+** Keys are non-empty strings; only their first THROTTLE_KEY_MAX bytes count.
+**
 ** Threading: every function is safe from any thread (one mutex inside).
 */
 #ifndef HS_THROTTLE_H
@@ -15,12 +17,10 @@
 
 #include <stdint.h>
 
-#define THROTTLE_MAX_FAILS 20                  /* failures per key... */
-#define THROTTLE_WINDOW_MS (10LL * 60 * 1000)  /* ...in this window */
-#define THROTTLE_SLOTS 4096                    /* keys tracked at once */
-#define THROTTLE_KEY_MAX 64                    /* longer keys are cut */
-
-/* zKey must not be empty. */
+#define THROTTLE_MAX_FAILS 20                 /* failures per key... */
+#define THROTTLE_WINDOW_MS (10LL * 60 * 1000) /* ...in this window */
+#define THROTTLE_SLOTS 4096                   /* keys tracked at once */
+#define THROTTLE_KEY_MAX 64                   /* longer keys are cut */
 
 /* 1 if zKey has THROTTLE_MAX_FAILS or more failures in the window that
 ** contains tNow (ms), else 0. */

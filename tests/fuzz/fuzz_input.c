@@ -34,8 +34,8 @@ static void check_err(int rc, const char *zErr, const char *zField) {
 static void check_object(json_t *pIn) {
   static const char *const azField[] = {"title", "summary", "body", "source",
                                         NULL};
-  static const char *const azKnown[] = {"title", "summary", "severity",
-                                        "started_at", "public", "components",
+  static const char *const azKnown[] = {"title",      "summary", "severity",
+                                        "started_at", "public",  "components",
                                         NULL};
   char zErr[256];
   for (int i = 0; azField[i]; i++) {
@@ -43,8 +43,8 @@ static void check_object(json_t *pIn) {
       const char *z = NULL;
       int bSet = 0;
       zErr[0] = 0;
-      int rc = in_string(pIn, azField[i], 200, bLine, &z, &bSet, zErr,
-                         sizeof(zErr));
+      int rc =
+          in_string(pIn, azField[i], 200, bLine, &z, &bSet, zErr, sizeof(zErr));
       check_err(rc, zErr, azField[i]);
       if (rc == 0 && z) {
         size_t n = strlen(z);

@@ -59,7 +59,8 @@ int main(void) {
   CHECK_INT("%00 in a value", parse("a=x%00y"), E_INVALID);
   CHECK_STR("the field is named", zErr, "field a is not valid UTF-8");
   CHECK_INT("invalid UTF-8 in a name", parse("%FF=1"), E_INVALID);
-  CHECK_STR("a bad name is not echoed", zErr, "field (name) is not valid UTF-8");
+  CHECK_STR("a bad name is not echoed", zErr,
+            "field (name) is not valid UTF-8");
   CHECK_INT("overlong UTF-8", parse("a=%C0%AF"), E_INVALID);
   CHECK_INT("surrogate", parse("a=%ED%A0%80"), E_INVALID);
   static const char aRawNul[] = "a=1\0&b=2";
@@ -84,8 +85,7 @@ int main(void) {
   free(zBig);
 
   CHECK_STR("unescape plain", unescaped("/app/incidents"), "/app/incidents");
-  CHECK_STR("unescape %2e%2e", unescaped("/static/%2e%2e%2Fx"),
-            "/static/../x");
+  CHECK_STR("unescape %2e%2e", unescaped("/static/%2e%2e%2Fx"), "/static/../x");
   CHECK_STR("unescape keeps %00", unescaped("/healthz%00.js"),
             "/healthz%00.js");
   CHECK_STR("unescape keeps a lone %", unescaped("/x%"), "/x%");

@@ -40,11 +40,11 @@ int main(void) {
   CHECK("+Inf bucket counts all", strstr(z, "_bucket{le=\"+Inf\"} 4\n"));
   CHECK("sum in seconds",
         strstr(z, "hindsight_http_request_duration_seconds_sum 20.043\n"));
-  CHECK("count", strstr(z, "hindsight_http_request_duration_seconds_count 4\n"));
+  CHECK("count",
+        strstr(z, "hindsight_http_request_duration_seconds_count 4\n"));
   CHECK("ingest accepted",
         strstr(z, "hindsight_ingest_events_total{result=\"accepted\"} 10\n"));
-  CHECK("ingest duplicates",
-        strstr(z, "{result=\"duplicate\"} 2\n"));
+  CHECK("ingest duplicates", strstr(z, "{result=\"duplicate\"} 2\n"));
   CHECK("ingest rejected", strstr(z, "{result=\"rejected\"} 1\n"));
   CHECK("ingest runs", strstr(z, "hindsight_ingest_runs_total 1\n"));
   CHECK("database size gauge",
