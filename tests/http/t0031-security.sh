@@ -103,6 +103,7 @@ jx() { jq -cn --arg x "$XSS" "$1"; }
 req POST /api/v1/components -b "$T/jar.admin" -H "X-CSRF-Token: $CSRF" -H "$JSON" -d "$(jx '{name:("c " + $x)}')"
 check "a component named with a payload is stored or refused, not 5xx" not5xx "$STATUS"
 COMP=$(jq -r '.id // empty' "$T/body")
+echo "    (component with a payload name: $STATUS)"
 req POST /api/v1/components -b "$T/jar.admin" -H "X-CSRF-Token: $CSRF" -H "$JSON" -d '{"name":"plain-web"}'
 req POST /api/v1/incidents -H "Authorization: Bearer $WRITE" -H "$JSON" -d "$(jx '{title:$x, summary:$x, components:["plain-web"]}')"
 check "incident with a payload title is created" eq "$STATUS" 201
