@@ -1,6 +1,7 @@
 # t0032-crash: storage faults (THREATS.md checklist items 36, 40, 41).
-# Rounds of concurrent API writes, each ended by kill -9 at a random
-# moment: every write that got 201 must be there exactly once afterwards,
+# Rounds of concurrent API writes and HTTP ingests, each ended by kill -9
+# at a random moment: every write that got 201 and every line of an ingest
+# that got 200 must be there exactly once afterwards,
 # and PRAGMA integrity_check must say ok. Then: an online backup taken
 # during writes passes integrity_check; a read-only database gives a clear
 # error, not a crash. Bounded: about 10 seconds.
@@ -53,6 +54,26 @@ writer() {
   done
 }
 
+# ingester ROUND: posts 3-line JSONL batches until the server is gone;
+# appends each line's message to $T/ingested when the batch got 200 with
+# accepted 3. Log lines are kept in raw_lines, one row per line.
+ingester() {
+  k=0
+  while [ $k -lt 2000 ]; do
+    m="i$1-n$k"
+    out=$(printf '{"ts":"2026-11-20T11:30:00Z","level":"error","msg":"%s-a"}\n{"ts":"2026-11-20T11:30:01Z","msg":"%s-b"}\n{"ts":"2026-11-20T11:30:02Z","msg":"%s-c"}\n' "$m" "$m" "$m" |
+      curl -s --max-time 5 -w '\n%{http_code}' -H "Authorization: Bearer $WRITE" \
+        --data-binary @- "$BASE/api/v1/incidents/$ID/ingest?format=jsonl")
+    code=$(printf '%s' "$out" | tail -n1)
+    if [ "$code" = 200 ] && [ "$(printf '%s' "$out" | head -n1 | jq -r .accepted)" = 3 ]; then
+      printf '%s-a\n%s-b\n%s-c\n' "$m" "$m" "$m" >>"$T/ingested"
+    elif [ "$code" = 000 ]; then
+      return 0
+    fi
+    k=$((k + 1))
+  done
+}
+
 rand_ms() { # rand_ms MIN MAX
   echo $(( $1 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % ($2 - $1) ))
 }
@@ -63,9 +84,10 @@ nRestart=0
 while [ $r -lt $ROUNDS ]; do
   serve || break
   nRestart=$((nRestart + 1))
-  for w in 1 2 3 4; do
+  for w in 1 2 3; do
     writer $r $w &
   done
+  ingester $r &
   sleep "$(awk -v ms="$(rand_ms 150 900)" 'BEGIN { print ms / 1000 }')"
   kill -9 $HS_PID
   wait $HS_PID 2>/dev/null
@@ -83,7 +105,15 @@ nFound=$(sqlite3 "$DB" "WITH a(title, id) AS (VALUES $values)
   WHERE (SELECT count(*) FROM events e WHERE e.title = a.title) = 1
     AND EXISTS (SELECT 1 FROM events e WHERE e.id = a.id AND e.title = a.title)")
 check "every acknowledged write ($nAcked) is there exactly once" eq "$nFound" "$nAcked"
-echo "    ($nAcked acknowledged writes over $ROUNDS rounds)"
+nIngested=$(wc -l <"$T/ingested")
+check "ingest batches were acknowledged before the kills" test "$nIngested" -gt 5
+values=$(awk '{ printf "%s(\x27%s\x27)", (NR > 1 ? "," : ""), $1 }' "$T/ingested")
+nFound=$(sqlite3 "$DB" "WITH a(title) AS (VALUES $values)
+  SELECT count(*) FROM a
+  WHERE (SELECT count(*) FROM raw_lines l
+         WHERE json_extract(l.line, '$.msg') = a.title) = 1")
+check "every acknowledged ingested line ($nIngested) is there exactly once" eq "$nFound" "$nIngested"
+echo "    ($nAcked acknowledged notes and $nIngested ingested lines over $ROUNDS rounds)"
 
 # The server comes back after the last kill and serves what was written.
 serve
