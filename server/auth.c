@@ -9,12 +9,17 @@
 ** once, stored as SHA-256, scoped ingest/write/read.
 **
 ** Login throttle: AUTH_MAX_FAILS failures per account per hour, then the
-** account refuses logins (same generic message) until the window ends.
+** account refuses logins (same generic message) until the window ends; and
+** THROTTLE_MAX_FAILS failures per client address (an IPv6 client by its
+** /64) in THROTTLE_WINDOW_MS, then that address gets 429 for any account,
+** before its password is even checked.
 **
-** Threading: no shared state; each call uses its thread's connection.
+** Threading: no shared state here; each call uses its thread's connection.
+** The per-address counts live in throttle.c behind its mutex.
 */
 #include "auth.h"
 
+#include <arpa/inet.h>
 #include <crypt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +29,7 @@
 #include "db.h"
 #include "err.h"
 #include "sha256.h"
+#include "throttle.h"
 #include "utc.h"
 
 #define SESSION_COOKIE "hs_session"
@@ -389,6 +395,21 @@ static int login_throttled(const char *zName, int bFailed) {
   return n >= AUTH_MAX_FAILS;
 }
 
+/* The throttle key for the client: its address, or for IPv6 its /64,
+** since one host usually holds a whole /64. Written into zOut. */
+static void client_key(Req *r, char zOut[INET6_ADDRSTRLEN]) {
+  const char *zIp = req_client_ip(r);
+  struct in6_addr a6;
+  if (strchr(zIp, ':') && strncmp(zIp, "::ffff:", 7) != 0 &&
+      inet_pton(AF_INET6, zIp, &a6) == 1) {
+    memset(a6.s6_addr + 8, 0, 8);
+    if (inet_ntop(AF_INET6, &a6, zOut, INET6_ADDRSTRLEN)) {
+      return;
+    }
+  }
+  snprintf(zOut, INET6_ADDRSTRLEN, "%s", zIp);
+}
+
 static int start_session(Req *r, int64_t userId) {
   char zToken[65], zHash[65], zCsrf[65];
   auth_random_hex(zToken, 32);
@@ -466,6 +487,16 @@ int auth_login_post(Req *r) {
     r->status = 400;
     return 0;
   }
+  char zClient[INET6_ADDRSTRLEN];
+  client_key(r, zClient);
+  if (throttle_blocked(zClient, utc_now_ms())) {
+    fprintf(stderr, "req=%lu login refused: too many failures from %s\n",
+            r->id, zClient);
+    login_form(r, zNext, "Too many failed attempts. Try again later.",
+               zName);
+    r->status = 429;
+    return 0;
+  }
   sqlite3_stmt *p = db_prepare("SELECT id, pw_hash FROM users"
                                " WHERE name = :name");
   if (!p) {
@@ -487,6 +518,7 @@ int auth_login_post(Req *r) {
   free(zHash);
   int bThrottled = userId ? login_throttled(zName, !bOk) : 0;
   if (!bOk || !userId || bThrottled) {
+    throttle_fail(zClient, utc_now_ms());
     fprintf(stderr, "req=%lu login failed for %s%s\n", r->id,
             userId ? "a known user" : "an unknown user",
             bThrottled ? " (throttled)" : "");

@@ -31,12 +31,14 @@
 #include "component.h"
 #include "db.h"
 #include "err.h"
+#include "form.h"
 #include "incident.h"
 #include "ingest_store.h"
 #include "input.h"
 #include "maintenance.h"
 #include "md.h"
 #include "postmortem.h"
+#include "metrics.h"
 #include "status.h"
 #include "timeline.h"
 #include "update.h"
@@ -58,6 +60,7 @@ static const Route aRoute[] = {
     {"GET", "/maintenance/{id}", status_public, ROLE_NONE, R_PUBLIC_CACHE},
     {"GET", "/api/v2/{*name}", status_public, ROLE_NONE, R_PUBLIC_CACHE},
     {"GET", "/healthz", status_healthz, ROLE_NONE, 0},
+    {"GET", "/metrics", metrics_page, ROLE_NONE, 0},
     {"GET", "/static/{*path}", http_static, ROLE_NONE, R_PUBLIC_CACHE},
     {"GET", "/login", auth_login_page, ROLE_NONE, 0},
     {"POST", "/login", auth_login_post, ROLE_NONE, R_OWN_CSRF},
@@ -333,6 +336,23 @@ const char *req_cookie(Req *r, const char *zName) {
                   : NULL;
 }
 
+const char *req_client_ip(Req *r) {
+  const union MHD_ConnectionInfo *pInfo =
+      MHD_get_connection_info(r->pConn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+  const struct sockaddr *pAddr = pInfo ? pInfo->client_addr : NULL;
+  char zIp[INET6_ADDRSTRLEN];
+  const char *zOk = NULL;
+  if (pAddr && pAddr->sa_family == AF_INET) {
+    zOk = inet_ntop(AF_INET, &((const struct sockaddr_in *)pAddr)->sin_addr,
+                    zIp, sizeof(zIp));
+  } else if (pAddr && pAddr->sa_family == AF_INET6) {
+    zOk = inet_ntop(AF_INET6,
+                    &((const struct sockaddr_in6 *)pAddr)->sin6_addr, zIp,
+                    sizeof(zIp));
+  }
+  return arena_strdup(&r->arena, zOk ? zIp : "unknown");
+}
+
 int req_is_tls(Req *r) {
   (void)r;
   return bTls;
@@ -346,94 +366,22 @@ void req_set_cookie(Req *r, const char *zValue) {
 
 /* Input ---------------------------------------------------------------- */
 
-static int hex_value(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
-
-/* Decodes one urlencoded component into the arena. NULL if malformed. */
-static char *form_decode(Req *r, const char *z, size_t n, size_t *pnOut) {
-  char *zOut = arena_alloc(&r->arena, n + 1);
-  size_t j = 0;
-  for (size_t i = 0; i < n; i++) {
-    if (z[i] == '+') {
-      zOut[j++] = ' ';
-    } else if (z[i] == '%') {
-      int hi = i + 1 < n ? hex_value(z[i + 1]) : -1;
-      int lo = i + 2 < n ? hex_value(z[i + 2]) : -1;
-      if (hi < 0 || lo < 0) {
-        return NULL;
-      }
-      zOut[j++] = (char)(hi * 16 + lo);
-      i += 2;
-    } else {
-      zOut[j++] = z[i];
-    }
-  }
-  zOut[j] = 0;
-  *pnOut = j;
-  return zOut;
-}
-
-/* Parses the urlencoded body into r->pForm. Repeated names become arrays.
-** 0 or E_INVALID (req_fail called). */
+/* Parses the urlencoded body into r->pForm (see form.h). 0, or E_INVALID /
+** E_TOOBIG after req_fail(). */
 static int form_parse(Req *r) {
-  const char *z = buf_str(&r->body);
-  size_t n = r->body.n;
-  int nField = 0;
-  r->pForm = json_object();
-  size_t i = 0;
-  while (i < n) {
-    size_t nPair = strcspn(z + i, "&");
-    if (i + nPair > n) {
-      nPair = n - i;
-    }
-    if (nPair > 0) {
-      const char *zPair = z + i;
-      const char *zEq = memchr(zPair, '=', nPair);
-      size_t nKey = zEq ? (size_t)(zEq - zPair) : nPair;
-      size_t nK, nV;
-      char *zKey = form_decode(r, zPair, nKey, &nK);
-      char *zVal = zEq ? form_decode(r, zEq + 1, nPair - nKey - 1, &nV)
-                       : arena_strdup(&r->arena, "");
-      if (!zEq) {
-        nV = 0;
-      }
-      if (!zKey || !zVal) {
-        return req_fail(r, E_INVALID, "malformed form encoding");
-      }
-      if (!utf8_valid(zKey, nK) ||
-          !utf8_valid(zVal, nV)) {
-        return req_fail(r, E_INVALID, "field %s is not valid UTF-8",
-                        utf8_valid(zKey, nK) ? zKey
-                                                              : "(name)");
-      }
-      if (++nField > 1000) {
-        return req_fail(r, E_TOOBIG, "too many form fields");
-      }
-      json_t *pOld = json_object_get(r->pForm, zKey);
-      if (!pOld) {
-        json_object_set_new(r->pForm, zKey, json_string(zVal));
-      } else if (json_is_array(pOld)) {
-        json_array_append_new(pOld, json_string(zVal));
-      } else {
-        json_t *pArr = json_array();
-        json_array_append(pArr, pOld);
-        json_array_append_new(pArr, json_string(zVal));
-        json_object_set_new(r->pForm, zKey, pArr);
-      }
-    }
-    i += nPair + 1;
-  }
-  return 0;
+  char zErr[256];
+  int rc = form_parse_urlencoded(buf_str(&r->body), r->body.n, &r->pForm,
+                                 zErr, sizeof(zErr));
+  return rc ? req_fail(r, rc, "%s", zErr) : 0;
+}
+
+/* MHD's unescaper for paths and query values: form_unescape_url() keeps
+** "%00" as text, so a NUL never truncates what the router checks. */
+static size_t url_unescape(void *pCls, struct MHD_Connection *pConn,
+                           char *z) {
+  (void)pCls;
+  (void)pConn;
+  return form_unescape_url(z);
 }
 
 static int content_type_is(Req *r, const char *zType) {
@@ -1033,6 +981,14 @@ static enum MHD_Result on_request(void *pCls, struct MHD_Connection *pConn,
       r->bBodyTooBig = 1;
     }
     *ppReq = r;
+    if (!r->bBadHeaders && !r->bBodyTooBig) {
+      return MHD_YES;
+    }
+    /* Refuse now rather than read a body we would throw away; MHD closes
+    ** the connection after this answer, which is what we want here. */
+  } else if (r->status) {
+    /* Already refused above: drop whatever body still arrives. */
+    *pnUpload = 0;
     return MHD_YES;
   }
   if (*pnUpload) {
@@ -1085,6 +1041,9 @@ static void on_completed(void *pCls, struct MHD_Connection *pConn,
     return;
   }
   log_request(r);
+  metrics_observe(r->pRoute ? r->pRoute->zMethod : "other",
+                  r->pRoute ? r->pRoute->zPattern : "unmatched", r->status,
+                  utc_now_ms() - r->tStart);
   /* A handler that failed mid-write must not leave a transaction open. */
   db_rollback();
   json_decref(r->pForm);
@@ -1252,6 +1211,7 @@ int http_serve(const HttpConfig *pCfg) {
       flags, 0, NULL, NULL, on_request, NULL, MHD_OPTION_SOCK_ADDR,
       (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, nThread,
       MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+      MHD_OPTION_UNESCAPE_CALLBACK, url_unescape, NULL,
       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
       MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
       MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)512,

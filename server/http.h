@@ -135,6 +135,10 @@ int req_version(Req *r, json_t *pIn, int64_t *pVersion);
 void req_set_cookie(Req *r, const char *zValue);
 /* A cookie sent by the client, BORROWED from MHD; NULL if absent. */
 const char *req_cookie(Req *r, const char *zName);
+/* The client's IP address as text ("127.0.0.1", "::1"; "unknown" if MHD
+** cannot tell), BORROWED until the request ends. The TCP peer: proxy
+** headers are not trusted. */
+const char *req_client_ip(Req *r);
 /* Whether the server is speaking TLS (cookies get Secure). */
 int req_is_tls(Req *r);
 

@@ -32,6 +32,7 @@
 #include "err.h"
 #include "incident.h"
 #include "input.h"
+#include "metrics.h"
 #include "redact.h"
 #include "settings.h"
 #include "sha256.h"
@@ -851,6 +852,9 @@ int ingest_run_finish(IngestRun *p, IngestReport *pReport) {
   }
   if (rc) {
     db_rollback();
+  } else {
+    metrics_ingest(p->report.nAccepted, p->report.nDuplicate,
+                   p->report.nRejected);
   }
   *pReport = p->report;
   p->report.pErrors = NULL;

@@ -4,7 +4,7 @@
 set -eu
 PKGS="gcc make pkg-config libsqlite3-dev libmicrohttpd-dev libcmark-dev
 libjansson-dev libcrypt-dev zlib1g-dev sqlite3 curl jq libxml2-utils chromium
-wrk nginx-light time"
+wrk nginx-light time openssl"
 if [ "$(id -u)" = 0 ]; then
   SUDO=
 elif command -v sudo >/dev/null 2>&1; then

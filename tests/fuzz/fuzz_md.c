@@ -1,3 +1,5 @@
+// fuzz-sources: server/md.c server/arena.c
+// fuzz-libs: -lcmark -ljansson
 /*
 ** fuzz_md.c: libFuzzer target for md.c.
 **

@@ -1,3 +1,5 @@
+// fuzz-sources: server/tmpl.c server/md.c server/buf.c server/arena.c
+// fuzz-libs: -lcmark -ljansson
 /*
 ** fuzz_tmpl.c: libFuzzer target for tmpl.c.
 **

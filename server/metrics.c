@@ -1,0 +1,227 @@
+/*
+** metrics.c: request, latency and ingest counters, and the /metrics page
+** in the Prometheus text format.
+**
+** It does not keep per-path series: requests are labelled by their route
+** pattern ("/api/v1/incidents/{id}"), or "unmatched", so a crawler cannot
+** grow the table. Nor does it trust X-Forwarded-For: "loopback" means the
+** TCP peer, so put a proxy in front only with /metrics blocked there.
+**
+** Threading: all counters live in the one struct `stats`, guarded by
+** `statsMutex`; every access takes the mutex. The work under it is a few
+** additions, or appending the text to a Buf at scrape time.
+*/
+#include "metrics.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "db.h"
+#include "err.h"
+
+/* Upper bounds of the latency buckets, in milliseconds (+Inf implied). */
+static const int64_t aBucketMs[] = {1,   5,   10,   25,   50,   100,
+                                    250, 500, 1000, 2500, 5000, 10000};
+#define N_BUCKET (sizeof(aBucketMs) / sizeof(aBucketMs[0]))
+
+typedef struct Series {
+  const char *zMethod; /* BORROWED for the process lifetime */
+  const char *zRoute;  /* BORROWED for the process lifetime */
+  int status;          /* HTTP status, 0 if never answered */
+  uint64_t n;          /* requests counted */
+} Series;
+
+typedef struct Stats {
+  Series aSeries[METRICS_MAX_SERIES]; /* one per (method, route, status) */
+  int nSeries;                        /* entries used in aSeries */
+  uint64_t nOverflow;                 /* requests whose series did not fit */
+  uint64_t aBucket[N_BUCKET];         /* requests with ms <= aBucketMs[i] */
+  uint64_t nRequest;                  /* all requests (the +Inf bucket) */
+  int64_t msSum;                      /* total latency, ms */
+  uint64_t nIngestRun;                /* committed ingest runs */
+  uint64_t nAccepted;                 /* events accepted by those runs */
+  uint64_t nDuplicate;                /* events found already stored */
+  uint64_t nRejected;                 /* lines or events refused */
+} Stats;
+
+static Stats stats; /* guarded */
+static pthread_mutex_t statsMutex =
+    PTHREAD_MUTEX_INITIALIZER; /* guards stats */
+
+void metrics_observe(const char *zMethod, const char *zRoute, int status,
+                     int64_t ms) {
+  if (ms < 0) {
+    ms = 0;
+  }
+  pthread_mutex_lock(&statsMutex);
+  int i = 0;
+  while (i < stats.nSeries && !(stats.aSeries[i].zRoute == zRoute &&
+                                stats.aSeries[i].zMethod == zMethod &&
+                                stats.aSeries[i].status == status)) {
+    i++;
+  }
+  if (i < stats.nSeries) {
+    stats.aSeries[i].n++;
+  } else if (stats.nSeries < METRICS_MAX_SERIES) {
+    stats.aSeries[i] = (Series){zMethod, zRoute, status, 1};
+    stats.nSeries++;
+  } else {
+    stats.nOverflow++;
+  }
+  for (size_t k = 0; k < N_BUCKET; k++) {
+    if (ms <= aBucketMs[k]) {
+      stats.aBucket[k]++;
+    }
+  }
+  stats.nRequest++;
+  stats.msSum += ms;
+  pthread_mutex_unlock(&statsMutex);
+}
+
+void metrics_ingest(int64_t nAccepted, int64_t nDuplicate, int64_t nRejected) {
+  pthread_mutex_lock(&statsMutex);
+  stats.nIngestRun++;
+  stats.nAccepted += nAccepted > 0 ? (uint64_t)nAccepted : 0;
+  stats.nDuplicate += nDuplicate > 0 ? (uint64_t)nDuplicate : 0;
+  stats.nRejected += nRejected > 0 ? (uint64_t)nRejected : 0;
+  pthread_mutex_unlock(&statsMutex);
+}
+
+void metrics_reset(void) {
+  pthread_mutex_lock(&statsMutex);
+  memset(&stats, 0, sizeof(stats));
+  pthread_mutex_unlock(&statsMutex);
+}
+
+/* Appends z as a label value: backslash, quote and newline escaped. */
+static void put_label(Buf *pOut, const char *z) {
+  for (; *z; z++) {
+    if (*z == '\\' || *z == '"') {
+      buf_putc(pOut, '\\');
+      buf_putc(pOut, *z);
+    } else if (*z == '\n') {
+      buf_puts(pOut, "\\n");
+    } else {
+      buf_putc(pOut, *z);
+    }
+  }
+}
+
+/* Milliseconds as seconds with three decimals, without floating point. */
+static void put_seconds(Buf *pOut, int64_t ms) {
+  buf_printf(pOut, "%lld.%03lld", (long long)(ms / 1000),
+             (long long)(ms % 1000));
+}
+
+void metrics_render(Buf *pOut, int64_t nDbBytes) {
+  pthread_mutex_lock(&statsMutex);
+  buf_puts(pOut,
+           "# HELP hindsight_http_requests_total HTTP requests answered, by"
+           " method, route pattern and status.\n"
+           "# TYPE hindsight_http_requests_total counter\n");
+  for (int i = 0; i < stats.nSeries; i++) {
+    const Series *s = &stats.aSeries[i];
+    buf_puts(pOut, "hindsight_http_requests_total{method=\"");
+    put_label(pOut, s->zMethod);
+    buf_puts(pOut, "\",route=\"");
+    put_label(pOut, s->zRoute);
+    buf_printf(pOut, "\",status=\"%d\"} %llu\n", s->status,
+               (unsigned long long)s->n);
+  }
+  if (stats.nOverflow) {
+    buf_printf(pOut,
+               "hindsight_http_requests_total{method=\"other\","
+               "route=\"other\",status=\"other\"} %llu\n",
+               (unsigned long long)stats.nOverflow);
+  }
+  buf_puts(pOut, "# HELP hindsight_http_request_duration_seconds Time from"
+                 " a request's headers to its completion.\n"
+                 "# TYPE hindsight_http_request_duration_seconds"
+                 " histogram\n");
+  for (size_t k = 0; k < N_BUCKET; k++) {
+    buf_puts(pOut, "hindsight_http_request_duration_seconds_bucket{le=\"");
+    put_seconds(pOut, aBucketMs[k]);
+    buf_printf(pOut, "\"} %llu\n", (unsigned long long)stats.aBucket[k]);
+  }
+  buf_printf(pOut,
+             "hindsight_http_request_duration_seconds_bucket{le=\"+Inf\"}"
+             " %llu\n"
+             "hindsight_http_request_duration_seconds_sum ",
+             (unsigned long long)stats.nRequest);
+  put_seconds(pOut, stats.msSum);
+  buf_printf(pOut, "\nhindsight_http_request_duration_seconds_count %llu\n",
+             (unsigned long long)stats.nRequest);
+  buf_printf(pOut,
+             "# HELP hindsight_ingest_runs_total Ingest runs committed (CLI,"
+             " HTTP ingest and webhooks).\n"
+             "# TYPE hindsight_ingest_runs_total counter\n"
+             "hindsight_ingest_runs_total %llu\n"
+             "# HELP hindsight_ingest_events_total Ingested events and lines"
+             " by outcome.\n"
+             "# TYPE hindsight_ingest_events_total counter\n"
+             "hindsight_ingest_events_total{result=\"accepted\"} %llu\n"
+             "hindsight_ingest_events_total{result=\"duplicate\"} %llu\n"
+             "hindsight_ingest_events_total{result=\"rejected\"} %llu\n",
+             (unsigned long long)stats.nIngestRun,
+             (unsigned long long)stats.nAccepted,
+             (unsigned long long)stats.nDuplicate,
+             (unsigned long long)stats.nRejected);
+  pthread_mutex_unlock(&statsMutex);
+  if (nDbBytes >= 0) {
+    buf_printf(pOut,
+               "# HELP hindsight_database_size_bytes Size of the main"
+               " database file (page_count * page_size).\n"
+               "# TYPE hindsight_database_size_bytes gauge\n"
+               "hindsight_database_size_bytes %lld\n",
+               (long long)nDbBytes);
+  }
+}
+
+int metrics_ip_is_loopback(const char *zIp) {
+  if (!zIp) {
+    return 0;
+  }
+  if (strcmp(zIp, "::1") == 0) {
+    return 1;
+  }
+  if (strncmp(zIp, "::ffff:", 7) == 0) {
+    zIp += 7;
+  }
+  /* 127.0.0.0/8, and only a dotted quad: "127.evil" is not an address. */
+  unsigned a, b, c, d;
+  char zTail;
+  return sscanf(zIp, "%3u.%3u.%3u.%3u%c", &a, &b, &c, &d, &zTail) == 4 &&
+         a == 127 && b < 256 && c < 256 && d < 256;
+}
+
+/* page_count * page_size of the main database, or -1. */
+static int64_t db_size_bytes(void) {
+  sqlite3_stmt *p = db_prepare("SELECT page_count * page_size"
+                               " FROM pragma_page_count, pragma_page_size");
+  if (!p) {
+    return -1;
+  }
+  int64_t n = db_step(p) == SQLITE_ROW ? db_col_int(p, 0) : -1;
+  db_reset(p);
+  return n;
+}
+
+int metrics_page(Req *r) {
+  int bAdmin = r->role >= ROLE_ADMIN && !r->bToken;
+  if (!bAdmin && !metrics_ip_is_loopback(req_client_ip(r))) {
+    return r->role == ROLE_NONE
+               ? req_fail(r, E_AUTH, "metrics are for admins")
+               : req_fail(r, E_FORBIDDEN, "metrics are for admins");
+  }
+  Buf out;
+  buf_init(&out, (size_t)1 << 20);
+  metrics_render(&out, db_size_bytes());
+  if (buf_err(&out)) {
+    buf_free(&out);
+    return req_fail(r, E_DB, "metrics did not fit");
+  }
+  r->zRaw = buf_take(&out, &r->nRaw);
+  r->zRawType = "text/plain; version=0.0.4; charset=utf-8";
+  return 0;
+}

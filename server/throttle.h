@@ -1,0 +1,36 @@
+/*
+** throttle.h: counting failures per key (a client address) in a fixed
+** window, in memory. Used for login attempts per address, next to the
+** per-account count that auth.c keeps in the database.
+**
+** The table has a fixed number of slots; when it is full the slot whose
+** window started first is reused, so memory stays bounded whatever an
+** attacker sends. Counts are lost on restart, which is acceptable for a
+** throttle.
+**
+** Keys are non-empty strings; only their first THROTTLE_KEY_MAX bytes count.
+**
+** Threading: every function is safe from any thread (one mutex inside).
+*/
+#ifndef HS_THROTTLE_H
+#define HS_THROTTLE_H
+
+#include <stdint.h>
+
+#define THROTTLE_MAX_FAILS 20                 /* failures per key... */
+#define THROTTLE_WINDOW_MS (10LL * 60 * 1000) /* ...in this window */
+#define THROTTLE_SLOTS 4096                   /* keys tracked at once */
+#define THROTTLE_KEY_MAX 64                   /* longer keys are cut */
+
+/* 1 if zKey has THROTTLE_MAX_FAILS or more failures in the window that
+** contains tNow (ms), else 0. */
+int throttle_blocked(const char *zKey, int64_t tNow);
+
+/* Counts one failure for zKey at tNow; starts a new window when the last
+** one has ended. */
+void throttle_fail(const char *zKey, int64_t tNow);
+
+/* Forgets every key (unit tests). */
+void throttle_reset(void);
+
+#endif
