@@ -36,6 +36,7 @@
 #include "input.h"
 #include "md.h"
 #include "postmortem.h"
+#include "search.h"
 #include "status.h"
 #include "timeline.h"
 #include "tmpl.h"
@@ -83,6 +84,8 @@ static const Route aRoute[] = {
     {"GET", "/app/actions.atom", action_atom, ROLE_VIEWER, 0},
     {"GET", "/app/actions.ics", action_ics, ROLE_VIEWER, 0},
     {"POST", "/app/actions/{id}", action_update, ROLE_EDITOR, 0},
+    {"GET", "/app/search", search_get, ROLE_VIEWER, 0},
+    {"GET", "/app/insights", search_insights, ROLE_VIEWER, 0},
     {"GET", "/app/components", component_list, ROLE_VIEWER, 0},
     {"POST", "/app/components", component_create, ROLE_ADMIN, 0},
     {"POST", "/app/components/{id}", component_update, ROLE_ADMIN, 0},
@@ -125,6 +128,7 @@ static const Route aRoute[] = {
     {"POST", "/api/v1/actions", action_create, ROLE_EDITOR, 0},
     {"GET", "/api/v1/actions/{id}", action_get, ROLE_VIEWER, 0},
     {"PATCH", "/api/v1/actions/{id}", action_update, ROLE_EDITOR, 0},
+    {"GET", "/api/v1/search", search_get, ROLE_VIEWER, 0},
     {"GET", "/api/v1/components", component_list, ROLE_VIEWER, 0},
     {"POST", "/api/v1/components", component_create, ROLE_ADMIN, 0},
     {"PATCH", "/api/v1/components/{id}", component_update, ROLE_ADMIN, 0},

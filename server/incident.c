@@ -24,6 +24,7 @@
 #include "err.h"
 #include "input.h"
 #include "md.h"
+#include "search.h"
 #include "timeline.h"
 #include "utc.h"
 
@@ -656,6 +657,9 @@ int incident_get(Req *r) {
     rc = timeline_view(r, id);
     if (rc == 0) {
       rc = chart_view(r, r->pModel);
+    }
+    if (rc == 0) {
+      rc = search_similar_view(r, r->pModel);
     }
     if (rc) {
       return rc;
