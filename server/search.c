@@ -574,7 +574,7 @@ static json_t *load_hit(int64_t rowid, double rank, const char *zFts) {
     break;
   }
   /* bm25 is negative, lower is better; the score reads higher is better. */
-  double score = (double)(int64_t)(-rank * 1000 + 0.5) / 1000;
+  double score = (double)(int64_t)(-rank * 1e6 + 0.5) / 1e6;
   json_t *pHit = json_pack(
       "{s:s, s:I, s:I, s:s, s:s, s:f, s:s, s:s}", "type", azDocType[iType],
       "id", (json_int_t)id, "incident_id", (json_int_t)incidentId, "title",
