@@ -39,6 +39,7 @@
 #include "md.h"
 #include "postmortem.h"
 #include "metrics.h"
+#include "search.h"
 #include "status.h"
 #include "timeline.h"
 #include "update.h"
@@ -104,6 +105,8 @@ static const Route aRoute[] = {
     {"POST", "/app/users/{name}/delete", users_delete, ROLE_ADMIN, 0},
     {"POST", "/app/tokens", users_token_create, ROLE_ADMIN, 0},
     {"POST", "/app/tokens/{name}/revoke", users_token_revoke, ROLE_ADMIN, 0},
+    {"GET", "/app/search", search_get, ROLE_VIEWER, 0},
+    {"GET", "/app/insights", search_insights, ROLE_VIEWER, 0},
     {"GET", "/app/components", component_list, ROLE_VIEWER, 0},
     {"POST", "/app/components", component_create, ROLE_ADMIN, 0},
     {"POST", "/app/components/{id}", component_update, ROLE_ADMIN, 0},
@@ -155,6 +158,7 @@ static const Route aRoute[] = {
      0},
     {"DELETE", "/api/v1/maintenances/{id}", maintenance_delete, ROLE_EDITOR,
      0},
+    {"GET", "/api/v1/search", search_get, ROLE_VIEWER, 0},
     {"GET", "/api/v1/components", component_list, ROLE_VIEWER, 0},
     {"POST", "/api/v1/components", component_create, ROLE_ADMIN, 0},
     {"PATCH", "/api/v1/components/{id}", component_update, ROLE_ADMIN, 0},

@@ -24,6 +24,7 @@
 #include "err.h"
 #include "input.h"
 #include "md.h"
+#include "search.h"
 #include "timeline.h"
 #include "update.h"
 #include "utc.h"
@@ -679,6 +680,9 @@ int incident_get(Req *r) {
     rc = timeline_view(r, id);
     if (rc == 0) {
       rc = chart_view(r, r->pModel);
+    }
+    if (rc == 0) {
+      rc = search_similar_view(r, r->pModel);
     }
     if (rc) {
       return rc;

@@ -1,0 +1,35 @@
+#!/bin/sh
+# search.sh: the knowledge-base benchmark. BENCH_POSTMORTEMS (default
+# 100000) generated incidents with postmortems, inserted with SQL and
+# indexed through the 005 triggers and search_flush(); search latency p50
+# and p99 in-process (tests/bench/search_bench.c, built against the server
+# objects) and over HTTP with keep-alive (curl -w, 200 requests).
+set -eu
+N=${BENCH_POSTMORTEMS:-100000}
+T=$(mktemp -d "${TMPDIR:-/tmp}/hs-bench-search.XXXXXX")
+HS_PID=
+trap '[ -n "$HS_PID" ] && kill $HS_PID 2>/dev/null; rm -rf "$T"' EXIT
+make -s hindsight build/rel/search.o >/dev/null
+OBJS=$(ls build/rel/*.o | grep -v '/main\.o$')
+cc -std=c17 -D_GNU_SOURCE -O2 -Iserver $(pkg-config --cflags sqlite3 jansson) \
+  -o "$T/search_bench" tests/bench/search_bench.c $OBJS \
+  $(pkg-config --libs sqlite3 libmicrohttpd libcmark jansson libcrypt) -lpthread -lm
+"$T/search_bench" "$T/s.db" "$N"
+
+TOKEN=$(./hindsight --db "$T/s.db" token add bench --scope read)
+./hindsight --db "$T/s.db" serve --listen 127.0.0.1:0 >"$T/out" 2>/dev/null &
+HS_PID=$!
+while ! grep -q 'listening on' "$T/out"; do sleep 0.1; done
+HS=$(sed -n 's/.*listening on \(http:\/\/[0-9.:]*\).*/\1/p' "$T/out")
+: > "$T/urls"
+for q in load+balancer timeout checkout+502 datab %22flash+sale%22 kalomi \
+  redis+replica+storm 'certificate+expired&type=postmortem' \
+  'dns&category=dependency' 'pool+exhausted&category=capacity'; do
+  for i in $(seq 20); do echo "$HS/api/v1/search?q=$q" >> "$T/urls"; done
+done
+# One curl process, keep-alive across all URLs; time_total per request.
+
+curl -s --config - <<CFG > "$T/times"
+$(while read -r u; do printf 'url = "%s"\noutput = "/dev/null"\nwrite-out = "%%{time_total}\\n"\nheader = "Authorization: Bearer %s"\n' "$u" "$TOKEN"; done < "$T/urls")
+CFG
+sort -n "$T/times" | awk '{a[NR]=$1} END {printf "search over HTTP (keep-alive, %d requests): p50 %.2f ms, p99 %.2f ms\n", NR, a[int(NR*0.5)]*1000, a[int(NR*0.99)]*1000}'

@@ -1,0 +1,246 @@
+# t0040-search: the knowledge base. Ranking on a fixed corpus, snippets
+# with <mark>, every filter, paging, hostile queries, the index following
+# edits and deletes (API and direct SQL), XSS in snippets, similar
+# incidents with their reasons, and the recurring-causes page.
+. tests/http/lib.sh
+hs_start
+TOKEN=$("$HS_BIN" --db "$DB" token add api --scope write)
+AUTH="Authorization: Bearer $TOKEN"
+JSON='Content-Type: application/json'
+login admin "$PW_ADMIN"
+for c in Checkout Database Website; do
+  req POST /api/v1/components -b "$T/jar.admin" -H "X-CSRF-Token: $CSRF" -H "$JSON" -d "{\"name\":\"$c\"}"
+done
+login viewer "$PW_VIEWER"
+V="-b $T/jar.viewer"
+
+# The corpus.
+req POST /api/v1/incidents -H "$AUTH" -H "$JSON" -d '{"title":"Load balancer misrouted traffic","severity":"SEV2","components":["Checkout"],"started_at":"2026-03-01T09:00:00Z"}'
+I1=$(jget .id)
+req POST /api/v1/incidents -H "$AUTH" -H "$JSON" -d '{"title":"Database overload","severity":"SEV3","components":["Database"],"summary":"The load balancer kept sending traffic to the primary.","started_at":"2025-11-10T12:00:00Z"}'
+I2=$(jget .id)
+req POST /api/v1/incidents -H "$AUTH" -H "$JSON" -d '{"title":"Payment timeouts at checkout","severity":"SEV1","components":["Checkout","Website"],"started_at":"2026-05-05T08:00:00Z"}'
+I3=$(jget .id)
+req POST /api/v1/incidents -H "$AUTH" -H "$JSON" -d '{"title":"XSS <img src=x onerror=alert(1)> quokka","summary":"quokka <script>alert(2)</script> body"}'
+I4=$(jget .id)
+
+req POST "/api/v1/incidents/$I1/postmortem" -H "$AUTH" -H "$JSON" -d '{}'
+req GET "/api/v1/incidents/$I1/postmortem" -H "$AUTH"
+PMV=$(jget .version)
+printf '{"body":"# Postmortem\\n\\n## Root cause\\n\\n<!-- Ask why -->\\nA weighted pool config pushed all traffic to one server.\\n\\n## Resolution\\n\\nRolled back the pool; zeppelin.\\n","root_cause_category":"change_config","tags":["lb","config"]}' > "$T/pm.json"
+req PATCH "/api/v1/incidents/$I1/postmortem" -H "$AUTH" -H "$JSON" -H "If-Match: \"$PMV\"" --data-binary @"$T/pm.json"
+check "postmortem edited" eq "$STATUS" 200
+req POST "/api/v1/incidents/$I3/events" -H "$AUTH" -H "$JSON" -d '{"kind":"note","title":"Rolled back the balancer change","body":"walrus <b>bold</b> note"}'
+EV=$(jget .id)
+req POST "/api/v1/incidents/$I3/events" -H "$AUTH" -H "$JSON" -d '{"kind":"log","title":"walrus in a log line"}'
+req POST /api/v1/actions -H "$AUTH" -H "$JSON" -d "{\"incident_id\":$I1,\"title\":\"Add a canary for balancer config\"}"
+ACT=$(jget .id)
+
+S=/api/v1/search
+# Ranking: a title match ranks above a body match.
+req GET "$S?q=balancer&type=incident" $V
+check "search answers 200" eq "$STATUS" 200
+check "title match first" eq "$(jget '.hits[0].id')" "$I1"
+check "body match second" eq "$(jget '.hits[1].id')" "$I2"
+check "scores do not increase" eq "$(jget '.hits[0].score >= .hits[1].score')" true
+check "hit shape: type" eq "$(jget '.hits[0].type')" incident
+check "hit shape: incident_id" eq "$(jget '.hits[0].incident_id')" "$I1"
+check "hit shape: title" eq "$(jget '.hits[0].title')" "Load balancer misrouted traffic"
+check "snippet highlights with <mark>" contains "$T/body" '<mark>balancer</mark>'
+req GET "$S?q=balancer" $V
+check "all four types match balancer" eq "$(jget '[.hits[].type] | unique | length')" 4
+check "the title-heavy hits come before the body match" eq "$(jget '.hits[-1].id')" "$I2"
+req GET "$S?q=bala" $V
+check "the last word is a prefix" eq "$(jget '.hits | length > 0')" true
+req GET "$S?q=%22misrouted+load%22" $V
+check "a quoted phrase must be adjacent" eq "$(jget '.hits | length')" 0
+req GET "$S?q=%22load+balancer+misrouted%22" $V
+check "a quoted phrase in order matches" eq "$(jget '.hits[0].id')" "$I1"
+req GET "$S?q=weighted+pool" $V
+check "postmortem root cause is searchable" eq "$(jget '.hits[0].type')" postmortem
+check "postmortem hit links to its incident" eq "$(jget '.hits[0].incident_id')" "$I1"
+check "postmortem hit has its status" eq "$(jget '.hits[0].status')" draft
+check "postmortem url" eq "$(jget '.hits[0].url')" "/app/incidents/$I1/postmortem"
+req GET "$S?q=ask+why" $V
+check "template prompts (HTML comments) are not indexed" eq "$(jget '.hits | length')" 0
+req GET "$S?q=walrus" $V
+check "notes are indexed, log lines are not" eq "$(jget '.hits | length')" 1
+check "event hit links to its anchor" eq "$(jget '.hits[0].url')" "/app/incidents/$I3#e$EV"
+req GET "$S?q=canary" $V
+check "action items are indexed" eq "$(jget '.hits[0].type')" action
+check "action url" eq "$(jget '.hits[0].url')" "/app/actions?incident=$I1"
+
+# Filters.
+req GET "$S?q=balancer&type=postmortem" $V
+check "type filter" eq "$(jget '[.hits[].type] | unique | join(",")')" postmortem
+req GET "$S?q=balancer&component=Database" $V
+check "component filter" eq "$(jget '[.hits[].incident_id] | unique | join(",")')" "$I2"
+req GET "$S?q=balancer&severity=SEV1" $V
+check "severity filter" eq "$(jget '[.hits[].incident_id] | unique | join(",")')" "$I3"
+req GET "$S?q=balancer&category=change_config" $V
+check "category filter" eq "$(jget '[.hits[].incident_id] | unique | join(",")')" "$I1"
+req GET "$S?q=balancer&tag=LB" $V
+check "tag filter (any case)" eq "$(jget '[.hits[].incident_id] | unique | join(",")')" "$I1"
+req GET "$S?q=balancer&from=2026-01-01" $V
+check "from filter drops the older incident" eq "$(jget "[.hits[].incident_id] | index($I2)")" null
+req GET "$S?q=balancer&to=2025-12-31" $V
+check "to filter (inclusive day)" eq "$(jget '[.hits[].incident_id] | unique | join(",")')" "$I2"
+req GET "$S?q=balancer&from=2026-02-01T00:00:00Z&to=2026-04-01&type=incident" $V
+check "from and to together" eq "$(jget '[.hits[].id] | join(",")')" "$I1"
+req GET "$S?q=balancer&type=bogus" $V
+check "unknown type is 400" eq "$STATUS" 400
+req GET "$S?q=balancer&severity=SEV9" $V
+check "unknown severity is 400" eq "$STATUS" 400
+req GET "$S?q=balancer&category=aliens" $V
+check "unknown category is 400" eq "$STATUS" 400
+req GET "$S?q=balancer&from=yesterday" $V
+check "bad date is 400" eq "$STATUS" 400
+req GET "$S?q=balancer&limit=0" $V
+check "limit 0 is 400" eq "$STATUS" 400
+
+# Paging.
+req GET "$S?q=balancer&limit=2" $V
+check "a full page has a next cursor" eq "$(jget .next_cursor)" 2
+FIRST=$(jget '[.hits[] | (.type + (.id|tostring))] | join(",")')
+req GET "$S?q=balancer&limit=2&cursor=2" $V
+SECOND=$(jget '[.hits[] | (.type + (.id|tostring))] | join(",")')
+check "the next page has other hits" eq "$(printf '%s' "$SECOND" | grep -c "$FIRST")" 0
+req GET "$S?q=balancer&limit=100&cursor=4" $V
+check "the last page has no cursor" eq "$(jget .next_cursor)" null
+
+# Hostile queries: always 200 (an empty list when nothing is usable).
+head -c 10240 /dev/zero | tr '\0' 'a' > "$T/big.txt"
+awk 'BEGIN { for (i = 0; i < 2000; i++) printf "w%d ", i }' > "$T/many.txt"
+for q in '"' '""' 'a-b' 'NEAR(' 'NEAR(a b, 2)' 'col:x' 'title:balancer' '*' '^' '^balancer' \
+  'balancer*' 'a OR' 'AND' 'NOT' '(' ')' '{title}:x' '+' '-' \
+  "' OR 1=1 --" "'; DROP TABLE incidents; --" '%' '_' '\' 'café' '東京' '😀' '🔥 balancer' \
+  'é' "$(printf 'bad\377utf')"; do
+  curl -s -o "$T/body" -w '%{http_code}' -G $V --data-urlencode "q=$q" "$BASE$S" > "$T/status"
+  st=$(cat "$T/status")
+  check "hostile query [$q] is 200 or 400" sh -c "[ $st = 200 ] || [ $st = 400 ]"
+  check "hostile query [$q] is never 5xx" sh -c "[ $st -lt 500 ]"
+done
+# (Bearer: with a session cookie, libmicrohttpd drops URLs over ~8.5 KB
+# before any handler runs; reported to the http.c owners.)
+STATUS=$(curl -s -o "$T/body" -w '%{http_code}' -G -H "$AUTH" --data-urlencode "q@$T/big.txt" "$BASE$S")
+check "a 10 KB query is 200" eq "$STATUS" 200
+check "a 10 KB query gives an empty list" eq "$(jget '.hits | length')" 0
+STATUS=$(curl -s -o "$T/body" -w '%{http_code}' -G -H "$AUTH" --data-urlencode "q@$T/many.txt" "$BASE$S")
+check "a query of 2000 words is 200" eq "$STATUS" 200
+req GET "$S?q=%22" $V
+check "a lone quote gives an empty list" eq "$(jget '.hits | length')" 0
+req GET "$S?q=title%3Abalancer" $V
+check "column syntax is just words" eq "$STATUS" 200
+req GET "$S?q=caf%C3%A9" $V
+check "unicode query" eq "$STATUS" 200
+req GET "$S" $V
+check "no q is an empty list" eq "$(jget '.hits | length')" 0
+
+# The index follows edits and deletes.
+req GET "/api/v1/incidents/$I2" -H "$AUTH"
+req PATCH "/api/v1/incidents/$I2" -H "$AUTH" -H "$JSON" -H "If-Match: \"$(jget .version)\"" -d '{"title":"Replica storm"}'
+check "incident renamed" eq "$STATUS" 200
+req GET "$S?q=overload&type=incident" $V
+check "old title word no longer finds it" eq "$(jget '.hits | length')" 0
+req GET "$S?q=storm&type=incident" $V
+check "new title word finds it" eq "$(jget '.hits[0].id')" "$I2"
+req GET "$S?q=misrouted&type=postmortem" $V
+check "a postmortem carries its incident title" eq "$(jget '.hits[0].incident_id')" "$I1"
+req GET "/api/v1/incidents/$I1" -H "$AUTH"
+req PATCH "/api/v1/incidents/$I1" -H "$AUTH" -H "$JSON" -H "If-Match: \"$(jget .version)\"" -d '{"title":"Load balancer sent traffic astray"}'
+req GET "$S?q=misrouted&type=postmortem" $V
+check "renaming the incident renames its postmortem document" eq "$(jget '.hits | length')" 0
+req GET "$S?q=astray&type=postmortem" $V
+check "the postmortem has the new title" eq "$(jget '.hits[0].incident_id')" "$I1"
+req DELETE "/api/v1/events/$EV" -H "$AUTH" -H 'If-Match: "1"'
+check "note deleted" eq "$STATUS" 200
+req GET "$S?q=walrus" $V
+check "a soft-deleted note disappears" eq "$(jget '.hits | length')" 0
+req PATCH "/api/v1/actions/$ACT" -H "$AUTH" -H "$JSON" -H 'If-Match: "1"' -d '{"title":"Add a smoke test for pool weights"}'
+req GET "$S?q=canary" $V
+check "an edited action loses its old words" eq "$(jget '.hits | length')" 0
+req GET "$S?q=smoke+test" $V
+check "an edited action has its new words" eq "$(jget '.hits[0].id')" "$ACT"
+sqlite3 "$DB" "INSERT INTO events (incident_id, ts, kind, title, body, created_at, updated_at) VALUES ($I2, 0, 'change', 'Narwhal deploy', '', 0, 0)"
+req GET "$S?q=narwhal" $V
+check "a row written by plain SQL is indexed (triggers)" eq "$(jget '.hits[0].type')" event
+sqlite3 "$DB" "DELETE FROM events WHERE title = 'Narwhal deploy'"
+req GET "$S?q=narwhal" $V
+check "a row deleted by plain SQL leaves the index" eq "$(jget '.hits | length')" 0
+check "the queue is empty after a search" eq "$(sqlite3 "$DB" 'SELECT count(*) FROM search_queue')" 0
+check "index and sources agree" eq "$(sqlite3 "$DB" "SELECT count(*) FROM search_index")" \
+  "$(sqlite3 "$DB" "SELECT (SELECT count(*) FROM incidents) + (SELECT count(*) FROM postmortems) + (SELECT count(*) FROM actions) + (SELECT count(*) FROM events WHERE deleted = 0 AND kind IN ('note','change','status_update'))")"
+check "fts5 integrity check" sqlite3 "$DB" "INSERT INTO search_index(search_index) VALUES('integrity-check')"
+
+# XSS: titles and bodies stay escaped in snippets.
+req GET "$S?q=quokka" $V
+check "xss: the hit is found" eq "$(jget '.hits[0].id')" "$I4"
+jget '.hits[0].snippet, .hits[0].title_html' > "$T/snip"
+check "xss: no raw <img in the API snippet" lacks "$T/snip" '<img'
+check "xss: no raw <script in the API snippet" lacks "$T/snip" '<script'
+check "xss: escaped in the API snippet" contains "$T/snip" '&lt;img src=x onerror=alert(1)&gt;'
+req GET "/app/search?q=quokka" $V
+check "search page 200" eq "$STATUS" 200
+check "xss: no raw <img on the page" lacks "$T/body" '<img src=x'
+check "xss: no raw <script> on the page" lacks "$T/body" '<script>alert'
+check "xss: marks on the page" contains "$T/body" '<mark>quokka</mark>'
+req GET "/app/search?q=onerror" $V
+check "xss: a match inside the markup is still escaped" lacks "$T/body" '<img src=x'
+
+# The search page.
+req GET "/app/search?q=balancer" $V
+check "page: highlighted snippet" contains "$T/body" '<mark>balancer</mark>'
+check "page: counts per type" contains "$T/body" 'postmortems <span class="count">1</span>'
+check "page: links the postmortem" contains "$T/body" "/app/incidents/$I1/postmortem"
+req GET "/app/search?q=smoke" $V
+check "page: links the action list" contains "$T/body" "/app/actions?incident=$I1"
+check "page: filter form" contains "$T/body" 'name="category"'
+check "page: no inline script" lacks "$T/body" '<script>'
+check "page: no inline style" lacks "$T/body" 'style='
+req GET "/app/search?q=%22" $V
+check "page: a lone quote is 200" eq "$STATUS" 200
+req GET "/app/search" $V
+check "page: empty form" eq "$STATUS" 200
+check "top bar has the search box" contains "$T/body" 'action="/app/search"'
+req GET "/app/search?q=x"
+check "search needs a login" eq "$STATUS" 303
+req GET "$S?q=x"
+check "the API needs a login" eq "$STATUS" 401
+
+# Similar incidents: the checkout timeouts resemble the balancer outage.
+req GET "/api/v1/incidents/$I3/postmortem" -H "$AUTH"
+req POST "/api/v1/incidents/$I3/postmortem" -H "$AUTH" -H "$JSON" -d '{}'
+req PATCH "/api/v1/incidents/$I3/postmortem" -H "$AUTH" -H "$JSON" -H 'If-Match: "1"' -d '{"root_cause_category":"change_config","tags":["lb"]}'
+req POST /api/v1/incidents -H "$AUTH" -H "$JSON" -d '{"title":"Load balancer 502 errors again","components":["Checkout"]}'
+I5=$(jget .id)
+req GET "/app/incidents/$I5" $V
+check "incident page 200" eq "$STATUS" 200
+check "similar: section" contains "$T/body" 'Similar past incidents'
+check "similar: links the balancer incident" contains "$T/body" "href=\"/app/incidents/$I1\">#$I1"
+check "similar: says why" contains "$T/body" 'same component: Checkout; shared words: load, balancer'
+check "similar: offers its postmortem" contains "$T/body" "/app/incidents/$I1/postmortem"
+check "similar: never itself" lacks "$T/body" "href=\"/app/incidents/$I5\">#$I5"
+req GET "/app/incidents/$I3" $V
+check "similar: same root cause and tags" contains "$T/body" 'same root cause: change_config; shared tags: lb'
+req GET "/app/incidents/$I4" $V
+check "similar: nothing in common, no section" lacks "$T/body" 'Similar past incidents'
+sqlite3 "$DB" "INSERT INTO events (incident_id, ts, kind, title, fingerprint, count, created_at, updated_at) VALUES
+  ($I2, 0, 'signal', 'upstream timed out (x40 on nginx, 11:40 to 11:44)', 'burst:00000000deadbeef:1000', 40, 0, 0),
+  ($I4, 0, 'signal', 'upstream timed out (x12 on nginx, 09:00 to 09:02)', 'burst:00000000deadbeef:2000', 12, 0, 0)"
+req GET "/app/incidents/$I4" $V
+check "similar: the same error signal" contains "$T/body" 'same error signal: upstream timed out'
+check "similar: signal match links the other incident" contains "$T/body" "href=\"/app/incidents/$I2\">#$I2"
+
+# Recurring causes.
+req GET /app/insights $V
+check "insights 200" eq "$STATUS" 200
+check "insights: an SVG chart" contains "$T/body" '<svg viewBox='
+check "insights: categories in the table" contains "$T/body" 'change_config'
+check "insights: quarters" contains "$T/body" '2026 Q1'
+check "insights: components" contains "$T/body" 'Checkout'
+check "insights: no inline style" lacks "$T/body" 'style='
+check "insights: recurring marked" contains "$T/body" 'recurring'
+req GET "/app/insights?format=json" $V
+check "insights JSON" eq "$(jget '.quarters | length > 0')" true
+
+hs_stop
