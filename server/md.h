@@ -22,7 +22,8 @@ char *md_render(const char *z, size_t n);
 json_t *md_safe_html(const char *z);
 
 /* Wraps HTML that our own code produced (already escaped) as SafeHtml.
-** Only http.c (the layout body) and md.c may call this. NEW. */
+** Only http.c (the layout body), search.c (snippets it escaped itself,
+** adding nothing but <mark>) and md.c may call this. NEW. */
 json_t *md_trusted_html(const char *zHtml);
 
 /* If p is a SafeHtml value, returns its HTML (BORROWED from p); else NULL. */

@@ -51,6 +51,12 @@ try {
   await page.goto(server.base + "/app/actions");
   check("the action dashboard lists the demo actions", (await page.textContent("body")).includes("Change freeze during sales"));
   await page.screenshot({ path: `${SHOTS}/tour-actions.png`, fullPage: false });
+  await page.fill("input[name=q]", "load balancer");
+  await Promise.all([page.waitForNavigation(), page.keyboard.press("Enter")]);
+  const hits = await page.textContent("body");
+  check("the knowledge base finds the load balancer incidents", hits.includes("Misconfigured load balancer health check"));
+  check("matches are highlighted", (await page.locator("mark").count()) > 0);
+  await page.screenshot({ path: `${SHOTS}/tour-search.png`, fullPage: false });
   check("no script errors or CSP violations on the tour", errors.length === 0, errors.join("; "));
 } catch (e) {
   check("tour completed", false, e.message);
