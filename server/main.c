@@ -118,7 +118,7 @@ static int cmd_serve(int argc, char **argv) {
     if (demo_load()) {
       return 1;
     }
-    printf("hindsight: loaded the demo incident\n");
+    printf("hindsight: loaded the demo scenario\n");
   }
   /* Only this thread takes the signals; pool threads inherit the mask. */
   sigset_t set;

@@ -152,6 +152,27 @@ printf '{"ts":"2026-11-20T11:50:00Z","level":"error","msg":"payment provider 503
 check "--auto attaches what falls in a window" contains "$T/out" "accepted 1, duplicates 0, rejected 1"
 check "--auto says why the rest was not attached" contains "$T/out" "no incident covers 2020-01-01"
 
+# The other formats through the doors: journal, apache and zendesk over
+# HTTP, grafana as a webhook.
+printf '{"__REALTIME_TIMESTAMP":"1795693320000000","PRIORITY":"3","_HOSTNAME":"web-2","SYSLOG_IDENTIFIER":"shop","MESSAGE":"worker pool exhausted"}\n{"__REALTIME_TIMESTAMP":"oops"}\n' > "$T/j.json"
+req POST "/api/v1/incidents/$ID/ingest?format=journal" -H "$AUTH" --data-binary @"$T/j.json"
+check "journal over HTTP: one accepted, one rejected" eq "$(jget .accepted) $(jget .rejected)" "1 1"
+check "journal error lines reach the timeline" eq "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE title='worker pool exhausted'")" 1
+printf '::1 - - [20/Nov/2026:11:45:00 +0000] "GET /cart HTTP/1.1" 503 -\n' > "$T/apache.log"
+req POST "/api/v1/incidents/$ID/ingest?format=apache&source=web-3" -H "$AUTH" --data-binary @"$T/apache.log"
+check "apache common log with IPv6 and - bytes" eq "$(jget .accepted)" 1
+printf '{"tickets":[{"id":77,"created_at":"2026-11-20T11:48:00Z","subject":"Zendesk: cannot pay","description":"Card declined?","priority":"high","status":"open","tags":["checkout"]}]}' > "$T/z.json"
+req POST "/api/v1/incidents/$ID/ingest?format=zendesk" -H "$AUTH" --data-binary @"$T/z.json"
+check "zendesk tickets over HTTP" eq "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE kind='ticket' AND title='Zendesk: cannot pay'")" 1
+cat > "$T/g.json" <<'JSON'
+{"receiver":"hs","status":"firing","orgId":1,"alerts":[{"status":"firing","labels":{"alertname":"CheckoutLatency","severity":"warning","service":"checkout"},"annotations":{"summary":"p99 above 2 s"},"startsAt":"2026-11-20T11:44:00Z","endsAt":"0001-01-01T00:00:00Z","fingerprint":"g1"}],"groupLabels":{},"commonLabels":{},"commonAnnotations":{},"externalURL":"http://grafana","version":"1","groupKey":"k","truncatedAlerts":0,"title":"[FIRING:1]","state":"alerting","message":"p99"}
+JSON
+req POST /hooks/grafana -H "Authorization: Bearer $HOOK" -H "$JSON" --data-binary @"$T/g.json"
+check "grafana webhook is 200" eq "$STATUS" 200
+check "the grafana alert joins the incident" eq "$(sqlite3 "$DB" "SELECT incident_id FROM events WHERE kind='alert' AND title LIKE 'CheckoutLatency%'")" "$ID"
+req POST /hooks/grafana -H "Authorization: Bearer $HOOK" -H "$JSON" -d '{"alerts": "nope"}'
+check "a grafana body that is not its format is 400" eq "$STATUS" 400
+
 # The page shows the chart and the timeline of evidence.
 req GET /app/incidents/$ID -b "$T/jar.admin"
 check "the incident page draws the chart" contains "$T/body" '<svg viewBox'
