@@ -172,9 +172,8 @@ static size_t try_key(Scan *s, size_t i, const char *const *azExtra) {
   while (nWord > 0 && z[iWord + nWord - 1] == '.') {
     nWord--;
   }
-  if (!is_secret_key(z + iWord, nWord, azExtra)) {
-    return i;
-  }
+  /* The cheap test first: only a word followed by '=' or ':' can be a key
+  ** (most words of a log line are not). */
   size_t j = iWord + nWord;
   if (j < n && (z[j] == '"' || z[j] == '\'')) {
     j++;
@@ -187,6 +186,9 @@ static size_t try_key(Scan *s, size_t i, const char *const *azExtra) {
   }
   if (z[j] == ':' && j + 2 < n && z[j + 1] == '/' && z[j + 2] == '/') {
     return i; /* token://..., a scheme */
+  }
+  if (!is_secret_key(z + iWord, nWord, azExtra)) {
+    return i;
   }
   j++;
   while (j < n && z[j] == ' ') {
@@ -228,7 +230,8 @@ static size_t try_userinfo(Scan *s, size_t i) {
 static size_t try_bearer(Scan *s, size_t i) {
   const char *z = s->z;
   size_t n = s->n;
-  if (n - i < 7 || strncasecmp(z + i, "bearer", 6) != 0 || z[i + 6] != ' ') {
+  if (n - i < 7 || (z[i] != 'b' && z[i] != 'B') ||
+      strncasecmp(z + i, "bearer", 6) != 0 || z[i + 6] != ' ') {
     return i;
   }
   size_t j = i + 7;
