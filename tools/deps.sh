@@ -3,7 +3,7 @@
 # with apt-get when root or through sudo.
 set -eu
 PKGS="gcc make pkg-config libsqlite3-dev libmicrohttpd-dev libcmark-dev
-libjansson-dev libcrypt-dev zlib1g-dev sqlite3 curl jq libxml2-utils chromium
+libjansson-dev libcrypt-dev zlib1g-dev libcurl4-openssl-dev sqlite3 curl jq libxml2-utils chromium
 wrk nginx-light time"
 if [ "$(id -u)" = 0 ]; then
   SUDO=
