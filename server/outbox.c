@@ -280,9 +280,7 @@ static int render_update(Msg *m) {
   json_decref(pLabel);
   json_decref(pAffected);
   json_decref(pComponentNames);
-  if (strcmp(m->zKind, "webhook") != 0) {
-    json_decref(pI);
-  }
+  json_decref(pI);
   free(zBody);
   return rc;
 }
