@@ -186,8 +186,8 @@ static int render_update(Msg *m) {
 
   SpPage pg;
   sp_page_load(&pg);
-  json_t *pI = bMaint ? sp_maintenance(&pg, sourceId)
-                      : sp_incident(&pg, sourceId);
+  json_t *pI =
+      bMaint ? sp_maintenance(&pg, sourceId) : sp_incident(&pg, sourceId);
   if (!pI) {
     free(zBody);
     return E_NOTFOUND;
@@ -204,9 +204,9 @@ static int render_update(Msg *m) {
   json_t *pAffected = json_array();
   size_t i;
   json_t *pU;
-  json_array_foreach(json_object_get(pI, bMaint ? "incident_updates"
-                                                : "incident_updates"),
-                     i, pU) {
+  json_array_foreach(
+      json_object_get(pI, bMaint ? "incident_updates" : "incident_updates"), i,
+      pU) {
     const char *zId = json_string_value(json_object_get(pU, "id"));
     if (zId && strcmp(zId, zUid) == 0) {
       json_t *pA;
@@ -261,9 +261,9 @@ static int render_update(Msg *m) {
         "{s:{s:s, s:s}, s:O, s:s, s:o, s:s, s:o, s:o, s:s, s:s, s:o, s:b}",
         "page", "name", pg.zName, "url", pg.zUrl, "name",
         json_object_get(pI, "name"), "link", zLink, "status_label", pLabel,
-        "body", zBody, "body_html", md_safe_html(zBody), "affected",
-        pAffected, "unsubscribe_url", zUrl, "manage_url", "",
-        "component_names", pComponentNames, "is_maintenance", bMaint);
+        "body", zBody, "body_html", md_safe_html(zBody), "affected", pAffected,
+        "unsubscribe_url", zUrl, "manage_url", "", "component_names",
+        pComponentNames, "is_maintenance", bMaint);
     pLabel = NULL;
     pAffected = NULL;
     pComponentNames = NULL;
@@ -311,11 +311,11 @@ static int render_reminder(Msg *m) {
   memcpy(zToday, zNow, 10);
   zToday[10] = 0;
   int bOverdue = strcmp(db_col_text(p, 1), zToday) < 0;
-  json_t *pCtx = json_pack(
-      "{s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "title", db_col_text(p, 0),
-      "due_date", db_col_text(p, 1), "status", db_col_text(p, 2),
-      "incident_title", db_col_text(p, 4), "owner", db_col_text(p, 5), "link",
-      zLink, "overdue", bOverdue);
+  json_t *pCtx =
+      json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "title",
+                db_col_text(p, 0), "due_date", db_col_text(p, 1), "status",
+                db_col_text(p, 2), "incident_title", db_col_text(p, 4), "owner",
+                db_col_text(p, 5), "link", zLink, "overdue", bOverdue);
   Buf subj;
   buf_init(&subj, 1024);
   buf_printf(&subj, "[Hindsight] Action item %s %s: %s",
@@ -333,7 +333,8 @@ static int render_reminder(Msg *m) {
   return rc;
 }
 
-/* Database steps ------------------------------------------------------------ */
+/* Database steps ------------------------------------------------------------
+ */
 
 /* Rows left in `sending` by a crash: webhooks go again (same key), e-mail
 ** is given up. */
@@ -436,8 +437,8 @@ static void finish(const Msg *m, const char *zErr, int bPermanent) {
     snprintf(zShort, sizeof(zShort), "%s", zErr ? zErr : "");
     db_bind_text(p, ":s", !zErr ? "sent" : bDead ? "dead" : "failed");
     db_bind_text(p, ":e", zShort);
-    db_bind_int(p, ":next", now + (zErr ? outbox_backoff_ms(base, nAttempt)
-                                        : 0));
+    db_bind_int(p, ":next",
+                now + (zErr ? outbox_backoff_ms(base, nAttempt) : 0));
     db_bind_int(p, ":now", now);
     db_bind_int(p, ":id", m->id);
     rc = db_run(p);
@@ -570,7 +571,7 @@ static int addr_private(const struct sockaddr *pA) {
     const unsigned char *a =
         (const unsigned char *)&((const struct sockaddr_in6 *)pA)->sin6_addr;
     static const unsigned char aZero[16] = {0};
-    static const unsigned char aMapped[12] = {0, 0, 0, 0, 0, 0,
+    static const unsigned char aMapped[12] = {0, 0, 0, 0, 0,    0,
                                               0, 0, 0, 0, 0xff, 0xff};
     if (memcmp(a, aZero, 15) == 0 && (a[15] == 0 || a[15] == 1)) {
       return 1;
@@ -627,8 +628,8 @@ static char *send_webhook(const Msg *m, int *pbPermanent) {
   buf_printf(&signed_, "%s.", zT);
   buf_append(&signed_, zBody, nBody);
   char zMac[65];
-  hmac_sha256_hex(m->zSecret, strlen(m->zSecret), buf_str(&signed_),
-                  signed_.n, zMac);
+  hmac_sha256_hex(m->zSecret, strlen(m->zSecret), buf_str(&signed_), signed_.n,
+                  zMac);
   buf_free(&signed_);
   char zSig[160], zKey[160], zEvent[80];
   snprintf(zSig, sizeof(zSig), "X-Hindsight-Signature: t=%s,v1=%s", zT, zMac);
@@ -669,8 +670,9 @@ static char *send_webhook(const Msg *m, int *pbPermanent) {
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
   char zMsg[OUTBOX_ERROR_MAX];
   if (check.bRefused) {
-    snprintf(zMsg, sizeof(zMsg), "refused: the URL resolves to a loopback or "
-                                 "private address");
+    snprintf(zMsg, sizeof(zMsg),
+             "refused: the URL resolves to a loopback or "
+             "private address");
     zErr = xstrdup(zMsg);
     *pbPermanent = 1;
   } else if (cc != CURLE_OK) {
@@ -772,8 +774,8 @@ static char *send_email(const Msg *m, int *pbPermanent) {
   char zUnsub[65] = "", zUnsubUrl[512] = "";
   if (m->zSecret[0]) {
     subs_unsubscribe_token(m->zSecret, zUnsub);
-    snprintf(zUnsubUrl, sizeof(zUnsubUrl), "%s/unsubscribe?token=%s",
-             pg.zUrl, zUnsub);
+    snprintf(zUnsubUrl, sizeof(zUnsubUrl), "%s/unsubscribe?token=%s", pg.zUrl,
+             zUnsub);
   }
   Buf msg;
   buf_init(&msg, OUTBOX_BODY_MAX * 2);
@@ -782,8 +784,8 @@ static char *send_email(const Msg *m, int *pbPermanent) {
   struct tm tm;
   gmtime_r(&t, &tm);
   strftime(zDate, sizeof(zDate), "%a, %d %b %Y %H:%M:%S +0000", &tm);
-  buf_printf(&msg, "Date: %s\r\nFrom: %s\r\nTo: %s\r\nSubject: ", zDate,
-             zFrom, m->zAddress);
+  buf_printf(&msg, "Date: %s\r\nFrom: %s\r\nTo: %s\r\nSubject: ", zDate, zFrom,
+             m->zAddress);
   header_word(&msg, m->zSubject ? m->zSubject : "");
   buf_printf(&msg,
              "\r\nMessage-ID: <%s@hindsight.invalid>\r\n"
@@ -885,8 +887,8 @@ static int deliver_one(void) {
   }
   if (!m.bRendered) {
     int rc = strcmp(m.zTopic, "action_reminder") == 0 ? render_reminder(&m)
-             : strcmp(m.zTopic, "confirm") == 0        ? E_NOTFOUND
-                                                       : render_update(&m);
+             : strcmp(m.zTopic, "confirm") == 0       ? E_NOTFOUND
+                                                      : render_update(&m);
     if (rc) {
       give_up(&m, rc == E_NOTFOUND ? "its source was deleted or unpublished"
                                    : "could not render the message");
@@ -912,7 +914,8 @@ static int deliver_one(void) {
   return 1;
 }
 
-/* The thread ----------------------------------------------------------------- */
+/* The thread -----------------------------------------------------------------
+ */
 
 /* Waits up to ms or until asked to stop; returns whether to stop. */
 static int wait_or_stop(int64_t ms) {

@@ -93,7 +93,7 @@ static int ipv4_private(const unsigned char *a) {
 ** multicast, and IPv4-mapped private addresses. */
 static int ipv6_private(const unsigned char *a) {
   static const unsigned char aZero[16] = {0};
-  static const unsigned char aMapped[12] = {0, 0, 0, 0, 0, 0,
+  static const unsigned char aMapped[12] = {0, 0, 0, 0, 0,    0,
                                             0, 0, 0, 0, 0xff, 0xff};
   if (memcmp(a, aZero, 15) == 0 && (a[15] == 0 || a[15] == 1)) {
     return 1;
@@ -119,15 +119,17 @@ static int url_ok(const char *z, int bPrivateOk, char *zErr, size_t nErr) {
     zHost = z + 7;
   }
   if (!zHost || n > SUBS_ADDRESS_MAX) {
-    snprintf(zErr, nErr, "address: a webhook URL starts with https:// or "
-                         "http://");
+    snprintf(zErr, nErr,
+             "address: a webhook URL starts with https:// or "
+             "http://");
     return E_INVALID;
   }
   for (size_t i = 0; i < n; i++) {
     unsigned char c = (unsigned char)z[i];
     if (c <= 0x20 || c >= 0x7f) {
-      snprintf(zErr, nErr, "address: the URL must be printable ASCII with "
-                           "no spaces");
+      snprintf(zErr, nErr,
+               "address: the URL must be printable ASCII with "
+               "no spaces");
       return E_INVALID;
     }
   }
@@ -190,8 +192,9 @@ static int url_ok(const char *z, int bPrivateOk, char *zErr, size_t nErr) {
     }
   }
   if (bPrivate) {
-    snprintf(zErr, nErr, "address: webhook URLs may not point at loopback "
-                         "or private addresses");
+    snprintf(zErr, nErr,
+             "address: webhook URLs may not point at loopback "
+             "or private addresses");
     return E_INVALID;
   }
   return 0;
@@ -282,10 +285,9 @@ static json_t *component_choices(void) {
     return pList;
   }
   while (db_step(p) == SQLITE_ROW) {
-    json_array_append_new(pList,
-                          json_pack("{s:I, s:s}", "id",
-                                    (json_int_t)db_col_int(p, 0), "name",
-                                    db_col_text(p, 1)));
+    json_array_append_new(pList, json_pack("{s:I, s:s}", "id",
+                                           (json_int_t)db_col_int(p, 0), "name",
+                                           db_col_text(p, 1)));
   }
   db_reset(p);
   return pList;
@@ -447,10 +449,10 @@ int subs_post(Req *r) {
     rc = E_INVALID;
   }
   if (rc == 0 && bWebhook) {
-    rc = url_ok(zAddress,
-                settings_get_int("subscriptions.allow_private_webhooks", 0) ==
-                    1,
-                zErr, sizeof(zErr));
+    rc =
+        url_ok(zAddress,
+               settings_get_int("subscriptions.allow_private_webhooks", 0) == 1,
+               zErr, sizeof(zErr));
   }
   int64_t aComp[SUBS_COMPONENTS_MAX];
   int nComp = 0;
@@ -472,8 +474,8 @@ int subs_post(Req *r) {
   /* Everything random, hashed and rendered before the transaction. */
   SpPage pg;
   sp_page_load(&pg);
-  char zSecret[65], zConfirm[65], zConfirmHash[65], zUnsub[65],
-      zUnsubHash[65], zNonce[17];
+  char zSecret[65], zConfirm[65], zConfirmHash[65], zUnsub[65], zUnsubHash[65],
+      zNonce[17];
   auth_random_hex(zSecret, 32);
   auth_random_hex(zConfirm, 32);
   auth_random_hex(zNonce, 8);
@@ -719,10 +721,10 @@ int subs_confirm_post(Req *r) {
   int64_t now = utc_now_ms();
   rc = db_begin_write();
   if (rc == 0) {
-    sqlite3_stmt *p = db_prepare(
-        "UPDATE subscribers SET confirmed_at = :now,"
-        " confirm_token_hash = NULL, confirm_expires_at = NULL"
-        " WHERE id = :id AND confirm_expires_at > :now");
+    sqlite3_stmt *p =
+        db_prepare("UPDATE subscribers SET confirmed_at = :now,"
+                   " confirm_token_hash = NULL, confirm_expires_at = NULL"
+                   " WHERE id = :id AND confirm_expires_at > :now");
     rc = E_DB;
     if (p) {
       db_bind_int(p, ":now", now);
@@ -756,8 +758,9 @@ int subs_unsub_page(Req *r) {
   int bExpired = 0;
   int rc = by_token(r, zToken, 0, &id, &zAddress, &zKind, &bExpired);
   if (rc == E_NOTFOUND) {
-    return req_fail(r, rc, "No such subscription (perhaps you have "
-                           "unsubscribed already).");
+    return req_fail(r, rc,
+                    "No such subscription (perhaps you have "
+                    "unsubscribed already).");
   }
   if (rc) {
     return rc;
@@ -781,8 +784,9 @@ int subs_unsub_post(Req *r) {
   int bExpired = 0;
   int rc = by_token(r, zToken, 0, &id, &zAddress, &zKind, &bExpired);
   if (rc == E_NOTFOUND) {
-    return req_fail(r, rc, "No such subscription (perhaps you have "
-                           "unsubscribed already).");
+    return req_fail(r, rc,
+                    "No such subscription (perhaps you have "
+                    "unsubscribed already).");
   }
   if (rc) {
     return rc;
@@ -893,8 +897,8 @@ int subs_admin_list(Req *r) {
                   "address", db_col_text(p, 2), "confirmed",
                   !db_col_is_null(p, 3), "confirmed_at", time_or_null(p, 3),
                   "created_at", time_or_null(p, 4), "components",
-                  *db_col_text(p, 5) ? db_col_text(p, 5) : "all",
-                  "sent", (json_int_t)db_col_int(p, 6)));
+                  *db_col_text(p, 5) ? db_col_text(p, 5) : "all", "sent",
+                  (json_int_t)db_col_int(p, 6)));
   }
   db_reset(p);
   json_t *pOut = json_array();
@@ -953,9 +957,9 @@ int subs_admin_delete(Req *r) {
   rc = rc == 0 ? db_commit() : rc;
   if (rc) {
     db_rollback();
-    return rc == E_NOTFOUND ? req_fail(r, rc, "no subscriber %lld",
-                                       (long long)id)
-                            : rc;
+    return rc == E_NOTFOUND
+               ? req_fail(r, rc, "no subscriber %lld", (long long)id)
+               : rc;
   }
   if (r->bJsonOut) {
     r->pModel = json_pack("{s:b}", "deleted", 1);
@@ -965,7 +969,8 @@ int subs_admin_delete(Req *r) {
   return 0;
 }
 
-/* Feeds --------------------------------------------------------------------- */
+/* Feeds ---------------------------------------------------------------------
+ */
 
 int subs_feed(Req *r) {
   const char *zFile = req_param(r, "file");
@@ -980,8 +985,7 @@ int subs_feed(Req *r) {
   int64_t id = atoll(zFile);
   SpPage pg;
   sp_page_load(&pg);
-  sqlite3_stmt *p =
-      db_prepare("SELECT name FROM components WHERE id = :id");
+  sqlite3_stmt *p = db_prepare("SELECT name FROM components WHERE id = :id");
   if (!p) {
     return E_DB;
   }
@@ -1033,9 +1037,8 @@ int subs_feed(Req *r) {
         pEntries,
         json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "update_id",
                   (json_int_t)db_col_int(p, 0), "title", db_col_text(p, 2),
-                  "status_label", zStatus, "content_html", zHtml, "link",
-                  zLink, "created_at", zAt, "updated_at", zUp, "rfc822",
-                  zRfc));
+                  "status_label", zStatus, "content_html", zHtml, "link", zLink,
+                  "created_at", zAt, "updated_at", zUp, "rfc822", zRfc));
     free(zHtml);
     if (bFirst) {
       json_object_set_new(pM, "updated_at", json_string(zUp));
@@ -1059,7 +1062,8 @@ int subs_feed(Req *r) {
   return 0;
 }
 
-/* CLI ------------------------------------------------------------------------ */
+/* CLI ------------------------------------------------------------------------
+ */
 
 int subs_cli_user_email(int argc, char **argv) {
   if (argc != 2 || (*argv[1] && !email_ok(argv[1]))) {

@@ -14,16 +14,16 @@
 #include "http.h"
 
 /* Public handlers. */
-int subs_page(Req *r);           /* GET  /subscribe */
-int subs_post(Req *r);           /* POST /subscribe */
-int subs_confirm_page(Req *r);   /* GET  /subscribe/confirm?token= */
-int subs_confirm_post(Req *r);   /* POST /subscribe/confirm */
-int subs_unsub_page(Req *r);     /* GET  /unsubscribe?token= */
-int subs_unsub_post(Req *r);     /* POST /unsubscribe?token= (RFC 8058) */
-int subs_feed(Req *r);           /* GET  /feeds/components/{file} */
+int subs_page(Req *r);         /* GET  /subscribe */
+int subs_post(Req *r);         /* POST /subscribe */
+int subs_confirm_page(Req *r); /* GET  /subscribe/confirm?token= */
+int subs_confirm_post(Req *r); /* POST /subscribe/confirm */
+int subs_unsub_page(Req *r);   /* GET  /unsubscribe?token= */
+int subs_unsub_post(Req *r);   /* POST /unsubscribe?token= (RFC 8058) */
+int subs_feed(Req *r);         /* GET  /feeds/components/{file} */
 /* Admin handlers. */
-int subs_admin_list(Req *r);     /* GET  /app/subscribers */
-int subs_admin_delete(Req *r);   /* POST /app/subscribers/{id}/delete */
+int subs_admin_list(Req *r);   /* GET  /app/subscribers */
+int subs_admin_delete(Req *r); /* POST /app/subscribers/{id}/delete */
 
 /*
 ** Queue hooks: call inside the write transaction that wrote the update,
