@@ -41,6 +41,7 @@
 #include "metrics.h"
 #include "search.h"
 #include "status.h"
+#include "subs.h"
 #include "timeline.h"
 #include "update.h"
 #include "tmpl.h"
@@ -66,6 +67,15 @@ static const Route aRoute[] = {
     {"GET", "/login", auth_login_page, ROLE_NONE, 0},
     {"POST", "/login", auth_login_post, ROLE_NONE, R_OWN_CSRF},
     {"POST", "/logout", auth_logout, ROLE_VIEWER, 0},
+    {"GET", "/subscribe", subs_page, ROLE_NONE, 0},
+    {"POST", "/subscribe", subs_post, ROLE_NONE, R_OWN_CSRF},
+    {"GET", "/subscribe/confirm", subs_confirm_page, ROLE_NONE, 0},
+    {"POST", "/subscribe/confirm", subs_confirm_post, ROLE_NONE, R_OWN_CSRF},
+    {"GET", "/unsubscribe", subs_unsub_page, ROLE_NONE, 0},
+    {"POST", "/unsubscribe", subs_unsub_post, ROLE_NONE, R_OWN_CSRF},
+    {"GET", "/feeds/components/{file}", subs_feed, ROLE_NONE, 0},
+    {"GET", "/app/subscribers", subs_admin_list, ROLE_ADMIN, 0},
+    {"POST", "/app/subscribers/{id}/delete", subs_admin_delete, ROLE_ADMIN, 0},
 
     {"GET", "/app", http_app_home, ROLE_VIEWER, 0},
     {"GET", "/app/incidents", incident_list, ROLE_VIEWER, 0},

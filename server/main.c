@@ -20,6 +20,8 @@
 #include "incident.h"
 #include "settings.h"
 #include "ingest_store.h"
+#include "outbox.h"
+#include "subs.h"
 #include "status.h"
 
 static const char *zUsage =
@@ -126,7 +128,13 @@ static int cmd_serve(int argc, char **argv) {
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &set, NULL);
+  /* The delivery worker runs while we serve and stops before the database
+  ** is checkpointed and closed. */
+  if (outbox_start()) {
+    return 1;
+  }
   int rc = http_serve(&cfg);
+  outbox_stop();
   if (rc == 0) {
     /* Fold the WAL back so the file is whole on its own. */
     db_exec("PRAGMA wal_checkpoint(TRUNCATE)");
@@ -211,7 +219,9 @@ int main(int argc, char **argv) {
       rc = 0;
     }
   } else if (strcmp(zCmd, "user") == 0) {
-    rc = auth_cli_user(argc - 2, argv + 2);
+    rc = argc > 2 && strcmp(argv[2], "email") == 0
+             ? subs_cli_user_email(argc - 3, argv + 3)
+             : auth_cli_user(argc - 2, argv + 2);
   } else if (strcmp(zCmd, "token") == 0) {
     rc = auth_cli_token(argc - 2, argv + 2);
   } else if (strcmp(zCmd, "incident") == 0) {

@@ -22,6 +22,7 @@
 #include "db.h"
 #include "err.h"
 #include "input.h"
+#include "subs.h"
 #include "update.h"
 #include "utc.h"
 
@@ -160,6 +161,9 @@ static int maint_set_status(int64_t id, const char *zOld, const char *zNew,
       db_bind_text(p, ":b", zBody && *zBody ? zBody : azText[iNew]);
       db_bind_int(p, ":now", now);
       rc = db_run(p);
+    }
+    if (rc == 0) {
+      rc = subs_queue_maintenance_update(db_last_id(), id);
     }
   }
   return rc;
@@ -447,6 +451,9 @@ int maintenance_create(Req *r) {
                               "scheduled.");
         db_bind_int(p, ":now", now);
         rc = db_run(p);
+      }
+      if (rc == 0) {
+        rc = subs_queue_maintenance_update(db_last_id(), id);
       }
     }
     if (rc == 0 && strcmp(zStatus, "scheduled") != 0) {

@@ -16,9 +16,22 @@
 #include "err.h"
 #include "input.h"
 
-static const char *const azKnown[] = {"ingest.window_minutes",
-                                      "ingest.auto_declare", "redact.emails",
-                                      "redact.keys", NULL};
+static const char *const azKnown[] = {
+    "ingest.window_minutes",
+    "ingest.auto_declare",
+    "redact.emails",
+    "redact.keys",
+    "smtp.host",
+    "smtp.port",
+    "smtp.starttls",
+    "smtp.user",
+    "smtp.password",
+    "smtp.from",
+    "subscriptions.allow_private_webhooks",
+    "subscriptions.retry_base_seconds",
+    "subscriptions.max_attempts",
+    "reminders.days_before",
+    NULL};
 
 char *settings_get(const char *zKey, const char *zDefault) {
   sqlite3_stmt *p = db_prepare("SELECT value FROM settings WHERE key = :k");
@@ -67,7 +80,12 @@ int settings_cli(int argc, char **argv) {
   static const char *zUsage =
       "usage: hindsight config list | get KEY | set KEY VALUE\n"
       "  keys: ingest.window_minutes ingest.auto_declare redact.emails"
-      " redact.keys\n";
+      " redact.keys\n"
+      "        smtp.host smtp.port smtp.starttls smtp.user smtp.password"
+      " smtp.from\n"
+      "        subscriptions.allow_private_webhooks"
+      " subscriptions.retry_base_seconds subscriptions.max_attempts\n"
+      "        reminders.days_before\n";
   if (argc >= 1 && strcmp(argv[0], "--help") == 0) {
     fputs(zUsage, stdout);
     return 0;

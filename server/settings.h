@@ -7,6 +7,15 @@
 **                          for its component declares one (0)
 **   redact.emails          1: mask e-mail addresses on the way in (0)
 **   redact.keys            extra key names to mask, comma-separated ("")
+**   smtp.host, smtp.port   the relay for outgoing mail ("", 25)
+**   smtp.starttls          1: require STARTTLS (0: use it if offered)
+**   smtp.user, smtp.password, smtp.from   relay login and envelope sender
+**   subscriptions.allow_private_webhooks  1: webhook URLs may point at
+**                          loopback or private addresses (0)
+**   subscriptions.retry_base_seconds  first retry delay, doubled per try (30)
+**   subscriptions.max_attempts        attempts before a message is dead (8)
+**   reminders.days_before  action reminders start this many days before
+**                          the due date (2)
 */
 #ifndef HS_SETTINGS_H
 #define HS_SETTINGS_H

@@ -98,6 +98,7 @@ typedef struct TmplState {
   Tmpl **ppPartialTail;  /* where the next one is linked */
   int nPartial;          /* entries in pPartials */
   long nStep;            /* steps taken by tmpl_exec() */
+  int bText;             /* plain-text output: {{x}} is not HTML-escaped */
 } TmplState;
 
 /* One level of the context stack. */
@@ -670,7 +671,7 @@ static void tmpl_emit_json(Buf *pOut, json_t *pVal) {
 }
 
 /* Emits the value of a {{path|filter}} tag. */
-static void tmpl_emit(Buf *pOut, json_t *pVal, int eFilter) {
+static void tmpl_emit(Buf *pOut, json_t *pVal, int eFilter, int bText) {
   char a[32];
   const char *z;
   size_t n;
@@ -680,7 +681,7 @@ static void tmpl_emit(Buf *pOut, json_t *pVal, int eFilter) {
     return;
   } else if (eFilter == F_URL) {
     tmpl_escape_url(pOut, z, n);
-  } else if (md_safe_html_str(pVal)) {
+  } else if (bText || md_safe_html_str(pVal)) {
     buf_append(pOut, z, n);
   } else {
     tmpl_escape_html(pOut, z, n);
@@ -822,7 +823,8 @@ static int tmpl_exec(TmplState *p, const Tmpl *pT, const TmplNode *pNode,
         buf_append(p->pOut, pNode->zText, pNode->nText);
         break;
       case N_VAR:
-        tmpl_emit(p->pOut, tmpl_lookup(pCtx, &pNode->path), pNode->eFilter);
+        tmpl_emit(p->pOut, tmpl_lookup(pCtx, &pNode->path), pNode->eFilter,
+                  p->bText);
         break;
       case N_SECTION:
         rc = tmpl_exec_section(p, pT, pNode, pCtx, nPartialDepth);
@@ -876,10 +878,11 @@ static int tmpl_load_partials(TmplState *p) {
 /* The body of tmpl_render() and tmpl_render_named(). */
 static int tmpl_run(const char *zName, const char *zSrc, size_t nSrc,
                     json_t *pCtx, TmplLoader xLoad, Buf *pOut, char *zErr,
-                    size_t nErr) {
+                    size_t nErr, int bText) {
   int rc = 0;
   TmplState s;
   memset(&s, 0, sizeof(s));
+  s.bText = bText;
   s.xLoad = xLoad;
   s.pOut = pOut;
   s.zErr = zErr;
@@ -918,7 +921,12 @@ cleanup:
 
 int tmpl_render(const char *zSrc, size_t nSrc, json_t *pCtx,
                 TmplLoader xLoad, Buf *pOut, char *zErr, size_t nErr) {
-  return tmpl_run(NULL, zSrc, nSrc, pCtx, xLoad, pOut, zErr, nErr);
+  return tmpl_run(NULL, zSrc, nSrc, pCtx, xLoad, pOut, zErr, nErr, 0);
+}
+
+int tmpl_render_text(const char *zSrc, size_t nSrc, json_t *pCtx,
+                     TmplLoader xLoad, Buf *pOut, char *zErr, size_t nErr) {
+  return tmpl_run(NULL, zSrc, nSrc, pCtx, xLoad, pOut, zErr, nErr, 1);
 }
 
 int tmpl_render_named(const char *zName, json_t *pCtx, TmplLoader xLoad,
@@ -946,7 +954,7 @@ int tmpl_render_named(const char *zName, json_t *pCtx, TmplLoader xLoad,
     rc = E_INVALID;
     goto cleanup;
   }
-  rc = tmpl_run(zName, zSrc, nSrc, pCtx, xLoad, pOut, zErr, nErr);
+  rc = tmpl_run(zName, zSrc, nSrc, pCtx, xLoad, pOut, zErr, nErr, 0);
 
 cleanup:
   free(zSrc);

@@ -68,6 +68,11 @@ typedef char *(*TmplLoader)(const char *zName, size_t *pn);
 int tmpl_render(const char *zSrc, size_t nSrc, json_t *pCtx,
                 TmplLoader xLoad, Buf *pOut, char *zErr, size_t nErr);
 
+/* The same for plain text (e-mail bodies): {{x}} emits the value as is,
+** with no HTML escaping; |url and |json still apply. Never use it for
+** anything a browser renders. */
+int tmpl_render_text(const char *zSrc, size_t nSrc, json_t *pCtx,
+                     TmplLoader xLoad, Buf *pOut, char *zErr, size_t nErr);
 /* Renders the named template (loaded through xLoad). Same contract; a bad
 ** or missing name is E_INVALID, and messages start "template 'name' ". */
 int tmpl_render_named(const char *zName, json_t *pCtx, TmplLoader xLoad,

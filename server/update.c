@@ -17,6 +17,7 @@
 #include "db.h"
 #include "err.h"
 #include "input.h"
+#include "subs.h"
 #include "utc.h"
 
 #define BODY_MAX 65536
@@ -287,6 +288,11 @@ static int post_update(int64_t id, const char *zStatus, const char *zBody,
       db_bind_text(p, ":a", zActor);
       rc = db_run(p);
     }
+  }
+  if (rc == 0) {
+    /* Subscribers are told in the same transaction: no update without its
+    ** messages, no message without its update. */
+    rc = subs_queue_incident_update(*pUpdateId, id);
   }
   rc = rc == 0 ? db_commit() : rc;
   if (rc) {

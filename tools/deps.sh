@@ -3,8 +3,8 @@
 # with apt-get when root or through sudo.
 set -eu
 PKGS="gcc make pkg-config libsqlite3-dev libmicrohttpd-dev libcmark-dev
-libjansson-dev libcrypt-dev zlib1g-dev sqlite3 curl jq libxml2-utils chromium
-wrk nginx-light time openssl"
+libjansson-dev libcrypt-dev zlib1g-dev libcurl4-openssl-dev sqlite3 curl jq
+libxml2-utils chromium wrk nginx-light time openssl"
 if [ "$(id -u)" = 0 ]; then
   SUDO=
 elif command -v sudo >/dev/null 2>&1; then

@@ -1,0 +1,311 @@
+# t0050-subscriptions: subscribers and the outbox against real peers on
+# loopback (tests/http/peers.py: an SMTP sink and an HTTP receiver). Double
+# opt-in, per-component delivery, retries with back-off, no duplicate after
+# a SIGKILL mid-delivery (webhooks: the same Idempotency-Key; e-mail: not
+# resent), signatures, unsubscribe (link and RFC 8058 one-click),
+# confirmation expiry, the rate limit, private-URL refusal, per-component
+# feeds, the admin page and action reminders.
+. tests/http/lib.sh
+hs_start
+JSON='Content-Type: application/json'
+PEERS=tests/http/peers.py
+MAIL=$T/mail
+HOOK=$T/hook
+mkdir -p "$MAIL" "$HOOK"
+python3 "$PEERS" smtp "$MAIL" &
+SMTP_PID=$!
+python3 "$PEERS" http "$HOOK" &
+HTTP_PID=$!
+i=0
+while [ ! -s "$MAIL/port" ] || [ ! -s "$HOOK/port" ]; do
+  i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1
+done
+SMTP_PORT=$(cat "$MAIL/port")
+HOOK_PORT=$(cat "$HOOK/port")
+cleanup_peers() { kill $SMTP_PID $HTTP_PID 2>/dev/null; }
+trap cleanup_peers EXIT
+
+cfg() { "$HS_BIN" --db "$DB" config set "$1" "$2"; }
+cfg smtp.host 127.0.0.1
+cfg smtp.port "$SMTP_PORT"
+cfg smtp.from status@example.com
+cfg subscriptions.retry_base_seconds 1
+sqlite3 "$DB" "INSERT INTO settings (key, value) VALUES ('page_url', '$BASE')"
+q() { sqlite3 "$DB" "$1"; }
+
+# wait_for 'SHELL CONDITION': re-evaluates it for up to 15 s.
+wait_for() {
+  n=0
+  while ! eval "$1" 2>/dev/null; do
+    n=$((n + 1)); [ $n -gt 150 ] && return 1; sleep 0.1
+  done
+}
+nmail() { ls "$MAIL" | grep -c '\.eml$'; }
+nreq() { ls "$HOOK" | grep -c '\.json$'; }
+mails_to() { grep -l "^X-Sink-To: <$1>" "$MAIL"/*.eml 2>/dev/null | sort; }
+last_mail_to() { mails_to "$1" | tail -n 1; }
+last_req() { ls "$HOOK"/req.*.json | sort | tail -n 1; }
+ge() { [ "$1" -ge "$2" ]; }
+
+restart() { # restart: serve again on the same port (after a kill -9)
+  "$HS_BIN" --db "$DB" serve --listen "127.0.0.1:$PORT" --threads 2 \
+    >"$T/server.out" 2>>"$T/server.err" &
+  HS_PID=$!
+  wait_for 'grep -q "listening on" "$T/server.out"'
+}
+
+login admin "$PW_ADMIN"
+ADM="-b $T/jar.admin -H X-CSRF-Token:$CSRF"
+ADMIN_CSRF=$CSRF
+for c in Website Checkout; do
+  req POST /api/v1/components $ADM -H "$JSON" -d "{\"name\":\"$c\"}"
+done
+WEB=$(q "SELECT id FROM components WHERE name = 'Website'")
+CHK=$(q "SELECT id FROM components WHERE name = 'Checkout'")
+req POST /api/v1/incidents $ADM -H "$JSON" -d '{"title":"Checkout errors","components":["Checkout"]}'
+INC=$(jget .id)
+update() { # update BODY [COMPONENT STATUS]
+  if [ $# -gt 1 ]; then
+    req POST "/api/v1/incidents/$INC/updates" $ADM -H "$JSON" -d "{\"status\":\"investigating\",\"body\":\"$1\",\"components\":{\"$2\":\"$3\"}}"
+  else
+    req POST "/api/v1/incidents/$INC/updates" $ADM -H "$JSON" -d "{\"status\":\"identified\",\"body\":\"$1\"}"
+  fi
+}
+
+# subscribe JAR KIND ADDRESS [COMPONENT-ID...]: GET the form, POST it.
+subscribe() {
+  jar=$T/jar.$1; kind=$2; addr=$3; shift 3
+  curl -s -c "$jar" -b "$jar" -o "$T/form.html" "$BASE/subscribe"
+  tok=$(sed -n 's/.*name="csrf_token" value="\([0-9a-f]*\)".*/\1/p' "$T/form.html" | head -n1)
+  set -- $(for c in "$@"; do echo "--data-urlencode component=$c"; done)
+  req POST "/subscribe?format=json" -c "$jar" -b "$jar" --data-urlencode "csrf_token=$tok" \
+    --data-urlencode "kind=$kind" --data-urlencode "address=$addr" "$@"
+}
+
+# The form and its CSRF token.
+req GET /subscribe
+check "subscribe page is public" eq "$STATUS" 200
+check "subscribe page lists components" contains "$T/body" 'value="'"$CHK"'"'
+check "subscribe page sets the form cookie" grep -qi '^set-cookie: hs_sub_csrf=.*HttpOnly; SameSite=Strict' "$T/headers"
+check "status page links to subscribe" sh -c "curl -s '$BASE/' | grep -q 'href=\"/subscribe\"'"
+req POST /subscribe --data-urlencode "kind=email" --data-urlencode "address=x@example.com"
+check "subscribe without the form token is 403" eq "$STATUS" 403
+subscribe x email not-an-address
+check "a bad e-mail address is 400" eq "$STATUS" 400
+
+# Double opt-in: a confirmation, and nothing else until it is confirmed.
+subscribe alice email alice@example.com "$CHK"
+check "subscribe is 202" eq "$STATUS" 202
+check "e-mail subscriptions show no secret" eq "$(jget '.secret // "none"')" none
+check "the confirmation e-mail arrives" wait_for 'test "$(nmail)" -ge 1'
+CONF=$(last_mail_to alice@example.com)
+check "confirmation subject" eq "$(python3 $PEERS mail "$CONF" subject)" "[Service status] Confirm your subscription"
+CURL_CONFIRM=$(python3 $PEERS mail "$CONF" text | grep -o "$BASE/subscribe/confirm?token=[0-9a-f]*")
+check "the confirmation carries the link" test -n "$CURL_CONFIRM"
+check "the confirmation has an HTML part" sh -c "python3 $PEERS mail '$CONF' html | grep -q '<a href=\"$BASE/subscribe/confirm'"
+check "a confirmation carries no List-Unsubscribe" eq "$(python3 $PEERS mail "$CONF" header:List-Unsubscribe)" ""
+update "Before confirming" Checkout degraded_performance
+check "update posted" eq "$STATUS" 201
+sleep 2
+check "no update mail before the subscriber confirms" eq "$(mails_to alice@example.com | wc -l)" 1
+check "no outbox row for an unconfirmed subscriber" eq "$(q "SELECT count(*) FROM outbox WHERE address = 'alice@example.com' AND topic <> 'confirm'")" 0
+TOKEN=${CURL_CONFIRM##*token=}
+req GET "/subscribe/confirm?token=$TOKEN"
+check "the confirm link shows a button (GET changes nothing)" eq "$STATUS" 200
+check "still unconfirmed after the GET" eq "$(q "SELECT confirmed_at IS NULL FROM subscribers WHERE address = 'alice@example.com'")" 1
+req POST /subscribe/confirm --data-urlencode "token=$TOKEN"
+check "confirming is 200" eq "$STATUS" 200
+check "confirmed" eq "$(q "SELECT confirmed_at IS NOT NULL FROM subscribers WHERE address = 'alice@example.com'")" 1
+req POST /subscribe/confirm --data-urlencode "token=$TOKEN"
+check "a used confirmation link is 404" eq "$STATUS" 404
+
+subscribe bob email bob@example.com "$WEB"
+BOBCONF=$(wait_for 'test -n "$(last_mail_to bob@example.com)"'; last_mail_to bob@example.com)
+BT=$(python3 $PEERS mail "$BOBCONF" text | grep -o 'token=[0-9a-f]*' | head -n1)
+req POST /subscribe/confirm --data-urlencode "${BT}"
+check "bob confirmed (Website only)" eq "$STATUS" 200
+
+# Delivery to the subscribers of the component, and not to others.
+update "Payments **fail** for some & <all>" Checkout partial_outage
+check "the update mail reaches alice" wait_for 'test "$(mails_to alice@example.com | wc -l)" -ge 2'
+ALICE=$(last_mail_to alice@example.com)
+check "update subject" eq "$(python3 $PEERS mail "$ALICE" subject)" "[Service status] Checkout errors: Investigating"
+check "text body carries the Markdown as written" sh -c "python3 $PEERS mail '$ALICE' text | grep -qF 'Payments **fail** for some & <all>'"
+check "text body names the component change" sh -c "python3 $PEERS mail '$ALICE' text | grep -qF 'Checkout: Partial outage'"
+check "HTML body is rendered and escaped" sh -c "python3 $PEERS mail '$ALICE' html | grep -qF '<strong>fail</strong> for some &amp; <!-- raw HTML omitted -->'"
+UNSUB=$(python3 $PEERS mail "$ALICE" header:List-Unsubscribe | tr -d '<>')
+check "List-Unsubscribe names the unsubscribe URL" sh -c "echo '$UNSUB' | grep -q '^$BASE/unsubscribe?token=[0-9a-f]\{64\}$'"
+check "List-Unsubscribe-Post (RFC 8058)" eq "$(python3 $PEERS mail "$ALICE" header:List-Unsubscribe-Post)" "List-Unsubscribe=One-Click"
+check "the text body carries the unsubscribe link" sh -c "python3 $PEERS mail '$ALICE' text | grep -qF '$UNSUB'"
+sleep 1
+check "bob (Website only) gets no Checkout update" eq "$(mails_to bob@example.com | wc -l)" 1
+check "outbox row is sent" eq "$(q "SELECT state FROM outbox WHERE address = 'alice@example.com' AND topic = 'incident_update' ORDER BY id DESC LIMIT 1")" sent
+
+# Webhooks: private URLs refused unless allowed.
+subscribe w webhook "http://127.0.0.1:$HOOK_PORT/hook"
+check "a loopback webhook URL is refused by default" eq "$STATUS" 400
+check "the refusal says why" contains "$T/body" "loopback or private"
+subscribe w webhook "http://localhost:$HOOK_PORT/hook"
+check "localhost is refused" eq "$STATUS" 400
+subscribe w webhook "http://2130706433/hook"
+check "a numeric host is refused" eq "$STATUS" 400
+subscribe w webhook "http://10.1.2.3/hook"
+check "a private address is refused" eq "$STATUS" 400
+subscribe w webhook "ftp://example.com/hook"
+check "only http and https" eq "$STATUS" 400
+cfg subscriptions.allow_private_webhooks 1
+subscribe w webhook "http://127.0.0.1:$HOOK_PORT/hook"
+check "allowed by the setting" eq "$STATUS" 202
+SECRET=$(jget .secret)
+check "the signing secret is shown once" sh -c "echo '$SECRET' | grep -q '^[0-9a-f]\{64\}$'"
+check "the confirmation request arrives" wait_for 'test "$(nreq)" -ge 1'
+R=$(last_req)
+check "confirmation event" eq "$(python3 $PEERS req "$R" json:meta.event)" subscription_confirmation
+check "confirmation is signed" python3 $PEERS verify "$R" "$SECRET"
+check "a wrong secret does not verify" sh -c "! python3 $PEERS verify '$R' 0000"
+WT=$(python3 $PEERS req "$R" json:confirm_url | grep -o 'token=[0-9a-f]*')
+req POST /subscribe/confirm --data-urlencode "$WT"
+check "webhook confirmed" eq "$STATUS" 200
+
+# Retries: the receiver fails twice, then takes it; one key throughout.
+echo 2 >"$HOOK/fail"
+N0=$(nreq)
+update "Retry me"
+check "three attempts reach the receiver" wait_for 'test "$(nreq)" -ge $((N0 + 3))'
+sleep 0.5
+K=$(for f in $(ls "$HOOK"/req.*.json | sort | tail -n 3); do python3 $PEERS req "$f" header:Idempotency-Key; done | sort -u)
+check "the Idempotency-Key is constant across retries" eq "$(echo "$K" | wc -l)" 1
+check "the Idempotency-Key is set" test -n "$K"
+check "outbox: sent after 3 attempts" wait_for 'test "$(q "SELECT state || attempts FROM outbox WHERE idempotency_key = '\''$K'\''")" = sent3'
+R=$(last_req)
+check "the delivered request verifies" python3 $PEERS verify "$R" "$SECRET"
+check "payload: incident name" eq "$(python3 $PEERS req "$R" json:incident.name)" "Checkout errors"
+check "payload: the newest update first" eq "$(python3 $PEERS req "$R" json:incident.incident_updates.0.body)" "Retry me"
+check "payload: page indicator" eq "$(python3 $PEERS req "$R" json:page.status_indicator)" major
+check "payload: unsubscribe link" sh -c "python3 $PEERS req '$R' json:meta.unsubscribe | grep -q '^$BASE/unsubscribe?token='"
+check "payload: the key in meta too" eq "$(python3 $PEERS req "$R" json:meta.idempotency_key)" "$K"
+check "event header" eq "$(python3 $PEERS req "$R" header:X-Hindsight-Event)" incident_update
+
+# SIGKILL mid-delivery of a webhook: sent again with the same key.
+echo 5 >"$HOOK/delay"
+N0=$(nreq)
+update "Crash during the POST"
+check "the POST reaches the receiver" wait_for 'test "$(nreq)" -ge $((N0 + 1))'
+K1=$(python3 $PEERS req "$(last_req)" header:Idempotency-Key)
+kill -9 $HS_PID
+wait $HS_PID 2>/dev/null
+check "the row was left in sending" eq "$(q "SELECT state FROM outbox WHERE idempotency_key = '$K1'")" sending
+restart
+check "after the restart it is sent again" wait_for 'test "$(nreq)" -ge $((N0 + 2))'
+check "with the same Idempotency-Key" eq "$(python3 $PEERS req "$(last_req)" header:Idempotency-Key)" "$K1"
+check "and then recorded as sent" wait_for 'test "$(q "SELECT state FROM outbox WHERE idempotency_key = '\''$K1'\''")" = sent'
+KEYS=$(for f in "$HOOK"/req.*.json; do python3 $PEERS req "$f" json:incident.incident_updates.0.body 2>/dev/null; done | grep -c 'Crash during the POST')
+check "the receiver saw it twice, under one key (dedupe by key)" eq "$KEYS" 2
+
+# SIGKILL mid-delivery of an e-mail: never sent twice.
+echo 5 >"$MAIL/delay"
+N0=$(mails_to alice@example.com | wc -l)
+update "Crash during SMTP" Checkout major_outage
+check "the message reaches the relay" wait_for 'test "$(mails_to alice@example.com | wc -l)" -ge $((N0 + 1))'
+kill -9 $HS_PID
+wait $HS_PID 2>/dev/null
+restart
+check "the interrupted e-mail is marked dead" wait_for 'test "$(q "SELECT state FROM outbox WHERE address = '\''alice@example.com'\'' ORDER BY id DESC LIMIT 1")" = dead'
+check "with the reason" contains /dev/stdin "interrupted" <<EOF
+$(q "SELECT last_error FROM outbox WHERE address = 'alice@example.com' ORDER BY id DESC LIMIT 1")
+EOF
+sleep 2
+check "and not sent a second time" eq "$(mails_to alice@example.com | wc -l)" $((N0 + 1))
+
+# Feeds per component: published updates of that component only.
+req GET "/feeds/components/$CHK.atom"
+check "component Atom feed is 200" eq "$STATUS" 200
+check "Atom content type" grep -qi '^content-type: application/atom+xml; charset=utf-8' "$T/headers"
+check "Atom parses" xmllint --noout "$T/body"
+check "Atom carries the update" contains "$T/body" "Retry me"
+check "Atom escapes the HTML" contains "$T/body" "&lt;strong&gt;fail&lt;/strong&gt;"
+req GET "/feeds/components/$WEB.rss"
+check "component RSS feed is 200" eq "$STATUS" 200
+check "RSS parses" xmllint --noout "$T/body"
+check "another component's feed lacks the update" lacks "$T/body" "Retry me"
+req GET "/feeds/components/$CHK.rss"
+check "RSS carries the update" contains "$T/body" "Retry me"
+req GET /feeds/components/999.atom
+check "unknown component feed is 404" eq "$STATUS" 404
+req GET "/feeds/components/$CHK.xml"
+check "unknown feed format is 404" eq "$STATUS" 404
+
+# Unsubscribe: the link shows a button; RFC 8058 one-click POST.
+req GET "${UNSUB#$BASE}"
+check "unsubscribe page is 200" eq "$STATUS" 200
+check "unsubscribe page has a button" contains "$T/body" 'method="post"'
+check "GET did not unsubscribe" eq "$(q "SELECT count(*) FROM subscribers WHERE address = 'alice@example.com'")" 1
+req POST "${UNSUB#$BASE}" -d 'List-Unsubscribe=One-Click'
+check "one-click unsubscribe is 200" eq "$STATUS" 200
+check "alice is gone" eq "$(q "SELECT count(*) FROM subscribers WHERE address = 'alice@example.com'")" 0
+N0=$(mails_to alice@example.com | wc -l)
+update "After unsubscribing" Checkout operational
+sleep 2
+check "no mail after unsubscribing" eq "$(mails_to alice@example.com | wc -l)" "$N0"
+req POST "${UNSUB#$BASE}" -d 'List-Unsubscribe=One-Click'
+check "a second unsubscribe is 404" eq "$STATUS" 404
+
+# Confirmation links expire after 24 h.
+subscribe carol email carol@example.com
+check "carol's confirmation arrives" wait_for 'test -n "$(last_mail_to carol@example.com)"'
+CT=$(python3 $PEERS mail "$(last_mail_to carol@example.com)" text | grep -o 'token=[0-9a-f]*' | head -n1)
+check "expiry is 24 h after subscribing" eq "$(q "SELECT confirm_expires_at - created_at FROM subscribers WHERE address = 'carol@example.com'")" 86400000
+q "UPDATE subscribers SET confirm_expires_at = confirm_expires_at - 86400001 WHERE address = 'carol@example.com'"
+req GET "/subscribe/confirm?$CT"
+check "an expired link is 404" eq "$STATUS" 404
+check "and says it expired" contains "$T/body" "expired"
+req POST /subscribe/confirm --data-urlencode "$CT"
+check "an expired link cannot confirm" eq "$STATUS" 404
+
+# Rate limit: 5 subscribe attempts per address per hour.
+for n in 1 2 3 4; do subscribe dave email dave@example.com; done
+check "fourth attempt still accepted" eq "$STATUS" 202
+subscribe dave email dave@example.com
+check "fifth attempt accepted" eq "$STATUS" 202
+subscribe dave email dave@example.com
+check "sixth attempt in an hour is 429" eq "$STATUS" 429
+
+# Maintenance windows notify subscribers of their components.
+N0=$(nreq)
+req POST /api/v1/maintenances $ADM -H "$JSON" -d '{"title":"DB upgrade","scheduled_for":"2030-01-01T00:00:00Z","scheduled_until":"2030-01-01T01:00:00Z","components":["Website"]}'
+check "maintenance scheduled" eq "$STATUS" 201
+check "the webhook hears of the maintenance" wait_for 'test "$(nreq)" -ge $((N0 + 1))'
+check "maintenance event" eq "$(python3 $PEERS req "$(last_req)" header:X-Hindsight-Event)" maintenance_update
+check "maintenance payload" eq "$(python3 $PEERS req "$(last_req)" json:incident.name)" "DB upgrade"
+check "bob (Website) gets the maintenance mail" wait_for 'test "$(mails_to bob@example.com | wc -l)" -ge 2'
+
+# Admin page.
+req GET /app/subscribers -b "$T/jar.admin"
+check "admin subscribers page is 200" eq "$STATUS" 200
+check "it lists bob" contains "$T/body" "bob@example.com"
+check "it shows outbox states" contains "$T/body" "state-sent"
+login viewer "$PW_VIEWER"
+req GET /app/subscribers -b "$T/jar.viewer"
+check "viewers may not see subscribers" eq "$STATUS" 403
+req GET "/app/subscribers?format=json" -b "$T/jar.admin"
+BOB=$(jget '.subscribers[] | select(.address == "bob@example.com") | .id')
+req POST "/app/subscribers/$BOB/delete" -b "$T/jar.admin" --data-urlencode "csrf_token=$ADMIN_CSRF"
+check "admin deletes a subscriber" eq "$STATUS" 303
+check "bob is gone" eq "$(q "SELECT count(*) FROM subscribers WHERE address = 'bob@example.com'")" 0
+
+# Action reminders: to an owner with an address, once a day.
+"$HS_BIN" --db "$DB" user email editor ed@example.com
+check "user email sets the address" eq "$(q "SELECT email FROM users WHERE name = 'editor'")" ed@example.com
+"$HS_BIN" --db "$DB" user email nobody ed@example.com 2>/dev/null
+check "user email of an unknown user fails" eq "$?" 1
+TOMORROW=$(date -u -d tomorrow +%F)
+req POST /api/v1/actions $ADM -H "$JSON" -d "{\"incident_id\":$INC,\"title\":\"Add a retry budget\",\"owner\":\"editor\",\"due_date\":\"$TOMORROW\"}"
+check "action created" eq "$STATUS" 201
+req POST /api/v1/actions $ADM -H "$JSON" -d "{\"incident_id\":$INC,\"title\":\"Far away\",\"owner\":\"editor\",\"due_date\":\"2099-01-01\"}"
+check "the owner gets a reminder" wait_for 'test -n "$(last_mail_to ed@example.com)"'
+check "reminder subject" sh -c "python3 $PEERS mail '$(last_mail_to ed@example.com)' subject | grep -qF 'due $TOMORROW: Add a retry budget'"
+sleep 2
+check "one reminder a day" eq "$(mails_to ed@example.com | wc -l)" 1
+check "none for an action due far away" eq "$(q "SELECT count(*) FROM outbox WHERE topic = 'action_reminder'")" 1
+
+hs_stop
