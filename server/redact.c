@@ -212,6 +212,13 @@ static size_t try_userinfo(Scan *s, size_t i) {
   size_t n = s->n;
   size_t iStart = i + 3, j = iStart, iColon = 0;
   while (j < n && is_userinfo_char(z[j])) {
+    /* A mask stands for bytes that may not have been userinfo: unless it
+    ** is the password itself, it ends the scan, as they did. */
+    size_t nMask = sizeof(REDACT_MASK) - 1;
+    if (n - j > nMask && memcmp(z + j, REDACT_MASK, nMask) == 0 &&
+        z[j + nMask] != '@') {
+      break;
+    }
     if (z[j] == ':' && !iColon) {
       iColon = j;
     }
