@@ -15,6 +15,7 @@
 #include "db.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -40,6 +41,7 @@ static pthread_key_t connKey;         /* runs conn_destroy at thread exit */
 static pthread_once_t connKeyOnce = PTHREAD_ONCE_INIT;
 static _Thread_local DbConn *pConn;   /* this thread's connection */
 static atomic_uint_least64_t dataVersion = 1; /* bumped on every commit */
+static _Thread_local int bDiskFull;   /* last failure was a full disk */
 
 static void conn_free(DbConn *p) {
   for (int i = 0; i < p->nStmt; i++) {
@@ -197,12 +199,30 @@ void db_bind_opt_int(sqlite3_stmt *p, const char *zName, int64_t v) {
   }
 }
 
+/* Remembers whether a failure with code rc on db was a full disk. */
+static void note_error(sqlite3 *db, int rc) {
+  /* A failed COMMIT rolls back before returning, which can leave SQLite's
+  ** saved errno at 0; errno from the failing write(2) is then still ours. */
+  int e = sqlite3_system_errno(db) ? sqlite3_system_errno(db) : errno;
+  if ((rc & 0xff) == SQLITE_FULL ||
+      ((rc & 0xff) == SQLITE_IOERR &&
+       (e == ENOSPC || e == EDQUOT || e == EFBIG))) {
+    bDiskFull = 1;
+  }
+}
+
+int db_disk_full(void) { return bDiskFull; }
+
+void db_clear_error(void) { bDiskFull = 0; }
+
 int db_step(sqlite3_stmt *p) {
   int rc = sqlite3_step(p);
   if (rc != SQLITE_ROW && rc != SQLITE_DONE &&
       (rc & 0xff) != SQLITE_CONSTRAINT) {
-    fprintf(stderr, "hindsight: sqlite error %d: %s\n  in: %s\n", rc,
-            sqlite3_errmsg(sqlite3_db_handle(p)), sqlite3_sql(p));
+    sqlite3 *db = sqlite3_db_handle(p);
+    note_error(db, rc);
+    fprintf(stderr, "hindsight: sqlite error %d (errno %d): %s\n  in: %s\n",
+            rc, sqlite3_system_errno(db), sqlite3_errmsg(db), sqlite3_sql(p));
   }
   return rc;
 }
@@ -240,7 +260,9 @@ int db_exec(const char *zSql) {
   char *zErr = NULL;
   int rc = sqlite3_exec(db, zSql, NULL, NULL, &zErr);
   if (rc != SQLITE_OK) {
-    fprintf(stderr, "hindsight: sqlite error: %s\n", zErr ? zErr : "?");
+    note_error(db, rc);
+    fprintf(stderr, "hindsight: sqlite error %d (errno %d): %s\n  in: %s\n",
+            rc, sqlite3_system_errno(db), zErr ? zErr : "?", zSql);
     sqlite3_free(zErr);
     return E_DB;
   }

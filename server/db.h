@@ -74,6 +74,13 @@ int db_begin_write(void);
 int db_commit(void);
 void db_rollback(void);
 
+/* Whether the last SQLite failure on this thread since db_clear_error()
+** was a full disk: SQLITE_FULL, or an I/O error whose errno is ENOSPC,
+** EDQUOT or EFBIG (a write past RLIMIT_FSIZE). http.c clears it before
+** each handler and turns E_DB into "the disk is full" when it is set. */
+int db_disk_full(void);
+void db_clear_error(void);
+
 /* Runs SQL text with no bound values (pragmas, migrations). 0 or E_DB. */
 int db_exec(const char *zSql);
 

@@ -659,6 +659,11 @@ static enum MHD_Result send_json(Req *r, int status, json_t *p) {
 static enum MHD_Result send_error(Req *r, int rc) {
   int status = http_status_for(rc);
   const char *zMsg = r->zErrMsg ? r->zErrMsg : default_message_for(rc);
+  if (rc == E_DB && db_disk_full()) {
+    r->zErrCode = "disk_full";
+    zMsg = "The disk is full: nothing was saved. Reading still works; try"
+           " again once space is freed.";
+  }
   if (r->bJsonOut) {
     json_t *p = json_pack("{s:{s:s, s:s}}", "error", "code",
                           r->zErrCode ? r->zErrCode : error_code_for(rc),
@@ -1039,6 +1044,7 @@ static enum MHD_Result on_request(void *pCls, struct MHD_Connection *pConn,
     rc = req_fail(r, E_TOOBIG, "the request body is over the %zu byte limit",
                   body_cap(r));
   } else {
+    db_clear_error();
     rc = dispatch(r);
   }
   enum MHD_Result ret = rc ? send_error(r, rc) : send_result(r);

@@ -156,6 +156,9 @@ static int cmd_backup(int argc, char **argv) {
 
 int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
+  /* Past RLIMIT_FSIZE the kernel would kill us; ignored, the write fails
+  ** with EFBIG and SQLite reports it like a full disk. */
+  signal(SIGXFSZ, SIG_IGN);
   db_global_init();
   const char *zDb = getenv("HINDSIGHT_DB");
   if (!zDb || !*zDb) {
