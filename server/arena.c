@@ -55,7 +55,8 @@ struct ArenaChunk {
 
 #define ARENA_CHUNK 8192
 
-void *arena_alloc(Arena *p, size_t n) {
+/* arena_alloc() without the zeroing, for copies that fill every byte. */
+static void *arena_alloc_raw(Arena *p, size_t n) {
   size_t nAligned = (n + 15) & ~(size_t)15;
   ArenaChunk *pC = p->pHead;
   if (!pC || pC->nSize - pC->nUsed < nAligned) {
@@ -76,6 +77,11 @@ void *arena_alloc(Arena *p, size_t n) {
   }
   void *pOut = pC->aData + pC->nUsed;
   pC->nUsed += nAligned;
+  return pOut;
+}
+
+void *arena_alloc(Arena *p, size_t n) {
+  void *pOut = arena_alloc_raw(p, n);
   memset(pOut, 0, n);
   return pOut;
 }
@@ -84,7 +90,7 @@ char *arena_strndup(Arena *p, const char *z, size_t n) {
   if (!z) {
     return NULL;
   }
-  char *zNew = arena_alloc(p, n + 1);
+  char *zNew = arena_alloc_raw(p, n + 1);
   memcpy(zNew, z, n);
   zNew[n] = 0;
   return zNew;
@@ -102,4 +108,23 @@ void arena_free(Arena *p) {
     pC = pNext;
   }
   p->pHead = NULL;
+}
+
+void arena_reset(Arena *p) {
+  ArenaChunk *pKeep = NULL;
+  ArenaChunk *pC = p->pHead;
+  while (pC) {
+    ArenaChunk *pNext = pC->pNext;
+    if (!pKeep && pC->nSize == ARENA_CHUNK) {
+      pKeep = pC;
+    } else {
+      free(pC);
+    }
+    pC = pNext;
+  }
+  if (pKeep) {
+    pKeep->nUsed = 0;
+    pKeep->pNext = NULL;
+  }
+  p->pHead = pKeep;
 }

@@ -30,5 +30,9 @@ char *arena_strdup(Arena *p, const char *z);
 char *arena_strndup(Arena *p, const char *z, size_t n);
 /* Releases every allocation; the arena can be reused afterwards. */
 void arena_free(Arena *p);
+/* Releases every allocation but keeps one chunk for the next use: for
+** loops that fill and empty an arena per item (ingest, per line). Still
+** needs arena_free() at the end. */
+void arena_reset(Arena *p);
 
 #endif

@@ -150,8 +150,30 @@ void db_reset(sqlite3_stmt *p) {
   }
 }
 
+/* Parameter indexes remembered by (statement, name literal): looking a
+** name up walks the statement's parameter list with strcmp, and ingest
+** binds seven names per line. A hit is checked against the statement,
+** so a stale slot (a statement freed and its address reused) only
+** costs a lookup. */
+#define BIND_CACHE 256
+static _Thread_local struct {
+  sqlite3_stmt *p;
+  const char *zName;
+  int i;
+} aBindCache[BIND_CACHE];
+
 static int bind_index(sqlite3_stmt *p, const char *zName) {
+  size_t h = (((uintptr_t)p >> 4) ^ ((uintptr_t)zName >> 1)) % BIND_CACHE;
+  if (aBindCache[h].p == p && aBindCache[h].zName == zName) {
+    const char *zAt = sqlite3_bind_parameter_name(p, aBindCache[h].i);
+    if (zAt && strcmp(zAt, zName) == 0) {
+      return aBindCache[h].i;
+    }
+  }
   int i = sqlite3_bind_parameter_index(p, zName);
+  aBindCache[h].p = p;
+  aBindCache[h].zName = zName;
+  aBindCache[h].i = i;
   if (i == 0) {
     fprintf(stderr, "hindsight: no parameter %s in: %s\n", zName,
             sqlite3_sql(p));

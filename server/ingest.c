@@ -250,7 +250,7 @@ int ingest_emit(IngestParser *p, IngestEvent *pEv) {
     rc = 1;
   }
 cleanup:
-  arena_free(pA);
+  arena_reset(pA);
   return rc;
 }
 
@@ -287,7 +287,7 @@ static int process_line(IngestParser *p) {
     rc = p->pFmt->xLine(p, z, n, iLine);
     p->zCurLine = NULL;
   }
-  arena_free(&p->scratch);
+  arena_reset(&p->scratch);
   return rc || p->bStop;
 }
 

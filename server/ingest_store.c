@@ -259,7 +259,7 @@ static int store_raw(IngestRun *p, int64_t incidentId, const IngestEvent *pEv,
   db_bind_int(q, ":inc", incidentId);
   db_bind_int(q, ":ts", pEv->ts);
   db_bind_int(q, ":fp", (int64_t)fp);
-  db_bind_text(q, ":source", zSource);
+  db_bind_text_static(q, ":source", zSource);
   db_bind_int(q, ":bad", bBad);
   db_bind_opt_int(q, ":grp", bBad && grp ? (int64_t)grp : IN_UNSET);
   /* Valid until the step below: no copy. */

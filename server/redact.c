@@ -13,6 +13,41 @@
 #include <ctype.h>
 #include <string.h>
 
+/* Byte classes, looked up once per byte: this scan runs over every line
+** ingested. ASCII only, as the C locale's <ctype.h>. */
+enum {
+  C_ALPHA = 1,    /* A-Z a-z */
+  C_DIGIT = 2,    /* 0-9 */
+  C_WORDP = 4,    /* _ - . (word punctuation) */
+  C_SPACE = 8,    /* isspace() */
+  C_VSTOP = 16,   /* ends an unquoted value: & " ' , ; ) } ] < > and NUL */
+  C_USERP = 32,   /* userinfo punctuation: -._~%!$&'()*+,;=: */
+  C_BEARP = 64,   /* bearer credential punctuation: ._~+/=- */
+  C_LOCALP = 128  /* e-mail local part punctuation: ._%+- */
+};
+static const unsigned char aClass[256] = {
+    ['A' ... 'Z'] = C_ALPHA, ['a' ... 'z'] = C_ALPHA,
+    ['0' ... '9'] = C_DIGIT,
+    ['_'] = C_WORDP | C_USERP | C_BEARP | C_LOCALP,
+    ['-'] = C_WORDP | C_USERP | C_BEARP | C_LOCALP,
+    ['.'] = C_WORDP | C_USERP | C_BEARP | C_LOCALP,
+    [' '] = C_SPACE, ['\t'] = C_SPACE, ['\n'] = C_SPACE, ['\v'] = C_SPACE,
+    ['\f'] = C_SPACE, ['\r'] = C_SPACE,
+    [0] = C_VSTOP,
+    ['&'] = C_VSTOP | C_USERP, ['"'] = C_VSTOP, ['\''] = C_VSTOP | C_USERP,
+    [','] = C_VSTOP | C_USERP, [';'] = C_VSTOP | C_USERP,
+    [')'] = C_VSTOP | C_USERP, ['}'] = C_VSTOP, [']'] = C_VSTOP,
+    ['<'] = C_VSTOP, ['>'] = C_VSTOP,
+    ['~'] = C_USERP | C_BEARP, ['%'] = C_USERP | C_LOCALP, ['!'] = C_USERP,
+    ['$'] = C_USERP, ['('] = C_USERP, ['*'] = C_USERP,
+    ['+'] = C_USERP | C_BEARP | C_LOCALP, ['='] = C_USERP | C_BEARP,
+    [':'] = C_USERP, ['/'] = C_BEARP,
+};
+#define CLASS(c) (aClass[(unsigned char)(c)])
+#define IS_ALPHA(c) (CLASS(c) & C_ALPHA)
+#define IS_ALNUM(c) (CLASS(c) & (C_ALPHA | C_DIGIT))
+#define IS_SPACE(c) (CLASS(c) & C_SPACE)
+
 /* With their lengths: the scan asks about every word before a '='. */
 #define KEY(z) {z, sizeof(z) - 1}
 static const struct {
@@ -49,7 +84,7 @@ static void mask(Scan *s, size_t iEnd, size_t iSkip) {
 }
 
 static int is_word(char c) {
-  return isalnum((unsigned char)c) || c == '_' || c == '-' || c == '.';
+  return CLASS(c) & (C_ALPHA | C_DIGIT | C_WORDP);
 }
 
 /* Case-insensitive, '-' and '_' the same. */
@@ -100,8 +135,7 @@ static int is_secret_key(const char *z, size_t n,
 
 /* End of an unquoted value starting at i. */
 static size_t value_end(const char *z, size_t n, size_t i) {
-  while (i < n && !isspace((unsigned char)z[i]) &&
-         !strchr("&\"',;)}]<>", z[i]) && z[i] != 0) {
+  while (i < n && !(CLASS(z[i]) & (C_SPACE | C_VSTOP))) {
     i++;
   }
   return i;
@@ -131,7 +165,7 @@ static size_t mask_value(Scan *s, size_t i, int bAuth) {
   }
   if (bAuth) {
     size_t j = i;
-    while (j < n && isalpha((unsigned char)z[j])) {
+    while (j < n && IS_ALPHA(z[j])) {
       j++;
     }
     if (j > i && j < n && z[j] == ' ') {
@@ -147,7 +181,7 @@ static size_t mask_value(Scan *s, size_t i, int bAuth) {
   size_t iEnd = q ? quoted_end(z, n, i, q) : value_end(z, n, i);
   if (q && bAuth) {
     size_t k = i;
-    while (k < iEnd && !isspace((unsigned char)z[k])) {
+    while (k < iEnd && !IS_SPACE(z[k])) {
       k++;
     }
     iEnd = k;
@@ -201,7 +235,7 @@ static size_t try_key(Scan *s, size_t i, const char *const *azExtra) {
 /* 1 if c may appear in URL userinfo (RFC 3986: unreserved, pct-encoded,
 ** sub-delims, ':'). */
 static int is_userinfo_char(char c) {
-  return isalnum((unsigned char)c) || (c && strchr("-._~%!$&'()*+,;=:", c));
+  return CLASS(c) & (C_ALPHA | C_DIGIT | C_USERP);
 }
 
 /* At "://": masks the password of user:password@host. A user without a
@@ -246,8 +280,7 @@ static size_t try_bearer(Scan *s, size_t i) {
     j++;
   }
   size_t k = j;
-  while (k < n && (isalnum((unsigned char)z[k]) ||
-                   (z[k] && strchr("._~+/=-", z[k])))) {
+  while (k < n && (CLASS(z[k]) & (C_ALPHA | C_DIGIT | C_BEARP))) {
     k++;
   }
   if (k - j >= 8) {
@@ -258,7 +291,7 @@ static size_t try_bearer(Scan *s, size_t i) {
 }
 
 static int is_local_char(char c) {
-  return isalnum((unsigned char)c) || (c && strchr("._%+-", c) != NULL);
+  return CLASS(c) & (C_ALPHA | C_DIGIT | C_LOCALP);
 }
 
 /* At '@': masks local@domain.tld when the local part is still pending. */
@@ -269,13 +302,12 @@ static size_t try_email(Scan *s, size_t i) {
   while (iLocal > s->iRun && is_local_char(z[iLocal - 1])) {
     iLocal--;
   }
-  if (iLocal == i || i + 1 >= n || !isalnum((unsigned char)z[i + 1])) {
+  if (iLocal == i || i + 1 >= n || !IS_ALNUM(z[i + 1])) {
     return i + 1;
   }
   size_t j = i + 1, iLastDot = 0;
-  while (j < n && (isalnum((unsigned char)z[j]) || z[j] == '-' ||
-                   (z[j] == '.' && j + 1 < n &&
-                    isalnum((unsigned char)z[j + 1])))) {
+  while (j < n && (IS_ALNUM(z[j]) || z[j] == '-' ||
+                   (z[j] == '.' && j + 1 < n && IS_ALNUM(z[j + 1])))) {
     if (z[j] == '.') {
       iLastDot = j;
     }
@@ -285,7 +317,7 @@ static size_t try_email(Scan *s, size_t i) {
     return i + 1;
   }
   for (size_t k = iLastDot + 1; k < j; k++) {
-    if (!isalpha((unsigned char)z[k])) {
+    if (!IS_ALPHA(z[k])) {
       return i + 1;
     }
   }
@@ -302,7 +334,7 @@ int redact_text_keys(const char *z, size_t n, int bEmails,
     size_t iNext = i + 1;
     if (c == ':' && n - i >= 3 && z[i + 1] == '/' && z[i + 2] == '/') {
       iNext = try_userinfo(&s, i);
-    } else if (isalpha((unsigned char)c) && (i == 0 || !is_word(z[i - 1]))) {
+    } else if (IS_ALPHA(c) && (i == 0 || !is_word(z[i - 1]))) {
       iNext = try_bearer(&s, i);
       if (iNext == i) {
         iNext = try_key(&s, i, azExtraKeys);

@@ -2,17 +2,24 @@
 # ingest.sh: N generated nginx lines (default 1,000,000) through
 # `hindsight ingest` into a fresh database, beside the storage floor: the
 # same rows pre-split as CSV loaded with sqlite3 .import into a plain
-# table, in the same run. Prints lines/s and peak memory (max RSS) of each.
+# table, in the same run. Prints lines/s and peak memory (max RSS) of each,
+# then ingests 4x the lines (BENCH_BIG_LINES) to show that peak memory does
+# not grow with the file (BENCH_BIG_LINES=0 skips it).
 set -eu
 N=${BENCH_LINES:-1000000}
+BIG=${BENCH_BIG_LINES:-$((N * 4))}
 T=$(mktemp -d "${TMPDIR:-/tmp}/hs-bench-ingest.XXXXXX")
 trap 'rm -rf "$T"' EXIT
-awk -v n="$N" 'BEGIN {
+# access_log N: N generated nginx lines on stdout.
+access_log() {
+  awk -v n="$1" 'BEGIN {
   for (k = 0; k < n; k++) {
     s = k % 86400; st = (k % 97 == 0) ? 502 : 200;
     printf "10.%d.%d.%d - - [20/Nov/2026:%02d:%02d:%02d +0000] \"GET /product/%d?ref=home HTTP/1.1\" %d %d \"https://shop.example/\" \"Mozilla/5.0 (X11; Linux x86_64)\"\n", k % 200, (k / 200) % 250, k % 251, int(s / 3600), int(s / 60) % 60, s % 60, k % 5000, st, 1000 + k % 9000
   }
-}' > "$T/access.log"
+}'
+}
+access_log "$N" > "$T/access.log"
 awk -v n="$N" 'BEGIN {
   for (k = 0; k < n; k++) {
     s = k % 86400; st = (k % 97 == 0) ? 502 : 200;
@@ -34,3 +41,11 @@ echo "ingest of $N nginx lines, $(nproc) cores, $(date -u +%Y-%m-%d)"
 measure "hindsight ingest --format nginx" ./hindsight --db "$T/hs.db" ingest --format nginx --incident "$ID" --source web-1 "$T/access.log"
 sqlite3 "$T/floor.db" 'PRAGMA journal_mode=WAL; CREATE TABLE rows (ts INTEGER, fp INTEGER, client TEXT, method TEXT, path TEXT, status INTEGER, bytes INTEGER);' >/dev/null
 measure "floor: sqlite3 .import of the same rows" sqlite3 "$T/floor.db" -cmd '.mode csv' '.import '"$T/rows.csv"' rows'
+if [ "$BIG" -gt 0 ]; then
+  rm -f "$T/access.log" "$T/rows.csv" "$T/floor.db"*
+  access_log "$BIG" > "$T/big.log"
+  ./hindsight --db "$T/big.db" migrate >/dev/null
+  ID=$(./hindsight --db "$T/big.db" incident open "bench" 2>/dev/null)
+  N=$BIG
+  measure "memory check: $BIG lines" ./hindsight --db "$T/big.db" ingest --format nginx --incident "$ID" --source web-1 "$T/big.log"
+fi
