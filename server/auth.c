@@ -116,8 +116,9 @@ static int identify_token(Req *r, const char *zToken) {
   r->bToken = 1;
   r->role = strcmp(r->zScope, "read") == 0 ? ROLE_VIEWER : ROLE_EDITOR;
   int64_t now = utc_now_ms();
-  if (now - tUsed > 60000) {
-    /* Coarse on purpose: one write a minute per token, not per request. */
+  if (now - tUsed > 60000 && !db_read_only()) {
+    /* Coarse on purpose: one write a minute per token, not per request.
+    ** A read-only server cannot keep it, so it does not try (and log). */
     p = db_prepare("UPDATE api_tokens SET last_used_at = :now"
                    " WHERE token_hash = :hash");
     if (p) {

@@ -663,6 +663,11 @@ static enum MHD_Result send_error(Req *r, int rc) {
     r->zErrCode = "disk_full";
     zMsg = "The disk is full: nothing was saved. Reading still works; try"
            " again once space is freed.";
+  } else if (rc == E_DB && db_read_only_error()) {
+    r->zErrCode = "read_only";
+    zMsg = "The database is read-only: nothing was saved. Reading still"
+           " works; writing needs a server that can write the database"
+           " file.";
   }
   if (r->bJsonOut) {
     json_t *p = json_pack("{s:{s:s, s:s}}", "error", "code",
