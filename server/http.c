@@ -27,6 +27,7 @@
 
 #include "assets.h"
 #include "action.h"
+#include "audit.h"
 #include "auth.h"
 #include "component.h"
 #include "db.h"
@@ -75,6 +76,7 @@ static const Route aRoute[] = {
     {"POST", "/unsubscribe", subs_unsub_post, ROLE_NONE, R_OWN_CSRF},
     {"GET", "/feeds/components/{file}", subs_feed, ROLE_NONE, 0},
     {"GET", "/app/subscribers", subs_admin_list, ROLE_ADMIN, 0},
+    {"GET", "/app/audit", audit_list, ROLE_ADMIN, 0},
     {"POST", "/app/subscribers/{id}/delete", subs_admin_delete, ROLE_ADMIN, 0},
 
     {"GET", "/app", http_app_home, ROLE_VIEWER, 0},
@@ -172,6 +174,7 @@ static const Route aRoute[] = {
     {"GET", "/api/v1/components", component_list, ROLE_VIEWER, 0},
     {"POST", "/api/v1/components", component_create, ROLE_ADMIN, 0},
     {"PATCH", "/api/v1/components/{id}", component_update, ROLE_ADMIN, 0},
+    {"GET", "/api/v1/audit", audit_list, ROLE_ADMIN, 0},
 };
 #define N_ROUTE (sizeof(aRoute) / sizeof(aRoute[0]))
 

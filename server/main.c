@@ -74,7 +74,7 @@ static int ensure_admin(void) {
   }
   char zPw[25];
   auth_random_hex(zPw, 12);
-  int rc = auth_user_add("admin", "admin", zPw);
+  int rc = auth_user_add("admin", "admin", zPw, "hindsight");
   if (rc == 0) {
     printf("hindsight: created user admin with password %s\n"
            "hindsight: it is shown only now; change it with"
