@@ -30,6 +30,7 @@
 #include "audit.h"
 #include "auth.h"
 #include "component.h"
+#include "cookie.h"
 #include "db.h"
 #include "err.h"
 #include "form.h"
@@ -348,9 +349,7 @@ const char *req_header(Req *r, const char *zName) {
 }
 
 const char *req_cookie(Req *r, const char *zName) {
-  return r->pConn ? MHD_lookup_connection_value(r->pConn, MHD_COOKIE_KIND,
-                                                zName)
-                  : NULL;
+  return cookie_get(r->pConn, zName);
 }
 
 const char *req_client_ip(Req *r) {
