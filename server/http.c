@@ -936,7 +936,7 @@ static int dispatch(Req *r) {
 static void log_field(Buf *pLine, const char *zKey, const char *z,
                       size_t nMax) {
   buf_printf(pLine, " %s=\"", zKey);
-  for (size_t i = 0; z[i] && i < nMax; i++) {
+  for (size_t i = 0; i < nMax && z[i]; i++) {
     unsigned char c = (unsigned char)z[i];
     if (c < 0x20 || c == 0x7f || c == '\\' || c == '"') {
       buf_printf(pLine, "\\x%02x", c);
