@@ -34,7 +34,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/%)
 
 .PHONY: all asan run deps test test-unit test-http test-browser bench \
-  clean format lint fuzz
+  clean format lint fuzz soak
 
 all: $(BIN)
 
@@ -85,6 +85,10 @@ test-browser: $(BIN) node_modules/.package-lock.json
 
 bench: hindsight
 	sh tests/bench/run.sh
+
+# A bounded wrk soak (SOAK_SECONDS, default 60): zero non-2xx, flat RSS.
+soak: $(BIN)
+	HS_BIN=./$(BIN) sh tests/soak/run.sh
 
 fuzz:
 	sh tests/fuzz/run.sh

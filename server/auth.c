@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "audit.h"
 #include "db.h"
 #include "err.h"
 #include "sha256.h"
@@ -116,8 +117,9 @@ static int identify_token(Req *r, const char *zToken) {
   r->bToken = 1;
   r->role = strcmp(r->zScope, "read") == 0 ? ROLE_VIEWER : ROLE_EDITOR;
   int64_t now = utc_now_ms();
-  if (now - tUsed > 60000) {
-    /* Coarse on purpose: one write a minute per token, not per request. */
+  if (now - tUsed > 60000 && !db_read_only()) {
+    /* Coarse on purpose: one write a minute per token, not per request.
+    ** A read-only server cannot keep it, so it does not try (and log). */
     p = db_prepare("UPDATE api_tokens SET last_used_at = :now"
                    " WHERE token_hash = :hash");
     if (p) {
@@ -201,31 +203,72 @@ static int name_valid(const char *z) {
   return 1;
 }
 
-int auth_user_add(const char *zName, const char *zRole, const char *zPw) {
+/* Steps p, a bound write with "RETURNING id" (and optionally a second
+** column, put into pRow under zCol), then logs the change; all inside one
+** transaction. pRow (TAKES) describes the record: it is the change's
+** "after", or its "before" when zAction is "delete" or "revoke". 0,
+** E_NOTFOUND when p changed no row, E_CONFLICT, or E_DB. */
+static int write_logged(sqlite3_stmt *p, const char *zEntity,
+                        const char *zAction, const char *zCol, json_t *pRow,
+                        const char *zActor) {
+  int rc = p ? db_begin_write() : E_DB;
+  if (rc) {
+    db_reset(p);
+    json_decref(pRow);
+    return rc;
+  }
+  int step = db_step(p);
+  int64_t id = step == SQLITE_ROW ? db_col_int(p, 0) : 0;
+  if (step == SQLITE_ROW && zCol) {
+    json_object_set_new(pRow, zCol, json_string(db_col_text(p, 1)));
+  }
+  db_reset(p);
+  if (step == SQLITE_ROW) {
+    int bGone = strcmp(zAction, "delete") == 0 ||
+                strcmp(zAction, "revoke") == 0;
+    rc = audit_log(zEntity, id, zActor, zAction, bGone ? pRow : NULL,
+                   bGone ? NULL : pRow);
+  } else if (step == SQLITE_DONE) {
+    rc = E_NOTFOUND;
+  } else {
+    rc = (step & 0xff) == SQLITE_CONSTRAINT ? E_CONFLICT : E_DB;
+  }
+  rc = rc == 0 ? db_commit() : rc;
+  if (rc) {
+    db_rollback();
+  }
+  json_decref(pRow);
+  return rc;
+}
+
+int auth_user_add(const char *zName, const char *zRole, const char *zPw,
+                  const char *zActor) {
   if (!name_valid(zName) || !role_from_name(zRole) || strlen(zPw) < 12 ||
       strlen(zPw) > 1024) {
     return E_INVALID;
   }
+  /* Hashed before the transaction: it takes tens of milliseconds. */
   char *zHash = auth_hash_password(zPw);
   if (!zHash) {
     return E_DB;
   }
   sqlite3_stmt *p = db_prepare(
       "INSERT INTO users (name, role, pw_hash, created_at, pw_changed_at)"
-      " VALUES (:name, :role, :hash, :now, :now)");
-  int rc = E_DB;
+      " VALUES (:name, :role, :hash, :now, :now) RETURNING id");
   if (p) {
     db_bind_text(p, ":name", zName);
     db_bind_text(p, ":role", zRole);
     db_bind_text(p, ":hash", zHash);
     db_bind_int(p, ":now", utc_now_ms());
-    rc = db_run(p);
   }
+  int rc = write_logged(p, "user", "create", NULL,
+                        json_pack("{s:s, s:s}", "name", zName, "role", zRole),
+                        zActor);
   free(zHash);
   return rc;
 }
 
-int auth_user_passwd(const char *zName, const char *zPw) {
+int auth_user_passwd(const char *zName, const char *zPw, const char *zActor) {
   if (strlen(zPw) < 12 || strlen(zPw) > 1024) {
     return E_INVALID;
   }
@@ -235,29 +278,35 @@ int auth_user_passwd(const char *zName, const char *zPw) {
   }
   int rc = db_begin_write();
   sqlite3_stmt *p = NULL;
+  int64_t id = 0;
   if (rc == 0) {
     p = db_prepare("UPDATE users SET pw_hash = :hash, pw_changed_at = :now,"
-                   " failed_logins = 0 WHERE name = :name");
+                   " failed_logins = 0 WHERE name = :name RETURNING id");
     rc = p ? 0 : E_DB;
   }
   if (rc == 0) {
     db_bind_text(p, ":hash", zHash);
     db_bind_int(p, ":now", utc_now_ms());
     db_bind_text(p, ":name", zName);
-    rc = db_run(p);
-  }
-  if (rc == 0 && db_changes() == 0) {
-    rc = E_NOTFOUND;
+    int step = db_step(p);
+    id = step == SQLITE_ROW ? db_col_int(p, 0) : 0;
+    db_reset(p);
+    rc = step == SQLITE_ROW ? 0 : step == SQLITE_DONE ? E_NOTFOUND : E_DB;
   }
   if (rc == 0) {
     /* A new password ends every session, on every device. */
-    p = db_prepare("DELETE FROM sessions WHERE user_id ="
-                   " (SELECT id FROM users WHERE name = :name)");
+    p = db_prepare("DELETE FROM sessions WHERE user_id = :id");
     rc = p ? 0 : E_DB;
     if (p) {
-      db_bind_text(p, ":name", zName);
+      db_bind_int(p, ":id", id);
       rc = db_run(p);
     }
+  }
+  if (rc == 0) {
+    json_t *pAfter = json_pack("{s:s, s:b}", "name", zName,
+                               "password_changed", 1);
+    rc = audit_log("user", id, zActor, "update", NULL, pAfter);
+    json_decref(pAfter);
   }
   rc = rc == 0 ? db_commit() : rc;
   if (rc) {
@@ -267,17 +316,14 @@ int auth_user_passwd(const char *zName, const char *zPw) {
   return rc;
 }
 
-int auth_user_del(const char *zName) {
-  sqlite3_stmt *p = db_prepare("DELETE FROM users WHERE name = :name");
-  if (!p) {
-    return E_DB;
+int auth_user_del(const char *zName, const char *zActor) {
+  sqlite3_stmt *p = db_prepare(
+      "DELETE FROM users WHERE name = :name RETURNING id, role");
+  if (p) {
+    db_bind_text(p, ":name", zName);
   }
-  db_bind_text(p, ":name", zName);
-  int rc = db_run(p);
-  if (rc == 0 && db_changes() == 0) {
-    rc = E_NOTFOUND;
-  }
-  return rc;
+  return write_logged(p, "user", "delete", "role",
+                      json_pack("{s:s}", "name", zName), zActor);
 }
 
 int auth_user_count(void) {
@@ -290,7 +336,8 @@ int auth_user_count(void) {
   return n;
 }
 
-int auth_token_add(const char *zName, const char *zScope, char zToken[80]) {
+int auth_token_add(const char *zName, const char *zScope, char zToken[80],
+                   const char *zActor) {
   if (!name_valid(zName) ||
       (strcmp(zScope, "ingest") && strcmp(zScope, "write") &&
        strcmp(zScope, "read"))) {
@@ -303,30 +350,28 @@ int auth_token_add(const char *zName, const char *zScope, char zToken[80]) {
   sha256_hex(zToken, strlen(zToken), zHash);
   sqlite3_stmt *p = db_prepare(
       "INSERT INTO api_tokens (name, scope, token_hash, created_at)"
-      " VALUES (:name, :scope, :hash, :now)");
-  if (!p) {
-    return E_DB;
+      " VALUES (:name, :scope, :hash, :now) RETURNING id");
+  if (p) {
+    db_bind_text(p, ":name", zName);
+    db_bind_text(p, ":scope", zScope);
+    db_bind_text(p, ":hash", zHash);
+    db_bind_int(p, ":now", utc_now_ms());
   }
-  db_bind_text(p, ":name", zName);
-  db_bind_text(p, ":scope", zScope);
-  db_bind_text(p, ":hash", zHash);
-  db_bind_int(p, ":now", utc_now_ms());
-  return db_run(p);
+  return write_logged(
+      p, "token", "create", NULL,
+      json_pack("{s:s, s:s}", "name", zName, "scope", zScope), zActor);
 }
 
-int auth_token_revoke(const char *zName) {
+int auth_token_revoke(const char *zName, const char *zActor) {
   sqlite3_stmt *p = db_prepare("UPDATE api_tokens SET revoked_at = :now"
-                               " WHERE name = :name AND revoked_at IS NULL");
-  if (!p) {
-    return E_DB;
+                               " WHERE name = :name AND revoked_at IS NULL"
+                               " RETURNING id, scope");
+  if (p) {
+    db_bind_int(p, ":now", utc_now_ms());
+    db_bind_text(p, ":name", zName);
   }
-  db_bind_int(p, ":now", utc_now_ms());
-  db_bind_text(p, ":name", zName);
-  int rc = db_run(p);
-  if (rc == 0 && db_changes() == 0) {
-    rc = E_NOTFOUND;
-  }
-  return rc;
+  return write_logged(p, "token", "revoke", "scope",
+                      json_pack("{s:s}", "name", zName), zActor);
 }
 
 /* Login and logout ----------------------------------------------------- */
@@ -610,7 +655,7 @@ int auth_cli_user(int argc, char **argv) {
   }
   const char *zName = argv[1];
   if (strcmp(zSub, "del") == 0) {
-    int rc = auth_user_del(zName);
+    int rc = auth_user_del(zName, "cli");
     if (rc) {
       fprintf(stderr, "hindsight: no user %s\n", zName);
     }
@@ -633,8 +678,8 @@ int auth_cli_user(int argc, char **argv) {
     fprintf(stderr, "hindsight: give the password on stdin, one line\n");
     return 2;
   }
-  int rc = zRole ? auth_user_add(zName, zRole, zPw)
-                 : auth_user_passwd(zName, zPw);
+  int rc = zRole ? auth_user_add(zName, zRole, zPw, "cli")
+                 : auth_user_passwd(zName, zPw, "cli");
   free(zPw);
   if (rc == E_INVALID) {
     fprintf(stderr, "hindsight: the name must be 1-64 of A-Z a-z 0-9 _ - . @"
@@ -684,7 +729,7 @@ int auth_cli_token(int argc, char **argv) {
     return 0;
   }
   if (strcmp(argv[0], "revoke") == 0 && argc == 2) {
-    int rc = auth_token_revoke(argv[1]);
+    int rc = auth_token_revoke(argv[1], "cli");
     if (rc) {
       fprintf(stderr, "hindsight: no active token %s\n", argv[1]);
     }
@@ -693,7 +738,7 @@ int auth_cli_token(int argc, char **argv) {
   if (strcmp(argv[0], "add") == 0 && argc == 4 &&
       strcmp(argv[2], "--scope") == 0) {
     char zToken[80];
-    int rc = auth_token_add(argv[1], argv[3], zToken);
+    int rc = auth_token_add(argv[1], argv[3], zToken, "cli");
     if (rc == E_INVALID) {
       fputs(zTokenUsage, stderr);
       return 2;

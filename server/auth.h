@@ -37,19 +37,29 @@ int auth_identify(Req *r);
 ** form field or the X-CSRF-Token header. 0 or E_FORBIDDEN. */
 int auth_check_csrf(Req *r);
 
+/* Users and tokens. Each change is written with its change-log row (see
+** audit.h) in one transaction, as done by zActor (a user name, or "cli"
+** from the command line); names, roles and scopes are logged, never a
+** password or a token or their hashes. */
+
 /* Creates a user. 0, E_CONFLICT if the name exists, E_INVALID for a bad
 ** name, role or a password shorter than 12 characters. */
-int auth_user_add(const char *zName, const char *zRole, const char *zPw);
-/* Sets a new password and ends every session of that user. */
-int auth_user_passwd(const char *zName, const char *zPw);
-int auth_user_del(const char *zName);
+int auth_user_add(const char *zName, const char *zRole, const char *zPw,
+                  const char *zActor);
+/* Sets a new password and ends every session of that user. 0, E_NOTFOUND,
+** E_INVALID. */
+int auth_user_passwd(const char *zName, const char *zPw, const char *zActor);
+/* Deletes a user. 0 or E_NOTFOUND. */
+int auth_user_del(const char *zName, const char *zActor);
 /* Number of users (so the first start can create the admin). */
 int auth_user_count(void);
 
 /* Creates an API token; writes the secret into zToken[80] (shown once).
 ** Only its hash is stored. 0, E_CONFLICT, or E_INVALID. */
-int auth_token_add(const char *zName, const char *zScope, char zToken[80]);
-int auth_token_revoke(const char *zName);
+int auth_token_add(const char *zName, const char *zScope, char zToken[80],
+                   const char *zActor);
+/* Revokes the active token zName. 0 or E_NOTFOUND. */
+int auth_token_revoke(const char *zName, const char *zActor);
 
 /* Handlers: GET /login, POST /login, POST /logout. */
 int auth_login_page(Req *r);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "db.h"
 #include "err.h"
 #include "input.h"
@@ -185,6 +186,11 @@ int component_create(Req *r) {
   if (rc == 0 && zGroup) {
     rc = set_group(id, zGroup);
   }
+  if (rc == 0) {
+    json_t *pAfter = component_load(id);
+    rc = audit_log("component", id, r->zUser, "create", NULL, pAfter);
+    json_decref(pAfter);
+  }
   rc = rc == 0 ? db_commit() : rc;
   if (rc) {
     db_rollback();
@@ -267,6 +273,11 @@ int component_update(Req *r) {
   }
   if (rc == 0 && zGroup) {
     rc = set_group(id, zGroup);
+  }
+  if (rc == 0) {
+    json_t *pAfter = component_load(id);
+    rc = audit_log("component", id, r->zUser, "update", pOld, pAfter);
+    json_decref(pAfter);
   }
   if (bTx) {
     rc = rc == 0 ? db_commit() : rc;

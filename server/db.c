@@ -8,9 +8,18 @@
 ** promise. Ingest batches many rows per transaction, so the extra fsync per
 ** commit costs little.
 **
-** Threads: zDbPath is set once before threads start. Each thread owns one
-** connection in a _Thread_local pointer; a pthread key closes it when the
-** thread exits. The only shared mutable state is the atomic data version.
+** Read-only: `serve --read-only`, or a file we may not write (db_setup()
+** falls back on its own), opens every connection with SQLITE_OPEN_READONLY.
+** A WAL database needs its -shm file even to read; when that cannot be
+** created either (a read-only directory), the file is opened immutable,
+** which is right only because nobody can write it: changes made by others
+** are not seen until a restart. Writes then fail with SQLITE_READONLY, which
+** note_error() records so http.c can say so.
+**
+** Threads: zDbPath and eMode are set once before threads start. Each thread
+** owns one connection in a _Thread_local pointer; a pthread key closes it
+** when the thread exits. The only shared mutable state is the atomic data
+** version.
 */
 #include "db.h"
 
@@ -21,9 +30,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "arena.h"
 #include "assets.h"
+#include "buf.h"
 #include "err.h"
 #include "utc.h"
 
@@ -36,12 +47,18 @@ typedef struct DbConn {
   sqlite3_stmt *aStmt[DB_MAX_STMT]; /* prepared statements for aKey */
 } DbConn;
 
+/* How connections open the file; chosen by db_setup(). */
+enum { DB_RW = 0, DB_RO = 1, DB_RO_IMMUTABLE = 2 };
+
 static char *zDbPath;                 /* set once by db_setup() */
+static int eMode = DB_RW;             /* DB_*, set once by db_setup() */
+static int bWantReadOnly;             /* db_set_read_only() was called */
 static pthread_key_t connKey;         /* runs conn_destroy at thread exit */
 static pthread_once_t connKeyOnce = PTHREAD_ONCE_INIT;
 static _Thread_local DbConn *pConn;   /* this thread's connection */
 static atomic_uint_least64_t dataVersion = 1; /* bumped on every commit */
 static _Thread_local int bDiskFull;   /* last failure was a full disk */
+static _Thread_local int bReadOnlyErr; /* last failure: cannot write */
 
 static void conn_free(DbConn *p) {
   for (int i = 0; i < p->nStmt; i++) {
@@ -55,40 +72,85 @@ static void conn_destroy(void *pArg) { conn_free(pArg); }
 
 static void conn_key_init(void) { pthread_key_create(&connKey, conn_destroy); }
 
-/* Opens a connection with our settings. NEW (sqlite3_close) or NULL. */
-static sqlite3 *db_open_raw(const char *zPath) {
+/* The file: URI for zPath with every byte outside [A-Za-z0-9/._-]
+** percent-encoded, plus zQuery. NEW (free()). */
+static char *uri_for(const char *zPath, const char *zQuery) {
+  Buf b;
+  buf_init(&b, 3 * strlen(zPath) + strlen(zQuery) + 16);
+  buf_puts(&b, "file:");
+  for (const unsigned char *p = (const unsigned char *)zPath; *p; p++) {
+    if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+        (*p >= '0' && *p <= '9') || *p == '/' || *p == '.' || *p == '_' ||
+        *p == '-') {
+      buf_putc(&b, (char)*p);
+    } else {
+      buf_printf(&b, "%%%02X", *p);
+    }
+  }
+  buf_puts(&b, zQuery);
+  return buf_take(&b, NULL);
+}
+
+/* Opens zPath in mode (DB_*) with our settings and reads the schema, so a
+** file that cannot be read fails here. Returns the SQLite result code and
+** *ppDb (NEW, sqlite3_close) on SQLITE_OK; the message goes to stderr unless
+** bQuiet. */
+static int db_open_raw(const char *zPath, int mode, int bQuiet,
+                       sqlite3 **ppDb) {
   sqlite3 *db = NULL;
-  int rc = sqlite3_open_v2(zPath, &db,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                               SQLITE_OPEN_NOMUTEX,
-                           NULL);
+  int rc;
+  *ppDb = NULL;
+  if (mode == DB_RW) {
+    rc = sqlite3_open_v2(zPath, &db,
+                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                             SQLITE_OPEN_NOMUTEX,
+                         NULL);
+  } else {
+    char *zUri = uri_for(zPath, mode == DB_RO ? "?mode=ro"
+                                              : "?mode=ro&immutable=1");
+    rc = sqlite3_open_v2(zUri, &db,
+                         SQLITE_OPEN_READONLY | SQLITE_OPEN_URI |
+                             SQLITE_OPEN_NOMUTEX,
+                         NULL);
+    free(zUri);
+  }
   if (rc != SQLITE_OK) {
-    fprintf(stderr, "hindsight: cannot open database %s: %s\n", zPath,
-            db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+    if (!bQuiet) {
+      fprintf(stderr, "hindsight: cannot open database %s: %s\n", zPath,
+              db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+    }
     sqlite3_close(db);
-    return NULL;
+    return rc;
   }
   sqlite3_extended_result_codes(db, 1);
   sqlite3_busy_timeout(db, 5000);
   sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
   sqlite3_limit(db, SQLITE_LIMIT_LENGTH, 256 << 20);
   sqlite3_limit(db, SQLITE_LIMIT_LIKE_PATTERN_LENGTH, 100);
-  /* journal_mode first: it reads the file, so a non-database fails here. */
+  /* journal_mode first: it reads the file, so a non-database fails here.
+  ** A read-only connection keeps the file's mode and reads the schema. */
   char *zErr = NULL;
   rc = sqlite3_exec(db,
-                    "PRAGMA journal_mode=WAL;"
-                    "PRAGMA synchronous=FULL;"
-                    "PRAGMA foreign_keys=ON;"
-                    "PRAGMA trusted_schema=OFF;",
+                    mode == DB_RW ? "PRAGMA journal_mode=WAL;"
+                                    "PRAGMA synchronous=FULL;"
+                                    "PRAGMA foreign_keys=ON;"
+                                    "PRAGMA trusted_schema=OFF;"
+                                  : "SELECT count(*) FROM sqlite_schema;"
+                                    "PRAGMA foreign_keys=ON;"
+                                    "PRAGMA trusted_schema=OFF;",
                     NULL, NULL, &zErr);
   if (rc != SQLITE_OK) {
-    fprintf(stderr, "hindsight: cannot use database %s: %s\n", zPath,
-            zErr ? zErr : sqlite3_errstr(rc));
+    rc = sqlite3_extended_errcode(db);
+    if (!bQuiet) {
+      fprintf(stderr, "hindsight: cannot use database %s: %s\n", zPath,
+              zErr ? zErr : sqlite3_errstr(rc));
+    }
     sqlite3_free(zErr);
     sqlite3_close(db);
-    return NULL;
+    return rc;
   }
-  return db;
+  *ppDb = db;
+  return SQLITE_OK;
 }
 
 sqlite3 *db_conn(void) {
@@ -96,8 +158,8 @@ sqlite3 *db_conn(void) {
     return pConn->db;
   }
   assert(zDbPath);
-  sqlite3 *db = db_open_raw(zDbPath);
-  if (!db) {
+  sqlite3 *db = NULL;
+  if (db_open_raw(zDbPath, eMode, 0, &db) != SQLITE_OK) {
     return NULL;
   }
   pthread_once(&connKeyOnce, conn_key_init);
@@ -221,7 +283,8 @@ void db_bind_opt_int(sqlite3_stmt *p, const char *zName, int64_t v) {
   }
 }
 
-/* Remembers whether a failure with code rc on db was a full disk. */
+/* Remembers whether a failure with code rc on db was a full disk, or a
+** file that may not be written. */
 static void note_error(sqlite3 *db, int rc) {
   /* A failed COMMIT rolls back before returning, which can leave SQLite's
   ** saved errno at 0; errno from the failing write(2) is then still ours. */
@@ -230,12 +293,26 @@ static void note_error(sqlite3 *db, int rc) {
       ((rc & 0xff) == SQLITE_IOERR &&
        (e == ENOSPC || e == EDQUOT || e == EFBIG))) {
     bDiskFull = 1;
+  } else if ((rc & 0xff) == SQLITE_READONLY ||
+             (((rc & 0xff) == SQLITE_IOERR ||
+               (rc & 0xff) == SQLITE_CANTOPEN) &&
+              (e == EROFS || e == EACCES || e == EPERM))) {
+    bReadOnlyErr = 1;
   }
 }
 
 int db_disk_full(void) { return bDiskFull; }
 
-void db_clear_error(void) { bDiskFull = 0; }
+int db_read_only_error(void) { return bReadOnlyErr; }
+
+void db_clear_error(void) {
+  bDiskFull = 0;
+  bReadOnlyErr = 0;
+}
+
+void db_set_read_only(void) { bWantReadOnly = 1; }
+
+int db_read_only(void) { return eMode != DB_RW; }
 
 int db_step(sqlite3_stmt *p) {
   int rc = sqlite3_step(p);
@@ -405,12 +482,77 @@ void db_global_init(void) {
   sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
+/* Whether an open that failed with rc means "you may not write here". */
+static int is_write_refusal(int rc) {
+  return (rc & 0xff) == SQLITE_READONLY || (rc & 0xff) == SQLITE_CANTOPEN ||
+         (rc & 0xff) == SQLITE_PERM;
+}
+
+/* Sets eMode for zPath: read-write when we can, else (or when asked)
+** read-only, else read-only immutable. 0, or E_DB after a message. */
+static int db_choose_mode(const char *zPath) {
+  sqlite3 *db = NULL;
+  int rc;
+  eMode = DB_RW;
+  if (!bWantReadOnly) {
+    /* An existing file we may not write opens read-only without an error
+    ** (sqlite3_db_readonly tells), or fails on the WAL's -shm file. */
+    int bExists = access(zPath, F_OK) == 0;
+    rc = db_open_raw(zPath, DB_RW, bExists, &db);
+    if (rc == SQLITE_OK && !sqlite3_db_readonly(db, "main")) {
+      sqlite3_close(db);
+      return 0;
+    }
+    sqlite3_close(db);
+    db = NULL;
+    if (rc != SQLITE_OK && (!bExists || !is_write_refusal(rc))) {
+      if (bExists) {
+        fprintf(stderr, "hindsight: cannot use database %s: %s\n", zPath,
+                sqlite3_errstr(rc));
+      }
+      return E_DB;
+    }
+    fprintf(stderr,
+            "hindsight: warning: %s cannot be written (%s); opening it"
+            " read-only\n",
+            zPath, rc == SQLITE_OK ? "read-only file" : sqlite3_errstr(rc));
+  }
+  eMode = DB_RO;
+  rc = db_open_raw(zPath, DB_RO, 1, &db);
+  sqlite3_close(db);
+  if (rc == SQLITE_OK) {
+    return 0;
+  }
+  if (!is_write_refusal(rc)) {
+    fprintf(stderr, "hindsight: cannot use database %s: %s\n", zPath,
+            sqlite3_errstr(rc));
+    return E_DB;
+  }
+  /* A WAL file whose -shm cannot be created: nobody can write here, so
+  ** reading it as immutable is safe. */
+  eMode = DB_RO_IMMUTABLE;
+  rc = db_open_raw(zPath, DB_RO_IMMUTABLE, 0, &db);
+  sqlite3_close(db);
+  if (rc == SQLITE_OK) {
+    fprintf(stderr,
+            "hindsight: warning: %s is read-only and so is its directory;"
+            " reading it as immutable (changes made by others show after a"
+            " restart)\n",
+            zPath);
+  }
+  return rc == SQLITE_OK ? 0 : E_DB;
+}
+
 int db_setup(const char *zPath) {
   /* Versions start from the clock so an ETag never repeats across runs. */
   atomic_store(&dataVersion, (uint64_t)utc_now_ms());
   free(zDbPath);
   zDbPath = xstrdup(zPath);
   db_close_thread();
+  int rc = db_choose_mode(zPath);
+  if (rc) {
+    return rc;
+  }
   if (!db_conn()) {
     return E_DB;
   }
@@ -429,12 +571,20 @@ int db_setup(const char *zPath) {
             zPath, v, list.nMax);
     return E_DB;
   }
+  if (eMode != DB_RW && v < list.nMax) {
+    fprintf(stderr,
+            "hindsight: %s has schema version %d and needs migrations up to"
+            " %d, which a read-only database cannot take; run `hindsight"
+            " migrate` with write access first\n",
+            zPath, v, list.nMax);
+    return E_DB;
+  }
   for (int n = v + 1; n <= list.nMax; n++) {
     if (!list.aItem[n]) {
       fprintf(stderr, "hindsight: migration %03d is missing\n", n);
       return E_DB;
     }
-    int rc = migration_apply(n, list.aItem[n]);
+    rc = migration_apply(n, list.aItem[n]);
     if (rc) {
       return rc;
     }

@@ -22,6 +22,8 @@ void db_global_init(void);
 ** every thread. Call once, from the main thread, before serving.
 ** Returns 0; E_DB with a message on stderr if the file cannot be opened, is
 ** corrupt, or was written by a newer Hindsight (refused, never touched).
+** A file that exists but may not be written (or db_set_read_only()) is
+** opened read-only with a warning; it cannot take pending migrations.
 */
 int db_setup(const char *zPath);
 
@@ -79,7 +81,19 @@ void db_rollback(void);
 ** EDQUOT or EFBIG (a write past RLIMIT_FSIZE). http.c clears it before
 ** each handler and turns E_DB into "the disk is full" when it is set. */
 int db_disk_full(void);
+/* Whether the last SQLite failure on this thread since db_clear_error()
+** was a refused write: SQLITE_READONLY (a read-only connection or file),
+** or an I/O error whose errno is EROFS, EACCES or EPERM. http.c turns E_DB
+** into "the database is read-only" when it is set. */
+int db_read_only_error(void);
 void db_clear_error(void);
+
+/* Asks db_setup() to open the database read-only (serve --read-only): no
+** migrations, every write fails with SQLITE_READONLY. Call before it. */
+void db_set_read_only(void);
+/* Whether connections are read-only: asked for, or because db_setup()
+** found a file it may not write (it says so on stderr). */
+int db_read_only(void);
 
 /* Runs SQL text with no bound values (pragmas, migrations). 0 or E_DB. */
 int db_exec(const char *zSql);

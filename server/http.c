@@ -27,8 +27,10 @@
 
 #include "assets.h"
 #include "action.h"
+#include "audit.h"
 #include "auth.h"
 #include "component.h"
+#include "cookie.h"
 #include "db.h"
 #include "err.h"
 #include "form.h"
@@ -75,6 +77,7 @@ static const Route aRoute[] = {
     {"POST", "/unsubscribe", subs_unsub_post, ROLE_NONE, R_OWN_CSRF},
     {"GET", "/feeds/components/{file}", subs_feed, ROLE_NONE, 0},
     {"GET", "/app/subscribers", subs_admin_list, ROLE_ADMIN, 0},
+    {"GET", "/app/audit", audit_list, ROLE_ADMIN, 0},
     {"POST", "/app/subscribers/{id}/delete", subs_admin_delete, ROLE_ADMIN, 0},
 
     {"GET", "/app", http_app_home, ROLE_VIEWER, 0},
@@ -172,6 +175,7 @@ static const Route aRoute[] = {
     {"GET", "/api/v1/components", component_list, ROLE_VIEWER, 0},
     {"POST", "/api/v1/components", component_create, ROLE_ADMIN, 0},
     {"PATCH", "/api/v1/components/{id}", component_update, ROLE_ADMIN, 0},
+    {"GET", "/api/v1/audit", audit_list, ROLE_ADMIN, 0},
 };
 #define N_ROUTE (sizeof(aRoute) / sizeof(aRoute[0]))
 
@@ -345,9 +349,7 @@ const char *req_header(Req *r, const char *zName) {
 }
 
 const char *req_cookie(Req *r, const char *zName) {
-  return r->pConn ? MHD_lookup_connection_value(r->pConn, MHD_COOKIE_KIND,
-                                                zName)
-                  : NULL;
+  return cookie_get(r->pConn, zName);
 }
 
 const char *req_client_ip(Req *r) {
@@ -663,6 +665,11 @@ static enum MHD_Result send_error(Req *r, int rc) {
     r->zErrCode = "disk_full";
     zMsg = "The disk is full: nothing was saved. Reading still works; try"
            " again once space is freed.";
+  } else if (rc == E_DB && db_read_only_error()) {
+    r->zErrCode = "read_only";
+    zMsg = "The database is read-only: nothing was saved. Reading still"
+           " works; writing needs a server that can write the database"
+           " file.";
   }
   if (r->bJsonOut) {
     json_t *p = json_pack("{s:{s:s, s:s}}", "error", "code",
@@ -924,22 +931,43 @@ static int dispatch(Req *r) {
   return pRoute->xHandler(r);
 }
 
-static void log_request(Req *r) {
-  Buf line;
-  buf_init(&line, 2048);
-  buf_printf(&line, "req=%lu %s ", r->id, r->zMethod);
-  /* Escape control bytes so a path cannot forge log lines. */
-  for (const char *p = r->zPath; *p && line.n < 1500; p++) {
-    unsigned char c = (unsigned char)*p;
-    if (c < 0x20 || c == 0x7f || c == '\\') {
-      buf_printf(&line, "\\x%02x", c);
+/* Appends ` zKey="z"` with `"`, `\` and control bytes as \xNN, so no
+** value can end its field or forge a log line; at most nMax bytes of z. */
+static void log_field(Buf *pLine, const char *zKey, const char *z,
+                      size_t nMax) {
+  buf_printf(pLine, " %s=\"", zKey);
+  for (size_t i = 0; i < nMax && z[i]; i++) {
+    unsigned char c = (unsigned char)z[i];
+    if (c < 0x20 || c == 0x7f || c == '\\' || c == '"') {
+      buf_printf(pLine, "\\x%02x", c);
     } else {
-      buf_putc(&line, (char)c);
+      buf_putc(pLine, (char)c);
     }
   }
-  buf_printf(&line, " %d %lldms user=%s\n", r->status,
-             (long long)(utc_now_ms() - r->tStart),
-             r->zUser ? r->zUser : "-");
+  buf_putc(pLine, '"');
+}
+
+/* The access log: one line per request on stderr, as key=value pairs
+** (logfmt): ts (UTC, when it ended), req (id, as in other log lines), ip
+** (the TCP peer), method, path, route (the pattern, "-" if none), status,
+** ms, user (or "-") and auth (session, token or -). Never a query string,
+** cookie or header. */
+static void log_request(Req *r) {
+  Buf line;
+  buf_init(&line, 4096);
+  char zTs[25];
+  int64_t now = utc_now_ms();
+  utc_format(now, zTs);
+  buf_printf(&line, "ts=%s req=%lu", zTs, r->id);
+  log_field(&line, "ip", r->pConn ? req_client_ip(r) : "-", 64);
+  log_field(&line, "method", r->zMethod, 32);
+  log_field(&line, "path", r->zPath, 1500);
+  log_field(&line, "route", r->pRoute ? r->pRoute->zPattern : "-", 128);
+  buf_printf(&line, " status=%d ms=%lld", r->status,
+             (long long)(now - r->tStart));
+  log_field(&line, "user", r->zUser ? r->zUser : "-", 128);
+  buf_printf(&line, " auth=%s\n",
+             r->bToken ? "token" : r->zSessionHash ? "session" : "-");
   fputs(buf_str(&line), stderr);
   buf_free(&line);
 }

@@ -133,7 +133,8 @@ int req_version(Req *r, json_t *pIn, int64_t *pVersion);
 
 /* Adds a Set-Cookie header (zValue copied into the arena). */
 void req_set_cookie(Req *r, const char *zValue);
-/* A cookie sent by the client, BORROWED from MHD; NULL if absent. */
+/* A cookie sent by the client, by its exact (case-sensitive) name,
+** BORROWED from MHD; NULL if absent. */
 const char *req_cookie(Req *r, const char *zName);
 /* The client's IP address as text ("127.0.0.1", "::1"; "unknown" if MHD
 ** cannot tell), BORROWED until the request ends. The TCP peer: proxy

@@ -543,7 +543,7 @@ const char *ingest_level(const char *z, const char *zDefault) {
   }
   if (isdigit((unsigned char)z[0])) {
     long v = 0;
-    for (size_t i = 0; isdigit((unsigned char)z[i]) && i < 6; i++) {
+    for (size_t i = 0; i < 6 && isdigit((unsigned char)z[i]); i++) {
       v = v * 10 + (z[i] - '0');
     }
     if (v <= 7) {

@@ -30,6 +30,7 @@ static const char *zUsage =
     "commands:\n"
     "  serve [--listen 127.0.0.1:8080] [--threads N] [--tls-cert F"
     " --tls-key F] [--dev]\n"
+    "        [--read-only]\n"
     "  migrate                       apply pending schema migrations\n"
     "  user add NAME --role ROLE     (password on stdin); user list|passwd|del\n"
     "  token add NAME --scope SCOPE  prints the token once; token list|revoke\n"
@@ -53,12 +54,17 @@ static int usage_error(const char *zHint) {
 static const char *zServeUsage =
     "usage: hindsight serve [--listen HOST:PORT] [--threads N]\n"
     "         [--tls-cert FILE --tls-key FILE] [--dev] [--demo-if-empty]\n"
+    "         [--read-only]\n"
     "  --listen   address to serve on (default 127.0.0.1:8080; port 0 picks"
     " a free one)\n"
     "  --threads  worker threads (default: one per core)\n"
     "  --dev      read templates/, web/ from the current directory on every"
     " request\n"
-    "  --demo-if-empty  load the demo scenario when there are no incidents\n";
+    "  --demo-if-empty  load the demo scenario when there are no incidents\n"
+    "  --read-only  open the database read-only: pages and reads work, every"
+    " write\n"
+    "             gets 503 (also chosen on its own for a file that cannot be"
+    " written)\n";
 
 /* Creates the admin account on an empty database; prints it once. */
 static int ensure_admin(void) {
@@ -68,7 +74,7 @@ static int ensure_admin(void) {
   }
   char zPw[25];
   auth_random_hex(zPw, 12);
-  int rc = auth_user_add("admin", "admin", zPw);
+  int rc = auth_user_add("admin", "admin", zPw, "hindsight");
   if (rc == 0) {
     printf("hindsight: created user admin with password %s\n"
            "hindsight: it is shown only now; change it with"
@@ -97,6 +103,8 @@ static int cmd_serve(int argc, char **argv) {
       asset_set_dev(".");
     } else if (strcmp(z, "--demo-if-empty") == 0) {
       bDemo = 1;
+    } else if (strcmp(z, "--read-only") == 0) {
+      /* main() saw it before opening the database */
     } else if (strcmp(z, "--listen") == 0 && bHasValue) {
       cfg.zListen = argv[++i];
     } else if (strcmp(z, "--threads") == 0 && bHasValue) {
@@ -112,11 +120,22 @@ static int cmd_serve(int argc, char **argv) {
       return usage_error("unknown serve option");
     }
   }
-  if (ensure_admin()) {
+  int bReadOnly = db_read_only();
+  if (bReadOnly) {
+    /* Nothing here may write: no admin, no demo, no delivery worker (it
+    ** claims outbox rows), no checkpoint at the end. */
+    fprintf(stderr, "hindsight: serving read-only: pages and reads work;"
+                    " logging in and every write get 503 (the database is"
+                    " read-only)\n");
+    if (auth_user_count() == 0) {
+      fprintf(stderr, "hindsight: warning: there are no users, so nobody"
+                      " can log in\n");
+    }
+  } else if (ensure_admin()) {
     fprintf(stderr, "hindsight: could not create the admin user\n");
     return 1;
   }
-  if (bDemo && demo_db_is_empty()) {
+  if (bDemo && !bReadOnly && demo_db_is_empty()) {
     if (demo_load()) {
       return 1;
     }
@@ -130,15 +149,17 @@ static int cmd_serve(int argc, char **argv) {
   pthread_sigmask(SIG_BLOCK, &set, NULL);
   /* The delivery worker runs while we serve and stops before the database
   ** is checkpointed and closed. */
-  if (outbox_start()) {
+  if (!bReadOnly && outbox_start()) {
     return 1;
   }
   int rc = http_serve(&cfg);
   outbox_stop();
-  if (rc == 0) {
+  if (rc == 0 && !bReadOnly) {
     /* Fold the WAL back so the file is whole on its own. */
     db_exec("PRAGMA wal_checkpoint(TRUNCATE)");
     fprintf(stderr, "hindsight: stopped cleanly\n");
+  } else if (rc == 0) {
+    fprintf(stderr, "hindsight: stopped cleanly (read-only)\n");
   }
   return rc == 0 ? 0 : rc == E_INVALID ? 2 : 1;
 }
@@ -207,6 +228,13 @@ int main(int argc, char **argv) {
     fputs("usage: hindsight demo\n  loads the flash-sale demo scenario\n",
           stdout);
     return 0;
+  }
+  if (strcmp(zCmd, "serve") == 0) {
+    for (int i = 2; i < argc; i++) {
+      if (strcmp(argv[i], "--read-only") == 0) {
+        db_set_read_only();
+      }
+    }
   }
   if (db_setup(zDb)) {
     return 1;

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "db.h"
 #include "err.h"
 #include "input.h"
@@ -459,6 +460,11 @@ int maintenance_create(Req *r) {
     if (rc == 0 && strcmp(zStatus, "scheduled") != 0) {
       rc = maint_set_status(id, "scheduled", zStatus, NULL, now);
     }
+    if (rc == 0) {
+      json_t *pAfter = maint_load(id);
+      rc = audit_log("maintenance", id, r->zUser, "create", NULL, pAfter);
+      json_decref(pAfter);
+    }
     rc = rc == 0 ? db_commit() : rc;
     if (rc) {
       db_rollback();
@@ -564,6 +570,11 @@ int maintenance_update(Req *r) {
     if (rc == 0) {
       rc = maint_set_status(id, zOld, zStatus, NULL, now);
     }
+    if (rc == 0) {
+      json_t *pAfter = maint_load(id);
+      rc = audit_log("maintenance", id, r->zUser, "update", pOld, pAfter);
+      json_decref(pAfter);
+    }
     rc = rc == 0 ? db_commit() : rc;
     if (rc) {
       db_rollback();
@@ -597,6 +608,9 @@ int maintenance_delete(Req *r) {
       db_bind_int(p, ":id", id);
       rc = db_run(p);
     }
+  }
+  if (rc == 0) {
+    rc = audit_log("maintenance", id, r->zUser, "delete", pOld, NULL);
   }
   rc = rc == 0 ? db_commit() : rc;
   if (rc) {

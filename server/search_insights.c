@@ -159,7 +159,7 @@ int search_insights(Req *r) {
   Grid cat, comp;
   memset(&cat, 0, sizeof(cat));
   memset(&comp, 0, sizeof(comp));
-  for (int i = 0; azRootCause[i] && i < INS_SERIES; i++) {
+  for (int i = 0; i < INS_SERIES && azRootCause[i]; i++) {
     /* fixed order, so each category keeps its colour */
     snprintf(cat.azName[i], sizeof(cat.azName[0]), "%s", azRootCause[i]);
     cat.nSeries = i + 1;

@@ -413,7 +413,8 @@ int search_similar_view(Req *r, json_t *pIncident) {
   if (rc == 0) {
     rc = gather(&me, aId, &nId);
   }
-  json_t *apSug[SIM_CANDIDATES];
+  /* Initialised so cppcheck sees no uninitialised read when nSug is 0. */
+  json_t *apSug[SIM_CANDIDATES] = {NULL};
   int nSug = 0;
   for (int i = 0; i < nId && rc == 0; i++) {
     Profile c;

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "db.h"
 #include "err.h"
 #include "input.h"
@@ -293,6 +294,19 @@ static int post_update(int64_t id, const char *zStatus, const char *zBody,
     /* Subscribers are told in the same transaction: no update without its
     ** messages, no message without its update. */
     rc = subs_queue_incident_update(*pUpdateId, id);
+  }
+  if (rc == 0) {
+    json_t *pAfter = json_pack("{s:I, s:s, s:s, s:o}", "incident_id",
+                               (json_int_t)id, "status", zStatus, "body", zBody,
+                               "components", json_object());
+    for (int i = 0; i < nChange; i++) {
+      char zId[24];
+      snprintf(zId, sizeof(zId), "%lld", (long long)aChange[i].id);
+      json_object_set_new(json_object_get(pAfter, "components"), zId,
+                          json_string(aChange[i].zStatus));
+    }
+    rc = audit_log("update", *pUpdateId, zActor, "create", NULL, pAfter);
+    json_decref(pAfter);
   }
   rc = rc == 0 ? db_commit() : rc;
   if (rc) {

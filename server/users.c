@@ -74,7 +74,7 @@ int users_create(Req *r) {
   if (!zName || !zRole || !zPw) {
     return req_fail(r, E_INVALID, "name, role and password are required");
   }
-  rc = auth_user_add(zName, zRole, zPw);
+  rc = auth_user_add(zName, zRole, zPw, r->zUser);
   if (rc == E_INVALID) {
     return req_fail(r, rc, "the name must be 1-64 of A-Z a-z 0-9 _ - . @, "
                            "the role admin, editor or viewer, and the "
@@ -95,7 +95,7 @@ int users_delete(Req *r) {
   if (zName && r->zUser && strcmp(zName, r->zUser) == 0) {
     return req_fail(r, E_INVALID, "you cannot delete your own account");
   }
-  int rc = zName ? auth_user_del(zName) : E_NOTFOUND;
+  int rc = zName ? auth_user_del(zName, r->zUser) : E_NOTFOUND;
   if (rc == E_NOTFOUND) {
     return req_fail(r, rc, "no such user");
   }
@@ -115,7 +115,8 @@ int users_token_create(Req *r) {
   const char *zName = json_string_value(json_object_get(pIn, "name"));
   const char *zScope = json_string_value(json_object_get(pIn, "scope"));
   char zToken[80];
-  rc = zName && zScope ? auth_token_add(zName, zScope, zToken) : E_INVALID;
+  rc = zName && zScope ? auth_token_add(zName, zScope, zToken, r->zUser)
+                       : E_INVALID;
   if (rc == E_INVALID) {
     return req_fail(r, rc, "a token needs a name (A-Z a-z 0-9 _ - . @) and "
                            "a scope: read, write or ingest");
@@ -137,7 +138,7 @@ int users_token_create(Req *r) {
 
 int users_token_revoke(Req *r) {
   const char *zName = req_param(r, "name");
-  int rc = zName ? auth_token_revoke(zName) : E_NOTFOUND;
+  int rc = zName ? auth_token_revoke(zName, r->zUser) : E_NOTFOUND;
   if (rc == E_NOTFOUND) {
     return req_fail(r, rc, "no active token with that name");
   }

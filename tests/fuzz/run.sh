@@ -7,9 +7,11 @@
 #   // fuzz-sources: server/utc.c server/buf.c server/arena.c
 #   // fuzz-libs: -ljansson -lcmark
 # The target is built as build/fuzz/NAME with clang, ASan and UBSan (UB
-# aborts), then run for $FUZZ_SECONDS (default 60) seconds on the corpus
-# tests/fuzz/corpus-NAME/ (created here, gitignored) plus the checked-in
-# seeds tests/fuzz/seeds/NAME/ if present. New inputs go to the corpus only.
+# aborts), then run for $FUZZ_SECONDS (default 60) seconds on the working
+# corpus build/fuzz/corpus-NAME/ (created here; build/ is gitignored) plus
+# the checked-in seed corpus tests/fuzz/corpus/NAME/ if present. New inputs
+# go to the working corpus only; copy the ones worth keeping (a finding's
+# input, always) into tests/fuzz/corpus/NAME/.
 # FUZZ_SECONDS=0 just replays corpus and seeds once (a quick regression
 # run). The fuzzer's output goes to build/fuzz/NAME.log, a crashing input
 # to build/fuzz/NAME-crash-*.
@@ -58,10 +60,10 @@ for src in tests/fuzz/fuzz_*.c; do
 
   bin=$out/$name
   log=$out/$name.log
-  corpus=tests/fuzz/corpus-$name
+  corpus=$out/corpus-$name
   seeds=
-  if [ -d "tests/fuzz/seeds/$name" ]; then
-    seeds=tests/fuzz/seeds/$name
+  if [ -d "tests/fuzz/corpus/$name" ]; then
+    seeds=tests/fuzz/corpus/$name
   fi
   sources=$(sed -n 's|^// fuzz-sources:||p' "$src")
   libs=$(sed -n 's|^// fuzz-libs:||p' "$src")

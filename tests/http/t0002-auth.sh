@@ -36,6 +36,13 @@ check "the replaced session no longer works" eq "$STATUS" 401
 req GET /app/incidents -b "$T/jar.admin"
 check "logged-in admin sees incidents" eq "$STATUS" 200
 check "page shows who is logged in" contains "$T/body" "admin"
+# Cookie names are case-sensitive: libmicrohttpd's lookup is not, so a
+# cookie planted as HS_SESSION was taken for ours (found by fuzz_cookie).
+sa=$(awk '$6=="hs_session"{print $7}' "$T/jar.admin")
+req GET /api/v1/incidents -H "Cookie: HS_SESSION=$sa"
+check "a session cookie under another case is not a session (401)" eq "$STATUS" 401
+req GET /api/v1/incidents -H "Cookie: hs_session=$sa"
+check "the same value under its own name is (200)" eq "$STATUS" 200
 
 # Unsafe redirects after login are refused.
 tok=$(curl -s -c "$T/jn" -b "$T/jn" "$BASE/login" | sed -n 's/.*name="csrf_token" value="\([0-9a-f]*\)".*/\1/p' | tail -n1)

@@ -87,6 +87,13 @@ req POST /api/v1/incidents -H "Authorization: Bearer $WRITE" -H 'Content-Type: t
 check "JSON endpoint sent text/plain is 415" eq "$STATUS" 415
 req POST /api/v1/incidents -H "Authorization: Bearer $WRITE" -H 'Content-Type: application/xml' -d '<title>x</title>'
 check "JSON endpoint sent XML is 415" eq "$STATUS" 415
+# No route parses multipart bodies (the upload box sends the raw file):
+# multipart/form-data is refused, with a NUL in its boundary too.
+req POST /api/v1/incidents -H "Authorization: Bearer $WRITE" -F 'title=multipart'
+check "multipart/form-data to an API write is 415" eq "$STATUS" 415
+printf -- '--a\0b\r\nContent-Disposition: form-data; name="title"\r\n\r\nx\r\n--a\0b--\r\n' >"$T/mp"
+req POST /api/v1/incidents -H "Authorization: Bearer $WRITE" -H 'Content-Type: multipart/form-data; boundary=a' --data-binary @"$T/mp"
+check "multipart with a NUL in the boundary is 415, no crash" eq "$STATUS" 415
 raw 'POST /api/v1/incidents HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n0\r\n\r\n'
 check "Content-Length with Transfer-Encoding is 400" eq "$RAW_STATUS" 400
 raw 'POST /api/v1/incidents HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\nContent-Length: 3\r\nConnection: close\r\n\r\n{}x'

@@ -44,24 +44,25 @@ int main(void) {
   snprintf(zPath, sizeof(zPath), "%s/a.db", zDir);
   CHECK_INT("db setup", db_setup(zPath), 0);
   CHECK_INT("no users at first", auth_user_count(), 0);
-  CHECK_INT("add a user", auth_user_add("ann", "editor", "a-long-password"),
-            0);
-  CHECK_INT("duplicate user", auth_user_add("ann", "viewer",
-                                            "a-long-password"),
+  CHECK_INT("add a user",
+            auth_user_add("ann", "editor", "a-long-password", "test"), 0);
+  CHECK_INT("duplicate user",
+            auth_user_add("ann", "viewer", "a-long-password", "test"),
             E_CONFLICT);
-  CHECK_INT("short password refused", auth_user_add("bo", "viewer", "short"),
-            E_INVALID);
-  CHECK_INT("bad role refused", auth_user_add("bo", "root", "a-long-pass"),
-            E_INVALID);
+  CHECK_INT("short password refused",
+            auth_user_add("bo", "viewer", "short", "test"), E_INVALID);
+  CHECK_INT("bad role refused",
+            auth_user_add("bo", "root", "a-long-pass", "test"), E_INVALID);
   CHECK_INT("bad name refused",
-            auth_user_add("a b<", "viewer", "a-long-password"), E_INVALID);
+            auth_user_add("a b<", "viewer", "a-long-password", "test"),
+            E_INVALID);
   CHECK_INT("one user", auth_user_count(), 1);
-  CHECK_INT("passwd", auth_user_passwd("ann", "another-long-one"), 0);
-  CHECK_INT("passwd of a missing user", auth_user_passwd("zed", "another-long"),
-            E_NOTFOUND);
+  CHECK_INT("passwd", auth_user_passwd("ann", "another-long-one", "test"), 0);
+  CHECK_INT("passwd of a missing user",
+            auth_user_passwd("zed", "another-long", "test"), E_NOTFOUND);
 
   char zToken[80];
-  CHECK_INT("token add", auth_token_add("ci", "ingest", zToken), 0);
+  CHECK_INT("token add", auth_token_add("ci", "ingest", zToken, "test"), 0);
   CHECK("token has a recognisable prefix", strncmp(zToken, "hs_", 3) == 0);
   char zTokHash[65];
   sha256_hex(zToken, strlen(zToken), zTokHash);
@@ -71,12 +72,12 @@ int main(void) {
   db_step(p);
   CHECK_INT("only the SHA-256 of the token is stored", db_col_int(p, 0), 1);
   db_reset(p);
-  CHECK_INT("bad scope refused", auth_token_add("x", "root", zToken),
+  CHECK_INT("bad scope refused", auth_token_add("x", "root", zToken, "test"),
             E_INVALID);
-  CHECK_INT("revoke", auth_token_revoke("ci"), 0);
-  CHECK_INT("revoke twice", auth_token_revoke("ci"), E_NOTFOUND);
-  CHECK_INT("del", auth_user_del("ann"), 0);
-  CHECK_INT("del missing", auth_user_del("ann"), E_NOTFOUND);
+  CHECK_INT("revoke", auth_token_revoke("ci", "test"), 0);
+  CHECK_INT("revoke twice", auth_token_revoke("ci", "test"), E_NOTFOUND);
+  CHECK_INT("del", auth_user_del("ann", "test"), 0);
+  CHECK_INT("del missing", auth_user_del("ann", "test"), E_NOTFOUND);
   db_close_thread();
   char zCmd[300];
   snprintf(zCmd, sizeof(zCmd), "rm -rf %s", zDir);
