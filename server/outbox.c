@@ -160,6 +160,26 @@ static json_t *webhook_page(const SpPage *pg) {
   return pOut;
 }
 
+/* The unsubscribe link of m's subscriber into z, or "" for a message with
+** no subscriber (reminders). */
+static void unsubscribe_url(const Msg *m, const SpPage *pg, char z[512]) {
+  z[0] = 0;
+  if (m->zSecret[0]) {
+    char zTok[65];
+    subs_unsubscribe_token(m->zSecret, zTok);
+    snprintf(z, 512, "%s/unsubscribe?token=%s", pg->zUrl, zTok);
+  }
+}
+
+/* A subject is one header line: control characters become spaces. */
+static void one_line(char *z) {
+  for (char *q = z; q && *q; q++) {
+    if ((unsigned char)*q < 0x20) {
+      *q = ' ';
+    }
+  }
+}
+
 /* Renders an incident or maintenance update for m (its subject, bodies or
 ** payload). 0, E_NOTFOUND when the source is gone or not public, or an
 ** error. Reads only; no transaction. */
@@ -192,11 +212,8 @@ static int render_update(Msg *m) {
     free(zBody);
     return E_NOTFOUND;
   }
-  char zUnsub[65] = "", zUrl[512] = "";
-  if (m->zSecret[0]) {
-    subs_unsubscribe_token(m->zSecret, zUnsub);
-    snprintf(zUrl, sizeof(zUrl), "%s/unsubscribe?token=%s", pg.zUrl, zUnsub);
-  }
+  char zUrl[512];
+  unsubscribe_url(m, &pg, zUrl);
   /* The update itself (Statuspage id "u<n>"/"mu<n>") and what it changed. */
   char zUid[40];
   snprintf(zUid, sizeof(zUid), "%s%lld", bMaint ? "mu" : "u",
@@ -236,12 +253,7 @@ static int render_update(Msg *m) {
              zName ? zName : "");
   json_t *pLabel = label_json(zStatus);
   buf_puts(&subj, json_string_value(pLabel));
-  /* A subject is one header line. */
-  for (char *q = subj.z; q && *q; q++) {
-    if ((unsigned char)*q < 0x20) {
-      *q = ' ';
-    }
-  }
+  one_line(subj.z);
   m->zSubject = buf_take(&subj, NULL);
 
   int rc = 0;
@@ -285,6 +297,92 @@ static int render_update(Msg *m) {
   return rc;
 }
 
+/* Renders a component status change (m->refId is its component_history
+** row): Statuspage's component_update webhook body, or a short e-mail.
+** The component object is the one components.json shows, as it was at the
+** change (its status is the new one). 0, E_NOTFOUND when the component or
+** the row is gone, or an error. Reads only; no transaction. */
+static int render_component(Msg *m) {
+  sqlite3_stmt *p = db_prepare(
+      "SELECT component_id, status, coalesce(old_status, ''), from_ts"
+      " FROM component_history WHERE id = :id");
+  if (!p) {
+    return E_DB;
+  }
+  db_bind_int(p, ":id", m->refId);
+  if (db_step(p) != SQLITE_ROW) {
+    db_reset(p);
+    return E_NOTFOUND;
+  }
+  int64_t componentId = db_col_int(p, 0);
+  char zNew[32], zOld[32];
+  snprintf(zNew, sizeof(zNew), "%s", db_col_text(p, 1));
+  snprintf(zOld, sizeof(zOld), "%s", db_col_text(p, 2));
+  int64_t at = db_col_int(p, 3);
+  db_reset(p);
+
+  SpPage pg;
+  sp_page_load(&pg);
+  json_t *pComp = sp_component(&pg, componentId);
+  if (!pComp) {
+    return E_NOTFOUND;
+  }
+  json_object_set_new(pComp, "status", json_string(zNew));
+  char zAt[32], zUrl[512], zId[40], zCid[40];
+  sp_time(&pg, at, zAt);
+  unsubscribe_url(m, &pg, zUrl);
+  snprintf(zId, sizeof(zId), "cu%lld", (long long)m->refId);
+  snprintf(zCid, sizeof(zCid), "c%lld", (long long)componentId);
+  const char *zName = json_string_value(json_object_get(pComp, "name"));
+  json_t *pNewLabel = label_json(zNew);
+  json_t *pOldLabel = label_json(zOld);
+  Buf subj;
+  buf_init(&subj, 1024);
+  buf_printf(&subj, "[%s] %s: %s (was %s)", pg.zName, zName ? zName : "",
+             json_string_value(pNewLabel), json_string_value(pOldLabel));
+  one_line(subj.z);
+  m->zSubject = buf_take(&subj, NULL);
+
+  int rc = 0;
+  if (strcmp(m->zKind, "webhook") == 0) {
+    json_t *pP = json_pack(
+        "{s:{s:s, s:s, s:s, s:s}, s:o, s:{s:s, s:s, s:s, s:s, s:s}, s:O}",
+        "meta", "unsubscribe", zUrl, "documentation",
+        "Verify X-Hindsight-Signature: t=<unix>,v1=hex(HMAC-SHA256(secret, "
+        "\"<t>.<body>\")); drop messages whose Idempotency-Key you have seen.",
+        "event", "component_update", "idempotency_key", m->zKey, "page",
+        webhook_page(&pg), "component_update", "created_at", zAt, "new_status",
+        zNew, "old_status", zOld, "id", zId, "component_id", zCid, "component",
+        pComp);
+    m->zPayload = pP ? json_dumps(pP, JSON_COMPACT) : NULL;
+    json_decref(pP);
+    rc = m->zPayload ? 0 : E_INVALID;
+  } else {
+    char zManage[400], zLink[400];
+    snprintf(zManage, sizeof(zManage), "%s/subscribe", pg.zUrl);
+    snprintf(zLink, sizeof(zLink), "%s/", pg.zUrl);
+    /* "2026-11-20 11:38 +00:00": the change's time for people. */
+    char zWhen[40];
+    snprintf(zWhen, sizeof(zWhen), "%.10s %.5s %s", zAt, zAt + 11, zAt + 23);
+    json_t *pCtx = json_pack(
+        "{s:{s:s, s:s}, s:s, s:O, s:O, s:s, s:s, s:s, s:s}", "page", "name",
+        pg.zName, "url", pg.zUrl, "name", zName ? zName : "", "status_label",
+        pNewLabel, "old_status_label", pOldLabel, "at", zWhen, "link", zLink,
+        "unsubscribe_url", zUrl, "manage_url", zManage);
+    size_t n = 0;
+    rc = pCtx ? outbox_render_text("email_component", pCtx, &m->zText)
+              : E_INVALID;
+    if (rc == 0) {
+      rc = http_render("email_component", NULL, pCtx, &m->zHtml, &n);
+    }
+    json_decref(pCtx);
+  }
+  json_decref(pNewLabel);
+  json_decref(pOldLabel);
+  json_decref(pComp);
+  return rc;
+}
+
 /* Renders an action reminder (plain text only). 0, E_NOTFOUND, or an
 ** error. */
 static int render_reminder(Msg *m) {
@@ -322,11 +420,7 @@ static int render_reminder(Msg *m) {
              bOverdue ? "overdue since" : "due", db_col_text(p, 1),
              db_col_text(p, 0));
   db_reset(p);
-  for (char *q = subj.z; q && *q; q++) {
-    if ((unsigned char)*q < 0x20) {
-      *q = ' ';
-    }
-  }
+  one_line(subj.z);
   m->zSubject = buf_take(&subj, NULL);
   int rc = outbox_render_text("email_reminder", pCtx, &m->zText);
   json_decref(pCtx);
@@ -771,12 +865,8 @@ static char *send_email(const Msg *m, int *pbPermanent) {
   }
   SpPage pg;
   sp_page_load(&pg);
-  char zUnsub[65] = "", zUnsubUrl[512] = "";
-  if (m->zSecret[0]) {
-    subs_unsubscribe_token(m->zSecret, zUnsub);
-    snprintf(zUnsubUrl, sizeof(zUnsubUrl), "%s/unsubscribe?token=%s", pg.zUrl,
-             zUnsub);
-  }
+  char zUnsubUrl[512];
+  unsubscribe_url(m, &pg, zUnsubUrl);
   Buf msg;
   buf_init(&msg, OUTBOX_BODY_MAX * 2);
   char zDate[64];
@@ -886,9 +976,10 @@ static int deliver_one(void) {
     return 0;
   }
   if (!m.bRendered) {
-    int rc = strcmp(m.zTopic, "action_reminder") == 0 ? render_reminder(&m)
-             : strcmp(m.zTopic, "confirm") == 0       ? E_NOTFOUND
-                                                      : render_update(&m);
+    int rc = strcmp(m.zTopic, "action_reminder") == 0    ? render_reminder(&m)
+             : strcmp(m.zTopic, "component_update") == 0 ? render_component(&m)
+             : strcmp(m.zTopic, "confirm") == 0          ? E_NOTFOUND
+                                                         : render_update(&m);
     if (rc) {
       give_up(&m, rc == E_NOTFOUND ? "its source was deleted or unpublished"
                                    : "could not render the message");

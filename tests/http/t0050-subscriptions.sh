@@ -186,6 +186,62 @@ check "payload: unsubscribe link" sh -c "python3 $PEERS req '$R' json:meta.unsub
 check "payload: the key in meta too" eq "$(python3 $PEERS req "$R" json:meta.idempotency_key)" "$K"
 check "event header" eq "$(python3 $PEERS req "$R" header:X-Hindsight-Event)" incident_update
 
+# Component status changes (Statuspage's component_update). An admin's
+# edit: webhooks get the event, e-mail subscribers of the component a short
+# mail, subscribers of other components nothing.
+reqs_with() { grep -l "\"X-Hindsight-Event\": \"$1\"" "$HOOK"/req.*.json 2>/dev/null | sort; }
+set_component() { # set_component ID STATUS
+  req GET /api/v1/components $ADM
+  v=$(jget ".components[] | select(.id == $1) | .version")
+  req PATCH "/api/v1/components/$1" $ADM -H "$JSON" -H "If-Match: \"$v\"" -d "{\"status\":\"$2\"}"
+}
+NB=$(mails_to bob@example.com | wc -l)
+NA=$(mails_to alice@example.com | wc -l)
+set_component "$WEB" partial_outage
+check "admin sets Website to partial_outage" eq "$STATUS" 200
+check "the webhook gets a component_update" wait_for 'test "$(reqs_with component_update | wc -l)" -ge 1'
+R=$(reqs_with component_update | tail -n 1)
+check "component_update: signed" python3 $PEERS verify "$R" "$SECRET"
+check "component_update: new_status" eq "$(python3 $PEERS req "$R" json:component_update.new_status)" partial_outage
+check "component_update: old_status" eq "$(python3 $PEERS req "$R" json:component_update.old_status)" operational
+check "component_update: component_id" eq "$(python3 $PEERS req "$R" json:component_update.component_id)" "c$WEB"
+check "component_update: an id of its own" sh -c "python3 $PEERS req '$R' json:component_update.id | grep -q '^cu[0-9]*$'"
+check "component_update: created_at in RFC 3339" sh -c "python3 $PEERS req '$R' json:component_update.created_at | grep -q '^20[0-9-]*T[0-9:.]*[+-][0-9:]*$'"
+check "component: as in components.json" eq "$(python3 $PEERS req "$R" json:component.id)/$(python3 $PEERS req "$R" json:component.name)/$(python3 $PEERS req "$R" json:component.status)" "c$WEB/Website/partial_outage"
+check "component_update: page indicator" eq "$(python3 $PEERS req "$R" json:page.status_indicator)" major
+check "component_update: unsubscribe link" sh -c "python3 $PEERS req '$R' json:meta.unsubscribe | grep -q '^$BASE/unsubscribe?token='"
+check "component_update: event in meta" eq "$(python3 $PEERS req "$R" json:meta.event)" component_update
+check "component_update: no incident key" eq "$(python3 $PEERS req "$R" json:incident)" None
+check "bob (Website) gets a short e-mail" wait_for 'test "$(mails_to bob@example.com | wc -l)" -ge $((NB + 1))'
+BOBC=$(last_mail_to bob@example.com)
+check "component mail subject" eq "$(python3 $PEERS mail "$BOBC" subject)" "[Service status] Website: Partial outage (was Operational)"
+check "component mail text" sh -c "python3 $PEERS mail '$BOBC' text | grep -qF 'Website is now Partial outage (was Operational), since '"
+check "component mail HTML" sh -c "python3 $PEERS mail '$BOBC' html | grep -qF 'Website is now <strong>Partial outage</strong>'"
+check "component mail has List-Unsubscribe" sh -c "python3 $PEERS mail '$BOBC' header:List-Unsubscribe | grep -q 'unsubscribe?token='"
+check "outbox topic component_update, sent" wait_for 'test "$(q "SELECT group_concat(DISTINCT state) FROM outbox WHERE topic = '\''component_update'\''")" = sent'
+sleep 1
+check "alice (Checkout) hears nothing of Website" eq "$(mails_to alice@example.com | wc -l)" "$NA"
+NC=$(reqs_with component_update | wc -l)
+set_component "$WEB" partial_outage
+check "an edit that keeps the status" eq "$STATUS" 200
+sleep 1.5
+check "queues no component_update" eq "$(reqs_with component_update | wc -l)" "$NC"
+# A change made by an incident update: webhooks get both events; e-mail only
+# the update's message, which names the change (one event, one e-mail).
+NI=$(reqs_with incident_update | wc -l)
+update "Checkout is slow" Checkout degraded_performance
+check "the webhook gets the incident_update" wait_for 'test "$(reqs_with incident_update | wc -l)" -ge $((NI + 1))'
+check "and a component_update for Checkout" wait_for 'test "$(reqs_with component_update | wc -l)" -ge $((NC + 1))'
+R=$(reqs_with component_update | tail -n 1)
+check "Checkout component_update" eq "$(python3 $PEERS req "$R" json:component_update.component_id)/$(python3 $PEERS req "$R" json:component_update.new_status)" "c$CHK/degraded_performance"
+check "alice gets the incident update" wait_for 'test "$(mails_to alice@example.com | wc -l)" -ge $((NA + 1))'
+sleep 1
+check "and no second e-mail for the component" eq "$(mails_to alice@example.com | wc -l)" $((NA + 1))
+check "no component_update e-mail queued for it" eq "$(q "SELECT count(*) FROM outbox WHERE topic = 'component_update' AND kind = 'email' AND address = 'alice@example.com'")" 0
+set_component "$WEB" operational
+check "Website back to operational reaches the webhook" wait_for 'test "$(reqs_with component_update | wc -l)" -ge $((NC + 2))'
+check "and bob" wait_for 'test "$(mails_to bob@example.com | wc -l)" -ge $((NB + 2))'
+
 # SIGKILL mid-delivery of a webhook: sent again with the same key.
 echo 5 >"$HOOK/delay"
 N0=$(nreq)
