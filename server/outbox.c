@@ -5,6 +5,8 @@
 **     starts or ends with nobody looking at the page still notifies;
 **   - queues action reminders (at most one a day per action, through the
 **     UNIQUE idempotency key "rem.<action>.<day>");
+**   - at start and then hourly, deletes sent and dead messages older than
+**     subscriptions.outbox_keep_days (30);
 **   - drains due outbox rows one at a time: renders the row if it has no
 **     body yet (outside any transaction), claims it (state sending,
 **     attempts + 1, in one short write), sends it with libcurl with no
@@ -50,6 +52,7 @@
 #include "utc.h"
 
 #define OUTBOX_POLL_MS 1000
+#define OUTBOX_PRUNE_MS (3600LL * 1000)   /* how often old rows are deleted */
 #define OUTBOX_BODY_MAX ((size_t)4 << 20) /* a rendered message */
 #define OUTBOX_ERROR_MAX 300              /* bytes of last_error kept */
 
@@ -61,6 +64,8 @@ static struct {
   int bStarted;        /* thread was created (main thread only) */
   int bStop;           /* asked to stop */
 } worker = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0};
+
+static int should_stop(void);
 
 int64_t outbox_backoff_ms(int64_t baseSeconds, int n) {
   int64_t ms = (baseSeconds > 0 ? baseSeconds : 1) * 1000;
@@ -508,6 +513,45 @@ static void queue_reminders(int64_t now) {
   rc = rc == 0 ? db_commit() : rc;
   if (rc) {
     db_rollback();
+  }
+}
+
+/* Deletes sent and dead messages created more than
+** subscriptions.outbox_keep_days (30) days ago; below 1 keeps them all.
+** Pending and failed ones stay whatever their age: they are still owed.
+** In batches, each its own short write, so the HTTP threads never wait
+** long for the lock. */
+static void prune(int64_t now) {
+  long long nDays = settings_get_int("subscriptions.outbox_keep_days", 30);
+  if (nDays < 1) {
+    return;
+  }
+  if (nDays > 36500) {
+    nDays = 36500;
+  }
+  int64_t before = now - nDays * 86400000LL;
+  for (int i = 0; i < 1000 && !should_stop(); i++) {
+    if (db_begin_write()) {
+      return;
+    }
+    sqlite3_stmt *p =
+        db_prepare("DELETE FROM outbox WHERE id IN (SELECT id FROM outbox"
+                   " WHERE created_at < :before AND state IN ('sent', 'dead')"
+                   " LIMIT 500)");
+    int rc = E_DB;
+    if (p) {
+      db_bind_int(p, ":before", before);
+      rc = db_run(p);
+    }
+    int n = rc == 0 ? db_changes() : 0;
+    rc = rc == 0 ? db_commit() : rc;
+    if (rc) {
+      db_rollback();
+      return;
+    }
+    if (n < 500) {
+      return;
+    }
   }
 }
 
@@ -1039,10 +1083,15 @@ static int should_stop(void) {
 static void *worker_main(void *pArg) {
   (void)pArg;
   recover_interrupted();
+  int64_t lastPrune = 0; /* at start, then hourly */
   while (!should_stop()) {
     int64_t now = utc_now_ms();
     maintenance_tick(now, NULL);
     queue_reminders(now);
+    if (now - lastPrune >= OUTBOX_PRUNE_MS) {
+      prune(now);
+      lastPrune = now;
+    }
     /* Up to 100 messages a round, so a stop request is seen in time. */
     for (int i = 0; i < 100 && !should_stop() && deliver_one(); i++) {
     }

@@ -30,6 +30,7 @@ static const char *const azKnown[] = {
     "subscriptions.allow_private_webhooks",
     "subscriptions.retry_base_seconds",
     "subscriptions.max_attempts",
+    "subscriptions.outbox_keep_days",
     "reminders.days_before",
     NULL};
 
@@ -85,7 +86,7 @@ int settings_cli(int argc, char **argv) {
       " smtp.from\n"
       "        subscriptions.allow_private_webhooks"
       " subscriptions.retry_base_seconds subscriptions.max_attempts\n"
-      "        reminders.days_before\n";
+      "        subscriptions.outbox_keep_days reminders.days_before\n";
   if (argc >= 1 && strcmp(argv[0], "--help") == 0) {
     fputs(zUsage, stdout);
     return 0;

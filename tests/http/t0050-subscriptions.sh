@@ -4,7 +4,8 @@
 # a SIGKILL mid-delivery (webhooks: the same Idempotency-Key; e-mail: not
 # resent), signatures, unsubscribe (link and RFC 8058 one-click),
 # confirmation expiry, the rate limit, private-URL refusal, per-component
-# feeds, the admin page and action reminders.
+# feeds, the admin page, action reminders, component_update events and
+# outbox pruning.
 . tests/http/lib.sh
 hs_start
 JSON='Content-Type: application/json'
@@ -363,5 +364,38 @@ check "reminder subject" sh -c "python3 $PEERS mail '$(last_mail_to ed@example.c
 sleep 2
 check "one reminder a day" eq "$(mails_to ed@example.com | wc -l)" 1
 check "none for an action due far away" eq "$(q "SELECT count(*) FROM outbox WHERE topic = 'action_reminder'")" 1
+
+# Pruning: the worker deletes sent and dead messages older than
+# subscriptions.outbox_keep_days (30) at start and hourly; what is still owed
+# stays whatever its age. The rows' next attempt is far off, so only the
+# pruning touches them.
+NOW=$(($(date +%s) * 1000))
+DAY=86400000
+old_row() { # old_row KEY STATE AGE-IN-DAYS
+  q "INSERT INTO outbox (kind, address, topic, state, next_attempt_at, idempotency_key, created_at) VALUES ('email', 'old@example.com', 'incident_update', '$2', $((NOW + 100 * DAY)), '$1', $((NOW - $3 * DAY)))"
+}
+old_row prune.sent31 sent 31
+old_row prune.dead40 dead 40
+old_row prune.failed31 failed 31
+old_row prune.pending31 pending 31
+old_row prune.sent29 sent 29
+ALL=$(q "SELECT count(*) FROM outbox")
+kill -TERM $HS_PID; wait $HS_PID
+restart
+check "old sent and dead messages are pruned" wait_for 'test "$(q "SELECT count(*) FROM outbox WHERE idempotency_key IN ('\''prune.sent31'\'', '\''prune.dead40'\'')")" = 0'
+check "failed and pending ones are kept" eq "$(q "SELECT group_concat(k) FROM (SELECT idempotency_key AS k FROM outbox WHERE k IN ('prune.failed31', 'prune.pending31') ORDER BY k)")" "prune.failed31,prune.pending31"
+check "younger than 30 days is kept" eq "$(q "SELECT count(*) FROM outbox WHERE idempotency_key = 'prune.sent29'")" 1
+check "nothing else was pruned" eq "$(q "SELECT count(*) FROM outbox")" $((ALL - 2))
+cfg subscriptions.outbox_keep_days 0
+old_row prune.sent99 sent 99
+kill -TERM $HS_PID; wait $HS_PID
+restart
+sleep 1.5
+check "outbox_keep_days 0 keeps everything" eq "$(q "SELECT count(*) FROM outbox WHERE idempotency_key IN ('prune.sent29', 'prune.sent99')")" 2
+cfg subscriptions.outbox_keep_days 28
+kill -TERM $HS_PID; wait $HS_PID
+restart
+check "a shorter setting prunes more" wait_for 'test "$(q "SELECT count(*) FROM outbox WHERE idempotency_key IN ('\''prune.sent29'\'', '\''prune.sent99'\'')")" = 0'
+check "the setting is listed" sh -c "'$HS_BIN' --db '$DB' config list | grep -q '^subscriptions.outbox_keep_days=28$'"
 
 hs_stop
