@@ -27,6 +27,7 @@ static const char *const azKnown[] = {
     "smtp.user",
     "smtp.password",
     "smtp.from",
+    "smtp.ca_file",
     "subscriptions.allow_private_webhooks",
     "subscriptions.retry_base_seconds",
     "subscriptions.max_attempts",
@@ -84,6 +85,7 @@ int settings_cli(int argc, char **argv) {
       " redact.keys\n"
       "        smtp.host smtp.port smtp.starttls smtp.user smtp.password"
       " smtp.from\n"
+      "        smtp.ca_file\n"
       "        subscriptions.allow_private_webhooks"
       " subscriptions.retry_base_seconds subscriptions.max_attempts\n"
       "        subscriptions.outbox_keep_days reminders.days_before\n";
