@@ -968,7 +968,10 @@ int subs_admin_list(Req *r) {
                   db_col_text(p, 11), "subject", db_col_text(p, 12)));
   }
   db_reset(p);
-  r->pModel = json_pack("{s:o, s:o}", "subscribers", pSubs, "outbox", pOut);
+  long long nKeep = settings_get_int("subscriptions.outbox_keep_days", 30);
+  r->pModel = json_pack("{s:o, s:o, s:b, s:I}", "subscribers", pSubs, "outbox",
+                        pOut, "prunes", nKeep >= 1, "keep_days",
+                        (json_int_t)(nKeep > 36500 ? 36500 : nKeep));
   r->zTemplate = "subscribers";
   r->zTitle = "Subscribers";
   return 0;

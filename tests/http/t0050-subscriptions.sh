@@ -336,19 +336,65 @@ check "maintenance event" eq "$(python3 $PEERS req "$(last_req)" header:X-Hindsi
 check "maintenance payload" eq "$(python3 $PEERS req "$(last_req)" json:incident.name)" "DB upgrade"
 check "bob (Website) gets the maintenance mail" wait_for 'test "$(mails_to bob@example.com | wc -l)" -ge 2'
 
-# Admin page.
+# Admin page: every message with its state, attempts, next attempt and
+# last error; admins (only) delete subscribers.
+# A loopback URL is refused again at connect time once private addresses
+# are no longer allowed: dead at once, nothing reaches the receiver.
+cfg subscriptions.allow_private_webhooks 0
+N0=$(nreq)
+update "Refused at connect time"
+DK=$(q "SELECT idempotency_key FROM outbox WHERE kind = 'webhook' ORDER BY id DESC LIMIT 1")
+check "a loopback webhook is refused at connect time" wait_for 'test "$(q "SELECT state || attempts FROM outbox WHERE idempotency_key = '\''$DK'\''")" = dead1'
+check "nothing reached the receiver" eq "$(nreq)" "$N0"
+cfg subscriptions.allow_private_webhooks 1
+cfg subscriptions.retry_base_seconds 3600
+echo 1 >"$HOOK/fail"
+N0=$(nreq)
+update "Fails once, retried in an hour"
+check "the receiver refuses it" wait_for 'test "$(nreq)" -ge $((N0 + 1))'
+FK=$(python3 $PEERS req "$(last_req)" header:Idempotency-Key)
+check "the message is failed, 1 attempt" wait_for 'test "$(q "SELECT state || attempts FROM outbox WHERE idempotency_key = '\''$FK'\''")" = failed1'
+cfg subscriptions.retry_base_seconds 1
 req GET /app/subscribers -b "$T/jar.admin"
 check "admin subscribers page is 200" eq "$STATUS" 200
 check "it lists bob" contains "$T/body" "bob@example.com"
-check "it shows outbox states" contains "$T/body" "state-sent"
+for st in sent failed dead; do
+  check "it shows a $st message" contains "$T/body" "<td><span class=\"pill state-$st\">$st</span></td>"
+done
+check "it explains the states" contains "$T/body" "given up (see the last error)"
+check "it shows the pruning age" contains "$T/body" "deleted 30 days after"
+check "it shows a last error" contains "$T/body" "HTTP 500"
+check "and why a message is dead" contains "$T/body" "refused: the URL resolves to a loopback or private address"
+FID=$(q "SELECT id FROM outbox WHERE idempotency_key = '$FK'")
+check "the failed row: attempts and a next attempt" sh -c "tr -d '\n ' <'$T/body' | grep -q '<td>$FID</td>.*state-failed\">failed</span></td><tdclass=\"attempts\">1</td><tdclass=\"smallwhen\"><timedatetime=\"20'"
+req GET "/app/subscribers?format=json" -b "$T/jar.admin"
+check "JSON: the failed row" eq "$(jget ".outbox[] | select(.id == $FID) | [.state, .attempts, .last_error, (.next_attempt_at != null)] | @tsv")" "$(printf 'failed\t1\tHTTP 500\ttrue')"
+check "JSON: a sent row has no next attempt" eq "$(jget '[.outbox[] | select(.state == "sent") | .next_attempt_at] | unique | @json')" '[null]'
+BOB=$(jget '.subscribers[] | select(.address == "bob@example.com") | .id')
+req GET /app/subscribers -b "$T/jar.admin"
+check "a delete form per subscriber" contains "$T/body" "<form method=\"post\" action=\"/app/subscribers/$BOB/delete\""
+check "carrying the CSRF token" contains "$T/body" "<input type=\"hidden\" name=\"csrf_token\" value=\"$ADMIN_CSRF\">"
+check "asking first" contains "$T/body" 'data-confirm="Delete bob@example.com? Its messages'
 login viewer "$PW_VIEWER"
 req GET /app/subscribers -b "$T/jar.viewer"
 check "viewers may not see subscribers" eq "$STATUS" 403
-req GET "/app/subscribers?format=json" -b "$T/jar.admin"
-BOB=$(jget '.subscribers[] | select(.address == "bob@example.com") | .id')
+login editor "$PW_EDITOR"
+req POST "/app/subscribers/$BOB/delete" -b "$T/jar.editor" --data-urlencode "csrf_token=$CSRF"
+check "editors may not delete subscribers" eq "$STATUS" 403
+req POST "/app/subscribers/$BOB/delete" -b "$T/jar.admin"
+check "a delete without the CSRF token is refused" eq "$STATUS" 403
+check "bob is still there" eq "$(q "SELECT count(*) FROM subscribers WHERE address = 'bob@example.com'")" 1
 req POST "/app/subscribers/$BOB/delete" -b "$T/jar.admin" --data-urlencode "csrf_token=$ADMIN_CSRF"
 check "admin deletes a subscriber" eq "$STATUS" 303
+check "back to the list" grep -qi '^location: /app/subscribers' "$T/headers"
 check "bob is gone" eq "$(q "SELECT count(*) FROM subscribers WHERE address = 'bob@example.com'")" 0
+check "with his components and messages" eq "$(q "SELECT (SELECT count(*) FROM subscriber_components WHERE subscriber_id = $BOB) + (SELECT count(*) FROM outbox WHERE subscriber_id = $BOB)")" 0
+req POST "/app/subscribers/$BOB/delete?format=json" -b "$T/jar.admin" -H "X-CSRF-Token: $ADMIN_CSRF"
+check "deleting him again is 404" eq "$STATUS" 404
+WID=$(q "SELECT id FROM subscribers WHERE kind = 'webhook'")
+req POST "/app/subscribers/$WID/delete?format=json" -b "$T/jar.admin" -H "X-CSRF-Token: $ADMIN_CSRF"
+check "JSON delete" eq "$STATUS/$(jget .deleted)" "200/true"
+check "its queued retry is gone too" eq "$(q "SELECT count(*) FROM outbox WHERE idempotency_key = '$FK'")" 0
 
 # Action reminders: to an owner with an address, once a day.
 "$HS_BIN" --db "$DB" user email editor ed@example.com
