@@ -982,9 +982,10 @@ static char *send_email(const Msg *m, int *pbPermanent) {
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
   curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
-  /* CURLUSESSL_ALL: no STARTTLS offered means no session at all, so
-  ** neither credentials nor mail ever cross in clear. The relay's
-  ** certificate is always verified (against smtp.ca_file if set). */
+  /* smtp.starttls 1 is CURLUSESSL_ALL: a relay that offers no STARTTLS
+  ** gets nothing, so neither credentials nor mail cross in clear (t0051).
+  ** The relay's certificate is always verified (against smtp.ca_file if
+  ** set). */
   curl_easy_setopt(c, CURLOPT_USE_SSL,
                    bStartTls ? (long)CURLUSESSL_ALL : (long)CURLUSESSL_TRY);
   if (*zCaFile) {
