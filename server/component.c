@@ -4,7 +4,8 @@
 ** Admins create and edit them; everyone logged in can read them. A
 ** component may belong to a group (by name; the group is created on first
 ** use). Status changes are recorded in component_history by a trigger
-** (schema 003) at the row's updated_at, which every writer sets.
+** (schema 003) at the row's updated_at, which every writer sets; an
+** admin's status change also queues its subscribers' messages (subs.c).
 **
 ** Threading: none of its own; uses the calling thread's connection.
 */
@@ -18,6 +19,7 @@
 #include "db.h"
 #include "err.h"
 #include "input.h"
+#include "subs.h"
 #include "utc.h"
 
 static const char *const azKnown[] = {"name", "description", "status",
@@ -244,9 +246,13 @@ int component_update(Req *r) {
                         &zGroup);
   sqlite3_stmt *p = NULL;
   int bTx = 0;
+  int64_t mark = 0;
   if (rc == 0) {
     rc = db_begin_write();
     bTx = rc == 0;
+  }
+  if (rc == 0) {
+    rc = subs_component_mark(&mark);
   }
   if (rc == 0) {
     p = db_prepare("UPDATE components SET name = :name, description = :desc,"
@@ -278,6 +284,11 @@ int component_update(Req *r) {
     json_t *pAfter = component_load(id);
     rc = audit_log("component", id, r->zUser, "update", pOld, pAfter);
     json_decref(pAfter);
+    if (rc == 0) {
+      /* A status change is news for the component's subscribers, told in
+      ** the same transaction (nothing if the status stayed). */
+      rc = subs_queue_component_updates(mark, 1);
+    }
   }
   if (bTx) {
     rc = rc == 0 ? db_commit() : rc;

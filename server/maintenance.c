@@ -93,6 +93,11 @@ static int maint_set_status(int64_t id, const char *zOld, const char *zNew,
   if (iOld == iNew) {
     return 0;
   }
+  int64_t mark = 0;
+  int rc = subs_component_mark(&mark);
+  if (rc) {
+    return rc;
+  }
   sqlite3_stmt *p = db_prepare(
       "UPDATE maintenances SET status = :s, updated_at = :now,"
       " version = version + 1,"
@@ -106,7 +111,7 @@ static int maint_set_status(int64_t id, const char *zOld, const char *zNew,
   db_bind_text(p, ":s", zNew);
   db_bind_int(p, ":now", now);
   db_bind_int(p, ":id", id);
-  int rc = db_run(p);
+  rc = db_run(p);
   int bActiveOld = iOld == 1 || iOld == 2;
   int bActiveNew = iNew == 1 || iNew == 2;
   if (rc == 0 && !bActiveOld && bActiveNew) {
@@ -165,6 +170,11 @@ static int maint_set_status(int64_t id, const char *zOld, const char *zNew,
     }
     if (rc == 0) {
       rc = subs_queue_maintenance_update(db_last_id(), id);
+    }
+    if (rc == 0) {
+      /* Webhooks get component_update for each status moved; e-mail has
+      ** the window's own message. */
+      rc = subs_queue_component_updates(mark, 0);
     }
   }
   return rc;

@@ -5,6 +5,8 @@
 **     starts or ends with nobody looking at the page still notifies;
 **   - queues action reminders (at most one a day per action, through the
 **     UNIQUE idempotency key "rem.<action>.<day>");
+**   - at start and then hourly, deletes sent and dead messages older than
+**     subscriptions.outbox_keep_days (30);
 **   - drains due outbox rows one at a time: renders the row if it has no
 **     body yet (outside any transaction), claims it (state sending,
 **     attempts + 1, in one short write), sends it with libcurl with no
@@ -50,6 +52,7 @@
 #include "utc.h"
 
 #define OUTBOX_POLL_MS 1000
+#define OUTBOX_PRUNE_MS (3600LL * 1000)   /* how often old rows are deleted */
 #define OUTBOX_BODY_MAX ((size_t)4 << 20) /* a rendered message */
 #define OUTBOX_ERROR_MAX 300              /* bytes of last_error kept */
 
@@ -61,6 +64,8 @@ static struct {
   int bStarted;        /* thread was created (main thread only) */
   int bStop;           /* asked to stop */
 } worker = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0};
+
+static int should_stop(void);
 
 int64_t outbox_backoff_ms(int64_t baseSeconds, int n) {
   int64_t ms = (baseSeconds > 0 ? baseSeconds : 1) * 1000;
@@ -160,6 +165,26 @@ static json_t *webhook_page(const SpPage *pg) {
   return pOut;
 }
 
+/* The unsubscribe link of m's subscriber into z, or "" for a message with
+** no subscriber (reminders). */
+static void unsubscribe_url(const Msg *m, const SpPage *pg, char z[512]) {
+  z[0] = 0;
+  if (m->zSecret[0]) {
+    char zTok[65];
+    subs_unsubscribe_token(m->zSecret, zTok);
+    snprintf(z, 512, "%s/unsubscribe?token=%s", pg->zUrl, zTok);
+  }
+}
+
+/* A subject is one header line: control characters become spaces. */
+static void one_line(char *z) {
+  for (char *q = z; q && *q; q++) {
+    if ((unsigned char)*q < 0x20) {
+      *q = ' ';
+    }
+  }
+}
+
 /* Renders an incident or maintenance update for m (its subject, bodies or
 ** payload). 0, E_NOTFOUND when the source is gone or not public, or an
 ** error. Reads only; no transaction. */
@@ -192,11 +217,8 @@ static int render_update(Msg *m) {
     free(zBody);
     return E_NOTFOUND;
   }
-  char zUnsub[65] = "", zUrl[512] = "";
-  if (m->zSecret[0]) {
-    subs_unsubscribe_token(m->zSecret, zUnsub);
-    snprintf(zUrl, sizeof(zUrl), "%s/unsubscribe?token=%s", pg.zUrl, zUnsub);
-  }
+  char zUrl[512];
+  unsubscribe_url(m, &pg, zUrl);
   /* The update itself (Statuspage id "u<n>"/"mu<n>") and what it changed. */
   char zUid[40];
   snprintf(zUid, sizeof(zUid), "%s%lld", bMaint ? "mu" : "u",
@@ -236,12 +258,7 @@ static int render_update(Msg *m) {
              zName ? zName : "");
   json_t *pLabel = label_json(zStatus);
   buf_puts(&subj, json_string_value(pLabel));
-  /* A subject is one header line. */
-  for (char *q = subj.z; q && *q; q++) {
-    if ((unsigned char)*q < 0x20) {
-      *q = ' ';
-    }
-  }
+  one_line(subj.z);
   m->zSubject = buf_take(&subj, NULL);
 
   int rc = 0;
@@ -285,6 +302,92 @@ static int render_update(Msg *m) {
   return rc;
 }
 
+/* Renders a component status change (m->refId is its component_history
+** row): Statuspage's component_update webhook body, or a short e-mail.
+** The component object is the one components.json shows, as it was at the
+** change (its status is the new one). 0, E_NOTFOUND when the component or
+** the row is gone, or an error. Reads only; no transaction. */
+static int render_component(Msg *m) {
+  sqlite3_stmt *p = db_prepare(
+      "SELECT component_id, status, coalesce(old_status, ''), from_ts"
+      " FROM component_history WHERE id = :id");
+  if (!p) {
+    return E_DB;
+  }
+  db_bind_int(p, ":id", m->refId);
+  if (db_step(p) != SQLITE_ROW) {
+    db_reset(p);
+    return E_NOTFOUND;
+  }
+  int64_t componentId = db_col_int(p, 0);
+  char zNew[32], zOld[32];
+  snprintf(zNew, sizeof(zNew), "%s", db_col_text(p, 1));
+  snprintf(zOld, sizeof(zOld), "%s", db_col_text(p, 2));
+  int64_t at = db_col_int(p, 3);
+  db_reset(p);
+
+  SpPage pg;
+  sp_page_load(&pg);
+  json_t *pComp = sp_component(&pg, componentId);
+  if (!pComp) {
+    return E_NOTFOUND;
+  }
+  json_object_set_new(pComp, "status", json_string(zNew));
+  char zAt[32], zUrl[512], zId[40], zCid[40];
+  sp_time(&pg, at, zAt);
+  unsubscribe_url(m, &pg, zUrl);
+  snprintf(zId, sizeof(zId), "cu%lld", (long long)m->refId);
+  snprintf(zCid, sizeof(zCid), "c%lld", (long long)componentId);
+  const char *zName = json_string_value(json_object_get(pComp, "name"));
+  json_t *pNewLabel = label_json(zNew);
+  json_t *pOldLabel = label_json(zOld);
+  Buf subj;
+  buf_init(&subj, 1024);
+  buf_printf(&subj, "[%s] %s: %s (was %s)", pg.zName, zName ? zName : "",
+             json_string_value(pNewLabel), json_string_value(pOldLabel));
+  one_line(subj.z);
+  m->zSubject = buf_take(&subj, NULL);
+
+  int rc = 0;
+  if (strcmp(m->zKind, "webhook") == 0) {
+    json_t *pP = json_pack(
+        "{s:{s:s, s:s, s:s, s:s}, s:o, s:{s:s, s:s, s:s, s:s, s:s}, s:O}",
+        "meta", "unsubscribe", zUrl, "documentation",
+        "Verify X-Hindsight-Signature: t=<unix>,v1=hex(HMAC-SHA256(secret, "
+        "\"<t>.<body>\")); drop messages whose Idempotency-Key you have seen.",
+        "event", "component_update", "idempotency_key", m->zKey, "page",
+        webhook_page(&pg), "component_update", "created_at", zAt, "new_status",
+        zNew, "old_status", zOld, "id", zId, "component_id", zCid, "component",
+        pComp);
+    m->zPayload = pP ? json_dumps(pP, JSON_COMPACT) : NULL;
+    json_decref(pP);
+    rc = m->zPayload ? 0 : E_INVALID;
+  } else {
+    char zManage[400], zLink[400];
+    snprintf(zManage, sizeof(zManage), "%s/subscribe", pg.zUrl);
+    snprintf(zLink, sizeof(zLink), "%s/", pg.zUrl);
+    /* "2026-11-20 11:38 +00:00": the change's time for people. */
+    char zWhen[40];
+    snprintf(zWhen, sizeof(zWhen), "%.10s %.5s %s", zAt, zAt + 11, zAt + 23);
+    json_t *pCtx = json_pack(
+        "{s:{s:s, s:s}, s:s, s:O, s:O, s:s, s:s, s:s, s:s}", "page", "name",
+        pg.zName, "url", pg.zUrl, "name", zName ? zName : "", "status_label",
+        pNewLabel, "old_status_label", pOldLabel, "at", zWhen, "link", zLink,
+        "unsubscribe_url", zUrl, "manage_url", zManage);
+    size_t n = 0;
+    rc = pCtx ? outbox_render_text("email_component", pCtx, &m->zText)
+              : E_INVALID;
+    if (rc == 0) {
+      rc = http_render("email_component", NULL, pCtx, &m->zHtml, &n);
+    }
+    json_decref(pCtx);
+  }
+  json_decref(pNewLabel);
+  json_decref(pOldLabel);
+  json_decref(pComp);
+  return rc;
+}
+
 /* Renders an action reminder (plain text only). 0, E_NOTFOUND, or an
 ** error. */
 static int render_reminder(Msg *m) {
@@ -322,11 +425,7 @@ static int render_reminder(Msg *m) {
              bOverdue ? "overdue since" : "due", db_col_text(p, 1),
              db_col_text(p, 0));
   db_reset(p);
-  for (char *q = subj.z; q && *q; q++) {
-    if ((unsigned char)*q < 0x20) {
-      *q = ' ';
-    }
-  }
+  one_line(subj.z);
   m->zSubject = buf_take(&subj, NULL);
   int rc = outbox_render_text("email_reminder", pCtx, &m->zText);
   json_decref(pCtx);
@@ -414,6 +513,45 @@ static void queue_reminders(int64_t now) {
   rc = rc == 0 ? db_commit() : rc;
   if (rc) {
     db_rollback();
+  }
+}
+
+/* Deletes sent and dead messages created more than
+** subscriptions.outbox_keep_days (30) days ago; below 1 keeps them all.
+** Pending and failed ones stay whatever their age: they are still owed.
+** In batches, each its own short write, so the HTTP threads never wait
+** long for the lock. */
+static void prune(int64_t now) {
+  long long nDays = settings_get_int("subscriptions.outbox_keep_days", 30);
+  if (nDays < 1) {
+    return;
+  }
+  if (nDays > 36500) {
+    nDays = 36500;
+  }
+  int64_t before = now - nDays * 86400000LL;
+  for (int i = 0; i < 1000 && !should_stop(); i++) {
+    if (db_begin_write()) {
+      return;
+    }
+    sqlite3_stmt *p =
+        db_prepare("DELETE FROM outbox WHERE id IN (SELECT id FROM outbox"
+                   " WHERE created_at < :before AND state IN ('sent', 'dead')"
+                   " LIMIT 500)");
+    int rc = E_DB;
+    if (p) {
+      db_bind_int(p, ":before", before);
+      rc = db_run(p);
+    }
+    int n = rc == 0 ? db_changes() : 0;
+    rc = rc == 0 ? db_commit() : rc;
+    if (rc) {
+      db_rollback();
+      return;
+    }
+    if (n < 500) {
+      return;
+    }
   }
 }
 
@@ -762,6 +900,7 @@ static char *send_email(const Msg *m, int *pbPermanent) {
   char *zFrom = settings_get("smtp.from", "");
   char *zUser = settings_get("smtp.user", "");
   char *zPass = settings_get("smtp.password", "");
+  char *zCaFile = settings_get("smtp.ca_file", "");
   long long port = settings_get_int("smtp.port", 25);
   int bStartTls = settings_get_int("smtp.starttls", 0) == 1;
   char *zErr = NULL;
@@ -771,12 +910,8 @@ static char *send_email(const Msg *m, int *pbPermanent) {
   }
   SpPage pg;
   sp_page_load(&pg);
-  char zUnsub[65] = "", zUnsubUrl[512] = "";
-  if (m->zSecret[0]) {
-    subs_unsubscribe_token(m->zSecret, zUnsub);
-    snprintf(zUnsubUrl, sizeof(zUnsubUrl), "%s/unsubscribe?token=%s", pg.zUrl,
-             zUnsub);
-  }
+  char zUnsubUrl[512];
+  unsubscribe_url(m, &pg, zUnsubUrl);
   Buf msg;
   buf_init(&msg, OUTBOX_BODY_MAX * 2);
   char zDate[64];
@@ -847,8 +982,15 @@ static char *send_email(const Msg *m, int *pbPermanent) {
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
   curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+  /* smtp.starttls 1 is CURLUSESSL_ALL: a relay that offers no STARTTLS
+  ** gets nothing, so neither credentials nor mail cross in clear (t0051).
+  ** The relay's certificate is always verified (against smtp.ca_file if
+  ** set). */
   curl_easy_setopt(c, CURLOPT_USE_SSL,
                    bStartTls ? (long)CURLUSESSL_ALL : (long)CURLUSESSL_TRY);
+  if (*zCaFile) {
+    curl_easy_setopt(c, CURLOPT_CAINFO, zCaFile);
+  }
   if (*zUser) {
     curl_easy_setopt(c, CURLOPT_USERNAME, zUser);
     curl_easy_setopt(c, CURLOPT_PASSWORD, zPass);
@@ -872,6 +1014,7 @@ static char *send_email(const Msg *m, int *pbPermanent) {
 
 cleanup:
   free(zHost);
+  free(zCaFile);
   free(zFrom);
   free(zUser);
   free(zPass);
@@ -886,9 +1029,10 @@ static int deliver_one(void) {
     return 0;
   }
   if (!m.bRendered) {
-    int rc = strcmp(m.zTopic, "action_reminder") == 0 ? render_reminder(&m)
-             : strcmp(m.zTopic, "confirm") == 0       ? E_NOTFOUND
-                                                      : render_update(&m);
+    int rc = strcmp(m.zTopic, "action_reminder") == 0    ? render_reminder(&m)
+             : strcmp(m.zTopic, "component_update") == 0 ? render_component(&m)
+             : strcmp(m.zTopic, "confirm") == 0          ? E_NOTFOUND
+                                                         : render_update(&m);
     if (rc) {
       give_up(&m, rc == E_NOTFOUND ? "its source was deleted or unpublished"
                                    : "could not render the message");
@@ -948,10 +1092,15 @@ static int should_stop(void) {
 static void *worker_main(void *pArg) {
   (void)pArg;
   recover_interrupted();
+  int64_t lastPrune = 0; /* at start, then hourly */
   while (!should_stop()) {
     int64_t now = utc_now_ms();
     maintenance_tick(now, NULL);
     queue_reminders(now);
+    if (now - lastPrune >= OUTBOX_PRUNE_MS) {
+      prune(now);
+      lastPrune = now;
+    }
     /* Up to 100 messages a round, so a stop request is seen in time. */
     for (int i = 0; i < 100 && !should_stop() && deliver_one(); i++) {
     }

@@ -1,9 +1,9 @@
 /*
 ** outbox.h: delivery of the outbox (schema/006): one worker thread, started
 ** by `serve`, that sends pending e-mail through the SMTP relay and webhook
-** POSTs with libcurl, retries with exponential back-off, and queues action
-** reminders. The only code in Hindsight that talks to the network on its
-** own.
+** POSTs with libcurl, retries with exponential back-off, queues action
+** reminders, and deletes old sent and dead messages. The only code in
+** Hindsight that talks to the network on its own.
 */
 #ifndef HS_OUTBOX_H
 #define HS_OUTBOX_H

@@ -27,9 +27,11 @@ static const char *const azKnown[] = {
     "smtp.user",
     "smtp.password",
     "smtp.from",
+    "smtp.ca_file",
     "subscriptions.allow_private_webhooks",
     "subscriptions.retry_base_seconds",
     "subscriptions.max_attempts",
+    "subscriptions.outbox_keep_days",
     "reminders.days_before",
     NULL};
 
@@ -83,9 +85,10 @@ int settings_cli(int argc, char **argv) {
       " redact.keys\n"
       "        smtp.host smtp.port smtp.starttls smtp.user smtp.password"
       " smtp.from\n"
+      "        smtp.ca_file\n"
       "        subscriptions.allow_private_webhooks"
       " subscriptions.retry_base_seconds subscriptions.max_attempts\n"
-      "        reminders.days_before\n";
+      "        subscriptions.outbox_keep_days reminders.days_before\n";
   if (argc >= 1 && strcmp(argv[0], "--help") == 0) {
     fputs(zUsage, stdout);
     return 0;

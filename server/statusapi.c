@@ -188,6 +188,19 @@ json_t *sp_components(const SpPage *pg) {
   return pList;
 }
 
+json_t *sp_component(const SpPage *pg, int64_t id) {
+  sqlite3_stmt *p = db_prepare("SELECT id, name, description, status,"
+                               " position, created_at, updated_at, group_id"
+                               " FROM components WHERE id = :id");
+  if (!p) {
+    return NULL;
+  }
+  db_bind_int(p, ":id", id);
+  json_t *pC = db_step(p) == SQLITE_ROW ? component_obj(pg, p) : NULL;
+  db_reset(p);
+  return pC;
+}
+
 /* The updates of incident id (Statuspage shape), newest first. */
 static json_t *incident_updates(const SpPage *pg, int64_t id) {
   json_t *pList = json_array();

@@ -39,6 +39,8 @@ json_t *sp_page_json(const SpPage *p);
 json_t *sp_components(const SpPage *p);
 json_t *sp_incidents(const SpPage *p, int eWhich);    /* SP_ALL: 50 newest */
 json_t *sp_maintenances(const SpPage *p, int eWhich); /* SP_ALL: 50 newest */
+/* Component id in the shape of components.json, or NULL. NEW. */
+json_t *sp_component(const SpPage *p, int64_t id);
 /* The public incident id, or NULL if missing or not public. NEW. */
 json_t *sp_incident(const SpPage *p, int64_t id);
 /* Maintenance id, or NULL. NEW. */

@@ -2,7 +2,8 @@
 ** subs.c: subscribers and what they see. The public pages (subscribe with
 ** double opt-in, confirm, unsubscribe with RFC 8058 one-click), the admin
 ** list with each message's outbox state, per-component feeds, and the
-** queue hooks update.c and maintenance.c call inside their transactions.
+** queue hooks update.c, maintenance.c and component.c call inside their
+** transactions.
 **
 ** It never talks to the network: a confirmation is written to the outbox
 ** (already rendered, since only this request knows the raw token) and
@@ -864,6 +865,43 @@ int subs_queue_maintenance_update(int64_t maintenanceUpdateId,
   return db_run(p);
 }
 
+int subs_component_mark(int64_t *pMark) {
+  sqlite3_stmt *p =
+      db_prepare("SELECT coalesce(max(id), 0) FROM component_history");
+  if (!p) {
+    return E_DB;
+  }
+  int rc = db_step(p) == SQLITE_ROW ? 0 : E_DB;
+  *pMark = rc == 0 ? db_col_int(p, 0) : 0;
+  db_reset(p);
+  return rc;
+}
+
+int subs_queue_component_updates(int64_t mark, int bEmail) {
+  /* A history row with no old_status is a component's first: a new
+  ** component, not a change. */
+  sqlite3_stmt *p = db_prepare(
+      "INSERT OR IGNORE INTO outbox (subscriber_id, kind, address, topic,"
+      " ref_id, next_attempt_at, idempotency_key, created_at)"
+      " SELECT s.id, s.kind, s.address, 'component_update', h.id, :now,"
+      "  'cu' || h.id || '.' || s.id || '.' || lower(hex(randomblob(8))), :now"
+      " FROM component_history h, subscribers s"
+      " WHERE h.id > :mark AND h.old_status IS NOT NULL"
+      " AND s.confirmed_at IS NOT NULL AND (:email OR s.kind = 'webhook')"
+      " AND (NOT EXISTS (SELECT 1 FROM subscriber_components sc"
+      "   WHERE sc.subscriber_id = s.id)"
+      "  OR EXISTS (SELECT 1 FROM subscriber_components sc"
+      "   WHERE sc.subscriber_id = s.id AND sc.component_id = h.component_id))"
+      " ORDER BY h.id, s.id");
+  if (!p) {
+    return E_DB;
+  }
+  db_bind_int(p, ":mark", mark);
+  db_bind_int(p, ":email", bEmail ? 1 : 0);
+  db_bind_int(p, ":now", utc_now_ms());
+  return db_run(p);
+}
+
 /* Admin ------------------------------------------------------------------ */
 
 static json_t *time_or_null(sqlite3_stmt *p, int i) {
@@ -930,7 +968,10 @@ int subs_admin_list(Req *r) {
                   db_col_text(p, 11), "subject", db_col_text(p, 12)));
   }
   db_reset(p);
-  r->pModel = json_pack("{s:o, s:o}", "subscribers", pSubs, "outbox", pOut);
+  long long nKeep = settings_get_int("subscriptions.outbox_keep_days", 30);
+  r->pModel = json_pack("{s:o, s:o, s:b, s:I}", "subscribers", pSubs, "outbox",
+                        pOut, "prunes", nKeep >= 1, "keep_days",
+                        (json_int_t)(nKeep > 36500 ? 36500 : nKeep));
   r->zTemplate = "subscribers";
   r->zTitle = "Subscribers";
   return 0;

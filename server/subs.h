@@ -3,8 +3,8 @@
 ** confirm and unsubscribe pages; the admin list under /app/subscribers;
 ** per-component Atom and RSS feeds; and the hooks that queue one outbox
 ** row per confirmed subscriber when an incident update or a maintenance
-** update is written. Delivery itself is outbox.c's worker: nothing here
-** touches the network.
+** update is written, or a component's status changes. Delivery itself
+** is outbox.c's worker: nothing here touches the network.
 */
 #ifndef HS_SUBS_H
 #define HS_SUBS_H
@@ -34,6 +34,19 @@ int subs_admin_delete(Req *r); /* POST /app/subscribers/{id}/delete */
 int subs_queue_incident_update(int64_t updateId, int64_t incidentId);
 int subs_queue_maintenance_update(int64_t maintenanceUpdateId,
                                   int64_t maintenanceId);
+
+/*
+** Component status changes. Inside the write transaction, before changing
+** any status, subs_component_mark() reads the newest component_history id
+** into *pMark; after the changes, subs_queue_component_updates(mark, ...)
+** inserts one 'component_update' outbox row per confirmed subscriber of
+** each component whose status changed since the mark (or who chose all
+** components): webhooks always, e-mail only when bEmail. Pass bEmail 0
+** when the change is part of an incident or maintenance update, whose own
+** e-mail already names it (one event, one e-mail). 0 or E_DB.
+*/
+int subs_component_mark(int64_t *pMark);
+int subs_queue_component_updates(int64_t mark, int bEmail);
 
 /* The unsubscribe token of a subscriber with secret zSecret (64 hex):
 ** HMAC-SHA256(secret, "unsubscribe") as hex into zTok[65]. */

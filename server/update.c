@@ -233,14 +233,20 @@ static int post_update(int64_t id, const char *zStatus, const char *zBody,
                        const char *zActor, int64_t *pUpdateId, char *zErr,
                        size_t nErr) {
   int64_t now = utc_now_ms();
+  int64_t mark = 0;
   int rc = db_begin_write();
   if (rc) {
     return rc;
   }
-  sqlite3_stmt *p = db_prepare(
-      "INSERT INTO incident_updates (incident_id, status, body, author,"
-      " created_at, updated_at) VALUES (:i, :s, :b, :a, :now, :now)");
-  rc = E_DB;
+  /* Where this post's component changes start in component_history. */
+  rc = subs_component_mark(&mark);
+  sqlite3_stmt *p = NULL;
+  if (rc == 0) {
+    p = db_prepare(
+        "INSERT INTO incident_updates (incident_id, status, body, author,"
+        " created_at, updated_at) VALUES (:i, :s, :b, :a, :now, :now)");
+    rc = E_DB;
+  }
   if (p) {
     db_bind_int(p, ":i", id);
     db_bind_text(p, ":s", zStatus);
@@ -307,6 +313,11 @@ static int post_update(int64_t id, const char *zStatus, const char *zBody,
     }
     rc = audit_log("update", *pUpdateId, zActor, "create", NULL, pAfter);
     json_decref(pAfter);
+    if (rc == 0) {
+      /* Webhooks also get Statuspage's component_update per change; e-mail
+      ** has it in the update's message. */
+      rc = subs_queue_component_updates(mark, 0);
+    }
   }
   rc = rc == 0 ? db_commit() : rc;
   if (rc) {

@@ -2,7 +2,9 @@
 // operational, an incident with updates, maintenance in progress) at phone
 // (390 px) and desktop widths. Saves screenshots under
 // tests/browser/screenshots/status-*.png; checks what customers must see,
-// the uptime tooltips, and that the CSP is never violated.
+// the uptime tooltips, and that the CSP is never violated. Then subscribes
+// from the page's Subscribe link to one component and confirms, at both
+// widths (screenshots subscribe-{form,sent,confirm,done}-*.png).
 import { execFileSync } from "node:child_process";
 import { check, startServer, launchBrowser, finish, SHOTS, BIN } from "./lib.mjs";
 
@@ -119,6 +121,47 @@ try {
   await p3.screenshot({ path: `${SHOTS}/status-incident-page-desktop.png`, fullPage: true });
   await p3.close();
   await shoot("maintenance");
+
+  // 4. Subscribing: from the status page's Subscribe link, tick a
+  // component, submit; then follow the confirmation link (read from the
+  // outbox, as no relay is set up here) and press Confirm.
+  for (const [label, width, height] of [["phone", 390, 844], ["desktop", 1280, 900]]) {
+    const address = `reader-${label}@example.com`;
+    const p4 = await browser.newPage({ viewport: { width, height } });
+    const csp = [];
+    p4.on("console", (m) => { if (/Content Security Policy/i.test(m.text())) csp.push(m.text()); });
+    await p4.goto(server.base + "/");
+    await p4.click("header a[href='/subscribe']");
+    await p4.waitForURL(/\/subscribe$/);
+    check(`subscribe ${label}: the Subscribe link opens the form`,
+      (await p4.textContent("h1")).includes("Subscribe to updates"));
+    await p4.fill("input[name=address]", address);
+    await p4.locator("label.check", { hasText: "Checkout" }).locator("input").check();
+    await p4.screenshot({ path: `${SHOTS}/subscribe-form-${label}.png`, fullPage: true });
+    const [resp] = await Promise.all([
+      p4.waitForNavigation(),
+      p4.click("button[type=submit]"),
+    ]);
+    check(`subscribe ${label}: accepted (202)`, resp.status() === 202, `status ${resp.status()}`);
+    check(`subscribe ${label}: the page says to check the inbox`,
+      (await p4.textContent("h1")).includes("Check your inbox") && (await p4.textContent("main")).includes(address));
+    await p4.screenshot({ path: `${SHOTS}/subscribe-sent-${label}.png`, fullPage: true });
+    const row = execFileSync("sqlite3", [server.db,
+      `SELECT s.confirmed_at IS NULL, group_concat(c.name), (SELECT body_text FROM outbox o WHERE o.subscriber_id = s.id AND o.topic = 'confirm')
+       FROM subscribers s JOIN subscriber_components sc ON sc.subscriber_id = s.id JOIN components c ON c.id = sc.component_id
+       WHERE s.address = '${address}'`]).toString();
+    check(`subscribe ${label}: stored unconfirmed, for Checkout only`, row.startsWith("1|Checkout|"), row.slice(0, 40));
+    const link = (row.match(/https?:\/\/\S*\/subscribe\/confirm\?token=[0-9a-f]{64}/) || [])[0];
+    check(`subscribe ${label}: the confirmation carries a link`, !!link);
+    await p4.goto(server.base + link.replace(/^https?:\/\/[^/]+/, ""));
+    check(`subscribe ${label}: the link shows a Confirm button`, await p4.locator("button", { hasText: "Confirm" }).isVisible());
+    await p4.screenshot({ path: `${SHOTS}/subscribe-confirm-${label}.png`, fullPage: true });
+    await Promise.all([p4.waitForNavigation(), p4.click("button[type=submit]")]);
+    check(`subscribe ${label}: confirmed`, (await p4.textContent("h1")).includes("You are subscribed"));
+    await p4.screenshot({ path: `${SHOTS}/subscribe-done-${label}.png`, fullPage: true });
+    check(`subscribe ${label}: no CSP violations`, csp.length === 0, csp.join("; "));
+    await p4.close();
+  }
 } catch (e) {
   check("status page flow completed", false, e.message);
   console.log(server.stderr().slice(-2000));

@@ -1,6 +1,11 @@
 # peers.py: the real peers t0050-subscriptions.sh talks to on loopback, and
 # helpers to read what they recorded. Standard library only.
 #   peers.py smtp DIR   a minimal SMTP sink: each message -> DIR/msg.NNN.eml
+#   peers.py smtp-starttls DIR CERT KEY   the same, offering STARTTLS (with
+#                       that certificate) and AUTH PLAIN
+#   peers.py smtp-auth DIR   the same, offering AUTH PLAIN but no STARTTLS
+#   Every SMTP session's commands go to DIR/session.NNN.log, each line
+#   tagged "plain" or "tls" (AUTH decoded as "AUTH user:password").
 #   peers.py http DIR   an HTTP receiver: each POST -> DIR/req.NNN.json
 # Both write their port to DIR/port. Control files in DIR, read per message:
 #   fail   N: answer the next N with a temporary failure (451 / HTTP 500)
@@ -52,24 +57,79 @@ def publish(name, data):
     os.rename(name + ".tmp", name)
 
 
-def smtp(d):
-    class Handler(socketserver.StreamRequestHandler):
+def smtp(d, cert=None, key=None, auth=False):
+    # cert/key: offer STARTTLS with them. auth: offer AUTH PLAIN (before
+    # and after STARTTLS alike, so a client that logs in early is caught).
+    # Every session's commands go to DIR/session.NNN.log, each line tagged
+    # "plain" or "tls"; AUTH lines are logged decoded ("tls AUTH user:pw").
+    ctx = None
+    if cert:
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert, key)
+
+    class Handler(socketserver.BaseRequestHandler):
         def handle(self):
+            st = {"sock": self.request, "tls": False}
+            st["r"] = st["sock"].makefile("rb")
+            log = open(next_name(d, "session.", ".log"), "w")
+
+            def note(s):
+                log.write("%s %s\n" % ("tls" if st["tls"] else "plain", s))
+                log.flush()
+
             def w(s):
-                self.wfile.write((s + "\r\n").encode())
+                st["sock"].sendall((s + "\r\n").encode())
+
+            def readline(n=4096):
+                return st["r"].readline(n)
+
+            def ehlo():
+                lines = ["sink"]
+                if ctx and not st["tls"]:
+                    lines.append("STARTTLS")
+                if auth:
+                    lines.append("AUTH PLAIN")
+                lines.append("8BITMIME")
+                for l in lines[:-1]:
+                    w("250-" + l)
+                w("250 " + lines[-1])
+
+            def plain_creds(b64):
+                import base64
+                try:
+                    parts = base64.b64decode(b64).split(b"\0")
+                    return "%s:%s" % (parts[1].decode(), parts[2].decode())
+                except Exception:
+                    return "?"
             try:
                 w("220 sink ESMTP")
                 sender, rcpt = "", []
                 while True:
-                    line = self.rfile.readline(4096)
+                    line = readline()
                     if not line:
                         return
                     cmd = line.decode("utf-8", "replace").strip()
                     up = cmd.upper()
+                    if not up.startswith("AUTH"):
+                        note(cmd)
                     if up.startswith("EHLO"):
-                        self.wfile.write(b"250-sink\r\n250 8BITMIME\r\n")
+                        ehlo()
                     elif up.startswith("HELO"):
                         w("250 sink")
+                    elif up == "STARTTLS" and ctx and not st["tls"]:
+                        w("220 go ahead")
+                        st["sock"] = ctx.wrap_socket(self.request,
+                                                     server_side=True)
+                        st["r"] = st["sock"].makefile("rb")
+                        st["tls"] = True
+                    elif up.startswith("AUTH PLAIN") and auth:
+                        arg = cmd[10:].strip()
+                        if not arg:
+                            w("334 ")
+                            arg = readline().decode().strip()
+                        note("AUTH " + plain_creds(arg))
+                        w("235 ok")
                     elif up.startswith("MAIL FROM:"):
                         sender, rcpt = cmd[10:].strip(), []
                         w("250 ok")
@@ -80,7 +140,7 @@ def smtp(d):
                         w("354 end with .")
                         data = []
                         while True:
-                            l = self.rfile.readline(65536)
+                            l = readline(65536)
                             if not l:
                                 return
                             if l in (b".\r\n", b".\n"):
@@ -101,8 +161,10 @@ def smtp(d):
                         w("250 ok")
                     else:
                         w("502 not implemented")
-            except (BrokenPipeError, ConnectionResetError):
+            except (BrokenPipeError, ConnectionResetError, OSError):
                 return
+            finally:
+                log.close()
 
     class Server(socketserver.ThreadingTCPServer):
         allow_reuse_address = True
@@ -182,6 +244,10 @@ if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "smtp":
         smtp(sys.argv[2])
+    elif cmd == "smtp-starttls":
+        smtp(sys.argv[2], cert=sys.argv[3], key=sys.argv[4], auth=True)
+    elif cmd == "smtp-auth":
+        smtp(sys.argv[2], auth=True)
     elif cmd == "http":
         http_receiver(sys.argv[2])
     elif cmd == "mail":

@@ -4,7 +4,8 @@
 # a SIGKILL mid-delivery (webhooks: the same Idempotency-Key; e-mail: not
 # resent), signatures, unsubscribe (link and RFC 8058 one-click),
 # confirmation expiry, the rate limit, private-URL refusal, per-component
-# feeds, the admin page and action reminders.
+# feeds, the admin page, action reminders, component_update events and
+# outbox pruning.
 . tests/http/lib.sh
 hs_start
 JSON='Content-Type: application/json'
@@ -186,6 +187,62 @@ check "payload: unsubscribe link" sh -c "python3 $PEERS req '$R' json:meta.unsub
 check "payload: the key in meta too" eq "$(python3 $PEERS req "$R" json:meta.idempotency_key)" "$K"
 check "event header" eq "$(python3 $PEERS req "$R" header:X-Hindsight-Event)" incident_update
 
+# Component status changes (Statuspage's component_update). An admin's
+# edit: webhooks get the event, e-mail subscribers of the component a short
+# mail, subscribers of other components nothing.
+reqs_with() { grep -l "\"X-Hindsight-Event\": \"$1\"" "$HOOK"/req.*.json 2>/dev/null | sort; }
+set_component() { # set_component ID STATUS
+  req GET /api/v1/components $ADM
+  v=$(jget ".components[] | select(.id == $1) | .version")
+  req PATCH "/api/v1/components/$1" $ADM -H "$JSON" -H "If-Match: \"$v\"" -d "{\"status\":\"$2\"}"
+}
+NB=$(mails_to bob@example.com | wc -l)
+NA=$(mails_to alice@example.com | wc -l)
+set_component "$WEB" partial_outage
+check "admin sets Website to partial_outage" eq "$STATUS" 200
+check "the webhook gets a component_update" wait_for 'test "$(reqs_with component_update | wc -l)" -ge 1'
+R=$(reqs_with component_update | tail -n 1)
+check "component_update: signed" python3 $PEERS verify "$R" "$SECRET"
+check "component_update: new_status" eq "$(python3 $PEERS req "$R" json:component_update.new_status)" partial_outage
+check "component_update: old_status" eq "$(python3 $PEERS req "$R" json:component_update.old_status)" operational
+check "component_update: component_id" eq "$(python3 $PEERS req "$R" json:component_update.component_id)" "c$WEB"
+check "component_update: an id of its own" sh -c "python3 $PEERS req '$R' json:component_update.id | grep -q '^cu[0-9]*$'"
+check "component_update: created_at in RFC 3339" sh -c "python3 $PEERS req '$R' json:component_update.created_at | grep -q '^20[0-9-]*T[0-9:.]*[+-][0-9:]*$'"
+check "component: as in components.json" eq "$(python3 $PEERS req "$R" json:component.id)/$(python3 $PEERS req "$R" json:component.name)/$(python3 $PEERS req "$R" json:component.status)" "c$WEB/Website/partial_outage"
+check "component_update: page indicator" eq "$(python3 $PEERS req "$R" json:page.status_indicator)" major
+check "component_update: unsubscribe link" sh -c "python3 $PEERS req '$R' json:meta.unsubscribe | grep -q '^$BASE/unsubscribe?token='"
+check "component_update: event in meta" eq "$(python3 $PEERS req "$R" json:meta.event)" component_update
+check "component_update: no incident key" eq "$(python3 $PEERS req "$R" json:incident)" None
+check "bob (Website) gets a short e-mail" wait_for 'test "$(mails_to bob@example.com | wc -l)" -ge $((NB + 1))'
+BOBC=$(last_mail_to bob@example.com)
+check "component mail subject" eq "$(python3 $PEERS mail "$BOBC" subject)" "[Service status] Website: Partial outage (was Operational)"
+check "component mail text" sh -c "python3 $PEERS mail '$BOBC' text | grep -qF 'Website is now Partial outage (was Operational), since '"
+check "component mail HTML" sh -c "python3 $PEERS mail '$BOBC' html | grep -qF 'Website is now <strong>Partial outage</strong>'"
+check "component mail has List-Unsubscribe" sh -c "python3 $PEERS mail '$BOBC' header:List-Unsubscribe | grep -q 'unsubscribe?token='"
+check "outbox topic component_update, sent" wait_for 'test "$(q "SELECT group_concat(DISTINCT state) FROM outbox WHERE topic = '\''component_update'\''")" = sent'
+sleep 1
+check "alice (Checkout) hears nothing of Website" eq "$(mails_to alice@example.com | wc -l)" "$NA"
+NC=$(reqs_with component_update | wc -l)
+set_component "$WEB" partial_outage
+check "an edit that keeps the status" eq "$STATUS" 200
+sleep 1.5
+check "queues no component_update" eq "$(reqs_with component_update | wc -l)" "$NC"
+# A change made by an incident update: webhooks get both events; e-mail only
+# the update's message, which names the change (one event, one e-mail).
+NI=$(reqs_with incident_update | wc -l)
+update "Checkout is slow" Checkout degraded_performance
+check "the webhook gets the incident_update" wait_for 'test "$(reqs_with incident_update | wc -l)" -ge $((NI + 1))'
+check "and a component_update for Checkout" wait_for 'test "$(reqs_with component_update | wc -l)" -ge $((NC + 1))'
+R=$(reqs_with component_update | tail -n 1)
+check "Checkout component_update" eq "$(python3 $PEERS req "$R" json:component_update.component_id)/$(python3 $PEERS req "$R" json:component_update.new_status)" "c$CHK/degraded_performance"
+check "alice gets the incident update" wait_for 'test "$(mails_to alice@example.com | wc -l)" -ge $((NA + 1))'
+sleep 1
+check "and no second e-mail for the component" eq "$(mails_to alice@example.com | wc -l)" $((NA + 1))
+check "no component_update e-mail queued for it" eq "$(q "SELECT count(*) FROM outbox WHERE topic = 'component_update' AND kind = 'email' AND address = 'alice@example.com'")" 0
+set_component "$WEB" operational
+check "Website back to operational reaches the webhook" wait_for 'test "$(reqs_with component_update | wc -l)" -ge $((NC + 2))'
+check "and bob" wait_for 'test "$(mails_to bob@example.com | wc -l)" -ge $((NB + 2))'
+
 # SIGKILL mid-delivery of a webhook: sent again with the same key.
 echo 5 >"$HOOK/delay"
 N0=$(nreq)
@@ -279,19 +336,65 @@ check "maintenance event" eq "$(python3 $PEERS req "$(last_req)" header:X-Hindsi
 check "maintenance payload" eq "$(python3 $PEERS req "$(last_req)" json:incident.name)" "DB upgrade"
 check "bob (Website) gets the maintenance mail" wait_for 'test "$(mails_to bob@example.com | wc -l)" -ge 2'
 
-# Admin page.
+# Admin page: every message with its state, attempts, next attempt and
+# last error; admins (only) delete subscribers.
+# A loopback URL is refused again at connect time once private addresses
+# are no longer allowed: dead at once, nothing reaches the receiver.
+cfg subscriptions.allow_private_webhooks 0
+N0=$(nreq)
+update "Refused at connect time"
+DK=$(q "SELECT idempotency_key FROM outbox WHERE kind = 'webhook' ORDER BY id DESC LIMIT 1")
+check "a loopback webhook is refused at connect time" wait_for 'test "$(q "SELECT state || attempts FROM outbox WHERE idempotency_key = '\''$DK'\''")" = dead1'
+check "nothing reached the receiver" eq "$(nreq)" "$N0"
+cfg subscriptions.allow_private_webhooks 1
+cfg subscriptions.retry_base_seconds 3600
+echo 1 >"$HOOK/fail"
+N0=$(nreq)
+update "Fails once, retried in an hour"
+check "the receiver refuses it" wait_for 'test "$(nreq)" -ge $((N0 + 1))'
+FK=$(python3 $PEERS req "$(last_req)" header:Idempotency-Key)
+check "the message is failed, 1 attempt" wait_for 'test "$(q "SELECT state || attempts FROM outbox WHERE idempotency_key = '\''$FK'\''")" = failed1'
+cfg subscriptions.retry_base_seconds 1
 req GET /app/subscribers -b "$T/jar.admin"
 check "admin subscribers page is 200" eq "$STATUS" 200
 check "it lists bob" contains "$T/body" "bob@example.com"
-check "it shows outbox states" contains "$T/body" "state-sent"
+for st in sent failed dead; do
+  check "it shows a $st message" contains "$T/body" "<td><span class=\"pill state-$st\">$st</span></td>"
+done
+check "it explains the states" contains "$T/body" "given up (see the last error)"
+check "it shows the pruning age" contains "$T/body" "deleted 30 days after"
+check "it shows a last error" contains "$T/body" "HTTP 500"
+check "and why a message is dead" contains "$T/body" "refused: the URL resolves to a loopback or private address"
+FID=$(q "SELECT id FROM outbox WHERE idempotency_key = '$FK'")
+check "the failed row: attempts and a next attempt" sh -c "tr -d '\n ' <'$T/body' | grep -q '<td>$FID</td>.*state-failed\">failed</span></td><tdclass=\"attempts\">1</td><tdclass=\"smallwhen\"><timedatetime=\"20'"
+req GET "/app/subscribers?format=json" -b "$T/jar.admin"
+check "JSON: the failed row" eq "$(jget ".outbox[] | select(.id == $FID) | [.state, .attempts, .last_error, (.next_attempt_at != null)] | @tsv")" "$(printf 'failed\t1\tHTTP 500\ttrue')"
+check "JSON: a sent row has no next attempt" eq "$(jget '[.outbox[] | select(.state == "sent") | .next_attempt_at] | unique | @json')" '[null]'
+BOB=$(jget '.subscribers[] | select(.address == "bob@example.com") | .id')
+req GET /app/subscribers -b "$T/jar.admin"
+check "a delete form per subscriber" contains "$T/body" "<form method=\"post\" action=\"/app/subscribers/$BOB/delete\""
+check "carrying the CSRF token" contains "$T/body" "<input type=\"hidden\" name=\"csrf_token\" value=\"$ADMIN_CSRF\">"
+check "asking first" contains "$T/body" 'data-confirm="Delete bob@example.com? Its messages'
 login viewer "$PW_VIEWER"
 req GET /app/subscribers -b "$T/jar.viewer"
 check "viewers may not see subscribers" eq "$STATUS" 403
-req GET "/app/subscribers?format=json" -b "$T/jar.admin"
-BOB=$(jget '.subscribers[] | select(.address == "bob@example.com") | .id')
+login editor "$PW_EDITOR"
+req POST "/app/subscribers/$BOB/delete" -b "$T/jar.editor" --data-urlencode "csrf_token=$CSRF"
+check "editors may not delete subscribers" eq "$STATUS" 403
+req POST "/app/subscribers/$BOB/delete" -b "$T/jar.admin"
+check "a delete without the CSRF token is refused" eq "$STATUS" 403
+check "bob is still there" eq "$(q "SELECT count(*) FROM subscribers WHERE address = 'bob@example.com'")" 1
 req POST "/app/subscribers/$BOB/delete" -b "$T/jar.admin" --data-urlencode "csrf_token=$ADMIN_CSRF"
 check "admin deletes a subscriber" eq "$STATUS" 303
+check "back to the list" grep -qi '^location: /app/subscribers' "$T/headers"
 check "bob is gone" eq "$(q "SELECT count(*) FROM subscribers WHERE address = 'bob@example.com'")" 0
+check "with his components and messages" eq "$(q "SELECT (SELECT count(*) FROM subscriber_components WHERE subscriber_id = $BOB) + (SELECT count(*) FROM outbox WHERE subscriber_id = $BOB)")" 0
+req POST "/app/subscribers/$BOB/delete?format=json" -b "$T/jar.admin" -H "X-CSRF-Token: $ADMIN_CSRF"
+check "deleting him again is 404" eq "$STATUS" 404
+WID=$(q "SELECT id FROM subscribers WHERE kind = 'webhook'")
+req POST "/app/subscribers/$WID/delete?format=json" -b "$T/jar.admin" -H "X-CSRF-Token: $ADMIN_CSRF"
+check "JSON delete" eq "$STATUS/$(jget .deleted)" "200/true"
+check "its queued retry is gone too" eq "$(q "SELECT count(*) FROM outbox WHERE idempotency_key = '$FK'")" 0
 
 # Action reminders: to an owner with an address, once a day.
 "$HS_BIN" --db "$DB" user email editor ed@example.com
@@ -307,5 +410,38 @@ check "reminder subject" sh -c "python3 $PEERS mail '$(last_mail_to ed@example.c
 sleep 2
 check "one reminder a day" eq "$(mails_to ed@example.com | wc -l)" 1
 check "none for an action due far away" eq "$(q "SELECT count(*) FROM outbox WHERE topic = 'action_reminder'")" 1
+
+# Pruning: the worker deletes sent and dead messages older than
+# subscriptions.outbox_keep_days (30) at start and hourly; what is still owed
+# stays whatever its age. The rows' next attempt is far off, so only the
+# pruning touches them.
+NOW=$(($(date +%s) * 1000))
+DAY=86400000
+old_row() { # old_row KEY STATE AGE-IN-DAYS
+  q "INSERT INTO outbox (kind, address, topic, state, next_attempt_at, idempotency_key, created_at) VALUES ('email', 'old@example.com', 'incident_update', '$2', $((NOW + 100 * DAY)), '$1', $((NOW - $3 * DAY)))"
+}
+old_row prune.sent31 sent 31
+old_row prune.dead40 dead 40
+old_row prune.failed31 failed 31
+old_row prune.pending31 pending 31
+old_row prune.sent29 sent 29
+ALL=$(q "SELECT count(*) FROM outbox")
+kill -TERM $HS_PID; wait $HS_PID
+restart
+check "old sent and dead messages are pruned" wait_for 'test "$(q "SELECT count(*) FROM outbox WHERE idempotency_key IN ('\''prune.sent31'\'', '\''prune.dead40'\'')")" = 0'
+check "failed and pending ones are kept" eq "$(q "SELECT group_concat(k) FROM (SELECT idempotency_key AS k FROM outbox WHERE k IN ('prune.failed31', 'prune.pending31') ORDER BY k)")" "prune.failed31,prune.pending31"
+check "younger than 30 days is kept" eq "$(q "SELECT count(*) FROM outbox WHERE idempotency_key = 'prune.sent29'")" 1
+check "nothing else was pruned" eq "$(q "SELECT count(*) FROM outbox")" $((ALL - 2))
+cfg subscriptions.outbox_keep_days 0
+old_row prune.sent99 sent 99
+kill -TERM $HS_PID; wait $HS_PID
+restart
+sleep 1.5
+check "outbox_keep_days 0 keeps everything" eq "$(q "SELECT count(*) FROM outbox WHERE idempotency_key IN ('prune.sent29', 'prune.sent99')")" 2
+cfg subscriptions.outbox_keep_days 28
+kill -TERM $HS_PID; wait $HS_PID
+restart
+check "a shorter setting prunes more" wait_for 'test "$(q "SELECT count(*) FROM outbox WHERE idempotency_key IN ('\''prune.sent29'\'', '\''prune.sent99'\'')")" = 0'
+check "the setting is listed" sh -c "'$HS_BIN' --db '$DB' config list | grep -q '^subscriptions.outbox_keep_days=28$'"
 
 hs_stop
