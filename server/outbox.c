@@ -982,12 +982,13 @@ static char *send_email(const Msg *m, int *pbPermanent) {
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
   curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
-  /* smtp.starttls 1 is CURLUSESSL_ALL: a relay that offers no STARTTLS
-  ** gets nothing, so neither credentials nor mail cross in clear (t0051).
-  ** The relay's certificate is always verified (against smtp.ca_file if
-  ** set). */
-  curl_easy_setopt(c, CURLOPT_USE_SSL,
-                   bStartTls ? (long)CURLUSESSL_ALL : (long)CURLUSESSL_TRY);
+  /* smtp.starttls 1, or any credentials, is CURLUSESSL_ALL: a relay that
+  ** offers no STARTTLS gets nothing, so a password never crosses in clear
+  ** (t0051). Without either, TLS is used when offered. The relay's
+  ** certificate is always verified (against smtp.ca_file if set). */
+  curl_easy_setopt(c, CURLOPT_USE_SSL, bStartTls || *zUser
+                                           ? (long)CURLUSESSL_ALL
+                                           : (long)CURLUSESSL_TRY);
   if (*zCaFile) {
     curl_easy_setopt(c, CURLOPT_CAINFO, zCaFile);
   }

@@ -74,6 +74,15 @@ check "the relay was reached" grep -q '^plain EHLO' "$T/s2"
 check "no credentials to a relay without STARTTLS" sh -c "! grep -q 'AUTH' '$T/s2'"
 check "no envelope either" sh -c "! grep -q 'MAIL FROM' '$T/s2'"
 check "no message" sh -c "! ls '$PLAIN'/msg.*.eml 2>/dev/null | grep -q ."
+# Credentials alone require STARTTLS, whatever smtp.starttls says.
+cfg smtp.starttls 0
+rm -f "$PLAIN"/session.*.log
+subscribe four@example.com
+check "with credentials and smtp.starttls 0, a plain relay still fails" wait_for 'test "$(state_of four@example.com)" = "failed 1"'
+sessions "$PLAIN" >"$T/s4"
+check "that relay was reached" grep -q '^plain EHLO' "$T/s4"
+check "and got no credentials" sh -c "! grep -q 'AUTH' '$T/s4'"
+cfg smtp.starttls 1
 
 # STARTTLS with a certificate that does not verify (no CA file): refused
 # after the handshake, before the credentials.
