@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "accesslog.h"
 #include "assets.h"
 #include "action.h"
 #include "audit.h"
@@ -968,7 +969,9 @@ static void log_request(Req *r) {
   log_field(&line, "user", r->zUser ? r->zUser : "-", 128);
   buf_printf(&line, " auth=%s\n",
              r->bToken ? "token" : r->zSessionHash ? "session" : "-");
-  fputs(buf_str(&line), stderr);
+  if (!buf_err(&line)) {
+    accesslog_write(line.z, line.n);
+  }
   buf_free(&line);
 }
 
@@ -1255,6 +1258,9 @@ int http_serve(const HttpConfig *pCfg) {
       {zKey ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, zKey},
       {MHD_OPTION_END, 0, NULL},
   };
+  if (accesslog_start()) {
+    fprintf(stderr, "hindsight: access log unbatched (no thread)\n");
+  }
   struct MHD_Daemon *pD = MHD_start_daemon(
       flags, 0, NULL, NULL, on_request, NULL, MHD_OPTION_SOCK_ADDR,
       (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, nThread,
@@ -1273,6 +1279,7 @@ int http_serve(const HttpConfig *pCfg) {
             strerror(errno));
     free(zCert);
     free(zKey);
+    accesslog_stop();
     return E_IO;
   }
   const union MHD_DaemonInfo *pInfo =
@@ -1305,6 +1312,7 @@ int http_serve(const HttpConfig *pCfg) {
     usleep(100 * 1000);
   }
   MHD_stop_daemon(pD);
+  accesslog_stop();
   if (fdListen != MHD_INVALID_SOCKET) {
     close(fdListen);
   }
