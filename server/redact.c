@@ -23,10 +23,14 @@ enum {
   C_VSTOP = 16,   /* ends an unquoted value: & " ' , ; ) } ] < > and NUL */
   C_USERP = 32,   /* userinfo punctuation: -._~%!$&'()*+,;=: */
   C_BEARP = 64,   /* bearer credential punctuation: ._~+/=- */
-  C_LOCALP = 128  /* e-mail local part punctuation: ._%+- */
+  C_LOCALP = 128, /* e-mail local part punctuation: ._%+- */
+  C_START = 256,  /* may start something to mask: : = b B */
+  C_AT = 512      /* @ (an e-mail address when asked) */
 };
-static const unsigned char aClass[256] = {
-    ['A' ... 'Z'] = C_ALPHA, ['a' ... 'z'] = C_ALPHA,
+static const unsigned short aClass[256] = {
+    ['A'] = C_ALPHA, ['B'] = C_ALPHA | C_START, ['C' ... 'Z'] = C_ALPHA,
+    ['a'] = C_ALPHA, ['b'] = C_ALPHA | C_START, ['c' ... 'z'] = C_ALPHA,
+    ['@'] = C_AT,
     ['0' ... '9'] = C_DIGIT,
     ['_'] = C_WORDP | C_USERP | C_BEARP | C_LOCALP,
     ['-'] = C_WORDP | C_USERP | C_BEARP | C_LOCALP,
@@ -40,8 +44,9 @@ static const unsigned char aClass[256] = {
     ['<'] = C_VSTOP, ['>'] = C_VSTOP,
     ['~'] = C_USERP | C_BEARP, ['%'] = C_USERP | C_LOCALP, ['!'] = C_USERP,
     ['$'] = C_USERP, ['('] = C_USERP, ['*'] = C_USERP,
-    ['+'] = C_USERP | C_BEARP | C_LOCALP, ['='] = C_USERP | C_BEARP,
-    [':'] = C_USERP, ['/'] = C_BEARP,
+    ['+'] = C_USERP | C_BEARP | C_LOCALP,
+    ['='] = C_USERP | C_BEARP | C_START, [':'] = C_USERP | C_START,
+    ['/'] = C_BEARP,
 };
 #define CLASS(c) (aClass[(unsigned char)(c)])
 #define IS_ALPHA(c) (CLASS(c) & C_ALPHA)
@@ -192,39 +197,33 @@ static size_t mask_value(Scan *s, size_t i, int bAuth) {
   return iEnd;
 }
 
-/* At a word start: a secret key followed by a separator? Returns the next
-** scan position (past the word at least). */
-static size_t try_key(Scan *s, size_t i, const char *const *azExtra) {
+/* At a separator ('=' or ':' not starting "://") at q: is the word before
+** it a secret key? The word is looked for backwards: a run of word bytes
+** starting with a letter, not before iFloor (where the scan last jumped
+** to), then an optional closing quote and spaces. Returns where scanning
+** goes on. */
+static size_t try_key(Scan *s, size_t q, size_t iFloor,
+                      const char *const *azExtra) {
   const char *z = s->z;
   size_t n = s->n;
-  size_t iWord = i;
-  while (i < n && is_word(z[i])) {
-    i++;
+  size_t p = q;
+  while (p > iFloor && z[p - 1] == ' ') {
+    p--;
   }
-  size_t nWord = i - iWord;
+  if (p > iFloor && (z[p - 1] == '"' || z[p - 1] == '\'')) {
+    p--;
+  }
+  size_t iWord = p;
+  while (iWord > 0 && is_word(z[iWord - 1])) {
+    iWord--;
+  }
+  size_t nWord = p - iWord;
   /* Trailing dots are punctuation, not part of the key. */
-  while (nWord > 0 && z[iWord + nWord - 1] == '.') {
-    nWord--;
+  if (nWord == 0 || iWord < iFloor || !IS_ALPHA(z[iWord]) ||
+      z[p - 1] == '.' || !is_secret_key(z + iWord, nWord, azExtra)) {
+    return q + 1;
   }
-  /* The cheap test first: only a word followed by '=' or ':' can be a key
-  ** (most words of a log line are not). */
-  size_t j = iWord + nWord;
-  if (j < n && (z[j] == '"' || z[j] == '\'')) {
-    j++;
-  }
-  while (j < n && z[j] == ' ') {
-    j++;
-  }
-  if (j >= n || (z[j] != '=' && z[j] != ':')) {
-    return i;
-  }
-  if (z[j] == ':' && j + 2 < n && z[j + 1] == '/' && z[j + 2] == '/') {
-    return i; /* token://..., a scheme */
-  }
-  if (!is_secret_key(z + iWord, nWord, azExtra)) {
-    return i;
-  }
-  j++;
+  size_t j = q + 1;
   while (j < n && z[j] == ' ') {
     j++;
   }
@@ -328,19 +327,28 @@ static size_t try_email(Scan *s, size_t i) {
 int redact_text_keys(const char *z, size_t n, int bEmails,
                      const char *const *azExtraKeys, Buf *pOut) {
   Scan s = {z, n, 0, pOut, 0, 0};
-  size_t i = 0;
+  /* Only a few bytes can start a mask: the scan hops between them (most
+  ** lines are mostly letters, digits and spaces). */
+  unsigned short mStart = C_START | (bEmails ? C_AT : 0);
+  size_t i = 0, iFloor = 0;
   while (i < n) {
+    if (!(CLASS(z[i]) & mStart)) {
+      i++;
+      continue;
+    }
     char c = z[i];
     size_t iNext = i + 1;
     if (c == ':' && n - i >= 3 && z[i + 1] == '/' && z[i + 2] == '/') {
       iNext = try_userinfo(&s, i);
-    } else if (IS_ALPHA(c) && (i == 0 || !is_word(z[i - 1]))) {
-      iNext = try_bearer(&s, i);
-      if (iNext == i) {
-        iNext = try_key(&s, i, azExtraKeys);
-      }
-    } else if (c == '@' && bEmails) {
+    } else if (c == '=' || c == ':') {
+      iNext = try_key(&s, i, iFloor, azExtraKeys);
+    } else if (c == '@') {
       iNext = try_email(&s, i);
+    } else if (i == 0 || !is_word(z[i - 1])) {
+      iNext = try_bearer(&s, i); /* 'b' or 'B' starting a word */
+    }
+    if (iNext > i + 1) {
+      iFloor = iNext; /* bytes before it were masked or skipped whole */
     }
     i = iNext > i ? iNext : i + 1;
   }
