@@ -68,6 +68,9 @@ typedef struct SearchQuery {
 
 #define SEARCH_OFFSET_MAX 10000
 
+/* The document types, by the low two bits of an index rowid. */
+extern const char *const azSearchType[];
+
 /*
 ** Brings the index up to date (search_flush) and runs q. *ppOut gets a
 ** NEW object {hits: [...], next_cursor, counts?}; hits have the SPEC §4
