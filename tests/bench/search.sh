@@ -22,7 +22,7 @@ cc -std=c17 -D_GNU_SOURCE -O2 -Iserver $(pkg-config --cflags sqlite3 jansson) \
     libcurl) -lpthread -lm
 "$T/search_bench" "$DB" "$N" "$CORPUS"
 
-TOKEN=$(./hindsight --db "$DB" token add bench --scope read)
+TOKEN=$(./hindsight --db "$DB" token add "bench-$$" --scope read)
 ./hindsight --db "$DB" serve --listen 127.0.0.1:0 >"$T/out" 2>/dev/null &
 HS_PID=$!
 while ! grep -q 'listening on' "$T/out"; do sleep 0.1; done
