@@ -316,6 +316,8 @@ typedef struct Plan {
   Buf query;       /* text, facets and the type: what is ranked */
   SearchRank rank; /* for hs_rank() */
   int64_t aScan[SEARCH_TERMS_MAX]; /* rows FTS5 reads for each term */
+  int64_t nMerge;  /* doclist entries FTS5 merges for its prefix queries
+                   ** before the first row of any statement */
   int bNone;       /* nothing can match */
   int bDates;      /* check started_at against fromMs/toMs */
   int64_t fromMs;  /* started_at >= this */
@@ -570,7 +572,7 @@ static int plan_term(Plan *pPlan, const Term *t, int bPrefix) {
   }
   /* A prefix is spelled out as its words unless a prefix index serves it
   ** (2 or 3 characters) or merging its doclists is cheap. */
-  int bSpell = 0;
+  int bSpell = 0, bIndexed = 0;
   if (bPrefix) {
     const char *zLast = pTok->z + pTok->aOff[iLast];
     int nLast = pTok->aLen[iLast];
@@ -583,7 +585,8 @@ static int plan_term(Plan *pPlan, const Term *t, int bPrefix) {
       goto done;
     }
     int nChar = utf8_chars(zLast, nLast);
-    bSpell = nChar != 2 && nChar != 3 && pWords->bAll && !pWords->bLong &&
+    bIndexed = nChar == 2 || nChar == 3; /* prefix = '2 3' in 007 */
+    bSpell = !bIndexed && pWords->bAll && !pWords->bLong &&
              pWords->n <= SEARCH_TERM_PHRASES && pWords->nDocs > PREFIX_CHEAP;
   }
   int nPhrase = bSpell ? pWords->n : 1;
@@ -642,6 +645,9 @@ static int plan_term(Plan *pPlan, const Term *t, int bPrefix) {
   pPlan->aScan[g] = iRare >= 0 ? nRare
                     : pWords->bAll ? pWords->nDocs
                                    : INT64_MAX / 2;
+  if (bPrefix && !bSpell && !bIndexed) {
+    pPlan->nMerge += pWords->bAll ? pWords->nDocs : INT64_MAX / 4;
+  }
   pRank->nGroup++;
   if (g > 0) {
     buf_puts(&pPlan->text, " AND ");
@@ -1030,14 +1036,14 @@ static json_t *hit_json(sqlite3_stmt *p, double rank) {
   return pHit;
 }
 
-#define HITS_SCAN 4000 /* text matches one statement may read for a page */
+#define HIT_LOOKUP 200 /* a lookup by rowid costs about as many rows read */
 
 /*
 ** Appends the hits for aPage[0..nPage) to pHits, in that order. Snippets
-** come from the text-only query, so they never look at the facets. One
-** statement reads the page's rowid range when it holds few matches of the
-** text query (about HITS_SCAN), else one lookup per hit (each reads every
-** index segment). 0 or E_DB.
+** come from the text-only query, so they never look at the facets. Either
+** one statement reads the page's rowid range, or each hit is looked up
+** (a lookup reads every index segment, and each statement merges the
+** doclists of a prefix query first): whichever reads less. 0 or E_DB.
 */
 static int load_hits(Plan *pPlan, const Ranked *aPage, int nPage,
                      json_t *pHits) {
@@ -1065,8 +1071,9 @@ static int load_hits(Plan *pPlan, const Ranked *aPage, int nPage,
   plan_span(pPlan);
   double est = (double)nMin * (double)(hi - lo + 1) /
                (double)(pPlan->maxRow - pPlan->minRow + 1);
+  double nMerge = (double)pPlan->nMerge;
   int rc = 0;
-  if (est <= HITS_SCAN) {
+  if (nMerge + est <= nPage * (HIT_LOOKUP + nMerge)) {
     sqlite3_stmt *p = db_prepare(
         "SELECT rowid, incident_id, title, highlight(search_index, 0,"
         " char(1), char(2)), snippet(search_index, -1, char(1), char(2),"

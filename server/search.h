@@ -92,7 +92,7 @@ int search_flush(void);
 ** equals a facet token. (tests/unit/test_search.c holds the parser to it.) */
 #define SEARCH_TEXT_COLUMNS "{title root_cause body}"
 /* Phrases one term may be written as (a prefix spelled out as words). */
-#define SEARCH_TERM_PHRASES 16
+#define SEARCH_TERM_PHRASES 32
 #define SEARCH_PHRASES_MAX (SEARCH_TERMS_MAX * SEARCH_TERM_PHRASES)
 
 /* Called with each token, as the index's tokenizer emits it (folded,
