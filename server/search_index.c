@@ -379,34 +379,57 @@ static int termmap_doc(TermMap *p, int sign, const char *const azCol[3]) {
   return 0;
 }
 
-/* Applies the gathered changes to search_terms (a term at 0 is removed)
-** and empties the map. Inside the caller's write transaction. */
+/* One change to apply: a term (in TermMap.zText) and its delta. */
+typedef struct TermDelta {
+  const char *z; /* the term's bytes */
+  int n;         /* their number */
+  int delta;     /* change of ndoc */
+} TermDelta;
+
+static int term_cmp(const void *a, const void *b) {
+  const TermDelta *x = a, *y = b;
+  int c = memcmp(x->z, y->z, (size_t)(x->n < y->n ? x->n : y->n));
+  return c ? c : x->n - y->n; /* as SQLite compares text (BINARY) */
+}
+
+/* Applies the gathered changes to search_terms (a term at 0 is removed),
+** in term order so that the b-tree is walked once, and empties the map.
+** Inside the caller's write transaction. */
 static int termmap_apply(TermMap *p) {
-  int rc = 0;
-  for (size_t i = 0; i < p->nSlot && rc == 0; i++) {
+  TermDelta *aDelta = xmalloc(sizeof(TermDelta) * (p->nUsed + 1));
+  size_t nDelta = 0;
+  for (size_t i = 0; i < p->nSlot; i++) {
     TermSlot *s = &p->aSlot[i];
-    if (!s->h || s->delta == 0) {
-      continue;
+    if (s->h && s->delta != 0) {
+      aDelta[nDelta].z = p->zText + s->iOff;
+      aDelta[nDelta].n = s->n;
+      aDelta[nDelta].delta = s->delta;
+      nDelta++;
     }
+  }
+  qsort(aDelta, nDelta, sizeof(TermDelta), term_cmp);
+  int rc = 0;
+  for (size_t i = 0; i < nDelta && rc == 0; i++) {
     sqlite3_stmt *q = db_prepare(
         "INSERT INTO search_terms (term, ndoc) VALUES (:term, :delta)"
         " ON CONFLICT (term) DO UPDATE SET ndoc = ndoc + excluded.ndoc");
     rc = E_DB;
     if (q) {
-      db_bind_textn(q, ":term", p->zText + s->iOff, s->n);
-      db_bind_int(q, ":delta", s->delta);
+      db_bind_textn(q, ":term", aDelta[i].z, aDelta[i].n);
+      db_bind_int(q, ":delta", aDelta[i].delta);
       rc = db_run(q);
     }
-    if (rc == 0 && s->delta < 0) {
+    if (rc == 0 && aDelta[i].delta < 0) {
       q = db_prepare("DELETE FROM search_terms WHERE term = :term"
                      " AND ndoc <= 0");
       rc = E_DB;
       if (q) {
-        db_bind_textn(q, ":term", p->zText + s->iOff, s->n);
+        db_bind_textn(q, ":term", aDelta[i].z, aDelta[i].n);
         rc = db_run(q);
       }
     }
   }
+  free(aDelta);
   memset(p->aSlot, 0, p->nSlot * sizeof(TermSlot));
   p->nUsed = 0;
   p->nText = 0;
