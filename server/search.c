@@ -1,16 +1,12 @@
 /*
-** search.c: the knowledge base. Keeps the FTS5 index in step with its
-** sources, turns typed text into safe FTS5 queries, ranks with bm25
-** (title 10, root cause 5, body 1), highlights snippets, and serves
-** /app/search and GET /api/v1/search. Similar incidents and the insights
-** view live in search_similar.c.
+** search.c: the knowledge base. Turns typed text into safe FTS5 queries,
+** ranks with bm25 (title 10, root cause 5, body 1), highlights snippets,
+** and serves /app/search and GET /api/v1/search. The index is kept in step
+** with its sources by search_index.c; similar incidents and the insights
+** view live in search_similar.c and search_insights.c.
 **
-** The index: schema/005_search.sql queues changed documents by trigger
-** (FTS5 cannot be written from triggers under trusted_schema=OFF);
-** search_flush() rewrites the queued index rows before every search, from
-** the source rows, so the index never drifts and only lags until the next
-** search. It does not build HTML from data: snippets are escaped here and
-** only <mark> is added, so they can be wrapped as trusted HTML.
+** It does not build HTML from data: snippets are escaped here and only
+** <mark> is added, so they can be wrapped as trusted HTML.
 **
 ** Threading: no state of its own; uses the calling thread's connection.
 */
@@ -19,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "arena.h"
 #include "db.h"
 #include "err.h"
 #include "input.h"
@@ -29,11 +27,9 @@
 
 #define WORD_MAX 64     /* bytes of one query word */
 #define PHRASE_WORDS 8  /* words of one phrase */
-#define FLUSH_BATCH 500 /* documents per write transaction */
-#define DOC_MAX ((size_t)4 << 20) /* bytes of one indexed column */
 
-static const char *const azDocType[] = {"incident", "postmortem", "event",
-                                        "action", NULL};
+const char *const azSearchType[] = {"incident", "postmortem", "event",
+                                    "action", NULL};
 
 /* Query parsing -------------------------------------------------------- */
 
@@ -157,13 +153,14 @@ static void read_words(const unsigned char *z, size_t n, size_t *pi,
   *pi = i;
 }
 
-int search_parse(const char *zIn, Buf *pOut) {
+/* Reads the terms of what was typed into aTerm (SEARCH_TERMS_MAX entries;
+** words BORROWED from zIn). Returns how many. */
+static int parse_terms(const char *zIn, Term *aTerm) {
   const unsigned char *z = (const unsigned char *)(zIn ? zIn : "");
   size_t n = strlen((const char *)z);
   if (n > SEARCH_INPUT_MAX) {
     n = SEARCH_INPUT_MAX; /* a cut character is just invalid UTF-8 */
   }
-  Term aTerm[SEARCH_TERMS_MAX];
   int nTerm = 0;
   size_t i = 0;
   while (i < n && nTerm < SEARCH_TERMS_MAX) {
@@ -189,22 +186,38 @@ int search_parse(const char *zIn, Buf *pOut) {
       nTerm++;
     }
   }
+  return nTerm;
+}
+
+/* Whether term k of nTerm is searched as a prefix: the last one, bare,
+** with a last word of 2 or more characters. */
+static int term_is_prefix(const Term *aTerm, int k, int nTerm) {
+  return k == nTerm - 1 && !aTerm[k].bQuoted && aTerm[k].nLastChars >= 2;
+}
+
+/* Appends term t as an FTS5 phrase: its words quoted, a '*' if bPrefix. */
+static void term_phrase(const Term *t, int bPrefix, Buf *pOut) {
+  buf_putc(pOut, '"');
+  for (int w = 0; w < t->nWord; w++) {
+    if (w > 0) {
+      buf_putc(pOut, ' ');
+    }
+    buf_append(pOut, t->azWord[w], t->anWord[w]);
+  }
+  buf_putc(pOut, '"');
+  if (bPrefix) {
+    buf_putc(pOut, '*');
+  }
+}
+
+int search_parse(const char *zIn, Buf *pOut) {
+  Term aTerm[SEARCH_TERMS_MAX];
+  int nTerm = parse_terms(zIn, aTerm);
   for (int k = 0; k < nTerm; k++) {
-    Term *t = &aTerm[k];
     if (k > 0) {
       buf_puts(pOut, " AND ");
     }
-    buf_putc(pOut, '"');
-    for (int w = 0; w < t->nWord; w++) {
-      if (w > 0) {
-        buf_putc(pOut, ' ');
-      }
-      buf_append(pOut, t->azWord[w], t->anWord[w]);
-    }
-    buf_putc(pOut, '"');
-    if (k == nTerm - 1 && !t->bQuoted && t->nLastChars >= 2) {
-      buf_putc(pOut, '*');
-    }
+    term_phrase(&aTerm[k], term_is_prefix(aTerm, k, nTerm), pOut);
   }
   return nTerm;
 }
@@ -259,302 +272,721 @@ void search_plain(const char *z, Buf *pOut) {
   }
 }
 
-/* Indexing ------------------------------------------------------------- */
+/* Searching ------------------------------------------------------------ */
 
-/* Appends the items of a stored JSON array of strings, space-separated. */
-static void append_list(Buf *pOut, const char *zJson) {
-  json_t *p = json_loads(zJson, 0, NULL);
-  size_t i;
-  json_t *pItem;
-  json_array_foreach(p, i, pItem) {
-    if (json_is_string(pItem)) {
-      buf_putc(pOut, ' ');
-      buf_puts(pOut, json_string_value(pItem));
-    }
+/*
+** How a query is run (the costs are in BENCHMARKS.md). FTS5's own
+** "ORDER BY rank" scores every match and, for bm25, reads the whole doclist
+** of every phrase to count its documents; on 100,000 postmortems a common
+** word costs hundreds of milliseconds. Instead:
+**
+** - Document frequencies come from search_terms (one lookup per word), or
+**   are counted when a term is a phrase or prefix; above DF_EXACT
+**   candidates they are estimated from the newest DF_SAMPLE (see
+**   term_df). hs_rank() is bm25 with those frequencies: the same scores as
+**   FTS5's bm25() whenever they are exact.
+** - Matches are read newest first and ranked RANK_WINDOW at a time: when
+**   a query has at most RANK_WINDOW matches they are all ranked together,
+**   exactly as before; when it has more, page one is the best of the
+**   newest RANK_WINDOW, and paging goes on into the next RANK_WINDOW
+**   (the response says "window"). Ranking all matches of a word found in
+**   most documents cannot be done in milliseconds with FTS5.
+** - Filters are facet tokens in the same FTS5 query (008), not joins.
+** - A prefix ("datab") whose words are in more than PREFIX_CHEAP documents
+**   is spelled out as its words (up to SEARCH_TERM_PHRASES), because an
+**   FTS5 prefix query merges every matching doclist before its first row.
+**   The words count as one term for bm25; a snippet may then pick another
+**   window when one holds two different words of the prefix.
+** - Counts per type (the HTML page) are those of the newest COUNT_CAP
+**   matches, and the total then reads "1000+".
+** - All of it reads one snapshot (a read transaction).
+*/
+
+#define RANK_WINDOW 1000  /* matches ranked together */
+#define COUNT_CAP 1000    /* counts per type stop above this */
+#define DF_EXACT 5000     /* candidates counted for an exact frequency */
+#define DF_SAMPLE 2000    /* newest candidates an estimate is drawn from */
+#define PREFIX_CHEAP 1000 /* documents a prefix query may merge */
+#define DATE_TOKENS 400   /* year, month and day facets of a date filter */
+
+/* The plan of one query. */
+typedef struct Plan {
+  Buf text;        /* the FTS5 query over the text columns */
+  Buf facets;      /* " AND {facets} : (...)" for the filters but type */
+  Buf query;       /* text, facets and the type: what is ranked */
+  SearchRank rank; /* for hs_rank() */
+  int64_t aScan[SEARCH_TERMS_MAX]; /* rows FTS5 reads for each term */
+  int64_t nMerge;  /* doclist entries FTS5 merges for its prefix queries
+                   ** before the first row of any statement */
+  int bNone;       /* nothing can match */
+  int bDates;      /* check started_at against fromMs/toMs */
+  int64_t fromMs;  /* started_at >= this */
+  int64_t toMs;    /* started_at < this */
+  int64_t minRow;  /* the index's lowest and highest rowids, or 0 */
+  int64_t maxRow;
+} Plan;
+
+/* The tokens of one term, as the index's tokenizer sees them. */
+typedef struct TermTokens {
+  int n;                  /* tokens */
+  int aOff[PHRASE_WORDS * WORD_MAX]; /* offsets in z */
+  int aLen[PHRASE_WORDS * WORD_MAX]; /* lengths */
+  char z[SEARCH_INPUT_MAX * 2];      /* the tokens' bytes */
+  int nz;                 /* bytes used in z */
+  int bFull;              /* some did not fit */
+} TermTokens;
+
+static int tokens_add(void *pCtx, const char *zToken, int nToken) {
+  TermTokens *p = pCtx;
+  if (p->n >= PHRASE_WORDS * WORD_MAX ||
+      p->nz + nToken > (int)sizeof(p->z)) {
+    p->bFull = 1;
+    return SQLITE_OK;
   }
-  json_decref(p);
+  memcpy(p->z + p->nz, zToken, (size_t)nToken);
+  p->aOff[p->n] = p->nz;
+  p->aLen[p->n] = nToken;
+  p->nz += nToken;
+  p->n++;
+  return SQLITE_OK;
 }
 
-/* Appends the "## Root cause" section of plain Markdown z (to the next
-** heading of level 1 or 2), if there is one. */
-static void append_root_cause(Buf *pOut, const char *z) {
-  const char *p = z;
-  while (*p) {
-    const char *zEol = strchr(p, '\n');
-    size_t nLine = zEol ? (size_t)(zEol - p) : strlen(p);
-    if (nLine >= 13 && strncasecmp(p, "## root cause", 13) == 0) {
-      const char *zStart = zEol ? zEol + 1 : p + nLine;
-      const char *q = zStart;
-      while (*q) {
-        if ((q[0] == '#' && q[1] == ' ') ||
-            (q[0] == '#' && q[1] == '#' && q[2] == ' ')) {
-          break;
-        }
-        const char *zNext = strchr(q, '\n');
-        q = zNext ? zNext + 1 : q + strlen(q);
-      }
-      buf_putc(pOut, ' ');
-      buf_append(pOut, zStart, (size_t)(q - zStart));
-      return;
+/* Characters in the n bytes of UTF-8 at z. */
+static int utf8_chars(const char *z, int n) {
+  int nChar = 0;
+  for (int i = 0; i < n; i++) {
+    nChar += ((unsigned char)z[i] & 0xC0) != 0x80;
+  }
+  return nChar;
+}
+
+/* Appends token i of pTok as an FTS5 string ("" doubles a quote). */
+static void token_quoted(const TermTokens *pTok, int i, Buf *pOut) {
+  const char *z = pTok->z + pTok->aOff[i];
+  for (int k = 0; k < pTok->aLen[i]; k++) {
+    if (z[k] == '"') {
+      buf_putc(pOut, '"');
     }
-    p = zEol ? zEol + 1 : p + nLine;
+    buf_putc(pOut, z[k]);
   }
 }
 
-/* Writes one document's index row (or removes it when its source is gone
-** or no longer indexed). Inside the caller's write transaction. */
-static int index_doc(int64_t docId) {
+/* Documents holding the term (zTerm, nTerm), from search_terms. */
+static int64_t vocab_df(const char *zTerm, int nTerm) {
   sqlite3_stmt *p =
-      db_prepare("DELETE FROM search_index WHERE rowid = :rowid");
-  if (!p) {
-    return E_DB;
-  }
-  db_bind_int(p, ":rowid", docId);
-  int rc = db_run(p);
-  if (rc) {
-    return rc;
-  }
-  int iType = (int)(docId & 3);
-  int64_t id = docId >> 2;
-  switch (iType) {
-  case 0:
-    p = db_prepare("SELECT id, title, '', summary FROM incidents"
-                   " WHERE id = :id");
-    break;
-  case 1:
-    p = db_prepare("SELECT p.incident_id, i.title, p.root_cause_category,"
-                   " p.body, p.tags, p.contributing_factors"
-                   " FROM postmortems p JOIN incidents i"
-                   " ON i.id = p.incident_id WHERE p.id = :id");
-    break;
-  case 2:
-    p = db_prepare("SELECT incident_id, title, '', body FROM events"
-                   " WHERE id = :id AND deleted = 0"
-                   " AND kind IN ('note', 'change', 'status_update')");
-    break;
-  default:
-    p = db_prepare("SELECT incident_id, title, '', description FROM actions"
-                   " WHERE id = :id");
-    break;
-  }
-  if (!p) {
-    return E_DB;
-  }
-  db_bind_int(p, ":id", id);
-  rc = db_step(p);
-  if (rc != SQLITE_ROW) {
-    db_reset(p);
-    return rc == SQLITE_DONE ? 0 : E_DB;
-  }
-  int64_t incidentId = db_col_int(p, 0);
-  Buf title, root, body;
-  buf_init(&title, DOC_MAX);
-  buf_init(&root, DOC_MAX);
-  buf_init(&body, DOC_MAX);
-  buf_puts(&title, db_col_text(p, 1));
-  search_plain(db_col_text(p, 3), &body);
-  if (iType == 1) {
-    const char *zCat = db_col_text(p, 2);
-    if (strcmp(zCat, "unknown") != 0) {
-      for (const char *c = zCat; *c; c++) {
-        buf_putc(&root, *c == '_' ? ' ' : *c);
-      }
+      db_prepare("SELECT ndoc FROM search_terms WHERE term = :term");
+  int64_t n = 0;
+  if (p) {
+    db_bind_textn(p, ":term", zTerm, nTerm);
+    if (db_step(p) == SQLITE_ROW) {
+      n = db_col_int(p, 0);
     }
-    append_list(&root, db_col_text(p, 4));
-    append_list(&root, db_col_text(p, 5));
-    append_root_cause(&root, buf_str(&body));
+    db_reset(p);
+  }
+  return n;
+}
+
+/* Index rowids: the span an estimate scales by. */
+static void plan_span(Plan *pPlan) {
+  if (pPlan->maxRow > 0) {
+    return;
+  }
+  sqlite3_stmt *p = db_prepare("SELECT rowid FROM search_index"
+                               " ORDER BY rowid LIMIT 1");
+  if (p && db_step(p) == SQLITE_ROW) {
+    pPlan->minRow = db_col_int(p, 0);
   }
   db_reset(p);
-  if (buf_err(&title) || buf_err(&root) || buf_err(&body)) {
-    rc = E_TOOBIG; /* a cap of 4 MiB per column: a bug upstream */
+  p = db_prepare("SELECT rowid FROM search_index ORDER BY rowid DESC"
+                 " LIMIT 1");
+  if (p && db_step(p) == SQLITE_ROW) {
+    pPlan->maxRow = db_col_int(p, 0);
+  }
+  db_reset(p);
+}
+
+/* Matches of the FTS5 query zQ with rowid >= lo. */
+static int64_t count_from(const char *zQ, int64_t lo) {
+  sqlite3_stmt *p = db_prepare("SELECT count(*) FROM search_index"
+                               " WHERE search_index MATCH :q"
+                               " AND rowid >= :lo");
+  int64_t n = 0;
+  if (p) {
+    db_bind_text(p, ":q", zQ);
+    db_bind_int(p, ":lo", lo);
+    if (db_step(p) == SQLITE_ROW) {
+      n = db_col_int(p, 0);
+    }
+    db_reset(p);
+  }
+  return n;
+}
+
+/* The rowid of the DF_SAMPLE-th newest match of zQ, or INT64_MIN when it
+** has fewer matches. */
+static int64_t sample_bound(const char *zQ) {
+  sqlite3_stmt *p = db_prepare("SELECT rowid FROM search_index"
+                               " WHERE search_index MATCH :q"
+                               " ORDER BY rowid DESC LIMIT 1 OFFSET :k");
+  int64_t lo = INT64_MIN;
+  if (p) {
+    db_bind_text(p, ":q", zQ);
+    db_bind_int(p, ":k", DF_SAMPLE - 1);
+    if (db_step(p) == SQLITE_ROW) {
+      lo = db_col_int(p, 0);
+    }
+    db_reset(p);
+  }
+  return lo;
+}
+
+/*
+** The number of documents matching zTerm (an FTS5 query over the text
+** columns). zRange is a query every match of zTerm also matches, with
+** nRange documents (-1: unknown). When zRange has at most DF_EXACT
+** documents zTerm is counted; otherwise its matches among the newest
+** DF_SAMPLE of zRange are counted and scaled up, by nRange or else by the
+** rowid span (an estimate).
+*/
+static int64_t term_df(Plan *pPlan, const char *zTerm, const char *zRange,
+                       int64_t nRange) {
+  int64_t lo = INT64_MIN;
+  if (nRange < 0 || nRange > DF_EXACT) {
+    lo = sample_bound(zRange);
+  }
+  int64_t m = count_from(zTerm, lo);
+  if (lo == INT64_MIN) {
+    return m;
+  }
+  int64_t n;
+  if (nRange >= 0) {
+    n = (int64_t)((double)m * (double)nRange / DF_SAMPLE + 0.5);
   } else {
-    p = db_prepare("INSERT INTO search_index (rowid, title, root_cause, body,"
-                   " kind, incident_id) VALUES (:rowid, :title, :root,"
-                   " :body, :kind, :inc)");
-    rc = E_DB;
-    if (p) {
-      db_bind_int(p, ":rowid", docId);
-      db_bind_text(p, ":title", buf_str(&title));
-      db_bind_text(p, ":root", buf_str(&root));
-      db_bind_text(p, ":body", buf_str(&body));
-      db_bind_text(p, ":kind", azDocType[iType]);
-      db_bind_int(p, ":inc", incidentId);
-      rc = db_run(p);
+    plan_span(pPlan);
+    double span = (double)(pPlan->maxRow - pPlan->minRow + 1);
+    n = (int64_t)((double)m * span / (double)(pPlan->maxRow - lo + 1) + 0.5);
+  }
+  return n < m ? m : n;
+}
+
+/* Puts the FTS5 expression z in parentheses into pOut. (User phrases need
+** no column filter: they cannot match a facet token, see search.h.) */
+static void text_query(const char *z, Buf *pOut) {
+  buf_reset(pOut);
+  buf_putc(pOut, '(');
+  buf_puts(pOut, z);
+  buf_putc(pOut, ')');
+}
+
+/* The indexed words that start with a prefix. */
+typedef struct PrefixWords {
+  int n;                /* words, counted up to PREFIX_SCAN */
+  int bAll;             /* n and nDocs cover every such word */
+  int bLong;            /* one of the first is too long to keep in az */
+  int64_t nDocs;        /* the sum of their document frequencies */
+  char az[SEARCH_TERM_PHRASES][WORD_MAX * 4]; /* the first ones */
+  int an[SEARCH_TERM_PHRASES];                /* their lengths */
+} PrefixWords;
+
+#define PREFIX_SCAN 5000 /* vocabulary rows a prefix reads */
+
+/* Reads the words of search_terms that start with the n bytes at z. */
+static int prefix_words(const char *z, int n, PrefixWords *pOut) {
+  char zHi[WORD_MAX * 4];
+  memset(pOut, 0, sizeof(*pOut));
+  if (n <= 0 || n > (int)sizeof(zHi)) {
+    return E_DB; /* query words are at most WORD_MAX bytes: a bug */
+  }
+  memcpy(zHi, z, (size_t)n);
+  zHi[n - 1]++; /* above every term starting with z (bytes compare) */
+  sqlite3_stmt *p = db_prepare("SELECT term, ndoc FROM search_terms"
+                               " WHERE term >= :lo AND term < :hi");
+  if (!p) {
+    return E_DB;
+  }
+  db_bind_textn(p, ":lo", z, n);
+  db_bind_textn(p, ":hi", zHi, n);
+  int rc;
+  while ((rc = db_step(p)) == SQLITE_ROW && pOut->n < PREFIX_SCAN) {
+    const char *zWord = db_col_text(p, 0);
+    size_t nWord = strlen(zWord);
+    if (pOut->n < SEARCH_TERM_PHRASES && nWord < sizeof(pOut->az[0])) {
+      memcpy(pOut->az[pOut->n], zWord, nWord);
+      pOut->an[pOut->n] = (int)nWord;
+    } else if (pOut->n < SEARCH_TERM_PHRASES) {
+      pOut->bLong = 1;
+    }
+    pOut->nDocs += db_col_int(p, 1);
+    pOut->n++;
+  }
+  pOut->bAll = rc == SQLITE_DONE;
+  db_reset(p);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : E_DB;
+}
+
+/*
+** Adds term t (bPrefix: its last token is a prefix) to the plan: its
+** phrase, or phrases, to pPlan->text, and its document frequency. Sets
+** pPlan->bNone when it can match nothing. 0 or E_DB.
+*/
+static int plan_term(Plan *pPlan, const Term *t, int bPrefix) {
+  char zText[PHRASE_WORDS * (WORD_MAX + 1)];
+  size_t nText = 0;
+  for (int w = 0; w < t->nWord; w++) {
+    memcpy(zText + nText, t->azWord[w], t->anWord[w]);
+    nText += t->anWord[w];
+    zText[nText++] = ' ';
+  }
+  TermTokens *pTok = xcalloc(1, sizeof(TermTokens));
+  PrefixWords *pWords = xcalloc(1, sizeof(PrefixWords));
+  SearchRank *pRank = &pPlan->rank;
+  Buf term, expr, range;
+  buf_init(&term, 8192);
+  buf_init(&expr, 8192);
+  buf_init(&range, 8192);
+  int rc = search_tokenize(zText, (int)nText, 1, tokens_add, pTok);
+  if (rc == 0 && pTok->bFull) {
+    rc = E_DB; /* more than a term's bytes can hold: a bug */
+  }
+  if (rc || pTok->n == 0) {
+    pPlan->bNone = 1; /* FTS5: an empty phrase matches nothing */
+    goto done;
+  }
+  int iLast = pTok->n - 1;
+  /* The rarest whole word: every match holds it. */
+  int iRare = -1;
+  int64_t nRare = 0;
+  for (int i = 0; i < pTok->n; i++) {
+    if (bPrefix && i == iLast) {
+      continue;
+    }
+    int64_t n = vocab_df(pTok->z + pTok->aOff[i], pTok->aLen[i]);
+    if (iRare < 0 || n < nRare) {
+      iRare = i;
+      nRare = n;
     }
   }
-  buf_free(&body);
-  buf_free(&root);
-  buf_free(&title);
+  if (iRare >= 0 && nRare == 0) {
+    pPlan->bNone = 1;
+    goto done;
+  }
+  /* A prefix is spelled out as its words unless a prefix index serves it
+  ** (2 or 3 characters) or merging its doclists is cheap. */
+  int bSpell = 0, bIndexed = 0;
+  if (bPrefix) {
+    const char *zLast = pTok->z + pTok->aOff[iLast];
+    int nLast = pTok->aLen[iLast];
+    rc = prefix_words(zLast, nLast, pWords);
+    if (rc) {
+      goto done;
+    }
+    if (pWords->n == 0) {
+      pPlan->bNone = 1; /* no indexed word starts so */
+      goto done;
+    }
+    int nChar = utf8_chars(zLast, nLast);
+    bIndexed = nChar == 2 || nChar == 3; /* prefix = '2 3' in 008 */
+    bSpell = !bIndexed && pWords->bAll && !pWords->bLong &&
+             pWords->n <= SEARCH_TERM_PHRASES && pWords->nDocs > PREFIX_CHEAP;
+  }
+  int nPhrase = bSpell ? pWords->n : 1;
+  if (pRank->nPhrase + nPhrase > SEARCH_PHRASES_MAX) {
+    rc = E_DB; /* SEARCH_TERMS_MAX of SEARCH_TERM_PHRASES each: a bug */
+    goto done;
+  }
+  int g = pRank->nGroup;
+  if (!bSpell) {
+    term_phrase(t, bPrefix, &term); /* as typed, as before */
+  } else {
+    buf_putc(&term, '(');
+    for (int k = 0; k < nPhrase; k++) {
+      buf_puts(&term, k > 0 ? " OR \"" : "\"");
+      for (int i = 0; i < iLast; i++) {
+        token_quoted(pTok, i, &term);
+        buf_putc(&term, ' ');
+      }
+      buf_append(&term, pWords->az[k], (size_t)pWords->an[k]);
+      buf_putc(&term, '"');
+    }
+    buf_putc(&term, ')');
+  }
+  for (int k = 0; k < nPhrase; k++) {
+    pRank->aGroup[pRank->nPhrase++] = (unsigned char)g;
+  }
+  /* Its document frequency. */
+  int64_t nDf;
+  if (pTok->n == 1 && !bPrefix) {
+    nDf = nRare; /* a word */
+  } else if (pTok->n == 1 && pWords->n == 1 && pWords->bAll) {
+    nDf = pWords->nDocs; /* a prefix of one word */
+  } else {
+    text_query(buf_str(&term), &expr);
+    if (iRare >= 0) {
+      buf_putc(&range, '"');
+      token_quoted(pTok, iRare, &range);
+      buf_putc(&range, '"');
+    } else {
+      buf_puts(&range, buf_str(&expr));
+      nRare = pWords->bAll && pWords->nDocs <= DF_EXACT ? pWords->nDocs : -1;
+    }
+    if (buf_err(&expr) || buf_err(&range)) {
+      rc = E_DB;
+      goto done;
+    }
+    nDf = term_df(pPlan, buf_str(&expr), buf_str(&range), nRare);
+  }
+  if (buf_err(&term)) {
+    rc = E_DB;
+    goto done;
+  }
+  pRank->aDf[g] = nDf;
+  /* What iterating the term reads: its rarest word's documents, or all
+  ** the documents of a prefix's words (estimated when not all read). */
+  pPlan->aScan[g] = iRare >= 0 ? nRare
+                    : pWords->bAll ? pWords->nDocs
+                                   : INT64_MAX / 2;
+  if (bPrefix && !bSpell && !bIndexed) {
+    pPlan->nMerge += pWords->bAll ? pWords->nDocs : INT64_MAX / 4;
+  }
+  pRank->nGroup++;
+  if (g > 0) {
+    buf_puts(&pPlan->text, " AND ");
+  }
+  buf_puts(&pPlan->text, buf_str(&term));
+done:
+  buf_free(&range);
+  buf_free(&expr);
+  buf_free(&term);
+  free(pWords);
+  free(pTok);
   return rc;
 }
 
-int search_flush(void) {
-  for (;;) {
-    sqlite3_stmt *p = db_prepare("SELECT 1 FROM search_queue LIMIT 1");
+#define DAY_MS 86400000LL
+
+/* Days since 1970 of ms, rounded down. */
+static int64_t day_of(int64_t ms) {
+  return ms >= 0 ? ms / DAY_MS : -((-ms + DAY_MS - 1) / DAY_MS);
+}
+
+/*
+** Appends to pOut " AND (...)": the date facets that cover the days
+** [dLo, dHi) exactly: whole years, then whole months, then days. Returns
+** 1, or 0 with nothing appended when that takes more than DATE_TOKENS.
+*/
+static int plan_dates(int64_t dLo, int64_t dHi, Buf *pOut) {
+  Buf f;
+  buf_init(&f, 16384);
+  int n = 0;
+  for (int64_t d = dLo; d < dHi && n <= DATE_TOKENS; n++) {
+    time_t t = (time_t)(d * 86400);
+    struct tm tm;
+    if (!gmtime_r(&t, &tm)) {
+      n = DATE_TOKENS + 1;
+      break;
+    }
+    int y = tm.tm_year + 1900, m = tm.tm_mon + 1;
+    int64_t dYear = utc_days_from_civil(y + 1, 1, 1);
+    int64_t dMonth = m == 12 ? dYear : utc_days_from_civil(y, m + 1, 1);
+    buf_puts(&f, n ? " OR \"" : "(\"");
+    if (tm.tm_yday == 0 && dYear <= dHi) {
+      search_facet(&f, 'y', y);
+      d = dYear;
+    } else if (tm.tm_mday == 1 && dMonth <= dHi) {
+      search_facet(&f, 'm', y * 100 + m);
+      d = dMonth;
+    } else {
+      search_facet(&f, 'd', (y * 100 + m) * 100 + tm.tm_mday);
+      d++;
+    }
+    buf_putc(&f, '"');
+  }
+  int bDone = n > 0 && n <= DATE_TOKENS && !buf_err(&f);
+  if (bDone) {
+    buf_puts(pOut, " AND ");
+    buf_puts(pOut, buf_str(&f));
+    buf_putc(pOut, ')');
+  }
+  buf_free(&f);
+  return bDone;
+}
+
+/* The earliest or latest incident start (bLast), or INT64_MIN if none. */
+static int64_t incident_start(int bLast) {
+  sqlite3_stmt *p =
+      bLast ? db_prepare("SELECT max(started_at) FROM incidents")
+            : db_prepare("SELECT min(started_at) FROM incidents");
+  int64_t ms = INT64_MIN;
+  if (p && db_step(p) == SQLITE_ROW && !db_col_is_null(p, 0)) {
+    ms = db_col_int(p, 0);
+  }
+  db_reset(p);
+  return ms;
+}
+
+/* The filters but the type, as facets, into pPlan->facets. 0 or E_DB. */
+static int plan_filters(Plan *pPlan, const SearchQuery *q) {
+  Buf f;
+  buf_init(&f, 32768);
+  int rc = 0;
+  if (q->zSeverity) {
+    buf_puts(&f, " AND \"");
+    search_facet(&f, 's', enum_index(azSeverity, q->zSeverity) + 1);
+    buf_putc(&f, '"');
+  }
+  if (q->zCategory) {
+    buf_puts(&f, " AND \"");
+    search_facet(&f, 'c', enum_index(azRootCause, q->zCategory));
+    buf_putc(&f, '"');
+  }
+  if (q->zTag) {
+    buf_puts(&f, " AND \"");
+    search_facet_tag(&f, q->zTag);
+    buf_putc(&f, '"');
+  }
+  if (q->zComponent) {
+    sqlite3_stmt *p =
+        db_prepare("SELECT id FROM components WHERE name = :name");
     if (!p) {
-      return E_DB;
+      rc = E_DB;
+      goto done;
     }
-    int bAny = db_step(p) == SQLITE_ROW;
-    db_reset(p);
-    if (!bAny) {
-      return 0;
-    }
-    int rc = db_begin_write();
-    if (rc) {
-      return rc;
-    }
-    int64_t aId[FLUSH_BATCH];
-    int nId = 0;
-    p = db_prepare("SELECT doc_id FROM search_queue ORDER BY doc_id"
-                   " LIMIT :n");
-    if (!p) {
-      db_rollback();
-      return E_DB;
-    }
-    db_bind_int(p, ":n", FLUSH_BATCH);
-    while (nId < FLUSH_BATCH && (rc = db_step(p)) == SQLITE_ROW) {
-      aId[nId++] = db_col_int(p, 0);
+    db_bind_text(p, ":name", q->zComponent);
+    if (db_step(p) == SQLITE_ROW) {
+      buf_puts(&f, " AND \"");
+      search_facet(&f, 'p', db_col_int(p, 0));
+      buf_putc(&f, '"');
+    } else {
+      pPlan->bNone = 1;
     }
     db_reset(p);
-    rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : E_DB;
-    for (int i = 0; i < nId && rc == 0; i++) {
-      rc = index_doc(aId[i]);
-      if (rc == 0) {
-        p = db_prepare("DELETE FROM search_queue WHERE doc_id = :id");
-        rc = E_DB;
-        if (p) {
-          db_bind_int(p, ":id", aId[i]);
-          rc = db_run(p);
-        }
+  }
+  if (q->fromMs != INT64_MIN || q->toMs != INT64_MIN) {
+    /* The days that can hold a match, as facets: from the first bound's
+    ** day (or the first incident's) to the last. A bound inside a day
+    ** keeps that day and started_at is checked too. */
+    int64_t first = incident_start(0), last = incident_start(1);
+    int bFromPart = q->fromMs != INT64_MIN && q->fromMs % DAY_MS != 0;
+    int bToPart = q->toMs != INT64_MIN && q->toMs % DAY_MS != 0;
+    pPlan->bDates = bFromPart || bToPart;
+    pPlan->fromMs = q->fromMs; /* INT64_MIN: none */
+    pPlan->toMs = q->toMs == INT64_MIN ? INT64_MAX : q->toMs;
+    if (first == INT64_MIN) {
+      pPlan->bNone = 1; /* no incidents */
+    } else {
+      int64_t dLo = day_of(first), dHi = day_of(last) + 1;
+      if (q->fromMs != INT64_MIN && day_of(q->fromMs) > dLo) {
+        dLo = day_of(q->fromMs);
+      }
+      if (q->toMs != INT64_MIN && day_of(q->toMs) + bToPart < dHi) {
+        dHi = day_of(q->toMs) + bToPart;
+      }
+      if (dLo >= dHi) {
+        pPlan->bNone = 1;
+      } else if (!plan_dates(dLo, dHi, &f)) {
+        pPlan->bDates = 1; /* too many days to name: check them all */
       }
     }
-    rc = rc == 0 ? db_commit() : rc;
-    if (rc) {
-      db_rollback();
-      return rc;
+  }
+  if (buf_err(&f)) {
+    rc = E_DB;
+  } else if (f.n > 0) {
+    buf_puts(&pPlan->facets, " AND {facets} : (");
+    buf_puts(&pPlan->facets, buf_str(&f) + 5); /* past the first " AND " */
+    buf_putc(&pPlan->facets, ')');
+  }
+done:
+  buf_free(&f);
+  return rc;
+}
+
+static void plan_free(Plan *pPlan) {
+  buf_free(&pPlan->query);
+  buf_free(&pPlan->facets);
+  buf_free(&pPlan->text);
+}
+
+/* Plans q: 0 or E_DB; pPlan->bNone when nothing can match. Free it with
+** plan_free() either way. */
+static int plan_build(Plan *pPlan, const SearchQuery *q, const Term *aTerm,
+                      int nTerm) {
+  memset(pPlan, 0, sizeof(*pPlan));
+  buf_init(&pPlan->text, 65536);
+  buf_init(&pPlan->facets, 65536);
+  buf_init(&pPlan->query, 131072);
+  int rc = search_rank_ready();
+  if (rc == 0) {
+    rc = plan_filters(pPlan, q);
+  }
+  Buf terms;
+  buf_init(&terms, 65536);
+  for (int k = 0; k < nTerm && rc == 0 && !pPlan->bNone; k++) {
+    rc = plan_term(pPlan, &aTerm[k], term_is_prefix(aTerm, k, nTerm));
+  }
+  if (rc == 0 && !pPlan->bNone) {
+    buf_puts(&terms, buf_str(&pPlan->text));
+    text_query(buf_str(&terms), &pPlan->text);
+    buf_puts(&pPlan->query, buf_str(&pPlan->text));
+    buf_puts(&pPlan->query, buf_str(&pPlan->facets));
+    if (q->iType >= 0) {
+      buf_puts(&pPlan->query, " AND {facets} : \"");
+      search_facet(&pPlan->query, 'k', q->iType);
+      buf_putc(&pPlan->query, '"');
     }
   }
-}
-
-/* Searching ------------------------------------------------------------ */
-
-static int any_filter(const SearchQuery *q) {
-  return q->zComponent || q->zSeverity || q->zCategory || q->zTag ||
-         q->fromMs != INT64_MIN || q->toMs != INT64_MIN;
-}
-
-static void bind_filters(sqlite3_stmt *p, const SearchQuery *q) {
-  db_bind_text(p, ":component", q->zComponent);
-  db_bind_text(p, ":severity", q->zSeverity);
-  db_bind_text(p, ":category", q->zCategory);
-  db_bind_text(p, ":tag", q->zTag);
-  db_bind_opt_int(p, ":from", q->fromMs); /* INT64_MIN binds NULL */
-  db_bind_opt_int(p, ":to", q->toMs);
-}
-
-/* The ranked page of rowids. Without incident filters the index alone
-** answers; with them, each match joins its incident. */
-static sqlite3_stmt *prepare_ranked(const SearchQuery *q) {
-  sqlite3_stmt *p;
-  if (!any_filter(q)) {
-    p = db_prepare("SELECT rowid, rank FROM search_index"
-                   " WHERE search_index MATCH :q"
-                   " AND (:t < 0 OR rowid % 4 = :t)"
-                   " ORDER BY rank LIMIT :limit OFFSET :offset");
-  } else {
-    p = db_prepare(
-        "SELECT s.rowid, s.rank FROM search_index s"
-        " CROSS JOIN incidents i ON i.id = s.incident_id"
-        " WHERE search_index MATCH :q AND (:t < 0 OR s.rowid % 4 = :t)"
-        " AND (:severity IS NULL OR i.severity = :severity)"
-        " AND (:from IS NULL OR i.started_at >= :from)"
-        " AND (:to IS NULL OR i.started_at < :to)"
-        " AND (:component IS NULL OR EXISTS (SELECT 1"
-        "  FROM incident_components ic JOIN components c"
-        "  ON c.id = ic.component_id WHERE ic.incident_id = i.id"
-        "  AND c.name = :component))"
-        " AND (:category IS NULL OR EXISTS (SELECT 1 FROM postmortems p"
-        "  WHERE p.incident_id = i.id AND p.root_cause_category = :category))"
-        " AND (:tag IS NULL OR EXISTS (SELECT 1 FROM postmortems p,"
-        "  json_each(p.tags) t WHERE p.incident_id = i.id"
-        "  AND lower(t.value) = lower(:tag)))"
-        " ORDER BY s.rank LIMIT :limit OFFSET :offset");
-    if (p) {
-      bind_filters(p, q);
-    }
+  if (buf_err(&pPlan->text) || buf_err(&pPlan->facets) ||
+      buf_err(&pPlan->query) || buf_err(&terms)) {
+    rc = E_DB; /* the caps hold SEARCH_TERMS_MAX terms: a bug */
   }
-  return p;
+  buf_free(&terms);
+  return rc;
 }
 
-/* Hits per type, the type filter aside. NEW object {incident: N, ...}. */
-static json_t *count_types(const SearchQuery *q, const char *zFts) {
-  sqlite3_stmt *p;
-  if (!any_filter(q)) {
-    p = db_prepare("SELECT rowid % 4, count(*) FROM search_index"
-                   " WHERE search_index MATCH :q GROUP BY 1");
-  } else {
-    p = db_prepare(
-        "SELECT s.rowid % 4, count(*) FROM search_index s"
-        " CROSS JOIN incidents i ON i.id = s.incident_id"
-        " WHERE search_index MATCH :q"
-        " AND (:severity IS NULL OR i.severity = :severity)"
-        " AND (:from IS NULL OR i.started_at >= :from)"
-        " AND (:to IS NULL OR i.started_at < :to)"
-        " AND (:component IS NULL OR EXISTS (SELECT 1"
-        "  FROM incident_components ic JOIN components c"
-        "  ON c.id = ic.component_id WHERE ic.incident_id = i.id"
-        "  AND c.name = :component))"
-        " AND (:category IS NULL OR EXISTS (SELECT 1 FROM postmortems p"
-        "  WHERE p.incident_id = i.id AND p.root_cause_category = :category))"
-        " AND (:tag IS NULL OR EXISTS (SELECT 1 FROM postmortems p,"
-        "  json_each(p.tags) t WHERE p.incident_id = i.id"
-        "  AND lower(t.value) = lower(:tag)))"
-        " GROUP BY 1");
-    if (p) {
-      bind_filters(p, q);
-    }
+/* Binds what every query of the plan takes: :q and the dates. */
+static void bind_plan(sqlite3_stmt *p, const Plan *pPlan, const char *zQ) {
+  db_bind_text(p, ":q", zQ);
+  if (pPlan->bDates) {
+    db_bind_int(p, ":from", pPlan->fromMs); /* INT64_MIN: no lower bound */
+    db_bind_int(p, ":to", pPlan->toMs);
   }
-  json_t *pCounts = json_object();
-  for (int i = 0; azDocType[i]; i++) {
-    json_object_set_new(pCounts, azDocType[i], json_integer(0));
+}
+
+typedef struct Ranked {
+  int64_t rowid; /* the document */
+  double score;  /* hs_rank(): lower is better */
+} Ranked;
+
+static int ranked_cmp(const void *a, const void *b) {
+  const Ranked *x = a, *y = b;
+  if (x->score != y->score) {
+    return x->score < y->score ? -1 : 1;
   }
+  return x->rowid < y->rowid ? -1 : x->rowid > y->rowid; /* as FTS5 */
+}
+
+/* Reads the iTier-th RANK_WINDOW newest matches (and one more, if any)
+** with their scores into aOut. Returns how many, or E_DB. */
+static int read_tier(Plan *pPlan, int iTier, Ranked *aOut) {
+  sqlite3_stmt *p =
+      pPlan->bDates
+          ? db_prepare("SELECT rowid, hs_rank(search_index, :rank)"
+                       " FROM search_index WHERE search_index MATCH :q"
+                       " AND started_at >= :from AND started_at < :to"
+                       " ORDER BY rowid DESC LIMIT :n OFFSET :off")
+          : db_prepare("SELECT rowid, hs_rank(search_index, :rank)"
+                       " FROM search_index WHERE search_index MATCH :q"
+                       " ORDER BY rowid DESC LIMIT :n OFFSET :off");
   if (!p) {
-    return pCounts;
+    return E_DB;
   }
-  db_bind_text(p, ":q", zFts);
-  while (db_step(p) == SQLITE_ROW) {
-    int t = (int)db_col_int(p, 0);
-    if (t >= 0 && t < 4) {
-      json_object_set_new(pCounts, azDocType[t],
-                          json_integer(db_col_int(p, 1)));
+  bind_plan(p, pPlan, buf_str(&pPlan->query));
+  sqlite3_bind_pointer(p, sqlite3_bind_parameter_index(p, ":rank"),
+                       &pPlan->rank, "hs_search_rank", NULL);
+  db_bind_int(p, ":n", RANK_WINDOW + 1);
+  db_bind_int(p, ":off", (int64_t)iTier * RANK_WINDOW);
+  int n = 0, rc;
+  while ((rc = db_step(p)) == SQLITE_ROW && n <= RANK_WINDOW) {
+    aOut[n].rowid = db_col_int(p, 0);
+    aOut[n].score = sqlite3_column_double(p, 1);
+    n++;
+  }
+  db_reset(p);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? n : E_DB;
+}
+
+/*
+** Fills aPage with the ranked matches from q->offset on, up to
+** q->limit + 1 (one more tells there is a next page). Returns how many, or
+** E_DB; *pbWindow is set when the matches were more than one window.
+*/
+static int rank_page(Plan *pPlan, const SearchQuery *q, Ranked *aPage,
+                     int *pbWindow) {
+  Ranked *aTier = xmalloc(sizeof(Ranked) * (RANK_WINDOW + 1));
+  int iTier = q->offset / RANK_WINDOW, iFrom = q->offset % RANK_WINDOW;
+  int nPage = 0, nWant = q->limit + 1;
+  *pbWindow = 0;
+  for (;;) {
+    int n = read_tier(pPlan, iTier, aTier);
+    if (n < 0) {
+      nPage = n;
+      break;
+    }
+    *pbWindow |= iTier > 0 && n > 0;
+    int bMore = n > RANK_WINDOW;
+    if (bMore) {
+      n = RANK_WINDOW;
+      *pbWindow = 1;
+    }
+    qsort(aTier, (size_t)n, sizeof(Ranked), ranked_cmp);
+    for (int i = iFrom; i < n && nPage < nWant; i++) {
+      aPage[nPage++] = aTier[i];
+    }
+    if (nPage == nWant || !bMore) {
+      break;
+    }
+    iTier++;
+    iFrom = 0;
+  }
+  free(aTier);
+  return nPage;
+}
+
+/*
+** Counts the matches of each type, the type filter aside, into pCounts
+** ({incident: N, ...}) and sets *pbMore when there are more than
+** COUNT_CAP: the counts are then those of the newest COUNT_CAP (the
+** matches the first window ranks, when no type is chosen). Counting each
+** type to its own cap would read the whole match set when one type is
+** rare in it. 0 or E_DB.
+*/
+static int count_types(Plan *pPlan, json_t *pCounts, int *pbMore) {
+  Buf f;
+  buf_init(&f, 131072);
+  buf_puts(&f, buf_str(&pPlan->text));
+  buf_puts(&f, buf_str(&pPlan->facets));
+  sqlite3_stmt *p =
+      pPlan->bDates
+          ? db_prepare("SELECT rowid FROM search_index"
+                       " WHERE search_index MATCH :q"
+                       " AND started_at >= :from AND started_at < :to"
+                       " ORDER BY rowid DESC LIMIT :n")
+          : db_prepare("SELECT rowid FROM search_index"
+                       " WHERE search_index MATCH :q"
+                       " ORDER BY rowid DESC LIMIT :n");
+  if (!p || buf_err(&f)) {
+    buf_free(&f);
+    return E_DB;
+  }
+  bind_plan(p, pPlan, buf_str(&f));
+  db_bind_int(p, ":n", COUNT_CAP + 1);
+  int64_t an[4] = {0, 0, 0, 0};
+  int n = 0, rc;
+  while ((rc = db_step(p)) == SQLITE_ROW) {
+    if (n++ < COUNT_CAP) {
+      an[db_col_int(p, 0) & 3]++;
     }
   }
   db_reset(p);
-  return pCounts;
+  buf_free(&f);
+  for (int t = 0; azSearchType[t]; t++) {
+    json_object_set_new(pCounts, azSearchType[t], json_integer(an[t]));
+  }
+  *pbMore = n > COUNT_CAP;
+  return rc == SQLITE_DONE ? 0 : E_DB;
 }
 
-/* Builds the hit for rowid: its snippet, title and links. NEW or NULL. */
-static json_t *load_hit(int64_t rowid, double rank, const char *zFts) {
-  sqlite3_stmt *p = db_prepare(
-      "SELECT incident_id, title, highlight(search_index, 0, char(1),"
-      " char(2)), snippet(search_index, -1, char(1), char(2), '…', 24)"
-      " FROM search_index WHERE search_index MATCH :q AND rowid = :rowid");
-  if (!p) {
-    return NULL;
-  }
-  db_bind_text(p, ":q", zFts);
-  db_bind_int(p, ":rowid", rowid);
-  if (db_step(p) != SQLITE_ROW) {
-    db_reset(p);
-    return NULL;
-  }
+/* Builds the hit for the current row of p (rowid, incident_id, title,
+** highlighted title, snippet) scored rank: its snippet, title and links.
+** NEW. */
+static json_t *hit_json(sqlite3_stmt *p, double rank) {
+  int64_t rowid = db_col_int(p, 0);
   int iType = (int)(rowid & 3);
-  int64_t id = rowid >> 2, incidentId = db_col_int(p, 0);
+  int64_t id = rowid >> 2, incidentId = db_col_int(p, 1);
   Buf title, snip;
   buf_init(&title, (size_t)1 << 20);
   buf_init(&snip, (size_t)1 << 20);
-  search_snippet_html(db_col_text(p, 2), &title);
-  search_snippet_html(db_col_text(p, 3), &snip);
+  search_snippet_html(db_col_text(p, 3), &title);
+  search_snippet_html(db_col_text(p, 4), &snip);
   char zUrl[96];
   switch (iType) {
   case 0:
@@ -576,47 +1008,142 @@ static json_t *load_hit(int64_t rowid, double rank, const char *zFts) {
   /* bm25 is negative, lower is better; the score reads higher is better. */
   double score = (double)(int64_t)(-rank * 1e6 + 0.5) / 1e6;
   json_t *pHit = json_pack(
-      "{s:s, s:I, s:I, s:s, s:s, s:f, s:s, s:s}", "type", azDocType[iType],
+      "{s:s, s:I, s:I, s:s, s:s, s:f, s:s, s:s}", "type", azSearchType[iType],
       "id", (json_int_t)id, "incident_id", (json_int_t)incidentId, "title",
-      db_col_text(p, 1), "snippet", buf_err(&snip) ? "" : buf_str(&snip),
+      db_col_text(p, 2), "snippet", buf_err(&snip) ? "" : buf_str(&snip),
       "score", score, "title_html", buf_err(&title) ? "" : buf_str(&title),
       "url", zUrl);
-  db_reset(p);
   buf_free(&snip);
   buf_free(&title);
-  p = db_prepare("SELECT i.title, p.status FROM incidents i"
-                 " LEFT JOIN postmortems p ON p.incident_id = i.id"
-                 " WHERE i.id = :id");
-  if (p) {
-    db_bind_int(p, ":id", incidentId);
-    if (db_step(p) == SQLITE_ROW) {
+  sqlite3_stmt *q = db_prepare("SELECT i.title, p.status FROM incidents i"
+                               " LEFT JOIN postmortems p"
+                               " ON p.incident_id = i.id WHERE i.id = :id");
+  if (q) {
+    db_bind_int(q, ":id", incidentId);
+    if (db_step(q) == SQLITE_ROW) {
       json_object_set_new(pHit, "incident_title",
-                          json_string(db_col_text(p, 0)));
+                          json_string(db_col_text(q, 0)));
       if (iType == 1) {
-        json_object_set_new(pHit, "status", json_string(db_col_text(p, 1)));
+        json_object_set_new(pHit, "status", json_string(db_col_text(q, 1)));
         char zTitle[320];
         snprintf(zTitle, sizeof(zTitle), "Postmortem: %.300s",
-                 db_col_text(p, 0));
+                 db_col_text(q, 0));
         json_object_set_new(pHit, "title", json_string(zTitle));
       }
     }
-    db_reset(p);
+    db_reset(q);
   }
   return pHit;
 }
 
+#define HIT_LOOKUP 200 /* a lookup by rowid costs about as many rows read */
+
+/*
+** Appends the hits for aPage[0..nPage) to pHits, in that order. Snippets
+** come from the text-only query, so they never look at the facets. Either
+** one statement reads the page's rowid range, or each hit is looked up
+** (a lookup reads every index segment, and each statement merges the
+** doclists of a prefix query first): whichever reads less. 0 or E_DB.
+*/
+static int load_hits(Plan *pPlan, const Ranked *aPage, int nPage,
+                     json_t *pHits) {
+  if (nPage == 0) {
+    return 0;
+  }
+  json_t **apHit = xcalloc((size_t)nPage, sizeof(json_t *));
+  int64_t lo = aPage[0].rowid, hi = aPage[0].rowid;
+  Buf ids;
+  buf_init(&ids, 4096);
+  buf_putc(&ids, '[');
+  for (int i = 0; i < nPage; i++) {
+    lo = aPage[i].rowid < lo ? aPage[i].rowid : lo;
+    hi = aPage[i].rowid > hi ? aPage[i].rowid : hi;
+    buf_printf(&ids, "%s%lld", i ? "," : "", (long long)aPage[i].rowid);
+  }
+  buf_putc(&ids, ']');
+  /* Rows the text query reads in [lo, hi]: about those of its cheapest
+  ** term, spread evenly. (A phrase reads every document holding all its
+  ** words, however few hold the phrase.) */
+  int64_t nMin = pPlan->aScan[0];
+  for (int g = 1; g < pPlan->rank.nGroup; g++) {
+    nMin = pPlan->aScan[g] < nMin ? pPlan->aScan[g] : nMin;
+  }
+  plan_span(pPlan);
+  double est = (double)nMin * (double)(hi - lo + 1) /
+               (double)(pPlan->maxRow - pPlan->minRow + 1);
+  double nMerge = (double)pPlan->nMerge;
+  int rc = 0;
+  if (nMerge + est <= nPage * (HIT_LOOKUP + nMerge)) {
+    sqlite3_stmt *p = db_prepare(
+        "SELECT rowid, incident_id, title, highlight(search_index, 0,"
+        " char(1), char(2)), snippet(search_index, -1, char(1), char(2),"
+        " '…', 24) FROM search_index WHERE search_index MATCH :q"
+        " AND rowid >= :lo AND rowid <= :hi"
+        " AND +rowid IN (SELECT value FROM json_each(:ids))");
+    rc = p && !buf_err(&ids) ? 0 : E_DB;
+    if (rc == 0) {
+      db_bind_text(p, ":q", buf_str(&pPlan->text));
+      db_bind_int(p, ":lo", lo);
+      db_bind_int(p, ":hi", hi);
+      db_bind_text(p, ":ids", buf_str(&ids));
+      while ((rc = db_step(p)) == SQLITE_ROW) {
+        int64_t rowid = db_col_int(p, 0);
+        for (int i = 0; i < nPage; i++) {
+          if (aPage[i].rowid == rowid && !apHit[i]) {
+            apHit[i] = hit_json(p, aPage[i].score);
+            break;
+          }
+        }
+      }
+      rc = rc == SQLITE_DONE ? 0 : E_DB;
+      db_reset(p);
+    }
+  } else {
+    for (int i = 0; i < nPage && rc == 0; i++) {
+      sqlite3_stmt *p = db_prepare(
+          "SELECT rowid, incident_id, title, highlight(search_index, 0,"
+          " char(1), char(2)), snippet(search_index, -1, char(1), char(2),"
+          " '…', 24) FROM search_index WHERE search_index MATCH :q"
+          " AND rowid = :rowid");
+      if (!p) {
+        rc = E_DB;
+        break;
+      }
+      db_bind_text(p, ":q", buf_str(&pPlan->text));
+      db_bind_int(p, ":rowid", aPage[i].rowid);
+      if (db_step(p) == SQLITE_ROW) {
+        apHit[i] = hit_json(p, aPage[i].score);
+      }
+      db_reset(p);
+    }
+  }
+  for (int i = 0; i < nPage; i++) {
+    if (apHit[i]) {
+      json_array_append_new(pHits, apHit[i]);
+    }
+  }
+  free(apHit);
+  buf_free(&ids);
+  return rc;
+}
+
 int search_run(const SearchQuery *q, json_t **ppOut) {
   *ppOut = NULL;
-  Buf fts;
-  buf_init(&fts, 8192);
-  int nTerm = search_parse(q->zQ, &fts);
+  Term aTerm[SEARCH_TERMS_MAX];
+  int nTerm = parse_terms(q->zQ, aTerm);
   json_t *pHits = json_array();
-  json_t *pOut = json_pack("{s:o, s:n}", "hits", pHits, "next_cursor");
-  int rc = 0;
-  if (nTerm == 0 || buf_err(&fts)) {
-    if (q->bCounts) {
-      json_object_set_new(pOut, "counts", json_object());
-    }
+  json_t *pOut = json_pack("{s:o, s:n, s:n}", "hits", pHits, "next_cursor",
+                           "window");
+  json_t *pCounts = json_object();
+  for (int t = 0; azSearchType[t]; t++) {
+    json_object_set_new(pCounts, azSearchType[t], json_integer(0));
+  }
+  int rc = 0, bMore = 0, bSnapshot = 0;
+  Plan plan;
+  memset(&plan, 0, sizeof(plan));
+  Ranked *aPage = NULL;
+  if (nTerm == 0) {
+    json_object_clear(pCounts); /* nothing was searched */
     goto done;
   }
   /* Reads must work on a full disk: if the queue cannot be indexed now,
@@ -624,43 +1151,52 @@ int search_run(const SearchQuery *q, json_t **ppOut) {
   if (search_flush()) {
     fprintf(stderr, "hindsight: search index is behind (flush failed)\n");
   }
-  const char *zFts = buf_str(&fts);
-  sqlite3_stmt *p = prepare_ranked(q);
-  if (!p) {
-    rc = E_DB;
+  /* One snapshot for every statement below, so that the vocabulary, the
+  ** ranking and the hits agree while another thread flushes. */
+  sqlite3 *db = db_conn();
+  if (db && sqlite3_get_autocommit(db)) {
+    bSnapshot = db_exec("BEGIN") == 0;
+  }
+  rc = plan_build(&plan, q, aTerm, nTerm);
+  if (rc || plan.bNone) {
     goto done;
   }
-  db_bind_text(p, ":q", zFts);
-  db_bind_int(p, ":t", q->iType);
-  db_bind_int(p, ":limit", q->limit + 1);
-  db_bind_int(p, ":offset", q->offset);
-  int64_t aRow[101];
-  double aRank[101];
-  int nRow = 0, rcStep;
-  while (nRow <= q->limit && nRow < 101 &&
-         (rcStep = db_step(p)) == SQLITE_ROW) {
-    aRow[nRow] = db_col_int(p, 0);
-    aRank[nRow] = sqlite3_column_double(p, 1);
-    nRow++;
+  aPage = xmalloc(sizeof(Ranked) * (size_t)(q->limit + 1));
+  int bWindow = 0;
+  int nRow = rank_page(&plan, q, aPage, &bWindow);
+  if (nRow < 0) {
+    rc = nRow;
+    goto done;
   }
-  db_reset(p);
-  int nShow = nRow > q->limit ? q->limit : nRow;
-  for (int i = 0; i < nShow; i++) {
-    json_t *pHit = load_hit(aRow[i], aRank[i], zFts);
-    if (pHit) {
-      json_array_append_new(pHits, pHit);
-    }
+  rc = load_hits(&plan, aPage, nRow > q->limit ? q->limit : nRow, pHits);
+  if (rc) {
+    goto done;
   }
   if (nRow > q->limit) {
     char zNext[24];
     snprintf(zNext, sizeof(zNext), "%d", q->offset + q->limit);
     json_object_set_new(pOut, "next_cursor", json_string(zNext));
   }
+  if (bWindow) {
+    json_object_set_new(pOut, "window", json_integer(RANK_WINDOW));
+  }
   if (q->bCounts) {
-    json_object_set_new(pOut, "counts", count_types(q, zFts));
+    rc = count_types(&plan, pCounts, &bMore);
   }
 done:
-  buf_free(&fts);
+  if (q->bCounts) {
+    json_object_set_new(pOut, "counts", pCounts);
+    if (bMore) {
+      json_object_set_new(pOut, "counts_of", json_integer(COUNT_CAP));
+    }
+  } else {
+    json_decref(pCounts);
+  }
+  free(aPage);
+  plan_free(&plan);
+  if (bSnapshot && db_exec("COMMIT")) {
+    db_rollback();
+  }
   if (rc) {
     json_decref(pOut);
     return rc;
@@ -724,7 +1260,7 @@ static void add_filter_choices(Req *r, const SearchQuery *q) {
     db_reset(p);
   }
   json_object_set_new(r->pView, "components", pComponents);
-  json_object_set_new(r->pView, "types", enum_json(azDocType));
+  json_object_set_new(r->pView, "types", enum_json(azSearchType));
   json_object_set_new(r->pView, "severities", enum_json(azSeverity));
   json_object_set_new(r->pView, "categories", enum_json(azRootCause));
   (void)q;
@@ -747,18 +1283,24 @@ static void add_hits_view(Req *r, json_t *pResult, const SearchQuery *q) {
     json_array_append_new(pHits, pCopy);
   }
   json_object_set_new(r->pView, "hits", pHits);
+  /* Over the cap the counts are those of the newest matches: the total
+  ** reads "1000+" and the page says so. */
   json_t *pCounts = json_array();
   json_int_t nTotal = 0;
   json_t *pObj = json_object_get(pResult, "counts");
-  for (int t = 0; azDocType[t]; t++) {
-    json_int_t n = json_integer_value(json_object_get(pObj, azDocType[t]));
+  for (int t = 0; azSearchType[t]; t++) {
+    json_int_t n = json_integer_value(json_object_get(pObj, azSearchType[t]));
     nTotal += n;
     json_array_append_new(
-        pCounts, json_pack("{s:s, s:I, s:b}", "type", azDocType[t], "count",
+        pCounts, json_pack("{s:s, s:I, s:b}", "type", azSearchType[t], "count",
                            n, "active", q->iType == t));
   }
   json_object_set_new(r->pView, "counts", pCounts);
-  json_object_set_new(r->pView, "total", json_integer(nTotal));
+  json_t *pOf = json_object_get(pResult, "counts_of");
+  json_object_set_new(r->pView, "total",
+                      pOf ? json_sprintf("%lld+", (long long)nTotal)
+                          : json_integer(nTotal));
+  json_object_set(r->pView, "counts_of", pOf ? pOf : json_null());
 }
 
 /* Every argument must be valid UTF-8 (they are echoed as JSON). */
@@ -804,7 +1346,7 @@ int search_get(Req *r) {
   q.fromMs = q.toMs = INT64_MIN;
   const char *zType = query_arg(r, "type");
   if (zType) {
-    q.iType = enum_index(azDocType, zType);
+    q.iType = enum_index(azSearchType, zType);
     if (q.iType < 0) {
       return req_fail(r, E_INVALID, "type: must be one of incident,"
                                     " postmortem, event, action");
@@ -840,10 +1382,11 @@ int search_get(Req *r) {
     return rc;
   }
   const char *zQ = q.zQ ? q.zQ : "";
-  r->pModel = json_pack("{s:s%, s:O, s:O}", "query", zQ,
+  r->pModel = json_pack("{s:s%, s:O, s:O, s:O}", "query", zQ,
                         echo_len(zQ), "hits",
                         json_object_get(pResult, "hits"), "next_cursor",
-                        json_object_get(pResult, "next_cursor"));
+                        json_object_get(pResult, "next_cursor"), "window",
+                        json_object_get(pResult, "window"));
   if (!r->bJsonOut) {
     if (!r->pView) {
       r->pView = json_object();

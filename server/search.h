@@ -68,6 +68,9 @@ typedef struct SearchQuery {
 
 #define SEARCH_OFFSET_MAX 10000
 
+/* The document types, by the low two bits of an index rowid. */
+extern const char *const azSearchType[];
+
 /*
 ** Brings the index up to date (search_flush) and runs q. *ppOut gets a
 ** NEW object {hits: [...], next_cursor, counts?}; hits have the SPEC §4
@@ -77,7 +80,60 @@ typedef struct SearchQuery {
 int search_run(const SearchQuery *q, json_t **ppOut);
 
 /* Indexes every queued document (see schema/005_search.sql) in short
-** write transactions. Cheap when nothing is queued. 0 or E_DB. */
+** write transactions, keeping search_terms in step (008). Cheap when
+** nothing is queued. 0 or E_DB (E_TOOBIG for a document over 4 MiB). */
 int search_flush(void);
+
+/* Shared by search.c and search_index.c only ----------------------------- */
+
+/* The index's text columns, for queries built from arbitrary words. The
+** queries search.c builds need no filter: facet tokens begin with U+2170,
+** which the parser above always treats as a separator, so no typed word
+** equals a facet token. (tests/unit/test_search.c holds the parser to it.) */
+#define SEARCH_TEXT_COLUMNS "{title root_cause body}"
+/* Phrases one term may be written as (a prefix spelled out as words). */
+#define SEARCH_TERM_PHRASES 32
+#define SEARCH_PHRASES_MAX (SEARCH_TERMS_MAX * SEARCH_TERM_PHRASES)
+
+/* Called with each token, as the index's tokenizer emits it (folded,
+** capped at the 32 KiB FTS5 keeps). Returns SQLITE_OK to go on. */
+typedef int (*SearchTokenFn)(void *pCtx, const char *zToken, int nToken);
+
+/*
+** Runs the index's tokenizer (unicode61 remove_diacritics 2) over the n
+** bytes at z, as a query (bQuery) or as a document, calling xToken per
+** token. 0, or E_DB if FTS5 is not reachable or xToken failed.
+*/
+int search_tokenize(const char *z, int n, int bQuery, SearchTokenFn xToken,
+                    void *pCtx);
+
+/*
+** What hs_rank(search_index, :rank) needs, bound with
+** sqlite3_bind_pointer(..., "hs_search_rank", NULL): the query's first
+** nPhrase phrases are its text phrases, aGroup maps each to its term, and
+** aDf is each term's document frequency. hs_rank fills aIdf and avgdl on
+** its first row. hs_rank is bm25 with weights 10, 5, 1 over the text
+** columns, exactly FTS5's bm25() when the frequencies are exact.
+*/
+typedef struct SearchRank {
+  int nPhrase;                       /* text phrases, first in the query */
+  unsigned char aGroup[SEARCH_PHRASES_MAX]; /* term of each phrase */
+  int nGroup;                        /* terms */
+  int64_t aDf[SEARCH_TERMS_MAX];     /* documents matching each term */
+  int bReady;                        /* aIdf and avgdl are set */
+  double aIdf[SEARCH_TERMS_MAX];     /* bm25 idf of each term */
+  double avgdl;                      /* mean text length, in tokens */
+} SearchRank;
+
+/* Makes hs_rank() usable on this thread's connection. 0 or E_DB. */
+int search_rank_ready(void);
+
+/* Appends the facet token for kind cKind and value v (U+2170, the kind,
+** the value): k type, s severity (1 for SEV1), c root-cause category
+** (index in azRootCause), p component id, and the incident's start: y
+** year, m month (YYYYMM), d day (YYYYMMDD). */
+void search_facet(Buf *pOut, char cKind, int64_t v);
+/* Appends the facet token for a postmortem tag (any case). */
+void search_facet_tag(Buf *pOut, const char *zTag);
 
 #endif

@@ -199,9 +199,12 @@ static int gather(const Profile *pSelf, int64_t *aId, int *pn) {
   if (pSelf->words.n > 0) {
     Buf q;
     buf_init(&q, 8192);
+    /* Words may hold any non-ASCII character: keep them off the facets. */
+    buf_puts(&q, SEARCH_TEXT_COLUMNS " : (");
     for (int i = 0; i < pSelf->words.n; i++) {
       buf_printf(&q, "%s\"%s\"", i ? " OR " : "", pSelf->words.az[i]);
     }
+    buf_putc(&q, ')');
     sqlite3_stmt *s = buf_err(&q) ? NULL
                                   : db_prepare(
                           "SELECT incident_id FROM search_index"

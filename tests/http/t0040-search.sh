@@ -243,4 +243,113 @@ check "insights: recurring marked" contains "$T/body" 'recurring'
 req GET "/app/insights?format=json" $V
 check "insights JSON" eq "$(jget '.quarters | length > 0')" true
 
+# Facets: a document's filters come from its incident and follow every
+# change to it (here the action item of I1, through the API and plain SQL).
+patch_incident() { # patch_incident ID JSON
+  req GET "/api/v1/incidents/$1" -H "$AUTH"
+  req PATCH "/api/v1/incidents/$1" -H "$AUTH" -H "$JSON" -H "If-Match: \"$(jget .version)\"" -d "$2"
+}
+patch_postmortem() { # patch_postmortem INCIDENT JSON
+  req GET "/api/v1/incidents/$1/postmortem" -H "$AUTH"
+  req PATCH "/api/v1/incidents/$1/postmortem" -H "$AUTH" -H "$JSON" -H "If-Match: \"$(jget .version)\"" -d "$2"
+}
+hit_ids() { # hit_ids QUERY-STRING: the ids of the hits, comma-separated
+  req GET "$S?$1" $V
+  jget '[.hits[].id] | join(",")'
+}
+patch_incident "$I1" '{"severity":"SEV4","components":["Website"],"started_at":"2024-05-05T10:00:00Z"}'
+check "incident edited for the facets" eq "$STATUS" 200
+patch_postmortem "$I1" '{"root_cause_category":"deploy","tags":["Canary"]}'
+check "postmortem edited for the facets" eq "$STATUS" 200
+check "severity facet follows an edit" eq "$(hit_ids 'q=smoke&severity=SEV4')" "$ACT"
+check "the old severity no longer matches" eq "$(hit_ids 'q=smoke&severity=SEV2')" ""
+check "component facet follows an edit" eq "$(hit_ids 'q=smoke&component=Website')" "$ACT"
+check "the old component no longer matches" eq "$(hit_ids 'q=smoke&component=Checkout')" ""
+check "category facet covers every document of the incident" eq "$(hit_ids 'q=smoke&category=deploy')" "$ACT"
+check "the old category no longer matches" eq "$(hit_ids 'q=smoke&category=change_config')" ""
+check "tag facet follows an edit, any case" eq "$(hit_ids 'q=smoke&tag=CANARY')" "$ACT"
+check "the old tag no longer matches" eq "$(hit_ids 'q=smoke&tag=lb')" ""
+check "start facet follows an edit" eq "$(hit_ids 'q=smoke&from=2024-05-05&to=2024-05-05')" "$ACT"
+check "the old start no longer matches" eq "$(hit_ids 'q=smoke&from=2026-01-01')" ""
+check "a from time inside the day is exact" eq "$(hit_ids 'q=smoke&from=2024-05-05T10:00:01Z')" ""
+check "a time range around the start matches" eq "$(hit_ids 'q=smoke&from=2024-05-05T09:59:59Z&to=2024-05-05T10:00:01Z')" "$ACT"
+check "a to time is exclusive" eq "$(hit_ids 'q=smoke&to=2024-05-05T10:00:00Z')" ""
+check "whole months and years" eq "$(hit_ids 'q=smoke&from=2023-12-31&to=2025-01-31')" "$ACT"
+sqlite3 "$DB" "UPDATE incidents SET severity = 'SEV1' WHERE id = $I1"
+check "a severity set by plain SQL reaches the facets (triggers)" eq "$(hit_ids 'q=smoke&severity=SEV1')" "$ACT"
+sqlite3 "$DB" "DELETE FROM incident_components WHERE incident_id = $I1"
+check "a component removed by plain SQL leaves the facets" eq "$(hit_ids 'q=smoke&component=Website')" ""
+for w in k0 k3 s1 y2024 c3; do
+  check "facet token [$w] is not a search word" eq "$(hit_ids "q=$w")" ""
+done
+check "facet token with its marker is not a search word" eq "$(hit_ids 'q=%E2%85%B0k3')" ""
+check "the queue is empty after the facet edits" eq "$(sqlite3 "$DB" 'SELECT count(*) FROM search_queue')" 0
+
+# Large match sets (1,100 documents). Over 1,000 matches, results are ranked
+# 1,000 at a time, newest first ("window"); every match is still reachable
+# by paging, exactly once. The oldest document has the best score, so it
+# leads the second window, not the first.
+sqlite3 "$DB" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1100)
+  INSERT INTO incidents (title, severity, started_at, created_at, updated_at)
+  SELECT CASE WHEN i = 1 THEN 'glacier glacier glacier'
+              WHEN i % 3 = 0 THEN 'glaciers calving report ' || i
+              ELSE 'glacier drift report number ' || i END,
+         'SEV3', 1700000000000 + i, 0, 0 FROM n"
+OLDEST=$(sqlite3 "$DB" "SELECT id FROM incidents WHERE title = 'glacier glacier glacier'")
+req GET "$S?q=glacier&limit=5" $V
+check "over 1000 matches: ranked in windows" eq "$(jget .window)" 1000
+check "the first window is the newest 1000" eq "$(jget "[.hits[].id] | index($OLDEST)")" null
+req GET "$S?q=glacier&limit=5&cursor=1000" $V
+check "the second window leads with its best" eq "$(jget '.hits[0].id')" "$OLDEST"
+req GET "$S?q=quokka" $V
+check "under 1000 matches: no window" eq "$(jget .window)" null
+: > "$T/ids"
+: > "$T/marks"
+cursor=0
+while [ -n "$cursor" ] && [ "$cursor" != null ]; do
+  req GET "$S?q=glaci&limit=100&cursor=$cursor" $V
+  jget '.hits[].id' >> "$T/ids"
+  jget '.hits[].title_html | scan("<mark>[a-z]*</mark>")' >> "$T/marks"
+  cursor=$(jget .next_cursor)
+done
+check "paging a large prefix reaches every match" eq "$(wc -l < "$T/ids" | tr -d ' ')" \
+  "$(sqlite3 "$DB" "SELECT count(*) FROM search_index WHERE search_index MATCH '\"glaci\"*'")"
+check "paging a large prefix gives each match once" eq "$(sort "$T/ids" | uniq -d | wc -l | tr -d ' ')" 0
+check "a large prefix highlights each of its words" eq \
+  "$(sort -u "$T/marks" | tr '\n' ' ')" "<mark>glacier</mark> <mark>glaciers</mark> "
+req GET "/app/search?q=glacier" $V
+check "page: capped total" contains "$T/body" 'All <span class="count">1000+</span>'
+check "page: says how it ranks" contains "$T/body" 'ranked 1000 at a time'
+req GET "/app/search?q=glacier&type=action" $V
+check "page: counts per type beside a type filter" contains "$T/body" 'incidents <span class="count">1000</span>'
+
+# One flush of over 5,000 documents (then optimized). A phrase of two words
+# each in 6,000 documents: its frequency is estimated from the newest 2,000
+# and its six scattered hits are looked up one by one; the hits are still
+# exactly the documents that hold the phrase.
+sqlite3 "$DB" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 6000)
+  INSERT INTO incidents (title, severity, started_at, created_at, updated_at)
+  SELECT CASE WHEN i % 1000 = 0 THEN 'moraine basin ' || i ELSE 'basin moraine ' || i END,
+         'SEV2', 1600000000000 + i, 0, 0 FROM n"
+req GET "$S?q=%22moraine+basin%22&limit=100" $V
+check "a rare phrase of common words finds exactly its documents" eq \
+  "$(jget '[.hits[].id] | sort | map(tostring) | join(",")')" \
+  "$(sqlite3 "$DB" "SELECT group_concat(id) FROM (SELECT id FROM incidents WHERE title LIKE 'moraine basin %' ORDER BY id)")"
+check "and highlights the phrase" eq "$(jget '[.hits[].title_html | startswith("<mark>moraine basin</mark>")] | all')" true
+check "fts5 integrity check after a bulk flush" sqlite3 "$DB" "INSERT INTO search_index(search_index) VALUES('integrity-check')"
+
+# The vocabulary (document frequency per term, for bm25) agrees with the
+# index after all the edits above.
+check "search_terms agrees with the index" eq "$(sqlite3 "$DB" "
+  CREATE VIRTUAL TABLE temp.v USING fts5vocab(main, search_index, instance);
+  SELECT count(*) FROM (
+    SELECT * FROM (SELECT term, count(DISTINCT doc) FROM temp.v
+                   WHERE col IN ('title', 'root_cause', 'body') GROUP BY term
+                   EXCEPT SELECT term, ndoc FROM search_terms)
+    UNION ALL
+    SELECT * FROM (SELECT term, ndoc FROM search_terms
+                   EXCEPT SELECT term, count(DISTINCT doc) FROM temp.v
+                   WHERE col IN ('title', 'root_cause', 'body') GROUP BY term))")" 0
+check "fts5 integrity check after the large insert" sqlite3 "$DB" "INSERT INTO search_index(search_index) VALUES('integrity-check')"
+
 hs_stop

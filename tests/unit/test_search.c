@@ -120,6 +120,15 @@ int main(void) {
   CHECK("a long word of 2-byte characters is cut whole",
         strlen(zQ) == 64 + 3 && (unsigned char)zQ[64] != 0xC3);
 
+  /* Facet tokens start with U+2170 (see search.h): the parser must treat
+  ** it as a separator, so no typed word can equal a facet token. */
+  CHECK_STR("the facet mark separates words",
+            parse("\xe2\x85\xb0k1 x\xe2\x85\xb0y \"\xe2\x85\xb0s2\"", NULL),
+            "\"k1\" AND \"x y\" AND \"s2\"");
+  CHECK_STR("the facet mark alone is no term", parse("\xe2\x85\xb0", &n), "");
+  zQ = parse("\xe2\x85\xb0\xe2\x85\xb0 a\xe2\x85\xb0\xe2\x85\xb0", NULL);
+  CHECK("no parsed query holds the facet mark", !strstr(zQ, "\xe2\x85\xb0"));
+
   /* Snippets: text escaped, only balanced <mark> added. */
   CHECK_STR("snippet marks", snippet("a \x01load\x02 b"), "a <mark>load</mark> b");
   CHECK_STR("snippet escapes", snippet("<script>\x01x\x02</script> & \"'"),

@@ -1,0 +1,676 @@
+/*
+** search_index.c: the knowledge-base index (FTS5 table search_index) and
+** what it keeps beside it. schema/005_search.sql queues changed documents
+** by trigger (FTS5 cannot be written from triggers under
+** trusted_schema=OFF); search_flush() rewrites the queued index rows, from
+** the source rows, before every search, so the index never drifts and only
+** lags until the next search.
+**
+** Beside the text (schema/008_search_facets.sql) each row has facets, the
+** filter tokens of its incident (spelled by search_facet()), and every
+** change of a row's text updates search_terms, the document frequency of
+** each term, in the same transaction. The FTS5 C API is reached here too:
+** the table's tokenizer for queries and the vocabulary, and hs_rank(), the
+** bm25 that search.c ranks with.
+**
+** Tag facets are 64-bit hashes of the lower-cased tag: two tags whose
+** hashes collide would filter as one (odds about 1 in 10^19 per pair).
+**
+** Threading: each thread uses its own connection; the only state here is
+** pThreadApi, that connection's fts5_api, _Thread_local.
+*/
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "arena.h"
+#include "db.h"
+#include "err.h"
+#include "input.h"
+#include "search.h"
+
+#define FLUSH_BATCH 500 /* documents per write transaction */
+#define DOC_MAX ((size_t)4 << 20) /* bytes of one indexed column */
+#define TOKEN_MAX 32768 /* FTS5 keeps this many bytes of a token */
+#define OPTIMIZE_DOCS 5000 /* documents after which a flush optimizes */
+
+/* The FTS5 C API ------------------------------------------------------- */
+
+/* This thread's connection's fts5_api with hs_rank registered; NULL until
+** first use, and again once that connection is closed (api_forget). */
+static _Thread_local fts5_api *pThreadApi;
+
+static void api_forget(void *pSlot) { *(fts5_api **)pSlot = NULL; }
+
+/* bm25 exactly as FTS5's bm25() computes it (the same operations in the
+** same order, so the same doubles; frequencies are sums of 10, 5 and 1,
+** exact in any order), with three differences: the column weights are
+** fixed (10, 5, 1; facets 0), document lengths count only the three text
+** columns, and each query term's document frequency comes from the caller
+** (SearchRank), so nothing reads a whole doclist per query. A term written
+** as several phrases (a prefix spelled out as its words) counts as one. */
+static void rank_fn(const Fts5ExtensionApi *pApi, Fts5Context *pFts,
+                    sqlite3_context *pCtx, int nVal, sqlite3_value **apVal) {
+  static const double aWeight[3] = {10.0, 5.0, 1.0};
+  const double k1 = 1.2;
+  const double b = 0.75;
+  SearchRank *p =
+      nVal == 1 ? sqlite3_value_pointer(apVal[0], "hs_search_rank") : NULL;
+  if (!p) {
+    sqlite3_result_error(pCtx, "hs_rank: no SearchRank", -1);
+    return;
+  }
+  int rc = SQLITE_OK;
+  if (!p->bReady) {
+    sqlite3_int64 nRow = 0, nToken = 0;
+    rc = pApi->xRowCount(pFts, &nRow);
+    for (int c = 0; rc == SQLITE_OK && c < 3; c++) {
+      sqlite3_int64 n = 0;
+      rc = pApi->xColumnTotalSize(pFts, c, &n);
+      nToken += n;
+    }
+    if (rc == SQLITE_OK) {
+      p->avgdl = (double)nToken / (double)nRow;
+      for (int g = 0; g < p->nGroup; g++) {
+        double idf = log((nRow - p->aDf[g] + 0.5) / (p->aDf[g] + 0.5));
+        if (idf <= 0.0) {
+          idf = 1e-6;
+        }
+        p->aIdf[g] = idf;
+      }
+      p->bReady = 1;
+    }
+  }
+  /* Each phrase's instances, in the text columns, weighted. (xInst would
+  ** also sort the facets' instances into one list first.) */
+  double aFreq[SEARCH_TERMS_MAX] = {0};
+  for (int ip = 0; rc == SQLITE_OK && ip < p->nPhrase; ip++) {
+    Fts5PhraseIter iter;
+    int ic, io;
+    rc = pApi->xPhraseFirst(pFts, ip, &iter, &ic, &io);
+    while (rc == SQLITE_OK && ic >= 0) {
+      if (ic < 3) {
+        aFreq[p->aGroup[ip]] += aWeight[ic];
+      }
+      pApi->xPhraseNext(pFts, &iter, &ic, &io);
+    }
+  }
+  int nTok = 0;
+  for (int c = 0; rc == SQLITE_OK && c < 3; c++) {
+    int n = 0;
+    rc = pApi->xColumnSize(pFts, c, &n);
+    nTok += n;
+  }
+  if (rc != SQLITE_OK) {
+    sqlite3_result_error_code(pCtx, rc);
+    return;
+  }
+  double D = (double)nTok;
+  double score = 0.0;
+  for (int g = 0; g < p->nGroup; g++) {
+    score += p->aIdf[g] * ((aFreq[g] * (k1 + 1.0)) /
+                           (aFreq[g] + k1 * (1 - b + b * D / p->avgdl)));
+  }
+  sqlite3_result_double(pCtx, -1.0 * score);
+}
+
+/* This thread's fts5_api (hs_rank registered). BORROWED until the
+** connection closes. NULL if the database cannot be reached. */
+static fts5_api *fts5(void) {
+  if (pThreadApi) {
+    return pThreadApi;
+  }
+  fts5_api *pApi = NULL;
+  sqlite3_stmt *p = db_prepare("SELECT fts5(:api)");
+  if (!p) {
+    return NULL;
+  }
+  sqlite3_bind_pointer(p, sqlite3_bind_parameter_index(p, ":api"), &pApi,
+                       "fts5_api_ptr", NULL);
+  db_step(p);
+  db_reset(p);
+  if (!pApi || pApi->iVersion < 2 ||
+      pApi->xCreateFunction(pApi, "hs_rank", &pThreadApi, rank_fn,
+                            api_forget) != SQLITE_OK) {
+    fprintf(stderr, "hindsight: the FTS5 API is not available\n");
+    return NULL;
+  }
+  pThreadApi = pApi;
+  return pApi;
+}
+
+int search_rank_ready(void) { return fts5() ? 0 : E_DB; }
+
+typedef struct TokenCtx {
+  SearchTokenFn xToken; /* the caller's callback */
+  void *pCtx;           /* and its context */
+} TokenCtx;
+
+static int token_cb(void *pCtx, int tflags, const char *pToken, int nToken,
+                    int iStart, int iEnd) {
+  (void)tflags;
+  (void)iStart;
+  (void)iEnd;
+  TokenCtx *p = pCtx;
+  return p->xToken(p->pCtx, pToken, nToken > TOKEN_MAX ? TOKEN_MAX : nToken);
+}
+
+int search_tokenize(const char *z, int n, int bQuery, SearchTokenFn xToken,
+                    void *pCtx) {
+  fts5_api *pApi = fts5();
+  if (!pApi) {
+    return E_DB;
+  }
+  void *pUser = NULL;
+  fts5_tokenizer tok;
+  Fts5Tokenizer *pTok = NULL;
+  const char *azArg[] = {"remove_diacritics", "2"}; /* as in 008 */
+  if (pApi->xFindTokenizer(pApi, "unicode61", &pUser, &tok) != SQLITE_OK ||
+      tok.xCreate(pUser, azArg, 2, &pTok) != SQLITE_OK) {
+    return E_DB;
+  }
+  TokenCtx ctx = {xToken, pCtx};
+  int rc = tok.xTokenize(pTok, &ctx,
+                         bQuery ? FTS5_TOKENIZE_QUERY : FTS5_TOKENIZE_DOCUMENT,
+                         z, n, token_cb);
+  tok.xDelete(pTok);
+  return rc == SQLITE_OK ? 0 : E_DB;
+}
+
+/* Facets --------------------------------------------------------------- */
+
+/* Every facet token starts with U+2170 (SMALL ROMAN NUMERAL ONE): a token
+** character for unicode61, a separator for the query parser, so nothing a
+** person types can match a facet (see search.h). */
+#define FACET_MARK "\xe2\x85\xb0"
+
+void search_facet(Buf *pOut, char cKind, int64_t v) {
+  buf_printf(pOut, FACET_MARK "%c%lld", cKind, (long long)v);
+}
+
+void search_facet_tag(Buf *pOut, const char *zTag) {
+  uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
+  for (const unsigned char *c = (const unsigned char *)zTag; *c; c++) {
+    unsigned char l = *c >= 'A' && *c <= 'Z' ? *c + 32 : *c; /* as lower() */
+    h = (h ^ l) * 0x100000001b3ULL;
+  }
+  buf_printf(pOut, FACET_MARK "g%016llx", (unsigned long long)h);
+}
+
+/* Writes into pOut the facets of a document of type iType whose incident
+** is incidentId, and sets *pStarted to the incident's start (INT64_MIN if
+** there is no such incident). 0 or E_DB. */
+static int doc_facets(int iType, int64_t incidentId, Buf *pOut,
+                      int64_t *pStarted) {
+  *pStarted = INT64_MIN;
+  search_facet(pOut, 'k', iType);
+  sqlite3_stmt *p = db_prepare(
+      "SELECT i.severity, i.started_at, p.root_cause_category, p.tags"
+      " FROM incidents i LEFT JOIN postmortems p ON p.incident_id = i.id"
+      " WHERE i.id = :id");
+  if (!p) {
+    return E_DB;
+  }
+  db_bind_int(p, ":id", incidentId);
+  int rc = db_step(p);
+  if (rc == SQLITE_ROW) {
+    buf_putc(pOut, ' ');
+    search_facet(pOut, 's', enum_index(azSeverity, db_col_text(p, 0)) + 1);
+    int64_t ms = db_col_int(p, 1);
+    time_t t = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
+    struct tm tm;
+    if (gmtime_r(&t, &tm)) {
+      int64_t ym = (tm.tm_year + 1900) * 100 + tm.tm_mon + 1;
+      buf_putc(pOut, ' ');
+      search_facet(pOut, 'y', tm.tm_year + 1900);
+      buf_putc(pOut, ' ');
+      search_facet(pOut, 'm', ym);
+      buf_putc(pOut, ' ');
+      search_facet(pOut, 'd', ym * 100 + tm.tm_mday);
+    }
+    *pStarted = ms;
+    if (!db_col_is_null(p, 2)) {
+      buf_putc(pOut, ' ');
+      search_facet(pOut, 'c', enum_index(azRootCause, db_col_text(p, 2)));
+      json_t *pTags = json_loads(db_col_text(p, 3), 0, NULL);
+      size_t i;
+      json_t *pTag;
+      json_array_foreach(pTags, i, pTag) {
+        if (json_is_string(pTag)) {
+          buf_putc(pOut, ' ');
+          search_facet_tag(pOut, json_string_value(pTag));
+        }
+      }
+      json_decref(pTags);
+    }
+  }
+  db_reset(p);
+  if (rc != SQLITE_ROW) {
+    return rc == SQLITE_DONE ? 0 : E_DB;
+  }
+  p = db_prepare("SELECT component_id FROM incident_components"
+                 " WHERE incident_id = :id");
+  if (!p) {
+    return E_DB;
+  }
+  db_bind_int(p, ":id", incidentId);
+  while ((rc = db_step(p)) == SQLITE_ROW) {
+    buf_putc(pOut, ' ');
+    search_facet(pOut, 'p', db_col_int(p, 0));
+  }
+  db_reset(p);
+  return rc == SQLITE_DONE ? 0 : E_DB;
+}
+
+/* The vocabulary ------------------------------------------------------- */
+
+/* Changes to search_terms.ndoc gathered over one flush batch: each
+** document version adds (or removes) one per distinct term. */
+typedef struct TermSlot {
+  uint64_t h;     /* hash of the term; 0 marks an empty slot */
+  size_t iOff;    /* the term's bytes in TermMap.zText */
+  int n;          /* its length */
+  int delta;      /* change of ndoc */
+  unsigned mark;  /* the last document version that counted it */
+} TermSlot;
+
+typedef struct TermMap {
+  char *zText;          /* the terms' bytes, back to back */
+  size_t nText;         /* bytes used in zText */
+  size_t nTextAlloc;    /* bytes allocated for zText */
+  TermSlot *aSlot;      /* open addressing, nSlot a power of two */
+  size_t nSlot;         /* slots allocated */
+  size_t nUsed;         /* slots used */
+  unsigned mark;        /* the document version being tokenized */
+  int sign;             /* +1 adding a version, -1 removing one */
+} TermMap;
+
+static void termmap_init(TermMap *p) {
+  memset(p, 0, sizeof(*p));
+  p->nSlot = 4096;
+  p->aSlot = xcalloc(p->nSlot, sizeof(TermSlot));
+}
+
+static void termmap_free(TermMap *p) {
+  free(p->aSlot);
+  free(p->zText);
+}
+
+static uint64_t term_hash(const char *z, int n) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (int i = 0; i < n; i++) {
+    h = (h ^ (unsigned char)z[i]) * 0x100000001b3ULL;
+  }
+  return h ? h : 1;
+}
+
+static TermSlot *termmap_slot(TermSlot *aSlot, size_t nSlot, uint64_t h) {
+  size_t i = (size_t)h & (nSlot - 1);
+  while (aSlot[i].h && aSlot[i].h != h) {
+    i = (i + 1) & (nSlot - 1);
+  }
+  return &aSlot[i];
+}
+
+static void termmap_grow(TermMap *p) {
+  size_t nNew = p->nSlot * 2;
+  TermSlot *aNew = xcalloc(nNew, sizeof(TermSlot));
+  for (size_t i = 0; i < p->nSlot; i++) {
+    if (p->aSlot[i].h) {
+      *termmap_slot(aNew, nNew, p->aSlot[i].h) = p->aSlot[i];
+    }
+  }
+  free(p->aSlot);
+  p->aSlot = aNew;
+  p->nSlot = nNew;
+}
+
+/* A token of the current document version (SearchTokenFn). Terms are told
+** apart by their 64-bit hash and bytes. */
+static int termmap_add(void *pCtx, const char *zToken, int nToken) {
+  TermMap *p = pCtx;
+  uint64_t h = term_hash(zToken, nToken);
+  size_t i = (size_t)h & (p->nSlot - 1);
+  TermSlot *s;
+  for (;; i = (i + 1) & (p->nSlot - 1)) {
+    s = &p->aSlot[i];
+    if (!s->h || (s->h == h && s->n == nToken &&
+                  memcmp(p->zText + s->iOff, zToken, (size_t)nToken) == 0)) {
+      break;
+    }
+  }
+  if (!s->h) {
+    if (p->nText + (size_t)nToken > p->nTextAlloc) {
+      p->nTextAlloc = (p->nText + (size_t)nToken) * 2 + 4096;
+      p->zText = xrealloc(p->zText, p->nTextAlloc);
+    }
+    memcpy(p->zText + p->nText, zToken, (size_t)nToken);
+    s->h = h;
+    s->iOff = p->nText;
+    s->n = nToken;
+    p->nText += (size_t)nToken;
+    p->nUsed++;
+  }
+  if (s->mark != p->mark) {
+    s->mark = p->mark;
+    s->delta += p->sign;
+  }
+  if (p->nUsed * 2 > p->nSlot) {
+    termmap_grow(p);
+  }
+  return SQLITE_OK;
+}
+
+/* Counts the distinct terms of title, root_cause and body (one version of
+** one document) with sign (+1 or -1). 0 or E_DB. */
+static int termmap_doc(TermMap *p, int sign, const char *const azCol[3]) {
+  p->mark++;
+  p->sign = sign;
+  for (int c = 0; c < 3; c++) {
+    int rc = search_tokenize(azCol[c], (int)strlen(azCol[c]), 0,
+                             termmap_add, p);
+    if (rc) {
+      return rc;
+    }
+  }
+  return 0;
+}
+
+/* One change to apply: a term (in TermMap.zText) and its delta. */
+typedef struct TermDelta {
+  const char *z; /* the term's bytes */
+  int n;         /* their number */
+  int delta;     /* change of ndoc */
+} TermDelta;
+
+static int term_cmp(const void *a, const void *b) {
+  const TermDelta *x = a, *y = b;
+  int c = memcmp(x->z, y->z, (size_t)(x->n < y->n ? x->n : y->n));
+  return c ? c : x->n - y->n; /* as SQLite compares text (BINARY) */
+}
+
+/* Applies the gathered changes to search_terms (a term at 0 is removed),
+** in term order so that the b-tree is walked once, and empties the map.
+** Inside the caller's write transaction. */
+static int termmap_apply(TermMap *p) {
+  TermDelta *aDelta = xmalloc(sizeof(TermDelta) * (p->nUsed + 1));
+  size_t nDelta = 0;
+  for (size_t i = 0; i < p->nSlot; i++) {
+    TermSlot *s = &p->aSlot[i];
+    if (s->h && s->delta != 0) {
+      aDelta[nDelta].z = p->zText + s->iOff;
+      aDelta[nDelta].n = s->n;
+      aDelta[nDelta].delta = s->delta;
+      nDelta++;
+    }
+  }
+  qsort(aDelta, nDelta, sizeof(TermDelta), term_cmp);
+  int rc = 0;
+  for (size_t i = 0; i < nDelta && rc == 0; i++) {
+    sqlite3_stmt *q = db_prepare(
+        "INSERT INTO search_terms (term, ndoc) VALUES (:term, :delta)"
+        " ON CONFLICT (term) DO UPDATE SET ndoc = ndoc + excluded.ndoc");
+    rc = E_DB;
+    if (q) {
+      db_bind_textn(q, ":term", aDelta[i].z, aDelta[i].n);
+      db_bind_int(q, ":delta", aDelta[i].delta);
+      rc = db_run(q);
+    }
+    if (rc == 0 && aDelta[i].delta < 0) {
+      q = db_prepare("DELETE FROM search_terms WHERE term = :term"
+                     " AND ndoc <= 0");
+      rc = E_DB;
+      if (q) {
+        db_bind_textn(q, ":term", aDelta[i].z, aDelta[i].n);
+        rc = db_run(q);
+      }
+    }
+  }
+  free(aDelta);
+  memset(p->aSlot, 0, p->nSlot * sizeof(TermSlot));
+  p->nUsed = 0;
+  p->nText = 0;
+  return rc;
+}
+
+/* Indexing ------------------------------------------------------------- */
+
+/* Appends the items of a stored JSON array of strings, space-separated. */
+static void append_list(Buf *pOut, const char *zJson) {
+  json_t *p = json_loads(zJson, 0, NULL);
+  size_t i;
+  json_t *pItem;
+  json_array_foreach(p, i, pItem) {
+    if (json_is_string(pItem)) {
+      buf_putc(pOut, ' ');
+      buf_puts(pOut, json_string_value(pItem));
+    }
+  }
+  json_decref(p);
+}
+
+/* Appends the "## Root cause" section of plain Markdown z (to the next
+** heading of level 1 or 2), if there is one. */
+static void append_root_cause(Buf *pOut, const char *z) {
+  const char *p = z;
+  while (*p) {
+    const char *zEol = strchr(p, '\n');
+    size_t nLine = zEol ? (size_t)(zEol - p) : strlen(p);
+    if (nLine >= 13 && strncasecmp(p, "## root cause", 13) == 0) {
+      const char *zStart = zEol ? zEol + 1 : p + nLine;
+      const char *q = zStart;
+      while (*q) {
+        if ((q[0] == '#' && q[1] == ' ') ||
+            (q[0] == '#' && q[1] == '#' && q[2] == ' ')) {
+          break;
+        }
+        const char *zNext = strchr(q, '\n');
+        q = zNext ? zNext + 1 : q + strlen(q);
+      }
+      buf_putc(pOut, ' ');
+      buf_append(pOut, zStart, (size_t)(q - zStart));
+      return;
+    }
+    p = zEol ? zEol + 1 : p + nLine;
+  }
+}
+
+/* Writes one document's index row (or removes it when its source is gone
+** or no longer indexed), and counts the change of its terms into pTerms.
+** Inside the caller's write transaction. */
+static int index_doc(int64_t docId, TermMap *pTerms) {
+  sqlite3_stmt *p = db_prepare("SELECT title, root_cause, body"
+                               " FROM search_index WHERE rowid = :rowid");
+  if (!p) {
+    return E_DB;
+  }
+  db_bind_int(p, ":rowid", docId);
+  int rc = db_step(p);
+  if (rc == SQLITE_ROW) {
+    const char *azOld[3] = {db_col_text(p, 0), db_col_text(p, 1),
+                            db_col_text(p, 2)};
+    rc = termmap_doc(pTerms, -1, azOld);
+  } else {
+    rc = rc == SQLITE_DONE ? 0 : E_DB;
+  }
+  db_reset(p);
+  if (rc) {
+    return rc;
+  }
+  p = db_prepare("DELETE FROM search_index WHERE rowid = :rowid");
+  if (!p) {
+    return E_DB;
+  }
+  db_bind_int(p, ":rowid", docId);
+  rc = db_run(p);
+  if (rc) {
+    return rc;
+  }
+  int iType = (int)(docId & 3);
+  int64_t id = docId >> 2;
+  switch (iType) {
+  case 0:
+    p = db_prepare("SELECT id, title, '', summary FROM incidents"
+                   " WHERE id = :id");
+    break;
+  case 1:
+    p = db_prepare("SELECT p.incident_id, i.title, p.root_cause_category,"
+                   " p.body, p.tags, p.contributing_factors"
+                   " FROM postmortems p JOIN incidents i"
+                   " ON i.id = p.incident_id WHERE p.id = :id");
+    break;
+  case 2:
+    p = db_prepare("SELECT incident_id, title, '', body FROM events"
+                   " WHERE id = :id AND deleted = 0"
+                   " AND kind IN ('note', 'change', 'status_update')");
+    break;
+  default:
+    p = db_prepare("SELECT incident_id, title, '', description FROM actions"
+                   " WHERE id = :id");
+    break;
+  }
+  if (!p) {
+    return E_DB;
+  }
+  db_bind_int(p, ":id", id);
+  rc = db_step(p);
+  if (rc != SQLITE_ROW) {
+    db_reset(p);
+    return rc == SQLITE_DONE ? 0 : E_DB;
+  }
+  int64_t incidentId = db_col_int(p, 0);
+  Buf title, root, body;
+  buf_init(&title, DOC_MAX);
+  buf_init(&root, DOC_MAX);
+  buf_init(&body, DOC_MAX);
+  buf_puts(&title, db_col_text(p, 1));
+  search_plain(db_col_text(p, 3), &body);
+  if (iType == 1) {
+    const char *zCat = db_col_text(p, 2);
+    if (strcmp(zCat, "unknown") != 0) {
+      for (const char *c = zCat; *c; c++) {
+        buf_putc(&root, *c == '_' ? ' ' : *c);
+      }
+    }
+    append_list(&root, db_col_text(p, 4));
+    append_list(&root, db_col_text(p, 5));
+    append_root_cause(&root, buf_str(&body));
+  }
+  db_reset(p);
+  Buf facets;
+  buf_init(&facets, 8192);
+  int64_t startedMs;
+  rc = doc_facets(iType, incidentId, &facets, &startedMs);
+  if (rc == 0 && (buf_err(&title) || buf_err(&root) || buf_err(&body) ||
+                  buf_err(&facets))) {
+    rc = E_TOOBIG; /* a cap of 4 MiB per column: a bug upstream */
+  }
+  if (rc == 0) {
+    p = db_prepare("INSERT INTO search_index (rowid, title, root_cause, body,"
+                   " facets, kind, incident_id, started_at) VALUES (:rowid,"
+                   " :title, :root, :body, :facets, :kind, :inc, :started)");
+    rc = E_DB;
+    if (p) {
+      db_bind_int(p, ":rowid", docId);
+      db_bind_text(p, ":title", buf_str(&title));
+      db_bind_text(p, ":root", buf_str(&root));
+      db_bind_text(p, ":body", buf_str(&body));
+      db_bind_text(p, ":facets", buf_str(&facets));
+      db_bind_text(p, ":kind", azSearchType[iType]);
+      db_bind_int(p, ":inc", incidentId);
+      db_bind_opt_int(p, ":started", startedMs);
+      rc = db_run(p);
+    }
+  }
+  if (rc == 0) {
+    const char *azNew[3] = {buf_str(&title), buf_str(&root), buf_str(&body)};
+    rc = termmap_doc(pTerms, 1, azNew);
+  }
+  buf_free(&facets);
+  buf_free(&body);
+  buf_free(&root);
+  buf_free(&title);
+  return rc;
+}
+
+/* Merges the index into one segment. A bulk flush leaves a dozen, and
+** every lookup of a term reads each of them (a search page does twenty);
+** optimizing 200,000 documents takes a few seconds. Best effort. */
+static void index_optimize(void) {
+  int rc = db_begin_write();
+  if (rc == 0) {
+    sqlite3_stmt *p = db_prepare("INSERT INTO search_index (search_index)"
+                                 " VALUES ('optimize')");
+    rc = p ? db_run(p) : E_DB;
+    rc = rc == 0 ? db_commit() : rc;
+    if (rc) {
+      db_rollback();
+    }
+  }
+  if (rc) {
+    fprintf(stderr, "hindsight: search index not optimized (%d)\n", rc);
+  }
+}
+
+int search_flush(void) {
+  TermMap terms;
+  termmap_init(&terms);
+  int rc = 0, nDone = 0;
+  for (;;) {
+    sqlite3_stmt *p = db_prepare("SELECT 1 FROM search_queue LIMIT 1");
+    if (!p) {
+      rc = E_DB;
+      break;
+    }
+    int bAny = db_step(p) == SQLITE_ROW;
+    db_reset(p);
+    if (!bAny) {
+      break;
+    }
+    rc = db_begin_write();
+    if (rc) {
+      break;
+    }
+    int64_t aId[FLUSH_BATCH];
+    int nId = 0;
+    p = db_prepare("SELECT doc_id FROM search_queue ORDER BY doc_id"
+                   " LIMIT :n");
+    if (!p) {
+      db_rollback();
+      rc = E_DB;
+      break;
+    }
+    db_bind_int(p, ":n", FLUSH_BATCH);
+    while (nId < FLUSH_BATCH && (rc = db_step(p)) == SQLITE_ROW) {
+      aId[nId++] = db_col_int(p, 0);
+    }
+    db_reset(p);
+    rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : E_DB;
+    for (int i = 0; i < nId && rc == 0; i++) {
+      rc = index_doc(aId[i], &terms);
+      if (rc == 0) {
+        p = db_prepare("DELETE FROM search_queue WHERE doc_id = :id");
+        rc = E_DB;
+        if (p) {
+          db_bind_int(p, ":id", aId[i]);
+          rc = db_run(p);
+        }
+      }
+    }
+    rc = rc == 0 ? termmap_apply(&terms) : rc;
+    rc = rc == 0 ? db_commit() : rc;
+    if (rc) {
+      db_rollback();
+      break;
+    }
+    nDone += nId;
+  }
+  termmap_free(&terms);
+  if (rc == 0 && nDone >= OPTIMIZE_DOCS) {
+    index_optimize();
+  }
+  return rc;
+}
