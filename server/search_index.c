@@ -761,6 +761,12 @@ static struct {
   int bStop;           /* asked to stop */
 } indexer = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0};
 
+static double mono_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
 /* Waits up to ms or until asked to stop; returns whether to stop. */
 static int indexer_wait(int64_t ms) {
   struct timespec ts;
@@ -802,26 +808,44 @@ static int64_t data_version(void) {
 static int indexer_round(int *pbStop) {
   TermMap terms;
   termmap_init(&terms);
-  int rc = 0, nDone = 0, nTotal = 0, bStop = 0;
+  int rc = 0, nDone = 0, nTotal = 0, bStop = 0, nMerge = 0;
+  double t0 = mono_ms(), tBatchMax = 0, tMergeMax = 0;
   for (;;) {
+    double t = mono_ms();
     rc = index_batch(&terms, &nDone);
     nTotal += nDone;
     if (rc || nDone == 0) {
       break;
     }
+    t = mono_ms() - t;
+    tBatchMax = t > tBatchMax ? t : tBatchMax;
     bStop = indexer_wait(INDEXER_PAUSE_MS);
     if (bStop) {
       break;
     }
   }
   termmap_free(&terms);
+  double t1 = mono_ms();
   int bMore = rc == 0 && !bStop && nTotal >= OPTIMIZE_DOCS;
   for (int bFirst = 1; bMore; bFirst = 0) {
+    double t = mono_ms();
     rc = merge_step(bFirst, &bMore);
+    t = mono_ms() - t;
+    tMergeMax = t > tMergeMax ? t : tMergeMax;
+    nMerge++;
     if (rc == 0 && bMore) {
       bStop = indexer_wait(INDEXER_PAUSE_MS);
       bMore = !bStop;
     }
+  }
+  if (nTotal > FLUSH_BATCH) {
+    /* A catch-up (after a migration, an import or a bulk edit): worth a
+    ** line, with the longest write transaction it held. */
+    fprintf(stderr,
+            "hindsight: search indexer: %d documents in %.1f s (longest"
+            " batch %.0f ms), %d merge steps in %.1f s (longest %.0f ms)%s\n",
+            nTotal, (t1 - t0) / 1000, tBatchMax, nMerge,
+            (mono_ms() - t1) / 1000, tMergeMax, bStop ? ", stopped" : "");
   }
   if (rc) {
     fprintf(stderr, "hindsight: search indexer: error %d, retrying in %d s\n",
