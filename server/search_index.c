@@ -49,7 +49,7 @@
 #define DOC_MAX ((size_t)4 << 20) /* bytes of one indexed column */
 #define TOKEN_MAX 32768 /* FTS5 keeps this many bytes of a token */
 #define OPTIMIZE_DOCS 5000 /* documents after which segments are merged */
-#define MERGE_PAGES 2000   /* index pages one merge step writes, at most */
+#define MERGE_PAGES 1000   /* index pages one merge step writes, at most */
 #define INDEXER_POLL_MS 200   /* how often the indexer looks for work */
 #define INDEXER_PAUSE_MS 20   /* the lock is free this long between batches */
 #define INDEXER_RETRY_MS 5000 /* wait after a failed batch */
