@@ -72,7 +72,7 @@ typedef struct SearchQuery {
 extern const char *const azSearchType[];
 
 /*
-** Brings the index up to date (search_flush) and runs q. *ppOut gets a
+** Applies a short queue (search_flush) and runs q. *ppOut gets a
 ** NEW object {hits: [...], next_cursor, window, counts?, indexing?}; hits
 ** have the SPEC §4 shape plus incident_title, title_html, url and, for
 ** postmortems, status. indexing, {pending: N}, is there only while N
