@@ -39,6 +39,7 @@
 #include "utc.h"
 
 #define DB_MAX_STMT 256
+#define DB_BUSY_MS 5000 /* how long a statement waits for a lock */
 
 typedef struct DbConn {
   sqlite3 *db;                   /* this thread's connection */
@@ -91,6 +92,24 @@ static char *uri_for(const char *zPath, const char *zQuery) {
   return buf_take(&b, NULL);
 }
 
+/* The busy handler: waits for a lock up to DB_BUSY_MS in all, retrying
+** every 10 ms at most. SQLite's own (busy_timeout) sleeps up to 100 ms
+** between tries, so a writer could keep missing the short gaps the search
+** indexer leaves between its batches (search_index.c) until it gave up. */
+static int busy_wait(void *pArg, int nTry) {
+  static const int aMs[] = {1, 2, 5}; /* then 10 ms each */
+  (void)pArg;
+  int nWaited = 0; /* ms slept in the tries before this one */
+  for (int i = 0; i < nTry; i++) {
+    nWaited += i < 3 ? aMs[i] : 10;
+    if (nWaited >= DB_BUSY_MS) {
+      return 0;
+    }
+  }
+  sqlite3_sleep(nTry < 3 ? aMs[nTry] : 10);
+  return 1;
+}
+
 /* Opens zPath in mode (DB_*) with our settings and reads the schema, so a
 ** file that cannot be read fails here. Returns the SQLite result code and
 ** *ppDb (NEW, sqlite3_close) on SQLITE_OK; the message goes to stderr unless
@@ -123,7 +142,7 @@ static int db_open_raw(const char *zPath, int mode, int bQuiet,
     return rc;
   }
   sqlite3_extended_result_codes(db, 1);
-  sqlite3_busy_timeout(db, 5000);
+  sqlite3_busy_handler(db, busy_wait, NULL);
   sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
   sqlite3_limit(db, SQLITE_LIMIT_LENGTH, 256 << 20);
   sqlite3_limit(db, SQLITE_LIMIT_LIKE_PATTERN_LENGTH, 100);

@@ -21,6 +21,7 @@
 #include "settings.h"
 #include "ingest_store.h"
 #include "outbox.h"
+#include "search.h"
 #include "subs.h"
 #include "status.h"
 
@@ -152,7 +153,13 @@ static int cmd_serve(int argc, char **argv) {
   if (!bReadOnly && outbox_start()) {
     return 1;
   }
+  /* So does the search indexer (it writes the index). */
+  if (!bReadOnly && search_indexer_start()) {
+    outbox_stop();
+    return 1;
+  }
   int rc = http_serve(&cfg);
+  search_indexer_stop();
   outbox_stop();
   if (rc == 0 && !bReadOnly) {
     /* Fold the WAL back so the file is whole on its own. */

@@ -1147,9 +1147,15 @@ int search_run(const SearchQuery *q, json_t **ppOut) {
     goto done;
   }
   /* Reads must work on a full disk: if the queue cannot be indexed now,
-  ** search what is indexed; the queue is kept for the next flush. */
-  if (search_flush()) {
+  ** search what is indexed; the queue is kept for the next flush. A queue
+  ** longer than a batch is the background indexer's: say how long. */
+  int64_t nPending = 0;
+  if (search_flush(&nPending)) {
     fprintf(stderr, "hindsight: search index is behind (flush failed)\n");
+  }
+  if (nPending > 0) {
+    json_object_set_new(pOut, "indexing",
+                        json_pack("{s:I}", "pending", (json_int_t)nPending));
   }
   /* One snapshot for every statement below, so that the vocabulary, the
   ** ranking and the hits agree while another thread flushes. */
@@ -1387,6 +1393,10 @@ int search_get(Req *r) {
                         json_object_get(pResult, "hits"), "next_cursor",
                         json_object_get(pResult, "next_cursor"), "window",
                         json_object_get(pResult, "window"));
+  json_t *pIndexing = json_object_get(pResult, "indexing");
+  if (pIndexing) {
+    json_object_set(r->pModel, "indexing", pIndexing);
+  }
   if (!r->bJsonOut) {
     if (!r->pView) {
       r->pView = json_object();

@@ -72,17 +72,38 @@ typedef struct SearchQuery {
 extern const char *const azSearchType[];
 
 /*
-** Brings the index up to date (search_flush) and runs q. *ppOut gets a
-** NEW object {hits: [...], next_cursor, counts?}; hits have the SPEC §4
-** shape plus incident_title, title_html, url and, for postmortems, status.
-** Returns 0 or E_DB.
+** Applies a short queue (search_flush) and runs q. *ppOut gets a
+** NEW object {hits: [...], next_cursor, window, counts?, indexing?}; hits
+** have the SPEC §4 shape plus incident_title, title_html, url and, for
+** postmortems, status. indexing, {pending: N}, is there only while N
+** documents wait for the background indexer: hits then come from what is
+** indexed. Returns 0 or E_DB.
 */
 int search_run(const SearchQuery *q, json_t **ppOut);
 
-/* Indexes every queued document (see schema/005_search.sql) in short
-** write transactions, keeping search_terms in step (008). Cheap when
-** nothing is queued. 0 or E_DB (E_TOOBIG for a document over 4 MiB). */
-int search_flush(void);
+/*
+** Brings the index up to date if the queue (see schema/005_search.sql)
+** fits in one batch: indexes it in one short write transaction, keeping
+** search_terms in step (008). A longer queue is left to the background
+** indexer: a request never indexes more than one batch. Sets *pnPending to
+** the documents still queued (0 normally; the count before, on error).
+** Cheap when nothing is queued. 0 or E_DB (E_TOOBIG for a document over
+** 4 MiB).
+*/
+int search_flush(int64_t *pnPending);
+
+/* Indexes the whole queue in batches, one write transaction each, then
+** merges the index's segments in steps after a bulk (5,000+ documents).
+** For tools and benchmarks; `serve` leaves this to the indexer. 0 or E_DB. */
+int search_flush_all(void);
+
+/* Starts the background indexer (see search_index.c). Call from the main
+** thread after db_setup(), not on a read-only database. 0 or E_IO. */
+int search_indexer_start(void);
+/* Asks the indexer to stop and waits for it (a batch in progress commits
+** first: well under a second). Call before the database is closed. Safe
+** if search_indexer_start() failed or was not called. */
+void search_indexer_stop(void);
 
 /* Shared by search.c and search_index.c only ----------------------------- */
 

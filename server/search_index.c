@@ -3,8 +3,18 @@
 ** what it keeps beside it. schema/005_search.sql queues changed documents
 ** by trigger (FTS5 cannot be written from triggers under
 ** trusted_schema=OFF); search_flush() rewrites the queued index rows, from
-** the source rows, before every search, so the index never drifts and only
-** lags until the next search.
+** the source rows, so the index never drifts and only lags a little.
+**
+** Who indexes: a background thread started by `serve` (search_indexer_
+** start) drains the queue right after start-up and whenever another
+** connection commits (it polls PRAGMA data_version every 200 ms), in
+** batches of FLUSH_BATCH documents, one short write transaction each with
+** a pause after it, so that other writers waiting on the lock get it
+** between batches (db.c's busy handler retries every 10 ms). After a bulk
+** catch-up it merges the index's segments, also in bounded steps. A
+** search indexes the queue itself only when it fits in one batch (a
+** search right after an edit finds it); a longer queue is the indexer's,
+** and the search says how many documents are pending.
 **
 ** Beside the text (schema/008_search_facets.sql) each row has facets, the
 ** filter tokens of its incident (spelled by search_facet()), and every
@@ -16,10 +26,13 @@
 ** Tag facets are 64-bit hashes of the lower-cased tag: two tags whose
 ** hashes collide would filter as one (odds about 1 in 10^19 per pair).
 **
-** Threading: each thread uses its own connection; the only state here is
-** pThreadApi, that connection's fts5_api, _Thread_local.
+** Threading: each thread uses its own connection; pThreadApi, that
+** connection's fts5_api, is _Thread_local. Shared between threads: only
+** `indexer` (the control block of the background thread), whose stop flag
+** is guarded by its mutex.
 */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,10 +45,14 @@
 #include "input.h"
 #include "search.h"
 
-#define FLUSH_BATCH 500 /* documents per write transaction */
+#define FLUSH_BATCH 500 /* documents per write transaction (BENCHMARKS.md) */
 #define DOC_MAX ((size_t)4 << 20) /* bytes of one indexed column */
 #define TOKEN_MAX 32768 /* FTS5 keeps this many bytes of a token */
-#define OPTIMIZE_DOCS 5000 /* documents after which a flush optimizes */
+#define OPTIMIZE_DOCS 5000 /* documents after which segments are merged */
+#define MERGE_PAGES 1000   /* index pages one merge step writes, at most */
+#define INDEXER_POLL_MS 200   /* how often the indexer looks for work */
+#define INDEXER_PAUSE_MS 20   /* the lock is free this long between batches */
+#define INDEXER_RETRY_MS 5000 /* wait after a failed batch */
 
 /* The FTS5 C API ------------------------------------------------------- */
 
@@ -596,81 +613,282 @@ static int index_doc(int64_t docId, TermMap *pTerms) {
   return rc;
 }
 
-/* Merges the index into one segment. A bulk flush leaves a dozen, and
-** every lookup of a term reads each of them (a search page does twenty);
-** optimizing 200,000 documents takes a few seconds. Best effort. */
-static void index_optimize(void) {
-  int rc = db_begin_write();
-  if (rc == 0) {
-    sqlite3_stmt *p = db_prepare("INSERT INTO search_index (search_index)"
-                                 " VALUES ('optimize')");
-    rc = p ? db_run(p) : E_DB;
-    rc = rc == 0 ? db_commit() : rc;
-    if (rc) {
-      db_rollback();
-    }
+/* Batches and merges ---------------------------------------------------- */
+
+/* Sets *pn to the number of queued documents. 0 or E_DB. */
+static int queue_count(int64_t *pn) {
+  *pn = 0;
+  sqlite3_stmt *p = db_prepare("SELECT count(*) FROM search_queue");
+  if (!p) {
+    return E_DB;
   }
-  if (rc) {
-    fprintf(stderr, "hindsight: search index not optimized (%d)\n", rc);
+  int rc = db_step(p);
+  if (rc == SQLITE_ROW) {
+    *pn = db_col_int(p, 0);
   }
+  db_reset(p);
+  return rc == SQLITE_ROW ? 0 : E_DB;
 }
 
-int search_flush(void) {
-  TermMap terms;
-  termmap_init(&terms);
-  int rc = 0, nDone = 0;
-  for (;;) {
-    sqlite3_stmt *p = db_prepare("SELECT 1 FROM search_queue LIMIT 1");
-    if (!p) {
+/* Indexes the first FLUSH_BATCH queued documents (fewer if fewer are
+** queued) in one write transaction, and sets *pnDone to how many; 0 means
+** the queue was empty. pTerms is scratch space, empty before and after.
+** 0, E_DB (the transaction is rolled back) or E_TOOBIG. */
+static int index_batch(TermMap *pTerms, int *pnDone) {
+  *pnDone = 0;
+  int rc = db_begin_write();
+  if (rc) {
+    return rc;
+  }
+  int64_t aId[FLUSH_BATCH];
+  int nId = 0;
+  sqlite3_stmt *p = db_prepare("SELECT doc_id FROM search_queue"
+                               " ORDER BY doc_id LIMIT :n");
+  if (!p) {
+    db_rollback();
+    return E_DB;
+  }
+  db_bind_int(p, ":n", FLUSH_BATCH);
+  while (nId < FLUSH_BATCH && (rc = db_step(p)) == SQLITE_ROW) {
+    aId[nId++] = db_col_int(p, 0);
+  }
+  db_reset(p);
+  rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : E_DB;
+  for (int i = 0; i < nId && rc == 0; i++) {
+    rc = index_doc(aId[i], pTerms);
+    if (rc == 0) {
+      p = db_prepare("DELETE FROM search_queue WHERE doc_id = :id");
       rc = E_DB;
-      break;
-    }
-    int bAny = db_step(p) == SQLITE_ROW;
-    db_reset(p);
-    if (!bAny) {
-      break;
-    }
-    rc = db_begin_write();
-    if (rc) {
-      break;
-    }
-    int64_t aId[FLUSH_BATCH];
-    int nId = 0;
-    p = db_prepare("SELECT doc_id FROM search_queue ORDER BY doc_id"
-                   " LIMIT :n");
-    if (!p) {
-      db_rollback();
-      rc = E_DB;
-      break;
-    }
-    db_bind_int(p, ":n", FLUSH_BATCH);
-    while (nId < FLUSH_BATCH && (rc = db_step(p)) == SQLITE_ROW) {
-      aId[nId++] = db_col_int(p, 0);
-    }
-    db_reset(p);
-    rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : E_DB;
-    for (int i = 0; i < nId && rc == 0; i++) {
-      rc = index_doc(aId[i], &terms);
-      if (rc == 0) {
-        p = db_prepare("DELETE FROM search_queue WHERE doc_id = :id");
-        rc = E_DB;
-        if (p) {
-          db_bind_int(p, ":id", aId[i]);
-          rc = db_run(p);
-        }
+      if (p) {
+        db_bind_int(p, ":id", aId[i]);
+        rc = db_run(p);
       }
     }
-    rc = rc == 0 ? termmap_apply(&terms) : rc;
-    rc = rc == 0 ? db_commit() : rc;
-    if (rc) {
-      db_rollback();
-      break;
-    }
-    nDone += nId;
   }
+  if (rc == 0 && nId == 0) {
+    db_rollback(); /* nothing was written: no commit, no version bump */
+    return 0;
+  }
+  rc = rc == 0 ? termmap_apply(pTerms) : rc;
+  rc = rc == 0 ? db_commit() : rc;
+  if (rc) {
+    db_rollback();
+    /* a failed document leaves terms counted; forget them */
+    memset(pTerms->aSlot, 0, pTerms->nSlot * sizeof(TermSlot));
+    pTerms->nUsed = 0;
+    pTerms->nText = 0;
+    return rc;
+  }
+  *pnDone = nId;
+  return 0;
+}
+
+/* One bounded step of merging the index's segments, in its own write
+** transaction: FTS5 'merge' writes about MERGE_PAGES pages. bFirst starts
+** a merge of every segment (a negative count: as 'optimize' would, but in
+** steps); later steps go on with it. *pbMore is whether the step did any
+** work (FTS5's documented test: two or more changes), so the caller stops
+** once a step does none. A bulk flush leaves a dozen segments and every
+** lookup of a term reads each of them (a search page does twenty).
+** 0 or E_DB. */
+static int merge_step(int bFirst, int *pbMore) {
+  *pbMore = 0;
+  int rc = db_begin_write();
+  if (rc) {
+    return rc;
+  }
+  sqlite3 *db = db_conn();
+  int nBefore = sqlite3_total_changes(db);
+  sqlite3_stmt *p = db_prepare("INSERT INTO search_index (search_index, rank)"
+                               " VALUES ('merge', :n)");
+  rc = E_DB;
+  if (p) {
+    db_bind_int(p, ":n", bFirst ? -MERGE_PAGES : MERGE_PAGES);
+    rc = db_run(p);
+  }
+  int bMore = sqlite3_total_changes(db) - nBefore >= 2;
+  rc = rc == 0 ? db_commit() : rc;
+  if (rc) {
+    db_rollback();
+    return rc;
+  }
+  *pbMore = bMore;
+  return 0;
+}
+
+int search_flush(int64_t *pnPending) {
+  int64_t n = 0;
+  int rc = queue_count(&n);
+  if (rc == 0 && n > 0 && n <= FLUSH_BATCH) {
+    TermMap terms;
+    termmap_init(&terms);
+    int nDone = 0;
+    rc = index_batch(&terms, &nDone);
+    termmap_free(&terms);
+    if (rc == 0) {
+      rc = queue_count(&n);
+    }
+  }
+  *pnPending = n;
+  return rc;
+}
+
+int search_flush_all(void) {
+  TermMap terms;
+  termmap_init(&terms);
+  int rc = 0, nDone = 0, nTotal = 0;
+  do {
+    rc = index_batch(&terms, &nDone);
+    nTotal += nDone;
+  } while (rc == 0 && nDone > 0);
   termmap_free(&terms);
-  if (rc == 0 && nDone >= OPTIMIZE_DOCS) {
-    index_optimize();
+  int bMore = nTotal >= OPTIMIZE_DOCS;
+  for (int bFirst = 1; rc == 0 && bMore; bFirst = 0) {
+    rc = merge_step(bFirst, &bMore);
   }
   return rc;
+}
+
+/* The background indexer ------------------------------------------------ */
+
+/* The indexer's control block: the only state here shared between
+** threads (the main thread starts and stops; the indexer reads bStop). */
+static struct {
+  pthread_mutex_t mu;  /* guards bStop and the waits */
+  pthread_cond_t cond; /* signalled to stop */
+  pthread_t thread;    /* the indexer */
+  int bStarted;        /* thread was created (main thread only) */
+  int bStop;           /* asked to stop */
+} indexer = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0};
+
+static double mono_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Waits up to ms or until asked to stop; returns whether to stop. */
+static int indexer_wait(int64_t ms) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  ts.tv_sec += (time_t)(ms / 1000);
+  ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+  if (ts.tv_nsec >= 1000000000L) {
+    ts.tv_sec++;
+    ts.tv_nsec -= 1000000000L;
+  }
+  pthread_mutex_lock(&indexer.mu);
+  while (!indexer.bStop) {
+    if (pthread_cond_timedwait(&indexer.cond, &indexer.mu, &ts) != 0) {
+      break;
+    }
+  }
+  int bStop = indexer.bStop;
+  pthread_mutex_unlock(&indexer.mu);
+  return bStop;
+}
+
+/* PRAGMA data_version of this thread's connection: it changes when another
+** connection commits (ours do not move it), so an unchanged value means
+** nothing can have been queued since we last looked. -1 on error. */
+static int64_t data_version(void) {
+  sqlite3_stmt *p = db_prepare("PRAGMA data_version");
+  if (!p) {
+    return -1;
+  }
+  int64_t v = db_step(p) == SQLITE_ROW ? db_col_int(p, 0) : -1;
+  db_reset(p);
+  return v;
+}
+
+/* Indexes the whole queue, a batch at a time with a pause after each, then
+** merges the segments in steps if it indexed OPTIMIZE_DOCS or more. Sets
+** *pbStop if asked to stop meanwhile. Returns 0, or the error that ended
+** the round (logged; the queue stays for the next round). */
+static int indexer_round(int *pbStop) {
+  TermMap terms;
+  termmap_init(&terms);
+  int rc = 0, nDone = 0, nTotal = 0, bStop = 0, nMerge = 0;
+  double t0 = mono_ms(), tBatchMax = 0, tMergeMax = 0;
+  for (;;) {
+    double t = mono_ms();
+    rc = index_batch(&terms, &nDone);
+    nTotal += nDone;
+    if (rc || nDone == 0) {
+      break;
+    }
+    t = mono_ms() - t;
+    tBatchMax = t > tBatchMax ? t : tBatchMax;
+    bStop = indexer_wait(INDEXER_PAUSE_MS);
+    if (bStop) {
+      break;
+    }
+  }
+  termmap_free(&terms);
+  double t1 = mono_ms();
+  int bMore = rc == 0 && !bStop && nTotal >= OPTIMIZE_DOCS;
+  for (int bFirst = 1; bMore; bFirst = 0) {
+    double t = mono_ms();
+    rc = merge_step(bFirst, &bMore);
+    t = mono_ms() - t;
+    tMergeMax = t > tMergeMax ? t : tMergeMax;
+    nMerge++;
+    if (rc == 0 && bMore) {
+      bStop = indexer_wait(INDEXER_PAUSE_MS);
+      bMore = !bStop;
+    }
+  }
+  if (nTotal > FLUSH_BATCH) {
+    /* A catch-up (after a migration, an import or a bulk edit): worth a
+    ** line, with the longest write transaction it held. */
+    fprintf(stderr,
+            "hindsight: search indexer: %d documents in %.1f s (longest"
+            " batch %.0f ms), %d merge steps in %.1f s (longest %.0f ms)%s\n",
+            nTotal, (t1 - t0) / 1000, tBatchMax, nMerge,
+            (mono_ms() - t1) / 1000, tMergeMax, bStop ? ", stopped" : "");
+  }
+  if (rc) {
+    fprintf(stderr, "hindsight: search indexer: error %d, retrying in %d s\n",
+            rc, INDEXER_RETRY_MS / 1000);
+    bStop = bStop || indexer_wait(INDEXER_RETRY_MS);
+  }
+  *pbStop = bStop;
+  return rc;
+}
+
+static void *indexer_main(void *pArg) {
+  (void)pArg;
+  int64_t seen = -2; /* data_version at the start of the last clean round */
+  int bStop = 0;
+  while (!bStop) {
+    int64_t v = data_version();
+    if (v < 0 || v != seen) {
+      seen = indexer_round(&bStop) ? -2 : v;
+    }
+    bStop = bStop || indexer_wait(INDEXER_POLL_MS);
+  }
+  db_close_thread();
+  return NULL;
+}
+
+int search_indexer_start(void) {
+  indexer.bStop = 0;
+  if (pthread_create(&indexer.thread, NULL, indexer_main, NULL) != 0) {
+    fprintf(stderr, "hindsight: cannot start the search indexer\n");
+    return E_IO;
+  }
+  indexer.bStarted = 1;
+  return 0;
+}
+
+void search_indexer_stop(void) {
+  if (!indexer.bStarted) {
+    return;
+  }
+  pthread_mutex_lock(&indexer.mu);
+  indexer.bStop = 1;
+  pthread_cond_signal(&indexer.cond);
+  pthread_mutex_unlock(&indexer.mu);
+  pthread_join(indexer.thread, NULL);
+  indexer.bStarted = 0;
 }

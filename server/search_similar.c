@@ -406,7 +406,8 @@ int search_similar_view(Req *r, json_t *pIncident) {
   int64_t self = json_integer_value(json_object_get(pIncident, "id"));
   /* As in search_run(): a failed flush (a full disk) must not fail the
   ** incident page; compare against what is indexed. */
-  if (search_flush()) {
+  int64_t nPending = 0;
+  if (search_flush(&nPending)) {
     fprintf(stderr, "hindsight: search index is behind (flush failed)\n");
   }
   Profile me;

@@ -1,7 +1,7 @@
 /*
 ** search_bench.c: in-process search latency over N generated postmortems
 ** (default 100,000). Builds the corpus with plain SQL in one transaction
-** (the triggers queue every document), times search_flush() indexing it,
+** (the triggers queue every document), times search_flush_all() indexing it,
 ** then times search_run() for a mix of queries (words, prefixes, a phrase,
 ** every filter, a deep page, the page's counts) and prints p50/p99 of the
 ** wall clock and of the thread's CPU time (on a shared machine the wall
@@ -289,12 +289,12 @@ int main(int argc, char **argv) {
   }
   double t1 = now_ms();
   /* A reused DB may have a queue too (a migration re-queues everything). */
-  if (search_flush()) {
+  if (search_flush_all()) {
     return 1;
   }
   double t2 = now_ms();
   printf("search corpus (%s): %d incidents + %d postmortems inserted in"
-         " %.0f ms, indexed (search_flush) in %.0f ms\n",
+         " %.0f ms, indexed (search_flush_all) in %.0f ms\n",
          zCorpus, n, n, t1 - t0, t2 - t1);
 
   static const BenchQuery aQ[] = {

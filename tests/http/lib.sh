@@ -86,5 +86,10 @@ login() { # login USER PASSWORD
   CSRF=$(sed -n 's/.*name="csrf_token" value="\([0-9a-f]*\)".*/\1/p' "$T/page.html" | head -n1)
 }
 
+# sql SQL...: the sqlite3 shell on the test database, waiting up to 5 s
+# for the write lock as the server does (its search indexer writes in the
+# background, so a write from the shell may meet a batch in progress).
+sql() { sqlite3 -cmd '.timeout 5000' "$DB" "$@"; }
+
 # jget FILTER: reads a value from the last JSON body.
 jget() { jq -r "$1" "$T/body"; }

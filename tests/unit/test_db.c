@@ -1,5 +1,6 @@
 /* test_db: migrations from an empty file, settings, refusal of newer and
 ** corrupt databases, the statement cache and transactions. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -15,6 +16,13 @@ static int64_t query_int(const char *zSql) {
                                                  : -999;
   sqlite3_finalize(p);
   return v;
+}
+
+/* Commits the transaction of connection pArg after 300 ms (a thread). */
+static void *commit_later(void *pArg) {
+  usleep(300 * 1000);
+  sqlite3_exec(pArg, "COMMIT", NULL, NULL, NULL);
+  return NULL;
 }
 
 int main(void) {
@@ -37,7 +45,19 @@ int main(void) {
             7);
   CHECK_INT("foreign keys are on", query_int("PRAGMA foreign_keys"), 1);
   CHECK_INT("synchronous is FULL", query_int("PRAGMA synchronous"), 2);
-  CHECK_INT("busy timeout is set", query_int("PRAGMA busy_timeout"), 5000);
+  /* The busy handler waits for another connection's write lock. */
+  sqlite3 *pOther = NULL;
+  sqlite3_open(zPath, &pOther);
+  CHECK_INT("another connection takes the write lock",
+            sqlite3_exec(pOther, "BEGIN IMMEDIATE", NULL, NULL, NULL),
+            SQLITE_OK);
+  pthread_t release;
+  pthread_create(&release, NULL, commit_later, pOther);
+  CHECK_INT("a writer waits for the lock instead of failing",
+            db_begin_write(), 0);
+  db_rollback();
+  pthread_join(release, NULL);
+  sqlite3_close(pOther);
   CHECK_INT("trusted_schema is off", query_int("PRAGMA trusted_schema"), 0);
   CHECK_INT("setup again is a no-op", db_setup(zPath), 0);
   CHECK_INT("version unchanged", db_user_version(), v);
