@@ -80,8 +80,10 @@ for src in tests/fuzz/fuzz_*.c; do
   fi
   mkdir -p "$corpus" || exit 2
 
+  # A unit over FUZZ_TIMEOUT seconds (default 10) is a hang. 2 s gave false
+  # alarms on a loaded 2-core machine: a 14 ms input was descheduled.
   # shellcheck disable=SC2086
-  if "$bin" "$fuzz_mode" -timeout=2 -rss_limit_mb=2048 \
+  if "$bin" "$fuzz_mode" -timeout="${FUZZ_TIMEOUT:-10}" -rss_limit_mb=2048 \
     -artifact_prefix="$out/$name-" -print_final_stats=1 \
     "$corpus" $seeds >>"$log" 2>&1
   then
