@@ -10,11 +10,14 @@ N=${BENCH_LINES:-1000000}
 BIG=${BENCH_BIG_LINES:-$((N * 4))}
 T=$(mktemp -d "${TMPDIR:-/tmp}/hs-bench-ingest.XXXXXX")
 trap 'rm -rf "$T"' EXIT
-# access_log N: N generated nginx lines on stdout.
+# access_log N: N generated nginx lines on stdout, spread over one day in
+# time order, as a real access log is. (Until 2026-11-23 the clock went
+# round the day every 86,400 lines, which scatters dedupe-index inserts and
+# cost about 10% more system time; the floor's rows follow the same clock.)
 access_log() {
   awk -v n="$1" 'BEGIN {
   for (k = 0; k < n; k++) {
-    s = k % 86400; st = (k % 97 == 0) ? 502 : 200;
+    s = int(k * 86400 / n); st = (k % 97 == 0) ? 502 : 200;
     printf "10.%d.%d.%d - - [20/Nov/2026:%02d:%02d:%02d +0000] \"GET /product/%d?ref=home HTTP/1.1\" %d %d \"https://shop.example/\" \"Mozilla/5.0 (X11; Linux x86_64)\"\n", k % 200, (k / 200) % 250, k % 251, int(s / 3600), int(s / 60) % 60, s % 60, k % 5000, st, 1000 + k % 9000
   }
 }'
@@ -22,7 +25,7 @@ access_log() {
 access_log "$N" > "$T/access.log"
 awk -v n="$N" 'BEGIN {
   for (k = 0; k < n; k++) {
-    s = k % 86400; st = (k % 97 == 0) ? 502 : 200;
+    s = int(k * 86400 / n); st = (k % 97 == 0) ? 502 : 200;
     printf "%d,%d,10.%d.%d.%d,GET,/product/%d,%d,%d\n", 1795600000000 + s * 1000, k, k % 200, (k / 200) % 250, k % 251, k % 5000, st, 1000 + k % 9000
   }
 }' > "$T/rows.csv"
