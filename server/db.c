@@ -60,6 +60,7 @@ static _Thread_local DbConn *pConn;   /* this thread's connection */
 static atomic_uint_least64_t dataVersion = 1; /* bumped on every commit */
 static _Thread_local int bDiskFull;   /* last failure was a full disk */
 static _Thread_local int bReadOnlyErr; /* last failure: cannot write */
+static _Thread_local int bIoErr;      /* last failure: any other I/O error */
 
 static void conn_free(DbConn *p) {
   for (int i = 0; i < p->nStmt; i++) {
@@ -302,8 +303,9 @@ void db_bind_opt_int(sqlite3_stmt *p, const char *zName, int64_t v) {
   }
 }
 
-/* Remembers whether a failure with code rc on db was a full disk, or a
-** file that may not be written. */
+/* Remembers whether a failure with code rc on db was a full disk, a file
+** that may not be written, or another I/O error (EIO from a failing disk,
+** a failed fsync). */
 static void note_error(sqlite3 *db, int rc) {
   /* A failed COMMIT rolls back before returning, which can leave SQLite's
   ** saved errno at 0; errno from the failing write(2) is then still ours. */
@@ -317,6 +319,8 @@ static void note_error(sqlite3 *db, int rc) {
                (rc & 0xff) == SQLITE_CANTOPEN) &&
               (e == EROFS || e == EACCES || e == EPERM))) {
     bReadOnlyErr = 1;
+  } else if ((rc & 0xff) == SQLITE_IOERR) {
+    bIoErr = 1;
   }
 }
 
@@ -324,9 +328,12 @@ int db_disk_full(void) { return bDiskFull; }
 
 int db_read_only_error(void) { return bReadOnlyErr; }
 
+int db_io_error(void) { return bIoErr; }
+
 void db_clear_error(void) {
   bDiskFull = 0;
   bReadOnlyErr = 0;
+  bIoErr = 0;
 }
 
 void db_set_read_only(void) { bWantReadOnly = 1; }

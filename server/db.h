@@ -86,6 +86,11 @@ int db_disk_full(void);
 ** or an I/O error whose errno is EROFS, EACCES or EPERM. http.c turns E_DB
 ** into "the database is read-only" when it is set. */
 int db_read_only_error(void);
+/* Whether the last SQLite failure on this thread since db_clear_error()
+** was any other I/O error (SQLITE_IOERR: EIO from the disk, a failed
+** write or fsync). SQLite has rolled the transaction back by then; http.c
+** turns E_DB into "a storage error: nothing was saved" when it is set. */
+int db_io_error(void);
 void db_clear_error(void);
 
 /* Asks db_setup() to open the database read-only (serve --read-only): no

@@ -671,6 +671,10 @@ static enum MHD_Result send_error(Req *r, int rc) {
     zMsg = "The database is read-only: nothing was saved. Reading still"
            " works; writing needs a server that can write the database"
            " file.";
+  } else if (rc == E_DB && db_io_error()) {
+    r->zErrCode = "io_error";
+    zMsg = "The server could not write to its storage: nothing was saved."
+           " Try again; if it keeps failing, the disk needs attention.";
   }
   if (r->bJsonOut) {
     json_t *p = json_pack("{s:{s:s, s:s}}", "error", "code",
