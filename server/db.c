@@ -319,7 +319,9 @@ static void note_error(sqlite3 *db, int rc) {
                (rc & 0xff) == SQLITE_CANTOPEN) &&
               (e == EROFS || e == EACCES || e == EPERM))) {
     bReadOnlyErr = 1;
-  } else if ((rc & 0xff) == SQLITE_IOERR) {
+  } else if (rc == SQLITE_IOERR_FSYNC || rc == SQLITE_IOERR_DIR_FSYNC) {
+    bIoErr = 2; /* the commit's frames are written: a crash may keep them */
+  } else if ((rc & 0xff) == SQLITE_IOERR && bIoErr == 0) {
     bIoErr = 1;
   }
 }

@@ -88,8 +88,11 @@ int db_disk_full(void);
 int db_read_only_error(void);
 /* Whether the last SQLite failure on this thread since db_clear_error()
 ** was any other I/O error (SQLITE_IOERR: EIO from the disk, a failed
-** write or fsync). SQLite has rolled the transaction back by then; http.c
-** turns E_DB into "a storage error: nothing was saved" when it is set. */
+** write or fsync): 1, or 2 when an fsync failed. SQLite has rolled the
+** transaction back by then, but after a failed fsync the commit's frames
+** are already in the WAL and a crash before the next write would keep
+** them, so http.c says "nothing was saved" for 1 and "may or may not have
+** been saved" for 2. 0 otherwise. */
 int db_io_error(void);
 void db_clear_error(void);
 

@@ -671,6 +671,12 @@ static enum MHD_Result send_error(Req *r, int rc) {
     zMsg = "The database is read-only: nothing was saved. Reading still"
            " works; writing needs a server that can write the database"
            " file.";
+  } else if (rc == E_DB && db_io_error() == 2) {
+    r->zErrCode = "io_error";
+    zMsg = "The server could not confirm that the write reached its storage"
+           " (a failed fsync): it may or may not have been saved. Check"
+           " before trying again; if it keeps failing, the disk needs"
+           " attention.";
   } else if (rc == E_DB && db_io_error()) {
     r->zErrCode = "io_error";
     zMsg = "The server could not write to its storage: nothing was saved."
