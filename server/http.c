@@ -500,7 +500,11 @@ int req_version(Req *r, json_t *pIn, int64_t *pVersion) {
 
 /* Answers ------------------------------------------------------------- */
 
-static void add_common_headers(struct MHD_Response *pResp, Req *r) {
+/* The headers every answer carries after Content-Type and
+** Content-Encoding, in this order; prebuilt replies add the same ones. */
+static void add_headers(struct MHD_Response *pResp, const char *zCache,
+                        const char *zEtag, const char *zDisposition,
+                        int bVary) {
   MHD_add_response_header(pResp, "Content-Security-Policy", CSP_HEADER);
   MHD_add_response_header(pResp, "X-Content-Type-Options", "nosniff");
   MHD_add_response_header(pResp, "Referrer-Policy", "same-origin");
@@ -509,42 +513,102 @@ static void add_common_headers(struct MHD_Response *pResp, Req *r) {
     MHD_add_response_header(pResp, "Strict-Transport-Security",
                             "max-age=31536000");
   }
-  const char *zCache = r->zCacheControl;
   if (!zCache) {
     zCache = "no-store";
   }
   MHD_add_response_header(pResp, MHD_HTTP_HEADER_CACHE_CONTROL, zCache);
-  if (r->zEtag) {
-    MHD_add_response_header(pResp, MHD_HTTP_HEADER_ETAG, r->zEtag);
+  if (zEtag) {
+    MHD_add_response_header(pResp, MHD_HTTP_HEADER_ETAG, zEtag);
   }
-  if (r->zDisposition) {
-    MHD_add_response_header(pResp, "Content-Disposition", r->zDisposition);
+  if (zDisposition) {
+    MHD_add_response_header(pResp, "Content-Disposition", zDisposition);
   }
-  if (r->bVary) {
+  if (bVary) {
     MHD_add_response_header(pResp, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
   }
+}
+
+static void add_common_headers(struct MHD_Response *pResp, Req *r) {
+  add_headers(pResp, r->zCacheControl, r->zEtag, r->zDisposition, r->bVary);
   for (int i = 0; i < r->nCookie; i++) {
     MHD_add_response_header(pResp, MHD_HTTP_HEADER_SET_COOKIE,
                             r->azCookie[i]);
   }
 }
 
-/* Queues the bytes z (TAKES: MHD frees them with xFree(pArg) when xFree
-** is set, else with free()) with status and type. xFree lets a shared,
-** reference-counted body go out without a copy. */
-static enum MHD_Result send_bytes_cb(Req *r, int status, const char *zType,
-                                     char *z, size_t n,
-                                     void (*xFree)(void *), void *pArg) {
+/* Prebuilt replies ---------------------------------------------------- */
+
+/* An MHD response is itself reference-counted, but only queueing can add
+** a reference, and a request takes its reference (under the owner's lock)
+** before it queues; hence this small count of our own. */
+struct HttpReply {
+  atomic_int nRef;             /* owners: the creator, requests not queued */
+  struct MHD_Response *pResp;  /* one MHD reference, dropped with the last */
+};
+
+static HttpReply *reply_wrap(struct MHD_Response *pResp, const char *zType,
+                             const char *zEncoding, const char *zCache,
+                             const char *zEtag, int bVary) {
+  MHD_add_response_header(pResp, MHD_HTTP_HEADER_CONTENT_TYPE, zType);
+  if (zEncoding) {
+    MHD_add_response_header(pResp, MHD_HTTP_HEADER_CONTENT_ENCODING,
+                            zEncoding);
+  }
+  add_headers(pResp, zCache, zEtag, NULL, bVary);
+  HttpReply *p = xmalloc(sizeof(*p));
+  atomic_init(&p->nRef, 1);
+  p->pResp = pResp;
+  return p;
+}
+
+HttpReply *http_reply_new(const char *zType, const char *zEncoding,
+                          const char *zCacheControl, const char *zEtag,
+                          int bVary, char *z, size_t n) {
   struct MHD_Response *pResp =
-      xFree ? MHD_create_response_from_buffer_with_free_callback_cls(
-                  n, z, xFree, pArg)
-            : MHD_create_response_from_buffer(n, z, MHD_RESPMEM_MUST_FREE);
+      MHD_create_response_from_buffer(n, z, MHD_RESPMEM_MUST_FREE);
   if (!pResp) {
-    if (xFree) {
-      xFree(pArg);
-    } else {
-      free(z);
-    }
+    free(z);
+    return NULL;
+  }
+  return reply_wrap(pResp, zType, zEncoding, zCacheControl, zEtag, bVary);
+}
+
+HttpReply *http_reply_static(const char *zType, const char *zCacheControl,
+                             const void *p, size_t n) {
+  struct MHD_Response *pResp =
+      MHD_create_response_from_buffer(n, (void *)p, MHD_RESPMEM_PERSISTENT);
+  if (!pResp) {
+    return NULL;
+  }
+  return reply_wrap(pResp, zType, NULL, zCacheControl, NULL, 0);
+}
+
+void http_reply_retain(HttpReply *p) { atomic_fetch_add(&p->nRef, 1); }
+
+void http_reply_release(HttpReply *p) {
+  if (p && atomic_fetch_sub(&p->nRef, 1) == 1) {
+    MHD_destroy_response(p->pResp);
+    free(p);
+  }
+}
+
+/* Queues r->pReply (and lets go of the request's reference). */
+static enum MHD_Result send_reply(Req *r) {
+  HttpReply *p = r->pReply;
+  r->pReply = NULL;
+  enum MHD_Result ret = MHD_queue_response(r->pConn, MHD_HTTP_OK, p->pResp);
+  http_reply_release(p);
+  r->status = MHD_HTTP_OK;
+  return ret;
+}
+
+/* Queues the bytes z (TAKES: MHD frees them) with status and type. */
+static enum MHD_Result send_bytes(Req *r, int status, const char *zType,
+                                  char *z, size_t n) {
+  struct MHD_Response *pResp =
+      MHD_create_response_from_buffer(n, z, MHD_RESPMEM_MUST_FREE);
+  if (!pResp) {
+    free(z);
     return MHD_NO;
   }
   MHD_add_response_header(pResp, MHD_HTTP_HEADER_CONTENT_TYPE, zType);
@@ -561,11 +625,6 @@ static enum MHD_Result send_bytes_cb(Req *r, int status, const char *zType,
   MHD_destroy_response(pResp);
   r->status = status;
   return ret;
-}
-
-static enum MHD_Result send_bytes(Req *r, int status, const char *zType,
-                                  char *z, size_t n) {
-  return send_bytes_cb(r, status, zType, z, n, NULL, NULL);
 }
 
 static char *template_loader(const char *zName, size_t *pn) {
@@ -738,14 +797,16 @@ static enum MHD_Result send_result(Req *r) {
       return send_not_modified(r);
     }
   }
+  if (r->pReply) {
+    return send_reply(r);
+  }
   if (r->zRedirect) {
     return send_redirect(r, r->zRedirect);
   }
   if (r->zRaw) {
     char *z = r->zRaw;
     r->zRaw = NULL;
-    return send_bytes_cb(r, status, r->zRawType, z, r->nRaw, r->xRawFree,
-                         r->pRawFreeArg);
+    return send_bytes(r, status, r->zRawType, z, r->nRaw);
   }
   if (!r->pModel) {
     r->pModel = json_object();
@@ -1102,11 +1163,8 @@ static void on_completed(void *pCls, struct MHD_Connection *pConn,
   json_decref(r->pModel);
   json_decref(r->pView);
   json_decref(r->pErrCurrent);
-  if (r->zRaw && r->xRawFree) {
-    r->xRawFree(r->pRawFreeArg);
-  } else {
-    free(r->zRaw);
-  }
+  http_reply_release(r->pReply);
+  free(r->zRaw);
   if (r->pSpool) {
     fclose(r->pSpool);
   }
@@ -1150,6 +1208,7 @@ int http_call(const char *zMethod, const char *zPath, json_t *pForm,
   json_decref(r->pInput);
   json_decref(r->pView);
   json_decref(r->pErrCurrent);
+  http_reply_release(r->pReply);
   free(r->zRaw);
   buf_free(&r->body);
   arena_free(&r->arena);
