@@ -14,6 +14,7 @@
 #include "http.h"
 
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
 #include <microhttpd.h>
 #include <signal.h>
@@ -186,7 +187,15 @@ static const Route aRoute[] = {
   "img-src 'self' data:; connect-src 'self'; font-src 'self'; "              \
   "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 
+/* An embedded file of web/ with its prebuilt answer. */
+typedef struct StaticReply {
+  const char *zName;  /* the name under web/ (BORROWED from the asset) */
+  HttpReply *pReply;  /* one reference: the 200 answer */
+} StaticReply;
+
 static HttpConfig cfg;                /* immutable once serving */
+static StaticReply *aStatic;          /* built before serving, then read-only */
+static int nStatic;                   /* entries in aStatic */
 static int bTls;                      /* serving over TLS */
 static atomic_ulong nextReqId = 1;    /* request ids for logs */
 
@@ -854,7 +863,60 @@ static const char *mime_for(const char *zName) {
   return "application/octet-stream";
 }
 
+static void static_add(const Asset *p, void *pArg) {
+  (void)pArg;
+  const char *zName = p->zName + strlen("web/");
+  if (strchr(zName, '/')) {
+    return; /* http_static() serves no subdirectories */
+  }
+  HttpReply *pReply = http_reply_static(mime_for(zName), "public, max-age=300",
+                                        p->pData, p->nData);
+  if (pReply) {
+    aStatic[nStatic].zName = zName;
+    aStatic[nStatic].pReply = pReply;
+    nStatic++;
+  }
+}
+
+static void count_asset(const Asset *p, void *pArg) {
+  (void)p;
+  (*(int *)pArg)++;
+}
+
+/* Builds the answers for the embedded web/ files (not in dev mode, where
+** they come from disk on every request). Before the daemon starts. */
+static void static_build(void) {
+  int n = 0;
+  asset_each("web/", count_asset, &n);
+  if (asset_is_dev() || n == 0) {
+    return;
+  }
+  aStatic = xcalloc((size_t)n, sizeof(*aStatic));
+  asset_each("web/", static_add, NULL);
+}
+
+static void static_free(void) {
+  for (int i = 0; i < nStatic; i++) {
+    http_reply_release(aStatic[i].pReply);
+  }
+  free(aStatic);
+  aStatic = NULL;
+  nStatic = 0;
+}
+
 static int http_static(Req *r) {
+  /* The prebuilt answers first, compared in place (no copy of the name):
+  ** their names have no "/" or "..". */
+  assert(r->match.nParam == 1);
+  for (int i = 0; i < nStatic; i++) {
+    size_t n = r->match.anValue[0];
+    if (strlen(aStatic[i].zName) == n &&
+        memcmp(aStatic[i].zName, r->match.azValue[0], n) == 0) {
+      r->pReply = aStatic[i].pReply;
+      http_reply_retain(r->pReply);
+      return 0;
+    }
+  }
   const char *zPath = req_param(r, "path");
   if (!zPath || strstr(zPath, "..") || strchr(zPath, '/')) {
     return req_fail(r, E_NOTFOUND, "Not found.");
@@ -1317,6 +1379,7 @@ int http_serve(const HttpConfig *pCfg) {
       {zKey ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, zKey},
       {MHD_OPTION_END, 0, NULL},
   };
+  static_build();
   if (accesslog_start()) {
     fprintf(stderr, "hindsight: access log unbatched (no thread)\n");
   }
@@ -1339,6 +1402,7 @@ int http_serve(const HttpConfig *pCfg) {
     free(zCert);
     free(zKey);
     accesslog_stop();
+    static_free();
     return E_IO;
   }
   const union MHD_DaemonInfo *pInfo =
@@ -1372,6 +1436,7 @@ int http_serve(const HttpConfig *pCfg) {
   }
   MHD_stop_daemon(pD);
   accesslog_stop();
+  static_free();
   if (fdListen != MHD_INVALID_SOCKET) {
     close(fdListen);
   }
