@@ -362,21 +362,29 @@ const char *req_cookie(Req *r, const char *zName) {
   return cookie_get(r->pConn, zName);
 }
 
-const char *req_client_ip(Req *r) {
+/* The TCP peer's address as text into zIp, or "unknown". */
+static void client_ip(Req *r, char zIp[INET6_ADDRSTRLEN]) {
   const union MHD_ConnectionInfo *pInfo =
       MHD_get_connection_info(r->pConn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
   const struct sockaddr *pAddr = pInfo ? pInfo->client_addr : NULL;
-  char zIp[INET6_ADDRSTRLEN];
   const char *zOk = NULL;
   if (pAddr && pAddr->sa_family == AF_INET) {
     zOk = inet_ntop(AF_INET, &((const struct sockaddr_in *)pAddr)->sin_addr,
-                    zIp, sizeof(zIp));
+                    zIp, INET6_ADDRSTRLEN);
   } else if (pAddr && pAddr->sa_family == AF_INET6) {
     zOk = inet_ntop(AF_INET6,
                     &((const struct sockaddr_in6 *)pAddr)->sin6_addr, zIp,
-                    sizeof(zIp));
+                    INET6_ADDRSTRLEN);
   }
-  return arena_strdup(&r->arena, zOk ? zIp : "unknown");
+  if (!zOk) {
+    strcpy(zIp, "unknown");
+  }
+}
+
+const char *req_client_ip(Req *r) {
+  char zIp[INET6_ADDRSTRLEN];
+  client_ip(r, zIp);
+  return arena_strdup(&r->arena, zIp);
 }
 
 int req_is_tls(Req *r) {
@@ -1055,21 +1063,62 @@ static int dispatch(Req *r) {
   return pRoute->xHandler(r);
 }
 
+/* An access log line under construction, on the stack: the log costs no
+** allocation and no printf per request. A line that does not fit is
+** dropped, as Buf's cap did before. */
+typedef struct LogLine {
+  char a[4096]; /* the line */
+  size_t n;     /* bytes used */
+  int bFull;    /* something did not fit */
+} LogLine;
+
+static void log_put(LogLine *p, const char *z, size_t n) {
+  if (n > sizeof(p->a) - p->n) {
+    p->bFull = 1;
+    return;
+  }
+  memcpy(p->a + p->n, z, n);
+  p->n += n;
+}
+
+static void log_puts(LogLine *p, const char *z) { log_put(p, z, strlen(z)); }
+
+static void log_uint(LogLine *p, unsigned long long v) {
+  char z[24];
+  size_t i = sizeof(z);
+  do {
+    z[--i] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  log_put(p, z + i, sizeof(z) - i);
+}
+
 /* Appends ` zKey="z"` with `"`, `\` and control bytes as \xNN, so no
 ** value can end its field or forge a log line; at most nMax bytes of z. */
-static void log_field(Buf *pLine, const char *zKey, const char *z,
+static void log_field(LogLine *p, const char *zKey, const char *z,
                       size_t nMax) {
-  buf_printf(pLine, " %s=\"", zKey);
-  for (size_t i = 0; i < nMax && z[i]; i++) {
+  static const char azHex[] = "0123456789abcdef";
+  log_puts(p, " ");
+  log_puts(p, zKey);
+  log_puts(p, "=\"");
+  size_t iRun = 0; /* start of the bytes not yet copied */
+  size_t i = 0;
+  for (; i < nMax && z[i]; i++) {
     unsigned char c = (unsigned char)z[i];
     if (c < 0x20 || c == 0x7f || c == '\\' || c == '"') {
-      buf_printf(pLine, "\\x%02x", c);
-    } else {
-      buf_putc(pLine, (char)c);
+      char aEsc[4] = {'\\', 'x', azHex[c >> 4], azHex[c & 15]};
+      log_put(p, z + iRun, i - iRun);
+      log_put(p, aEsc, 4);
+      iRun = i + 1;
     }
   }
-  buf_putc(pLine, '"');
+  log_put(p, z + iRun, i - iRun);
+  log_puts(p, "\"");
 }
+
+/* "YYYY-MM-DDTHH:MM:SS" of the last second this thread formatted. */
+static _Thread_local int64_t logSec = -1;
+static _Thread_local char zLogSec[20];
 
 /* The access log: one line per request on stderr, as key=value pairs
 ** (logfmt): ts (UTC, when it ended), req (id, as in other log lines), ip
@@ -1077,25 +1126,52 @@ static void log_field(Buf *pLine, const char *zKey, const char *z,
 ** ms, user (or "-") and auth (session, token or -). Never a query string,
 ** cookie or header. */
 static void log_request(Req *r) {
-  Buf line;
-  buf_init(&line, 4096);
-  char zTs[25];
+  LogLine line;
+  line.n = 0;
+  line.bFull = 0;
   int64_t now = utc_now_ms();
-  utc_format(now, zTs);
-  buf_printf(&line, "ts=%s req=%lu", zTs, r->id);
-  log_field(&line, "ip", r->pConn ? req_client_ip(r) : "-", 64);
+  if (now / 1000 != logSec) {
+    char zTs[25];
+    utc_format(now, zTs); /* "YYYY-MM-DDTHH:MM:SS.mmmZ" */
+    memcpy(zLogSec, zTs, 19);
+    zLogSec[19] = 0;
+    logSec = now / 1000;
+  }
+  int ms = (int)(now % 1000);
+  char aMs[6] = {'.', (char)('0' + ms / 100), (char)('0' + ms / 10 % 10),
+                 (char)('0' + ms % 10), 'Z', 0};
+  log_puts(&line, "ts=");
+  log_put(&line, zLogSec, 19);
+  log_put(&line, aMs, 5);
+  log_puts(&line, " req=");
+  log_uint(&line, r->id);
+  char zIp[INET6_ADDRSTRLEN];
+  if (r->pConn) {
+    client_ip(r, zIp);
+  } else {
+    strcpy(zIp, "-");
+  }
+  log_field(&line, "ip", zIp, 64);
   log_field(&line, "method", r->zMethod, 32);
   log_field(&line, "path", r->zPath, 1500);
   log_field(&line, "route", r->pRoute ? r->pRoute->zPattern : "-", 128);
-  buf_printf(&line, " status=%d ms=%lld", r->status,
-             (long long)(now - r->tStart));
-  log_field(&line, "user", r->zUser ? r->zUser : "-", 128);
-  buf_printf(&line, " auth=%s\n",
-             r->bToken ? "token" : r->zSessionHash ? "session" : "-");
-  if (!buf_err(&line)) {
-    accesslog_write(line.z, line.n);
+  log_puts(&line, " status=");
+  log_uint(&line, (unsigned)r->status);
+  log_puts(&line, " ms=");
+  int64_t msTaken = now - r->tStart;
+  if (msTaken < 0) {
+    log_puts(&line, "-"); /* the clock stepped back */
+    msTaken = -msTaken;
   }
-  buf_free(&line);
+  log_uint(&line, (unsigned long long)msTaken);
+  log_field(&line, "user", r->zUser ? r->zUser : "-", 128);
+  log_puts(&line, " auth=");
+  log_puts(&line,
+           r->bToken ? "token" : r->zSessionHash ? "session" : "-");
+  log_puts(&line, "\n");
+  if (!line.bFull) {
+    accesslog_write(line.a, line.n);
+  }
 }
 
 /* Rejects requests whose framing is ambiguous (smuggling). */
