@@ -14,7 +14,9 @@
 ** data; nothing here queries internal columns.
 **
 ** Threading: the one piece of shared state is `cache` (StatusCache), a
-** small table behind its mutex. Each entry holds prebuilt replies
+** small table behind a read-write lock: hits only read, so the pool
+** threads serving them never wait for each other (a mutex here was the
+** most contended lock under load), and a new render writes. Each entry holds prebuilt replies
 ** (HttpReply: body and headers made once, reference-counted), so a
 ** response in flight keeps its bytes after the entry is replaced, and a
 ** hit costs no allocation. Rendering happens outside the lock, on the
@@ -72,12 +74,13 @@ typedef struct CacheEntry {
   int64_t tValid;    /* fresh until this time (ms) */
 } CacheEntry;
 
-/* The status cache: shared by every pool thread, guarded by mu. */
+/* The status cache: shared by every pool thread, guarded by lock. Writers
+** are preferred, so a stream of hits cannot starve a new render. */
 static struct StatusCache {
-  pthread_mutex_t mu;      /* guards everything below */
+  pthread_rwlock_t lock;   /* guards everything below */
   int nEntry;              /* entries used in a */
   CacheEntry a[CACHE_MAX]; /* the entries, unordered */
-} cache = {PTHREAD_MUTEX_INITIALIZER, 0, {{0}}};
+} cache = {PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP, 0, {{0}}};
 
 /* Labels ------------------------------------------------------------------ */
 
@@ -656,7 +659,7 @@ static void cache_put(const char *zPath, char *z, size_t n, const char *zType,
     http_reply_release(pGz);
     return;
   }
-  pthread_mutex_lock(&cache.mu);
+  pthread_rwlock_wrlock(&cache.lock);
   CacheEntry *p = cache_find(zPath);
   if (!p) {
     /* Full: reuse a stale slot, else drop the render. */
@@ -685,7 +688,7 @@ static void cache_put(const char *zPath, char *z, size_t n, const char *zType,
     pReply = pOld;
     pGz = pOldGz;
   }
-  pthread_mutex_unlock(&cache.mu);
+  pthread_rwlock_unlock(&cache.lock);
   /* The replaced replies, or this render when it found no slot. */
   http_reply_release(pReply);
   http_reply_release(pGz);
@@ -697,7 +700,7 @@ static int cache_serve(Req *r, uint64_t version, int64_t now, int bAny) {
   int bHit = 0;
   const char *zIfNone = req_header(r, "If-None-Match");
   int bGzip = accepts_gzip(r);
-  pthread_mutex_lock(&cache.mu);
+  pthread_rwlock_rdlock(&cache.lock);
   CacheEntry *p = cache_find(r->zPath);
   if (p && p->pReply &&
       (bAny || (p->version == version && now < p->tValid))) {
@@ -713,7 +716,7 @@ static int cache_serve(Req *r, uint64_t version, int64_t now, int bAny) {
       http_reply_retain(r->pReply);
     }
   }
-  pthread_mutex_unlock(&cache.mu);
+  pthread_rwlock_unlock(&cache.lock);
   return bHit;
 }
 
