@@ -557,54 +557,99 @@ static void add_common_headers(struct MHD_Response *pResp, Req *r) {
 
 /* An MHD response is itself reference-counted, but only queueing can add
 ** a reference, and a request takes its reference (under the owner's lock)
-** before it queues; hence this small count of our own. */
+** before it queues; hence this small count of our own. MHD locks a
+** response's mutex to queue and to release it, so pool threads sharing one
+** response waited on each other: each thread queues its own copy (the
+** headers copied, the body shared). */
 struct HttpReply {
-  atomic_int nRef;             /* owners: the creator, requests not queued */
-  struct MHD_Response *pResp;  /* one MHD reference, dropped with the last */
+  atomic_int nRef;    /* owners: the creator, requests not yet queued */
+  int nResp;          /* entries in apResp */
+  struct MHD_Response *apResp[]; /* one MHD reference each, one per thread */
 };
 
-static HttpReply *reply_wrap(struct MHD_Response *pResp, const char *zType,
-                             const char *zEncoding, const char *zCache,
-                             const char *zEtag, int bVary) {
-  MHD_add_response_header(pResp, MHD_HTTP_HEADER_CONTENT_TYPE, zType);
-  if (zEncoding) {
-    MHD_add_response_header(pResp, MHD_HTTP_HEADER_CONTENT_ENCODING,
-                            zEncoding);
+/* Bytes owned by the responses of one reply, freed with the last. */
+typedef struct ReplyBytes {
+  atomic_int nRef; /* MHD responses using z, plus one while building */
+  char *z;         /* NEW (free()) */
+} ReplyBytes;
+
+#define REPLY_COPY_MAX 16          /* more threads share copies */
+static int nReplyCopy = 1;          /* copies a reply; set before serving */
+static atomic_int nReplyThread;     /* pool threads seen so far */
+static _Thread_local int iReplyThread = -1; /* this thread's copy */
+
+static void reply_bytes_release(void *pArg) {
+  ReplyBytes *p = pArg;
+  if (atomic_fetch_sub(&p->nRef, 1) == 1) {
+    free(p->z);
+    free(p);
   }
-  add_headers(pResp, zCache, zEtag, NULL, bVary);
-  HttpReply *p = xmalloc(sizeof(*p));
+}
+
+/* Builds the reply over z[0..n): owned (TAKES z) or static (BORROWED for
+** the life of the process). NULL if MHD cannot make a response. */
+static HttpReply *reply_build(const char *zType, const char *zEncoding,
+                              const char *zCache, const char *zEtag,
+                              int bVary, char *z, size_t n, int bOwned) {
+  HttpReply *p = xcalloc(1, sizeof(*p) + (size_t)nReplyCopy *
+                                             sizeof(p->apResp[0]));
   atomic_init(&p->nRef, 1);
-  p->pResp = pResp;
+  ReplyBytes *pBytes = NULL;
+  if (bOwned) {
+    pBytes = xmalloc(sizeof(*pBytes));
+    atomic_init(&pBytes->nRef, 1);
+    pBytes->z = z;
+  }
+  for (int i = 0; i < nReplyCopy; i++) {
+    struct MHD_Response *pResp;
+    if (bOwned) {
+      pResp = MHD_create_response_from_buffer_with_free_callback_cls(
+          n, z, reply_bytes_release, pBytes);
+    } else {
+      pResp = MHD_create_response_from_buffer(n, z, MHD_RESPMEM_PERSISTENT);
+    }
+    if (!pResp) {
+      break;
+    }
+    if (bOwned) {
+      atomic_fetch_add(&pBytes->nRef, 1);
+    }
+    MHD_add_response_header(pResp, MHD_HTTP_HEADER_CONTENT_TYPE, zType);
+    if (zEncoding) {
+      MHD_add_response_header(pResp, MHD_HTTP_HEADER_CONTENT_ENCODING,
+                              zEncoding);
+    }
+    add_headers(pResp, zCache, zEtag, NULL, bVary);
+    p->apResp[p->nResp++] = pResp;
+  }
+  if (pBytes) {
+    reply_bytes_release(pBytes); /* the responses hold it now */
+  }
+  if (p->nResp < nReplyCopy) {
+    http_reply_release(p);
+    return NULL;
+  }
   return p;
 }
 
 HttpReply *http_reply_new(const char *zType, const char *zEncoding,
                           const char *zCacheControl, const char *zEtag,
                           int bVary, char *z, size_t n) {
-  struct MHD_Response *pResp =
-      MHD_create_response_from_buffer(n, z, MHD_RESPMEM_MUST_FREE);
-  if (!pResp) {
-    free(z);
-    return NULL;
-  }
-  return reply_wrap(pResp, zType, zEncoding, zCacheControl, zEtag, bVary);
+  return reply_build(zType, zEncoding, zCacheControl, zEtag, bVary, z, n, 1);
 }
 
 HttpReply *http_reply_static(const char *zType, const char *zCacheControl,
                              const void *p, size_t n) {
-  struct MHD_Response *pResp =
-      MHD_create_response_from_buffer(n, (void *)p, MHD_RESPMEM_PERSISTENT);
-  if (!pResp) {
-    return NULL;
-  }
-  return reply_wrap(pResp, zType, NULL, zCacheControl, NULL, 0);
+  return reply_build(zType, NULL, zCacheControl, NULL, 0, (char *)p, n, 0);
 }
 
 void http_reply_retain(HttpReply *p) { atomic_fetch_add(&p->nRef, 1); }
 
 void http_reply_release(HttpReply *p) {
   if (p && atomic_fetch_sub(&p->nRef, 1) == 1) {
-    MHD_destroy_response(p->pResp);
+    for (int i = 0; i < p->nResp; i++) {
+      MHD_destroy_response(p->apResp[i]);
+    }
     free(p);
   }
 }
@@ -613,7 +658,11 @@ void http_reply_release(HttpReply *p) {
 static enum MHD_Result send_reply(Req *r) {
   HttpReply *p = r->pReply;
   r->pReply = NULL;
-  enum MHD_Result ret = MHD_queue_response(r->pConn, MHD_HTTP_OK, p->pResp);
+  if (iReplyThread < 0) {
+    iReplyThread = atomic_fetch_add(&nReplyThread, 1);
+  }
+  struct MHD_Response *pResp = p->apResp[iReplyThread % p->nResp];
+  enum MHD_Result ret = MHD_queue_response(r->pConn, MHD_HTTP_OK, pResp);
   http_reply_release(p);
   r->status = MHD_HTTP_OK;
   return ret;
@@ -1455,6 +1504,7 @@ int http_serve(const HttpConfig *pCfg) {
       {zKey ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, zKey},
       {MHD_OPTION_END, 0, NULL},
   };
+  nReplyCopy = nThread < REPLY_COPY_MAX ? (int)nThread : REPLY_COPY_MAX;
   static_build();
   if (accesslog_start()) {
     fprintf(stderr, "hindsight: access log unbatched (no thread)\n");
