@@ -371,8 +371,21 @@ static void client_ip(Req *r, char zIp[INET6_ADDRSTRLEN]) {
   const struct sockaddr *pAddr = pInfo ? pInfo->client_addr : NULL;
   const char *zOk = NULL;
   if (pAddr && pAddr->sa_family == AF_INET) {
-    zOk = inet_ntop(AF_INET, &((const struct sockaddr_in *)pAddr)->sin_addr,
-                    zIp, INET6_ADDRSTRLEN);
+    /* By hand: inet_ntop() formats IPv4 with sprintf(), every request. */
+    const unsigned char *a =
+        (const unsigned char *)&((const struct sockaddr_in *)pAddr)->sin_addr;
+    char *z = zIp;
+    for (int i = 0; i < 4; i++) {
+      if (a[i] >= 100) {
+        *z++ = (char)('0' + a[i] / 100);
+      }
+      if (a[i] >= 10) {
+        *z++ = (char)('0' + a[i] / 10 % 10);
+      }
+      *z++ = (char)('0' + a[i] % 10);
+      *z++ = i < 3 ? '.' : 0;
+    }
+    zOk = zIp;
   } else if (pAddr && pAddr->sa_family == AF_INET6) {
     zOk = inet_ntop(AF_INET6,
                     &((const struct sockaddr_in6 *)pAddr)->sin6_addr, zIp,
