@@ -8,8 +8,10 @@
 ** It does not build HTML from data: pages go through templates/.
 **
 ** Threading: MHD runs a pool of threads with an internal poller each; a
-** Req stays on one thread. Shared state: the immutable config (set before
-** the daemon starts) and an atomic request counter.
+** Req stays on one thread. Our own thread accepts connections and hands
+** them to the pool. Shared state: the immutable config, the prebuilt
+** answers for web/ files (both set before the daemon starts), an atomic
+** request counter, and HttpReply reference counts (atomic).
 */
 #include "http.h"
 
