@@ -8,8 +8,7 @@
 ** It does not build HTML from data: pages go through templates/.
 **
 ** Threading: MHD runs a pool of threads with an internal poller each; a
-** Req stays on one thread. Our own thread accepts connections and hands
-** them to the pool. Shared state: the immutable config, the prebuilt
+** Req stays on one thread. Shared state: the immutable config, the prebuilt
 ** answers for web/ files (both set before the daemon starts), an atomic
 ** request counter, and HttpReply reference counts (atomic).
 */
@@ -19,8 +18,6 @@
 #include <assert.h>
 #include <errno.h>
 #include <microhttpd.h>
-#include <netinet/in.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -1485,61 +1482,6 @@ static char *read_pem(const char *zPath) {
   return buf_take(&b, NULL);
 }
 
-/* Our own listening socket and accept thread. MHD's pool threads each
-** accept from a shared socket, up to a tenth of their connection limit at
-** a wakeup, so a burst of connections (a restart, a benchmark) could land
-** on one thread and leave the other cores idle; MHD_add_connection()
-** instead spreads connections over the pool by socket number. */
-typedef struct Acceptor {
-  int fd;                   /* the listening socket */
-  struct MHD_Daemon *pD;    /* where connections go */
-  atomic_int bStop;         /* set before the socket is shut down */
-  pthread_t thread;         /* runs accept_loop */
-} Acceptor;
-
-/* Opens a listening socket on *pAddr. The fd, or -1 (errno set). */
-static int listen_on(const struct sockaddr_storage *pAddr) {
-  int fd = socket(pAddr->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    return -1;
-  }
-  int on = 1;
-  socklen_t n = pAddr->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-                                             : sizeof(struct sockaddr_in);
-  if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0 ||
-      (pAddr->ss_family == AF_INET6 &&
-       setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) != 0) ||
-      bind(fd, (const struct sockaddr *)pAddr, n) != 0 ||
-      listen(fd, SOMAXCONN) != 0) {
-    int e = errno;
-    close(fd);
-    errno = e;
-    return -1;
-  }
-  return fd;
-}
-
-static void *accept_loop(void *pArg) {
-  Acceptor *p = pArg;
-  while (!atomic_load(&p->bStop)) {
-    struct sockaddr_storage addr;
-    socklen_t n = sizeof(addr);
-    int c = accept4(p->fd, (struct sockaddr *)&addr, &n,
-                    SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (c >= 0) {
-      /* MHD closes c if it cannot take it (limits, memory). */
-      MHD_add_connection(p->pD, c, (struct sockaddr *)&addr, n);
-    } else if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
-               errno == ENOMEM) {
-      usleep(10 * 1000); /* out of descriptors: let some close */
-    } else if (errno != EINTR && errno != ECONNABORTED &&
-               errno != EAGAIN && errno != EPROTO) {
-      break; /* shut down (EINVAL), or the socket is gone */
-    }
-  }
-  return NULL;
-}
-
 int http_serve(const HttpConfig *pCfg) {
   cfg = *pCfg;
   struct sockaddr_storage addr;
@@ -1554,7 +1496,7 @@ int http_serve(const HttpConfig *pCfg) {
     nThread = 1;
   }
   unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
-                   MHD_USE_ITC | MHD_USE_AUTO | MHD_USE_NO_LISTEN_SOCKET;
+                   MHD_USE_ITC | MHD_USE_AUTO;
   if (addr.ss_family == AF_INET6) {
     flags |= MHD_USE_IPv6;
   }
@@ -1576,24 +1518,14 @@ int http_serve(const HttpConfig *pCfg) {
       {zKey ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, zKey},
       {MHD_OPTION_END, 0, NULL},
   };
-  Acceptor acc;
-  memset(&acc, 0, sizeof(acc));
-  acc.fd = listen_on(&addr);
-  if (acc.fd < 0) {
-    fprintf(stderr, "hindsight: cannot listen on %s: %s\n", cfg.zListen,
-            strerror(errno));
-    free(zCert);
-    free(zKey);
-    return E_IO;
-  }
   nReplyCopy = nThread < REPLY_COPY_MAX ? (int)nThread : REPLY_COPY_MAX;
   static_build();
   if (accesslog_start()) {
     fprintf(stderr, "hindsight: access log unbatched (no thread)\n");
   }
   struct MHD_Daemon *pD = MHD_start_daemon(
-      flags, 0, NULL, NULL, on_request, NULL,
-      MHD_OPTION_THREAD_POOL_SIZE, nThread,
+      flags, 0, NULL, NULL, on_request, NULL, MHD_OPTION_SOCK_ADDR,
+      (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, nThread,
       MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
       MHD_OPTION_UNESCAPE_CALLBACK, url_unescape, NULL,
       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
@@ -1604,28 +1536,17 @@ int http_serve(const HttpConfig *pCfg) {
       ** summary.json. 32 KiB (MHD's default) still takes 16 KiB headers. */
       MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
       MHD_OPTION_ARRAY, aTls, MHD_OPTION_END);
-  acc.pD = pD;
-  if (!pD || pthread_create(&acc.thread, NULL, accept_loop, &acc) != 0) {
-    fprintf(stderr, "hindsight: cannot serve on %s: %s\n", cfg.zListen,
+  if (!pD) {
+    fprintf(stderr, "hindsight: cannot listen on %s: %s\n", cfg.zListen,
             strerror(errno));
-    if (pD) {
-      MHD_stop_daemon(pD);
-    }
-    close(acc.fd);
     free(zCert);
     free(zKey);
     accesslog_stop();
     static_free();
     return E_IO;
   }
-  struct sockaddr_storage bound;
-  socklen_t nBound = sizeof(bound);
-  unsigned port = 0;
-  if (getsockname(acc.fd, (struct sockaddr *)&bound, &nBound) == 0) {
-    port = ntohs(bound.ss_family == AF_INET6
-                     ? ((struct sockaddr_in6 *)&bound)->sin6_port
-                     : ((struct sockaddr_in *)&bound)->sin_port);
-  }
+  const union MHD_DaemonInfo *pInfo =
+      MHD_get_daemon_info(pD, MHD_DAEMON_INFO_BIND_PORT);
   char zHost[128];
   snprintf(zHost, sizeof(zHost), "%s", cfg.zListen);
   char *zColon = strrchr(zHost, ':');
@@ -1633,7 +1554,7 @@ int http_serve(const HttpConfig *pCfg) {
     *zColon = 0;
   }
   printf("hindsight: listening on %s://%s:%u (%u threads)\n",
-         bTls ? "https" : "http", zHost, port, nThread);
+         bTls ? "https" : "http", zHost, pInfo ? pInfo->port : 0, nThread);
   fflush(stdout);
 
   sigset_t set;
@@ -1645,10 +1566,7 @@ int http_serve(const HttpConfig *pCfg) {
   fprintf(stderr, "hindsight: signal %d, draining\n", sig);
 
   /* Stop accepting, let in-flight requests finish (up to 10 s), stop. */
-  atomic_store(&acc.bStop, 1);
-  shutdown(acc.fd, SHUT_RDWR); /* wakes accept() */
-  pthread_join(acc.thread, NULL);
-  const union MHD_DaemonInfo *pInfo;
+  MHD_socket fdListen = MHD_quiesce_daemon(pD);
   for (int i = 0; i < 100; i++) {
     pInfo = MHD_get_daemon_info(pD, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
     if (!pInfo || pInfo->num_connections == 0) {
@@ -1657,9 +1575,11 @@ int http_serve(const HttpConfig *pCfg) {
     usleep(100 * 1000);
   }
   MHD_stop_daemon(pD);
-  close(acc.fd);
   accesslog_stop();
   static_free();
+  if (fdListen != MHD_INVALID_SOCKET) {
+    close(fdListen);
+  }
   free(zCert);
   free(zKey);
   return 0;
