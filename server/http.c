@@ -8,12 +8,14 @@
 ** It does not build HTML from data: pages go through templates/.
 **
 ** Threading: MHD runs a pool of threads with an internal poller each; a
-** Req stays on one thread. Shared state: the immutable config (set before
-** the daemon starts) and an atomic request counter.
+** Req stays on one thread. Shared state: the immutable config, the prebuilt
+** answers for web/ files (both set before the daemon starts), an atomic
+** request counter, and HttpReply reference counts (atomic).
 */
 #include "http.h"
 
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
 #include <microhttpd.h>
 #include <signal.h>
@@ -186,7 +188,15 @@ static const Route aRoute[] = {
   "img-src 'self' data:; connect-src 'self'; font-src 'self'; "              \
   "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 
+/* An embedded file of web/ with its prebuilt answer. */
+typedef struct StaticReply {
+  const char *zName;  /* the name under web/ (BORROWED from the asset) */
+  HttpReply *pReply;  /* one reference: the 200 answer */
+} StaticReply;
+
 static HttpConfig cfg;                /* immutable once serving */
+static StaticReply *aStatic;          /* built before serving, then read-only */
+static int nStatic;                   /* entries in aStatic */
 static int bTls;                      /* serving over TLS */
 static atomic_ulong nextReqId = 1;    /* request ids for logs */
 
@@ -353,21 +363,42 @@ const char *req_cookie(Req *r, const char *zName) {
   return cookie_get(r->pConn, zName);
 }
 
-const char *req_client_ip(Req *r) {
+/* The TCP peer's address as text into zIp, or "unknown". */
+static void client_ip(Req *r, char zIp[INET6_ADDRSTRLEN]) {
   const union MHD_ConnectionInfo *pInfo =
       MHD_get_connection_info(r->pConn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
   const struct sockaddr *pAddr = pInfo ? pInfo->client_addr : NULL;
-  char zIp[INET6_ADDRSTRLEN];
   const char *zOk = NULL;
   if (pAddr && pAddr->sa_family == AF_INET) {
-    zOk = inet_ntop(AF_INET, &((const struct sockaddr_in *)pAddr)->sin_addr,
-                    zIp, sizeof(zIp));
+    /* By hand: inet_ntop() formats IPv4 with sprintf(), every request. */
+    const unsigned char *a =
+        (const unsigned char *)&((const struct sockaddr_in *)pAddr)->sin_addr;
+    char *z = zIp;
+    for (int i = 0; i < 4; i++) {
+      if (a[i] >= 100) {
+        *z++ = (char)('0' + a[i] / 100);
+      }
+      if (a[i] >= 10) {
+        *z++ = (char)('0' + a[i] / 10 % 10);
+      }
+      *z++ = (char)('0' + a[i] % 10);
+      *z++ = i < 3 ? '.' : 0;
+    }
+    zOk = zIp;
   } else if (pAddr && pAddr->sa_family == AF_INET6) {
     zOk = inet_ntop(AF_INET6,
                     &((const struct sockaddr_in6 *)pAddr)->sin6_addr, zIp,
-                    sizeof(zIp));
+                    INET6_ADDRSTRLEN);
   }
-  return arena_strdup(&r->arena, zOk ? zIp : "unknown");
+  if (!zOk) {
+    strcpy(zIp, "unknown");
+  }
+}
+
+const char *req_client_ip(Req *r) {
+  char zIp[INET6_ADDRSTRLEN];
+  client_ip(r, zIp);
+  return arena_strdup(&r->arena, zIp);
 }
 
 int req_is_tls(Req *r) {
@@ -500,7 +531,11 @@ int req_version(Req *r, json_t *pIn, int64_t *pVersion) {
 
 /* Answers ------------------------------------------------------------- */
 
-static void add_common_headers(struct MHD_Response *pResp, Req *r) {
+/* The headers every answer carries after Content-Type and
+** Content-Encoding, in this order; prebuilt replies add the same ones. */
+static void add_headers(struct MHD_Response *pResp, const char *zCache,
+                        const char *zEtag, const char *zDisposition,
+                        int bVary) {
   MHD_add_response_header(pResp, "Content-Security-Policy", CSP_HEADER);
   MHD_add_response_header(pResp, "X-Content-Type-Options", "nosniff");
   MHD_add_response_header(pResp, "Referrer-Policy", "same-origin");
@@ -509,42 +544,151 @@ static void add_common_headers(struct MHD_Response *pResp, Req *r) {
     MHD_add_response_header(pResp, "Strict-Transport-Security",
                             "max-age=31536000");
   }
-  const char *zCache = r->zCacheControl;
   if (!zCache) {
     zCache = "no-store";
   }
   MHD_add_response_header(pResp, MHD_HTTP_HEADER_CACHE_CONTROL, zCache);
-  if (r->zEtag) {
-    MHD_add_response_header(pResp, MHD_HTTP_HEADER_ETAG, r->zEtag);
+  if (zEtag) {
+    MHD_add_response_header(pResp, MHD_HTTP_HEADER_ETAG, zEtag);
   }
-  if (r->zDisposition) {
-    MHD_add_response_header(pResp, "Content-Disposition", r->zDisposition);
+  if (zDisposition) {
+    MHD_add_response_header(pResp, "Content-Disposition", zDisposition);
   }
-  if (r->bVary) {
+  if (bVary) {
     MHD_add_response_header(pResp, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
   }
+}
+
+static void add_common_headers(struct MHD_Response *pResp, Req *r) {
+  add_headers(pResp, r->zCacheControl, r->zEtag, r->zDisposition, r->bVary);
   for (int i = 0; i < r->nCookie; i++) {
     MHD_add_response_header(pResp, MHD_HTTP_HEADER_SET_COOKIE,
                             r->azCookie[i]);
   }
 }
 
-/* Queues the bytes z (TAKES: MHD frees them with xFree(pArg) when xFree
-** is set, else with free()) with status and type. xFree lets a shared,
-** reference-counted body go out without a copy. */
-static enum MHD_Result send_bytes_cb(Req *r, int status, const char *zType,
-                                     char *z, size_t n,
-                                     void (*xFree)(void *), void *pArg) {
-  struct MHD_Response *pResp =
-      xFree ? MHD_create_response_from_buffer_with_free_callback_cls(
-                  n, z, xFree, pArg)
-            : MHD_create_response_from_buffer(n, z, MHD_RESPMEM_MUST_FREE);
-  if (!pResp) {
-    if (xFree) {
-      xFree(pArg);
+/* Prebuilt replies ---------------------------------------------------- */
+
+/* An MHD response is itself reference-counted, but only queueing can add
+** a reference, and a request takes its reference (under the owner's lock)
+** before it queues; hence this small count of our own. MHD locks a
+** response's mutex to queue and to release it, so pool threads sharing one
+** response waited on each other: each thread queues its own copy (the
+** headers copied, the body shared). */
+struct HttpReply {
+  atomic_int nRef;    /* owners: the creator, requests not yet queued */
+  int nResp;          /* entries in apResp */
+  struct MHD_Response *apResp[]; /* one MHD reference each, one per thread */
+};
+
+/* Bytes owned by the responses of one reply, freed with the last. */
+typedef struct ReplyBytes {
+  atomic_int nRef; /* MHD responses using z, plus one while building */
+  char *z;         /* NEW (free()) */
+} ReplyBytes;
+
+#define REPLY_COPY_MAX 16          /* more threads share copies */
+static int nReplyCopy = 1;          /* copies a reply; set before serving */
+static atomic_int nReplyThread;     /* pool threads seen so far */
+static _Thread_local int iReplyThread = -1; /* this thread's copy */
+
+static void reply_bytes_release(void *pArg) {
+  ReplyBytes *p = pArg;
+  if (atomic_fetch_sub(&p->nRef, 1) == 1) {
+    free(p->z);
+    free(p);
+  }
+}
+
+/* Builds the reply over z[0..n): owned (TAKES z) or static (BORROWED for
+** the life of the process). NULL if MHD cannot make a response. */
+static HttpReply *reply_build(const char *zType, const char *zEncoding,
+                              const char *zCache, const char *zEtag,
+                              int bVary, char *z, size_t n, int bOwned) {
+  HttpReply *p = xcalloc(1, sizeof(*p) + (size_t)nReplyCopy *
+                                             sizeof(p->apResp[0]));
+  atomic_init(&p->nRef, 1);
+  ReplyBytes *pBytes = NULL;
+  if (bOwned) {
+    pBytes = xmalloc(sizeof(*pBytes));
+    atomic_init(&pBytes->nRef, 1);
+    pBytes->z = z;
+  }
+  for (int i = 0; i < nReplyCopy; i++) {
+    struct MHD_Response *pResp;
+    if (bOwned) {
+      pResp = MHD_create_response_from_buffer_with_free_callback_cls(
+          n, z, reply_bytes_release, pBytes);
     } else {
-      free(z);
+      pResp = MHD_create_response_from_buffer(n, z, MHD_RESPMEM_PERSISTENT);
     }
+    if (!pResp) {
+      break;
+    }
+    if (bOwned) {
+      atomic_fetch_add(&pBytes->nRef, 1);
+    }
+    MHD_add_response_header(pResp, MHD_HTTP_HEADER_CONTENT_TYPE, zType);
+    if (zEncoding) {
+      MHD_add_response_header(pResp, MHD_HTTP_HEADER_CONTENT_ENCODING,
+                              zEncoding);
+    }
+    add_headers(pResp, zCache, zEtag, NULL, bVary);
+    p->apResp[p->nResp++] = pResp;
+  }
+  if (pBytes) {
+    reply_bytes_release(pBytes); /* the responses hold it now */
+  }
+  if (p->nResp < nReplyCopy) {
+    http_reply_release(p);
+    return NULL;
+  }
+  return p;
+}
+
+HttpReply *http_reply_new(const char *zType, const char *zEncoding,
+                          const char *zCacheControl, const char *zEtag,
+                          int bVary, char *z, size_t n) {
+  return reply_build(zType, zEncoding, zCacheControl, zEtag, bVary, z, n, 1);
+}
+
+HttpReply *http_reply_static(const char *zType, const char *zCacheControl,
+                             const void *p, size_t n) {
+  return reply_build(zType, NULL, zCacheControl, NULL, 0, (char *)p, n, 0);
+}
+
+void http_reply_retain(HttpReply *p) { atomic_fetch_add(&p->nRef, 1); }
+
+void http_reply_release(HttpReply *p) {
+  if (p && atomic_fetch_sub(&p->nRef, 1) == 1) {
+    for (int i = 0; i < p->nResp; i++) {
+      MHD_destroy_response(p->apResp[i]);
+    }
+    free(p);
+  }
+}
+
+/* Queues r->pReply (and lets go of the request's reference). */
+static enum MHD_Result send_reply(Req *r) {
+  HttpReply *p = r->pReply;
+  r->pReply = NULL;
+  if (iReplyThread < 0) {
+    iReplyThread = atomic_fetch_add(&nReplyThread, 1);
+  }
+  struct MHD_Response *pResp = p->apResp[iReplyThread % p->nResp];
+  enum MHD_Result ret = MHD_queue_response(r->pConn, MHD_HTTP_OK, pResp);
+  http_reply_release(p);
+  r->status = MHD_HTTP_OK;
+  return ret;
+}
+
+/* Queues the bytes z (TAKES: MHD frees them) with status and type. */
+static enum MHD_Result send_bytes(Req *r, int status, const char *zType,
+                                  char *z, size_t n) {
+  struct MHD_Response *pResp =
+      MHD_create_response_from_buffer(n, z, MHD_RESPMEM_MUST_FREE);
+  if (!pResp) {
+    free(z);
     return MHD_NO;
   }
   MHD_add_response_header(pResp, MHD_HTTP_HEADER_CONTENT_TYPE, zType);
@@ -561,11 +705,6 @@ static enum MHD_Result send_bytes_cb(Req *r, int status, const char *zType,
   MHD_destroy_response(pResp);
   r->status = status;
   return ret;
-}
-
-static enum MHD_Result send_bytes(Req *r, int status, const char *zType,
-                                  char *z, size_t n) {
-  return send_bytes_cb(r, status, zType, z, n, NULL, NULL);
 }
 
 static char *template_loader(const char *zName, size_t *pn) {
@@ -748,14 +887,16 @@ static enum MHD_Result send_result(Req *r) {
       return send_not_modified(r);
     }
   }
+  if (r->pReply) {
+    return send_reply(r);
+  }
   if (r->zRedirect) {
     return send_redirect(r, r->zRedirect);
   }
   if (r->zRaw) {
     char *z = r->zRaw;
     r->zRaw = NULL;
-    return send_bytes_cb(r, status, r->zRawType, z, r->nRaw, r->xRawFree,
-                         r->pRawFreeArg);
+    return send_bytes(r, status, r->zRawType, z, r->nRaw);
   }
   if (!r->pModel) {
     r->pModel = json_object();
@@ -803,7 +944,60 @@ static const char *mime_for(const char *zName) {
   return "application/octet-stream";
 }
 
+static void static_add(const Asset *p, void *pArg) {
+  (void)pArg;
+  const char *zName = p->zName + strlen("web/");
+  if (strchr(zName, '/')) {
+    return; /* http_static() serves no subdirectories */
+  }
+  HttpReply *pReply = http_reply_static(mime_for(zName), "public, max-age=300",
+                                        p->pData, p->nData);
+  if (pReply) {
+    aStatic[nStatic].zName = zName;
+    aStatic[nStatic].pReply = pReply;
+    nStatic++;
+  }
+}
+
+static void count_asset(const Asset *p, void *pArg) {
+  (void)p;
+  (*(int *)pArg)++;
+}
+
+/* Builds the answers for the embedded web/ files (not in dev mode, where
+** they come from disk on every request). Before the daemon starts. */
+static void static_build(void) {
+  int n = 0;
+  asset_each("web/", count_asset, &n);
+  if (asset_is_dev() || n == 0) {
+    return;
+  }
+  aStatic = xcalloc((size_t)n, sizeof(*aStatic));
+  asset_each("web/", static_add, NULL);
+}
+
+static void static_free(void) {
+  for (int i = 0; i < nStatic; i++) {
+    http_reply_release(aStatic[i].pReply);
+  }
+  free(aStatic);
+  aStatic = NULL;
+  nStatic = 0;
+}
+
 static int http_static(Req *r) {
+  /* The prebuilt answers first, compared in place (no copy of the name):
+  ** their names have no "/" or "..". */
+  assert(r->match.nParam == 1);
+  for (int i = 0; i < nStatic; i++) {
+    size_t n = r->match.anValue[0];
+    if (strlen(aStatic[i].zName) == n &&
+        memcmp(aStatic[i].zName, r->match.azValue[0], n) == 0) {
+      r->pReply = aStatic[i].pReply;
+      http_reply_retain(r->pReply);
+      return 0;
+    }
+  }
   const char *zPath = req_param(r, "path");
   if (!zPath || strstr(zPath, "..") || strchr(zPath, '/')) {
     return req_fail(r, E_NOTFOUND, "Not found.");
@@ -942,21 +1136,62 @@ static int dispatch(Req *r) {
   return pRoute->xHandler(r);
 }
 
+/* An access log line under construction, on the stack: the log costs no
+** allocation and no printf per request. A line that does not fit is
+** dropped, as Buf's cap did before. */
+typedef struct LogLine {
+  char a[4096]; /* the line */
+  size_t n;     /* bytes used */
+  int bFull;    /* something did not fit */
+} LogLine;
+
+static void log_put(LogLine *p, const char *z, size_t n) {
+  if (n > sizeof(p->a) - p->n) {
+    p->bFull = 1;
+    return;
+  }
+  memcpy(p->a + p->n, z, n);
+  p->n += n;
+}
+
+static void log_puts(LogLine *p, const char *z) { log_put(p, z, strlen(z)); }
+
+static void log_uint(LogLine *p, unsigned long long v) {
+  char z[24];
+  size_t i = sizeof(z);
+  do {
+    z[--i] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  log_put(p, z + i, sizeof(z) - i);
+}
+
 /* Appends ` zKey="z"` with `"`, `\` and control bytes as \xNN, so no
 ** value can end its field or forge a log line; at most nMax bytes of z. */
-static void log_field(Buf *pLine, const char *zKey, const char *z,
+static void log_field(LogLine *p, const char *zKey, const char *z,
                       size_t nMax) {
-  buf_printf(pLine, " %s=\"", zKey);
-  for (size_t i = 0; i < nMax && z[i]; i++) {
+  static const char azHex[] = "0123456789abcdef";
+  log_puts(p, " ");
+  log_puts(p, zKey);
+  log_puts(p, "=\"");
+  size_t iRun = 0; /* start of the bytes not yet copied */
+  size_t i = 0;
+  for (; i < nMax && z[i]; i++) {
     unsigned char c = (unsigned char)z[i];
     if (c < 0x20 || c == 0x7f || c == '\\' || c == '"') {
-      buf_printf(pLine, "\\x%02x", c);
-    } else {
-      buf_putc(pLine, (char)c);
+      char aEsc[4] = {'\\', 'x', azHex[c >> 4], azHex[c & 15]};
+      log_put(p, z + iRun, i - iRun);
+      log_put(p, aEsc, 4);
+      iRun = i + 1;
     }
   }
-  buf_putc(pLine, '"');
+  log_put(p, z + iRun, i - iRun);
+  log_puts(p, "\"");
 }
+
+/* "YYYY-MM-DDTHH:MM:SS" of the last second this thread formatted. */
+static _Thread_local int64_t logSec = -1;
+static _Thread_local char zLogSec[20];
 
 /* The access log: one line per request on stderr, as key=value pairs
 ** (logfmt): ts (UTC, when it ended), req (id, as in other log lines), ip
@@ -964,25 +1199,52 @@ static void log_field(Buf *pLine, const char *zKey, const char *z,
 ** ms, user (or "-") and auth (session, token or -). Never a query string,
 ** cookie or header. */
 static void log_request(Req *r) {
-  Buf line;
-  buf_init(&line, 4096);
-  char zTs[25];
+  LogLine line;
+  line.n = 0;
+  line.bFull = 0;
   int64_t now = utc_now_ms();
-  utc_format(now, zTs);
-  buf_printf(&line, "ts=%s req=%lu", zTs, r->id);
-  log_field(&line, "ip", r->pConn ? req_client_ip(r) : "-", 64);
+  if (now / 1000 != logSec) {
+    char zTs[25];
+    utc_format(now, zTs); /* "YYYY-MM-DDTHH:MM:SS.mmmZ" */
+    memcpy(zLogSec, zTs, 19);
+    zLogSec[19] = 0;
+    logSec = now / 1000;
+  }
+  int ms = (int)(now % 1000);
+  char aMs[6] = {'.', (char)('0' + ms / 100), (char)('0' + ms / 10 % 10),
+                 (char)('0' + ms % 10), 'Z', 0};
+  log_puts(&line, "ts=");
+  log_put(&line, zLogSec, 19);
+  log_put(&line, aMs, 5);
+  log_puts(&line, " req=");
+  log_uint(&line, r->id);
+  char zIp[INET6_ADDRSTRLEN];
+  if (r->pConn) {
+    client_ip(r, zIp);
+  } else {
+    strcpy(zIp, "-");
+  }
+  log_field(&line, "ip", zIp, 64);
   log_field(&line, "method", r->zMethod, 32);
   log_field(&line, "path", r->zPath, 1500);
   log_field(&line, "route", r->pRoute ? r->pRoute->zPattern : "-", 128);
-  buf_printf(&line, " status=%d ms=%lld", r->status,
-             (long long)(now - r->tStart));
-  log_field(&line, "user", r->zUser ? r->zUser : "-", 128);
-  buf_printf(&line, " auth=%s\n",
-             r->bToken ? "token" : r->zSessionHash ? "session" : "-");
-  if (!buf_err(&line)) {
-    accesslog_write(line.z, line.n);
+  log_puts(&line, " status=");
+  log_uint(&line, (unsigned)r->status);
+  log_puts(&line, " ms=");
+  int64_t msTaken = now - r->tStart;
+  if (msTaken < 0) {
+    log_puts(&line, "-"); /* the clock stepped back */
+    msTaken = -msTaken;
   }
-  buf_free(&line);
+  log_uint(&line, (unsigned long long)msTaken);
+  log_field(&line, "user", r->zUser ? r->zUser : "-", 128);
+  log_puts(&line, " auth=");
+  log_puts(&line,
+           r->bToken ? "token" : r->zSessionHash ? "session" : "-");
+  log_puts(&line, "\n");
+  if (!line.bFull) {
+    accesslog_write(line.a, line.n);
+  }
 }
 
 /* Rejects requests whose framing is ambiguous (smuggling). */
@@ -1112,11 +1374,8 @@ static void on_completed(void *pCls, struct MHD_Connection *pConn,
   json_decref(r->pModel);
   json_decref(r->pView);
   json_decref(r->pErrCurrent);
-  if (r->zRaw && r->xRawFree) {
-    r->xRawFree(r->pRawFreeArg);
-  } else {
-    free(r->zRaw);
-  }
+  http_reply_release(r->pReply);
+  free(r->zRaw);
   if (r->pSpool) {
     fclose(r->pSpool);
   }
@@ -1160,6 +1419,7 @@ int http_call(const char *zMethod, const char *zPath, json_t *pForm,
   json_decref(r->pInput);
   json_decref(r->pView);
   json_decref(r->pErrCurrent);
+  http_reply_release(r->pReply);
   free(r->zRaw);
   buf_free(&r->body);
   arena_free(&r->arena);
@@ -1268,6 +1528,8 @@ int http_serve(const HttpConfig *pCfg) {
       {zKey ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, zKey},
       {MHD_OPTION_END, 0, NULL},
   };
+  nReplyCopy = nThread < REPLY_COPY_MAX ? (int)nThread : REPLY_COPY_MAX;
+  static_build();
   if (accesslog_start()) {
     fprintf(stderr, "hindsight: access log unbatched (no thread)\n");
   }
@@ -1290,6 +1552,7 @@ int http_serve(const HttpConfig *pCfg) {
     free(zCert);
     free(zKey);
     accesslog_stop();
+    static_free();
     return E_IO;
   }
   const union MHD_DaemonInfo *pInfo =
@@ -1323,6 +1586,7 @@ int http_serve(const HttpConfig *pCfg) {
   }
   MHD_stop_daemon(pD);
   accesslog_stop();
+  static_free();
   if (fdListen != MHD_INVALID_SOCKET) {
     close(fdListen);
   }

@@ -32,6 +32,7 @@ enum { ROLE_NONE = 0, ROLE_VIEWER = 1, ROLE_EDITOR = 2, ROLE_ADMIN = 3 };
 
 typedef struct Req Req;
 typedef int (*Handler)(Req *r);
+typedef struct HttpReply HttpReply;
 
 typedef struct Route {
   const char *zMethod;  /* "GET", "POST", "PATCH", "DELETE" */
@@ -77,13 +78,13 @@ struct Req {
   const char *zLayout;  /* layout template; NULL means "layout" */
   const char *zTitle;   /* page title */
   const char *zRedirect; /* answer 303 See Other to this path */
-  char *zRaw;           /* NEW (free(), or xRawFree): raw body to send */
-  void (*xRawFree)(void *); /* if set, releases zRaw instead of free() */
-  void *pRawFreeArg;    /* the argument of xRawFree */
+  HttpReply *pReply;    /* NEW reference: a prebuilt 200 answer, sent as is */
+  char *zRaw;           /* NEW (free()): raw body to send */
   size_t nRaw;          /* length of zRaw */
   const char *zRawType; /* Content-Type for zRaw */
   const char *zCacheControl; /* overrides the default Cache-Control */
   const char *zEtag;    /* ETag to send (quoted) */
+  char zEtagCopy[48];   /* room for an ETag copied out of a shared cache */
   const char *zDisposition; /* Content-Disposition to send, or NULL */
   const char *zEncoding; /* Content-Encoding of zRaw (e.g. "gzip"), or NULL */
   int bVary;            /* the answer depends on Accept-Encoding */
@@ -180,6 +181,31 @@ int http_call(const char *zMethod, const char *zPath, json_t *pForm,
 */
 int http_render(const char *zTemplate, const char *zLayout, json_t *pCtx,
                 char **pz, size_t *pn);
+
+/*
+** A prebuilt answer: status 200, the body and every header (Content-Type,
+** Content-Encoding, the security headers, Cache-Control, ETag, Vary) built
+** once, byte for byte what send_result() would send for a Req with the same
+** fields, and queued as is on any number of connections. For public cached
+** content (the status cache, embedded static files). Reference-counted:
+** the creator holds one reference; a handler hands one to a request with
+** http_reply_retain() and r->pReply, and http.c releases it once queued.
+** Thread-safe. Only valid once http_serve() has set up (HSTS depends on TLS).
+*/
+/* NEW reply (one reference) over z[0..n), which it TAKES (free()).
+** zType, zEncoding, zCacheControl and zEtag are copied; zEncoding and zEtag
+** may be NULL. NULL if MHD cannot make a response (z is then freed). */
+HttpReply *http_reply_new(const char *zType, const char *zEncoding,
+                          const char *zCacheControl, const char *zEtag,
+                          int bVary, char *z, size_t n);
+/* The same over bytes that live as long as the process (BORROWED). */
+HttpReply *http_reply_static(const char *zType, const char *zCacheControl,
+                             const void *p, size_t n);
+/* Adds a reference. */
+void http_reply_retain(HttpReply *p);
+/* Drops a reference (NULL is fine); the last one frees the reply. Queued
+** connections keep the bytes alive on their own. */
+void http_reply_release(HttpReply *p);
 
 /* Maps an E_* code to its HTTP status. */
 int http_status_for(int rc);

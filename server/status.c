@@ -14,10 +14,12 @@
 ** data; nothing here queries internal columns.
 **
 ** Threading: the one piece of shared state is `cache` (StatusCache), a
-** small table behind its mutex. Its bodies are reference-counted
-** (atomic) so a response in flight keeps its bytes after the entry is
-** replaced; MHD releases them through body_release(). Rendering happens outside
-*the lock, on the
+** small table behind a read-write lock: hits only read, so the pool
+** threads serving them never wait for each other (a mutex here was the
+** most contended lock under load), and a new render writes. Each entry holds prebuilt replies
+** (HttpReply: body and headers made once, reference-counted), so a
+** response in flight keeps its bytes after the entry is replaced, and a
+** hit costs no allocation. Rendering happens outside the lock, on the
 ** calling thread's connection; two threads may render the same path at
 ** once, and the later one simply replaces the entry.
 */
@@ -25,7 +27,6 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,32 +60,27 @@ typedef struct Links {
 
 static const Links linksServed = {"/", "", ""};
 
-/* Rendered bytes shared by the cache and the responses in flight, sent
-** without a copy; freed when the last owner lets go (body_release). */
-typedef struct StatusBody {
-  atomic_int nRef; /* owners: a cache entry, each queued response */
-  size_t n;        /* bytes in a, without the NUL */
-  char a[];        /* the bytes, NUL-terminated */
-} StatusBody;
+/* The Cache-Control of every public answer. */
+#define CACHE_CONTROL "public, max-age=10"
 
 /* One rendered answer. */
 typedef struct CacheEntry {
-  char *zPath;       /* NEW: the request path, the key */
-  StatusBody *pBody; /* one reference: the bytes */
-  const char *zType; /* Content-Type (a literal) */
-  char zEtag[40];    /* quoted content hash */
-  StatusBody *pGz;   /* one reference: the gzip of pBody, or NULL */
-  char zEtagGz[44];  /* ETag of the gzip variant */
+  char *zPath;        /* NEW: the request path, the key */
+  HttpReply *pReply;  /* one reference: the answer, or NULL (none yet) */
+  char zEtag[40];     /* quoted content hash */
+  HttpReply *pGz;     /* one reference: the gzip answer, or NULL */
+  char zEtagGz[44];   /* ETag of the gzip variant */
   uint64_t version;  /* data version it was rendered at */
   int64_t tValid;    /* fresh until this time (ms) */
 } CacheEntry;
 
-/* The status cache: shared by every pool thread, guarded by mu. */
+/* The status cache: shared by every pool thread, guarded by lock. Writers
+** are preferred, so a stream of hits cannot starve a new render. */
 static struct StatusCache {
-  pthread_mutex_t mu;      /* guards everything below */
+  pthread_rwlock_t lock;   /* guards everything below */
   int nEntry;              /* entries used in a */
   CacheEntry a[CACHE_MAX]; /* the entries, unordered */
-} cache = {PTHREAD_MUTEX_INITIALIZER, 0, {{0}}};
+} cache = {PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP, 0, {{0}}};
 
 /* Labels ------------------------------------------------------------------ */
 
@@ -634,24 +630,6 @@ static int accepts_gzip(Req *r) {
   return z && strstr(z, "gzip") != NULL;
 }
 
-/* A body holding a copy of z[0..n), with one reference. NEW. */
-static StatusBody *body_new(const char *z, size_t n) {
-  StatusBody *p = xmalloc(sizeof(*p) + n + 1);
-  atomic_init(&p->nRef, 1);
-  p->n = n;
-  memcpy(p->a, z, n);
-  p->a[n] = 0;
-  return p;
-}
-
-/* Drops one reference (NULL is fine). Also MHD's free callback. */
-static void body_release(void *pArg) {
-  StatusBody *p = pArg;
-  if (p && atomic_fetch_sub(&p->nRef, 1) == 1) {
-    free(p);
-  }
-}
-
 /* Finds the entry for zPath (any version), or NULL. Lock held. */
 static CacheEntry *cache_find(const char *zPath) {
   for (int i = 0; i < cache.nEntry; i++) {
@@ -662,18 +640,26 @@ static CacheEntry *cache_find(const char *zPath) {
   return NULL;
 }
 
-/* Stores a render (TAKES z: copied into a shared body, then freed).
-** Lock not held. */
+/* Stores a render (TAKES z). Lock not held. */
 static void cache_put(const char *zPath, char *z, size_t n, const char *zType,
-                      uint64_t version, int64_t tValid, char zEtagOut[40]) {
+                      uint64_t version, int64_t tValid) {
+  char zEtag[40], zEtagGz[44];
+  etag_of(z, n, zEtag);
+  /* "abc" -> "abc-gz": the variants must not share an ETag. */
+  snprintf(zEtagGz, sizeof(zEtagGz), "%.*s-gz\"", (int)strlen(zEtag) - 1,
+           zEtag);
   size_t nGz = 0;
   char *zGz = gzip_of(z, n, &nGz);
-  StatusBody *pBody = body_new(z, n);
-  StatusBody *pGz = zGz ? body_new(zGz, nGz) : NULL;
-  free(zGz);
-  etag_of(z, n, zEtagOut);
-  free(z);
-  pthread_mutex_lock(&cache.mu);
+  HttpReply *pReply =
+      http_reply_new(zType, NULL, CACHE_CONTROL, zEtag, 1, z, n);
+  HttpReply *pGz = zGz ? http_reply_new(zType, "gzip", CACHE_CONTROL,
+                                        zEtagGz, 1, zGz, nGz)
+                       : NULL;
+  if (!pReply) {
+    http_reply_release(pGz);
+    return;
+  }
+  pthread_rwlock_wrlock(&cache.lock);
   CacheEntry *p = cache_find(zPath);
   if (!p) {
     /* Full: reuse a stale slot, else drop the render. */
@@ -687,61 +673,56 @@ static void cache_put(const char *zPath, char *z, size_t n, const char *zType,
     if (!p && cache.nEntry < CACHE_MAX) {
       p = &cache.a[cache.nEntry++];
       p->zPath = xstrdup(zPath);
-      p->pBody = NULL;
+      p->pReply = NULL;
       p->pGz = NULL;
     }
   }
   if (p) {
-    body_release(p->pBody);
-    p->pBody = pBody;
-    p->zType = zType;
+    HttpReply *pOld = p->pReply, *pOldGz = p->pGz;
+    p->pReply = pReply;
+    p->pGz = pGz;
     p->version = version;
     p->tValid = tValid;
-    memcpy(p->zEtag, zEtagOut, 40);
-    body_release(p->pGz);
-    p->pGz = pGz;
-    /* "abc" -> "abc-gz": the variants must not share an ETag. */
-    snprintf(p->zEtagGz, sizeof(p->zEtagGz), "%.*s-gz\"",
-             (int)strlen(zEtagOut) - 1, zEtagOut);
-  } else {
-    body_release(pBody);
-    body_release(pGz);
+    memcpy(p->zEtag, zEtag, sizeof(zEtag));
+    memcpy(p->zEtagGz, zEtagGz, sizeof(zEtagGz));
+    pReply = pOld;
+    pGz = pOldGz;
   }
-  pthread_mutex_unlock(&cache.mu);
+  pthread_rwlock_unlock(&cache.lock);
+  /* The replaced replies, or this render when it found no slot. */
+  http_reply_release(pReply);
+  http_reply_release(pGz);
 }
 
-/* Serves the entry for zPath (a new reference to its body, no copy);
+/* Serves the entry for zPath (a new reference to its reply, no copy);
 ** bAny: even a stale one. */
 static int cache_serve(Req *r, uint64_t version, int64_t now, int bAny) {
   int bHit = 0;
   const char *zIfNone = req_header(r, "If-None-Match");
   int bGzip = accepts_gzip(r);
-  pthread_mutex_lock(&cache.mu);
+  pthread_rwlock_rdlock(&cache.lock);
   CacheEntry *p = cache_find(r->zPath);
-  if (p && (bAny || (p->version == version && now < p->tValid))) {
+  if (p && p->pReply &&
+      (bAny || (p->version == version && now < p->tValid))) {
     bHit = 1;
     int bGz = bGzip && p->pGz;
     const char *zEtag = bGz ? p->zEtagGz : p->zEtag;
-    StatusBody *pBody = bGz ? p->pGz : p->pBody;
-    r->zEtag = arena_strdup(&r->arena, zEtag);
-    r->zRawType = p->zType;
+    /* A copy: the entry may be replaced before the answer goes out. */
+    snprintf(r->zEtagCopy, sizeof(r->zEtagCopy), "%s", zEtag);
+    r->zEtag = r->zEtagCopy;
     r->bVary = 1;
     if (!zIfNone || strcmp(zIfNone, zEtag) != 0) {
-      atomic_fetch_add(&pBody->nRef, 1);
-      r->zRaw = pBody->a;
-      r->nRaw = pBody->n;
-      r->xRawFree = body_release;
-      r->pRawFreeArg = pBody;
-      r->zEncoding = bGz ? "gzip" : NULL;
+      r->pReply = bGz ? p->pGz : p->pReply;
+      http_reply_retain(r->pReply);
     }
   }
-  pthread_mutex_unlock(&cache.mu);
+  pthread_rwlock_unlock(&cache.lock);
   return bHit;
 }
 
 int status_public(Req *r) {
   int64_t now = utc_now_ms();
-  r->zCacheControl = "public, max-age=10";
+  r->zCacheControl = CACHE_CONTROL;
   if (cache_serve(r, db_data_version(), now, 0)) {
     return 0;
   }
@@ -764,8 +745,7 @@ int status_public(Req *r) {
     /* Keep the page up on its worst day: the last good copy. */
     return cache_serve(r, version, now, 1) ? 0 : rc;
   }
-  char zEtag[40];
-  cache_put(r->zPath, z, n, zType, version, tValid, zEtag);
+  cache_put(r->zPath, z, n, zType, version, tValid);
   if (cache_serve(r, version, now, 1)) {
     return 0;
   }
