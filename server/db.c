@@ -398,17 +398,23 @@ int db_exec(const char *zSql) {
 
 int db_begin_write(void) { return db_exec("BEGIN IMMEDIATE"); }
 
-int db_commit(void) {
+int db_commit_unseen(void) {
   int rc = db_exec("COMMIT");
   if (rc) {
     /* Some errors roll back on their own; make sure none stays open. */
     if (!sqlite3_get_autocommit(db_conn())) {
       db_exec("ROLLBACK");
     }
-    return rc;
   }
-  db_bump_version();
-  return 0;
+  return rc;
+}
+
+int db_commit(void) {
+  int rc = db_commit_unseen();
+  if (rc == 0) {
+    db_bump_version();
+  }
+  return rc;
 }
 
 void db_rollback(void) {

@@ -74,6 +74,10 @@ int db_col_is_null(sqlite3_stmt *p, int i);
 ** Keep write transactions short: no rendering or network I/O inside. */
 int db_begin_write(void);
 int db_commit(void);
+/* db_commit() without bumping the data version: for writes that no cached
+** page shows (the search index, the outbox's delivery state), so background
+** work does not re-render the status page or change its ETag. */
+int db_commit_unseen(void);
 void db_rollback(void);
 
 /* Whether the last SQLite failure on this thread since db_clear_error()

@@ -457,7 +457,7 @@ static void recover_interrupted(void) {
         " delivered' WHERE state = 'sending' AND kind = 'email'");
     rc = p ? db_run(p) : E_DB;
   }
-  rc = rc == 0 ? db_commit() : rc;
+  rc = rc == 0 ? db_commit_unseen() : rc; /* outbox only */
   if (rc) {
     db_rollback();
   }
@@ -510,7 +510,7 @@ static void queue_reminders(int64_t now) {
     db_bind_text(p, ":limit", zLimit);
     rc = db_run(p);
   }
-  rc = rc == 0 ? db_commit() : rc;
+  rc = rc == 0 ? db_commit_unseen() : rc; /* outbox only */
   if (rc) {
     db_rollback();
   }
@@ -544,7 +544,7 @@ static void prune(int64_t now) {
       rc = db_run(p);
     }
     int n = rc == 0 ? db_changes() : 0;
-    rc = rc == 0 ? db_commit() : rc;
+    rc = rc == 0 ? db_commit_unseen() : rc; /* outbox only */
     if (rc) {
       db_rollback();
       return;
@@ -581,7 +581,7 @@ static void finish(const Msg *m, const char *zErr, int bPermanent) {
     db_bind_int(p, ":id", m->id);
     rc = db_run(p);
   }
-  rc = rc == 0 ? db_commit() : rc;
+  rc = rc == 0 ? db_commit_unseen() : rc; /* outbox only */
   if (rc) {
     db_rollback();
   }
@@ -641,7 +641,7 @@ static int claim(Msg *m) {
     rc = db_run(p);
   }
   int bClaimed = rc == 0 && db_changes() == 1;
-  rc = rc == 0 ? db_commit() : rc;
+  rc = rc == 0 ? db_commit_unseen() : rc; /* outbox only */
   if (rc) {
     db_rollback();
     return -1;
@@ -685,7 +685,7 @@ static void give_up(const Msg *m, const char *zWhy) {
     db_bind_int(p, ":id", m->id);
     rc = db_run(p);
   }
-  rc = rc == 0 ? db_commit() : rc;
+  rc = rc == 0 ? db_commit_unseen() : rc; /* outbox only */
   if (rc) {
     db_rollback();
   }

@@ -670,7 +670,7 @@ static int index_batch(TermMap *pTerms, int *pnDone) {
     return 0;
   }
   rc = rc == 0 ? termmap_apply(pTerms) : rc;
-  rc = rc == 0 ? db_commit() : rc;
+  rc = rc == 0 ? db_commit_unseen() : rc; /* the index: no page shows it */
   if (rc) {
     db_rollback();
     /* a failed document leaves terms counted; forget them */
@@ -707,7 +707,7 @@ static int merge_step(int bFirst, int *pbMore) {
     rc = db_run(p);
   }
   int bMore = sqlite3_total_changes(db) - nBefore >= 2;
-  rc = rc == 0 ? db_commit() : rc;
+  rc = rc == 0 ? db_commit_unseen() : rc; /* the index: no page shows it */
   if (rc) {
     db_rollback();
     return rc;
