@@ -391,7 +391,7 @@ static void client_ip(Req *r, char zIp[INET6_ADDRSTRLEN]) {
                     INET6_ADDRSTRLEN);
   }
   if (!zOk) {
-    strcpy(zIp, "unknown");
+    snprintf(zIp, INET6_ADDRSTRLEN, "%s", "unknown");
   }
 }
 
@@ -1222,7 +1222,7 @@ static void log_request(Req *r) {
   if (r->pConn) {
     client_ip(r, zIp);
   } else {
-    strcpy(zIp, "-");
+    snprintf(zIp, sizeof(zIp), "%s", "-");
   }
   log_field(&line, "ip", zIp, 64);
   log_field(&line, "method", r->zMethod, 32);
