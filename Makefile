@@ -56,6 +56,13 @@ $(BUILD)/test_%: tests/unit/test_%.c tests/unit/harness.h $(LIB_OBJS)
 $(BUILD):
 	mkdir -p $@
 
+# The index's tokenizer as an extension, so the sqlite3 shell can read
+# search_index: sqlite3 -cmd '.load build/hs_fts' hindsight.db
+FTS_EXT := build/hs_fts.so
+$(FTS_EXT): server/search_tokenizer.c server/search_tokenizer.h
+	mkdir -p build
+	$(CC) $(CFLAGS_BASE) -O2 -fPIC -shared -DHS_SQLITE_EXTENSION -o $@ $<
+
 asan:
 	$(MAKE) SAN=1 hindsight-asan
 
@@ -71,19 +78,19 @@ run:
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 
-test: $(BIN) $(UNIT_BINS) node_modules/.package-lock.json
+test: $(BIN) $(UNIT_BINS) $(FTS_EXT) node_modules/.package-lock.json
 	sh tests/run.sh $(BIN) $(BUILD)
 
 test-unit: $(UNIT_BINS)
 	sh tests/run.sh $(BIN) $(BUILD) unit
 
-test-http: $(BIN)
+test-http: $(BIN) $(FTS_EXT)
 	sh tests/run.sh $(BIN) $(BUILD) http
 
 test-browser: $(BIN) node_modules/.package-lock.json
 	sh tests/run.sh $(BIN) $(BUILD) browser
 
-bench: hindsight
+bench: hindsight $(FTS_EXT)
 	sh tests/bench/run.sh
 
 # A bounded wrk soak (SOAK_SECONDS, default 60): zero non-2xx, flat RSS.

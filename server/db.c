@@ -36,6 +36,7 @@
 #include "assets.h"
 #include "buf.h"
 #include "err.h"
+#include "search_tokenizer.h"
 #include "utc.h"
 
 #define DB_MAX_STMT 256
@@ -166,6 +167,16 @@ static int db_open_raw(const char *zPath, int mode, int bQuiet,
               zErr ? zErr : sqlite3_errstr(rc));
     }
     sqlite3_free(zErr);
+    sqlite3_close(db);
+    return rc;
+  }
+  /* The search index's tokenizer: every connection that may touch
+  ** search_index needs it, migrations included. */
+  rc = search_tokenizer_register(db);
+  if (rc != SQLITE_OK) {
+    if (!bQuiet) {
+      fprintf(stderr, "hindsight: cannot use database %s: no FTS5\n", zPath);
+    }
     sqlite3_close(db);
     return rc;
   }

@@ -22,6 +22,7 @@
 #include "err.h"
 #include "input.h"
 #include "md.h"
+#include "search_tokenizer.h"
 #include "tmpl.h"
 #include "utc.h"
 
@@ -312,6 +313,7 @@ void search_plain(const char *z, Buf *pOut) {
 /* The plan of one query. */
 typedef struct Plan {
   Buf text;        /* the FTS5 query over the text columns */
+  Buf words;       /* the same without the word-pair filters: snippets */
   Buf facets;      /* " AND {facets} : (...)" for the filters but type */
   Buf query;       /* text, facets and the type: what is ranked */
   SearchRank rank; /* for hs_rank() */
@@ -540,8 +542,9 @@ static int plan_term(Plan *pPlan, const Term *t, int bPrefix) {
   TermTokens *pTok = xcalloc(1, sizeof(TermTokens));
   PrefixWords *pWords = xcalloc(1, sizeof(PrefixWords));
   SearchRank *pRank = &pPlan->rank;
-  Buf term, expr, range;
+  Buf term, filtered, expr, range;
   buf_init(&term, 8192);
+  buf_init(&filtered, 8192);
   buf_init(&expr, 8192);
   buf_init(&range, 8192);
   int rc = search_tokenize(zText, (int)nText, 1, tokens_add, pTok);
@@ -590,9 +593,38 @@ static int plan_term(Plan *pPlan, const Term *t, int bPrefix) {
              pWords->n <= SEARCH_TERM_PHRASES && pWords->nDocs > PREFIX_CHEAP;
   }
   int nPhrase = bSpell ? pWords->n : 1;
-  if (pRank->nPhrase + nPhrase > SEARCH_PHRASES_MAX) {
-    rc = E_DB; /* SEARCH_TERMS_MAX of SEARCH_TERM_PHRASES each: a bug */
+  /* A phrase of 2 or more whole words has word pairs
+  ** (search_tokenizer.c): the phrase of its pairs matches where the words
+  ** do, as often and in the same columns (bar 64-bit hash collisions),
+  ** through one short doclist instead of the positions in every document
+  ** holding the words. So a phrase is ranked as its pairs' phrase; one
+  ** ending in a prefix is preceded by them, as a filter, and FTS5 checks
+  ** it only where they are. Snippets use the words (pPlan->words). */
+  int nWhole = bPrefix ? pTok->n - 1 : pTok->n;
+  int bPairs = nWhole >= 2;
+  int bPairsOnly = bPairs && !bPrefix;
+  size_t nPairs = 0; /* bytes of the pairs' phrase in filtered, after '(' */
+  if (pRank->nPhrase + bPairs + nPhrase > SEARCH_PHRASES_MAX) {
+    rc = E_DB; /* SEARCH_PHRASES_MAX holds every term's: a bug */
     goto done;
+  }
+  if (bPairs) {
+    buf_puts(&filtered, "(\"");
+    for (int i = 1; i < nWhole; i++) {
+      char aPair[SEARCH_PAIR_BYTES];
+      search_pair_token(pTok->z + pTok->aOff[i - 1], pTok->aLen[i - 1],
+                        pTok->z + pTok->aOff[i], pTok->aLen[i], aPair);
+      if (i > 1) {
+        buf_putc(&filtered, ' ');
+      }
+      buf_append(&filtered, aPair, sizeof(aPair));
+    }
+    buf_putc(&filtered, '"');
+    nPairs = filtered.n - 1;
+    if (!bPairsOnly) {
+      buf_puts(&filtered, " AND ");
+      pRank->aGroup[pRank->nPhrase++] = SEARCH_RANK_SKIP;
+    }
   }
   int g = pRank->nGroup;
   if (!bSpell) {
@@ -613,6 +645,12 @@ static int plan_term(Plan *pPlan, const Term *t, int bPrefix) {
   for (int k = 0; k < nPhrase; k++) {
     pRank->aGroup[pRank->nPhrase++] = (unsigned char)g;
   }
+  if (!bPairsOnly) {
+    buf_puts(&filtered, buf_str(&term));
+  }
+  if (bPairs) {
+    buf_putc(&filtered, ')');
+  }
   /* Its document frequency. */
   int64_t nDf;
   if (pTok->n == 1 && !bPrefix) {
@@ -620,22 +658,28 @@ static int plan_term(Plan *pPlan, const Term *t, int bPrefix) {
   } else if (pTok->n == 1 && pWords->n == 1 && pWords->bAll) {
     nDf = pWords->nDocs; /* a prefix of one word */
   } else {
-    text_query(buf_str(&term), &expr);
-    if (iRare >= 0) {
+    text_query(buf_str(&filtered), &expr);
+    int64_t nRange = nRare; /* documents of range, -1 if unknown */
+    if (bPairs) {
+      /* Its pairs hold every match and are far fewer than its rarest
+      ** word's documents: counted exactly up to DF_SAMPLE of them. */
+      buf_append(&range, buf_str(&filtered) + 1, nPairs);
+      nRange = -1;
+    } else if (iRare >= 0) {
       buf_putc(&range, '"');
       token_quoted(pTok, iRare, &range);
       buf_putc(&range, '"');
     } else {
       buf_puts(&range, buf_str(&expr));
-      nRare = pWords->bAll && pWords->nDocs <= DF_EXACT ? pWords->nDocs : -1;
+      nRange = pWords->bAll && pWords->nDocs <= DF_EXACT ? pWords->nDocs : -1;
     }
     if (buf_err(&expr) || buf_err(&range)) {
       rc = E_DB;
       goto done;
     }
-    nDf = term_df(pPlan, buf_str(&expr), buf_str(&range), nRare);
+    nDf = term_df(pPlan, buf_str(&expr), buf_str(&range), nRange);
   }
-  if (buf_err(&term)) {
+  if (buf_err(&term) || buf_err(&filtered)) {
     rc = E_DB;
     goto done;
   }
@@ -651,9 +695,12 @@ static int plan_term(Plan *pPlan, const Term *t, int bPrefix) {
   pRank->nGroup++;
   if (g > 0) {
     buf_puts(&pPlan->text, " AND ");
+    buf_puts(&pPlan->words, " AND ");
   }
-  buf_puts(&pPlan->text, buf_str(&term));
+  buf_puts(&pPlan->text, buf_str(&filtered));
+  buf_puts(&pPlan->words, buf_str(&term));
 done:
+  buf_free(&filtered);
   buf_free(&range);
   buf_free(&expr);
   buf_free(&term);
@@ -803,6 +850,7 @@ done:
 static void plan_free(Plan *pPlan) {
   buf_free(&pPlan->query);
   buf_free(&pPlan->facets);
+  buf_free(&pPlan->words);
   buf_free(&pPlan->text);
 }
 
@@ -812,6 +860,7 @@ static int plan_build(Plan *pPlan, const SearchQuery *q, const Term *aTerm,
                       int nTerm) {
   memset(pPlan, 0, sizeof(*pPlan));
   buf_init(&pPlan->text, 65536);
+  buf_init(&pPlan->words, 65536);
   buf_init(&pPlan->facets, 65536);
   buf_init(&pPlan->query, 131072);
   int rc = search_rank_ready();
@@ -826,6 +875,9 @@ static int plan_build(Plan *pPlan, const SearchQuery *q, const Term *aTerm,
   if (rc == 0 && !pPlan->bNone) {
     buf_puts(&terms, buf_str(&pPlan->text));
     text_query(buf_str(&terms), &pPlan->text);
+    buf_reset(&terms);
+    buf_puts(&terms, buf_str(&pPlan->words));
+    text_query(buf_str(&terms), &pPlan->words);
     buf_puts(&pPlan->query, buf_str(&pPlan->text));
     buf_puts(&pPlan->query, buf_str(&pPlan->facets));
     if (q->iType >= 0) {
@@ -834,7 +886,8 @@ static int plan_build(Plan *pPlan, const SearchQuery *q, const Term *aTerm,
       buf_putc(&pPlan->query, '"');
     }
   }
-  if (buf_err(&pPlan->text) || buf_err(&pPlan->facets) ||
+  if (buf_err(&pPlan->text) || buf_err(&pPlan->words) ||
+      buf_err(&pPlan->facets) ||
       buf_err(&pPlan->query) || buf_err(&terms)) {
     rc = E_DB; /* the caps hold SEARCH_TERMS_MAX terms: a bug */
   }
@@ -1082,7 +1135,7 @@ static int load_hits(Plan *pPlan, const Ranked *aPage, int nPage,
         " AND +rowid IN (SELECT value FROM json_each(:ids))");
     rc = p && !buf_err(&ids) ? 0 : E_DB;
     if (rc == 0) {
-      db_bind_text(p, ":q", buf_str(&pPlan->text));
+      db_bind_text(p, ":q", buf_str(&pPlan->words));
       db_bind_int(p, ":lo", lo);
       db_bind_int(p, ":hi", hi);
       db_bind_text(p, ":ids", buf_str(&ids));
@@ -1109,7 +1162,7 @@ static int load_hits(Plan *pPlan, const Ranked *aPage, int nPage,
         rc = E_DB;
         break;
       }
-      db_bind_text(p, ":q", buf_str(&pPlan->text));
+      db_bind_text(p, ":q", buf_str(&pPlan->words));
       db_bind_int(p, ":rowid", aPage[i].rowid);
       if (db_step(p) == SQLITE_ROW) {
         apHit[i] = hit_json(p, aPage[i].score);

@@ -114,7 +114,10 @@ void search_indexer_stop(void);
 #define SEARCH_TEXT_COLUMNS "{title root_cause body}"
 /* Phrases one term may be written as (a prefix spelled out as words). */
 #define SEARCH_TERM_PHRASES 32
-#define SEARCH_PHRASES_MAX (SEARCH_TERMS_MAX * SEARCH_TERM_PHRASES)
+/* ... and one more per term: the phrase of its word pairs (a filter). */
+#define SEARCH_PHRASES_MAX (SEARCH_TERMS_MAX * (SEARCH_TERM_PHRASES + 1))
+/* aGroup of a phrase that only filters (word pairs): not ranked. */
+#define SEARCH_RANK_SKIP 0xFF
 
 /* Called with each token, as the index's tokenizer emits it (folded,
 ** capped at the 32 KiB FTS5 keeps). Returns SQLITE_OK to go on. */
@@ -131,7 +134,8 @@ int search_tokenize(const char *z, int n, int bQuery, SearchTokenFn xToken,
 /*
 ** What hs_rank(search_index, :rank) needs, bound with
 ** sqlite3_bind_pointer(..., "hs_search_rank", NULL): the query's first
-** nPhrase phrases are its text phrases, aGroup maps each to its term, and
+** nPhrase phrases are its text phrases, aGroup maps each to its term (or
+** is SEARCH_RANK_SKIP for a phrase of word pairs, a filter only), and
 ** aDf is each term's document frequency. hs_rank fills aIdf and avgdl on
 ** its first row. hs_rank is bm25 with weights 10, 5, 1 over the text
 ** columns, exactly FTS5's bm25() when the frequencies are exact.

@@ -44,6 +44,7 @@
 #include "err.h"
 #include "input.h"
 #include "search.h"
+#include "search_tokenizer.h"
 
 #define FLUSH_BATCH 500 /* documents per write transaction (BENCHMARKS.md) */
 #define DOC_MAX ((size_t)4 << 20) /* bytes of one indexed column */
@@ -105,6 +106,9 @@ static void rank_fn(const Fts5ExtensionApi *pApi, Fts5Context *pFts,
   ** also sort the facets' instances into one list first.) */
   double aFreq[SEARCH_TERMS_MAX] = {0};
   for (int ip = 0; rc == SQLITE_OK && ip < p->nPhrase; ip++) {
+    if (p->aGroup[ip] == SEARCH_RANK_SKIP) {
+      continue; /* word pairs: a filter, not a term */
+    }
     Fts5PhraseIter iter;
     int ic, io;
     rc = pApi->xPhraseFirst(pFts, ip, &iter, &ic, &io);
@@ -140,16 +144,9 @@ static fts5_api *fts5(void) {
   if (pThreadApi) {
     return pThreadApi;
   }
-  fts5_api *pApi = NULL;
-  sqlite3_stmt *p = db_prepare("SELECT fts5(:api)");
-  if (!p) {
-    return NULL;
-  }
-  sqlite3_bind_pointer(p, sqlite3_bind_parameter_index(p, ":api"), &pApi,
-                       "fts5_api_ptr", NULL);
-  db_step(p);
-  db_reset(p);
-  if (!pApi || pApi->iVersion < 2 ||
+  sqlite3 *db = db_conn();
+  fts5_api *pApi = db ? search_fts5_api(db) : NULL;
+  if (!pApi ||
       pApi->xCreateFunction(pApi, "hs_rank", &pThreadApi, rank_fn,
                             api_forget) != SQLITE_OK) {
     fprintf(stderr, "hindsight: the FTS5 API is not available\n");

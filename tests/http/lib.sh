@@ -89,7 +89,10 @@ login() { # login USER PASSWORD
 # sql SQL...: the sqlite3 shell on the test database, waiting up to 5 s
 # for the write lock as the server does (its search indexer writes in the
 # background, so a write from the shell may meet a batch in progress).
-sql() { sqlite3 -cmd '.timeout 5000' "$DB" "$@"; }
+# The index's tokenizer (make build/hs_fts.so) lets the shell read
+# search_index.
+HS_FTS=${HS_FTS:-$PWD/build/hs_fts}
+sql() { sqlite3 -cmd '.timeout 5000' -cmd ".load $HS_FTS" "$DB" "$@"; }
 
 # jget FILTER: reads a value from the last JSON body.
 jget() { jq -r "$1" "$T/body"; }

@@ -94,12 +94,14 @@ consistent() { # the index, its vocabulary and the sources agree
     CREATE VIRTUAL TABLE temp.v USING fts5vocab(main, search_index, instance);
     SELECT count(*) FROM (
       SELECT * FROM (SELECT term, count(DISTINCT doc) FROM temp.v
-                     WHERE col IN ('title', 'root_cause', 'body') GROUP BY term
+                     WHERE col IN ('title', 'root_cause', 'body')
+                     AND CAST(term AS BLOB) < x'F8' GROUP BY term
                      EXCEPT SELECT term, ndoc FROM search_terms)
       UNION ALL
       SELECT * FROM (SELECT term, ndoc FROM search_terms
                      EXCEPT SELECT term, count(DISTINCT doc) FROM temp.v
-                     WHERE col IN ('title', 'root_cause', 'body') GROUP BY term))")" 0
+                     WHERE col IN ('title', 'root_cause', 'body')
+                     AND CAST(term AS BLOB) < x'F8' GROUP BY term))")" 0
   check "$1: fts5 integrity check" sql "INSERT INTO search_index(search_index) VALUES('integrity-check')"
 }
 consistent "after the catch-up"
