@@ -11,6 +11,7 @@
 */
 #include "component.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -320,4 +321,59 @@ int component_ensure(const char *zName, const char *zDescription) {
   db_bind_text(p, ":desc", zDescription);
   db_bind_int(p, ":now", utc_now_ms());
   return db_run(p);
+}
+
+int component_link(int eOwner, int64_t id, json_t *pNames, char *zErr,
+                   size_t nErr) {
+  assert(eOwner == COMPONENT_LINK_INCIDENT ||
+         eOwner == COMPONENT_LINK_MAINTENANCE);
+  int bMaint = eOwner == COMPONENT_LINK_MAINTENANCE;
+  sqlite3_stmt *p =
+      bMaint ? db_prepare("DELETE FROM maintenance_components"
+                          " WHERE maintenance_id = :id")
+             : db_prepare("DELETE FROM incident_components"
+                          " WHERE incident_id = :id");
+  if (!p) {
+    return E_DB;
+  }
+  db_bind_int(p, ":id", id);
+  int rc = db_run(p);
+  size_t i;
+  json_t *pName;
+  json_array_foreach(pNames, i, pName) {
+    if (rc) {
+      break;
+    }
+    p = bMaint ? db_prepare("INSERT OR IGNORE INTO maintenance_components"
+                            " (maintenance_id, component_id)"
+                            " SELECT :id, id FROM components"
+                            " WHERE name = :name")
+               : db_prepare("INSERT OR IGNORE INTO incident_components"
+                            " (incident_id, component_id)"
+                            " SELECT :id, id FROM components"
+                            " WHERE name = :name");
+    if (!p) {
+      return E_DB;
+    }
+    db_bind_int(p, ":id", id);
+    db_bind_text(p, ":name", json_string_value(pName));
+    rc = db_run(p);
+    if (rc == 0 && db_changes() == 0) {
+      /* Either unknown or listed twice; only unknown is an error. */
+      sqlite3_stmt *q = db_prepare("SELECT 1 FROM components"
+                                   " WHERE name = :name");
+      if (!q) {
+        return E_DB;
+      }
+      db_bind_text(q, ":name", json_string_value(pName));
+      int bKnown = db_step(q) == SQLITE_ROW;
+      db_reset(q);
+      if (!bKnown) {
+        snprintf(zErr, nErr, "components: no component named \"%.80s\"",
+                 json_string_value(pName));
+        return E_INVALID;
+      }
+    }
+  }
+  return rc;
 }

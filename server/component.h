@@ -16,4 +16,16 @@ int component_update(Req *r); /* PATCH /api/v1/components/{id},
 ** 0 or E_DB. */
 int component_ensure(const char *zName, const char *zDescription);
 
+/* What component_link() links components to. */
+enum { COMPONENT_LINK_INCIDENT, COMPONENT_LINK_MAINTENANCE };
+
+/* Replaces the components linked to incident or maintenance id (eOwner
+** says which) with those named in pNames, a JSON array of strings
+** (BORROWED; NULL unlinks all). One function so that incidents and
+** maintenance windows accept and reject names alike. Call inside
+** db_begin_write(). 0; E_INVALID with the message in zErr if a name is
+** unknown; E_DB or E_CONFLICT. Allocates nothing. */
+int component_link(int eOwner, int64_t id, json_t *pNames, char *zErr,
+                   size_t nErr);
+
 #endif

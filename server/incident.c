@@ -20,6 +20,7 @@
 #include "action.h"
 #include "audit.h"
 #include "chart.h"
+#include "component.h"
 #include "db.h"
 #include "err.h"
 #include "input.h"
@@ -292,51 +293,6 @@ static int incident_apply(json_t *pRow, json_t *pIn, int bForm, char *zErr,
   return check_moment_order(pRow, zErr, nErr);
 }
 
-/* Looks up component ids for the names in pRow; unknown names fail. */
-static int link_components(int64_t id, json_t *pNames, char *zErr,
-                           size_t nErr) {
-  sqlite3_stmt *p =
-      db_prepare("DELETE FROM incident_components WHERE incident_id = :id");
-  if (!p) {
-    return E_DB;
-  }
-  db_bind_int(p, ":id", id);
-  int rc = db_run(p);
-  size_t i;
-  json_t *pName;
-  json_array_foreach(pNames, i, pName) {
-    if (rc) {
-      break;
-    }
-    p = db_prepare("INSERT OR IGNORE INTO incident_components"
-                   " (incident_id, component_id)"
-                   " SELECT :id, id FROM components WHERE name = :name");
-    if (!p) {
-      return E_DB;
-    }
-    db_bind_int(p, ":id", id);
-    db_bind_text(p, ":name", json_string_value(pName));
-    rc = db_run(p);
-    if (rc == 0 && db_changes() == 0) {
-      /* Either unknown or listed twice; only unknown is an error. */
-      sqlite3_stmt *q = db_prepare("SELECT 1 FROM components"
-                                   " WHERE name = :name");
-      if (!q) {
-        return E_DB;
-      }
-      db_bind_text(q, ":name", json_string_value(pName));
-      int bKnown = db_step(q) == SQLITE_ROW;
-      db_reset(q);
-      if (!bKnown) {
-        snprintf(zErr, nErr, "components: no component named \"%.80s\"",
-                 json_string_value(pName));
-        return E_INVALID;
-      }
-    }
-  }
-  return rc;
-}
-
 static void bind_row(sqlite3_stmt *p, json_t *pRow) {
   static const char *const azText[] = {"title",     "severity", "status",
                                        "impact",    "commander", "summary",
@@ -460,8 +416,8 @@ int incident_declare(json_t *pIn, int bForm, const char *zActor,
     }
     if (rc == 0) {
       *pId = db_last_id();
-      rc = link_components(*pId, json_object_get(pRow, "components"), zErr,
-                           nErr);
+      rc = component_link(COMPONENT_LINK_INCIDENT, *pId,
+                          json_object_get(pRow, "components"), zErr, nErr);
     }
     if (rc == 0) {
       rc = audit_log("incident", *pId, zActor, "create", NULL, pRow);
@@ -747,8 +703,9 @@ int incident_update(Req *r) {
     rc = req_fail(r, E_CONFLICT, "this incident was changed meanwhile");
   }
   if (rc == 0) {
-    rc = link_components(id, json_object_get(pRow, "components"), zErr,
-                         sizeof(zErr));
+    rc = component_link(COMPONENT_LINK_INCIDENT, id,
+                        json_object_get(pRow, "components"), zErr,
+                        sizeof(zErr));
     if (rc == E_INVALID) {
       req_fail(r, rc, "%s", zErr);
     }

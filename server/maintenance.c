@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "audit.h"
+#include "component.h"
 #include "db.h"
 #include "err.h"
 #include "input.h"
@@ -362,45 +363,10 @@ static int maint_fields(Req *r, json_t *pIn, const char **pzTitle,
 /* Replaces the component links (only while the window has not started, so
 ** restoring stays exact). */
 static int link_components(Req *r, int64_t id, json_t *pNames) {
-  sqlite3_stmt *p = db_prepare(
-      "DELETE FROM maintenance_components WHERE maintenance_id = :id");
-  if (!p) {
-    return E_DB;
-  }
-  db_bind_int(p, ":id", id);
-  int rc = db_run(p);
-  size_t i;
-  json_t *pName;
-  json_array_foreach(pNames, i, pName) {
-    if (rc) {
-      break;
-    }
-    p = db_prepare("INSERT OR IGNORE INTO maintenance_components"
-                   " (maintenance_id, component_id)"
-                   " SELECT :id, id FROM components WHERE name = :name");
-    if (!p) {
-      return E_DB;
-    }
-    db_bind_int(p, ":id", id);
-    db_bind_text(p, ":name", json_string_value(pName));
-    rc = db_run(p);
-    if (rc == 0 && db_changes() == 0) {
-      sqlite3_stmt *q = db_prepare("SELECT 1 FROM components"
-                                   " WHERE name = :name");
-      if (!q) {
-        return E_DB;
-      }
-      db_bind_text(q, ":name", json_string_value(pName));
-      int bKnown = db_step(q) == SQLITE_ROW;
-      db_reset(q);
-      if (!bKnown) {
-        return req_fail(r, E_INVALID,
-                        "components: no component named \"%.80s\"",
-                        json_string_value(pName));
-      }
-    }
-  }
-  return rc;
+  char zErr[256];
+  int rc = component_link(COMPONENT_LINK_MAINTENANCE, id, pNames, zErr,
+                          sizeof(zErr));
+  return rc == E_INVALID ? req_fail(r, rc, "%s", zErr) : rc;
 }
 
 static int maint_answer(Req *r, int64_t id, int status) {

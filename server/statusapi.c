@@ -201,12 +201,19 @@ json_t *sp_component(const SpPage *pg, int64_t id) {
   return pC;
 }
 
-/* The updates of incident id (Statuspage shape), newest first. */
-static json_t *incident_updates(const SpPage *pg, int64_t id) {
+/* The status posts of incident id or maintenance id (bMaint), newest first,
+** as Statuspage's incident_updates. Maintenance posts have no updated_at
+** (their created_at stands in) and record no component changes. */
+static json_t *status_updates(const SpPage *pg, int64_t id, int bMaint) {
   json_t *pList = json_array();
-  sqlite3_stmt *p = db_prepare(
-      "SELECT id, status, body, created_at, updated_at FROM incident_updates"
-      " WHERE incident_id = :id ORDER BY created_at DESC, id DESC");
+  sqlite3_stmt *p =
+      bMaint ? db_prepare("SELECT id, status, body, created_at, created_at"
+                          " FROM maintenance_updates"
+                          " WHERE maintenance_id = :id"
+                          " ORDER BY created_at DESC, id DESC")
+             : db_prepare("SELECT id, status, body, created_at, updated_at"
+                          " FROM incident_updates WHERE incident_id = :id"
+                          " ORDER BY created_at DESC, id DESC");
   if (!p) {
     return pList;
   }
@@ -216,11 +223,11 @@ static json_t *incident_updates(const SpPage *pg, int64_t id) {
         pList,
         json_pack("{s:o, s:s, s:s, s:o, s:o, s:o, s:o, s:[], s:b, s:n,"
                   " s:n, s:I}",
-                  "id", id_json("u", db_col_int(p, 0)), "status",
-                  db_col_text(p, 1), "body", db_col_text(p, 2), "incident_id",
-                  id_json("", id), "created_at", time_json(pg, p, 3),
-                  "updated_at", time_json(pg, p, 4), "display_at",
-                  time_json(pg, p, 3), "affected_components",
+                  "id", id_json(bMaint ? "mu" : "u", db_col_int(p, 0)),
+                  "status", db_col_text(p, 1), "body", db_col_text(p, 2),
+                  "incident_id", id_json(bMaint ? "m" : "", id), "created_at",
+                  time_json(pg, p, 3), "updated_at", time_json(pg, p, 4),
+                  "display_at", time_json(pg, p, 3), "affected_components",
                   "deliver_notifications", 1, "custom_tweet", "tweet_id", "_id",
                   (json_int_t)db_col_int(p, 0)));
   }
@@ -230,6 +237,9 @@ static json_t *incident_updates(const SpPage *pg, int64_t id) {
   json_array_foreach(pList, i, pU) {
     int64_t uid = json_integer_value(json_object_get(pU, "_id"));
     json_object_del(pU, "_id");
+    if (bMaint) {
+      continue;
+    }
     p = db_prepare("SELECT c.id, c.name, uc.old_status, uc.new_status"
                    " FROM incident_update_components uc"
                    " JOIN components c ON c.id = uc.component_id"
@@ -303,7 +313,7 @@ json_t *sp_incident(const SpPage *pg, int64_t id) {
       "impact", db_col_text(p, 7), "shortlink", zLink, "started_at",
       time_json(pg, p, 8), "page_id", pg->zId);
   db_reset(p);
-  json_object_set_new(pI, "incident_updates", incident_updates(pg, id));
+  json_object_set_new(pI, "incident_updates", status_updates(pg, id, 0));
   json_object_set_new(pI, "components", linked_components(pg, id, 0));
   return pI;
 }
@@ -333,31 +343,6 @@ json_t *sp_incidents(const SpPage *pg, int eWhich) {
   return pList;
 }
 
-static json_t *maintenance_updates(const SpPage *pg, int64_t id) {
-  json_t *pList = json_array();
-  sqlite3_stmt *p = db_prepare(
-      "SELECT id, status, body, created_at FROM maintenance_updates"
-      " WHERE maintenance_id = :id ORDER BY created_at DESC, id DESC");
-  if (!p) {
-    return pList;
-  }
-  db_bind_int(p, ":id", id);
-  while (db_step(p) == SQLITE_ROW) {
-    json_array_append_new(
-        pList,
-        json_pack("{s:o, s:s, s:s, s:o, s:o, s:o, s:o, s:[], s:b, s:n,"
-                  " s:n}",
-                  "id", id_json("mu", db_col_int(p, 0)), "status",
-                  db_col_text(p, 1), "body", db_col_text(p, 2), "incident_id",
-                  id_json("m", id), "created_at", time_json(pg, p, 3),
-                  "updated_at", time_json(pg, p, 3), "display_at",
-                  time_json(pg, p, 3), "affected_components",
-                  "deliver_notifications", 1, "custom_tweet", "tweet_id"));
-  }
-  db_reset(p);
-  return pList;
-}
-
 json_t *sp_maintenance(const SpPage *pg, int64_t id) {
   sqlite3_stmt *p = db_prepare(
       "SELECT id, title, status, created_at, updated_at, completed_at,"
@@ -383,7 +368,7 @@ json_t *sp_maintenance(const SpPage *pg, int64_t id) {
       "page_id", pg->zId, "scheduled_for", time_json(pg, p, 7),
       "scheduled_until", time_json(pg, p, 8));
   db_reset(p);
-  json_object_set_new(pM, "incident_updates", maintenance_updates(pg, id));
+  json_object_set_new(pM, "incident_updates", status_updates(pg, id, 1));
   json_object_set_new(pM, "components", linked_components(pg, id, 1));
   return pM;
 }

@@ -669,19 +669,35 @@ static const char *request_token(Req *r) {
   return z;
 }
 
+/* by_token() for the token of this confirm (bConfirm) or unsubscribe
+** request, failing with the message its page shows: E_NOTFOUND after
+** req_fail() for a missing, used or expired token; E_DB. The GET and POST
+** handlers of both links use it so that they answer alike. */
+static int request_subscriber(Req *r, int bConfirm, int64_t *pId,
+                              const char **pzAddress, const char **pzKind) {
+  int bExpired = 0;
+  int rc = by_token(r, request_token(r), bConfirm, pId, pzAddress, pzKind,
+                    &bExpired);
+  if (bExpired) {
+    return req_fail(r, E_NOTFOUND,
+                    "This confirmation link has expired. "
+                    "Subscribe again to get a new one.");
+  }
+  if (rc == E_NOTFOUND) {
+    return req_fail(r, rc,
+                    bConfirm ? "This confirmation link is not valid (it may "
+                               "have been used already)."
+                             : "No such subscription (perhaps you have "
+                               "unsubscribed already).");
+  }
+  return rc;
+}
+
 int subs_confirm_page(Req *r) {
   const char *zToken = request_token(r);
   int64_t id = 0;
   const char *zAddress = NULL, *zKind = NULL;
-  int bExpired = 0;
-  int rc = by_token(r, zToken, 1, &id, &zAddress, &zKind, &bExpired);
-  if (rc == E_NOTFOUND || bExpired) {
-    return req_fail(r, E_NOTFOUND,
-                    bExpired ? "This confirmation link has expired. "
-                               "Subscribe again to get a new one."
-                             : "This confirmation link is not valid (it may "
-                               "have been used already).");
-  }
+  int rc = request_subscriber(r, 1, &id, &zAddress, &zKind);
   if (rc) {
     return rc;
   }
@@ -704,18 +720,9 @@ int subs_confirm_post(Req *r) {
       return rcIn;
     }
   }
-  const char *zToken = request_token(r);
   int64_t id = 0;
   const char *zAddress = NULL, *zKind = NULL;
-  int bExpired = 0;
-  int rc = by_token(r, zToken, 1, &id, &zAddress, &zKind, &bExpired);
-  if (rc == E_NOTFOUND || bExpired) {
-    return req_fail(r, E_NOTFOUND,
-                    bExpired ? "This confirmation link has expired. "
-                               "Subscribe again to get a new one."
-                             : "This confirmation link is not valid (it may "
-                               "have been used already).");
-  }
+  int rc = request_subscriber(r, 1, &id, &zAddress, &zKind);
   if (rc) {
     return rc;
   }
@@ -756,13 +763,7 @@ int subs_unsub_page(Req *r) {
   const char *zToken = request_token(r);
   int64_t id = 0;
   const char *zAddress = NULL, *zKind = NULL;
-  int bExpired = 0;
-  int rc = by_token(r, zToken, 0, &id, &zAddress, &zKind, &bExpired);
-  if (rc == E_NOTFOUND) {
-    return req_fail(r, rc,
-                    "No such subscription (perhaps you have "
-                    "unsubscribed already).");
-  }
+  int rc = request_subscriber(r, 0, &id, &zAddress, &zKind);
   if (rc) {
     return rc;
   }
@@ -779,16 +780,9 @@ int subs_unsub_post(Req *r) {
   /* RFC 8058: the mail provider POSTs "List-Unsubscribe=One-Click" (maybe
   ** as multipart/form-data) to the URL in the header, with no cookie; the
   ** token in the URL is the whole authority, as in the link. */
-  const char *zToken = request_token(r);
   int64_t id = 0;
   const char *zAddress = NULL, *zKind = NULL;
-  int bExpired = 0;
-  int rc = by_token(r, zToken, 0, &id, &zAddress, &zKind, &bExpired);
-  if (rc == E_NOTFOUND) {
-    return req_fail(r, rc,
-                    "No such subscription (perhaps you have "
-                    "unsubscribed already).");
-  }
+  int rc = request_subscriber(r, 0, &id, &zAddress, &zKind);
   if (rc) {
     return rc;
   }
