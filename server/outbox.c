@@ -25,13 +25,13 @@
 **
 ** Threading: the worker thread has its own database connection (db.c's
 ** per-thread one) and its own curl handles. Shared with the main thread:
-** `worker` (below), whose stop flag is guarded by its mutex.
+** `worker` (below, a Worker from worker.h), whose stop flag is guarded by
+** its mutex.
 */
 #include "outbox.h"
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +50,7 @@
 #include "subs.h"
 #include "tmpl.h"
 #include "utc.h"
+#include "worker.h"
 
 #define OUTBOX_POLL_MS 1000
 #define OUTBOX_PRUNE_MS (3600LL * 1000)   /* how often old rows are deleted */
@@ -57,15 +58,7 @@
 #define OUTBOX_ERROR_MAX 300              /* bytes of last_error kept */
 
 /* The worker's control block: the only state shared between threads. */
-static struct {
-  pthread_mutex_t mu;  /* guards bStop and the wait */
-  pthread_cond_t cond; /* signalled to stop */
-  pthread_t thread;    /* the worker */
-  int bStarted;        /* thread was created (main thread only) */
-  int bStop;           /* asked to stop */
-} worker = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0};
-
-static int should_stop(void);
+static Worker worker = WORKER_INIT;
 
 int64_t outbox_backoff_ms(int64_t baseSeconds, int n) {
   int64_t ms = (baseSeconds > 0 ? baseSeconds : 1) * 1000;
@@ -530,7 +523,7 @@ static void prune(int64_t now) {
     nDays = 36500;
   }
   int64_t before = now - nDays * 86400000LL;
-  for (int i = 0; i < 1000 && !should_stop(); i++) {
+  for (int i = 0; i < 1000 && !worker_stopping(&worker); i++) {
     if (db_begin_write()) {
       return;
     }
@@ -1062,39 +1055,11 @@ static int deliver_one(void) {
 /* The thread -----------------------------------------------------------------
  */
 
-/* Waits up to ms or until asked to stop; returns whether to stop. */
-static int wait_or_stop(int64_t ms) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  ts.tv_sec += (time_t)(ms / 1000);
-  ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-  if (ts.tv_nsec >= 1000000000L) {
-    ts.tv_sec++;
-    ts.tv_nsec -= 1000000000L;
-  }
-  pthread_mutex_lock(&worker.mu);
-  while (!worker.bStop) {
-    if (pthread_cond_timedwait(&worker.cond, &worker.mu, &ts) != 0) {
-      break;
-    }
-  }
-  int bStop = worker.bStop;
-  pthread_mutex_unlock(&worker.mu);
-  return bStop;
-}
-
-static int should_stop(void) {
-  pthread_mutex_lock(&worker.mu);
-  int b = worker.bStop;
-  pthread_mutex_unlock(&worker.mu);
-  return b;
-}
-
-static void *worker_main(void *pArg) {
+static void outbox_main(void *pArg) {
   (void)pArg;
   recover_interrupted();
   int64_t lastPrune = 0; /* at start, then hourly */
-  while (!should_stop()) {
+  while (!worker_stopping(&worker)) {
     int64_t now = utc_now_ms();
     maintenance_tick(now, NULL);
     queue_reminders(now);
@@ -1103,14 +1068,14 @@ static void *worker_main(void *pArg) {
       lastPrune = now;
     }
     /* Up to 100 messages a round, so a stop request is seen in time. */
-    for (int i = 0; i < 100 && !should_stop() && deliver_one(); i++) {
+    for (int i = 0; i < 100 && !worker_stopping(&worker) && deliver_one();
+         i++) {
     }
-    if (wait_or_stop(OUTBOX_POLL_MS)) {
+    if (worker_wait(&worker, OUTBOX_POLL_MS)) {
       break;
     }
   }
   db_close_thread();
-  return NULL;
 }
 
 int outbox_start(void) {
@@ -1118,13 +1083,11 @@ int outbox_start(void) {
     fprintf(stderr, "hindsight: libcurl failed to initialise\n");
     return E_IO;
   }
-  worker.bStop = 0;
-  if (pthread_create(&worker.thread, NULL, worker_main, NULL) != 0) {
+  if (worker_start(&worker, outbox_main, NULL)) {
     fprintf(stderr, "hindsight: cannot start the outbox worker\n");
     curl_global_cleanup();
     return E_IO;
   }
-  worker.bStarted = 1;
   return 0;
 }
 
@@ -1132,11 +1095,6 @@ void outbox_stop(void) {
   if (!worker.bStarted) {
     return;
   }
-  pthread_mutex_lock(&worker.mu);
-  worker.bStop = 1;
-  pthread_cond_signal(&worker.cond);
-  pthread_mutex_unlock(&worker.mu);
-  pthread_join(worker.thread, NULL);
-  worker.bStarted = 0;
+  worker_stop(&worker);
   curl_global_cleanup();
 }

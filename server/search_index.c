@@ -32,7 +32,6 @@
 ** is guarded by its mutex.
 */
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +44,7 @@
 #include "input.h"
 #include "search.h"
 #include "search_tokenizer.h"
+#include "worker.h"
 
 #define FLUSH_BATCH 500 /* documents per write transaction (BENCHMARKS.md) */
 #define DOC_MAX ((size_t)4 << 20) /* bytes of one indexed column */
@@ -750,39 +750,12 @@ int search_flush_all(void) {
 
 /* The indexer's control block: the only state here shared between
 ** threads (the main thread starts and stops; the indexer reads bStop). */
-static struct {
-  pthread_mutex_t mu;  /* guards bStop and the waits */
-  pthread_cond_t cond; /* signalled to stop */
-  pthread_t thread;    /* the indexer */
-  int bStarted;        /* thread was created (main thread only) */
-  int bStop;           /* asked to stop */
-} indexer = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0};
+static Worker indexer = WORKER_INIT;
 
 static double mono_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
-}
-
-/* Waits up to ms or until asked to stop; returns whether to stop. */
-static int indexer_wait(int64_t ms) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  ts.tv_sec += (time_t)(ms / 1000);
-  ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-  if (ts.tv_nsec >= 1000000000L) {
-    ts.tv_sec++;
-    ts.tv_nsec -= 1000000000L;
-  }
-  pthread_mutex_lock(&indexer.mu);
-  while (!indexer.bStop) {
-    if (pthread_cond_timedwait(&indexer.cond, &indexer.mu, &ts) != 0) {
-      break;
-    }
-  }
-  int bStop = indexer.bStop;
-  pthread_mutex_unlock(&indexer.mu);
-  return bStop;
 }
 
 /* PRAGMA data_version of this thread's connection: it changes when another
@@ -816,7 +789,7 @@ static int indexer_round(int *pbStop) {
     }
     t = mono_ms() - t;
     tBatchMax = t > tBatchMax ? t : tBatchMax;
-    bStop = indexer_wait(INDEXER_PAUSE_MS);
+    bStop = worker_wait(&indexer, INDEXER_PAUSE_MS);
     if (bStop) {
       break;
     }
@@ -831,7 +804,7 @@ static int indexer_round(int *pbStop) {
     tMergeMax = t > tMergeMax ? t : tMergeMax;
     nMerge++;
     if (rc == 0 && bMore) {
-      bStop = indexer_wait(INDEXER_PAUSE_MS);
+      bStop = worker_wait(&indexer, INDEXER_PAUSE_MS);
       bMore = !bStop;
     }
   }
@@ -847,13 +820,13 @@ static int indexer_round(int *pbStop) {
   if (rc) {
     fprintf(stderr, "hindsight: search indexer: error %d, retrying in %d s\n",
             rc, INDEXER_RETRY_MS / 1000);
-    bStop = bStop || indexer_wait(INDEXER_RETRY_MS);
+    bStop = bStop || worker_wait(&indexer, INDEXER_RETRY_MS);
   }
   *pbStop = bStop;
   return rc;
 }
 
-static void *indexer_main(void *pArg) {
+static void indexer_main(void *pArg) {
   (void)pArg;
   int64_t seen = -2; /* data_version at the start of the last clean round */
   int bStop = 0;
@@ -862,30 +835,17 @@ static void *indexer_main(void *pArg) {
     if (v < 0 || v != seen) {
       seen = indexer_round(&bStop) ? -2 : v;
     }
-    bStop = bStop || indexer_wait(INDEXER_POLL_MS);
+    bStop = bStop || worker_wait(&indexer, INDEXER_POLL_MS);
   }
   db_close_thread();
-  return NULL;
 }
 
 int search_indexer_start(void) {
-  indexer.bStop = 0;
-  if (pthread_create(&indexer.thread, NULL, indexer_main, NULL) != 0) {
+  if (worker_start(&indexer, indexer_main, NULL)) {
     fprintf(stderr, "hindsight: cannot start the search indexer\n");
     return E_IO;
   }
-  indexer.bStarted = 1;
   return 0;
 }
 
-void search_indexer_stop(void) {
-  if (!indexer.bStarted) {
-    return;
-  }
-  pthread_mutex_lock(&indexer.mu);
-  indexer.bStop = 1;
-  pthread_cond_signal(&indexer.cond);
-  pthread_mutex_unlock(&indexer.mu);
-  pthread_join(indexer.thread, NULL);
-  indexer.bStarted = 0;
-}
+void search_indexer_stop(void) { worker_stop(&indexer); }
