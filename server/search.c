@@ -293,6 +293,9 @@ void search_plain(const char *z, Buf *pOut) {
 **   (the response says "window"). Ranking all matches of a word found in
 **   most documents cannot be done in milliseconds with FTS5.
 ** - Filters are facet tokens in the same FTS5 query (008), not joins.
+** - A quoted phrase is found through its word pairs (009,
+**   search_tokenizer.c): one short doclist, where FTS5 would otherwise
+**   read the positions in every document holding all its words.
 ** - A prefix ("datab") whose words are in more than PREFIX_CHEAP documents
 **   is spelled out as its words (up to SEARCH_TERM_PHRASES), because an
 **   FTS5 prefix query merges every matching doclist before its first row.

@@ -25,7 +25,7 @@ cc -std=c17 -D_GNU_SOURCE -O2 -Iserver $(pkg-config --cflags sqlite3 jansson) \
 TOKEN=$(./hindsight --db "$DB" token add "bench-$$" --scope read)
 ./hindsight --db "$DB" serve --listen 127.0.0.1:0 >"$T/out" 2>/dev/null &
 HS_PID=$!
-while ! grep -q 'listening on' "$T/out"; do sleep 0.1; done
+while ! grep -qs 'listening on' "$T/out"; do sleep 0.1; done
 HS=$(sed -n 's/.*listening on \(http:\/\/[0-9.:]*\).*/\1/p' "$T/out")
 : > "$T/urls"
 for q in load+balancer timeout checkout+502 datab %22flash+sale%22 kalomi \
