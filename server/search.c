@@ -483,6 +483,27 @@ static void text_query(const char *z, Buf *pOut) {
   buf_putc(pOut, ')');
 }
 
+/* Appends the FTS5 phrase of the word pairs of tokens 0..nTok-1 of pTok
+** and, if zLast, of token nTok-1 and the word zLast (nLast bytes): a
+** quoted string of pair tokens (search_tokenizer.c). Two or more words in
+** all. */
+static void pairs_phrase(const TermTokens *pTok, int nTok, const char *zLast,
+                         int nLast, Buf *pOut) {
+  buf_putc(pOut, '"');
+  for (int i = 1; i < nTok || (zLast && i == nTok); i++) {
+    int bLast = i == nTok;
+    char aPair[SEARCH_PAIR_BYTES];
+    search_pair_token(pTok->z + pTok->aOff[i - 1], pTok->aLen[i - 1],
+                      bLast ? zLast : pTok->z + pTok->aOff[i],
+                      bLast ? nLast : pTok->aLen[i], aPair);
+    if (i > 1) {
+      buf_putc(pOut, ' ');
+    }
+    buf_append(pOut, aPair, sizeof(aPair));
+  }
+  buf_putc(pOut, '"');
+}
+
 /* The indexed words that start with a prefix. */
 typedef struct PrefixWords {
   int n;                /* words, counted up to PREFIX_SCAN */
@@ -596,38 +617,46 @@ static int plan_term(Plan *pPlan, const Term *t, int bPrefix) {
              pWords->n <= SEARCH_TERM_PHRASES && pWords->nDocs > PREFIX_CHEAP;
   }
   int nPhrase = bSpell ? pWords->n : 1;
-  /* A phrase of 2 or more whole words has word pairs
-  ** (search_tokenizer.c): the phrase of its pairs matches where the words
-  ** do, as often and in the same columns (bar 64-bit hash collisions),
-  ** through one short doclist instead of the positions in every document
-  ** holding the words. So a phrase is ranked as its pairs' phrase; one
-  ** ending in a prefix is preceded by them, as a filter, and FTS5 checks
-  ** it only where they are. Snippets use the words (pPlan->words). */
+  /* Word pairs (search_tokenizer.c). The phrase of a term's pairs
+  ** matches where its words do, as often and in the same columns (bar
+  ** 64-bit hash collisions), through one short doclist instead of the
+  ** positions in every document holding the words. So a term of 2 or more
+  ** words is ranked as its pairs' phrase; when it ends in a prefix whose
+  ** words are all known, as one such phrase per word. Otherwise a term of
+  ** 2 or more whole words and a prefix is preceded by its whole words'
+  ** pairs, as a filter, and FTS5 checks it only where they are. Snippets
+  ** use the words (pPlan->words). */
   int nWhole = bPrefix ? pTok->n - 1 : pTok->n;
-  int bPairs = nWhole >= 2;
-  int bPairsOnly = bPairs && !bPrefix;
-  size_t nPairs = 0; /* bytes of the pairs' phrase in filtered, after '(' */
-  if (pRank->nPhrase + bPairs + nPhrase > SEARCH_PHRASES_MAX) {
+  int bKnown = bPrefix && pWords->bAll && !pWords->bLong &&
+               pWords->n <= SEARCH_TERM_PHRASES;
+  int bPairsOnly = pTok->n >= 2 && (!bPrefix || bKnown);
+  int bFilter = !bPairsOnly && nWhole >= 2;
+  int nAlt = bPrefix ? pWords->n : 1; /* phrases when bPairsOnly */
+  size_t nPairs = 0; /* bytes of the filter's phrase in filtered, after '(' */
+  if (pRank->nPhrase + (bPairsOnly ? nAlt : nPhrase + bFilter) >
+      SEARCH_PHRASES_MAX) {
     rc = E_DB; /* SEARCH_PHRASES_MAX holds every term's: a bug */
     goto done;
   }
-  if (bPairs) {
-    buf_puts(&filtered, "(\"");
-    for (int i = 1; i < nWhole; i++) {
-      char aPair[SEARCH_PAIR_BYTES];
-      search_pair_token(pTok->z + pTok->aOff[i - 1], pTok->aLen[i - 1],
-                        pTok->z + pTok->aOff[i], pTok->aLen[i], aPair);
-      if (i > 1) {
-        buf_putc(&filtered, ' ');
+  if (bPairsOnly) {
+    buf_putc(&filtered, '(');
+    for (int k = 0; k < nAlt; k++) {
+      if (k > 0) {
+        buf_puts(&filtered, " OR ");
       }
-      buf_append(&filtered, aPair, sizeof(aPair));
+      if (bPrefix) {
+        pairs_phrase(pTok, nWhole, pWords->az[k], pWords->an[k], &filtered);
+      } else {
+        pairs_phrase(pTok, nWhole, NULL, 0, &filtered);
+      }
     }
-    buf_putc(&filtered, '"');
+    buf_putc(&filtered, ')');
+  } else if (bFilter) {
+    buf_putc(&filtered, '(');
+    pairs_phrase(pTok, nWhole, NULL, 0, &filtered);
     nPairs = filtered.n - 1;
-    if (!bPairsOnly) {
-      buf_puts(&filtered, " AND ");
-      pRank->aGroup[pRank->nPhrase++] = SEARCH_RANK_SKIP;
-    }
+    buf_puts(&filtered, " AND ");
+    pRank->aGroup[pRank->nPhrase++] = SEARCH_RANK_SKIP;
   }
   int g = pRank->nGroup;
   if (!bSpell) {
@@ -645,13 +674,13 @@ static int plan_term(Plan *pPlan, const Term *t, int bPrefix) {
     }
     buf_putc(&term, ')');
   }
-  for (int k = 0; k < nPhrase; k++) {
+  for (int k = 0; k < (bPairsOnly ? nAlt : nPhrase); k++) {
     pRank->aGroup[pRank->nPhrase++] = (unsigned char)g;
   }
   if (!bPairsOnly) {
     buf_puts(&filtered, buf_str(&term));
   }
-  if (bPairs) {
+  if (bFilter) {
     buf_putc(&filtered, ')');
   }
   /* Its document frequency. */
@@ -663,10 +692,14 @@ static int plan_term(Plan *pPlan, const Term *t, int bPrefix) {
   } else {
     text_query(buf_str(&filtered), &expr);
     int64_t nRange = nRare; /* documents of range, -1 if unknown */
-    if (bPairs) {
+    if (bPairsOnly || bFilter) {
       /* Its pairs hold every match and are far fewer than its rarest
       ** word's documents: counted exactly up to DF_SAMPLE of them. */
-      buf_append(&range, buf_str(&filtered) + 1, nPairs);
+      if (bPairsOnly) {
+        buf_puts(&range, buf_str(&expr));
+      } else {
+        buf_append(&range, buf_str(&filtered) + 1, nPairs);
+      }
       nRange = -1;
     } else if (iRare >= 0) {
       buf_putc(&range, '"');

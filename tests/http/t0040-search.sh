@@ -361,6 +361,12 @@ check "a three-word phrase finds exactly its document" eq "$(hit_ids 'q=%22morai
   "$(sql "SELECT id FROM incidents WHERE title = 'moraine basin 3000'")"
 check "a hyphenated term ending in a prefix (pairs, then prefix)" eq "$(hit_ids 'q=moraine-basin-30&limit=100')" \
   "$(sql "SELECT group_concat(id) FROM (SELECT id FROM incidents WHERE title LIKE 'moraine basin 30%' ORDER BY id DESC)")"
+check "a term ending in a prefix of ten words (one pair phrase each)" eq \
+  "$(hit_ids 'q=basin-moraine-599&limit=100' | tr ',' '\n' | sort -n | paste -sd, -)" \
+  "$(sql "SELECT group_concat(id) FROM (SELECT id FROM incidents WHERE title LIKE 'basin moraine 599%' ORDER BY id)")"
+check "...and highlights the typed words" eq \
+  "$(jget '[.hits[].title_html | startswith("<mark>basin moraine 599")] | all')" true
+check "...a prefix word that is not there finds nothing" eq "$(hit_ids 'q=moraine-basin-599')" ""
 check "the same phrase, reversed, finds the other documents" eq \
   "$(hit_ids 'q=%22basin+moraine+5999%22')" "$(sql "SELECT id FROM incidents WHERE title = 'basin moraine 5999'")"
 # Pairs are colocated: a column's size (bm25's document length) still
