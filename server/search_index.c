@@ -152,6 +152,12 @@ static fts5_api *fts5(void) {
     fprintf(stderr, "hindsight: the FTS5 API is not available\n");
     return NULL;
   }
+  /* A search reads the same index pages many times (each doclist, the
+  ** sizes of each match, each hit's row): with SQLite's default 2 MB
+  ** cache they come back through pread, a fifth of a search's time on
+  ** 100,000 postmortems (BENCHMARKS.md). Connections that search keep
+  ** 8 MB. */
+  sqlite3_exec(db, "PRAGMA cache_size = -8192", NULL, NULL, NULL);
   pThreadApi = pApi;
   return pApi;
 }
