@@ -193,24 +193,91 @@ static void candidate_add(int64_t *aId, int *pn, int64_t self, int64_t id) {
   aId[(*pn)++] = id;
 }
 
+/* Documents holding a token (from search_terms), into *pMin if fewer. */
+static int token_docs(void *pCtx, const char *zToken, int nToken) {
+  int64_t *pMin = pCtx;
+  sqlite3_stmt *s = db_prepare("SELECT ndoc FROM search_terms"
+                               " WHERE term = :term");
+  int64_t n = 0;
+  if (s) {
+    db_bind_textn(s, ":term", zToken, nToken);
+    if (db_step(s) == SQLITE_ROW) {
+      n = db_col_int(s, 0);
+    }
+    db_reset(s);
+  }
+  if (*pMin < 0 || n < *pMin) {
+    *pMin = n;
+  }
+  return SQLITE_OK;
+}
+
+/* Documents that can match word z: those of its rarest token, as the
+** index folds it ("Café" is "cafe"). 0 if none. */
+static int64_t word_docs(const char *z) {
+  int64_t nMin = -1;
+  if (search_tokenize(z, (int)strlen(z), 1, token_docs, &nMin)) {
+    return 0;
+  }
+  return nMin < 0 ? 0 : nMin;
+}
+
+/* FTS5's rank scores every match of the words' OR: on 100,000
+** postmortems one common word ("redis", in a quarter of them) took the
+** incident page 100 to 300 ms (BENCHMARKS.md). So the rarest words, the
+** ones that say most about likeness, bring candidates while their
+** documents add up to at most this; the others still count in
+** compare(). */
+#define SIM_RANK_DOCS 2000
+
 static int gather(const Profile *pSelf, int64_t *aId, int *pn) {
   int64_t self = pSelf->id;
-  /* Title and signal words through the index (OR: any word may match). */
+  /* Title and signal words through the index (OR: any word may match):
+  ** the rarest, ranked; if even the rarest is too common, the newest
+  ** matches of all. */
+  int64_t aDocs[SIM_WORDS];
+  int abUse[SIM_WORDS], nUse = 0;
+  int64_t nSum = 0;
+  for (int i = 0; i < pSelf->words.n; i++) {
+    aDocs[i] = word_docs(pSelf->words.az[i]);
+    abUse[i] = 0;
+  }
+  for (;;) { /* the rarest unused word with matches, while they fit */
+    int iMin = -1;
+    for (int i = 0; i < pSelf->words.n; i++) {
+      if (!abUse[i] && aDocs[i] > 0 && (iMin < 0 || aDocs[i] < aDocs[iMin])) {
+        iMin = i;
+      }
+    }
+    if (iMin < 0 || nSum + aDocs[iMin] > SIM_RANK_DOCS) {
+      break;
+    }
+    abUse[iMin] = 1;
+    nSum += aDocs[iMin];
+    nUse++;
+  }
+  sqlite3_stmt *s;
   if (pSelf->words.n > 0) {
     Buf q;
     buf_init(&q, 8192);
     /* Words may hold any non-ASCII character: keep them off the facets. */
     buf_puts(&q, SEARCH_TEXT_COLUMNS " : (");
+    int nOr = 0;
     for (int i = 0; i < pSelf->words.n; i++) {
-      buf_printf(&q, "%s\"%s\"", i ? " OR " : "", pSelf->words.az[i]);
+      if (nUse == 0 || abUse[i]) {
+        buf_printf(&q, "%s\"%s\"", nOr++ ? " OR " : "", pSelf->words.az[i]);
+      }
     }
     buf_putc(&q, ')');
-    sqlite3_stmt *s = buf_err(&q) ? NULL
-                                  : db_prepare(
-                          "SELECT incident_id FROM search_index"
-                          " WHERE search_index MATCH :q"
-                          " AND rowid % 4 IN (0, 1)"
-                          " ORDER BY rank LIMIT 40");
+    s = buf_err(&q) ? NULL
+        : nUse > 0 ? db_prepare("SELECT incident_id FROM search_index"
+                                 " WHERE search_index MATCH :q"
+                                 " AND rowid % 4 IN (0, 1)"
+                                 " ORDER BY rank LIMIT 40")
+                    : db_prepare("SELECT incident_id FROM search_index"
+                                 " WHERE search_index MATCH :q"
+                                 " AND rowid % 4 IN (0, 1)"
+                                 " ORDER BY rowid DESC LIMIT 40");
     if (s) {
       db_bind_text(s, ":q", buf_str(&q));
       while (db_step(s) == SQLITE_ROW) {
@@ -220,7 +287,7 @@ static int gather(const Profile *pSelf, int64_t *aId, int *pn) {
     }
     buf_free(&q);
   }
-  sqlite3_stmt *s = db_prepare(
+  s = db_prepare(
       "SELECT DISTINCT b.incident_id FROM incident_components a"
       " JOIN incident_components b ON b.component_id = a.component_id"
       " WHERE a.incident_id = :id AND b.incident_id != :id"
