@@ -235,12 +235,11 @@ static int gather(const Profile *pSelf, int64_t *aId, int *pn) {
   /* Title and signal words through the index (OR: any word may match):
   ** the rarest, ranked; if even the rarest is too common, the newest
   ** matches of all. */
-  int64_t aDocs[SIM_WORDS];
-  int abUse[SIM_WORDS], nUse = 0;
+  int64_t aDocs[SIM_WORDS] = {0};
+  int abUse[SIM_WORDS] = {0}, nUse = 0;
   int64_t nSum = 0;
   for (int i = 0; i < pSelf->words.n; i++) {
     aDocs[i] = word_docs(pSelf->words.az[i]);
-    abUse[i] = 0;
   }
   for (;;) { /* the rarest unused word with matches, while they fit */
     int iMin = -1;
