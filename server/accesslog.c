@@ -12,8 +12,9 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "worker.h"
 
 /* A batch: 50 ms of lines at 100k requests/s is about 750 KiB, so a busy
 ** server still has request threads write now and then; that costs the one
@@ -26,9 +27,8 @@ static char *aPending = aBuf[0];     /* lines not yet written */
 static size_t nPending;              /* bytes used in aPending */
 static pthread_mutex_t outMutex = PTHREAD_MUTEX_INITIALIZER; /* the other
                                      ** buffer, while it is written */
-static pthread_t flusher;
+static Worker flusher = WORKER_INIT; /* writes a batch every interval */
 static atomic_int bRunning;          /* the thread is up */
-static atomic_int bStop;
 
 static void write_all(const char *z, size_t n) {
   while (n > 0) {
@@ -57,19 +57,15 @@ static void flush_pending(void) {
   pthread_mutex_unlock(&outMutex);
 }
 
-static void *flush_loop(void *pArg) {
+static void flush_loop(void *pArg) {
   (void)pArg;
-  struct timespec ts = {0, ACCESSLOG_FLUSH_MS * 1000000L};
-  while (!atomic_load(&bStop)) {
-    nanosleep(&ts, NULL);
+  while (!worker_wait(&flusher, ACCESSLOG_FLUSH_MS)) {
     flush_pending();
   }
-  return NULL;
 }
 
 int accesslog_start(void) {
-  atomic_store(&bStop, 0);
-  if (pthread_create(&flusher, NULL, flush_loop, NULL) != 0) {
+  if (worker_start(&flusher, flush_loop, NULL) != 0) {
     return -1;
   }
   atomic_store(&bRunning, 1);
@@ -101,8 +97,7 @@ void accesslog_write(const char *z, size_t n) {
 
 void accesslog_stop(void) {
   if (atomic_load(&bRunning)) {
-    atomic_store(&bStop, 1);
-    pthread_join(flusher, NULL);
+    worker_stop(&flusher); /* at once, not after the interval */
     atomic_store(&bRunning, 0);
   }
   flush_pending();

@@ -1,7 +1,8 @@
 /*
 ** worker.h: one background thread that sleeps between rounds and can be
-** asked to stop: the scaffolding shared by the outbox worker (outbox.c)
-** and the search indexer (search_index.c). It starts the thread, lets it
+** asked to stop: the scaffolding shared by the outbox worker (outbox.c),
+** the search indexer (search_index.c) and the access log's flusher
+** (accesslog.c). It starts the thread, lets it
 ** wait "this long or until stopped", and stops and joins it.
 **
 ** What it does not do: schedule, retry or log; the thread's body decides
