@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "arena.h"
+#include "buf.h"
 
 #define MD_MAX_INPUT ((size_t)4 << 20) /* bytes of Markdown rendered */
 #define MD_SAFE_KEY "\x01" "safe_html" /* the one key of a SafeHtml */
@@ -54,6 +55,67 @@ char *md_render(const char *z, size_t n) {
   ** caller frees the result with free(); no copy is made. */
   char *zHtml = cmark_markdown_to_html(z, md_clip(z, n), CMARK_OPT_DEFAULT);
   return zHtml ? zHtml : xstrdup("");
+}
+
+/* Whether the node ends a line of plain text: a block. */
+static int md_is_block(cmark_node_type t) {
+  return t == CMARK_NODE_PARAGRAPH || t == CMARK_NODE_HEADING ||
+         t == CMARK_NODE_ITEM || t == CMARK_NODE_BLOCK_QUOTE ||
+         t == CMARK_NODE_LIST || t == CMARK_NODE_CODE_BLOCK ||
+         t == CMARK_NODE_THEMATIC_BREAK;
+}
+
+/* Starts a new line in pOut unless it is empty or one was just started. */
+static void md_newline(Buf *pOut) {
+  if (pOut->n > 0 && pOut->z[pOut->n - 1] != '\n') {
+    buf_putc(pOut, '\n');
+  }
+}
+
+void md_plain(const char *z, size_t n, Buf *pOut) {
+  if (!z) {
+    z = "";
+    n = 0;
+  }
+  cmark_node *pDoc = cmark_parse_document(z, md_clip(z, n), CMARK_OPT_DEFAULT);
+  if (!pDoc) {
+    return;
+  }
+  cmark_iter *pIter = cmark_iter_new(pDoc);
+  cmark_event_type ev;
+  while ((ev = cmark_iter_next(pIter)) != CMARK_EVENT_DONE) {
+    cmark_node *pNode = cmark_iter_get_node(pIter);
+    cmark_node_type t = cmark_node_get_type(pNode);
+    if (ev == CMARK_EVENT_EXIT) {
+      if (md_is_block(t)) {
+        md_newline(pOut);
+      }
+      continue;
+    }
+    const char *zLit;
+    switch (t) {
+    case CMARK_NODE_TEXT:
+    case CMARK_NODE_CODE:
+    case CMARK_NODE_CODE_BLOCK:
+      zLit = cmark_node_get_literal(pNode);
+      buf_puts(pOut, zLit ? zLit : "");
+      if (t == CMARK_NODE_CODE_BLOCK) {
+        md_newline(pOut); /* a leaf: no EXIT event */
+      }
+      break;
+    case CMARK_NODE_SOFTBREAK:
+      buf_putc(pOut, ' ');
+      break;
+    case CMARK_NODE_LINEBREAK:
+    case CMARK_NODE_THEMATIC_BREAK:
+      md_newline(pOut);
+      break;
+    default:
+      break; /* raw HTML is dropped, as md_render omits it */
+    }
+  }
+  cmark_iter_free(pIter);
+  cmark_node_free(pDoc);
 }
 
 /* Returns the length (1-4) of the well-formed UTF-8 character at z, which

@@ -9,11 +9,20 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "buf.h"
+
 /* Renders CommonMark to HTML. Input over 4 MiB is truncated first, at a
 ** UTF-8 character boundary (caps cmark's worst cases). z may hold NULs and
 ** may be NULL when n is 0. Returns NEW memory (free()), never NULL: cmark's
 ** own malloc'd buffer, handed over without a copy. */
 char *md_render(const char *z, size_t n);
+
+/* Appends the text of CommonMark z (n bytes, capped as in md_render) as a
+** reader sees it, without markup: each block (paragraph, heading, list
+** item, code block) on a line of its own, emphasis and escapes resolved,
+** code kept, link and image text kept but not their addresses, raw HTML
+** dropped (md_render omits it too). For the search index and snippets. */
+void md_plain(const char *z, size_t n, Buf *pOut);
 
 /* Returns a NEW SafeHtml value holding the rendered HTML of z: the only kind
 ** of value tmpl_render emits unescaped. A SafeHtml is a JSON object whose

@@ -42,6 +42,7 @@
 #include "db.h"
 #include "err.h"
 #include "input.h"
+#include "md.h"
 #include "search.h"
 #include "search_tokenizer.h"
 #include "worker.h"
@@ -472,8 +473,8 @@ static void append_list(Buf *pOut, const char *zJson) {
   json_decref(p);
 }
 
-/* Appends the "## Root cause" section of plain Markdown z (to the next
-** heading of level 1 or 2), if there is one. */
+/* Appends the "## Root cause" section of Markdown z (to the next heading
+** of level 1 or 2), if there is one, as plain text. */
 static void append_root_cause(Buf *pOut, const char *z) {
   const char *p = z;
   while (*p) {
@@ -491,7 +492,7 @@ static void append_root_cause(Buf *pOut, const char *z) {
         q = zNext ? zNext + 1 : q + strlen(q);
       }
       buf_putc(pOut, ' ');
-      buf_append(pOut, zStart, (size_t)(q - zStart));
+      md_plain(zStart, (size_t)(q - zStart), pOut);
       return;
     }
     p = zEol ? zEol + 1 : p + nLine;
@@ -562,12 +563,16 @@ static int index_doc(int64_t docId, TermMap *pTerms) {
     return rc == SQLITE_DONE ? 0 : E_DB;
   }
   int64_t incidentId = db_col_int(p, 0);
-  Buf title, root, body;
+  /* Bodies are Markdown: indexed as the text a reader sees, so snippets
+  ** show no markup; the root cause section is found before that. */
+  Buf title, root, body, md;
   buf_init(&title, DOC_MAX);
   buf_init(&root, DOC_MAX);
   buf_init(&body, DOC_MAX);
+  buf_init(&md, DOC_MAX);
   buf_puts(&title, db_col_text(p, 1));
-  search_plain(db_col_text(p, 3), &body);
+  search_plain(db_col_text(p, 3), &md);
+  md_plain(md.z, md.n, &body);
   if (iType == 1) {
     const char *zCat = db_col_text(p, 2);
     if (strcmp(zCat, "unknown") != 0) {
@@ -577,7 +582,7 @@ static int index_doc(int64_t docId, TermMap *pTerms) {
     }
     append_list(&root, db_col_text(p, 4));
     append_list(&root, db_col_text(p, 5));
-    append_root_cause(&root, buf_str(&body));
+    append_root_cause(&root, buf_str(&md));
   }
   db_reset(p);
   Buf facets;
@@ -585,6 +590,7 @@ static int index_doc(int64_t docId, TermMap *pTerms) {
   int64_t startedMs;
   rc = doc_facets(iType, incidentId, &facets, &startedMs);
   if (rc == 0 && (buf_err(&title) || buf_err(&root) || buf_err(&body) ||
+                  buf_err(&md) ||
                   buf_err(&facets))) {
     rc = E_TOOBIG; /* a cap of 4 MiB per column: a bug upstream */
   }
@@ -610,6 +616,7 @@ static int index_doc(int64_t docId, TermMap *pTerms) {
     rc = termmap_doc(pTerms, 1, azNew);
   }
   buf_free(&facets);
+  buf_free(&md);
   buf_free(&body);
   buf_free(&root);
   buf_free(&title);

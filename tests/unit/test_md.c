@@ -418,8 +418,41 @@ static int spec_each(const char *zPath,
   return nCase;
 }
 
+/* md_plain() of z, in a static buffer. */
+static const char *plain_of(const char *z) {
+  static char zOut[4096];
+  Buf b;
+  buf_init(&b, sizeof(zOut) - 1);
+  md_plain(z, strlen(z), &b);
+  snprintf(zOut, sizeof(zOut), "%s", buf_err(&b) ? "(too big)" : buf_str(&b));
+  buf_free(&b);
+  return zOut;
+}
+
+static void test_plain(void) {
+  CHECK_STR("plain: emphasis and escapes resolved",
+            plain_of("A **routine** \\#1 change _here_."),
+            "A routine #1 change here.\n");
+  CHECK_STR("plain: heading and paragraph on their own lines",
+            plain_of("## Root cause\n\nThe LB sent\nall traffic."),
+            "Root cause\nThe LB sent all traffic.\n");
+  CHECK_STR("plain: list items one a line",
+            plain_of("- **Incident:** #1\n- SEV2 `code`\n"),
+            "Incident: #1\nSEV2 code\n");
+  CHECK_STR("plain: link text kept, address dropped",
+            plain_of("see [the runbook](https://wiki.example/lb) now"),
+            "see the runbook now\n");
+  CHECK_STR("plain: raw HTML dropped, entities decoded",
+            plain_of("a <b>bold</b> &amp; <script>x()</script> b"),
+            "a bold & x() b\n");
+  CHECK_STR("plain: code block kept", plain_of("```\nSELECT 1;\n```\n"),
+            "SELECT 1;\n");
+  CHECK_STR("plain: empty", plain_of(""), "");
+}
+
 int main(int argc, char **argv) {
   test_basic();
+  test_plain();
   test_raw_html();
   test_links();
   test_pathological();
