@@ -376,8 +376,7 @@ static void token_quoted(const TermTokens *pTok, int i, Buf *pOut) {
   }
 }
 
-/* Documents holding the term (zTerm, nTerm), from search_terms. */
-static int64_t vocab_df(const char *zTerm, int nTerm) {
+int64_t search_term_docs(const char *zTerm, int nTerm) {
   sqlite3_stmt *p =
       db_prepare("SELECT ndoc FROM search_terms WHERE term = :term");
   int64_t n = 0;
@@ -587,7 +586,7 @@ static int plan_term(Plan *pPlan, const Term *t, int bPrefix) {
     if (bPrefix && i == iLast) {
       continue;
     }
-    int64_t n = vocab_df(pTok->z + pTok->aOff[i], pTok->aLen[i]);
+    int64_t n = search_term_docs(pTok->z + pTok->aOff[i], pTok->aLen[i]);
     if (iRare < 0 || n < nRare) {
       iRare = i;
       nRare = n;

@@ -105,7 +105,7 @@ int search_indexer_start(void);
 ** if search_indexer_start() failed or was not called. */
 void search_indexer_stop(void);
 
-/* Shared by search.c and search_index.c only ----------------------------- */
+/* Shared by the search*.c files only --------------------------------------- */
 
 /* The index's text columns, for queries built from arbitrary words. The
 ** queries search.c builds need no filter: facet tokens begin with U+2170,
@@ -149,6 +149,11 @@ typedef struct SearchRank {
   double aIdf[SEARCH_TERMS_MAX];     /* bm25 idf of each term */
   double avgdl;                      /* mean text length, in tokens */
 } SearchRank;
+
+/* Documents holding the term (zTerm, nTerm bytes: a token as the
+** tokenizer emits it) in their text columns, from search_terms; 0 if none
+** or on error. */
+int64_t search_term_docs(const char *zTerm, int nTerm);
 
 /* Makes hs_rank() usable on this thread's connection. 0 or E_DB. */
 int search_rank_ready(void);

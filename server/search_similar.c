@@ -193,19 +193,10 @@ static void candidate_add(int64_t *aId, int *pn, int64_t self, int64_t id) {
   aId[(*pn)++] = id;
 }
 
-/* Documents holding a token (from search_terms), into *pMin if fewer. */
+/* Documents holding a token, into *pMin if fewer (SearchTokenFn). */
 static int token_docs(void *pCtx, const char *zToken, int nToken) {
   int64_t *pMin = pCtx;
-  sqlite3_stmt *s = db_prepare("SELECT ndoc FROM search_terms"
-                               " WHERE term = :term");
-  int64_t n = 0;
-  if (s) {
-    db_bind_textn(s, ":term", zToken, nToken);
-    if (db_step(s) == SQLITE_ROW) {
-      n = db_col_int(s, 0);
-    }
-    db_reset(s);
-  }
+  int64_t n = search_term_docs(zToken, nToken);
   if (*pMin < 0 || n < *pMin) {
     *pMin = n;
   }
