@@ -1492,6 +1492,41 @@ static char *read_pem(const char *zPath) {
   return buf_take(&b, NULL);
 }
 
+/* Starts a daemon with our handler, callbacks and limits, plus aExtra
+** (listening address, threads, TLS). The one place both http_serve() and
+** http_start_embedded() get their options from. */
+static struct MHD_Daemon *daemon_start(unsigned flags,
+                                       struct MHD_OptionItem *aExtra) {
+  return MHD_start_daemon(
+      flags, 0, NULL, NULL, on_request, NULL, MHD_OPTION_NOTIFY_COMPLETED,
+      on_completed, NULL, MHD_OPTION_UNESCAPE_CALLBACK, url_unescape, NULL,
+      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+      MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
+      MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)512,
+      /* MHD zeroes the used part of this pool after every request on a
+      ** kept-alive connection: 64 KiB made memset a fifth of serving
+      ** summary.json. 32 KiB (MHD's default) still takes 16 KiB headers. */
+      MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
+      MHD_OPTION_ARRAY, aExtra, MHD_OPTION_END);
+}
+
+struct MHD_Daemon *http_start_embedded(const HttpConfig *pCfg) {
+  cfg = *pCfg;
+  nReplyCopy = 1;
+  static_build();
+  struct MHD_OptionItem aNone[] = {{MHD_OPTION_END, 0, NULL}};
+  struct MHD_Daemon *pD = daemon_start(MHD_USE_NO_LISTEN_SOCKET, aNone);
+  if (!pD) {
+    static_free();
+  }
+  return pD;
+}
+
+void http_stop_embedded(struct MHD_Daemon *pD) {
+  MHD_stop_daemon(pD);
+  static_free();
+}
+
 int http_serve(const HttpConfig *pCfg) {
   cfg = *pCfg;
   struct sockaddr_storage addr;
@@ -1533,19 +1568,13 @@ int http_serve(const HttpConfig *pCfg) {
   if (accesslog_start()) {
     fprintf(stderr, "hindsight: access log unbatched (no thread)\n");
   }
-  struct MHD_Daemon *pD = MHD_start_daemon(
-      flags, 0, NULL, NULL, on_request, NULL, MHD_OPTION_SOCK_ADDR,
-      (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, nThread,
-      MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-      MHD_OPTION_UNESCAPE_CALLBACK, url_unescape, NULL,
-      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-      MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
-      MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)512,
-      /* MHD zeroes the used part of this pool after every request on a
-      ** kept-alive connection: 64 KiB made memset a fifth of serving
-      ** summary.json. 32 KiB (MHD's default) still takes 16 KiB headers. */
-      MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
-      MHD_OPTION_ARRAY, aTls, MHD_OPTION_END);
+  struct MHD_OptionItem aExtra[] = {
+      {MHD_OPTION_SOCK_ADDR, 0, &addr},
+      {MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)nThread, NULL},
+      {MHD_OPTION_ARRAY, 0, aTls},
+      {MHD_OPTION_END, 0, NULL},
+  };
+  struct MHD_Daemon *pD = daemon_start(flags, aExtra);
   if (!pD) {
     fprintf(stderr, "hindsight: cannot listen on %s: %s\n", cfg.zListen,
             strerror(errno));

@@ -21,6 +21,7 @@
 #include "router.h"
 
 struct MHD_Connection;
+struct MHD_Daemon;
 
 enum { ROLE_NONE = 0, ROLE_VIEWER = 1, ROLE_EDITOR = 2, ROLE_ADMIN = 3 };
 
@@ -160,6 +161,22 @@ typedef struct HttpConfig {
 /* Serves until SIGTERM/SIGINT, then drains and returns 0; E_IO if the
 ** daemon cannot start. Signals must be blocked by the caller (main). */
 int http_serve(const HttpConfig *pCfg);
+
+/*
+** For in-process tests (tests/fuzz/fuzz_http.c): a daemon with the access
+** handler, completion callback, URL unescaper and limits http_serve() uses,
+** but no listening socket, no TLS and no thread of its own. The caller
+** hands it connections with MHD_add_connection() and drives it with
+** MHD_run() from one thread, which then runs the handlers too (and so owns
+** the database connection they use). Sets pCfg (copied) and builds the
+** answers for web/ files as http_serve() does; starts no access-log thread
+** (lines are written as they come). Returns the NEW daemon, to be stopped
+** with http_stop_embedded(), or NULL if MHD cannot start it. Not while
+** http_serve() runs.
+*/
+struct MHD_Daemon *http_start_embedded(const HttpConfig *pCfg);
+/* Stops a daemon from http_start_embedded() and frees what it built. */
+void http_stop_embedded(struct MHD_Daemon *pD);
 
 /*
 ** Calls a route in-process, as zActor with role, with pForm (TAKES; an
