@@ -6,6 +6,8 @@
 # be empty; paths are relative to the repository root):
 #   // fuzz-sources: server/utc.c server/buf.c server/arena.c
 #   // fuzz-libs: -ljansson -lcmark
+# A source under build/ is generated (build/rel/asset_table.S, the embedded
+# templates and schema): run.sh asks make for it first.
 # The target is built as build/fuzz/NAME with clang, ASan and UBSan (UB
 # aborts), then run for $FUZZ_SECONDS (default 60) seconds on the working
 # corpus build/fuzz/corpus-NAME/ (created here; build/ is gitignored) plus
@@ -67,6 +69,18 @@ for src in tests/fuzz/fuzz_*.c; do
   fi
   sources=$(sed -n 's|^// fuzz-sources:||p' "$src")
   libs=$(sed -n 's|^// fuzz-libs:||p' "$src")
+  made=1
+  for f in $sources; do
+    case $f in
+      build/*) make -s "$f" >"$log" 2>&1 || made=0 ;;
+    esac
+  done
+  if [ "$made" -eq 0 ]; then
+    echo "FAIL fuzz $name"
+    echo "  make of a generated source failed; see $log" >&2
+    n_fail=$((n_fail + 1))
+    continue
+  fi
 
   # The flag, source and library lists are meant to split into words.
   # shellcheck disable=SC2086
