@@ -129,7 +129,9 @@ check "generic webhook accepts an array" eq "$(jget .accepted)" 2
 req POST /hooks/generic -H "Authorization: Bearer $HOOK" -H "$JSON" -d '[{"title":"ok","ts":"2026-11-20T11:35:00Z"},{"title":"bad","level":"loud"}]'
 check "generic: one bad item refuses the whole body" eq "$STATUS" 400
 check "generic: the error names the item and field" contains "$T/body" "event 2: level: must be one of"
-req POST /hooks/generic -H "Authorization: Bearer $HOOK" -H "$JSON" -d '{"title":"way later","ts":"2027-06-01T00:00:00Z"}'
+# Before every incident's window: an open incident's window runs to now, so
+# an event between its start and today would be inside it.
+req POST /hooks/generic -H "Authorization: Bearer $HOOK" -H "$JSON" -d '{"title":"way earlier","ts":"2026-06-01T00:00:00Z"}'
 check "an event outside every incident window is not stored" eq "$(jget .accepted) $(jget .rejected)" "0 1"
 
 # Settings: a critical alert with no incident declares one when asked to.
@@ -139,7 +141,9 @@ check "config set takes a known key" eq $? 0
 check "a setting with a newline is refused" eq $? 2
 "$HS_BIN" --db "$DB" config set no.such.key 1 2>/dev/null
 check "an unknown setting is refused" eq $? 2
-sed 's/2026-11-20T11:41:00.123456789Z/2026-12-01T08:00:00Z/; s/abc123/def456/' "$T/am2.json" > "$T/am4.json"
+# Dated before every incident (open ones cover up to now), after 2020-01-01
+# (which --auto below must find uncovered).
+sed 's/2026-11-20T11:41:00.123456789Z/2026-10-01T08:00:00Z/; s/abc123/def456/' "$T/am2.json" > "$T/am4.json"
 before=$(sqlite3 "$DB" 'SELECT count(*) FROM incidents')
 req POST /hooks/alertmanager -H "Authorization: Bearer $HOOK" -H "$JSON" --data-binary @"$T/am4.json"
 check "a lone critical alert declares an incident" eq "$(sqlite3 "$DB" 'SELECT count(*) FROM incidents')" $((before + 1))
