@@ -2,6 +2,8 @@
 # run.sh BIN BUILD [unit|http|browser]: runs the test suites and adds up
 # their PASS/FAIL lines. The last line is always "N passed, N failed".
 # Every suite prints one line per check: "PASS name" or "FAIL name".
+# A failing suite's whole output is kept in BUILD/test-logs/NAME.out and
+# its last lines other than PASS are printed here.
 set -u
 BIN=$1
 BUILD=$2
@@ -9,6 +11,8 @@ ONLY=${3:-all}
 HS_BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
 export HS_BIN
 LOG=$(mktemp -d "${TMPDIR:-/tmp}/hs-run.XXXXXX")
+KEEP=${HS_TEST_LOGS:-$BUILD/test-logs}
+rm -rf "$KEEP"
 pass=0
 fail=0
 
@@ -20,9 +24,14 @@ count() {
   if [ "$3" -ne 0 ] && [ "$f" -eq 0 ]; then
     f=1
     echo "FAIL $1 exited with status $3"
-    tail -n 30 "$2" | sed 's/^/    /'
   fi
   grep '^FAIL ' "$2" | sed "s/^/[$1] /"
+  if [ "$f" -ne 0 ]; then
+    mkdir -p "$KEEP"
+    cp "$2" "$KEEP/$1.out"
+    echo "   last lines of $1 (all of it: $KEEP/$1.out):"
+    grep -v '^PASS ' "$2" | tail -n 40 | sed 's/^/    /'
+  fi
   pass=$((pass + p))
   fail=$((fail + f))
   echo "-- $1: $p passed, $f failed"
