@@ -328,8 +328,11 @@ subscribe dave email dave@example.com
 check "sixth attempt in an hour is 429" eq "$STATUS" 429
 
 # Maintenance windows notify subscribers of their components.
+# A window 30 days ahead of whatever day the test runs on.
 N0=$(nreq)
-req POST /api/v1/maintenances $ADM -H "$JSON" -d '{"title":"DB upgrade","scheduled_for":"2030-01-01T00:00:00Z","scheduled_until":"2030-01-01T01:00:00Z","components":["Website"]}'
+MFROM=$(date -u -d '+30 days' +%Y-%m-%dT%H:00:00Z)
+MUNTIL=$(date -u -d '+30 days 1 hour' +%Y-%m-%dT%H:00:00Z)
+req POST /api/v1/maintenances $ADM -H "$JSON" -d "{\"title\":\"DB upgrade\",\"scheduled_for\":\"$MFROM\",\"scheduled_until\":\"$MUNTIL\",\"components\":[\"Website\"]}"
 check "maintenance scheduled" eq "$STATUS" 201
 check "the webhook hears of the maintenance" wait_for 'test "$(nreq)" -ge $((N0 + 1))'
 check "maintenance event" eq "$(python3 $PEERS req "$(last_req)" header:X-Hindsight-Event)" maintenance_update
