@@ -33,7 +33,8 @@ ASSETS := $(sort $(wildcard schema/*.sql templates/*.html templates/*.md \
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/%)
 
-.PHONY: all asan run deps test test-unit test-http test-browser bench \
+.PHONY: all asan run deps test test-all test-dates test-unit test-http \
+  test-browser bench \
   clean format lint fuzz soak
 
 all: $(BIN)
@@ -66,20 +67,32 @@ $(FTS_EXT): server/search_tokenizer.c server/search_tokenizer.h
 asan:
 	$(MAKE) SAN=1 hindsight-asan
 
-# Installs the Debian packages when pkg-config cannot find a library.
+# Installs the Debian packages that run and test need. `make run` and
+# `make test` install whatever is missing first, then build in a sub-make
+# (this one read pkg-config's flags before the libraries were there).
 deps:
 	sh tools/deps.sh
 
 run:
-	@pkg-config --exists $(PKGS) || sh tools/deps.sh
+	@sh tools/deps.sh --if-missing
 	$(MAKE) hindsight
 	./hindsight serve $(if $(HINDSIGHT_NO_DEMO),,--demo-if-empty)
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 
-test: $(BIN) $(UNIT_BINS) $(FTS_EXT) node_modules/.package-lock.json
+test:
+	@sh tools/deps.sh --if-missing
+	$(MAKE) test-all
+
+test-all: $(BIN) $(UNIT_BINS) $(FTS_EXT) node_modules/.package-lock.json
 	sh tests/run.sh $(BIN) $(BUILD)
+
+# The HTTP suites again with the clock moved to later dates (libfaketime):
+# tests must not depend on the day they run. DATES="2031-07-01T09:00:00Z ..."
+# chooses others.
+test-dates: $(BIN) $(FTS_EXT)
+	sh tests/dates.sh $(BIN) $(BUILD) $(DATES)
 
 test-unit: $(UNIT_BINS)
 	sh tests/run.sh $(BIN) $(BUILD) unit

@@ -1,18 +1,70 @@
 #!/bin/sh
-# deps.sh: installs the Debian packages Hindsight builds and tests with,
-# with apt-get when root or through sudo.
+# deps.sh [--if-missing] [PACKAGE...]: installs the Debian 12 packages that
+# `make run` and `make test` need, plus any PACKAGEs named (CI adds its
+# fuzzing compiler), with apt-get when root or through sudo.
+# --if-missing: does nothing, quietly, when every library and command is
+# already there (so `make run` and `make test` call it every time).
+# Another apt-get or dpkg holding the lock is waited for, up to 10 minutes.
 set -eu
+LIBS="sqlite3 libmicrohttpd libcmark jansson libcrypt zlib libcurl"
 PKGS="gcc make pkg-config libsqlite3-dev libmicrohttpd-dev libcmark-dev
-libjansson-dev libcrypt-dev zlib1g-dev libcurl4-openssl-dev sqlite3 curl jq
-libxml2-utils chromium wrk nginx-light time openssl"
+libjansson-dev libcrypt-dev zlib1g-dev libcurl4-openssl-dev
+sqlite3 curl jq libxml2-utils openssl ca-certificates python3 faketime
+chromium wrk nginx-light time"
+# What the tests run by name; node and npm come from Debian's nodejs and
+# npm unless some Node.js (with its npm) is already installed.
+CMDS="gcc make pkg-config sqlite3 curl jq xmllint openssl python3 faketime
+chromium node npm"
+
+if [ "${1:-}" = --if-missing ]; then
+  shift
+  missing=
+  pkg-config --exists $LIBS 2>/dev/null || missing="libraries"
+  for c in $CMDS; do
+    command -v "$c" >/dev/null 2>&1 || missing="$missing $c"
+  done
+  [ -n "$missing" ] || [ $# -gt 0 ] || exit 0
+  echo "deps: missing:$missing; installing Debian packages" >&2
+fi
+
+if ! command -v npm >/dev/null 2>&1; then
+  PKGS="$PKGS nodejs npm"
+fi
 if [ "$(id -u)" = 0 ]; then
   SUDO=
 elif command -v sudo >/dev/null 2>&1; then
   SUDO=sudo
 else
-  echo "deps: need root or sudo to install: $PKGS" >&2
+  echo "deps: need root or sudo to install:" $PKGS "$@" >&2
   exit 1
 fi
-$SUDO apt-get update
+
+# apt_get ARGS...: apt-get, tried again while another apt or dpkg holds one
+# of its locks. DPkg::Lock::Timeout covers dpkg's lock only, not the lists
+# lock of `apt-get update` nor the archives lock, hence the loop.
+apt_get() {
+  log=$(mktemp "${TMPDIR:-/tmp}/hs-deps.XXXXXX")
+  tries=0
+  while :; do
+    rc=0
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=600 \
+      "$@" >"$log" 2>&1 || rc=$?
+    cat "$log"
+    if [ $rc -eq 0 ] || ! grep -q 'Could not get lock\|Unable to lock' "$log"; then
+      rm -f "$log"
+      return $rc
+    fi
+    tries=$((tries + 1))
+    if [ $tries -ge 120 ]; then
+      rm -f "$log"
+      echo "deps: apt is still locked after 10 minutes" >&2
+      return $rc
+    fi
+    echo "deps: another apt-get or dpkg holds the lock; waiting" >&2
+    sleep 5
+  done
+}
+
+apt_get update
 # shellcheck disable=SC2086
-$SUDO apt-get install -y --no-install-recommends $PKGS
+apt_get install -y --no-install-recommends $PKGS "$@"
