@@ -46,10 +46,15 @@ apt_get() {
   log=$(mktemp "${TMPDIR:-/tmp}/hs-deps.XXXXXX")
   tries=0
   while :; do
-    rc=0
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=600 \
-      "$@" >"$log" 2>&1 || rc=$?
-    cat "$log"
+    # Shown as it goes (an install takes minutes) and kept to look for a lock.
+    (
+      rc=0
+      $SUDO env DEBIAN_FRONTEND=noninteractive apt-get \
+        -o DPkg::Lock::Timeout=600 "$@" 2>&1 || rc=$?
+      echo $rc >"$log.rc"
+    ) | tee "$log"
+    rc=$(cat "$log.rc")
+    rm -f "$log.rc"
     if [ $rc -eq 0 ] || ! grep -q 'Could not get lock\|Unable to lock' "$log"; then
       rm -f "$log"
       return $rc
