@@ -75,7 +75,7 @@ deps:
 
 run:
 	@sh tools/deps.sh --if-missing
-	$(MAKE) hindsight
+	@$(MAKE) --no-print-directory hindsight
 	./hindsight serve $(if $(HINDSIGHT_NO_DEMO),,--demo-if-empty)
 
 node_modules/.package-lock.json: package.json package-lock.json
@@ -83,7 +83,7 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 test:
 	@sh tools/deps.sh --if-missing
-	$(MAKE) test-all
+	@$(MAKE) --no-print-directory test-all
 
 test-all: $(BIN) $(UNIT_BINS) $(FTS_EXT) node_modules/.package-lock.json
 	sh tests/run.sh $(BIN) $(BUILD)
