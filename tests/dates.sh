@@ -25,16 +25,17 @@ for d in "$@"; do
   off=$((target - $(date -u +%s)))
   echo "== HTTP suites at $d UTC (clock offset ${off}s)"
   out=$(mktemp "${TMPDIR:-/tmp}/hs-dates.XXXXXX")
-  HS_TEST_LOGS=$BUILD/test-logs/dates-$(date -u -d "$d" +%Y%m%dT%H%M%S) \
+  HS_TEST_LOGS=$BUILD/test-logs/dates-$(date -u -d "@$target" +%Y%m%dT%H%M%S) \
     faketime -f "$(printf '%+ds' "$off")" \
     sh tests/run.sh "$BIN" "$BUILD" http >"$out" 2>&1
   grep -v '^PASS ' "$out" | sed 's/^/  /'
   # run.sh's last line is "N passed, N failed".
-  last=$(tail -n 1 "$out")
+  counts=$(tail -n 1 "$out" |
+    sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p')
   rm -f "$out"
-  p=$(echo "$last" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
-  f=$(echo "$last" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
-  if [ -z "$p" ]; then
+  p=${counts% *}
+  f=${counts#* }
+  if [ -z "$counts" ]; then
     echo "FAIL dates: the run at $d ended without a count"
     p=0
     f=1

@@ -6,6 +6,7 @@
 # already there (so `make run` and `make test` call it every time).
 # Another apt-get or dpkg holding the lock is waited for, up to 10 minutes.
 set -eu
+# pkg-config's names of the libraries (the Makefile's PKGS).
 LIBS="sqlite3 libmicrohttpd libcmark jansson libcrypt zlib libcurl"
 PKGS="gcc make pkg-config libsqlite3-dev libmicrohttpd-dev libcmark-dev
 libjansson-dev libcrypt-dev zlib1g-dev libcurl4-openssl-dev
