@@ -23,6 +23,7 @@
 #include "component.h"
 #include "db.h"
 #include "err.h"
+#include "evidence.h"
 #include "input.h"
 #include "md.h"
 #include "search.h"
@@ -370,6 +371,9 @@ int incident_set_moment(int64_t id, const char *zKey, int64_t ms,
   if (rc == 0 && !json_equal(pRow, pBefore)) {
     rc = incident_write(id, pRow, -1);
     if (rc == 0) {
+      rc = evidence_sync(id); /* its window moved */
+    }
+    if (rc == 0) {
       rc = audit_log("incident", id, zActor, "update", pBefore, pRow);
     }
   }
@@ -418,6 +422,9 @@ int incident_declare(json_t *pIn, int bForm, const char *zActor,
       *pId = db_last_id();
       rc = component_link(COMPONENT_LINK_INCIDENT, *pId,
                           json_object_get(pRow, "components"), zErr, nErr);
+    }
+    if (rc == 0) {
+      rc = evidence_sync(*pId); /* what came before it was declared */
     }
     if (rc == 0) {
       rc = audit_log("incident", *pId, zActor, "create", NULL, pRow);
@@ -709,6 +716,9 @@ int incident_update(Req *r) {
     if (rc == E_INVALID) {
       req_fail(r, rc, "%s", zErr);
     }
+  }
+  if (rc == 0) {
+    rc = evidence_sync(id); /* window or components may have changed */
   }
   if (rc == 0) {
     rc = audit_log("incident", id, r->zUser, "update", pBefore, pRow);
