@@ -144,6 +144,8 @@ static const Route aRoute[] = {
     {"GET", "/api/v1/events/{id}/raw", timeline_raw, ROLE_VIEWER, 0},
     {"POST", "/api/v1/incidents/{id}/ingest", ingest_http, ROLE_EDITOR,
      R_INGEST | R_BIGBODY},
+    {"POST", "/api/v1/ingest", ingest_http, ROLE_EDITOR,
+     R_INGEST | R_BIGBODY},
     {"POST", "/hooks/alertmanager", ingest_hook_alertmanager, ROLE_EDITOR,
      R_INGEST},
     {"POST", "/hooks/grafana", ingest_hook_grafana, ROLE_EDITOR, R_INGEST},

@@ -36,7 +36,7 @@ static const char *zUsage =
     "  user add NAME --role ROLE     (password on stdin); user list|passwd|del\n"
     "  token add NAME --scope SCOPE  prints the token once; token list|revoke\n"
     "  incident open TITLE [--severity SEV2] [--component NAME]...\n"
-    "  ingest --format FMT (--incident ID | --auto) [--source NAME]"
+    "  ingest --format FMT [--incident ID | --auto] [--source NAME]"
     " [--tz ZONE] [--json] [FILE|-]...\n"
     "  demo                          load the demo scenario\n"
     "  config list | get KEY | set KEY VALUE   operational settings\n"

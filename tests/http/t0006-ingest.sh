@@ -52,8 +52,8 @@ if [ -s "$T/long.log" ]; then
 fi
 "$HS_BIN" --db "$DB" ingest --format nope --incident $ID "$T/access.log" 2>/dev/null
 check "an unknown format is a usage error" eq $? 2
-"$HS_BIN" --db "$DB" ingest --format nginx "$T/access.log" 2>/dev/null
-check "ingest needs --incident or --auto" eq $? 2
+"$HS_BIN" --db "$DB" ingest --format nginx --auto --incident $ID "$T/access.log" 2>/dev/null
+check "ingest takes --incident or --auto, not both" eq $? 2
 
 req GET "/api/v1/incidents/$ID/raw?q=502&source=web-1" -H "$AUTH"
 check "raw lines are searchable by text" test "$(jget '.lines | length')" -gt 10
