@@ -72,8 +72,12 @@ push() {
   curl -s -o /dev/null -w '%{http_code}' -X POST "$AM/api/v2/alerts" -H "$JSON" \
     -d "[{\"labels\":{\"alertname\":\"$1\",$2},\"annotations\":{\"summary\":\"$1 is failing\"},\"startsAt\":\"$3\"$end}]"
 }
-START=$(date -u -d '-20 minutes' +%Y-%m-%dT%H:%M:00Z)
-EARLY=$(date -u -d '-30 minutes' +%Y-%m-%dT%H:%M:00Z)
+# Times come from Alertmanager's clock (its start), not ours: under
+# faketime (make test-dates) this shell lives years ahead of a Go binary.
+AM_NOW=$(curl -s "$AM/api/v2/status" | jq -r .uptime)
+at() { date -u -d "$AM_NOW $1" +%Y-%m-%dT%H:%M:%SZ; }
+START=$(at '-20 minutes')
+EARLY=$(at '-30 minutes')
 
 # 1. A firing alert for a component before any incident: stored, and an
 # incident declared afterwards with an earlier start shows it while it
@@ -91,7 +95,7 @@ i=0
 while [ "$(runs)" -lt $((r0 + 2)) ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 check "alertmanager re-delivered the group" test "$(runs)" -ge $((r0 + 2))
 check "re-deliveries are duplicates: still one alert" eq "$(sqlite3 "$DB" "SELECT count(*) FROM evidence WHERE title LIKE 'BillingDown%'") $(sqlite3 "$DB" "SELECT count(*) FROM events WHERE kind = 'alert' AND incident_id = $ID")" "1 1"
-check "resolve it" eq "$(push BillingDown '"severity":"warning","service":"billing"' "$START" "$(date -u -d '-1 minute' +%Y-%m-%dT%H:%M:%SZ)")" 200
+check "resolve it" eq "$(push BillingDown '"severity":"warning","service":"billing"' "$START" "$(at '-1 minute')")" 200
 check "the resolved notice closes the alert on the timeline" eq "$(wait_for "SELECT count(*), count(end_ts) FROM events WHERE kind='alert' AND incident_id = $ID" '1|1')" '1|1'
 check "resolved: resolved the incident-free alert too" eq "$(sqlite3 "$DB" "SELECT count(end_ts) FROM evidence WHERE title LIKE 'BillingDown%'")" 1
 
@@ -101,7 +105,7 @@ check "resolved: resolved the incident-free alert too" eq "$(sqlite3 "$DB" "SELE
 "$HS_BIN" --db "$DB" config set ingest.auto_declare 1
 # Its start lies outside the first incident's window (pad 30 min before
 # its start), so nothing covers it.
-OLD=$(date -u -d '-3 hours' +%Y-%m-%dT%H:%M:00Z)
+OLD=$(at '-3 hours')
 check "push a critical alert for billing" eq "$(push InvoicesStuck '"severity":"critical","service":"billing"' "$OLD")" 200
 check "push a critical alert for an unknown job" eq "$(push QueueFull '"severity":"critical","job":"nosuchcomp"' "$OLD")" 200
 check "one incident declared for the billing alert" eq "$(wait_for "SELECT count(*) FROM incidents WHERE title LIKE 'InvoicesStuck%'" 1)" 1
@@ -113,7 +117,7 @@ check "alertmanager re-delivered both groups" test "$(runs)" -ge $((r0 + 4))
 check "re-deliveries never declare again" eq "$(sqlite3 "$DB" "SELECT count(*) FROM incidents WHERE title LIKE 'InvoicesStuck%' OR title LIKE 'QueueFull%'")" 2
 check "the component matched case-insensitively" eq "$(sqlite3 "$DB" "SELECT c.name FROM incidents i JOIN incident_components ic ON ic.incident_id = i.id JOIN components c ON c.id = ic.component_id WHERE i.title LIKE 'InvoicesStuck%'")" Billing
 check "the declared incident holds its alert, once" eq "$(sqlite3 "$DB" "SELECT count(*) FROM events e JOIN incidents i ON i.id = e.incident_id WHERE i.title LIKE 'InvoicesStuck%' AND e.kind = 'alert' AND e.title LIKE 'InvoicesStuck%'")" 1
-check "resolve the billing alert" eq "$(push InvoicesStuck '"severity":"critical","service":"billing"' "$OLD" "$(date -u -d '-1 minute' +%Y-%m-%dT%H:%M:%SZ)")" 200
+check "resolve the billing alert" eq "$(push InvoicesStuck '"severity":"critical","service":"billing"' "$OLD" "$(at '-1 minute')")" 200
 check "its resolved notice closes the same alert" eq "$(wait_for "SELECT count(*), count(e.end_ts) FROM events e JOIN incidents i ON i.id = e.incident_id WHERE i.title LIKE 'InvoicesStuck%' AND e.kind = 'alert' AND e.title LIKE 'InvoicesStuck%'" '1|1')" '1|1'
 check "and is not refused" eq "$(curl -s "$BASE/metrics" | grep -c 'result="rejected"} 0')" 1
 check "still two declared incidents" eq "$(sqlite3 "$DB" "SELECT count(*) FROM incidents WHERE title LIKE 'InvoicesStuck%' OR title LIKE 'QueueFull%'")" 2
