@@ -63,9 +63,13 @@ int64_t evidence_pad_ms(void);
 ** z (n bytes). 1 found, 0 not, E_DB. */
 int evidence_component(const char *zName, char *z, size_t n);
 
-/* Handlers: GET /app/evidence, GET /api/v1/evidence,
-** POST /app/evidence/{id}/attach. */
+/* Handlers: GET /app/evidence and /api/v1/evidence (?source= &component=
+** &kind= &from= &to= &cursor=), GET /app/evidence/raw and
+** /api/v1/evidence/raw (?from= &to= [&source=] [&q=] [&bad=1]),
+** POST /app/evidence/{id}/attach and /api/v1/evidence/{id}/attach
+** (incident_id; the copy is pinned). */
 int evidence_list(Req *r);
+int evidence_raw(Req *r);
 int evidence_attach_http(Req *r);
 
 #endif

@@ -539,9 +539,29 @@ int incident_list(Req *r) {
 int incident_new_page(Req *r) {
   char zNow[25];
   utc_format(utc_now_ms(), zNow);
-  r->pModel = json_pack("{s:s, s:s, s:s, s:s}", "severity", "SEV3", "impact",
-                        "minor", "commander", r->zUser, "started_at", zNow);
-  add_form_choices(r, NULL);
+  /* Prefilled from the Evidence page: ?title= &started_at= &component=. */
+  const char *zTitle = req_query(r, "title");
+  const char *zStart = req_query(r, "started_at");
+  const char *zComponent = req_query(r, "component");
+  int64_t ms;
+  if (!zTitle || strlen(zTitle) > 200 || !utf8_valid(zTitle, strlen(zTitle))) {
+    zTitle = "";
+  }
+  if (zStart && utc_parse_iso(zStart, strlen(zStart), &ms) == 0) {
+    utc_format(ms, zNow);
+  }
+  json_t *pChosen = json_array();
+  if (zComponent && *zComponent && strlen(zComponent) < 200) {
+    char zName[200];
+    if (evidence_component(zComponent, zName, sizeof(zName)) == 1) {
+      json_array_append_new(pChosen, json_string(zName));
+    }
+  }
+  r->pModel = json_pack("{s:s, s:s, s:s, s:s, s:s}", "severity", "SEV3",
+                        "impact", "minor", "commander", r->zUser,
+                        "started_at", zNow, "title", zTitle);
+  add_form_choices(r, pChosen);
+  json_decref(pChosen);
   r->zTemplate = "incident_new";
   r->zTitle = "Declare an incident";
   return 0;
