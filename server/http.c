@@ -38,6 +38,7 @@
 #include "err.h"
 #include "form.h"
 #include "incident.h"
+#include "evidence.h"
 #include "ingest_store.h"
 #include "input.h"
 #include "maintenance.h"
@@ -92,6 +93,10 @@ static const Route aRoute[] = {
     {"POST", "/app/incidents/{id}/events", timeline_create, ROLE_EDITOR, 0},
     {"POST", "/app/events/{id}", timeline_update, ROLE_EDITOR, 0},
     {"GET", "/app/incidents/{id}/raw", timeline_raw_search, ROLE_VIEWER, 0},
+    {"GET", "/app/evidence", evidence_list, ROLE_VIEWER, 0},
+    {"GET", "/app/evidence/raw", evidence_raw, ROLE_VIEWER, 0},
+    {"POST", "/app/evidence/{id}/attach", evidence_attach_http, ROLE_EDITOR,
+     0},
     {"GET", "/app/events/{id}/history", timeline_history, ROLE_VIEWER, 0},
     {"GET", "/app/incidents/{id}/postmortem", postmortem_get, ROLE_VIEWER, 0},
     {"POST", "/app/incidents/{id}/postmortem", postmortem_create, ROLE_EDITOR,
@@ -142,7 +147,13 @@ static const Route aRoute[] = {
     {"DELETE", "/api/v1/events/{id}", timeline_delete, ROLE_EDITOR, 0},
     {"GET", "/api/v1/events/{id}/history", timeline_history, ROLE_VIEWER, 0},
     {"GET", "/api/v1/events/{id}/raw", timeline_raw, ROLE_VIEWER, 0},
+    {"GET", "/api/v1/evidence", evidence_list, ROLE_VIEWER, 0},
+    {"GET", "/api/v1/evidence/raw", evidence_raw, ROLE_VIEWER, 0},
+    {"POST", "/api/v1/evidence/{id}/attach", evidence_attach_http,
+     ROLE_EDITOR, 0},
     {"POST", "/api/v1/incidents/{id}/ingest", ingest_http, ROLE_EDITOR,
+     R_INGEST | R_BIGBODY},
+    {"POST", "/api/v1/ingest", ingest_http, ROLE_EDITOR,
      R_INGEST | R_BIGBODY},
     {"POST", "/hooks/alertmanager", ingest_hook_alertmanager, ROLE_EDITOR,
      R_INGEST},

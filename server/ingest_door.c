@@ -6,8 +6,8 @@
 ** ingest report of SPEC §4.
 **
 ** Webhooks are all or nothing: a body that is not its format gets 400 and
-** stores nothing. Alerts that match no open incident are reported, not
-** stored.
+** stores nothing. Evidence that matches no incident is kept all the same
+** (evidence.h): an incident declared later draws it in.
 **
 ** Threading: none of its own.
 */
@@ -75,8 +75,9 @@ static int ingest_body(Req *r, const char *zFormat, int64_t id,
 }
 
 int ingest_http(Req *r) {
-  int64_t id;
-  int rc = req_param_id(r, "id", &id);
+  int64_t id = 0;
+  /* /api/v1/ingest has no id: the evidence goes wherever it matches. */
+  int rc = req_param(r, "id") ? req_param_id(r, "id", &id) : 0;
   if (rc) {
     return rc;
   }
@@ -279,9 +280,12 @@ int ingest_cli(int argc, char **argv) {
       azFile[nFile++] = z;
     }
   }
-  if (!zFormat || (bAuto == (target.incidentId != 0))) {
-    fprintf(stderr, "hindsight: give --format and one of --incident ID or"
-                    " --auto (try hindsight ingest --help)\n");
+  /* Without --incident (or with --auto, the same) evidence is kept and
+  ** drawn into whichever incidents it matches. */
+  if (!zFormat || (bAuto && target.incidentId != 0)) {
+    fprintf(stderr, "hindsight: give --format and at most one of"
+                    " --incident ID or --auto (try hindsight ingest"
+                    " --help)\n");
     return 2;
   }
   if (zTz && ingest_parse_tz(zTz, &opt.tzOffsetMin)) {

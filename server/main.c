@@ -21,6 +21,7 @@
 #include "settings.h"
 #include "ingest_store.h"
 #include "outbox.h"
+#include "retention.h"
 #include "search.h"
 #include "subs.h"
 #include "status.h"
@@ -36,7 +37,7 @@ static const char *zUsage =
     "  user add NAME --role ROLE     (password on stdin); user list|passwd|del\n"
     "  token add NAME --scope SCOPE  prints the token once; token list|revoke\n"
     "  incident open TITLE [--severity SEV2] [--component NAME]...\n"
-    "  ingest --format FMT (--incident ID | --auto) [--source NAME]"
+    "  ingest --format FMT [--incident ID | --auto] [--source NAME]"
     " [--tz ZONE] [--json] [FILE|-]...\n"
     "  demo                          load the demo scenario\n"
     "  config list | get KEY | set KEY VALUE   operational settings\n"
@@ -158,7 +159,14 @@ static int cmd_serve(int argc, char **argv) {
     outbox_stop();
     return 1;
   }
+  /* And the retention sweep (it deletes old evidence). */
+  if (!bReadOnly && retention_start()) {
+    search_indexer_stop();
+    outbox_stop();
+    return 1;
+  }
   int rc = http_serve(&cfg);
+  retention_stop();
   search_indexer_stop();
   outbox_stop();
   if (rc == 0 && !bReadOnly) {

@@ -43,6 +43,9 @@ typedef struct Stats {
   uint64_t nAccepted;                 /* events accepted by those runs */
   uint64_t nDuplicate;                /* events found already stored */
   uint64_t nRejected;                 /* lines or events refused */
+  uint64_t nSweep;                    /* retention sweeps finished */
+  uint64_t aSwept[3];                 /* evidence rows, raw lines and
+                                         access minutes they deleted */
 } Stats;
 
 static Stats stats; /* guarded */
@@ -85,6 +88,15 @@ void metrics_ingest(int64_t nAccepted, int64_t nDuplicate, int64_t nRejected) {
   stats.nAccepted += nAccepted > 0 ? (uint64_t)nAccepted : 0;
   stats.nDuplicate += nDuplicate > 0 ? (uint64_t)nDuplicate : 0;
   stats.nRejected += nRejected > 0 ? (uint64_t)nRejected : 0;
+  pthread_mutex_unlock(&statsMutex);
+}
+
+void metrics_retention(int64_t nEvidence, int64_t nRaw, int64_t nMinutes) {
+  pthread_mutex_lock(&statsMutex);
+  stats.nSweep++;
+  stats.aSwept[0] += nEvidence > 0 ? (uint64_t)nEvidence : 0;
+  stats.aSwept[1] += nRaw > 0 ? (uint64_t)nRaw : 0;
+  stats.aSwept[2] += nMinutes > 0 ? (uint64_t)nMinutes : 0;
   pthread_mutex_unlock(&statsMutex);
 }
 
@@ -167,6 +179,22 @@ void metrics_render(Buf *pOut, int64_t nDbBytes) {
              (unsigned long long)stats.nAccepted,
              (unsigned long long)stats.nDuplicate,
              (unsigned long long)stats.nRejected);
+  buf_printf(pOut,
+             "# HELP hindsight_retention_sweeps_total Retention sweeps"
+             " finished.\n"
+             "# TYPE hindsight_retention_sweeps_total counter\n"
+             "hindsight_retention_sweeps_total %llu\n"
+             "# HELP hindsight_retention_deleted_total Evidence the"
+             " retention sweep deleted, by what it was.\n"
+             "# TYPE hindsight_retention_deleted_total counter\n"
+             "hindsight_retention_deleted_total{what=\"evidence\"} %llu\n"
+             "hindsight_retention_deleted_total{what=\"raw_lines\"} %llu\n"
+             "hindsight_retention_deleted_total{what=\"series_minutes\"}"
+             " %llu\n",
+             (unsigned long long)stats.nSweep,
+             (unsigned long long)stats.aSwept[0],
+             (unsigned long long)stats.aSwept[1],
+             (unsigned long long)stats.aSwept[2]);
   pthread_mutex_unlock(&statsMutex);
   if (nDbBytes >= 0) {
     buf_printf(pOut,

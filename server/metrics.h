@@ -28,6 +28,9 @@ void metrics_observe(const char *zMethod, const char *zRoute, int status,
 /* Counts one committed ingest run's outcome. */
 void metrics_ingest(int64_t nAccepted, int64_t nDuplicate, int64_t nRejected);
 
+/* Counts what one retention sweep deleted. */
+void metrics_retention(int64_t nEvidence, int64_t nRaw, int64_t nMinutes);
+
 /* Appends every metric to pOut in the text format; nDbBytes < 0 leaves
 ** the database size out. Check buf_err(pOut) afterwards. */
 void metrics_render(Buf *pOut, int64_t nDbBytes);

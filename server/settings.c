@@ -33,6 +33,9 @@ static const char *const azKnown[] = {
     "subscriptions.max_attempts",
     "subscriptions.outbox_keep_days",
     "reminders.days_before",
+    "retention.logs_days",
+    "retention.alerts_days",
+    "retention.tickets_days",
     NULL};
 
 char *settings_get(const char *zKey, const char *zDefault) {

@@ -56,7 +56,7 @@ writer() {
 
 # ingester ROUND: posts 3-line JSONL batches until the server is gone;
 # appends each line's message to $T/ingested when the batch got 200 with
-# accepted 3. Log lines are kept in raw_lines, one row per line.
+# accepted 3. Log lines are kept in raw_rows, one row per line.
 ingester() {
   k=0
   while [ $k -lt 2000 ]; do
@@ -110,7 +110,7 @@ check "ingest batches were acknowledged before the kills" test "$nIngested" -gt 
 values=$(awk '{ printf "%s(\x27%s\x27)", (NR > 1 ? "," : ""), $1 }' "$T/ingested")
 nFound=$(sqlite3 "$DB" "WITH a(title) AS (VALUES $values)
   SELECT count(*) FROM a
-  WHERE (SELECT count(*) FROM raw_lines l
+  WHERE (SELECT count(*) FROM raw_rows l
          WHERE json_extract(l.line, '$.msg') = a.title) = 1")
 check "every acknowledged ingested line ($nIngested) is there exactly once" eq "$nFound" "$nIngested"
 echo "    ($nAcked acknowledged notes and $nIngested ingested lines over $ROUNDS rounds)"

@@ -160,7 +160,7 @@ check "no orphaned incident_components" eq \
   "$(sqlite3 "$DB" "SELECT count(*) FROM incident_components WHERE incident_id NOT IN (SELECT id FROM incidents)")" 0
 if [ "$INGEST_STATUS" = 503 ]; then
   check "the refused ingest batch left no line" eq \
-    "$(sqlite3 "$DB" "SELECT count(*) FROM raw_lines WHERE line LIKE '%full-batch-%'")" 0
+    "$(sqlite3 "$DB" "SELECT count(*) FROM raw_rows WHERE line LIKE '%full-batch-%'")" 0
 fi
 check "the component is stored exactly when it was acknowledged" eq \
   "$(sqlite3 "$DB" "SELECT count(*) FROM components WHERE name = 'Added while full'")" \
