@@ -697,14 +697,16 @@ static void test_framework(void) {
 
   CHECK("unknown format", ingest_parser_new("nope", NULL, on_event, on_reject,
                                             NULL) == NULL);
-  int nFmt = 0;
+  int nFmt = 0, nListed = 0;
   for (int i = 0; azIngestFormat[i]; i++) {
+    nListed++;
     IngestParser *p = ingest_parser_new(azIngestFormat[i], NULL, NULL, NULL,
                                         NULL);
     nFmt += p != NULL;
     ingest_parser_free(p);
   }
-  CHECK_INT("every listed format has a parser", nFmt, 9);
+  CHECK_INT("every listed format has a parser", nFmt, nListed);
+  CHECK("the formats are listed", nListed >= 9);
 
   /* Stopping: xEmit returns nonzero. */
   memset(&o, 0, sizeof(o));

@@ -175,7 +175,50 @@ static void test_logfmt(void) {
   free(z);
 }
 
+/* ---- PRI-less syslog (rsyslog's file templates) ---- */
+
+static const char zRsyslog[] =
+    "Nov 14 10:00:01 web-1 payments[4242] connection to db failed after 3 "
+    "ms\n"
+    "2023-11-14T10:00:02.394343+00:00 web-1 payments[4242] ERROR: boom\n"
+    "Nov 14 10:00:03 web-1 billing[77]: [warn] slow invoice\n"
+    "Nov 14 10:00:04 web-1 cron[1] level=debug tick\n"
+    "Nov 14 10:00:05 web-1 sshd[9]: Accepted publickey for deploy\n"
+    "Nov 14 10:00:06 web-1 x[] not a tag\n"
+    "Nov 14 10:00:07 web-1 a[1]b starts with a bracket word\n"
+    "<11>Nov 14 10:00:08 web-1 app[5] PRI wins over words: info\n";
+
+static void test_rsyslog(void) {
+  char *z = parse("rsyslog files", "syslog", zRsyslog);
+  check_has("syslog: tag[pid] without colon, error words", z,
+            "E1 2023-11-14T10:00:01.000Z error src=payments comp=web-1 "
+            "title=connection to db failed after 3 ms");
+  check_has("syslog: RSYSLOG_FileFormat, leading level word", z,
+            "E2 2023-11-14T10:00:02.394Z error src=payments comp=web-1 "
+            "title=ERROR: boom");
+  check_has("syslog: [warn] with a colon tag", z,
+            "E3 2023-11-14T10:00:03.000Z warning src=billing comp=web-1 "
+            "title=[warn] slow invoice");
+  check_has("syslog: level=debug", z,
+            "E4 2023-11-14T10:00:04.000Z debug src=cron comp=web-1 "
+            "title=level=debug tick");
+  check_has("syslog: plain info", z,
+            "E5 2023-11-14T10:00:05.000Z info src=sshd comp=web-1 "
+            "title=Accepted publickey for deploy");
+  check_has("syslog: empty brackets are no tag", z,
+            "E6 2023-11-14T10:00:06.000Z info src=- comp=web-1 "
+            "title=x[] not a tag");
+  check_has("syslog: text after the bracket is no tag", z,
+            "E7 2023-11-14T10:00:07.000Z info src=- comp=web-1 "
+            "title=a[1]b starts with a bracket word");
+  check_has("syslog: PRI severity kept", z,
+            "E8 2023-11-14T10:00:08.000Z error src=app comp=web-1 "
+            "title=PRI wins over words: info");
+  free(z);
+}
+
 int main(void) {
   test_logfmt();
+  test_rsyslog();
   return harness_exit();
 }
