@@ -191,7 +191,9 @@ static int64_t auto_declare(IngestRun *p, const IngestEvent *pEv) {
 
 /* The incident an event belongs to: the target, or the latest incident
 ** whose window (start - 30 min .. resolve + 30 min) holds the time and,
-** for alerts, that lists the alert's component. 0 if none. */
+** for alerts, that lists the alert's component. Other events (log lines)
+** go to an incident listing their component or their source (--source
+** CDN for a CDN log) before any other covering one. 0 if none. */
 static int64_t correlate(IngestRun *p, const IngestEvent *pEv) {
   if (p->target.incidentId) {
     return p->target.incidentId;
@@ -204,7 +206,10 @@ static int64_t correlate(IngestRun *p, const IngestEvent *pEv) {
       " AND (:component IS NULL OR EXISTS (SELECT 1 FROM"
       "   incident_components ic JOIN components c ON c.id = ic.component_id"
       "   WHERE ic.incident_id = i.id AND lower(c.name) = lower(:component)))"
-      " ORDER BY i.started_at DESC LIMIT 1");
+      " ORDER BY EXISTS (SELECT 1 FROM incident_components ic"
+      "   JOIN components c ON c.id = ic.component_id"
+      "   WHERE ic.incident_id = i.id AND lower(c.name) IN (lower(:prefer),"
+      "   lower(:prefer2))) DESC, i.started_at DESC LIMIT 1");
   if (!q) {
     p->rcDb = E_DB;
     return 0;
@@ -216,6 +221,8 @@ static int64_t correlate(IngestRun *p, const IngestEvent *pEv) {
                bAlert && pEv->zComponent && *pEv->zComponent
                    ? pEv->zComponent
                    : NULL);
+  db_bind_text(q, ":prefer", bAlert ? NULL : pEv->zComponent);
+  db_bind_text(q, ":prefer2", bAlert ? NULL : pEv->zSource);
   int64_t id = db_step(q) == SQLITE_ROW ? db_col_int(q, 0) : 0;
   db_reset(q);
   if (id == 0 && bAlert && p->bAutoDeclare && pEv->zLevel &&
@@ -227,8 +234,12 @@ static int64_t correlate(IngestRun *p, const IngestEvent *pEv) {
 }
 
 /* Masks secrets in z; returns the masked text, BORROWED until the next
-** call (z itself when nothing was masked). */
-static const char *mask(IngestRun *p, const char *z) {
+** call (z itself when nothing was masked). bCount: add what was masked to
+** the report. The report counts the secrets of each record's raw text
+** once, whether the record is new or a duplicate, so running the same
+** input twice reports the same number (titles and bodies cut from the raw
+** text are masked without counting again). */
+static const char *mask(IngestRun *p, const char *z, int bCount) {
   if (!z) {
     return NULL;
   }
@@ -238,7 +249,9 @@ static const char *mask(IngestRun *p, const char *z) {
   if (n <= 0 || buf_err(&p->scratch)) {
     return z;
   }
-  p->report.nMasked += n;
+  if (bCount) {
+    p->report.nMasked += n;
+  }
   return buf_str(&p->scratch);
 }
 
@@ -263,7 +276,7 @@ static int store_raw(IngestRun *p, int64_t incidentId, const IngestEvent *pEv,
   db_bind_int(q, ":bad", bBad);
   db_bind_opt_int(q, ":grp", bBad && grp ? (int64_t)grp : IN_UNSET);
   /* Valid until the step below: no copy. */
-  db_bind_text_static(q, ":line", mask(p, pEv->zRaw));
+  db_bind_text_static(q, ":line", mask(p, pEv->zRaw, 1));
   int rc = db_run(q);
   if (rc) {
     p->rcDb = rc;
@@ -347,7 +360,7 @@ static void add_error(IngestRun *p, int64_t incidentId, const IngestEvent *pEv,
                pEv->zSource ? pEv->zSource : p->zFormat);
       copy_str(g->zComponent, sizeof(g->zComponent), pEv->zComponent);
       copy_str(g->zLevel, sizeof(g->zLevel), pEv->zLevel);
-      copy_str(g->zTitle, sizeof(g->zTitle), mask(p, pEv->zTitle));
+      copy_str(g->zTitle, sizeof(g->zTitle), mask(p, pEv->zTitle, 0));
     } else if (g->incidentId != incidentId || g->hash != grp) {
       continue;
     }
@@ -459,6 +472,13 @@ static void store_item(IngestRun *p, int64_t incidentId,
              zHex);
   }
   int bResolved = pEv->zState && strcmp(pEv->zState, "resolved") == 0;
+  /* Counted before the duplicate check: see mask(). */
+  if (pEv->zRaw) {
+    mask(p, pEv->zRaw, 1);
+  } else {
+    mask(p, pEv->zTitle, 1);
+    mask(p, pEv->zBody, 1);
+  }
   /* Was this exact notice seen before? Then it is a duplicate. */
   sqlite3_stmt *q = db_prepare(
       "SELECT end_ts IS NOT NULL, count FROM events WHERE incident_id = :inc"
@@ -484,9 +504,9 @@ static void store_item(IngestRun *p, int64_t incidentId,
   int64_t endTs = bResolved && pEv->endTs != INT64_MIN ? pEv->endTs
                                                        : IN_UNSET;
   const char *zTitle = pEv->zTitle ? pEv->zTitle : "";
-  char *zTitleCopy = xstrdup(mask(p, zTitle));
-  char *zBody = xstrdup(mask(p, pEv->zBody ? pEv->zBody : ""));
-  char *zRaw = pEv->zRaw ? xstrdup(mask(p, pEv->zRaw)) : NULL;
+  char *zTitleCopy = xstrdup(mask(p, zTitle, 0));
+  char *zBody = xstrdup(mask(p, pEv->zBody ? pEv->zBody : "", 0));
+  char *zRaw = pEv->zRaw ? xstrdup(mask(p, pEv->zRaw, 0)) : NULL;
   int64_t id = 0;
   int rc = upsert_event(p, incidentId, zFp, pEv->ts, endTs, zKind,
                         pEv->zSource, pEv->zLevel, pEv->zComponent,
@@ -710,8 +730,10 @@ static void emit_rate_signal(IngestRun *p, int64_t incidentId,
 /*
 ** Finds runs of minutes whose 5xx rate stands clearly above the minutes
 ** before: at least 20 requests, a rate of at least 5% and over three times
-** the baseline (the mean of the 15 unflagged minutes before the run) plus
-** two points. A run may have a one-minute gap.
+** the baseline plus two points. The baseline is weighted by requests: all
+** 5xx over all requests of the 15 unflagged minutes before the run, so a
+** quiet minute (one request, one 503) cannot pass for a 100% norm. A run
+** may have a one-minute gap.
 */
 static void condense_series(IngestRun *p, int64_t incidentId,
                             const char *zSource) {
@@ -725,7 +747,7 @@ static void condense_series(IngestRun *p, int64_t incidentId,
   db_bind_int(q, ":inc", incidentId);
   db_bind_text(q, ":source", zSource);
   enum { WINDOW = 15, MAX_RUNS = 32 };
-  double aWin[WINDOW];
+  int64_t aWinReq[WINDOW], aWin5xx[WINDOW];
   int nWin = 0, iWin = 0;
   /* Runs are collected first: the statement must finish before writes. */
   typedef struct Run {
@@ -739,11 +761,12 @@ static void condense_series(IngestRun *p, int64_t incidentId,
     int64_t minute = db_col_int(q, 0);
     int64_t req = db_col_int(q, 1), e5 = db_col_int(q, 2);
     double rate = req ? (double)e5 / (double)req : 0;
-    double base = 0;
+    int64_t nBaseReq = 0, nBase5xx = 0;
     for (int i = 0; i < nWin; i++) {
-      base += aWin[i];
+      nBaseReq += aWinReq[i];
+      nBase5xx += aWin5xx[i];
     }
-    base = nWin ? base / nWin : 0;
+    double base = nBaseReq ? (double)nBase5xx / (double)nBaseReq : 0;
     int bHigh = req >= 20 && rate >= 0.05 && rate > base * 3 + 0.02;
     /* A run tolerates one normal minute; a second one ends it. */
     if (bIn && (minute - cur.lastBad > 2 * 60000 ||
@@ -766,7 +789,8 @@ static void condense_series(IngestRun *p, int64_t incidentId,
         cur.peak = minute;
       }
     } else if (!bIn) {
-      aWin[iWin] = rate;
+      aWinReq[iWin] = req;
+      aWin5xx[iWin] = e5;
       iWin = (iWin + 1) % WINDOW;
       nWin = nWin < WINDOW ? nWin + 1 : WINDOW;
     }

@@ -217,7 +217,39 @@ static void test_rsyslog(void) {
   free(z);
 }
 
+/* ---- journald ---- */
+
+/* An error-priority record whose MESSAGE is Latin-1 (journalctl writes it
+** as bytes), a repeated field, a UTF-8 byte array cut mid-character, and
+** an array that is not bytes. */
+static const char zJournalBytes[] =
+    "{\"__REALTIME_TIMESTAMP\":\"1699956000000000\",\"PRIORITY\":\"3\","
+    "\"SYSLOG_IDENTIFIER\":[\"pay\",\"pay2\"],\"_HOSTNAME\":\"web-1\","
+    "\"MESSAGE\":[99,97,102,233,32,102,97,105,108,101,100]}\n"
+    "{\"__REALTIME_TIMESTAMP\":\"1699956001000000\",\"MESSAGE\":"
+    "[[104,105],[120]]}\n"
+    "{\"__REALTIME_TIMESTAMP\":\"1699956002000000\",\"MESSAGE\":"
+    "[195,169,0,226,130]}\n"
+    "{\"__REALTIME_TIMESTAMP\":\"1699956003000000\",\"MESSAGE\":"
+    "[1,\"x\"]}\n";
+
+static void test_journal_bytes(void) {
+  char *z = parse("journal bytes", "journal", zJournalBytes);
+  check_has("journal: Latin-1 MESSAGE decoded, error kept", z,
+            "E1 2023-11-14T10:00:00.000Z error src=pay comp=web-1 "
+            "title=caf\xef\xbf\xbd failed");
+  check_has("journal: repeated byte arrays take the first", z,
+            "E2 2023-11-14T10:00:01.000Z info src=- comp=- title=hi");
+  check_has("journal: NUL and a cut character become U+FFFD", z,
+            "E3 2023-11-14T10:00:02.000Z info src=- comp=- "
+            "title=\xc3\xa9\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+  check_has("journal: an array of non-bytes is rejected", z,
+            "R4 MESSAGE is an array but not of bytes");
+  free(z);
+}
+
 int main(void) {
+  test_journal_bytes();
   test_logfmt();
   test_rsyslog();
   return harness_exit();
