@@ -11,7 +11,8 @@
 ** [HOST] [TAG[PID]:] MSG, or the same with an ISO 8601 time instead. The
 ** year is the latest one that does not put the line more than two days
 ** after IngestOptions.nowMs (clock skew and --tz mistakes are common, a
-** line from the future is not); the zone is IngestOptions.tzOffsetMin.
+** line from the future is not); the zone is --tz (IngestOptions.pZone or
+** tzOffsetMin).
 **
 ** Level from the PRI severity; without a PRI (the files rsyslog writes
 ** with RSYSLOG_TraditionalFileFormat or RSYSLOG_FileFormat) from the
@@ -259,7 +260,7 @@ static int parse_bsd_time(IngestParser *p, const char *z, size_t n,
     return -2;
   }
   char zNow[25];
-  int64_t nowLocal = pOpt->nowMs + (int64_t)pOpt->tzOffsetMin * 60000;
+  int64_t nowLocal = ingest_utc_to_local(p, pOpt->nowMs);
   utc_format(nowLocal, zNow);
   int64_t yNow = (zNow[0] - '0') * 1000 + (zNow[1] - '0') * 100 +
                  (zNow[2] - '0') * 10 + (zNow[3] - '0');
@@ -267,11 +268,11 @@ static int parse_bsd_time(IngestParser *p, const char *z, size_t n,
     if (y > 9999 || day > month_days(y, mon)) {
       continue;
     }
-    int64_t ms = (utc_days_from_civil(y, mon, day) * 86400 + hh * 3600 +
-                  mm * 60 + (ss == 60 ? 59 : ss)) *
-                     1000 +
-                 (ss == 60 ? 999 : 0) -
-                 (int64_t)pOpt->tzOffsetMin * 60000;
+    int64_t ms = ingest_local_to_utc(
+        p, (utc_days_from_civil(y, mon, day) * 86400 + hh * 3600 + mm * 60 +
+            (ss == 60 ? 59 : ss)) *
+                   1000 +
+               (ss == 60 ? 999 : 0));
     if (ms <= pOpt->nowMs + SYSLOG_FUTURE_SLACK_MS) {
       if (ms < UTC_MIN_MS || ms > UTC_MAX_MS) {
         return -2;

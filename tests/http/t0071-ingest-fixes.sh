@@ -56,4 +56,21 @@ check "--auto: a CDN log goes to the CDN incident" eq "$(sqlite3 "$DB" "SELECT i
 printf '10.2.0.1 - - [01/May/2026:10:11:00 +0000] "GET /v1 HTTP/1.1" 200 0 "-" "x"\n' > "$T/other.log"
 "$HS_BIN" --db "$DB" ingest --format nginx --auto --source web-9 "$T/other.log" > /dev/null
 check "--auto: a source that is no component goes to the latest" eq "$(sqlite3 "$DB" "SELECT incident_id FROM raw_lines WHERE source='web-9'")" "$API"
+
+# --tz with a named zone, across the US and EU changes (2026-03-08 and
+# 2026-03-29): the same wall-clock hour is a different UTC hour.
+req POST /api/v1/incidents -H "$AUTH" -H "$JSON" -d '{"title":"Zones","started_at":"2026-02-01T00:00:00Z"}'
+TZI=$(jget .id)
+printf 'ts=2026-03-07T12:00:00 app=ny msg=before\nts=2026-03-09T12:00:00 app=ny msg=after\n' > "$T/ny.log"
+"$HS_BIN" --db "$DB" ingest --format logfmt --incident $TZI --tz America/New_York "$T/ny.log" > "$T/tz.out"
+check "--tz America/New_York is taken" contains "$T/tz.out" "accepted 2,"
+check "--tz: EST before the US change, EDT after" eq "$(sqlite3 "$DB" "SELECT group_concat(ts, ' ') FROM (SELECT ts FROM raw_lines WHERE incident_id=$TZI AND source='ny' ORDER BY ts)")" "1772902800000 1773072000000"
+printf '2026-03-28T12:00:00 h eu: before\n2026-03-30T12:00:00 h eu: after\n' > "$T/eu.log"
+req POST "/api/v1/incidents/$TZI/ingest?format=syslog&tz=Europe/Berlin" -H "$AUTH" --data-binary @"$T/eu.log"
+check "?tz=Europe/Berlin is taken" eq "$(jget .accepted)" 2
+check "?tz: CET before the EU change, CEST after" eq "$(sqlite3 "$DB" "SELECT group_concat(ts, ' ') FROM (SELECT ts FROM raw_lines WHERE incident_id=$TZI AND source='eu' ORDER BY ts)")" "1774695600000 1774864800000"
+"$HS_BIN" --db "$DB" ingest --format logfmt --incident $TZI --tz Mars/Base "$T/ny.log" 2> "$T/tz.err"
+check "an unknown zone is a usage error" eq $? 2
+req POST "/api/v1/incidents/$TZI/ingest?format=syslog&tz=../../etc/passwd" -H "$AUTH" --data-binary @"$T/eu.log"
+check "a path for a zone is 400" eq "$STATUS" 400
 hs_stop

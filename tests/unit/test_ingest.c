@@ -135,7 +135,7 @@ static void run_opt(const char *zFmt, const char *z, size_t n, size_t nChunk,
   ingest_parser_free(p);
 }
 
-static const IngestOptions optDefault = {NULL, 0, NOW};
+static const IngestOptions optDefault = {NULL, 0, NOW, NULL};
 
 static void run(const char *zFmt, const char *z, Out *o) {
   run_opt(zFmt, z, strlen(z), 0, &optDefault, o);
@@ -245,7 +245,7 @@ static void test_syslog(void) {
   out_free(&o);
 
   /* --tz applies to zoneless times; --source is the fallback source. */
-  IngestOptions opt = {"edge", 120, NOW};
+  IngestOptions opt = {"edge", 120, NOW, NULL};
   const char *z = "Nov 14 12:00:00 h msg without tag\n";
   run_opt("syslog", z, strlen(z), 0, &opt, &o);
   CHECK_INT("syslog tz: +02:00", o.aEv[0].ts, INT64_C(1699956000000));

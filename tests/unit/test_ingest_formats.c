@@ -18,6 +18,7 @@
 #include "err.h"
 #include "harness.h"
 #include "ingest.h"
+#include "tz.h"
 #include "utc.h"
 
 /* "Now" for every test: 2023-11-15T00:00:00Z. */
@@ -248,7 +249,120 @@ static void test_journal_bytes(void) {
   free(z);
 }
 
+/* ---- named zones ---- */
+
+/* UTC ms of an RFC 3339 time (the test's own fixtures: always valid). */
+static int64_t ms_of(const char *z) {
+  int64_t ms = 0;
+  utc_parse_iso(z, strlen(z), &ms);
+  return ms;
+}
+
+/* Offset in hours at UTC time z. */
+static double hours_at(const TzZone *p, const char *z) {
+  return tz_offset_at(p, ms_of(z)) / 3600.0;
+}
+
+/* Local time z (no zone) to UTC, formatted. */
+static const char *local_utc(const TzZone *p, const char *z, char zOut[25]) {
+  utc_format(tz_local_to_utc(p, ms_of(z)), zOut);
+  return zOut;
+}
+
+static void test_tz_named(void) {
+  TzZone *pNy = NULL, *pBer = NULL, *pSyd = NULL, *pX = NULL;
+  char zT[25];
+  CHECK("tz: New York loads", tz_load("America/New_York", &pNy) == 0);
+  CHECK("tz: Berlin loads", tz_load("Europe/Berlin", &pBer) == 0);
+  CHECK("tz: Sydney loads", tz_load("Australia/Sydney", &pSyd) == 0);
+  if (!pNy || !pBer || !pSyd) {
+    return;
+  }
+  /* US: second Sunday of March, first of November, at 02:00 local. */
+  CHECK("tz NY: EST before the spring change",
+        hours_at(pNy, "2026-03-08T06:59:59Z") == -5);
+  CHECK("tz NY: EDT after it", hours_at(pNy, "2026-03-08T07:00:00Z") == -4);
+  CHECK("tz NY: EDT before the fall change",
+        hours_at(pNy, "2026-11-01T05:59:59Z") == -4);
+  CHECK("tz NY: EST after it", hours_at(pNy, "2026-11-01T06:00:00Z") == -5);
+  CHECK_STR("tz NY: summer local time", local_utc(pNy, "2026-07-01T12:00:00",
+            zT), "2026-07-01T16:00:00.000Z");
+  CHECK_STR("tz NY: the spring gap reads with the offset before it",
+            local_utc(pNy, "2026-03-08T02:30:00", zT),
+            "2026-03-08T07:30:00.000Z");
+  CHECK_STR("tz NY: the fall overlap takes the first occurrence",
+            local_utc(pNy, "2026-11-01T01:30:00", zT),
+            "2026-11-01T05:30:00.000Z");
+  CHECK_STR("tz NY: after the overlap", local_utc(pNy, "2026-11-01T02:30:00",
+            zT), "2026-11-01T07:30:00.000Z");
+  /* Past the file's last transition, the footer rule decides. */
+  CHECK("tz NY rule: 2045 spring", hours_at(pNy, "2045-03-12T06:59:59Z") == -5 &&
+        hours_at(pNy, "2045-03-12T07:00:00Z") == -4);
+  CHECK("tz NY rule: 2045 fall", hours_at(pNy, "2045-11-05T05:59:59Z") == -4 &&
+        hours_at(pNy, "2045-11-05T06:00:00Z") == -5);
+  CHECK("tz NY rule: 2100", hours_at(pNy, "2100-03-14T06:59:59Z") == -5 &&
+        hours_at(pNy, "2100-03-14T07:00:00Z") == -4);
+  /* EU: last Sunday of March and October at 01:00 UTC. */
+  CHECK("tz Berlin: CET to CEST", hours_at(pBer, "2026-03-29T00:59:59Z") == 1 &&
+        hours_at(pBer, "2026-03-29T01:00:00Z") == 2);
+  CHECK("tz Berlin: CEST to CET", hours_at(pBer, "2026-10-25T00:59:59Z") == 2 &&
+        hours_at(pBer, "2026-10-25T01:00:00Z") == 1);
+  CHECK_STR("tz Berlin: the gap", local_utc(pBer, "2026-03-29T02:30:00", zT),
+            "2026-03-29T01:30:00.000Z");
+  CHECK_STR("tz Berlin: the overlap, first occurrence",
+            local_utc(pBer, "2026-10-25T02:30:00", zT),
+            "2026-10-25T00:30:00.000Z");
+  CHECK_STR("tz Berlin: 1900 (CET since 1893)",
+            local_utc(pBer, "1900-01-01T12:00:00", zT),
+            "1900-01-01T11:00:00.000Z");
+  /* Southern hemisphere rule (daylight time spans the new year). */
+  CHECK("tz Sydney rule: April end", hours_at(pSyd, "2045-04-01T15:59:59Z") == 11 &&
+        hours_at(pSyd, "2045-04-01T16:00:00Z") == 10);
+  CHECK("tz Sydney rule: October start",
+        hours_at(pSyd, "2045-09-30T15:59:59Z") == 10 &&
+            hours_at(pSyd, "2045-09-30T16:00:00Z") == 11);
+  /* Names and bytes that are no zone. */
+  CHECK("tz: .. refused", tz_load("../../etc/passwd", &pX) == E_INVALID);
+  CHECK("tz: absolute path refused", tz_load("/etc/passwd", &pX) == E_INVALID);
+  CHECK("tz: unknown zone", tz_load("Mars/Olympus_Mons", &pX) == E_NOTFOUND);
+  CHECK("tz: odd bytes refused", tz_load("Europe/Berlin;x", &pX) == E_INVALID);
+  CHECK("tz: not TZif", tz_parse("TZif2 is not enough", 19, &pX) == E_INVALID);
+  CHECK("tz: nothing loaded on failure", pX == NULL);
+
+  /* Through the parsers: syslog's zoneless time and logfmt's. */
+  IngestOptions opt = {.nowMs = NOW, .pZone = pNy};
+  char *z = parse_opt("tz syslog", "syslog",
+                      "Nov  1 01:30:00 h app: first pass\n"
+                      "Mar 12 02:30:00 h app: in the gap\n",
+                      &opt);
+  check_has("tz: syslog in New York's overlap", z,
+            "E1 2023-11-01T05:30:00.000Z info src=app comp=h title=first pass");
+  check_has("tz: syslog in New York's gap", z,
+            "E2 2023-03-12T07:30:00.000Z info src=app comp=h title=in the gap");
+  free(z);
+  opt.pZone = pBer;
+  z = parse_opt("tz logfmt", "logfmt",
+                "ts=2023-07-01T12:00:00 msg=summer\n"
+                "ts=2023-07-01T12:00:00Z msg=zoned\n", &opt);
+  check_has("tz: logfmt zoneless in Berlin", z,
+            "E1 2023-07-01T10:00:00.000Z info src=- comp=- title=summer");
+  check_has("tz: a zoned time ignores --tz", z,
+            "E2 2023-07-01T12:00:00.000Z info src=- comp=- title=zoned");
+  free(z);
+  IngestOptions o2 = {0};
+  CHECK("tz: options take a name", ingest_options_tz(&o2, "Europe/Berlin") == 0 &&
+        o2.pZone != NULL);
+  tz_free(o2.pZone);
+  CHECK("tz: options take an offset", ingest_options_tz(&o2, "+05:30") == 0 &&
+        o2.pZone == NULL && o2.tzOffsetMin == 330);
+  CHECK("tz: options refuse junk", ingest_options_tz(&o2, "Nowhere") != 0);
+  tz_free(pNy);
+  tz_free(pBer);
+  tz_free(pSyd);
+}
+
 int main(void) {
+  test_tz_named();
   test_journal_bytes();
   test_logfmt();
   test_rsyslog();
