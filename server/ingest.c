@@ -54,11 +54,13 @@ static const IngestFormat aFormat[] = {
     {"tickets-csv", ingest_csv_line, NULL, ingest_csv_end, ingest_csv_free},
     {"zendesk", NULL, ingest_zendesk_doc, NULL, NULL},
     {"logfmt", ingest_logfmt_line, NULL, NULL, NULL},
+    {"haproxy", ingest_haproxy_line, NULL, NULL, NULL},
 };
 
 const char *const azIngestFormat[] = {
     "syslog",  "nginx",       "apache",  "jsonl", "journal", "alertmanager",
-    "grafana", "tickets-csv", "zendesk", "logfmt", NULL};
+    "grafana", "tickets-csv", "zendesk", "logfmt",
+    "haproxy", NULL};
 
 _Static_assert(sizeof(aFormat) / sizeof(aFormat[0]) + 1 ==
                    sizeof(azIngestFormat) / sizeof(azIngestFormat[0]),

@@ -48,6 +48,8 @@ int ingest_grafana_doc(IngestParser *p, const char *z, size_t n);
 int ingest_zendesk_doc(IngestParser *p, const char *z, size_t n);
 int ingest_logfmt_line(IngestParser *p, const char *z, size_t n,
                        int64_t iLine);
+int ingest_haproxy_line(IngestParser *p, const char *z, size_t n,
+                        int64_t iLine);
 int ingest_csv_line(IngestParser *p, const char *z, size_t n, int64_t iLine);
 int ingest_csv_end(IngestParser *p);
 /* Frees the CSV state kept in *ingest_state(p) (NULL is fine). */

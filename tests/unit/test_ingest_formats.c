@@ -361,7 +361,94 @@ static void test_tz_named(void) {
   tz_free(pSyd);
 }
 
+/* ---- HAProxy ---- */
+
+/* Lines as HAProxy 2.6 sent them over UDP (<PRI>, no host), as rsyslog
+** files them, plain, and the documentation's examples (captured headers,
+** the 1.x timer names, a '+' on retries, <NOSRV>, a TCP line). */
+static const char zHaproxy[] =
+    "<134>Nov 14 10:00:01 haproxy[15976]: 127.0.0.1:45344 "
+    "[14/Nov/2023:10:00:01.253] web app/s1 0/0/0/1/1 503 134 - - ---- "
+    "1/1/0/0/0 0/0 \"GET /fail?id=1 HTTP/1.1\"\n"
+    "Nov 14 10:00:02 lb1 haproxy[318]: 10.0.1.2:33317 "
+    "[14/Nov/2023:10:00:02.655] http-in~ static/srv1 10/0/30/69/109 200 "
+    "+2750 - - ---- 1/1/1/1/0 0/0 {1wt.eu|Mozilla/5.0 (X11)} {} "
+    "\"GET /index.html HTTP/1.1\"\n"
+    "10.0.0.9:4711 [14/Nov/2023:10:00:03.000] web down/d1 0/0/-1/-1/3023 "
+    "503 217 - - SC-- 1/1/0/0/+3 0/0 \"GET /down/x HTTP/1.1\"\n"
+    "10.0.0.9:4712 [14/Nov/2023:10:00:04.000] web app/<NOSRV> 0/-1/-1/-1/0 "
+    "503 222 - - SCNN 1/1/0/0/0 0/0 \"POST /pay HTTP/1.1\"\n"
+    "10.0.0.9:4713 [14/Nov/2023:10:00:05.000] web app/s1 5/0/1/-1/10005 "
+    "504 194 - - sH-- 1/1/0/0/0 0/0 \"GET /slow HTTP/1.1\"\n"
+    "10.0.0.9:4714 [14/Nov/2023:10:00:06.000] web app/s1 0/0/0/0/60000 "
+    "200 99 - - cD-- 1/1/0/0/0 0/0 \"GET /stream HTTP/1.1\"\n"
+    "10.0.0.9:4715 [14/Nov/2023:10:00:07.000] web web/<NOSRV> -1/-1/-1/-1/0 "
+    "400 187 - - CR-- 1/1/0/0/0 0/0 \"<BADREQ>\"\n"
+    "Nov 14 10:00:08 lb1 haproxy[14387]: 10.0.0.1:33313 "
+    "[14/Nov/2023:10:00:08] fnt bck/srv1 0/0/5007 212 -- 0/0/0/0/3 0/0\n"
+    "10.0.0.1:33314 [14/Nov/2023:10:00:09.000] fnt bck/srv1 0/-1/1002 0 SC "
+    "1/1/0/0/0 0/0\n"
+    "<129>Nov 14 10:00:10 haproxy[1]: Server app/s1 is DOWN, reason: "
+    "Layer4 connection problem\n"
+    "10.0.0.1:1 [31/Feb/2023:10:00:00.000] fnt bck/srv1 0/0/1 1 -- 0/0/0/0/0 "
+    "0/0\n"
+    "10.0.0.1:1 [14/Nov/2023:10:00:00.000] fnt bck/srv1 0/0 1 -- 0/0/0/0/0 "
+    "0/0\n"
+    "10.0.0.1:1 [14/Nov/2023:10:00:00.000] web app/s1 0/0/0/0/0 200 1 - - "
+    "---- 1/1/0/0/0 0/0\n"
+    "just text\n";
+
+static void test_haproxy(void) {
+  char *z = parse("haproxy", "haproxy", zHaproxy);
+  check_has("haproxy: UDP form, 503 is an error with the series fields", z,
+            "E1 2023-11-14T10:00:01.253Z error src=s1 comp=app "
+            "title=GET /fail 503 (app/s1, ----) status=503 bytes=134 GET "
+            "/fail client=127.0.0.1");
+  check_has("haproxy: rsyslog form, captured headers, + on bytes", z,
+            "E2 2023-11-14T10:00:02.655Z info src=srv1 comp=static "
+            "title=GET /index.html 200 (static/srv1, ----) status=200 "
+            "bytes=2750 GET /index.html client=10.0.1.2");
+  check_has("haproxy: SC on a retried connect is an error", z,
+            "E3 2023-11-14T10:00:03.000Z error src=d1 comp=down "
+            "title=GET /down/x 503 (down/d1, SC--) status=503 bytes=217 GET "
+            "/down/x client=10.0.0.9");
+  check_has("haproxy: <NOSRV> is the backend's", z,
+            "E4 2023-11-14T10:00:04.000Z error src=app comp=app "
+            "title=POST /pay 503 (app/<NOSRV>, SCNN) status=503 bytes=222 "
+            "POST /pay client=10.0.0.9");
+  check_has("haproxy: sH server timeout", z,
+            "E5 2023-11-14T10:00:05.000Z error src=s1 comp=app "
+            "title=GET /slow 504 (app/s1, sH--) status=504 bytes=194 GET "
+            "/slow client=10.0.0.9");
+  check_has("haproxy: cD client timeout is an error despite 200", z,
+            "E6 2023-11-14T10:00:06.000Z error src=s1 comp=app "
+            "title=GET /stream 200 (app/s1, cD--) status=200 bytes=99 GET "
+            "/stream client=10.0.0.9");
+  check_has("haproxy: <BADREQ>", z,
+            "E7 2023-11-14T10:00:07.000Z warning src=web comp=web "
+            "title=- <BADREQ> 400 (web/<NOSRV>, CR--) status=400 bytes=187 "
+            "- - client=10.0.0.9");
+  check_has("haproxy: TCP line, no milliseconds", z,
+            "E8 2023-11-14T10:00:08.000Z info src=srv1 comp=bck "
+            "title=TCP fnt to bck/srv1 ended --");
+  check_has("haproxy: TCP SC is an error", z,
+            "E9 2023-11-14T10:00:09.000Z error src=srv1 comp=bck "
+            "title=TCP fnt to bck/srv1 ended SC");
+  check_has("haproxy: its own notice is read as syslog", z,
+            "E10 2023-11-14T10:00:10.000Z critical src=haproxy comp=- "
+            "title=Server app/s1 is DOWN, reason: Layer4 connection problem");
+  check_has("haproxy: impossible date", z,
+            "R11 invalid HAProxy accept date");
+  check_has("haproxy: two timers", z,
+            "R12 invalid HAProxy timers \"0/0\"");
+  check_has("haproxy: HTTP without the request", z,
+            "R13 HAProxy HTTP line without its \"request\"");
+  check_has("haproxy: text", z, "R14 not an HAProxy log line");
+  free(z);
+}
+
 int main(void) {
+  test_haproxy();
   test_tz_named();
   test_journal_bytes();
   test_logfmt();
