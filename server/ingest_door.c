@@ -31,13 +31,14 @@ static int ingest_body(Req *r, const char *zFormat, int64_t id,
   IngestOptions opt = {.zSource = req_query(r, "source"),
                        .tzOffsetMin = 0,
                        .nowMs = utc_now_ms()};
-  const char *zTz = req_query(r, "tz");
-  if (zTz && ingest_parse_tz(zTz, &opt.tzOffsetMin)) {
-    return req_fail(r, E_INVALID, "tz: use UTC or an offset like +05:30");
-  }
   if (opt.zSource && (strlen(opt.zSource) > 60 ||
                       !utf8_valid(opt.zSource, strlen(opt.zSource)))) {
     return req_fail(r, E_INVALID, "source: at most 60 bytes of UTF-8");
+  }
+  const char *zTz = req_query(r, "tz");
+  if (zTz && ingest_options_tz(&opt, zTz)) {
+    return req_fail(r, E_INVALID, "tz: use UTC, an offset like +05:30 or a"
+                                  " zone name like America/New_York");
   }
   IngestTarget target = {.incidentId = id,
                          .zActor = r->zUser,
@@ -45,10 +46,16 @@ static int ingest_body(Req *r, const char *zFormat, int64_t id,
   int rc = 0;
   IngestRun *pRun = ingest_run_new(zFormat, &opt, &target, &rc);
   if (!pRun) {
+    tz_free(opt.pZone);
     if (rc == E_INVALID) {
-      return req_fail(r, rc, "format: must be one of syslog, nginx, apache,"
-                             " jsonl, journal, alertmanager, grafana,"
-                             " tickets-csv, zendesk");
+      char zList[300];
+      size_t n = 0;
+      zList[0] = 0;
+      for (int i = 0; azIngestFormat[i] && n < sizeof(zList); i++) {
+        n += (size_t)snprintf(zList + n, sizeof(zList) - n, "%s%s",
+                              i ? ", " : "", azIngestFormat[i]);
+      }
+      return req_fail(r, rc, "format: must be one of %s", zList);
     }
     return rc == E_NOTFOUND ? req_fail(r, rc, "no incident %lld",
                                        (long long)id)
@@ -58,6 +65,7 @@ static int ingest_body(Req *r, const char *zFormat, int64_t id,
   IngestReport report = {0};
   int rcFinish = ingest_run_finish(pRun, &report);
   ingest_run_free(pRun);
+  tz_free(opt.pZone);
   rc = rc ? rc : rcFinish;
   r->pModel = ingest_report_json(&report);
   json_decref(report.pErrors);
@@ -288,8 +296,9 @@ int ingest_cli(int argc, char **argv) {
                     " --help)\n");
     return 2;
   }
-  if (zTz && ingest_parse_tz(zTz, &opt.tzOffsetMin)) {
-    fprintf(stderr, "hindsight: --tz takes UTC or an offset like +05:30\n");
+  if (zTz && ingest_options_tz(&opt, zTz)) {
+    fprintf(stderr, "hindsight: --tz takes UTC, an offset like +05:30 or a"
+                    " zone name like America/New_York\n");
     return 2;
   }
   if (nFile == 0) {
@@ -298,6 +307,7 @@ int ingest_cli(int argc, char **argv) {
   int rc = 0;
   IngestRun *pRun = ingest_run_new(zFormat, &opt, &target, &rc);
   if (!pRun) {
+    tz_free(opt.pZone);
     fprintf(stderr, "hindsight: %s\n",
             rc == E_INVALID    ? "unknown --format (try hindsight ingest "
                                  "--help)"
@@ -311,6 +321,7 @@ int ingest_cli(int argc, char **argv) {
   IngestReport report = {0};
   int rcFinish = ingest_run_finish(pRun, &report);
   ingest_run_free(pRun);
+  tz_free(opt.pZone);
   rc = rc ? rc : rcFinish;
   json_t *pReport = ingest_report_json(&report);
   if (bJson) {

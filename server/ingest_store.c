@@ -227,8 +227,12 @@ static void auto_declare(IngestRun *p, const IngestEvent *pEv,
 }
 
 /* Masks secrets in z; returns the masked text, BORROWED until the next
-** call (z itself when nothing was masked). */
-static const char *mask(IngestRun *p, const char *z) {
+** call (z itself when nothing was masked). bCount: add what was masked to
+** the report. The report counts the secrets of each record's raw text
+** once, whether the record is new or a duplicate, so running the same
+** input twice reports the same number (titles and bodies cut from the raw
+** text are masked without counting again). */
+static const char *mask(IngestRun *p, const char *z, int bCount) {
   if (!z) {
     return NULL;
   }
@@ -238,7 +242,9 @@ static const char *mask(IngestRun *p, const char *z) {
   if (n <= 0 || buf_err(&p->scratch)) {
     return z;
   }
-  p->report.nMasked += n;
+  if (bCount) {
+    p->report.nMasked += n;
+  }
   return buf_str(&p->scratch);
 }
 
@@ -272,7 +278,7 @@ static void note_source(IngestRun *p, const char *zSource) {
 static int store_raw(IngestRun *p, const IngestEvent *pEv, int bBad,
                      uint64_t grp) {
   const char *zSource = pEv->zSource ? pEv->zSource : p->zFormat;
-  const char *zLine = mask(p, pEv->zRaw);
+  const char *zLine = mask(p, pEv->zRaw, 1);
   int rc = rawstore_append(p->pRaw, zSource, pEv->ts, pEv->line, zLine,
                            strlen(zLine), bBad, bBad ? grp : 0);
   if (rc < 0) {
@@ -361,7 +367,7 @@ static void add_error(IngestRun *p, const IngestEvent *pEv, uint64_t grp) {
                pEv->zSource ? pEv->zSource : p->zFormat);
       copy_str(g->zComponent, sizeof(g->zComponent), pEv->zComponent);
       copy_str(g->zLevel, sizeof(g->zLevel), pEv->zLevel);
-      copy_str(g->zTitle, sizeof(g->zTitle), mask(p, pEv->zTitle));
+      copy_str(g->zTitle, sizeof(g->zTitle), mask(p, pEv->zTitle, 0));
     } else if (g->hash != grp) {
       continue;
     }
@@ -430,6 +436,13 @@ static void store_item(IngestRun *p, const IngestEvent *pEv) {
              zHex);
   }
   int bResolved = pEv->zState && strcmp(pEv->zState, "resolved") == 0;
+  /* Counted before the duplicate check: see mask(). */
+  if (pEv->zRaw) {
+    mask(p, pEv->zRaw, 1);
+  } else {
+    mask(p, pEv->zTitle, 1);
+    mask(p, pEv->zBody, 1);
+  }
   /* Was this exact notice seen before? Then it is a duplicate. A firing
   ** after its resolved notice (out of order) is one too. */
   int64_t id = 0, count = 0;
@@ -443,9 +456,9 @@ static void store_item(IngestRun *p, const IngestEvent *pEv) {
     p->report.nDuplicate++;
     return;
   }
-  char *zTitle = xstrdup(mask(p, pEv->zTitle ? pEv->zTitle : ""));
-  char *zBody = xstrdup(mask(p, pEv->zBody ? pEv->zBody : ""));
-  char *zRaw = pEv->zRaw ? xstrdup(mask(p, pEv->zRaw)) : NULL;
+  char *zTitle = xstrdup(mask(p, pEv->zTitle ? pEv->zTitle : "", 0));
+  char *zBody = xstrdup(mask(p, pEv->zBody ? pEv->zBody : "", 0));
+  char *zRaw = pEv->zRaw ? xstrdup(mask(p, pEv->zRaw, 0)) : NULL;
   Evidence e = {.zFp = zFp,
                 .ts = pEv->ts,
                 .endTs = bResolved && pEv->endTs != INT64_MIN ? pEv->endTs
@@ -660,8 +673,10 @@ static void emit_rate_signal(IngestRun *p, const char *zSource, double baseline,
 /*
 ** Finds runs of minutes whose 5xx rate stands clearly above the minutes
 ** before: at least 20 requests, a rate of at least 5% and over three times
-** the baseline (the mean of the 15 unflagged minutes before the run) plus
-** two points. A run may have a one-minute gap.
+** the baseline plus two points. The baseline is weighted by requests: all
+** 5xx over all requests of the 15 unflagged minutes before the run, so a
+** quiet minute (one request, one 503) cannot pass for a 100% norm. A run
+** may have a one-minute gap.
 */
 static void condense_series(IngestRun *p, const SeriesKey *pKey) {
   /* The minutes this run touched, the baseline's before them and a run's
@@ -678,7 +693,7 @@ static void condense_series(IngestRun *p, const SeriesKey *pKey) {
   db_bind_int(q, ":from", pKey->first - 60LL * 60000);
   db_bind_int(q, ":to", pKey->last + 60LL * 60000);
   enum { WINDOW = 15, MAX_RUNS = 32 };
-  double aWin[WINDOW];
+  int64_t aWinReq[WINDOW], aWin5xx[WINDOW];
   int nWin = 0, iWin = 0;
   /* Runs are collected first: the statement must finish before writes. */
   typedef struct Run {
@@ -692,11 +707,12 @@ static void condense_series(IngestRun *p, const SeriesKey *pKey) {
     int64_t minute = db_col_int(q, 0);
     int64_t req = db_col_int(q, 1), e5 = db_col_int(q, 2);
     double rate = req ? (double)e5 / (double)req : 0;
-    double base = 0;
+    int64_t nBaseReq = 0, nBase5xx = 0;
     for (int i = 0; i < nWin; i++) {
-      base += aWin[i];
+      nBaseReq += aWinReq[i];
+      nBase5xx += aWin5xx[i];
     }
-    base = nWin ? base / nWin : 0;
+    double base = nBaseReq ? (double)nBase5xx / (double)nBaseReq : 0;
     int bHigh = req >= 20 && rate >= 0.05 && rate > base * 3 + 0.02;
     /* A run tolerates one normal minute; a second one ends it. */
     if (bIn && (minute - cur.lastBad > 2 * 60000 ||
@@ -719,7 +735,8 @@ static void condense_series(IngestRun *p, const SeriesKey *pKey) {
         cur.peak = minute;
       }
     } else if (!bIn) {
-      aWin[iWin] = rate;
+      aWinReq[iWin] = req;
+      aWin5xx[iWin] = e5;
       iWin = (iWin + 1) % WINDOW;
       nWin = nWin < WINDOW ? nWin + 1 : WINDOW;
     }
