@@ -55,6 +55,33 @@ int64_t evidence_pad_ms(void) {
          60000;
 }
 
+int evidence_scope(int64_t incidentId, int64_t *pFrom, int64_t *pTo) {
+  sqlite3_stmt *q = db_prepare(
+      "SELECT i.started_at - :pad, coalesce(i.resolved_at, :now) + :pad,"
+      " (SELECT min(first_ts) FROM incident_sources WHERE incident_id = i.id),"
+      " (SELECT max(last_ts) FROM incident_sources WHERE incident_id = i.id)"
+      " FROM incidents i WHERE i.id = :inc");
+  if (!q) {
+    return E_DB;
+  }
+  db_bind_int(q, ":inc", incidentId);
+  db_bind_int(q, ":pad", evidence_pad_ms());
+  db_bind_int(q, ":now", utc_now_ms());
+  int bFound = db_step(q) == SQLITE_ROW;
+  if (bFound) {
+    *pFrom = db_col_int(q, 0);
+    *pTo = db_col_int(q, 1);
+    if (!db_col_is_null(q, 2) && db_col_int(q, 2) < *pFrom) {
+      *pFrom = db_col_int(q, 2);
+    }
+    if (!db_col_is_null(q, 3) && db_col_int(q, 3) > *pTo) {
+      *pTo = db_col_int(q, 3);
+    }
+  }
+  db_reset(q);
+  return bFound;
+}
+
 int evidence_find(const char *zFp, int64_t *pId, int *pbEnded,
                   int64_t *pCount) {
   sqlite3_stmt *q = db_prepare("SELECT id, end_ts IS NOT NULL, count"

@@ -56,6 +56,12 @@ int evidence_attach(int64_t id, int64_t incidentId, int bPin);
 ** carrying a key moment) and draws in everything that matches. 0 or E_DB. */
 int evidence_sync(int64_t incidentId);
 
+/* The time range an incident's raw lines and series come from: its
+** window (started_at - pad .. coalesce(resolved_at, now) + pad) widened
+** by the ranges ingested into it by hand. *pTo is inclusive. 1 found,
+** 0 no such incident, E_DB. */
+int evidence_scope(int64_t incidentId, int64_t *pFrom, int64_t *pTo);
+
 /* The correlation pad in ms (ingest.window_minutes). */
 int64_t evidence_pad_ms(void);
 
