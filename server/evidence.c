@@ -115,7 +115,8 @@ int evidence_upsert(const Evidence *p, int64_t *pId) {
   int64_t now = utc_now_ms();
   if (rc == 1) {
     sqlite3_stmt *q = db_prepare(
-        "UPDATE evidence SET ts = min(ts, :ts), end_ts = coalesce(:end,"
+        "UPDATE evidence SET ts = CASE WHEN :ts < ts THEN :ts ELSE ts END,"
+        " end_ts = coalesce(:end,"
         " end_ts), title = :title, body = :body, count = :count,"
         " updated_at = :now WHERE id = :id");
     if (!q) {
