@@ -33,8 +33,7 @@ typedef struct Evidence {
 } Evidence;
 
 /* Looks up zFp. 1 found (fills *pId, *pbEnded, *pCount), 0 not, E_DB. */
-int evidence_find(const char *zFp, int64_t *pId, int *pbEnded,
-                  int64_t *pCount);
+int evidence_find(const char *zFp, int64_t *pId, int *pbEnded, int64_t *pCount);
 
 /* Inserts or refreshes the row for p->zFp; a refresh also refreshes the
 ** incidents' copies (end, title, body, count). An alert's start is the

@@ -84,10 +84,10 @@ static int64_t sweep_evidence(int bLogs, int bAlerts, int64_t before) {
 /* Every incident's window, as rawstore_expire() takes them. NEW (free()).
 ** -1 on error, else how many. */
 static int load_windows(int64_t now, int64_t **paKeep) {
-  sqlite3_stmt *q = db_prepare(
-      "SELECT started_at - :pad, coalesce(resolved_at, :now) + :pad"
-      " FROM incidents UNION ALL SELECT first_ts, last_ts"
-      " FROM incident_sources LIMIT :max");
+  sqlite3_stmt *q =
+      db_prepare("SELECT started_at - :pad, coalesce(resolved_at, :now) + :pad"
+                 " FROM incidents UNION ALL SELECT first_ts, last_ts"
+                 " FROM incident_sources LIMIT :max");
   if (!q) {
     return -1;
   }
@@ -149,8 +149,8 @@ int retention_sweep(int64_t now, RetentionCounts *pOut) {
   if (rc == 0) {
     pOut->nMinutes += db_changes();
     /* Declared-by-alert marks outlive their alerts' re-deliveries. */
-    sqlite3_stmt *q = db_prepare(
-        "DELETE FROM alert_declared WHERE created_at < :before");
+    sqlite3_stmt *q =
+        db_prepare("DELETE FROM alert_declared WHERE created_at < :before");
     rc = E_DB;
     if (q) {
       db_bind_int(q, ":before", cutoff(now, "retention.alerts_days"));

@@ -12,9 +12,9 @@
 #include "rawstore.h"
 
 typedef struct Seen {
-  int n;            /* lines seen */
+  int n;              /* lines seen */
   char aText[64][32]; /* their text */
-  int64_t aTs[64];  /* their times */
+  int64_t aTs[64];    /* their times */
 } Seen;
 
 static int collect(void *pArg, const RawLine *pLine) {
@@ -44,12 +44,17 @@ int main(void) {
 
   RawWriter *w = rawstore_writer_new();
   CHECK_INT("begin", db_begin_write(), 0);
-  CHECK_INT("a new line is stored", append(w, "web", 3000, 1, "GET / 502", 1, 0), 1);
-  CHECK_INT("the same line again is a duplicate", append(w, "web", 3000, 1, "GET / 502", 1, 0), 0);
-  CHECK_INT("same text, another line number", append(w, "web", 3000, 2, "GET / 502", 1, 0), 1);
-  CHECK_INT("same text, another source", append(w, "api", 3000, 1, "GET / 502", 1, 0), 1);
+  CHECK_INT("a new line is stored",
+            append(w, "web", 3000, 1, "GET / 502", 1, 0), 1);
+  CHECK_INT("the same line again is a duplicate",
+            append(w, "web", 3000, 1, "GET / 502", 1, 0), 0);
+  CHECK_INT("same text, another line number",
+            append(w, "web", 3000, 2, "GET / 502", 1, 0), 1);
+  CHECK_INT("same text, another source",
+            append(w, "api", 3000, 1, "GET / 502", 1, 0), 1);
   CHECK_INT("earlier time", append(w, "web", 1000, 3, "GET / 200", 0, 0), 1);
-  CHECK_INT("an error group", append(w, "api", 2000, 4, "Timeout after 30 MS", 1, 77), 1);
+  CHECK_INT("an error group",
+            append(w, "api", 2000, 4, "Timeout after 30 MS", 1, 77), 1);
   for (int i = 0; i < 20; i++) {
     char z[32];
     snprintf(z, sizeof(z), "bulk %02d", i);
@@ -62,7 +67,8 @@ int main(void) {
   RawQuery q = {.from = INT64_MIN, .nLimit = 100};
   Seen seen = {0};
   char zNext[64];
-  CHECK_INT("scan everything", rawstore_scan(&q, collect, &seen, zNext, sizeof(zNext)), 0);
+  CHECK_INT("scan everything",
+            rawstore_scan(&q, collect, &seen, zNext, sizeof(zNext)), 0);
   CHECK_INT("all 25 lines", seen.n, 25);
   CHECK_STR("time order first", seen.aText[0], "GET / 200");
   CHECK_STR("then the group line", seen.aText[1], "Timeout after 30 MS");
@@ -70,7 +76,8 @@ int main(void) {
   CHECK_INT("count agrees", rawstore_count(&q), 25);
 
   const char *azWeb[] = {"web", NULL};
-  q = (RawQuery){.from = INT64_MIN, .azSource = azWeb, .bBadOnly = 1, .nLimit = 100};
+  q = (RawQuery){
+      .from = INT64_MIN, .azSource = azWeb, .bBadOnly = 1, .nLimit = 100};
   CHECK_INT("by source, errors only", rawstore_count(&q), 2);
   const char *azTwo[] = {"web", "api", NULL};
   q = (RawQuery){.from = INT64_MIN, .azSource = azTwo, .nLimit = 100};
@@ -80,7 +87,8 @@ int main(void) {
   CHECK_INT("an empty source list matches nothing", rawstore_count(&q), 0);
   q = (RawQuery){.from = INT64_MIN, .grp = 77, .nLimit = 100};
   CHECK_INT("by group", rawstore_count(&q), 1);
-  q = (RawQuery){.from = INT64_MIN, .zText = "timeout", .bNoCase = 1, .nLimit = 100};
+  q = (RawQuery){
+      .from = INT64_MIN, .zText = "timeout", .bNoCase = 1, .nLimit = 100};
   CHECK_INT("text, any case", rawstore_count(&q), 1);
   q.bNoCase = 0;
   CHECK_INT("text, exact case", rawstore_count(&q), 0);
@@ -109,7 +117,8 @@ int main(void) {
   }
   CHECK("in time order across pages", bOrdered);
   q.zCursor = "not-a-cursor";
-  CHECK_INT("a foreign cursor is E_INVALID", rawstore_scan(&q, collect, &seen, zNext, sizeof(zNext)), E_INVALID);
+  CHECK_INT("a foreign cursor is E_INVALID",
+            rawstore_scan(&q, collect, &seen, zNext, sizeof(zNext)), E_INVALID);
 
   /* Retention: before 10100 goes, except 2000..3000 (kept windows). */
   int64_t aKeep[] = {2000, 3000, 10050, 10060};
