@@ -38,10 +38,13 @@ INSERT INTO access_series (source, minute, requests, s4xx, s5xx, bytes)
 DROP TABLE access_minutes;
 
 -- Sources an incident was given evidence from by hand (ingest with an
--- incident): their raw lines in its window belong to it.
+-- incident) and the time range given: their raw lines in its window, or
+-- in that range, belong to it (and stay while it does).
 CREATE TABLE incident_sources (
   incident_id INTEGER NOT NULL REFERENCES incidents (id) ON DELETE CASCADE,
   source TEXT NOT NULL,
+  first_ts INTEGER NOT NULL,           -- UTC ms
+  last_ts INTEGER NOT NULL,
   PRIMARY KEY (incident_id, source)
 ) WITHOUT ROWID;
 
@@ -73,7 +76,7 @@ UPDATE events SET evidence_id = (SELECT e.id FROM evidence e
   WHERE e.fingerprint = events.fingerprint)
   WHERE fingerprint IS NOT NULL
     AND kind IN ('log', 'signal', 'alert', 'ticket', 'change');
-INSERT INTO incident_sources (incident_id, source)
-  SELECT DISTINCT incident_id, source FROM events
+INSERT INTO incident_sources (incident_id, source, first_ts, last_ts)
+  SELECT incident_id, source, min(ts), max(coalesce(end_ts, ts)) FROM events
   WHERE source <> '' AND kind IN ('log', 'signal')
-  ON CONFLICT DO NOTHING;
+  GROUP BY incident_id, source;

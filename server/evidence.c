@@ -33,26 +33,53 @@
 #define EVIDENCE_PAD_MINUTES 30 /* ingest.window_minutes' default */
 
 /* e matches i; binds :pad and :now. */
-#define EVIDENCE_MATCH                                                        \
-  " e.ts BETWEEN i.started_at - :pad AND coalesce(i.resolved_at, :now)"       \
-  "  + :pad"                                                                  \
-  " AND (e.kind <> 'alert' OR e.component = '' OR EXISTS (SELECT 1"           \
-  "  FROM incident_components ic JOIN components c"                           \
-  "  ON c.id = ic.component_id WHERE ic.incident_id = i.id"                   \
+#define EVIDENCE_MATCH                                                         \
+  " e.ts BETWEEN i.started_at - :pad AND coalesce(i.resolved_at, :now)"        \
+  "  + :pad"                                                                   \
+  " AND (e.kind <> 'alert' OR e.component = '' OR EXISTS (SELECT 1"            \
+  "  FROM incident_components ic JOIN components c"                            \
+  "  ON c.id = ic.component_id WHERE ic.incident_id = i.id"                    \
   "  AND lower(c.name) = lower(e.component)))"
 
 /* The copy of evidence e for incident i, as the INSERT's SELECT list. */
-#define EVIDENCE_COPY                                                         \
-  "INSERT INTO events (incident_id, ts, end_ts, kind, source, level,"         \
-  " component, title, body, raw, fingerprint, count, author, created_at,"     \
-  " updated_at, evidence_id, drawn)"                                          \
-  " SELECT i.id, e.ts, e.end_ts, e.kind, e.source, e.level, e.component,"     \
-  " e.title, e.body, e.raw, e.fingerprint, e.count, 'evidence', :now, :now,"  \
+#define EVIDENCE_COPY                                                          \
+  "INSERT INTO events (incident_id, ts, end_ts, kind, source, level,"          \
+  " component, title, body, raw, fingerprint, count, author, created_at,"      \
+  " updated_at, evidence_id, drawn)"                                           \
+  " SELECT i.id, e.ts, e.end_ts, e.kind, e.source, e.level, e.component,"      \
+  " e.title, e.body, e.raw, e.fingerprint, e.count, 'evidence', :now, :now,"   \
   " e.id, :drawn FROM incidents i JOIN evidence e"
 
 int64_t evidence_pad_ms(void) {
   return settings_get_int("ingest.window_minutes", EVIDENCE_PAD_MINUTES) *
          60000;
+}
+
+int evidence_scope(int64_t incidentId, int64_t *pFrom, int64_t *pTo) {
+  sqlite3_stmt *q = db_prepare(
+      "SELECT i.started_at - :pad, coalesce(i.resolved_at, :now) + :pad,"
+      " (SELECT min(first_ts) FROM incident_sources WHERE incident_id = i.id),"
+      " (SELECT max(last_ts) FROM incident_sources WHERE incident_id = i.id)"
+      " FROM incidents i WHERE i.id = :inc");
+  if (!q) {
+    return E_DB;
+  }
+  db_bind_int(q, ":inc", incidentId);
+  db_bind_int(q, ":pad", evidence_pad_ms());
+  db_bind_int(q, ":now", utc_now_ms());
+  int bFound = db_step(q) == SQLITE_ROW;
+  if (bFound) {
+    *pFrom = db_col_int(q, 0);
+    *pTo = db_col_int(q, 1);
+    if (!db_col_is_null(q, 2) && db_col_int(q, 2) < *pFrom) {
+      *pFrom = db_col_int(q, 2);
+    }
+    if (!db_col_is_null(q, 3) && db_col_int(q, 3) > *pTo) {
+      *pTo = db_col_int(q, 3);
+    }
+  }
+  db_reset(q);
+  return bFound;
 }
 
 int evidence_find(const char *zFp, int64_t *pId, int *pbEnded,
@@ -74,11 +101,9 @@ int evidence_find(const char *zFp, int64_t *pId, int *pbEnded,
 }
 
 int evidence_upsert(const Evidence *p, int64_t *pId) {
-  static const char *const azLevel[] = {"debug",   "info",  "notice",
-                                        "warning", "error", "critical",
-                                        NULL};
-  const char *zLevel = enum_index(azLevel, p->zLevel) < 0 ? "info"
-                                                          : p->zLevel;
+  static const char *const azLevel[] = {
+      "debug", "info", "notice", "warning", "error", "critical", NULL};
+  const char *zLevel = enum_index(azLevel, p->zLevel) < 0 ? "info" : p->zLevel;
   int64_t id = 0, count = 0;
   int bEnded = 0;
   int rc = evidence_find(p->zFp, &id, &bEnded, &count);
@@ -88,7 +113,8 @@ int evidence_upsert(const Evidence *p, int64_t *pId) {
   int64_t now = utc_now_ms();
   if (rc == 1) {
     sqlite3_stmt *q = db_prepare(
-        "UPDATE evidence SET ts = min(ts, :ts), end_ts = coalesce(:end,"
+        "UPDATE evidence SET ts = CASE WHEN :ts < ts THEN :ts ELSE ts END,"
+        " end_ts = coalesce(:end,"
         " end_ts), title = :title, body = :body, count = :count,"
         " updated_at = :now WHERE id = :id");
     if (!q) {
@@ -154,9 +180,9 @@ int evidence_upsert(const Evidence *p, int64_t *pId) {
 }
 
 int evidence_draw_item(int64_t id, int64_t *aInc, int nInc) {
-  sqlite3_stmt *q = db_prepare(
-      "SELECT i.id FROM incidents i JOIN evidence e ON e.id = :id"
-      " WHERE" EVIDENCE_MATCH " ORDER BY i.started_at DESC, i.id");
+  sqlite3_stmt *q =
+      db_prepare("SELECT i.id FROM incidents i JOIN evidence e ON e.id = :id"
+                 " WHERE" EVIDENCE_MATCH " ORDER BY i.started_at DESC, i.id");
   if (!q) {
     return E_DB;
   }
@@ -171,8 +197,8 @@ int evidence_draw_item(int64_t id, int64_t *aInc, int nInc) {
   }
   db_reset(q);
   for (int i = 0; i < n; i++) {
-    sqlite3_stmt *w = db_prepare(EVIDENCE_COPY
-                                 " ON e.id = :id WHERE i.id = :inc"
+    sqlite3_stmt *w =
+        db_prepare(EVIDENCE_COPY " ON e.id = :id WHERE i.id = :inc"
                                  " ON CONFLICT DO NOTHING");
     if (!w) {
       return E_DB;
@@ -192,9 +218,8 @@ int evidence_draw_item(int64_t id, int64_t *aInc, int nInc) {
 }
 
 int evidence_attach(int64_t id, int64_t incidentId, int bPin) {
-  sqlite3_stmt *q = db_prepare(EVIDENCE_COPY
-                               " ON e.id = :id WHERE i.id = :inc"
-                               " ON CONFLICT DO NOTHING");
+  sqlite3_stmt *q = db_prepare(EVIDENCE_COPY " ON e.id = :id WHERE i.id = :inc"
+                                             " ON CONFLICT DO NOTHING");
   if (!q) {
     return E_DB;
   }
@@ -223,12 +248,12 @@ int evidence_attach(int64_t id, int64_t incidentId, int bPin) {
 
 int evidence_sync(int64_t incidentId) {
   int64_t pad = evidence_pad_ms(), now = utc_now_ms();
-  sqlite3_stmt *q = db_prepare(
-      "DELETE FROM events WHERE incident_id = :inc AND drawn = 1"
-      " AND evidence_id IS NOT NULL AND pinned = 0 AND version = 1"
-      " AND key IS NULL AND NOT EXISTS (SELECT 1 FROM incidents i"
-      "  JOIN evidence e ON e.id = events.evidence_id"
-      "  WHERE i.id = :inc AND" EVIDENCE_MATCH ")");
+  sqlite3_stmt *q =
+      db_prepare("DELETE FROM events WHERE incident_id = :inc AND drawn = 1"
+                 " AND evidence_id IS NOT NULL AND pinned = 0 AND version = 1"
+                 " AND key IS NULL AND NOT EXISTS (SELECT 1 FROM incidents i"
+                 "  JOIN evidence e ON e.id = events.evidence_id"
+                 "  WHERE i.id = :inc AND" EVIDENCE_MATCH ")");
   if (!q) {
     return E_DB;
   }
@@ -239,7 +264,7 @@ int evidence_sync(int64_t incidentId) {
     return E_DB;
   }
   q = db_prepare(EVIDENCE_COPY " ON" EVIDENCE_MATCH " WHERE i.id = :inc"
-                 " ON CONFLICT DO NOTHING");
+                               " ON CONFLICT DO NOTHING");
   if (!q) {
     return E_DB;
   }
@@ -269,12 +294,11 @@ int evidence_component(const char *zName, char *z, size_t n) {
 /* Handlers ------------------------------------------------------------- */
 
 static const char *const azEvidenceKind[] = {"signal", "alert", "ticket",
-                                             "change", "log", NULL};
+                                             "change", "log",   NULL};
 
 /* A UTC time from the query (ISO 8601), or dflt when absent. 0 or an
 ** error already put to the request. */
-static int query_time(Req *r, const char *zName, int64_t dflt,
-                      int64_t *pMs) {
+static int query_time(Req *r, const char *zName, int64_t dflt, int64_t *pMs) {
   const char *z = req_query(r, zName);
   *pMs = dflt;
   if (!z || !*z) {
@@ -322,11 +346,10 @@ static json_t *holders(int64_t id) {
 static json_t *distinct_values(int bComponents) {
   json_t *pOut = json_array();
   sqlite3_stmt *q =
-      bComponents
-          ? db_prepare("SELECT DISTINCT component FROM evidence"
-                       " WHERE component <> '' ORDER BY 1 LIMIT 200")
-          : db_prepare("SELECT DISTINCT source FROM evidence"
-                       " WHERE source <> '' ORDER BY 1 LIMIT 200");
+      bComponents ? db_prepare("SELECT DISTINCT component FROM evidence"
+                               " WHERE component <> '' ORDER BY 1 LIMIT 200")
+                  : db_prepare("SELECT DISTINCT source FROM evidence"
+                               " WHERE source <> '' ORDER BY 1 LIMIT 200");
   if (!q) {
     return pOut;
   }
@@ -350,8 +373,7 @@ static void raw_link(json_t *pItem, const char *zKind, const char *zSource,
   utc_format(to, zTo);
   char zEnc[400] = "";
   size_t j = 0;
-  for (const char *z = bLines ? zSource : ""; *z && j + 4 < sizeof(zEnc);
-       z++) {
+  for (const char *z = bLines ? zSource : ""; *z && j + 4 < sizeof(zEnc); z++) {
     unsigned char c = (unsigned char)*z;
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
         (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_') {
@@ -437,13 +459,13 @@ int evidence_list(Req *r) {
       utc_format(endTs, zEnd);
     }
     const char *zK = db_col_text(q, 3);
-    json_t *pItem = json_pack(
-        "{s:I, s:s, s:o, s:s, s:s, s:s, s:s, s:s, s:I}", "id",
-        (json_int_t)lastId, "ts", zTs, "end_ts",
-        endTs != IN_UNSET ? json_string(zEnd) : json_null(), "kind", zK,
-        "source", db_col_text(q, 4), "level", db_col_text(q, 5),
-        "component", db_col_text(q, 6), "title", db_col_text(q, 7), "count",
-        (json_int_t)db_col_int(q, 8));
+    json_t *pItem =
+        json_pack("{s:I, s:s, s:o, s:s, s:s, s:s, s:s, s:s, s:I}", "id",
+                  (json_int_t)lastId, "ts", zTs, "end_ts",
+                  endTs != IN_UNSET ? json_string(zEnd) : json_null(), "kind",
+                  zK, "source", db_col_text(q, 4), "level", db_col_text(q, 5),
+                  "component", db_col_text(q, 6), "title", db_col_text(q, 7),
+                  "count", (json_int_t)db_col_int(q, 8));
     raw_link(pItem, zK, db_col_text(q, 4), lastTs, endTs);
     json_array_append_new(pItems, pItem);
     n++;
@@ -463,16 +485,16 @@ int evidence_list(Req *r) {
   }
   /* The page: its filters as given, the choices, and open incidents to
   ** attach to. */
-  r->pView = json_pack(
-      "{s:{s:s, s:s, s:s, s:s, s:s}, s:o, s:o, s:o, s:[]}", "filters",
-      "source", zSource ? zSource : "", "component",
-      zComponent ? zComponent : "", "kind", zKind ? zKind : "", "from",
-      req_query(r, "from") ? req_query(r, "from") : "", "to",
-      req_query(r, "to") ? req_query(r, "to") : "", "sources",
-      distinct_values(0), "components", distinct_values(1), "kinds",
-      json_pack("[s, s, s, s, s]", "signal", "alert", "ticket", "change",
-                "log"),
-      "open_incidents");
+  r->pView =
+      json_pack("{s:{s:s, s:s, s:s, s:s, s:s}, s:o, s:o, s:o, s:[]}", "filters",
+                "source", zSource ? zSource : "", "component",
+                zComponent ? zComponent : "", "kind", zKind ? zKind : "",
+                "from", req_query(r, "from") ? req_query(r, "from") : "", "to",
+                req_query(r, "to") ? req_query(r, "to") : "", "sources",
+                distinct_values(0), "components", distinct_values(1), "kinds",
+                json_pack("[s, s, s, s, s]", "signal", "alert", "ticket",
+                          "change", "log"),
+                "open_incidents");
   q = db_prepare("SELECT id, title FROM incidents WHERE resolved_at IS NULL"
                  " ORDER BY started_at DESC LIMIT 50");
   if (q) {
@@ -500,8 +522,9 @@ int evidence_raw(Req *r) {
     return rc;
   }
   if (from == INT64_MIN || to == INT64_MAX || to <= from) {
-    return req_fail(r, E_INVALID, "from, to: a time window is required"
-                                  " (from before to)");
+    return req_fail(r, E_INVALID,
+                    "from, to: a time window is required"
+                    " (from before to)");
   }
   const char *azSource[2] = {zSource, NULL};
   RawQuery query = {.from = from,
@@ -521,16 +544,16 @@ int evidence_raw(Req *r) {
   utc_format(to, zTo);
   snprintf(zWindow, sizeof(zWindow), "%s to %s%s%.40s", zFrom, zTo,
            zSource ? " on " : "", zSource ? zSource : "");
-  json_t *pKeep = json_pack("[{s:s, s:s}, {s:s, s:s}]", "name", "from",
-                            "value", zFrom, "name", "to", "value", zTo);
+  json_t *pKeep = json_pack("[{s:s, s:s}, {s:s, s:s}]", "name", "from", "value",
+                            zFrom, "name", "to", "value", zTo);
   if (zSource) {
-    json_array_append_new(pKeep, json_pack("{s:s, s:s}", "name", "source",
-                                           "value", zSource));
+    json_array_append_new(
+        pKeep, json_pack("{s:s, s:s}", "name", "source", "value", zSource));
   }
-  r->pModel = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o}", "q", zQ ? zQ : "",
-                        "window", zWindow, "raw_base", "/app/evidence/raw",
-                        "raw_keep", pKeep, "lines", pLines, "next_cursor",
-                        pNext);
+  r->pModel =
+      json_pack("{s:s, s:s, s:s, s:o, s:o, s:o}", "q", zQ ? zQ : "", "window",
+                zWindow, "raw_base", "/app/evidence/raw", "raw_keep", pKeep,
+                "lines", pLines, "next_cursor", pNext);
   r->zTemplate = "raw_lines";
   r->zTitle = "Raw lines";
   return 0;
@@ -562,9 +585,9 @@ int evidence_attach_http(Req *r) {
   if (rc) {
     return rc;
   }
-  sqlite3_stmt *q = db_prepare(
-      "SELECT (SELECT count(*) FROM evidence WHERE id = :id),"
-      " (SELECT count(*) FROM incidents WHERE id = :inc)");
+  sqlite3_stmt *q =
+      db_prepare("SELECT (SELECT count(*) FROM evidence WHERE id = :id),"
+                 " (SELECT count(*) FROM incidents WHERE id = :inc)");
   rc = E_DB;
   if (q) {
     db_bind_int(q, ":id", id);
@@ -602,8 +625,8 @@ int evidence_attach_http(Req *r) {
   db_bind_int(q, ":id", id);
   int64_t eventId = db_step(q) == SQLITE_ROW ? db_col_int(q, 0) : 0;
   db_reset(q);
-  r->pModel = json_pack("{s:I, s:I, s:I}", "evidence_id", (json_int_t)id,
-                        "incident_id", (json_int_t)incidentId, "event_id",
-                        (json_int_t)eventId);
+  r->pModel =
+      json_pack("{s:I, s:I, s:I}", "evidence_id", (json_int_t)id, "incident_id",
+                (json_int_t)incidentId, "event_id", (json_int_t)eventId);
   return 0;
 }

@@ -33,8 +33,7 @@ typedef struct Evidence {
 } Evidence;
 
 /* Looks up zFp. 1 found (fills *pId, *pbEnded, *pCount), 0 not, E_DB. */
-int evidence_find(const char *zFp, int64_t *pId, int *pbEnded,
-                  int64_t *pCount);
+int evidence_find(const char *zFp, int64_t *pId, int *pbEnded, int64_t *pCount);
 
 /* Inserts or refreshes the row for p->zFp; a refresh also refreshes the
 ** incidents' copies (end, title, body, count). An alert's start is the
@@ -55,6 +54,12 @@ int evidence_attach(int64_t id, int64_t incidentId, int bPin);
 ** takes out drawn copies that no longer match (unless pinned, edited or
 ** carrying a key moment) and draws in everything that matches. 0 or E_DB. */
 int evidence_sync(int64_t incidentId);
+
+/* The time range an incident's raw lines and series come from: its
+** window (started_at - pad .. coalesce(resolved_at, now) + pad) widened
+** by the ranges ingested into it by hand. *pTo is inclusive. 1 found,
+** 0 no such incident, E_DB. */
+int evidence_scope(int64_t incidentId, int64_t *pFrom, int64_t *pTo);
 
 /* The correlation pad in ms (ingest.window_minutes). */
 int64_t evidence_pad_ms(void);

@@ -89,8 +89,9 @@ struct IngestRun {
   int nSeries;              /* entries in aSeries */
   int64_t aTouched[64];     /* incidents that received events */
   int nTouched;             /* entries in aTouched */
-  char aSourceSeen[16][64]; /* sources recorded for the run's incident */
-  int nSourceSeen;          /* entries in aSourceSeen */
+  SeriesKey aGiven[64];     /* sources and time ranges given to the
+                               run's incident, for incident_sources */
+  int nGiven;               /* entries in aGiven */
   Buf scratch;              /* redaction output */
   RawWriter *pRaw;          /* raw lines */
   int bEmails;              /* mask e-mail addresses (redact.emails) */
@@ -151,6 +152,8 @@ static void note_touched(IngestRun *p, int64_t incidentId) {
   }
 }
 
+static void flush_given(IngestRun *p);
+
 /* Commits every INGEST_BATCH rows so one file never holds one huge
 ** transaction; the report stays exact because dedupe is in the schema. */
 static void slice_commit(IngestRun *p) {
@@ -158,7 +161,8 @@ static void slice_commit(IngestRun *p) {
     return;
   }
   p->nInSlice = 0;
-  p->rcDb = rawstore_flush(p->pRaw);
+  flush_given(p);
+  p->rcDb = p->rcDb ? p->rcDb : rawstore_flush(p->pRaw);
   p->rcDb = p->rcDb ? p->rcDb : db_commit();
   if (p->rcDb == 0) {
     p->rcDb = db_begin_write();
@@ -249,28 +253,48 @@ static const char *mask(IngestRun *p, const char *z, int bCount) {
 }
 
 
-/* The run's incident takes the raw lines of zSource in its window. */
-static void note_source(IngestRun *p, const char *zSource) {
+/* The run's incident takes the raw lines of zSource in its window and in
+** the time range given to it (recorded by flush_given). */
+static void note_source(IngestRun *p, const char *zSource, int64_t ts) {
   if (!p->target.incidentId) {
     return;
   }
-  for (int i = 0; i < p->nSourceSeen; i++) {
-    if (strcmp(p->aSourceSeen[i], zSource) == 0) {
+  for (int i = 0; i < p->nGiven; i++) {
+    SeriesKey *k = &p->aGiven[i];
+    if (strncmp(k->zSource, zSource, sizeof(k->zSource) - 1) == 0) {
+      k->first = ts < k->first ? ts : k->first;
+      k->last = ts > k->last ? ts : k->last;
       return;
     }
   }
-  sqlite3_stmt *q = db_prepare(
-      "INSERT INTO incident_sources (incident_id, source)"
-      " VALUES (:inc, :source) ON CONFLICT DO NOTHING");
-  if (!q) {
-    p->rcDb = E_DB;
-    return;
+  if (p->nGiven < 64) {
+    SeriesKey *k = &p->aGiven[p->nGiven++];
+    copy_str(k->zSource, sizeof(k->zSource), zSource);
+    k->first = k->last = ts;
   }
-  db_bind_int(q, ":inc", p->target.incidentId);
-  db_bind_text(q, ":source", zSource);
-  p->rcDb = db_run(q);
-  if (p->nSourceSeen < 16) {
-    copy_str(p->aSourceSeen[p->nSourceSeen++], 64, zSource);
+}
+
+/* Writes the given sources and ranges; before every commit. */
+static void flush_given(IngestRun *p) {
+  for (int i = 0; i < p->nGiven && !p->rcDb; i++) {
+    SeriesKey *k = &p->aGiven[i];
+    sqlite3_stmt *q = db_prepare(
+        "INSERT INTO incident_sources (incident_id, source, first_ts,"
+        " last_ts) VALUES (:inc, :source, :first, :last)"
+        " ON CONFLICT (incident_id, source) DO UPDATE SET"
+        " first_ts = CASE WHEN excluded.first_ts < first_ts"
+        "  THEN excluded.first_ts ELSE first_ts END,"
+        " last_ts = CASE WHEN excluded.last_ts > last_ts"
+        "  THEN excluded.last_ts ELSE last_ts END");
+    if (!q) {
+      p->rcDb = E_DB;
+      return;
+    }
+    db_bind_int(q, ":inc", p->target.incidentId);
+    db_bind_text(q, ":source", k->zSource);
+    db_bind_int(q, ":first", k->first);
+    db_bind_int(q, ":last", k->last);
+    p->rcDb = db_run(q);
   }
 }
 
@@ -286,7 +310,7 @@ static int store_raw(IngestRun *p, const IngestEvent *pEv, int bBad,
     return -1;
   }
   if (rc > 0) {
-    note_source(p, zSource);
+    note_source(p, zSource, pEv->ts);
     slice_commit(p);
   }
   return p->rcDb ? -1 : rc;
@@ -806,6 +830,7 @@ int ingest_run_finish(IngestRun *p, IngestReport *pReport) {
                         "ingest", NULL, pWhat);
     json_decref(pWhat);
   }
+  flush_given(p);
   if (!p->rcDb) {
     p->rcDb = rawstore_flush(p->pRaw);
   }

@@ -43,18 +43,16 @@ static uint64_t raw_hash(const char *z, size_t n, uint64_t seed) {
   return h;
 }
 
-RawWriter *rawstore_writer_new(void) {
-  return xcalloc(1, sizeof(RawWriter));
-}
+RawWriter *rawstore_writer_new(void) { return xcalloc(1, sizeof(RawWriter)); }
 
 int rawstore_append(RawWriter *p, const char *zSource, int64_t ts,
                     int64_t iLine, const char *z, size_t n, int bBad,
                     uint64_t grp) {
   uint64_t fp = raw_hash(z, n, (uint64_t)iLine * 0x100000001b3ULL);
-  sqlite3_stmt *q = db_prepare(
-      "INSERT INTO raw_rows (source, ts, fp, bad, grp, line)"
-      " VALUES (:source, :ts, :fp, :bad, :grp, :line)"
-      " ON CONFLICT DO NOTHING");
+  sqlite3_stmt *q =
+      db_prepare("INSERT INTO raw_rows (source, ts, fp, bad, grp, line)"
+                 " VALUES (:source, :ts, :fp, :bad, :grp, :line)"
+                 " ON CONFLICT DO NOTHING");
   if (!q) {
     return E_DB;
   }
@@ -101,24 +99,23 @@ static int bind_query(sqlite3_stmt *q, const RawQuery *pQ) {
   return 0;
 }
 
-#define RAW_WHERE                                                             \
-  " ts >= :from AND ts < :to"                                                 \
-  " AND (:all OR source IN (:s0, :s1, :s2, :s3, :s4, :s5, :s6, :s7, :s8,"    \
-  "  :s9, :s10, :s11, :s12, :s13, :s14, :s15, :s16, :s17, :s18, :s19, :s20," \
-  "  :s21, :s22, :s23, :s24, :s25, :s26, :s27, :s28, :s29, :s30, :s31))"     \
-  " AND (:bad = 0 OR bad = 1) AND (:grp = 0 OR grp = :grp)"                  \
-  " AND (:text IS NULL OR (CASE WHEN :nocase THEN instr(lower(line),"        \
+#define RAW_WHERE                                                              \
+  " ts >= :from AND ts < :to"                                                  \
+  " AND (:all OR source IN (:s0, :s1, :s2, :s3, :s4, :s5, :s6, :s7, :s8,"      \
+  "  :s9, :s10, :s11, :s12, :s13, :s14, :s15, :s16, :s17, :s18, :s19, :s20,"   \
+  "  :s21, :s22, :s23, :s24, :s25, :s26, :s27, :s28, :s29, :s30, :s31))"       \
+  " AND (:bad = 0 OR bad = 1) AND (:grp = 0 OR grp = :grp)"                    \
+  " AND (:text IS NULL OR (CASE WHEN :nocase THEN instr(lower(line),"          \
   "  lower(:text)) ELSE instr(line, :text) END) > 0)"
 
-int rawstore_scan(const RawQuery *pQ, RawEach xEach, void *pArg,
-                  char *zNext, size_t nNext) {
+int rawstore_scan(const RawQuery *pQ, RawEach xEach, void *pArg, char *zNext,
+                  size_t nNext) {
   zNext[0] = 0;
   int64_t afterTs = INT64_MIN, afterId = 0;
   if (pQ->zCursor && *pQ->zCursor) {
     long long ts, id;
     char cExtra;
-    if (sscanf(pQ->zCursor, "%lld:%lld%c", &ts, &id, &cExtra) != 2 ||
-        id < 0) {
+    if (sscanf(pQ->zCursor, "%lld:%lld%c", &ts, &id, &cExtra) != 2 || id < 0) {
       return E_INVALID;
     }
     afterTs = ts;
@@ -149,8 +146,7 @@ int rawstore_scan(const RawQuery *pQ, RawEach xEach, void *pArg,
       break;
     }
     if (n == nLimit || bStop || (deadline && utc_now_ms() > deadline)) {
-      snprintf(zNext, nNext, "%lld:%lld", (long long)lastTs,
-               (long long)lastId);
+      snprintf(zNext, nNext, "%lld:%lld", (long long)lastTs, (long long)lastId);
       break;
     }
     const char *z = db_col_text(q, 3);
@@ -170,8 +166,7 @@ int rawstore_scan(const RawQuery *pQ, RawEach xEach, void *pArg,
 }
 
 int64_t rawstore_count(const RawQuery *pQ) {
-  sqlite3_stmt *q =
-      db_prepare("SELECT count(*) FROM raw_rows WHERE" RAW_WHERE);
+  sqlite3_stmt *q = db_prepare("SELECT count(*) FROM raw_rows WHERE" RAW_WHERE);
   if (!q) {
     return -1;
   }
@@ -194,8 +189,8 @@ static int64_t expire_range(int64_t from, int64_t to) {
   if (from >= to) {
     return 0;
   }
-  sqlite3_stmt *q = db_prepare(
-      "DELETE FROM raw_rows WHERE ts >= :from AND ts < :to");
+  sqlite3_stmt *q =
+      db_prepare("DELETE FROM raw_rows WHERE ts >= :from AND ts < :to");
   if (!q) {
     return -1;
   }

@@ -4,7 +4,8 @@
 ** rows older than their cutoff with no copy on any timeline go; raw lines
 ** and access minutes older than the logs cutoff go unless they fall in an
 ** incident's window (started_at - pad .. coalesce(resolved_at, now) +
-** pad), which rawstore_expire() receives as keep-windows.
+** pad) or a range ingested into it by hand (incident_sources), which
+** rawstore_expire() receives as keep-windows.
 **
 ** Deletes run in batches of RETENTION_BATCH rows, each its own write
 ** transaction, so a first sweep over a large backlog never holds the
@@ -83,9 +84,10 @@ static int64_t sweep_evidence(int bLogs, int bAlerts, int64_t before) {
 /* Every incident's window, as rawstore_expire() takes them. NEW (free()).
 ** -1 on error, else how many. */
 static int load_windows(int64_t now, int64_t **paKeep) {
-  sqlite3_stmt *q = db_prepare(
-      "SELECT started_at - :pad, coalesce(resolved_at, :now) + :pad"
-      " FROM incidents ORDER BY started_at LIMIT :max");
+  sqlite3_stmt *q =
+      db_prepare("SELECT started_at - :pad, coalesce(resolved_at, :now) + :pad"
+                 " FROM incidents UNION ALL SELECT first_ts, last_ts"
+                 " FROM incident_sources LIMIT :max");
   if (!q) {
     return -1;
   }
@@ -133,7 +135,9 @@ int retention_sweep(int64_t now, RetentionCounts *pOut) {
     sqlite3_stmt *q = db_prepare(
         "DELETE FROM access_series WHERE minute < :before AND NOT EXISTS"
         " (SELECT 1 FROM incidents i WHERE access_series.minute BETWEEN"
-        "  i.started_at - :pad AND coalesce(i.resolved_at, :now) + :pad)");
+        "  i.started_at - :pad AND coalesce(i.resolved_at, :now) + :pad)"
+        " AND NOT EXISTS (SELECT 1 FROM incident_sources s WHERE"
+        "  access_series.minute BETWEEN s.first_ts - 60000 AND s.last_ts)");
     rc = E_DB;
     if (q) {
       db_bind_int(q, ":before", logs);
@@ -145,8 +149,8 @@ int retention_sweep(int64_t now, RetentionCounts *pOut) {
   if (rc == 0) {
     pOut->nMinutes += db_changes();
     /* Declared-by-alert marks outlive their alerts' re-deliveries. */
-    sqlite3_stmt *q = db_prepare(
-        "DELETE FROM alert_declared WHERE created_at < :before");
+    sqlite3_stmt *q =
+        db_prepare("DELETE FROM alert_declared WHERE created_at < :before");
     rc = E_DB;
     if (q) {
       db_bind_int(q, ":before", cutoff(now, "retention.alerts_days"));

@@ -736,22 +736,13 @@ int timeline_raw_search(Req *r) {
   }
   /* An incident's lines: its window and its sources (given to it by an
   ** ingest, or of the log evidence on its timeline). */
-  sqlite3_stmt *p = db_prepare(
-      "SELECT started_at - :pad, coalesce(resolved_at, :now) + :pad"
-      " FROM incidents WHERE id = :inc");
-  if (!p) {
-    return E_DB;
-  }
-  db_bind_int(p, ":inc", incidentId);
-  db_bind_int(p, ":pad", evidence_pad_ms());
-  db_bind_int(p, ":now", utc_now_ms());
   RawQuery q = {0};
-  if (db_step(p) == SQLITE_ROW) {
-    q.from = db_col_int(p, 0);
-    q.to = db_col_int(p, 1) + 1;
+  rc = evidence_scope(incidentId, &q.from, &q.to);
+  if (rc < 0) {
+    return rc;
   }
-  db_reset(p);
-  p = db_prepare(
+  q.to++;
+  sqlite3_stmt *p = db_prepare(
       "SELECT source FROM incident_sources WHERE incident_id = :inc"
       " UNION SELECT source FROM events WHERE incident_id = :inc"
       " AND evidence_id IS NOT NULL AND kind IN ('log', 'signal')"

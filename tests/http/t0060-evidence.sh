@@ -87,6 +87,17 @@ check "a later start takes out the alert, keeps the pinned and the edited" eq "$
 check "the edited title stays" eq "$(sqlite3 "$DB" "SELECT title FROM events WHERE id = $SG")" "The 5xx burst that paged us"
 check "the first incident is untouched" eq "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE incident_id = $ID AND kind IN ('alert', 'signal', 'ticket')")" 3
 
+# Widening: a resolved incident ending before the evidence draws it in
+# when resolved later, and when reopened.
+req POST /api/v1/incidents -H "$AUTH" -H "$JSON" -d '{"title":"Earlier blip","started_at":"2026-11-20T08:00:00Z","mitigated_at":"2026-11-20T08:10:00Z","resolved_at":"2026-11-20T08:20:00Z","status":"resolved","components":["Billing"]}'
+ID3=$(jget .id)
+m() { sqlite3 "$DB" "SELECT count(*) FROM events WHERE incident_id = $ID3 AND kind IN ('alert', 'signal', 'ticket')"; }
+check "a window ending before the evidence holds none of it" eq "$(m)" 0
+req PATCH "/api/v1/incidents/$ID3" -H "$AUTH" -H "$JSON" -H 'If-Match: "1"' -d '{"resolved_at":"2026-11-20T09:31:00Z"}'
+check "resolving later draws in what the wider window holds" eq "$(m)" 1
+req PATCH "/api/v1/incidents/$ID3" -H "$AUTH" -H "$JSON" -H 'If-Match: "2"' -d '{"status":"investigating","resolved_at":null,"mitigated_at":null}'
+check "reopening draws in everything since" eq "$STATUS $(m)" "200 3"
+
 # 6. The CLI without --incident keeps evidence the same way.
 printf '{"ts":"2026-11-20T10:05:00Z","level":"error","msg":"invoice renderer crashed"}\n' > "$T/app.jsonl"
 "$HS_BIN" --db "$DB" ingest --format jsonl --source billing-app "$T/app.jsonl" > "$T/out"

@@ -26,6 +26,9 @@ check "an old ticket kept" eq "$(jget .accepted)" 1
 printf '10.0.0.1 - - [01/Mar/2020:11:00:00 +0000] "GET / HTTP/1.1" 200 5 "-" "x"\n10.0.0.1 - - [01/Jan/2020:11:00:00 +0000] "GET / HTTP/1.1" 200 5 "-" "x"\n' > "$T/a.log"
 req POST "/api/v1/ingest?format=nginx&source=edge" -H "$AUTH" --data-binary @"$T/a.log"
 check "old access lines kept" eq "$(jget .accepted)" 2
+printf '{"ts":"2020-05-01T09:00:00Z","level":"info","msg":"given by hand"}\n' > "$T/given.jsonl"
+req POST "/api/v1/incidents/$ID/ingest?format=jsonl&source=ops" -H "$AUTH" --data-binary @"$T/given.jsonl"
+check "a line given to the incident outside its window" eq "$(jget .accepted)" 1
 check "the incident holds its error" eq "$(q "SELECT count(*) FROM events WHERE incident_id = $ID AND title = 'held error'")" 1
 
 # Tickets and changes are kept for a century here; the rest the default
@@ -51,6 +54,8 @@ check "evidence an incident holds stays" eq "$(q "SELECT count(*) FROM evidence 
 check "recent evidence stays" eq "$(q "SELECT count(*) FROM evidence WHERE title = 'recent error'")" 1
 req GET "/api/v1/incidents/$ID/raw" -H "$AUTH"
 check "raw lines in the incident's window stay" eq "$(jget '[.lines[].line] | map(select(test("held error"))) | length')" 1
+req GET "/api/v1/incidents/$ID/raw?q=given" -H "$AUTH"
+check "lines given to an incident by hand stay, and are its raw lines" eq "$(jget '.lines | length')" 1
 check "old raw lines outside every window went" eq "$(curl -s "$BASE/metrics" | sed -n 's/^hindsight_retention_deleted_total{what="raw_lines"} //p')" 2
 check "old access minutes outside every window went" eq "$(q "SELECT count(*) FROM access_series WHERE source = 'edge'")" 1
 check "the metrics count the evidence rows deleted" contains "$T/metrics" 'hindsight_retention_deleted_total{what="evidence"} 2'
