@@ -55,12 +55,14 @@ static const IngestFormat aFormat[] = {
     {"zendesk", NULL, ingest_zendesk_doc, NULL, NULL},
     {"logfmt", ingest_logfmt_line, NULL, NULL, NULL},
     {"haproxy", ingest_haproxy_line, NULL, NULL, NULL},
+    {"alb", ingest_alb_line, NULL, NULL, NULL},
+    {"vpc-flow", ingest_vpc_line, NULL, ingest_vpc_end, ingest_vpc_free},
 };
 
 const char *const azIngestFormat[] = {
     "syslog",  "nginx",       "apache",  "jsonl", "journal", "alertmanager",
     "grafana", "tickets-csv", "zendesk", "logfmt",
-    "haproxy", NULL};
+    "haproxy", "alb",   "vpc-flow", NULL};
 
 _Static_assert(sizeof(aFormat) / sizeof(aFormat[0]) + 1 ==
                    sizeof(azIngestFormat) / sizeof(azIngestFormat[0]),

@@ -226,7 +226,8 @@ static const char *zIngestUsage =
     "usage: hindsight ingest --format FMT [--incident ID | --auto]"
     " [--source NAME] [--tz ZONE] [--json] [FILE|-]...\n"
     "  FMT: syslog nginx apache jsonl journal alertmanager grafana"
-    " tickets-csv zendesk\n";
+    " tickets-csv zendesk logfmt haproxy alb vpc-flow\n"
+    "  ZONE: UTC, an offset like +05:30, or a zone like America/New_York\n";
 
 static int feed_file(IngestRun *pRun, const char *zPath) {
   FILE *f = strcmp(zPath, "-") == 0 ? stdin : fopen(zPath, "rb");

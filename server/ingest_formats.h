@@ -50,6 +50,11 @@ int ingest_logfmt_line(IngestParser *p, const char *z, size_t n,
                        int64_t iLine);
 int ingest_haproxy_line(IngestParser *p, const char *z, size_t n,
                         int64_t iLine);
+int ingest_alb_line(IngestParser *p, const char *z, size_t n, int64_t iLine);
+int ingest_vpc_line(IngestParser *p, const char *z, size_t n, int64_t iLine);
+int ingest_vpc_end(IngestParser *p);
+/* Frees the VPC flow log state kept in *ingest_state(p) (NULL is fine). */
+void ingest_vpc_free(void *pState);
 int ingest_csv_line(IngestParser *p, const char *z, size_t n, int64_t iLine);
 int ingest_csv_end(IngestParser *p);
 /* Frees the CSV state kept in *ingest_state(p) (NULL is fine). */

@@ -447,7 +447,115 @@ static void test_haproxy(void) {
   free(z);
 }
 
+/* ---- AWS ALB and VPC flow logs ---- */
+
+/* Shaped like the documented examples (the AWS docs' entries with our own
+** values). */
+static const char zAlb[] =
+    "http 2023-11-14T10:00:00.186641Z app/my-lb/50dc6c495c0c9188 "
+    "192.168.131.39:2817 10.0.0.1:80 0.000 0.001 0.000 200 200 34 366 "
+    "\"GET http://www.example.com:80/ HTTP/1.1\" \"curl/7.46.0\" - - "
+    "arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/"
+    "my-targets/73e2d6bc24d8a067 \"Root=1-58337262-36d228ad5d99923122bbe354\" "
+    "\"-\" \"-\" 0 2023-11-14T10:00:00.164000Z \"forward\" \"-\" \"-\" "
+    "\"10.0.0.1:80\" \"200\" \"-\" \"-\" TID_1\n"
+    "https 2023-11-14T10:00:01.086Z app/my-lb/50dc6c495c0c9188 "
+    "[2001:db8::1]:443 - -1 -1 -1 502 - 34 366 "
+    "\"POST https://api.example.com:443/v1/pay?token=x HTTP/2.0\" "
+    "\"Mozilla/5.0 (X11)\" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 - "
+    "\"Root=1-x\" \"api.example.com\" \"arn:cert\" 1 "
+    "2023-11-14T10:00:01.000000Z \"forward\" \"-\" "
+    "\"TargetConnectionError\" \"-\" \"-\" \"-\" \"-\"\n"
+    "h2 2023-11-14T10:00:02Z app/my-lb/1 10.1.1.1:1 10.0.0.2:80 0.0 0.0 0.0 "
+    "404 404 1 2 \"GET http://x/missing HTTP/2.0\"\n"
+    "tcp 2023-11-14T10:00:03Z net/my-nlb/1 10.1.1.1:1 10.0.0.2:80 0 0 0 - "
+    "- 1 2 \"-\"\n"
+    "http 2023-11-14T10:00:04Z app/my-lb/1 10.1.1.1:1 - 0 0 0 2x0 - 1 2 "
+    "\"GET / HTTP/1.1\"\n"
+    "http 2023-11-14T10:00:05Z app/my-lb/1 10.1.1.1:1 - 0 0 0 200 - 1 2 "
+    "\"GET / HTTP/1.1\n"
+    "http 2023-11-14T10:00:06Z app/my-lb/1 too few\n";
+
+static void test_alb(void) {
+  char *z = parse("alb", "alb", zAlb);
+  check_has("alb: the documented example", z,
+            "E1 2023-11-14T10:00:00.186Z info src=my-lb comp=my-targets "
+            "title=GET / 200 (my-lb to 10.0.0.1:80) status=200 bytes=366 GET "
+            "/ client=192.168.131.39");
+  check_has("alb: 502 without a target, IPv6 client, error reason", z,
+            "E2 2023-11-14T10:00:01.086Z error src=my-lb comp=my-lb "
+            "title=POST /v1/pay 502 (my-lb to -): TargetConnectionError "
+            "status=502 bytes=366 POST /v1/pay client=[2001:db8::1]");
+  check_has("alb: 404, the first 13 fields only", z,
+            "E3 2023-11-14T10:00:02.000Z warning src=my-lb comp=my-lb "
+            "title=GET /missing 404 (my-lb to 10.0.0.2:80) status=404 bytes=2 "
+            "GET /missing client=10.1.1.1");
+  check_has("alb: an NLB type is no ALB line", z,
+            "R4 unknown ALB request type \"tcp\"");
+  check_has("alb: bad status", z, "R5 invalid status code or byte count");
+  check_has("alb: open quote", z, "R6 unterminated quoted field");
+  check_has("alb: too few fields", z,
+            "R7 5 fields; an ALB access log line has at least 13");
+  free(z);
+}
+
+static const char zVpc[] =
+    "version account-id interface-id srcaddr dstaddr srcport dstport "
+    "protocol packets bytes start end action log-status\n"
+    "2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 "
+    "22 6 20 4249 1699956000 1699956060 ACCEPT OK\n"
+    "2 123456789010 eni-1235b8ca123456789 198.51.100.7 172.31.9.69 49761 "
+    "3389 6 20 4249 1699956010 1699956070 REJECT OK\n"
+    "2 123456789010 eni-1235b8ca123456789 198.51.100.7 172.31.9.69 49762 "
+    "3389 6 1 40 1699956130 1699956190 REJECT OK\n"
+    "2 123456789010 eni-1235b8ca123456789 - - - - - - - 1699956000 "
+    "1699956060 - NODATA\n"
+    "2 123456789010 eni-1235b8ca123456789 198.51.100.7 172.31.9.69 49763 "
+    "3389 6 2 80 1699956250 1699956310 REJECT OK\n"
+    "2 123456789010 eni-1235b8ca123456789 203.0.113.12 172.31.9.12 0 0 1 4 "
+    "336 1699956300 1699956360 REJECT OK\n"
+    "2 1 eni-1 1.1.1.1 2.2.2.2 1 2 6 1 1 x 1699956000 ACCEPT OK\n"
+    "2 1 eni-1 1.1.1.1\n"
+    "${vpc-id} ${start} ${action} ${srcaddr} ${dstaddr} ${dstport} "
+    "${protocol}\n"
+    "vpc-0a1b 1699956400 REJECT 192.0.2.1 10.0.0.5 22 17\n";
+
+static void test_vpc(void) {
+  char *z = parse("vpc-flow", "vpc-flow", zVpc);
+  check_has("vpc: ACCEPT is info", z,
+            "E2 2023-11-14T10:00:00.000Z info src=- comp=eni-1235b8ca123456789 "
+            "title=ACCEPT 172.31.16.139:20641 -> 172.31.16.21:22 TCP (20 "
+            "packets, 4249 bytes)");
+  check_has("vpc: REJECT is a warning", z,
+            "E3 2023-11-14T10:00:10.000Z warning src=- "
+            "comp=eni-1235b8ca123456789 title=REJECT 198.51.100.7:49761 -> "
+            "172.31.9.69:3389 TCP (20 packets, 4249 bytes)");
+  check_has("vpc: ICMP", z,
+            "E7 2023-11-14T10:05:00.000Z warning src=- "
+            "comp=eni-1235b8ca123456789 title=REJECT 203.0.113.12:0 -> "
+            "172.31.9.12:0 ICMP (4 packets, 336 bytes)");
+  check_has("vpc: bad number", z, "R8 invalid start, end, packets or bytes");
+  check_has("vpc: short record", z, "R9 4 fields where the format has 14");
+  check_has("vpc: custom order from a ${} header", z,
+            "E11 2023-11-14T10:06:40.000Z warning src=- comp=- "
+            "title=REJECT 192.0.2.1:- -> 10.0.0.5:22 UDP (0 packets, 0 "
+            "bytes)");
+  check_has("vpc: three REJECTs to one port become one event", z,
+            "E3 2023-11-14T10:00:10.000Z warning src=- "
+            "comp=eni-1235b8ca123456789 title=REJECT x3: 198.51.100.7 -> "
+            "172.31.9.69:3389 TCP (10:00 to 10:05 UTC)");
+  check_has("vpc: a lone REJECT is its own group", z,
+            "E7 2023-11-14T10:05:00.000Z warning src=- "
+            "comp=eni-1235b8ca123456789 title=REJECT x1: 203.0.113.12 -> "
+            "172.31.9.12:0 ICMP (10:05 to 10:06 UTC)");
+  CHECK_INT("vpc: events (5 records, 3 groups)", count_lines(z, 'E'), 9);
+  CHECK_INT("vpc: rejections", count_lines(z, 'R'), 2);
+  free(z);
+}
+
 int main(void) {
+  test_alb();
+  test_vpc();
   test_haproxy();
   test_tz_named();
   test_journal_bytes();
