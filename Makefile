@@ -3,7 +3,7 @@
 # `make SAN=1 test` runs every suite against it.
 
 CC ?= gcc
-PKGS := sqlite3 libmicrohttpd libcmark jansson libcrypt zlib libcurl
+PKGS := sqlite3 libmicrohttpd libcmark jansson libcrypt zlib libcurl libzstd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
