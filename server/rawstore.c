@@ -896,13 +896,16 @@ static int scan_run(const RawQuery *pQ, RawEach xEach, void *pArg,
   int nAct = 0, nActAlloc = 0, nOut = 0, rc = 0, bPending = 0;
   int64_t pendTsMin = 0;
   int bFull = 0; /* the limit is reached: looking for one more match */
+  int bRowsDone = 0; /* stepping after SQLITE_DONE would start over */
   for (;;) {
-    if (!bPending) {
+    if (!bPending && !bRowsDone) {
       int r = db_step(q);
       if (r == SQLITE_ROW) {
         bPending = 1;
         pendTsMin = db_col_int(q, 2);
-      } else if (r != SQLITE_DONE) {
+      } else if (r == SQLITE_DONE) {
+        bRowsDone = 1;
+      } else {
         rc = E_DB;
         break;
       }
