@@ -3,7 +3,7 @@
 # `make SAN=1 test` runs every suite against it.
 
 CC ?= gcc
-PKGS := sqlite3 libmicrohttpd libcmark jansson libcrypt zlib libcurl
+PKGS := sqlite3 libmicrohttpd libcmark jansson libcrypt zlib libcurl libzstd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -103,8 +103,13 @@ test-http: $(BIN) $(FTS_EXT)
 test-browser: $(BIN) node_modules/.package-lock.json
 	sh tests/run.sh $(BIN) $(BUILD) browser
 
-bench: hindsight $(FTS_EXT)
+bench: hindsight $(FTS_EXT) build/rel/rawstore_bench
 	sh tests/bench/run.sh
+
+# The raw-line store's bench driver (tests/bench/raw.sh), linked with the
+# server's objects.
+build/rel/rawstore_bench: tests/bench/rawstore_bench.c $(LIB_OBJS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS)
 
 # A bounded wrk soak (SOAK_SECONDS, default 60): zero non-2xx, flat RSS.
 soak: $(BIN)

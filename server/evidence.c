@@ -4,7 +4,8 @@
 ** Evidence e matches incident i when e's time lies in i's window,
 ** started_at - pad .. coalesce(resolved_at, now) + pad (pad =
 ** ingest.window_minutes), and, for an alert naming a component, i lists
-** that component (names compared case-insensitively). EVIDENCE_MATCH is
+** that component; for other evidence whose component or source is one of
+** our components, i lists that one (names compared case-insensitively). EVIDENCE_MATCH is
 ** that rule as SQL, the only copy of it: ingest correlation
 ** (evidence_draw_item), auto-declare (which declares when that finds no
 ** incident) and draw-in/take-out (evidence_sync) all use it.
@@ -32,14 +33,20 @@
 
 #define EVIDENCE_PAD_MINUTES 30 /* ingest.window_minutes' default */
 
-/* e matches i; binds :pad and :now. */
+/* e matches i; binds :pad and :now. An alert naming a component needs an
+** incident listing it; other evidence whose component or source names one
+** of our components (a CDN log sent with --source CDN) needs an incident
+** listing that one; the rest matches by time alone. */
 #define EVIDENCE_MATCH                                                         \
   " e.ts BETWEEN i.started_at - :pad AND coalesce(i.resolved_at, :now)"        \
   "  + :pad"                                                                   \
-  " AND (e.kind <> 'alert' OR e.component = '' OR EXISTS (SELECT 1"            \
-  "  FROM incident_components ic JOIN components c"                            \
+  " AND (CASE WHEN e.kind = 'alert' THEN e.component = ''"                     \
+  "  ELSE NOT EXISTS (SELECT 1 FROM components c WHERE lower(c.name)"          \
+  "   IN (lower(e.component), lower(e.source))) END"                           \
+  "  OR EXISTS (SELECT 1 FROM incident_components ic JOIN components c"        \
   "  ON c.id = ic.component_id WHERE ic.incident_id = i.id"                    \
-  "  AND lower(c.name) = lower(e.component)))"
+  "  AND lower(c.name) IN (lower(e.component), CASE WHEN e.kind = 'alert'"     \
+  "   THEN lower(e.component) ELSE lower(e.source) END)))"
 
 /* The copy of evidence e for incident i, as the INSERT's SELECT list. */
 #define EVIDENCE_COPY                                                          \
@@ -49,6 +56,38 @@
   " SELECT i.id, e.ts, e.end_ts, e.kind, e.source, e.level, e.component,"      \
   " e.title, e.body, e.raw, e.fingerprint, e.count, 'evidence', :now, :now,"   \
   " e.id, :drawn FROM incidents i JOIN evidence e"
+
+int evidence_claim_source(const char *zSource, int64_t first, int64_t last) {
+  sqlite3_stmt *q = db_prepare(
+      "INSERT INTO incident_sources (incident_id, source, first_ts, last_ts)"
+      " SELECT i.id, :source,"
+      "  CASE WHEN :first > i.started_at - :pad THEN :first"
+      "   ELSE i.started_at - :pad END,"
+      "  CASE WHEN :last < coalesce(i.resolved_at, :now) + :pad THEN :last"
+      "   ELSE coalesce(i.resolved_at, :now) + :pad END"
+      " FROM incidents i"
+      " WHERE i.started_at - :pad <= :last"
+      " AND coalesce(i.resolved_at, :now) + :pad >= :first"
+      " AND (NOT EXISTS (SELECT 1 FROM components c"
+      "   WHERE lower(c.name) = lower(:source))"
+      "  OR EXISTS (SELECT 1 FROM incident_components ic JOIN components c"
+      "   ON c.id = ic.component_id WHERE ic.incident_id = i.id"
+      "   AND lower(c.name) = lower(:source)))"
+      " ON CONFLICT (incident_id, source) DO UPDATE SET"
+      " first_ts = CASE WHEN excluded.first_ts < incident_sources.first_ts"
+      "  THEN excluded.first_ts ELSE incident_sources.first_ts END,"
+      " last_ts = CASE WHEN excluded.last_ts > incident_sources.last_ts"
+      "  THEN excluded.last_ts ELSE incident_sources.last_ts END");
+  if (!q) {
+    return E_DB;
+  }
+  db_bind_text(q, ":source", zSource);
+  db_bind_int(q, ":first", first);
+  db_bind_int(q, ":last", last);
+  db_bind_int(q, ":pad", evidence_pad_ms());
+  db_bind_int(q, ":now", utc_now_ms());
+  return db_run(q);
+}
 
 int64_t evidence_pad_ms(void) {
   return settings_get_int("ingest.window_minutes", EVIDENCE_PAD_MINUTES) *

@@ -61,6 +61,13 @@ int evidence_sync(int64_t incidentId);
 ** 0 no such incident, E_DB. */
 int evidence_scope(int64_t incidentId, int64_t *pFrom, int64_t *pTo);
 
+/* Raw lines of zSource between first and last (UTC ms) that came with
+** no incident (ingest --auto, the doors): every incident they match takes
+** them as its own within its window, by the rule of EVIDENCE_MATCH (a
+** source that names one of our components goes only to incidents listing
+** it). 0 or E_DB. */
+int evidence_claim_source(const char *zSource, int64_t first, int64_t last);
+
 /* The correlation pad in ms (ingest.window_minutes). */
 int64_t evidence_pad_ms(void);
 

@@ -254,11 +254,9 @@ static const char *mask(IngestRun *p, const char *z, int bCount) {
 
 
 /* The run's incident takes the raw lines of zSource in its window and in
-** the time range given to it (recorded by flush_given). */
+** the time range given to it (recorded by flush_given); without one, the
+** incidents they match do (evidence_claim_source). */
 static void note_source(IngestRun *p, const char *zSource, int64_t ts) {
-  if (!p->target.incidentId) {
-    return;
-  }
   for (int i = 0; i < p->nGiven; i++) {
     SeriesKey *k = &p->aGiven[i];
     if (strncmp(k->zSource, zSource, sizeof(k->zSource) - 1) == 0) {
@@ -278,6 +276,10 @@ static void note_source(IngestRun *p, const char *zSource, int64_t ts) {
 static void flush_given(IngestRun *p) {
   for (int i = 0; i < p->nGiven && !p->rcDb; i++) {
     SeriesKey *k = &p->aGiven[i];
+    if (!p->target.incidentId) {
+      p->rcDb = evidence_claim_source(k->zSource, k->first, k->last);
+      continue;
+    }
     sqlite3_stmt *q = db_prepare(
         "INSERT INTO incident_sources (incident_id, source, first_ts,"
         " last_ts) VALUES (:inc, :source, :first, :last)"

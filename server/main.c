@@ -20,6 +20,7 @@
 #include "incident.h"
 #include "settings.h"
 #include "ingest_store.h"
+#include "rawstore_admin.h"
 #include "outbox.h"
 #include "retention.h"
 #include "search.h"
@@ -39,6 +40,8 @@ static const char *zUsage =
     "  incident open TITLE [--severity SEV2] [--component NAME]...\n"
     "  ingest --format FMT [--incident ID | --auto] [--source NAME]"
     " [--tz ZONE] [--json] [FILE|-]...\n"
+    "  raw [--source S] [--from T] [--to T] [--grep TEXT] [-i]"
+    "   print stored raw lines\n"
     "  demo                          load the demo scenario\n"
     "  config list | get KEY | set KEY VALUE   operational settings\n"
     "  backup --out FILE             online copy of the database\n"
@@ -224,7 +227,8 @@ int main(int argc, char **argv) {
   }
   static const char *const azCmd[] = {"serve", "migrate", "user", "token",
                                       "incident", "demo", "backup", "ingest",
-                                      "config", "export-status", NULL};
+                                      "config", "export-status", "raw",
+                                      NULL};
   int bKnown = 0;
   for (int i = 0; azCmd[i]; i++) {
     bKnown |= strcmp(azCmd[i], zCmd) == 0;
@@ -276,6 +280,8 @@ int main(int argc, char **argv) {
     rc = settings_cli(argc - 2, argv + 2);
   } else if (strcmp(zCmd, "ingest") == 0) {
     rc = ingest_cli(argc - 2, argv + 2);
+  } else if (strcmp(zCmd, "raw") == 0) {
+    rc = rawstore_cli(argc - 2, argv + 2);
   } else if (strcmp(zCmd, "export-status") == 0) {
     rc = status_export_cli(argc - 2, argv + 2);
   } else if (strcmp(zCmd, "demo") == 0) {

@@ -7,9 +7,9 @@
 # Another apt-get or dpkg holding the lock is waited for, up to 10 minutes.
 set -eu
 # pkg-config's names of the libraries (the Makefile's PKGS).
-LIBS="sqlite3 libmicrohttpd libcmark jansson libcrypt zlib libcurl"
+LIBS="sqlite3 libmicrohttpd libcmark jansson libcrypt zlib libcurl libzstd"
 PKGS="gcc make pkg-config libsqlite3-dev libmicrohttpd-dev libcmark-dev
-libjansson-dev libcrypt-dev zlib1g-dev libcurl4-openssl-dev
+libjansson-dev libcrypt-dev zlib1g-dev libcurl4-openssl-dev libzstd-dev zstd
 sqlite3 curl jq libxml2-utils openssl ca-certificates python3 faketime
 chromium wrk nginx-light time prometheus-alertmanager"
 # Real log writers for the evidence-format tests (t0070..t0074), and the

@@ -67,3 +67,4 @@ run "hindsight  GET /healthz (one SQLite query)" "$HS/healthz"
 sh tests/bench/ingest.sh
 sh tests/bench/timeline.sh
 sh tests/bench/search.sh
+sh tests/bench/raw.sh

@@ -42,6 +42,15 @@ TOKEN=$("$HS_BIN" --db "$DB" token add api --scope write)
 AUTH="Authorization: Bearer $TOKEN"
 req GET /api/v1/incidents/1/events -H "$AUTH"
 check "the timeline is as it was" eq "$(jget '[.events[].title] | sort | join("|")')" "5xx rate rose on web-1|CheckoutDown|We rolled back"
+# The retention worker moves the old one-row-a-line table into blocks, a
+# batch at a time, after the start.
+i=0
+while [ "$(sqlite3 "$DB" "SELECT count(*) FROM sqlite_master WHERE name = 'raw_lines'")" = 1 ] &&
+  [ "$(sqlite3 "$DB" 'SELECT count(*) FROM raw_lines')" != 0 ] && [ $i -lt 100 ]; do
+  sleep 0.1
+  i=$((i + 1))
+done
+check "the old raw lines moved into blocks" eq "$(sqlite3 "$DB" 'SELECT sum(n_lines) FROM raw_blocks')" 4
 req GET /api/v1/events/1/raw -H "$AUTH"
 check "the signal still opens onto its error lines" eq "$(jget '[.lines[].line] | join("|")')" "GET /pay 502 a|GET /pay 502 b|GET /pay 502 c"
 req GET /api/v1/incidents/1/raw -H "$AUTH"
