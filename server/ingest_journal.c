@@ -5,7 +5,8 @@
 ** Every value is a string, except: a field given more than once is an
 ** array (the first value is used), a binary or unprintable value is an
 ** array of byte numbers (decoded: bytes that are not UTF-8 become U+FFFD
-** rather than losing the record, which is often the error), and a value
+** rather than losing the record, which is often the error; the raw
+** record keeps MESSAGE decoded so masking sees it), and a value
 ** too large for journalctl is null. Time from _SOURCE_REALTIME_TIMESTAMP
 ** (the sender's time) or else __REALTIME_TIMESTAMP (reception), both in
 ** microseconds. Level from PRIORITY, component from _HOSTNAME, source from
@@ -173,6 +174,20 @@ int ingest_journal_line(IngestParser *p, const char *z, size_t n,
   ev.zSource = zIdent;
   ev.zTitle = zMsg;
   ev.zBody = zMsg;
+  /* A MESSAGE of bytes is kept decoded in the raw record too, so that
+  ** masking sees its text (a password as byte numbers would pass). */
+  json_t *pFirst = json_array_get(json_object_get(pJ, "MESSAGE"), 0);
+  if (json_is_integer(pFirst) || json_is_array(pFirst)) {
+    zMsg = arena_strdup(ingest_arena(p), zMsg); /* outlives the array */
+    ev.zTitle = zMsg;
+    ev.zBody = zMsg;
+    json_object_set_new(pJ, "MESSAGE", json_string(zMsg));
+    char *zRaw = json_dumps(pJ, JSON_COMPACT);
+    if (zRaw) {
+      ev.zRaw = arena_strdup(ingest_arena(p), zRaw);
+      free(zRaw);
+    }
+  }
   rc = ingest_emit(p, &ev);
 cleanup:
   json_decref(pJ);

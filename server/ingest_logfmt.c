@@ -100,12 +100,13 @@ static void put_utf8(Buf *b, long u) {
 }
 
 /* Decodes the quoted string at z[*pi] (just after the opening quote) into
-** pOut. 0, or a static reason (and *pi at the bad byte). */
+** pOut. NULL, or a static reason (and *pi at the bad byte, or at the
+** opening quote of an unterminated string). */
 static const char *quoted(const char *z, size_t n, size_t *pi, Buf *pOut) {
   size_t i = *pi;
   for (;;) {
     if (i >= n) {
-      *pi = i;
+      *pi -= 1; /* at the opening quote */
       return "unterminated quoted value";
     }
     char c = z[i];
@@ -119,7 +120,7 @@ static const char *quoted(const char *z, size_t n, size_t *pi, Buf *pOut) {
       continue;
     }
     if (i + 1 >= n) {
-      *pi = i;
+      *pi -= 1;
       return "unterminated quoted value";
     }
     char e = z[i + 1];

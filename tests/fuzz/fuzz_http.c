@@ -7,6 +7,8 @@
 // fuzz-sources: server/ingest_door.c server/ingest_journal.c
 // fuzz-sources: server/ingest_jsonl.c server/ingest_store.c
 // fuzz-sources: server/ingest_syslog.c server/ingest_zendesk.c
+// fuzz-sources: server/ingest_logfmt.c server/ingest_haproxy.c
+// fuzz-sources: server/ingest_aws.c server/tz.c
 // fuzz-sources: server/input.c server/maintenance.c server/md.c
 // fuzz-sources: server/metrics.c server/outbox.c server/postmortem.c
 // fuzz-sources: server/redact.c server/router.c server/search.c

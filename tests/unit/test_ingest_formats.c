@@ -165,7 +165,7 @@ static void test_logfmt(void) {
   check_has("logfmt: '=' in a bare value", z,
             "R13 unexpected '=' in a value at column 9");
   check_has("logfmt: unterminated", z,
-            "R14 unterminated quoted value at column 15");
+            "R14 unterminated quoted value at column 10");
   check_has("logfmt: bad escape", z,
             "R15 invalid escape in quoted value at column 15");
   check_has("logfmt: lone surrogate", z,
