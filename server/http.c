@@ -61,11 +61,13 @@ static int http_app_home(Req *r);
 static const Route aRoute[] = {
     {"GET", "/", status_public, ROLE_NONE, R_PUBLIC_CACHE},
     {"GET", "/history", status_public, ROLE_NONE, R_PUBLIC_CACHE},
-    {"GET", "/history.atom", status_public, ROLE_NONE, R_PUBLIC_CACHE},
-    {"GET", "/history.rss", status_public, ROLE_NONE, R_PUBLIC_CACHE},
+    {"GET", "/history.atom", status_public, ROLE_NONE,
+     R_PUBLIC_CACHE | R_CORS},
+    {"GET", "/history.rss", status_public, ROLE_NONE, R_PUBLIC_CACHE | R_CORS},
     {"GET", "/incidents/{id}", status_public, ROLE_NONE, R_PUBLIC_CACHE},
     {"GET", "/maintenance/{id}", status_public, ROLE_NONE, R_PUBLIC_CACHE},
-    {"GET", "/api/v2/{*name}", status_public, ROLE_NONE, R_PUBLIC_CACHE},
+    {"GET", "/api/v2/{*name}", status_public, ROLE_NONE,
+     R_PUBLIC_CACHE | R_CORS},
     {"GET", "/healthz", status_healthz, ROLE_NONE, 0},
     {"GET", "/metrics", metrics_page, ROLE_NONE, 0},
     {"GET", "/static/{*path}", http_static, ROLE_NONE, R_PUBLIC_CACHE},
@@ -78,7 +80,7 @@ static const Route aRoute[] = {
     {"POST", "/subscribe/confirm", subs_confirm_post, ROLE_NONE, R_OWN_CSRF},
     {"GET", "/unsubscribe", subs_unsub_page, ROLE_NONE, 0},
     {"POST", "/unsubscribe", subs_unsub_post, ROLE_NONE, R_OWN_CSRF},
-    {"GET", "/feeds/components/{file}", subs_feed, ROLE_NONE, 0},
+    {"GET", "/feeds/components/{file}", subs_feed, ROLE_NONE, R_CORS},
     {"GET", "/app/subscribers", subs_admin_list, ROLE_ADMIN, 0},
     {"GET", "/app/audit", audit_list, ROLE_ADMIN, 0},
     {"POST", "/app/subscribers/{id}/delete", subs_admin_delete, ROLE_ADMIN, 0},
@@ -554,13 +556,19 @@ static void add_headers(struct MHD_Response *pResp, const char *zCache,
   if (zDisposition) {
     MHD_add_response_header(pResp, "Content-Disposition", zDisposition);
   }
-  if (bVary) {
+  if (bVary & 1) {
     MHD_add_response_header(pResp, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
+  }
+  if (bVary & HTTP_REPLY_CORS) {
+    /* Public read-only data only (R_CORS): never a session's answer. */
+    MHD_add_response_header(pResp, "Access-Control-Allow-Origin", "*");
   }
 }
 
 static void add_common_headers(struct MHD_Response *pResp, Req *r) {
-  add_headers(pResp, r->zCacheControl, r->zEtag, r->zDisposition, r->bVary);
+  int bCors = r->pRoute && (r->pRoute->flags & R_CORS);
+  add_headers(pResp, r->zCacheControl, r->zEtag, r->zDisposition,
+              (r->bVary ? 1 : 0) | (bCors ? HTTP_REPLY_CORS : 0));
   for (int i = 0; i < r->nCookie; i++) {
     MHD_add_response_header(pResp, MHD_HTTP_HEADER_SET_COOKIE,
                             r->azCookie[i]);

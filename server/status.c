@@ -108,20 +108,16 @@ static const char *status_label(const char *z) {
   return "Update";
 }
 
-/* Writes "Nov 20, 2026 · 11:38 UTC" for ms in the page's zone. */
+/* Writes "Nov 20, 2026 · 11:38 CET" for ms in the page's zone, labelled
+** with the zone in force then (DST included). */
 static void display_time(const SpPage *pg, int64_t ms, char *z, size_t n) {
   static const char *const azMon[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  char zIso[25];
-  utc_format(ms + (int64_t)pg->offMin * 60000, zIso);
+  char zIso[25], zZone[16];
+  int offMin = sp_offset_min(pg, ms, zZone);
+  utc_format(ms + (int64_t)offMin * 60000, zIso);
   int mon = (zIso[5] - '0') * 10 + (zIso[6] - '0');
   int day = (zIso[8] - '0') * 10 + (zIso[9] - '0');
-  char zZone[16] = "UTC";
-  if (pg->offMin) {
-    int off = pg->offMin < 0 ? -pg->offMin : pg->offMin;
-    snprintf(zZone, sizeof(zZone), "UTC%c%02d:%02d", pg->offMin < 0 ? '-' : '+',
-             off / 60, off % 60);
-  }
   snprintf(z, n, "%s %d, %.4s \xc2\xb7 %.5s %s",
            azMon[mon < 1 || mon > 12 ? 0 : mon - 1], day, zIso, zIso + 11,
            zZone);
@@ -233,8 +229,7 @@ static json_t *bars_json(const SpPage *pg, const UptimeDay *aDay, int nDay,
   for (int i = nDay - nShow; i < nDay; i++) {
     const UptimeDay *d = &aDay[i];
     char zTitle[200], zDate[64];
-    display_time(pg, d->tDay - (int64_t)pg->offMin * 60000, zDate,
-                 sizeof(zDate));
+    display_time(pg, d->tDay + 12 * 3600000LL, zDate, sizeof(zDate));
     char *zDot = strstr(zDate, " \xc2\xb7");
     if (zDot) {
       *zDot = 0; /* the date alone */
@@ -429,7 +424,9 @@ static json_t *model_history(const SpPage *pg, const Links *pL) {
   json_t *pMonth = NULL;
   while (db_step(p) == SQLITE_ROW) {
     char zIso[25], zLabel[32];
-    utc_format(db_col_int(p, 5) + (int64_t)pg->offMin * 60000, zIso);
+    utc_format(db_col_int(p, 5) +
+                   (int64_t)sp_offset_min(pg, db_col_int(p, 5), NULL) * 60000,
+               zIso);
     int mon = (zIso[5] - '0') * 10 + (zIso[6] - '0');
     snprintf(zLabel, sizeof(zLabel), "%s %.4s",
              azMonth[mon < 1 || mon > 12 ? 0 : mon - 1], zIso);
@@ -640,6 +637,16 @@ static CacheEntry *cache_find(const char *zPath) {
   return NULL;
 }
 
+/* Whether zPath is read-only public data other origins may read (the v2
+** API, feeds, badges): the R_CORS routes of http.c. */
+static int path_cors(const char *zPath) {
+  size_t n = strlen(zPath);
+  return strncmp(zPath, "/api/v2/", 8) == 0 ||
+         (n > 5 && (strcmp(zPath + n - 5, ".atom") == 0 ||
+                    strcmp(zPath + n - 4, ".rss") == 0 ||
+                    strcmp(zPath + n - 4, ".svg") == 0));
+}
+
 /* Stores a render (TAKES z). Lock not held. */
 static void cache_put(const char *zPath, char *z, size_t n, const char *zType,
                       uint64_t version, int64_t tValid) {
@@ -650,10 +657,11 @@ static void cache_put(const char *zPath, char *z, size_t n, const char *zType,
            zEtag);
   size_t nGz = 0;
   char *zGz = gzip_of(z, n, &nGz);
+  int bVary = 1 | (path_cors(zPath) ? HTTP_REPLY_CORS : 0);
   HttpReply *pReply =
-      http_reply_new(zType, NULL, CACHE_CONTROL, zEtag, 1, z, n);
+      http_reply_new(zType, NULL, CACHE_CONTROL, zEtag, bVary, z, n);
   HttpReply *pGz = zGz ? http_reply_new(zType, "gzip", CACHE_CONTROL,
-                                        zEtagGz, 1, zGz, nGz)
+                                        zEtagGz, bVary, zGz, nGz)
                        : NULL;
   if (!pReply) {
     http_reply_release(pGz);

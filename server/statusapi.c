@@ -45,25 +45,37 @@ void sp_page_load(SpPage *p) {
     p->zUrl[--n] = 0;
   }
   setting("time_zone", "Etc/UTC", p->zTz, sizeof(p->zTz));
-  /* Only fixed offsets are understood; anything else is UTC. */
-  const char *z = p->zTz;
-  p->offMin = 0;
-  if ((z[0] == '+' || z[0] == '-') && strlen(z) == 6 && z[3] == ':') {
-    int h = (z[1] - '0') * 10 + (z[2] - '0');
-    int m = (z[4] - '0') * 10 + (z[5] - '0');
-    if (h >= 0 && h <= 14 && m >= 0 && m < 60) {
-      p->offMin = (z[0] == '-' ? -1 : 1) * (h * 60 + m);
+  /* A zone that does not load (removed tzdata, a bad row) shows UTC. */
+  if (tz_load(p->zTz, &p->tz)) {
+    tz_load("UTC", &p->tz);
+    snprintf(p->zTz, sizeof(p->zTz), "Etc/UTC");
+  }
+}
+
+int sp_offset_min(const SpPage *p, int64_t ms, char zLabel[16]) {
+  char zAbbr[8];
+  int off = tz_offset(&p->tz, ms, zAbbr) / 60;
+  if (zLabel) {
+    /* Numeric abbreviations ("+03") read better as "UTC+03:00". */
+    if (zAbbr[0] == '+' || zAbbr[0] == '-' || !zAbbr[0]) {
+      int a = off < 0 ? -off : off;
+      snprintf(zLabel, 16, "UTC%c%02d:%02d", off < 0 ? '-' : '+',
+               (a / 60) % 100, a % 60);
+    } else {
+      snprintf(zLabel, 16, "%s", zAbbr);
     }
   }
+  return off;
 }
 
 void sp_time(const SpPage *p, int64_t ms, char z[32]) {
   char zUtc[25];
-  utc_format(ms + (int64_t)p->offMin * 60000, zUtc);
-  int off = p->offMin < 0 ? -p->offMin : p->offMin;
+  int offMin = sp_offset_min(p, ms, NULL);
+  utc_format(ms + (int64_t)offMin * 60000, zUtc);
+  int off = offMin < 0 ? -offMin : offMin;
   int hh = (off / 60) % 24, mm = off % 60;
   memcpy(z, zUtc, 23);
-  z[23] = p->offMin < 0 ? '-' : '+';
+  z[23] = offMin < 0 ? '-' : '+';
   z[24] = (char)('0' + hh / 10);
   z[25] = (char)('0' + hh % 10);
   z[26] = ':';
