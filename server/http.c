@@ -45,6 +45,7 @@
 #include "postmortem.h"
 #include "metrics.h"
 #include "search.h"
+#include "settings.h"
 #include "status.h"
 #include "subs.h"
 #include "timeline.h"
@@ -61,6 +62,7 @@ static int http_app_home(Req *r);
 static const Route aRoute[] = {
     {"GET", "/", status_public, ROLE_NONE, R_PUBLIC_CACHE},
     {"GET", "/history", status_public, ROLE_NONE, R_PUBLIC_CACHE},
+    {"GET", "/theme.css", status_public, ROLE_NONE, R_PUBLIC_CACHE},
     {"GET", "/history.atom", status_public, ROLE_NONE,
      R_PUBLIC_CACHE | R_CORS},
     {"GET", "/history.rss", status_public, ROLE_NONE, R_PUBLIC_CACHE | R_CORS},
@@ -83,6 +85,10 @@ static const Route aRoute[] = {
     {"GET", "/feeds/components/{file}", subs_feed, ROLE_NONE, R_CORS},
     {"GET", "/app/subscribers", subs_admin_list, ROLE_ADMIN, 0},
     {"GET", "/app/audit", audit_list, ROLE_ADMIN, 0},
+    {"GET", "/app/settings", settings_page, ROLE_ADMIN, 0},
+    {"POST", "/app/settings", settings_post, ROLE_ADMIN, 0},
+    {"GET", "/api/v1/settings", settings_page, ROLE_ADMIN, 0},
+    {"POST", "/api/v1/settings", settings_post, ROLE_ADMIN, 0},
     {"POST", "/app/subscribers/{id}/delete", subs_admin_delete, ROLE_ADMIN, 0},
 
     {"GET", "/app", http_app_home, ROLE_VIEWER, 0},
@@ -184,10 +190,11 @@ static const Route aRoute[] = {
 };
 #define N_ROUTE (sizeof(aRoute) / sizeof(aRoute[0]))
 
-/* Strict: no inline script or style anywhere, so injected markup is inert. */
+/* Strict: no inline script or style anywhere, so injected markup is inert.
+** Images may also come over https: the status page's logo setting. */
 #define CSP_HEADER                                                            \
   "default-src 'none'; script-src 'self'; style-src 'self'; "                 \
-  "img-src 'self' data:; connect-src 'self'; font-src 'self'; "              \
+  "img-src 'self' data: https:; connect-src 'self'; font-src 'self'; "       \
   "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 
 /* An embedded file of web/ with its prebuilt answer. */

@@ -40,6 +40,7 @@
 #include "input.h"
 #include "maintenance.h"
 #include "md.h"
+#include "settings.h"
 #include "sha256.h"
 #include "statusapi.h"
 #include "uptime.h"
@@ -173,6 +174,13 @@ static void decorate_incident(const SpPage *pg, json_t *pI) {
                           json_string(component_label(json_string_value(
                               json_object_get(pA, "new_status")))));
     }
+  }
+  const char *zPm = json_string_value(json_object_get(pI, "postmortem_body"));
+  if (zPm) {
+    json_object_set_new(pI, "postmortem_html", md_safe_html(zPm));
+    json_object_set_new(
+        pI, "postmortem_published_text",
+        display_json(pg, json_object_get(pI, "postmortem_published_at")));
   }
   json_t *pNames = json_array();
   json_t *pC;
@@ -336,9 +344,87 @@ static void add_uptime(const SpPage *pg, json_t *pC, int64_t now, int eMode) {
 
 /* Models ------------------------------------------------------------------ */
 
+/* Reads a page setting (branding) into a NEW string, "" when unset. */
+static json_t *brand_setting(const char *zKey) {
+  char *z = settings_get(zKey, "");
+  json_t *pOut = json_string(z);
+  free(z);
+  return pOut ? pOut : json_string("");
+}
+
 static json_t *base_model(const SpPage *pg, const Links *pL) {
-  return json_pack("{s:o, s:s, s:s, s:s}", "page", sp_page_json(pg), "root",
-                   pL->zRoot, "home", pL->zHome, "ext", pL->zExt);
+  json_t *pPage = sp_page_json(pg);
+  json_t *pM = json_pack("{s:o, s:s, s:s, s:s}", "page", pPage, "root",
+                         pL->zRoot, "home", pL->zHome, "ext", pL->zExt);
+  /* Labelled in the page's zone: one zone for every time on a page. */
+  json_object_set_new(pM, "updated_text",
+                      display_json(pg, json_object_get(pPage, "updated_at")));
+  char zZone[16];
+  sp_offset_min(pg, utc_now_ms(), zZone);
+  json_object_set_new(pM, "zone_label", json_string(zZone));
+  json_object_set_new(
+      pM, "brand",
+      json_pack("{s:o, s:o, s:o}", "logo_url", brand_setting("page_logo_url"),
+                "accent", brand_setting("page_accent_color"), "support_url",
+                brand_setting("page_support_url")));
+  return pM;
+}
+
+/* The start (UTC ms) of the page-zone day holding ms. */
+static int64_t local_day_start(const SpPage *pg, int64_t ms) {
+  int64_t local = ms + (int64_t)sp_offset_min(pg, ms, NULL) * 60000;
+  int64_t day = local / UPTIME_DAY_MS - (local % UPTIME_DAY_MS < 0 ? 1 : 0);
+  int64_t t = day * UPTIME_DAY_MS;
+  /* Local midnight back to UTC; twice, in case DST changed in between. */
+  int64_t u = t - (int64_t)sp_offset_min(pg, t, NULL) * 60000;
+  return t - (int64_t)sp_offset_min(pg, u, NULL) * 60000;
+}
+
+/* The last 7 days in the page's zone, newest first, each with the public
+** incidents and maintenance that began on it (Statuspage's "Past
+** Incidents"); a quiet day has no items. */
+static json_t *model_days(const SpPage *pg, int64_t now) {
+  json_t *pDays = json_array();
+  int64_t tEnd = now;
+  int64_t tDay = local_day_start(pg, now);
+  sqlite3_stmt *p = db_prepare(
+      "SELECT 'i', id, title, impact, status, started_at FROM incidents"
+      " WHERE public = 1 AND started_at >= :from AND started_at < :to"
+      " UNION ALL SELECT 'm', id, title, 'maintenance', status,"
+      " coalesce(started_at, scheduled_for) FROM maintenances"
+      " WHERE coalesce(started_at, scheduled_for) >= :from"
+      " AND coalesce(started_at, scheduled_for) < :to"
+      " ORDER BY 6 DESC, 2 DESC LIMIT 50");
+  for (int i = 0; i < 7; i++) {
+    char zDate[64];
+    display_time(pg, tDay + 12 * 3600000LL, zDate, sizeof(zDate));
+    char *zDot = strstr(zDate, " \xc2\xb7");
+    if (zDot) {
+      *zDot = 0; /* the date alone */
+    }
+    json_t *pItems = json_array();
+    if (p) {
+      db_bind_int(p, ":from", tDay);
+      db_bind_int(p, ":to", tEnd);
+      while (db_step(p) == SQLITE_ROW) {
+        char zAt[64];
+        display_time(pg, db_col_int(p, 5), zAt, sizeof(zAt));
+        json_array_append_new(
+            pItems,
+            json_pack("{s:I, s:b, s:s, s:s, s:s, s:s}", "id",
+                      (json_int_t)db_col_int(p, 1), "is_maintenance",
+                      db_col_text(p, 0)[0] == 'm', "name", db_col_text(p, 2),
+                      "impact", db_col_text(p, 3), "status_label",
+                      status_label(db_col_text(p, 4)), "at_text", zAt));
+      }
+      db_reset(p);
+    }
+    json_array_append_new(pDays, json_pack("{s:s, s:o}", "date", zDate,
+                                           "items", pItems));
+    tEnd = tDay;
+    tDay = local_day_start(pg, tDay - 1);
+  }
+  return pDays;
 }
 
 /* The front page: banner, grouped components with uptime, open incidents
@@ -399,6 +485,7 @@ static json_t *model_home(const SpPage *pg, const Links *pL, int64_t now) {
   json_decref(pMaint);
   json_object_set_new(pM, "maintenances_active", pActive);
   json_object_set_new(pM, "maintenances_upcoming", pUpcoming);
+  json_object_set_new(pM, "days", model_days(pg, now));
   return pM;
 }
 
@@ -532,6 +619,21 @@ static int status_render(const char *zPath, const Links *pL, int64_t now,
     *pn = strlen(z);
     *pz = z;
     *pzType = "application/json; charset=utf-8";
+    return 0;
+  }
+  if (strcmp(zPath, "/theme.css") == 0) {
+    /* The accent colour; settings_check let only #rrggbb through. */
+    char *zAccent = settings_get("page_accent_color", "");
+    char *z = xmalloc(128);
+    if (strlen(zAccent) == 7 && zAccent[0] == '#') {
+      snprintf(z, 128, ":root { --accent: %s; }\n", zAccent);
+    } else {
+      snprintf(z, 128, "/* no accent colour set */\n");
+    }
+    free(zAccent);
+    *pz = z;
+    *pn = strlen(z);
+    *pzType = "text/css; charset=utf-8";
     return 0;
   }
   if (strcmp(zPath, "/") == 0) {

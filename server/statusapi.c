@@ -300,6 +300,29 @@ static json_t *linked_components(const SpPage *pg, int64_t id, int bMaint) {
   return pList;
 }
 
+/* Beyond the v2 fields (named as in Statuspage's manage API): the
+** postmortem's public summary (Markdown) and when it was published, null
+** until the postmortem is published or when the summary is empty. */
+static void add_postmortem(const SpPage *pg, json_t *pI, int64_t id) {
+  sqlite3_stmt *p = db_prepare(
+      "SELECT public_summary, published_at FROM postmortems"
+      " WHERE incident_id = :id AND status = 'published'"
+      " AND public_summary <> '' AND published_at IS NOT NULL");
+  json_t *pBody = json_null(), *pAt = json_null();
+  if (p) {
+    db_bind_int(p, ":id", id);
+    if (db_step(p) == SQLITE_ROW) {
+      json_decref(pBody);
+      json_decref(pAt);
+      pBody = json_string(db_col_text(p, 0));
+      pAt = time_json(pg, p, 1);
+    }
+    db_reset(p);
+  }
+  json_object_set_new(pI, "postmortem_body", pBody ? pBody : json_null());
+  json_object_set_new(pI, "postmortem_published_at", pAt);
+}
+
 json_t *sp_incident(const SpPage *pg, int64_t id) {
   sqlite3_stmt *p =
       db_prepare("SELECT id, title, status, created_at, updated_at,"
@@ -327,6 +350,7 @@ json_t *sp_incident(const SpPage *pg, int64_t id) {
   db_reset(p);
   json_object_set_new(pI, "incident_updates", status_updates(pg, id, 0));
   json_object_set_new(pI, "components", linked_components(pg, id, 0));
+  add_postmortem(pg, pI, id);
   return pI;
 }
 
