@@ -63,6 +63,10 @@ static const Route aRoute[] = {
     {"GET", "/", status_public, ROLE_NONE, R_PUBLIC_CACHE},
     {"GET", "/history", status_public, ROLE_NONE, R_PUBLIC_CACHE},
     {"GET", "/theme.css", status_public, ROLE_NONE, R_PUBLIC_CACHE},
+    {"GET", "/badge.svg", status_public, ROLE_NONE, R_PUBLIC_CACHE | R_CORS},
+    {"GET", "/badge/{name}", status_public, ROLE_NONE,
+     R_PUBLIC_CACHE | R_CORS},
+    {"GET", "/embed", status_public, ROLE_NONE, R_PUBLIC_CACHE | R_FRAME},
     {"GET", "/history.atom", status_public, ROLE_NONE,
      R_PUBLIC_CACHE | R_CORS},
     {"GET", "/history.rss", status_public, ROLE_NONE, R_PUBLIC_CACHE | R_CORS},
@@ -196,6 +200,11 @@ static const Route aRoute[] = {
   "default-src 'none'; script-src 'self'; style-src 'self'; "                 \
   "img-src 'self' data: https:; connect-src 'self'; font-src 'self'; "       \
   "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+/* The same for /embed, which other sites put in an iframe. */
+#define CSP_HEADER_FRAMEABLE                                                  \
+  "default-src 'none'; script-src 'none'; style-src 'self'; "                 \
+  "img-src 'self' data: https:; form-action 'none'; base-uri 'none'; "        \
+  "frame-ancestors *"
 
 /* An embedded file of web/ with its prebuilt answer. */
 typedef struct StaticReply {
@@ -545,10 +554,8 @@ int req_version(Req *r, json_t *pIn, int64_t *pVersion) {
 static void add_headers(struct MHD_Response *pResp, const char *zCache,
                         const char *zEtag, const char *zDisposition,
                         int bVary) {
-  MHD_add_response_header(pResp, "Content-Security-Policy", CSP_HEADER);
   MHD_add_response_header(pResp, "X-Content-Type-Options", "nosniff");
   MHD_add_response_header(pResp, "Referrer-Policy", "same-origin");
-  MHD_add_response_header(pResp, "X-Frame-Options", "DENY");
   if (bTls) {
     MHD_add_response_header(pResp, "Strict-Transport-Security",
                             "max-age=31536000");
@@ -566,6 +573,14 @@ static void add_headers(struct MHD_Response *pResp, const char *zCache,
   if (bVary & 1) {
     MHD_add_response_header(pResp, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
   }
+  if (bVary & HTTP_REPLY_FRAME) {
+    /* /embed: any site may frame it; it has no script and no forms. */
+    MHD_add_response_header(pResp, "Content-Security-Policy",
+                            CSP_HEADER_FRAMEABLE);
+  } else {
+    MHD_add_response_header(pResp, "Content-Security-Policy", CSP_HEADER);
+    MHD_add_response_header(pResp, "X-Frame-Options", "DENY");
+  }
   if (bVary & HTTP_REPLY_CORS) {
     /* Public read-only data only (R_CORS): never a session's answer. */
     MHD_add_response_header(pResp, "Access-Control-Allow-Origin", "*");
@@ -574,8 +589,10 @@ static void add_headers(struct MHD_Response *pResp, const char *zCache,
 
 static void add_common_headers(struct MHD_Response *pResp, Req *r) {
   int bCors = r->pRoute && (r->pRoute->flags & R_CORS);
+  int bFrame = r->pRoute && (r->pRoute->flags & R_FRAME) && r->status < 400;
   add_headers(pResp, r->zCacheControl, r->zEtag, r->zDisposition,
-              (r->bVary ? 1 : 0) | (bCors ? HTTP_REPLY_CORS : 0));
+              (r->bVary ? 1 : 0) | (bCors ? HTTP_REPLY_CORS : 0) |
+                  (bFrame ? HTTP_REPLY_FRAME : 0));
   for (int i = 0; i < r->nCookie; i++) {
     MHD_add_response_header(pResp, MHD_HTTP_HEADER_SET_COOKIE,
                             r->azCookie[i]);

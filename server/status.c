@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <zlib.h>
@@ -489,6 +490,72 @@ static json_t *model_home(const SpPage *pg, const Links *pL, int64_t now) {
   return pM;
 }
 
+/* Characters (not bytes) of UTF-8 text z. */
+static size_t utf8_chars(const char *z) {
+  size_t n = 0;
+  for (; *z; z++) {
+    n += ((unsigned char)*z & 0xC0) != 0x80;
+  }
+  return n;
+}
+
+/* The badge: "status | All Systems Operational" for the page, or
+** "NAME | Operational" for the component named zName (case-insensitive;
+** NULL: the page). NULL model when no such component. Widths estimate
+** Verdana 11px at 7 pixels a character, as badge makers do. */
+static json_t *model_badge(const SpPage *pg, const char *zName) {
+  static const char *const azColor[] = {"#2ea44f", "#dbab09", "#e36209",
+                                        "#cb2431", "#0366d6"};
+  json_t *pComps = sp_components(pg);
+  const char *zLabel = "status", *zText = NULL;
+  int iColor = 0;
+  json_t *pStatus = NULL;
+  if (zName) {
+    size_t i;
+    json_t *pC;
+    json_array_foreach(pComps, i, pC) {
+      const char *z = json_string_value(json_object_get(pC, "name"));
+      if (z && strcasecmp(z, zName) == 0 &&
+          !json_is_true(json_object_get(pC, "group"))) {
+        const char *zS = json_string_value(json_object_get(pC, "status"));
+        int k = enum_index(azComponentStatus, zS);
+        zLabel = z;
+        zText = component_label(zS);
+        iColor = k < 0 ? 0 : k;
+        break;
+      }
+    }
+    if (!zText) {
+      json_decref(pComps);
+      return NULL;
+    }
+  } else {
+    json_t *pInc = sp_incidents(pg, SP_UNRESOLVED);
+    json_t *pMaint = sp_maintenances(pg, SP_OPEN);
+    pStatus = sp_status(pComps, pInc, pMaint);
+    json_decref(pInc);
+    json_decref(pMaint);
+    static const char *const azInd[] = {"none", "minor", "major", "critical",
+                                        NULL};
+    zText = json_string_value(json_object_get(pStatus, "description"));
+    iColor = enum_index(azInd, json_string_value(
+                                   json_object_get(pStatus, "indicator")));
+    if (iColor <= 0 && strcmp(zText, "Service Under Maintenance") == 0) {
+      iColor = 4;
+    }
+    iColor = iColor < 0 ? 0 : iColor;
+  }
+  int lw = 10 + 7 * (int)utf8_chars(zLabel);
+  int tw = 10 + 7 * (int)utf8_chars(zText);
+  json_t *pM = json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:i, s:i}", "label",
+                         zLabel, "text", zText, "color", azColor[iColor], "w",
+                         lw + tw, "lw", lw, "tw", tw, "lx", lw / 2, "tx",
+                         lw + tw / 2);
+  json_decref(pStatus);
+  json_decref(pComps);
+  return pM;
+}
+
 /* Past incidents by month (page zone), newest first, and completed
 ** maintenance. */
 static json_t *model_history(const SpPage *pg, const Links *pL) {
@@ -636,6 +703,33 @@ static int status_render(const char *zPath, const Links *pL, int64_t now,
     *pzType = "text/css; charset=utf-8";
     return 0;
   }
+  if (strcmp(zPath, "/badge.svg") == 0 ||
+      strncmp(zPath, "/badge/", 7) == 0) {
+    char zName[256] = "";
+    size_t n = strlen(zPath);
+    if (zPath[6] == '/') {
+      if (n < 12 || n - 11 >= sizeof(zName) ||
+          strcmp(zPath + n - 4, ".svg") != 0) {
+        return E_NOTFOUND;
+      }
+      memcpy(zName, zPath + 7, n - 11);
+      zName[n - 11] = 0;
+    }
+    pM = model_badge(&pg, zName[0] ? zName : NULL);
+    if (!pM) {
+      return E_NOTFOUND;
+    }
+    *pzType = "image/svg+xml; charset=utf-8";
+    int rc = http_render("badge", NULL, pM, pz, pn);
+    json_decref(pM);
+    return rc;
+  }
+  if (strcmp(zPath, "/embed") == 0) {
+    pM = model_home(&pg, pL, now);
+    int rc = http_render("embed", NULL, pM, pz, pn);
+    json_decref(pM);
+    return rc;
+  }
   if (strcmp(zPath, "/") == 0) {
     pM = model_home(&pg, pL, now);
     zTemplate = "status";
@@ -759,7 +853,8 @@ static void cache_put(const char *zPath, char *z, size_t n, const char *zType,
            zEtag);
   size_t nGz = 0;
   char *zGz = gzip_of(z, n, &nGz);
-  int bVary = 1 | (path_cors(zPath) ? HTTP_REPLY_CORS : 0);
+  int bVary = 1 | (path_cors(zPath) ? HTTP_REPLY_CORS : 0) |
+              (strcmp(zPath, "/embed") == 0 ? HTTP_REPLY_FRAME : 0);
   HttpReply *pReply =
       http_reply_new(zType, NULL, CACHE_CONTROL, zEtag, bVary, z, n);
   HttpReply *pGz = zGz ? http_reply_new(zType, "gzip", CACHE_CONTROL,
@@ -806,12 +901,13 @@ static void cache_put(const char *zPath, char *z, size_t n, const char *zType,
 
 /* Serves the entry for zPath (a new reference to its reply, no copy);
 ** bAny: even a stale one. */
-static int cache_serve(Req *r, uint64_t version, int64_t now, int bAny) {
+static int cache_serve(Req *r, const char *zKey, uint64_t version,
+                       int64_t now, int bAny) {
   int bHit = 0;
   const char *zIfNone = req_header(r, "If-None-Match");
   int bGzip = accepts_gzip(r);
   pthread_rwlock_rdlock(&cache.lock);
-  CacheEntry *p = cache_find(r->zPath);
+  CacheEntry *p = cache_find(zKey);
   if (p && p->pReply &&
       (bAny || (p->version == version && now < p->tValid))) {
     bHit = 1;
@@ -833,7 +929,22 @@ static int cache_serve(Req *r, uint64_t version, int64_t now, int bAny) {
 int status_public(Req *r) {
   int64_t now = utc_now_ms();
   r->zCacheControl = CACHE_CONTROL;
-  if (cache_serve(r, db_data_version(), now, 0)) {
+  /* /badge.svg?component=NAME is the path form /badge/NAME.svg. */
+  const char *zKey = r->zPath;
+  const char *zComp = strcmp(r->zPath, "/badge.svg") == 0
+                          ? req_query(r, "component")
+                          : NULL;
+  if (zComp) {
+    if (!*zComp || strlen(zComp) > 200 || strchr(zComp, '/') ||
+        !utf8_valid(zComp, strlen(zComp))) {
+      return req_fail(r, E_NOTFOUND, "Not found.");
+    }
+    size_t nKey = strlen(zComp) + 16;
+    char *z = arena_alloc(&r->arena, nKey);
+    snprintf(z, nKey, "/badge/%s.svg", zComp);
+    zKey = z;
+  }
+  if (cache_serve(r, zKey, db_data_version(), now, 0)) {
     return 0;
   }
   /* Stale or missing: move due maintenance windows, then render. */
@@ -847,20 +958,20 @@ int status_public(Req *r) {
   char *z = NULL;
   size_t n = 0;
   const char *zType = NULL;
-  int rc = status_render(r->zPath, &linksServed, now, &z, &n, &zType);
+  int rc = status_render(zKey, &linksServed, now, &z, &n, &zType);
   if (rc == E_NOTFOUND) {
     return req_fail(r, rc, "Not found.");
   }
   if (rc) {
     /* Keep the page up on its worst day: the last good copy. */
-    return cache_serve(r, version, now, 1) ? 0 : rc;
+    return cache_serve(r, zKey, version, now, 1) ? 0 : rc;
   }
-  cache_put(r->zPath, z, n, zType, version, tValid);
-  if (cache_serve(r, version, now, 1)) {
+  cache_put(zKey, z, n, zType, version, tValid);
+  if (cache_serve(r, zKey, version, now, 1)) {
     return 0;
   }
   /* The cache was full of current entries: render again, uncached. */
-  rc = status_render(r->zPath, &linksServed, now, &z, &n, &zType);
+  rc = status_render(zKey, &linksServed, now, &z, &n, &zType);
   if (rc) {
     return rc;
   }
