@@ -1070,6 +1070,59 @@ static int export_ids(const char *zDir, int bMaint, const Links *pL,
   return rc;
 }
 
+int status_write_site(const char *zDir, int bServedLinks, int64_t now) {
+  static const Links top = {"", "index.html", ".html"};
+  static const Links sub = {"../", "index.html", ".html"};
+  const Links *pTop = bServedLinks ? &linksServed : &top;
+  const Links *pSub = bServedLinks ? &linksServed : &sub;
+  static const char *const azApi[] = {"summary.json",
+                                      "status.json",
+                                      "components.json",
+                                      "incidents.json",
+                                      "incidents/unresolved.json",
+                                      "scheduled-maintenances.json",
+                                      "scheduled-maintenances/upcoming.json",
+                                      "scheduled-maintenances/active.json",
+                                      NULL};
+  static const struct {
+    const char *zPath, *zFile;
+  } aPage[] = {{"/", "index.html"},
+               {"/history", "history.html"},
+               {"/history.atom", "history.atom"},
+               {"/history.rss", "history.rss"},
+               {"/theme.css", "theme.css"},
+               {"/badge.svg", "badge.svg"},
+               {"/embed", "embed.html"}};
+  int rc = 0;
+  for (size_t i = 0; rc == 0 && i < sizeof(aPage) / sizeof(aPage[0]); i++) {
+    rc = export_one(zDir, aPage[i].zPath, aPage[i].zFile, pTop, now);
+  }
+  for (int i = 0; rc == 0 && azApi[i]; i++) {
+    char zPath[128], zFile[128];
+    snprintf(zPath, sizeof(zPath), "/api/v2/%s", azApi[i]);
+    snprintf(zFile, sizeof(zFile), "api/v2/%s", azApi[i]);
+    rc = export_one(zDir, zPath, zFile, pTop, now);
+  }
+  if (rc == 0) {
+    rc = export_ids(zDir, 0, pSub, now);
+  }
+  if (rc == 0) {
+    rc = export_ids(zDir, 1, pSub, now);
+  }
+  static const char *const azStatic[] = {"style.css", "app.js", "favicon.svg",
+                                         NULL};
+  for (int i = 0; rc == 0 && azStatic[i]; i++) {
+    char zName[64], zFile[64];
+    snprintf(zName, sizeof(zName), "web/%s", azStatic[i]);
+    snprintf(zFile, sizeof(zFile), "static/%s", azStatic[i]);
+    size_t n = 0;
+    char *z = asset_load(zName, &n);
+    rc = z ? write_file(zDir, zFile, z, n) : E_IO;
+    free(z);
+  }
+  return rc;
+}
+
 int status_export_cli(int argc, char **argv) {
   static const char *zUsage =
       "usage: hindsight export-status --out DIR\n"
@@ -1093,51 +1146,7 @@ int status_export_cli(int argc, char **argv) {
   if (maintenance_tick(now, NULL)) {
     return 1;
   }
-  static const Links top = {"", "index.html", ".html"};
-  static const Links sub = {"../", "index.html", ".html"};
-  static const char *const azApi[] = {"summary.json",
-                                      "status.json",
-                                      "components.json",
-                                      "incidents.json",
-                                      "incidents/unresolved.json",
-                                      "scheduled-maintenances.json",
-                                      "scheduled-maintenances/upcoming.json",
-                                      "scheduled-maintenances/active.json",
-                                      NULL};
-  int rc = export_one(zDir, "/", "index.html", &top, now);
-  if (rc == 0) {
-    rc = export_one(zDir, "/history", "history.html", &top, now);
-  }
-  if (rc == 0) {
-    rc = export_one(zDir, "/history.atom", "history.atom", &top, now);
-  }
-  if (rc == 0) {
-    rc = export_one(zDir, "/history.rss", "history.rss", &top, now);
-  }
-  for (int i = 0; rc == 0 && azApi[i]; i++) {
-    char zPath[128], zFile[128];
-    snprintf(zPath, sizeof(zPath), "/api/v2/%s", azApi[i]);
-    snprintf(zFile, sizeof(zFile), "api/v2/%s", azApi[i]);
-    rc = export_one(zDir, zPath, zFile, &top, now);
-  }
-  if (rc == 0) {
-    rc = export_ids(zDir, 0, &sub, now);
-  }
-  if (rc == 0) {
-    rc = export_ids(zDir, 1, &sub, now);
-  }
-  static const char *const azStatic[] = {"style.css", "app.js", "favicon.svg",
-                                         NULL};
-  for (int i = 0; rc == 0 && azStatic[i]; i++) {
-    char zName[64], zFile[64];
-    snprintf(zName, sizeof(zName), "web/%s", azStatic[i]);
-    snprintf(zFile, sizeof(zFile), "static/%s", azStatic[i]);
-    size_t n = 0;
-    char *z = asset_load(zName, &n);
-    rc = z ? write_file(zDir, zFile, z, n) : E_IO;
-    free(z);
-  }
-  if (rc) {
+  if (status_write_site(zDir, 0, now)) {
     return 1;
   }
   printf("hindsight: status site written to %s\n", zDir);
