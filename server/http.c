@@ -138,6 +138,7 @@ static const Route aRoute[] = {
     {"GET", "/app/components", component_list, ROLE_VIEWER, 0},
     {"POST", "/app/components", component_create, ROLE_ADMIN, 0},
     {"POST", "/app/components/{id}", component_update, ROLE_ADMIN, 0},
+    {"POST", "/app/components/{id}/move", component_move, ROLE_ADMIN, 0},
 
     {"GET", "/api/v1/incidents", incident_list, ROLE_VIEWER, 0},
     {"POST", "/api/v1/incidents", incident_create, ROLE_EDITOR, 0},
@@ -189,6 +190,7 @@ static const Route aRoute[] = {
     {"GET", "/api/v1/search", search_get, ROLE_VIEWER, 0},
     {"GET", "/api/v1/components", component_list, ROLE_VIEWER, 0},
     {"POST", "/api/v1/components", component_create, ROLE_ADMIN, 0},
+    {"POST", "/api/v1/components/{id}/move", component_move, ROLE_ADMIN, 0},
     {"PATCH", "/api/v1/components/{id}", component_update, ROLE_ADMIN, 0},
     {"GET", "/api/v1/audit", audit_list, ROLE_ADMIN, 0},
 };

@@ -453,11 +453,15 @@ static json_t *model_home(const SpPage *pg, const Links *pL, int64_t now) {
     json_object_set_new(pC, "status_label",
                         json_string(component_label(zStatus)));
     if (json_is_true(json_object_get(pC, "group"))) {
+      /* Collapsed while all is well, open when a member is not, as
+      ** Statuspage shows groups. */
       json_array_append_new(
-          pGroups, json_pack("{s:O, s:O, s:s, s:[]}", "name",
-                             json_object_get(pC, "name"), "status",
-                             json_object_get(pC, "status"), "status_label",
-                             component_label(zStatus), "components"));
+          pGroups,
+          json_pack("{s:O, s:O, s:s, s:[], s:b, s:i}", "name",
+                    json_object_get(pC, "name"), "status",
+                    json_object_get(pC, "status"), "status_label",
+                    component_label(zStatus), "components", "open",
+                    strcmp(zStatus, "operational") != 0, "count", 0));
       continue;
     }
     add_uptime(pg, pC, now, UP_HTML);
@@ -466,6 +470,10 @@ static json_t *model_home(const SpPage *pg, const Links *pL, int64_t now) {
       pInto = json_array_get(pGroups, json_array_size(pGroups) - 1);
     }
     json_array_append(json_object_get(pInto, "components"), pC);
+    json_object_set_new(
+        pInto, "count",
+        json_integer((json_int_t)json_array_size(
+            json_object_get(pInto, "components"))));
   }
   if (json_array_size(json_object_get(pLoose, "components"))) {
     json_array_insert(pGroups, 0, pLoose);

@@ -215,7 +215,7 @@ json_t *sp_component(const SpPage *pg, int64_t id) {
 
 /* The status posts of incident id or maintenance id (bMaint), newest first,
 ** as Statuspage's incident_updates. Maintenance posts have no updated_at
-** (their created_at stands in) and record no component changes. */
+** (their created_at stands in); both record the components they moved. */
 static json_t *status_updates(const SpPage *pg, int64_t id, int bMaint) {
   json_t *pList = json_array();
   sqlite3_stmt *p =
@@ -249,13 +249,18 @@ static json_t *status_updates(const SpPage *pg, int64_t id, int bMaint) {
   json_array_foreach(pList, i, pU) {
     int64_t uid = json_integer_value(json_object_get(pU, "_id"));
     json_object_del(pU, "_id");
-    if (bMaint) {
-      continue;
-    }
-    p = db_prepare("SELECT c.id, c.name, uc.old_status, uc.new_status"
-                   " FROM incident_update_components uc"
-                   " JOIN components c ON c.id = uc.component_id"
-                   " WHERE uc.update_id = :u ORDER BY c.position, c.name");
+    p = bMaint ? db_prepare("SELECT c.id, c.name, uc.old_status,"
+                            " uc.new_status"
+                            " FROM maintenance_update_components uc"
+                            " JOIN components c ON c.id = uc.component_id"
+                            " WHERE uc.update_id = :u"
+                            " ORDER BY c.position, c.name")
+               : db_prepare("SELECT c.id, c.name, uc.old_status,"
+                            " uc.new_status"
+                            " FROM incident_update_components uc"
+                            " JOIN components c ON c.id = uc.component_id"
+                            " WHERE uc.update_id = :u"
+                            " ORDER BY c.position, c.name");
     if (!p) {
       break;
     }
