@@ -91,13 +91,13 @@ test-all: $(BIN) $(UNIT_BINS) $(FTS_EXT) node_modules/.package-lock.json
 # The HTTP suites again with the clock moved to later dates (libfaketime):
 # tests must not depend on the day they run. DATES="2031-07-01T09:00:00Z ..."
 # chooses others.
-test-dates: $(BIN) $(FTS_EXT)
+test-dates: $(BIN) $(FTS_EXT) node_modules/.package-lock.json
 	sh tests/dates.sh $(BIN) $(BUILD) $(DATES)
 
 test-unit: $(UNIT_BINS)
 	sh tests/run.sh $(BIN) $(BUILD) unit
 
-test-http: $(BIN) $(FTS_EXT)
+test-http: $(BIN) $(FTS_EXT) node_modules/.package-lock.json
 	sh tests/run.sh $(BIN) $(BUILD) http
 
 test-browser: $(BIN) node_modules/.package-lock.json

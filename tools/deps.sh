@@ -11,7 +11,7 @@ LIBS="sqlite3 libmicrohttpd libcmark jansson libcrypt zlib libcurl"
 PKGS="gcc make pkg-config libsqlite3-dev libmicrohttpd-dev libcmark-dev
 libjansson-dev libcrypt-dev zlib1g-dev libcurl4-openssl-dev
 sqlite3 curl jq libxml2-utils openssl ca-certificates python3 faketime
-chromium wrk nginx-light time"
+chromium wrk nginx-light time tzdata"
 # What the tests run by name; node and npm come from Debian's nodejs and
 # npm unless some Node.js (with its npm) is already installed.
 CMDS="gcc make pkg-config sqlite3 curl jq xmllint openssl python3 faketime
