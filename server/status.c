@@ -238,7 +238,7 @@ static json_t *bars_json(const SpPage *pg, const UptimeDay *aDay, int nDay,
   for (int i = nDay - nShow; i < nDay; i++) {
     const UptimeDay *d = &aDay[i];
     char zTitle[200], zDate[64];
-    display_time(pg, d->tDay + 12 * 3600000LL, zDate, sizeof(zDate));
+    display_time(pg, d->tDay, zDate, sizeof(zDate));
     char *zDot = strstr(zDate, " \xc2\xb7");
     if (zDot) {
       *zDot = 0; /* the date alone */
@@ -281,15 +281,24 @@ enum {
   UP_DAYS     /* uptime_90d and uptime_days (components.json) */
 };
 
+static int64_t local_day_start(const SpPage *pg, int64_t ms);
+
 /* Adds uptime to a component object (not a group) as eMode says. */
 static void add_uptime(const SpPage *pg, json_t *pC, int64_t now, int eMode) {
   const char *zId = json_string_value(json_object_get(pC, "id"));
   int64_t id = zId ? atoll(zId + 1) : 0;
   UptimeDay aDay[UPTIME_DAYS];
-  int64_t tStart = now - (int64_t)UPTIME_DAYS * UPTIME_DAY_MS;
+  /* Days in the page's zone (23 or 25 hours across a DST change), so the
+  ** bars agree with every other date on the page. */
+  int64_t aStart[UPTIME_DAYS + 1];
+  aStart[UPTIME_DAYS] = local_day_start(pg, now) + 36 * 3600000LL;
+  aStart[UPTIME_DAYS] = local_day_start(pg, aStart[UPTIME_DAYS]);
+  for (int i = UPTIME_DAYS - 1; i >= 0; i--) {
+    aStart[i] = local_day_start(pg, aStart[i + 1] - 1);
+  }
   UptimeSpan *aSpan = NULL;
-  int nSpan = load_spans(id, tStart, &aSpan);
-  uptime_days(aSpan, nSpan, now, UPTIME_DAYS, aDay);
+  int nSpan = load_spans(id, aStart[0], &aSpan);
+  uptime_days_between(aSpan, nSpan, now, UPTIME_DAYS, aStart, aDay);
   free(aSpan);
   int64_t aKnown[2] = {0, 0}, aDown[2] = {0, 0};
   for (int i = 0; i < UPTIME_DAYS; i++) {
@@ -323,8 +332,10 @@ static void add_uptime(const SpPage *pg, json_t *pC, int64_t now, int eMode) {
     json_t *pDays = json_array();
     for (int i = 0; i < UPTIME_DAYS; i++) {
       char zDay[25];
-      utc_format(aDay[i].tDay, zDay);
-      zDay[10] = 0;
+      utc_format(aDay[i].tDay + (int64_t)sp_offset_min(pg, aDay[i].tDay, NULL) *
+                                    60000,
+                 zDay);
+      zDay[10] = 0; /* the local date */
       double f = uptime_percent(aDay[i].msKnown, aDay[i].msDown);
       json_array_append_new(
           pDays,
