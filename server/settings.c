@@ -24,6 +24,7 @@
 #include "tz.h"
 
 static const char *const azKnown[] = {
+    "page_id",
     "page_name",
     "page_url",
     "time_zone",
@@ -221,7 +222,7 @@ int settings_set(const char *zKey, const char *zValue) {
 int settings_cli(int argc, char **argv) {
   static const char *zUsage =
       "usage: hindsight config list | get KEY | set KEY VALUE\n"
-      "  keys: page_name page_url time_zone page_logo_url page_accent_color\n"
+      "  keys: page_id page_name page_url time_zone page_logo_url page_accent_color\n"
       "        page_support_url ingest.window_minutes ingest.auto_declare redact.emails"
       " redact.keys\n"
       "        smtp.host smtp.port smtp.starttls smtp.user smtp.password"
