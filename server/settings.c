@@ -250,6 +250,11 @@ int settings_cli(int argc, char **argv) {
     return 0;
   }
   if (argc == 3 && strcmp(argv[0], "set") == 0) {
+    const char *zWhy = settings_check(argv[1], argv[2]);
+    if (zWhy) {
+      fprintf(stderr, "hindsight: %s: %s\n", argv[1], zWhy);
+      return 2;
+    }
     int rc = settings_set(argv[1], argv[2]);
     if (rc == E_INVALID) {
       fprintf(stderr, "hindsight: unknown key or a value that is not one "
