@@ -72,6 +72,8 @@ check "Atom feed is well-formed XML" eq "$?" 0
 req GET /history.rss
 check "RSS feed carries the base URL" contains "$T/body" '<link>https://status.acme.test/</link>'
 check "CORS on the RSS feed" grep -qi '^access-control-allow-origin: \*' "$T/headers"
+req GET /app/actions.atom -b "$T/jar.admin"
+check "the actions feed links with the base URL" contains "$T/body" '<link rel="self" href="https://status.acme.test/app/actions.atom"/>'
 req GET /api/v1/incidents -H "$AUTH"
 check "no CORS on /api/v1" lacks "$T/headers" "Access-Control-Allow-Origin"
 req GET /app/incidents -b "$T/jar.admin"
