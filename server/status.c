@@ -369,8 +369,13 @@ static json_t *base_model(const SpPage *pg, const Links *pL) {
   json_t *pM = json_pack("{s:o, s:s, s:s, s:s}", "page", pPage, "root",
                          pL->zRoot, "home", pL->zHome, "ext", pL->zExt);
   /* Labelled in the page's zone: one zone for every time on a page. */
+  /* Nothing published yet: no "Updated Jan 1, 1970". */
+  int bAny = strncmp(json_string_value(json_object_get(pPage, "updated_at")),
+                     "1970-01-01", 10) != 0;
   json_object_set_new(pM, "updated_text",
-                      display_json(pg, json_object_get(pPage, "updated_at")));
+                      bAny ? display_json(pg, json_object_get(pPage,
+                                                              "updated_at"))
+                           : json_string(""));
   char zZone[16];
   sp_offset_min(pg, utc_now_ms(), zZone);
   json_object_set_new(pM, "zone_label", json_string(zZone));
