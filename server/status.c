@@ -1094,6 +1094,37 @@ static int export_ids(const char *zDir, int bMaint, const Links *pL,
   return rc;
 }
 
+/* badge/NAME.svg for each component whose name makes a plain file name
+** (the path form of its badge). */
+static int export_badges(const char *zDir, const Links *pL, int64_t now) {
+  sqlite3_stmt *p = db_prepare("SELECT name FROM components ORDER BY id"
+                               " LIMIT 1000");
+  if (!p) {
+    return E_DB;
+  }
+  json_t *pNames = json_array();
+  while (db_step(p) == SQLITE_ROW) {
+    const char *z = db_col_text(p, 0);
+    if (z[0] != '.' && !strchr(z, '/') && strlen(z) < 200) {
+      json_array_append_new(pNames, json_string(z));
+    }
+  }
+  db_reset(p);
+  int rc = 0;
+  size_t i;
+  json_t *pN;
+  json_array_foreach(pNames, i, pN) {
+    if (rc || !json_is_string(pN)) {
+      continue;
+    }
+    char zPath[256];
+    snprintf(zPath, sizeof(zPath), "/badge/%s.svg", json_string_value(pN));
+    rc = export_one(zDir, zPath, zPath + 1, pL, now);
+  }
+  json_decref(pNames);
+  return rc;
+}
+
 int status_write_site(const char *zDir, int bServedLinks, int64_t now) {
   static const Links top = {"", "index.html", ".html"};
   static const Links sub = {"../", "index.html", ".html"};
@@ -1126,6 +1157,9 @@ int status_write_site(const char *zDir, int bServedLinks, int64_t now) {
     snprintf(zPath, sizeof(zPath), "/api/v2/%s", azApi[i]);
     snprintf(zFile, sizeof(zFile), "api/v2/%s", azApi[i]);
     rc = export_one(zDir, zPath, zFile, pTop, now);
+  }
+  if (rc == 0) {
+    rc = export_badges(zDir, pTop, now);
   }
   if (rc == 0) {
     rc = export_ids(zDir, 0, pSub, now);

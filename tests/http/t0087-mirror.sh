@@ -63,6 +63,7 @@ check "nginx serves summary.json with Hindsight's bytes" same /api/v2/summary.js
 check "nginx serves the incident page" same "/incidents/$ID"
 check "nginx serves /history" same /history
 check "nginx serves the badge" same /badge.svg
+check "nginx serves a component's badge" same /badge/Website.svg
 curl -s -D "$T/nh" -o /dev/null "$NBASE/api/v2/summary.json"
 check "nginx sends JSON as JSON" grep -qi '^content-type: application/json' "$T/nh"
 check "nginx keeps CORS on v2" grep -qi '^access-control-allow-origin: \*' "$T/nh"
