@@ -31,6 +31,7 @@ static const char *const azKnown[] = {
     "page_logo_url",
     "page_accent_color",
     "page_support_url",
+    "page_chart_components",
     "ingest.window_minutes",
     "ingest.auto_declare",
     "redact.emails",
@@ -82,6 +83,11 @@ static const SettingDef aDef[] = {
      "#rrggbb for links and the brand mark; empty: the default."},
     {"page_support_url", "Support link", "Status page", K_URL_OPT, 0, "",
      "https://... or mailto:...; shown in the page's header."},
+    {"page_chart_components", "Components with a public requests chart",
+     "Status page", K_LIST, 0, "",
+     "Comma-separated component names (opt-in): the page shows their"
+     " requests and 5xx rate per minute over the last 24 hours, from access"
+     " logs ingested into public incidents."},
     {"ingest.window_minutes", "Correlation window (minutes)", "Ingest", K_INT,
      1440, "30",
      "Evidence this close to an incident's time span joins it."},
@@ -223,7 +229,7 @@ int settings_cli(int argc, char **argv) {
   static const char *zUsage =
       "usage: hindsight config list | get KEY | set KEY VALUE\n"
       "  keys: page_id page_name page_url time_zone page_logo_url page_accent_color\n"
-      "        page_support_url ingest.window_minutes ingest.auto_declare redact.emails"
+      "        page_support_url page_chart_components ingest.window_minutes ingest.auto_declare redact.emails"
       " redact.keys\n"
       "        smtp.host smtp.port smtp.starttls smtp.user smtp.password"
       " smtp.from\n"

@@ -444,6 +444,103 @@ static json_t *model_days(const SpPage *pg, int64_t now) {
   return pDays;
 }
 
+/* Metrics ----------------------------------------------------------------- */
+
+#define METRIC_MINUTES 1440 /* the last 24 hours */
+#define METRIC_PER_BAR 10   /* minutes a bar folds */
+#define METRIC_BARS (METRIC_MINUTES / METRIC_PER_BAR)
+
+/* Whether component zName is in the comma-separated opt-in list zList
+** (case-insensitive, spaces around names ignored). */
+static int in_list(const char *zList, const char *zName) {
+  size_t nName = strlen(zName);
+  const char *z = zList;
+  while (*z) {
+    while (*z == ' ' || *z == ',') {
+      z++;
+    }
+    const char *zEnd = strchr(z, ',');
+    size_t n = zEnd ? (size_t)(zEnd - z) : strlen(z);
+    while (n > 0 && z[n - 1] == ' ') {
+      n--;
+    }
+    if (n == nName && n > 0 && strncasecmp(z, zName, n) == 0) {
+      return 1;
+    }
+    z += zEnd ? (size_t)(zEnd - z) : strlen(z);
+  }
+  return 0;
+}
+
+/* Requests and 5xx per minute of component id over the last 24 hours, as
+** SVG bars in a 1000 x 60 box (Statuspage's "system metrics"). From the
+** access logs ingested into public incidents that name the component;
+** NULL when there are none. NEW. */
+static json_t *component_metrics(const SpPage *pg, int64_t id, int64_t now) {
+  int64_t tEnd = now - now % 60000 + 60000;
+  int64_t tFrom = tEnd - (int64_t)METRIC_MINUTES * 60000;
+  sqlite3_stmt *p = db_prepare(
+      "SELECT am.minute, sum(am.requests), sum(am.s5xx) FROM access_minutes am"
+      " JOIN incident_components ic ON ic.incident_id = am.incident_id"
+      " JOIN incidents i ON i.id = am.incident_id"
+      " WHERE ic.component_id = :c AND i.public = 1"
+      " AND am.minute >= :from AND am.minute < :to GROUP BY am.minute");
+  if (!p) {
+    return NULL;
+  }
+  int64_t aReq[METRIC_BARS] = {0}, aErr[METRIC_BARS] = {0};
+  int64_t nReq = 0, nErr = 0;
+  db_bind_int(p, ":c", id);
+  db_bind_int(p, ":from", tFrom);
+  db_bind_int(p, ":to", tEnd);
+  while (db_step(p) == SQLITE_ROW) {
+    int i = (int)((db_col_int(p, 0) - tFrom) / 60000 / METRIC_PER_BAR);
+    if (i >= 0 && i < METRIC_BARS) {
+      aReq[i] += db_col_int(p, 1);
+      aErr[i] += db_col_int(p, 2);
+      nReq += db_col_int(p, 1);
+      nErr += db_col_int(p, 2);
+    }
+  }
+  db_reset(p);
+  if (nReq == 0) {
+    return NULL;
+  }
+  int64_t max = 1;
+  for (int i = 0; i < METRIC_BARS; i++) {
+    max = aReq[i] > max ? aReq[i] : max;
+  }
+  json_t *pBars = json_array();
+  double w = 1000.0 / METRIC_BARS;
+  for (int i = 0; i < METRIC_BARS; i++) {
+    if (aReq[i] == 0) {
+      continue;
+    }
+    double hReq = (double)aReq[i] * 60 / (double)max;
+    double hErr = (double)aErr[i] * 60 / (double)max;
+    char zAt[64], zLabel[160];
+    display_time(pg, tFrom + (int64_t)i * METRIC_PER_BAR * 60000, zAt,
+                 sizeof(zAt));
+    snprintf(zLabel, sizeof(zLabel),
+             "%s: %.1f requests/min, %.1f%% 5xx", zAt,
+             (double)aReq[i] / METRIC_PER_BAR,
+             100.0 * (double)aErr[i] / (double)aReq[i]);
+    json_array_append_new(
+        pBars,
+        json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:s}", "x",
+                  (int)(i * w * 10) / 10, "w", (int)w - 1 > 0 ? (int)w - 1 : 1,
+                  "y", 60 - (int)(hReq + 0.5), "h", (int)(hReq + 0.5), "ey",
+                  60 - (int)(hErr + 0.5), "eh", (int)(hErr + 0.5), "label",
+                  zLabel));
+  }
+  char zRate[64];
+  snprintf(zRate, sizeof(zRate), "%.2f%% 5xx", 100.0 * (double)nErr /
+                                                    (double)nReq);
+  return json_pack("{s:o, s:I, s:s, s:I}", "bars", pBars, "requests",
+                   (json_int_t)nReq, "error_rate", zRate, "peak",
+                   (json_int_t)(max / METRIC_PER_BAR));
+}
+
 /* The front page: banner, grouped components with uptime, open incidents
 ** with their updates, active and upcoming maintenance. */
 static json_t *model_home(const SpPage *pg, const Links *pL, int64_t now) {
@@ -459,6 +556,7 @@ static json_t *model_home(const SpPage *pg, const Links *pL, int64_t now) {
   json_object_set_new(pStatus, "banner",
                       json_string(bMaintText ? "maintenance" : zInd));
   json_object_set_new(pM, "status", pStatus);
+  char *zCharts = settings_get("page_chart_components", "");
   /* Groups as sections; ungrouped components in one unnamed section. */
   json_t *pGroups = json_array();
   json_t *pLoose = json_pack("{s:s, s:[]}", "name", "", "components");
@@ -481,6 +579,15 @@ static json_t *model_home(const SpPage *pg, const Links *pL, int64_t now) {
       continue;
     }
     add_uptime(pg, pC, now, UP_HTML);
+    const char *zName = json_string_value(json_object_get(pC, "name"));
+    if (zName && in_list(zCharts, zName)) {
+      const char *zId = json_string_value(json_object_get(pC, "id"));
+      json_t *pMetrics =
+          zId ? component_metrics(pg, atoll(zId + 1), now) : NULL;
+      if (pMetrics) {
+        json_object_set_new(pC, "metrics", pMetrics);
+      }
+    }
     json_t *pInto = pLoose;
     if (!json_is_null(json_object_get(pC, "group_id"))) {
       pInto = json_array_get(pGroups, json_array_size(pGroups) - 1);
@@ -495,6 +602,7 @@ static json_t *model_home(const SpPage *pg, const Links *pL, int64_t now) {
     json_array_insert(pGroups, 0, pLoose);
   }
   json_decref(pLoose);
+  free(zCharts);
   json_object_set_new(pM, "groups", pGroups);
   json_object_set_new(pM, "has_components",
                       json_boolean(json_array_size(pComps) > 0));

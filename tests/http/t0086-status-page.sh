@@ -92,4 +92,26 @@ for k in id name status created_at updated_at monitoring_at resolved_at impact s
 done
 req GET /history.atom
 check "the feed carries the summary" contains "$T/body" "canary every change"
+
+# Public metrics (opt-in per component): requests and 5xx per minute from
+# the access log of a public incident naming the component.
+NOW=$(date -u +%s)
+i=0
+while [ $i -lt 20 ]; do
+  st=200; [ $i -lt 5 ] && st=502
+  printf '10.0.0.%d - - [%s] "GET /pay HTTP/1.1" %d 10 "-" "curl/8"\n' $i "$(date -u -d "@$((NOW - 120))" '+%d/%b/%Y:%H:%M:%S +0000')" $st
+  i=$((i + 1))
+done > "$T/access.log"
+req POST "/api/v1/incidents/$ID/ingest?format=nginx" -H "$AUTH" -H 'Content-Type: text/plain' --data-binary @"$T/access.log"
+check "access log ingested" eq "$(jget .accepted)" 20
+req GET /
+check "no chart before opting in" lacks "$T/body" 'class="metrics-svg"'
+"$HS_BIN" --db "$DB" config set page_chart_components "website, checkout api"
+req POST /api/v1/settings -b "$T/jar.admin" -H "X-CSRF-Token: $CSRF" -H "$JSON" -d '{"page_chart_components":"Website, checkout api"}'
+check "opting in through the settings API" eq "$STATUS" 200
+req GET /
+check "the opted-in component has a chart" contains "$T/body" 'class="metrics-svg"'
+check "its error rate over 24 hours" contains "$T/body" "25.00% 5xx"
+check "a bar's tooltip gives the rate" grep -q '<title>[^<]*: 2.0 requests/min, 25.0% 5xx</title>' "$T/body"
+check "only one chart (Website has no log)" eq "$(grep -o 'class="metrics-svg"' "$T/body" | wc -l)" 1
 hs_stop
