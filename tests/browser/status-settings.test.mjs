@@ -57,6 +57,7 @@ try {
   await page.fill("input[name=time_zone]", "America/New_York");
   await page.fill("input[name=page_accent_color]", "#7b2cbf");
   await page.fill("input[name=page_support_url]", "mailto:help@acme.test");
+  await page.fill("input[name=page_chart_components]", "Checkout");
   await page.click("button.primary[type=submit]");
   await page.waitForURL("**/app/settings?saved=1");
   check("saving says so", (await page.textContent("main")).includes("Saved."));
@@ -67,6 +68,24 @@ try {
   await api("POST", `/api/v1/incidents/${inc.id}/updates`, {
     status: "identified", body: "A slow **replica**; failing over.", components: { "Replica DB": "degraded_performance" },
   });
+
+  // An access log for the incident: an hour of traffic, errors in the middle.
+  const lines = [];
+  const t0 = Date.now() - 70 * 60000;
+  const mon = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  for (let m = 0; m < 60; m++) {
+    const d = new Date(t0 + m * 60000);
+    const ts = `${String(d.getUTCDate()).padStart(2, "0")}/${mon[d.getUTCMonth()]}/${d.getUTCFullYear()}:` +
+      `${String(d.getUTCHours()).padStart(2, "0")}:${String(d.getUTCMinutes()).padStart(2, "0")}:00 +0000`;
+    for (let i = 0; i < 20 + (m % 7); i++) {
+      const st = m > 25 && m < 40 && i % 3 === 0 ? 502 : 200;
+      lines.push(`10.0.0.${i} - - [${ts}] "GET /pay HTTP/1.1" ${st} 10 "-" "curl/8"`);
+    }
+  }
+  const res = await fetch(server.base + `/api/v1/incidents/${inc.id}/ingest?format=nginx`, {
+    method: "POST", headers: { Authorization: `Bearer ${token}`, "Content-Type": "text/plain" }, body: lines.join("\n") + "\n",
+  });
+  check("access log ingested", res.status < 300, String(res.status));
 
   for (const [label, width] of [["phone", 390], ["desktop", 1280]]) {
     const p = await browser.newPage({ viewport: { width, height: 900 } });
@@ -83,6 +102,7 @@ try {
     check(`${label}: components in the admin's order`, order.slice(0, 3).join(",") === "Website,API,Checkout", order.join(","));
     const accent = await p.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue("--accent").trim());
     check(`${label}: the accent colour applies`, accent === "#7b2cbf", accent);
+    check(`${label}: Checkout shows its metrics`, await p.locator(".metrics-svg").first().isVisible());
     await p.close();
   }
   // All well in a group: it folds; a click opens it.
