@@ -758,11 +758,16 @@ static json_t *model_feed(const SpPage *pg) {
     int64_t ms = 0;
     const char *zAt = json_string_value(json_object_get(pI, "updated_at"));
     utc_parse_iso(zAt, strlen(zAt), &ms);
-    time_t t = (time_t)(ms / 1000);
+    /* RFC 822 in the page's zone, like every other time of the page. */
+    int off = sp_offset_min(pg, ms, NULL);
+    time_t t = (time_t)(ms / 1000 + (int64_t)off * 60);
     struct tm tm;
     gmtime_r(&t, &tm);
-    char zRfc[64];
-    strftime(zRfc, sizeof(zRfc), "%a, %d %b %Y %H:%M:%S +0000", &tm);
+    char zRfc[64], zDate[48];
+    strftime(zDate, sizeof(zDate), "%a, %d %b %Y %H:%M:%S", &tm);
+    int a = off < 0 ? -off : off;
+    snprintf(zRfc, sizeof(zRfc), "%s %c%02d%02d", zDate, off < 0 ? '-' : '+',
+             (a / 60) % 100, a % 60);
     json_object_set_new(pI, "rfc822", json_string(zRfc));
   }
   json_object_set_new(pM, "entries", pList);

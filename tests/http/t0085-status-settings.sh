@@ -103,6 +103,9 @@ req GET "/incidents/$SID"
 check "summer header in CEST" contains "$T/body" "Started Jul 15, 2025 · 14:00 CEST"
 check "the update's time is labelled in the page zone" grep -qE 'class="muted small when" title="[^"]*\+0[12]:00">[A-Z][a-z]{2} [0-9]+, [0-9]{4} · [0-9]{2}:[0-9]{2} CES?T<' "$T/body"
 check "no unlabelled time element for the browser to localise" lacks "$T/body" '<time datetime'
+req GET /history.rss
+check "RSS dates in the page zone (summer)" contains "$T/body" "<pubDate>"
+check "RSS dates carry the zone's offset" grep -qE '<pubDate>[A-Z][a-z]{2}, [0-9]{2} [A-Z][a-z]{2} [0-9]{4} [0-9:]{8} \+0[12]00</pubDate>' "$T/body"
 req GET "/api/v2/incidents.json"
 check "v2 times carry the DST offset" eq "$(jget "[.incidents[] | select(.name == \"Summer\")][0].started_at")" "2025-07-15T14:00:00.000+02:00"
 
