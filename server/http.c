@@ -46,6 +46,7 @@
 #include "postmortem.h"
 #include "metrics.h"
 #include "search.h"
+#include "settings.h"
 #include "status.h"
 #include "subs.h"
 #include "timeline.h"
@@ -62,11 +63,18 @@ static int http_app_home(Req *r);
 static const Route aRoute[] = {
     {"GET", "/", status_public, ROLE_NONE, R_PUBLIC_CACHE},
     {"GET", "/history", status_public, ROLE_NONE, R_PUBLIC_CACHE},
-    {"GET", "/history.atom", status_public, ROLE_NONE, R_PUBLIC_CACHE},
-    {"GET", "/history.rss", status_public, ROLE_NONE, R_PUBLIC_CACHE},
+    {"GET", "/theme.css", status_public, ROLE_NONE, R_PUBLIC_CACHE},
+    {"GET", "/badge.svg", status_public, ROLE_NONE, R_PUBLIC_CACHE | R_CORS},
+    {"GET", "/badge/{name}", status_public, ROLE_NONE,
+     R_PUBLIC_CACHE | R_CORS},
+    {"GET", "/embed", status_public, ROLE_NONE, R_PUBLIC_CACHE | R_FRAME},
+    {"GET", "/history.atom", status_public, ROLE_NONE,
+     R_PUBLIC_CACHE | R_CORS},
+    {"GET", "/history.rss", status_public, ROLE_NONE, R_PUBLIC_CACHE | R_CORS},
     {"GET", "/incidents/{id}", status_public, ROLE_NONE, R_PUBLIC_CACHE},
     {"GET", "/maintenance/{id}", status_public, ROLE_NONE, R_PUBLIC_CACHE},
-    {"GET", "/api/v2/{*name}", status_public, ROLE_NONE, R_PUBLIC_CACHE},
+    {"GET", "/api/v2/{*name}", status_public, ROLE_NONE,
+     R_PUBLIC_CACHE | R_CORS},
     {"GET", "/healthz", status_healthz, ROLE_NONE, 0},
     {"GET", "/metrics", metrics_page, ROLE_NONE, 0},
     {"GET", "/static/{*path}", http_static, ROLE_NONE, R_PUBLIC_CACHE},
@@ -79,9 +87,13 @@ static const Route aRoute[] = {
     {"POST", "/subscribe/confirm", subs_confirm_post, ROLE_NONE, R_OWN_CSRF},
     {"GET", "/unsubscribe", subs_unsub_page, ROLE_NONE, 0},
     {"POST", "/unsubscribe", subs_unsub_post, ROLE_NONE, R_OWN_CSRF},
-    {"GET", "/feeds/components/{file}", subs_feed, ROLE_NONE, 0},
+    {"GET", "/feeds/components/{file}", subs_feed, ROLE_NONE, R_CORS},
     {"GET", "/app/subscribers", subs_admin_list, ROLE_ADMIN, 0},
     {"GET", "/app/audit", audit_list, ROLE_ADMIN, 0},
+    {"GET", "/app/settings", settings_page, ROLE_ADMIN, 0},
+    {"POST", "/app/settings", settings_post, ROLE_ADMIN, 0},
+    {"GET", "/api/v1/settings", settings_page, ROLE_ADMIN, 0},
+    {"POST", "/api/v1/settings", settings_post, ROLE_ADMIN, 0},
     {"POST", "/app/subscribers/{id}/delete", subs_admin_delete, ROLE_ADMIN, 0},
 
     {"GET", "/app", http_app_home, ROLE_VIEWER, 0},
@@ -131,6 +143,7 @@ static const Route aRoute[] = {
     {"GET", "/app/components", component_list, ROLE_VIEWER, 0},
     {"POST", "/app/components", component_create, ROLE_ADMIN, 0},
     {"POST", "/app/components/{id}", component_update, ROLE_ADMIN, 0},
+    {"POST", "/app/components/{id}/move", component_move, ROLE_ADMIN, 0},
 
     {"GET", "/api/v1/incidents", incident_list, ROLE_VIEWER, 0},
     {"POST", "/api/v1/incidents", incident_create, ROLE_EDITOR, 0},
@@ -188,16 +201,23 @@ static const Route aRoute[] = {
     {"GET", "/api/v1/search", search_get, ROLE_VIEWER, 0},
     {"GET", "/api/v1/components", component_list, ROLE_VIEWER, 0},
     {"POST", "/api/v1/components", component_create, ROLE_ADMIN, 0},
+    {"POST", "/api/v1/components/{id}/move", component_move, ROLE_ADMIN, 0},
     {"PATCH", "/api/v1/components/{id}", component_update, ROLE_ADMIN, 0},
     {"GET", "/api/v1/audit", audit_list, ROLE_ADMIN, 0},
 };
 #define N_ROUTE (sizeof(aRoute) / sizeof(aRoute[0]))
 
-/* Strict: no inline script or style anywhere, so injected markup is inert. */
+/* Strict: no inline script or style anywhere, so injected markup is inert.
+** Images may also come over https: the status page's logo setting. */
 #define CSP_HEADER                                                            \
   "default-src 'none'; script-src 'self'; style-src 'self'; "                 \
-  "img-src 'self' data:; connect-src 'self'; font-src 'self'; "              \
+  "img-src 'self' data: https:; connect-src 'self'; font-src 'self'; "       \
   "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+/* The same for /embed, which other sites put in an iframe. */
+#define CSP_HEADER_FRAMEABLE                                                  \
+  "default-src 'none'; script-src 'none'; style-src 'self'; "                 \
+  "img-src 'self' data: https:; form-action 'none'; base-uri 'none'; "        \
+  "frame-ancestors *"
 
 /* An embedded file of web/ with its prebuilt answer. */
 typedef struct StaticReply {
@@ -547,10 +567,8 @@ int req_version(Req *r, json_t *pIn, int64_t *pVersion) {
 static void add_headers(struct MHD_Response *pResp, const char *zCache,
                         const char *zEtag, const char *zDisposition,
                         int bVary) {
-  MHD_add_response_header(pResp, "Content-Security-Policy", CSP_HEADER);
   MHD_add_response_header(pResp, "X-Content-Type-Options", "nosniff");
   MHD_add_response_header(pResp, "Referrer-Policy", "same-origin");
-  MHD_add_response_header(pResp, "X-Frame-Options", "DENY");
   if (bTls) {
     MHD_add_response_header(pResp, "Strict-Transport-Security",
                             "max-age=31536000");
@@ -565,13 +583,29 @@ static void add_headers(struct MHD_Response *pResp, const char *zCache,
   if (zDisposition) {
     MHD_add_response_header(pResp, "Content-Disposition", zDisposition);
   }
-  if (bVary) {
+  if (bVary & 1) {
     MHD_add_response_header(pResp, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
+  }
+  if (bVary & HTTP_REPLY_FRAME) {
+    /* /embed: any site may frame it; it has no script and no forms. */
+    MHD_add_response_header(pResp, "Content-Security-Policy",
+                            CSP_HEADER_FRAMEABLE);
+  } else {
+    MHD_add_response_header(pResp, "Content-Security-Policy", CSP_HEADER);
+    MHD_add_response_header(pResp, "X-Frame-Options", "DENY");
+  }
+  if (bVary & HTTP_REPLY_CORS) {
+    /* Public read-only data only (R_CORS): never a session's answer. */
+    MHD_add_response_header(pResp, "Access-Control-Allow-Origin", "*");
   }
 }
 
 static void add_common_headers(struct MHD_Response *pResp, Req *r) {
-  add_headers(pResp, r->zCacheControl, r->zEtag, r->zDisposition, r->bVary);
+  int bCors = r->pRoute && (r->pRoute->flags & R_CORS);
+  int bFrame = r->pRoute && (r->pRoute->flags & R_FRAME) && r->status < 400;
+  add_headers(pResp, r->zCacheControl, r->zEtag, r->zDisposition,
+              (r->bVary ? 1 : 0) | (bCors ? HTTP_REPLY_CORS : 0) |
+                  (bFrame ? HTTP_REPLY_FRAME : 0));
   for (int i = 0; i < r->nCookie; i++) {
     MHD_add_response_header(pResp, MHD_HTTP_HEADER_SET_COOKIE,
                             r->azCookie[i]);

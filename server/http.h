@@ -30,6 +30,8 @@ enum { ROLE_NONE = 0, ROLE_VIEWER = 1, ROLE_EDITOR = 2, ROLE_ADMIN = 3 };
 #define R_BIGBODY 0x02 /* takes bodies up to the ingest cap */
 #define R_PUBLIC_CACHE 0x04 /* public: ETag and Cache-Control */
 #define R_OWN_CSRF 0x08 /* checks its own CSRF token (the login form) */
+#define R_CORS 0x10 /* read-only public data: Access-Control-Allow-Origin: * */
+#define R_FRAME 0x20 /* may be framed by any site (/embed: no script) */
 
 typedef struct Req Req;
 typedef int (*Handler)(Req *r);
@@ -212,6 +214,11 @@ int http_render(const char *zTemplate, const char *zLayout, json_t *pCtx,
 /* NEW reply (one reference) over z[0..n), which it TAKES (free()).
 ** zType, zEncoding, zCacheControl and zEtag are copied; zEncoding and zEtag
 ** may be NULL. NULL if MHD cannot make a response (z is then freed). */
+/* bVary's bits: 1 sends Vary: Accept-Encoding, HTTP_REPLY_CORS sends
+** Access-Control-Allow-Origin: * (read-only public data), HTTP_REPLY_FRAME
+** lets other sites frame the answer. */
+#define HTTP_REPLY_CORS 2
+#define HTTP_REPLY_FRAME 4 /* frameable: no X-Frame-Options, own CSP */
 HttpReply *http_reply_new(const char *zType, const char *zEncoding,
                           const char *zCacheControl, const char *zEtag,
                           int bVary, char *z, size_t n);

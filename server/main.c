@@ -21,6 +21,7 @@
 #include "settings.h"
 #include "ingest_store.h"
 #include "rawstore_admin.h"
+#include "mirror.h"
 #include "outbox.h"
 #include "retention.h"
 #include "search.h"
@@ -59,13 +60,16 @@ static int usage_error(const char *zHint) {
 static const char *zServeUsage =
     "usage: hindsight serve [--listen HOST:PORT] [--threads N]\n"
     "         [--tls-cert FILE --tls-key FILE] [--dev] [--demo-if-empty]\n"
-    "         [--read-only]\n"
+    "         [--read-only] [--mirror DIR]\n"
     "  --listen   address to serve on (default 127.0.0.1:8080; port 0 picks"
     " a free one)\n"
     "  --threads  worker threads (default: one per core)\n"
     "  --dev      read templates/, web/ from the current directory on every"
     " request\n"
     "  --demo-if-empty  load the demo scenario when there are no incidents\n"
+    "  --mirror DIR  keep a static copy of the public site at DIR (a symlink\n"
+    "             Hindsight swaps atomically), rewritten on every public"
+    " change\n"
     "  --read-only  open the database read-only: pages and reads work, every"
     " write\n"
     "             gets 503 (also chosen on its own for a file that cannot be"
@@ -98,6 +102,7 @@ static int cmd_serve(int argc, char **argv) {
       .nMaxIngest = (size_t)256 << 20,
   };
   int bDemo = 0;
+  const char *zMirror = NULL;
   for (int i = 0; i < argc; i++) {
     const char *z = argv[i];
     int bHasValue = i + 1 < argc;
@@ -121,6 +126,8 @@ static int cmd_serve(int argc, char **argv) {
       cfg.zTlsCert = argv[++i];
     } else if (strcmp(z, "--tls-key") == 0 && bHasValue) {
       cfg.zTlsKey = argv[++i];
+    } else if (strcmp(z, "--mirror") == 0 && bHasValue) {
+      zMirror = argv[++i];
     } else {
       return usage_error("unknown serve option");
     }
@@ -168,7 +175,18 @@ static int cmd_serve(int argc, char **argv) {
     outbox_stop();
     return 1;
   }
+  /* The static mirror: its first copy is written before we listen. */
+  if (zMirror) {
+    int rcMirror = mirror_start(zMirror);
+    if (rcMirror) {
+      retention_stop();
+      search_indexer_stop();
+      outbox_stop();
+      return rcMirror == E_INVALID ? 2 : 1;
+    }
+  }
   int rc = http_serve(&cfg);
+  mirror_stop();
   retention_stop();
   search_indexer_stop();
   outbox_stop();

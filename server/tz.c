@@ -14,6 +14,7 @@
 #include "tz.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,11 +33,17 @@ typedef struct TzRuleDate {
   int32_t secs; /* local time of the change, may be <0 or >24h */
 } TzRuleDate;
 
+typedef char TzAbbr[8]; /* "CEST", NUL-terminated, "" if none */
+
 struct TzZone {
   int nTrans;          /* transitions */
   int64_t *aTrans;     /* UTC seconds, ascending */
   int32_t *aOff;       /* offset in force from aTrans[i] on */
+  TzAbbr *aAbbr;       /* abbreviation in force from aTrans[i] on */
   int32_t offBefore;   /* offset before the first transition */
+  TzAbbr zAbbrBefore;  /* and its abbreviation */
+  TzAbbr zStd;         /* rule: standard time's abbreviation */
+  TzAbbr zDst;         /* rule: daylight time's abbreviation */
   int bRule;           /* the footer rule below applies after the last */
   int bRuleDst;        /* the rule has daylight time */
   int32_t stdOff;      /* rule: standard offset, seconds east */
@@ -51,6 +58,7 @@ void tz_free(TzZone *p) {
   }
   free(p->aTrans);
   free(p->aOff);
+  free(p->aAbbr);
   free(p);
 }
 
@@ -99,14 +107,15 @@ static int rule_time(const char **pz, int32_t *pSecs, int nMaxHour) {
   return 0;
 }
 
-/* Skips a zone abbreviation: letters, or <...>. */
-static int rule_name(const char **pz) {
+/* Reads a zone abbreviation, letters or <...>, into zName (cut to fit). */
+static int rule_name(const char **pz, TzAbbr zName) {
   const char *z = *pz;
   if (*z == '<') {
     const char *zEnd = strchr(z, '>');
     if (!zEnd || zEnd - z < 4) {
       return -1;
     }
+    snprintf(zName, sizeof(TzAbbr), "%.*s", (int)(zEnd - z - 1), z + 1);
     *pz = zEnd + 1;
     return 0;
   }
@@ -117,6 +126,7 @@ static int rule_name(const char **pz) {
   if (n < 3) {
     return -1;
   }
+  snprintf(zName, sizeof(TzAbbr), "%.*s", n, z);
   *pz = z + n;
   return 0;
 }
@@ -164,7 +174,7 @@ static int rule_date(const char **pz, TzRuleDate *pD) {
 /* Parses the footer's POSIX TZ string z (NUL-terminated). */
 static void parse_rule(TzZone *p, const char *z) {
   int32_t std, dst;
-  if (rule_name(&z) || rule_time(&z, &std, 24)) {
+  if (rule_name(&z, p->zStd) || rule_time(&z, &std, 24)) {
     return;
   }
   p->stdOff = -std;
@@ -172,7 +182,7 @@ static void parse_rule(TzZone *p, const char *z) {
     p->bRule = 1; /* standard time only */
     return;
   }
-  if (rule_name(&z)) {
+  if (rule_name(&z, p->zDst)) {
     return;
   }
   dst = std - 3600;
@@ -226,8 +236,10 @@ int tz_parse(const char *zIn, size_t n, TzZone **ppZone) {
     const unsigned char *aT = z + i;
     const unsigned char *aIdx = aT + timecnt * nTime;
     const unsigned char *aType = aIdx + timecnt;
+    const unsigned char *aChar = aType + typecnt * 6;
     int32_t aTypeOff[TZ_MAX_TYPES];
     int aTypeDst[TZ_MAX_TYPES];
+    TzAbbr aTypeAbbr[TZ_MAX_TYPES];
     for (int64_t k = 0; k < typecnt; k++) {
       int64_t off = be(aType + 6 * k, 4);
       /* RFC 8536: -89999..93599 (more than a day either way is junk). */
@@ -236,10 +248,24 @@ int tz_parse(const char *zIn, size_t n, TzZone **ppZone) {
       }
       aTypeOff[k] = (int32_t)off;
       aTypeDst[k] = aType[6 * k + 4];
+      /* Its designation: printable bytes from index desigidx up to a NUL
+      ** inside the designation block. */
+      int64_t iChar = aType[6 * k + 5];
+      size_t nName = 0;
+      while (iChar + (int64_t)nName < charcnt &&
+             aChar[iChar + (int64_t)nName] &&
+             nName < sizeof(TzAbbr) - 1 &&
+             isprint(aChar[iChar + (int64_t)nName])) {
+        nName++;
+      }
+      memcpy(aTypeAbbr[k], aChar + (iChar < charcnt ? iChar : 0),
+             iChar < charcnt ? nName : 0);
+      aTypeAbbr[k][iChar < charcnt ? nName : 0] = 0;
     }
     TzZone *p = xcalloc(1, sizeof(*p));
     p->aTrans = xmalloc(sizeof(int64_t) * (size_t)(timecnt + 1));
     p->aOff = xmalloc(sizeof(int32_t) * (size_t)(timecnt + 1));
+    p->aAbbr = xmalloc(sizeof(TzAbbr) * (size_t)(timecnt + 1));
     for (int64_t k = 0; k < timecnt; k++) {
       int64_t t = be(aT + k * nTime, nTime);
       if (aIdx[k] >= typecnt || (k > 0 && t <= p->aTrans[p->nTrans - 1])) {
@@ -248,17 +274,20 @@ int tz_parse(const char *zIn, size_t n, TzZone **ppZone) {
       }
       p->aTrans[p->nTrans] = t;
       p->aOff[p->nTrans] = aTypeOff[aIdx[k]];
+      memcpy(p->aAbbr[p->nTrans], aTypeAbbr[aIdx[k]], sizeof(TzAbbr));
       p->nTrans++;
     }
     /* RFC 8536: before the first transition, type 0 (its first standard
     ** type in older files). */
-    p->offBefore = aTypeOff[0];
+    int iBefore = 0;
     for (int64_t k = 0; aTypeDst[0] && k < typecnt; k++) {
       if (!aTypeDst[k]) {
-        p->offBefore = aTypeOff[k];
+        iBefore = (int)k;
         break;
       }
     }
+    p->offBefore = aTypeOff[iBefore];
+    memcpy(p->zAbbrBefore, aTypeAbbr[iBefore], sizeof(TzAbbr));
     i += (size_t)nBlock;
     /* Footer: "\n" TZ-string "\n". */
     if (bV2 && i < n && z[i] == '\n') {
@@ -279,18 +308,66 @@ int tz_parse(const char *zIn, size_t n, TzZone **ppZone) {
   return E_INVALID;
 }
 
-int tz_load(const char *zName, TzZone **ppZone) {
-  *ppZone = NULL;
+/* "+HH:MM" or "-HH:MM" (up to 14:00) into seconds east; -1 if not one. */
+static int fixed_offset(const char *z, int32_t *pOff) {
+  if ((z[0] != '+' && z[0] != '-') || strlen(z) != 6 || z[3] != ':' ||
+      !isdigit((unsigned char)z[1]) || !isdigit((unsigned char)z[2]) ||
+      !isdigit((unsigned char)z[4]) || !isdigit((unsigned char)z[5])) {
+    return -1;
+  }
+  int h = (z[1] - '0') * 10 + (z[2] - '0');
+  int m = (z[4] - '0') * 10 + (z[5] - '0');
+  if (m > 59 || h * 60 + m > 14 * 60) {
+    return -1;
+  }
+  *pOff = (z[0] == '-' ? -1 : 1) * (h * 3600 + m * 60);
+  return 0;
+}
+
+int tz_name_ok(const char *zName) {
+  int32_t off;
   size_t n = zName ? strlen(zName) : 0;
   if (n == 0 || n > 64 || zName[0] == '/' || zName[0] == '.' ||
-      strstr(zName, "..") || strstr(zName, "//")) {
-    return E_INVALID;
+      zName[n - 1] == '/' || strstr(zName, "..") || strstr(zName, "//")) {
+    return 0;
+  }
+  if (zName[0] == '+' || (zName[0] == '-' && n == 6)) {
+    return fixed_offset(zName, &off) == 0;
   }
   for (size_t i = 0; i < n; i++) {
     unsigned char c = (unsigned char)zName[i];
     if (!isalnum(c) && c != '/' && c != '_' && c != '-' && c != '+') {
-      return E_INVALID;
+      return 0;
     }
+  }
+  return 1;
+}
+
+int tz_load(const char *zName, TzZone **ppZone) {
+  *ppZone = NULL;
+  if (!tz_name_ok(zName)) {
+    return E_INVALID;
+  }
+  int32_t off = 0;
+  if (strcmp(zName, "UTC") == 0 || strcmp(zName, "Z") == 0 ||
+      fixed_offset(zName, &off) == 0) {
+    TzZone *p = xcalloc(1, sizeof(*p));
+    p->offBefore = off;
+    int a = off < 0 ? -off : off;
+    if (off == 0) {
+      snprintf(p->zAbbrBefore, sizeof(TzAbbr), "UTC");
+    } else {
+      /* "+0530", numeric like the tz database's own "+03". */
+      int h = a / 3600 % 100, m = a / 60 % 60;
+      p->zAbbrBefore[0] = off < 0 ? '-' : '+';
+      p->zAbbrBefore[1] = (char)('0' + h / 10);
+      p->zAbbrBefore[2] = (char)('0' + h % 10);
+      p->zAbbrBefore[3] = (char)('0' + m / 10);
+      p->zAbbrBefore[4] = (char)('0' + m % 10);
+      p->zAbbrBefore[5] = 0;
+    }
+    *ppZone = p;
+    return 0;
   }
   const char *zDir = getenv("TZDIR");
   char zPath[512];
@@ -343,27 +420,74 @@ static int32_t rule_offset(const TzZone *p, int64_t t) {
   return bDst ? p->dstOff : p->stdOff;
 }
 
-int32_t tz_offset_at(const TzZone *p, int64_t utcMs) {
+/* The footer rule's abbreviation at UTC second t. */
+static const char *rule_abbr(const TzZone *p, int64_t t) {
+  return p->bRuleDst && rule_offset(p, t) == p->dstOff ? p->zDst : p->zStd;
+}
+
+int32_t tz_offset_abbr(const TzZone *p, int64_t utcMs, char zAbbr[8]) {
   int64_t t = utcMs >= 0 ? utcMs / 1000 : -((-utcMs + 999) / 1000);
-  if (p->nTrans == 0) {
-    return p->bRule ? rule_offset(p, t) : p->offBefore;
+  int32_t off;
+  const char *zName;
+  if (p->nTrans == 0 || t < p->aTrans[0]) {
+    int bRule = p->nTrans == 0 && p->bRule;
+    off = bRule ? rule_offset(p, t) : p->offBefore;
+    zName = bRule ? rule_abbr(p, t) : p->zAbbrBefore;
+  } else if (t >= p->aTrans[p->nTrans - 1]) {
+    off = p->bRule ? rule_offset(p, t) : p->aOff[p->nTrans - 1];
+    zName = p->bRule ? rule_abbr(p, t) : p->aAbbr[p->nTrans - 1];
+  } else {
+    int lo = 0, hi = p->nTrans - 1; /* aTrans[lo] <= t < aTrans[hi] */
+    while (hi - lo > 1) {
+      int mid = lo + (hi - lo) / 2;
+      if (p->aTrans[mid] <= t) {
+        lo = mid;
+      } else {
+        hi = mid;
+      }
+    }
+    off = p->aOff[lo];
+    zName = p->aAbbr[lo];
   }
-  if (t < p->aTrans[0]) {
-    return p->offBefore;
+  if (zAbbr) {
+    snprintf(zAbbr, sizeof(TzAbbr), "%s", zName);
   }
-  if (t >= p->aTrans[p->nTrans - 1]) {
-    return p->bRule ? rule_offset(p, t) : p->aOff[p->nTrans - 1];
+  return off;
+}
+
+int32_t tz_offset_at(const TzZone *p, int64_t utcMs) {
+  return tz_offset_abbr(p, utcMs, NULL);
+}
+
+static pthread_mutex_t sharedMu = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+  char zName[65];
+  TzZone *pZone;
+} aShared[TZ_MAX_SHARED]; /* guarded by sharedMu; zones never freed */
+static int nShared;
+
+const TzZone *tz_shared(const char *zName, int *pRc) {
+  *pRc = 0;
+  if (!tz_name_ok(zName)) {
+    *pRc = E_INVALID;
+    return NULL;
   }
-  int lo = 0, hi = p->nTrans - 1; /* aTrans[lo] <= t < aTrans[hi] */
-  while (hi - lo > 1) {
-    int mid = lo + (hi - lo) / 2;
-    if (p->aTrans[mid] <= t) {
-      lo = mid;
-    } else {
-      hi = mid;
+  pthread_mutex_lock(&sharedMu);
+  for (int i = 0; i < nShared; i++) {
+    if (strcmp(aShared[i].zName, zName) == 0) {
+      TzZone *p = aShared[i].pZone;
+      pthread_mutex_unlock(&sharedMu);
+      return p;
     }
   }
-  return p->aOff[lo];
+  TzZone *p = NULL;
+  *pRc = nShared < TZ_MAX_SHARED ? tz_load(zName, &p) : E_INVALID;
+  if (p) {
+    snprintf(aShared[nShared].zName, sizeof(aShared[0].zName), "%s", zName);
+    aShared[nShared++].pZone = p;
+  }
+  pthread_mutex_unlock(&sharedMu);
+  return p;
 }
 
 int64_t tz_local_to_utc(const TzZone *p, int64_t localMs) {

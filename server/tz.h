@@ -1,6 +1,8 @@
 /*
 ** tz.h: named IANA time zones (America/New_York) from the tz database's
-** TZif files, for reading log times that carry no zone (--tz).
+** TZif files, for reading log times that carry no zone (--tz) and for
+** the status page's times (its time_zone setting). Fixed offsets ("UTC",
+** "+05:30") load as zones without changes.
 **
 ** A zone is parsed once into a table of UTC transitions and offsets, plus
 ** the POSIX TZ rule of the file's footer for times after the last
@@ -18,8 +20,13 @@
 
 typedef struct TzZone TzZone;
 
+/* 1 if zName has the shape of a zone name or fixed offset ("Europe/Berlin",
+** "Etc/GMT+5", "+05:30"; never "..", a leading "/" or odd bytes). */
+int tz_name_ok(const char *zName);
+
 /* Loads zone zName ("Europe/Berlin") from the tz database directory
-** (/usr/share/zoneinfo, or $TZDIR). 0 and *ppZone (NEW: tz_free);
+** (/usr/share/zoneinfo, or $TZDIR), or a fixed offset ("UTC", "Z",
+** "+HH:MM", "-HH:MM", at most 14:00). 0 and *ppZone (NEW: tz_free);
 ** E_INVALID for a name that is not a zone name (".." or odd bytes, over
 ** 64 bytes) or a file that is not TZif; E_NOTFOUND when there is no such
 ** zone. */
@@ -31,8 +38,20 @@ int tz_parse(const char *z, size_t n, TzZone **ppZone);
 
 void tz_free(TzZone *p);
 
+/* A zone loaded once and kept for the life of the process (at most
+** TZ_MAX_SHARED names), for readers on any thread: BORROWED, never
+** freed. NULL with *pRc as tz_load's, or E_INVALID when that many other
+** names are kept already. */
+#define TZ_MAX_SHARED 64
+const TzZone *tz_shared(const char *zName, int *pRc);
+
 /* The zone's offset from UTC, in seconds east, at UTC time utcMs. */
 int32_t tz_offset_at(const TzZone *p, int64_t utcMs);
+
+/* The same, and the zone's abbreviation then ("CEST", "EST", "+03";
+** "UTC", or "+0530" for a fixed offset: numeric like the tz database's
+** own "+03") into zAbbr (NUL-terminated, "" when the file has none). */
+int32_t tz_offset_abbr(const TzZone *p, int64_t utcMs, char zAbbr[8]);
 
 /* The UTC time of local wall-clock time localMs (ms since the epoch as if
 ** local were UTC). A time that occurs twice (the hour after a fall-back

@@ -13,7 +13,7 @@ libjansson-dev libcrypt-dev zlib1g-dev libcurl4-openssl-dev libzstd-dev zstd
 sqlite3 curl jq libxml2-utils openssl ca-certificates python3 faketime
 chromium wrk nginx-light time prometheus-alertmanager"
 # Real log writers for the evidence-format tests (t0070..t0074), and the
-# zone files --tz reads.
+# zone files --tz and the status page read.
 PKGS="$PKGS rsyslog haproxy bsdutils tzdata"
 # What the tests run by name; node and npm come from Debian's nodejs and
 # npm unless some Node.js (with its npm) is already installed.

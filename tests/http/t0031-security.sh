@@ -176,7 +176,8 @@ check "server alive after the SQL probes" alive
 
 # Unauthenticated crawl of every route ----------------------------------
 # Public per SPEC §4: status pages, healthz, static, login, the v2 API,
-# and /metrics (which answers loopback). Everything else: 401/303/404/405.
+# and /metrics (which answers loopback); issue 19 adds the page's
+# theme.css, badges and /embed. Everything else: 401/303/404/405.
 nBad=0
 while read -r m p; do
   u=$(subst "$p")
@@ -185,7 +186,8 @@ while read -r m p; do
   case "$m $p" in
     "GET /"|"GET /healthz"|"GET /metrics"|"GET /static/"*|"GET /login"|"POST /login"| \
     "GET /history"*|"GET /incidents/"*|"GET /maintenance/"*|"GET /api/v2/"*| \
-    "GET /feeds/"*|"GET /subscribe"*|"GET /unsubscribe")
+    "GET /feeds/"*|"GET /subscribe"*|"GET /unsubscribe"| \
+    "GET /theme.css"|"GET /badge"*|"GET /embed")
       if ! not5xx "$s" >/dev/null; then echo "    public $m $u gave $s"; nBad=$((nBad + 1)); fi ;;
     # Public forms carry their own CSRF token (403 without), or a
     # token that must exist (404).
