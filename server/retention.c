@@ -50,7 +50,16 @@ static int64_t cutoff(int64_t now, const char *zKey) {
 ** transaction. Returns how many went, or -1. */
 static int64_t sweep_evidence(int bLogs, int bAlerts, int64_t before) {
   int64_t nGone = 0;
-  for (;;) {
+  /* A read first: with nothing old, no write lock is taken at all. */
+  sqlite3_stmt *q0 =
+      db_prepare("SELECT 1 FROM evidence WHERE ts < :before LIMIT 1");
+  if (!q0) {
+    return -1;
+  }
+  db_bind_int(q0, ":before", before);
+  int bAny = db_step(q0) == SQLITE_ROW;
+  db_reset(q0);
+  for (; bAny;) {
     if (db_begin_write()) {
       return -1;
     }
@@ -84,6 +93,35 @@ static int64_t sweep_evidence(int bLogs, int bAlerts, int64_t before) {
       return nGone;
     }
   }
+  return 0;
+}
+
+static int one_line(void *pArg, const RawLine *pLine) {
+  (void)pLine;
+  *(int *)pArg = 1;
+  return 1;
+}
+
+/* 1 if anything older than before may go (raw lines, series minutes,
+** declared-alert marks), else 0: the sweep then writes nothing. */
+static int anything_old(int64_t before, int64_t alertsBefore) {
+  int bAny = 0;
+  char zNext[64];
+  RawQuery query = {.from = INT64_MIN, .to = before, .nLimit = 1};
+  if (rawstore_scan(&query, one_line, &bAny, zNext, sizeof(zNext)) || bAny) {
+    return 1;
+  }
+  sqlite3_stmt *q = db_prepare(
+      "SELECT 1 FROM access_series WHERE minute < :before UNION ALL"
+      " SELECT 1 FROM alert_declared WHERE created_at < :alerts LIMIT 1");
+  if (!q) {
+    return 1;
+  }
+  db_bind_int(q, ":before", before);
+  db_bind_int(q, ":alerts", alertsBefore);
+  bAny = db_step(q) == SQLITE_ROW;
+  db_reset(q);
+  return bAny;
 }
 
 /* Every incident's window, as rawstore_expire() takes them. NEW (free()).
@@ -124,6 +162,9 @@ int retention_sweep(int64_t now, RetentionCounts *pOut) {
     return E_DB;
   }
   pOut->nEvidence += n1 + n2 + n3;
+  if (!anything_old(logs, cutoff(now, "retention.alerts_days"))) {
+    return 0;
+  }
   int64_t *aKeep = NULL;
   int nKeep = load_windows(now, &aKeep);
   if (nKeep < 0) {
