@@ -6,6 +6,14 @@
 //     opens N connections, sends each an unfinished request (headers
 //     never end), holds them SECONDS, then prints "opened N, open M":
 //     how many connected and how many the server still kept open.
+//   node tests/http/raw.mjs slow PORT ADDR,ADDR,... N SECONDS
+//     slowloris: from each local address ADDR opens N connections that
+//     send one more header line every second (the head never ends), for
+//     SECONDS; then prints "opened X, closed by server Y, open Z".
+//   node tests/http/raw.mjs trickle PORT SECONDS
+//     sends stdin's first line (a request head, \n for CRLF) at once,
+//     then a body byte every 100 ms for SECONDS, then prints what came
+//     back (the answer may come before the body is done).
 import net from 'node:net';
 
 const [mode, port, a3, a4] = process.argv.slice(2);
@@ -45,6 +53,61 @@ if (mode === 'send') {
     console.log(`opened ${nOpened}, open ${nOpen}`);
     for (const s of socks) s.destroy();
   }, Number(a4) * 1000);
+} else if (mode === 'slow') {
+  const aAddr = a3.split(',');
+  const n = Number(a4);
+  const secs = Number(process.argv[6]);
+  let nOpened = 0;
+  let nClosed = 0;
+  let bDone = false;
+  const socks = [];
+  for (const addr of aAddr) {
+    for (let i = 0; i < n; i++) {
+      let bUp = false;
+      const s = net.connect({ port: Number(port), host: '127.0.0.1',
+                              localAddress: addr }, () => {
+        bUp = true;
+        nOpened++;
+        s.write('GET / HTTP/1.1\r\nHost: x\r\n');
+      });
+      const timer = setInterval(() => {
+        if (bUp && !s.destroyed) s.write('X-Slow: 1\r\n');
+      }, 1000);
+      s.on('error', () => {});
+      s.on('close', () => {
+        clearInterval(timer);
+        if (bUp && !bDone) nClosed++;
+      });
+      socks.push(s);
+    }
+  }
+  setTimeout(() => {
+    bDone = true;
+    console.log(`opened ${nOpened}, closed by server ${nClosed}, ` +
+                `open ${nOpened - nClosed}`);
+    for (const s of socks) s.destroy();
+  }, secs * 1000);
+} else if (mode === 'trickle') {
+  const chunks = [];
+  process.stdin.on('data', (c) => chunks.push(c));
+  process.stdin.on('end', () => {
+    const head = Buffer.concat(chunks).toString().split('\n')[0]
+      .replace(/\\n/g, '\r\n');
+    const sock = net.connect(Number(port), '127.0.0.1', () => {
+      sock.write(head);
+    });
+    let k = 0;
+    const timer = setInterval(() => {
+      if (++k > Number(a3) * 10) {
+        clearInterval(timer);
+        return;
+      }
+      if (!sock.destroyed) sock.write('x');
+    }, 100);
+    sock.on('data', (d) => process.stdout.write(d));
+    sock.on('error', () => {});
+    sock.on('close', () => clearInterval(timer));
+  });
 } else {
   console.error('usage: raw.mjs send PORT [HOST] | hold PORT N SECONDS');
   process.exit(2);
