@@ -11,9 +11,9 @@
 //     send one more header line every second (the head never ends), for
 //     SECONDS; then prints "opened X, closed by server Y, open Z".
 //   node tests/http/raw.mjs trickle PORT SECONDS
-//     sends stdin's first line (a request head, \n for CRLF) at once,
-//     then a body byte every 100 ms for SECONDS, then prints what came
-//     back (the answer may come before the body is done).
+//     sends stdin at once (a request head and part of its body), then one
+//     more body byte every 100 ms for SECONDS; prints what comes back, and
+//     "[closed by server]" if the server closed first.
 import net from 'node:net';
 
 const [mode, port, a3, a4] = process.argv.slice(2);
@@ -91,22 +91,26 @@ if (mode === 'send') {
   const chunks = [];
   process.stdin.on('data', (c) => chunks.push(c));
   process.stdin.on('end', () => {
-    const head = Buffer.concat(chunks).toString().split('\n')[0]
-      .replace(/\\n/g, '\r\n');
+    let bDone = false;
     const sock = net.connect(Number(port), '127.0.0.1', () => {
-      sock.write(head);
+      sock.write(Buffer.concat(chunks));
     });
     let k = 0;
     const timer = setInterval(() => {
       if (++k > Number(a3) * 10) {
+        bDone = true;
         clearInterval(timer);
+        sock.destroy();
         return;
       }
       if (!sock.destroyed) sock.write('x');
     }, 100);
     sock.on('data', (d) => process.stdout.write(d));
     sock.on('error', () => {});
-    sock.on('close', () => clearInterval(timer));
+    sock.on('close', () => {
+      clearInterval(timer);
+      if (!bDone) console.log('\n[closed by server]');
+    });
   });
 } else {
   console.error('usage: raw.mjs send PORT [HOST] | hold PORT N SECONDS');
