@@ -759,10 +759,13 @@ int http_render(const char *zTemplate, const char *zLayout, json_t *pCtx,
   int rc = tmpl_render_named(zTemplate, pCtx, template_loader, &page, zErr,
                              sizeof(zErr));
   if (rc) {
+    /* A page over its budget is our failure, not the caller's: never
+    ** 413 (E_TOOBIG) to someone who sent no body. */
     fprintf(stderr, "hindsight: template %s: %s\n", zTemplate,
             rc == E_TOOBIG ? "output too large" : zErr);
     buf_free(&page);
-    return rc;
+    metrics_render_failed();
+    return E_DB;
   }
   if (!zLayout) {
     *pz = buf_take(&page, pn);
@@ -777,7 +780,8 @@ int http_render(const char *zTemplate, const char *zLayout, json_t *pCtx,
   if (rc) {
     fprintf(stderr, "hindsight: template %s: %s\n", zLayout, zErr);
     buf_free(&out);
-    return rc;
+    metrics_render_failed();
+    return E_DB;
   }
   *pz = buf_take(&out, pn);
   return 0;
@@ -1314,6 +1318,7 @@ static size_t body_cap(const Req *r) {
 /* Set when the drain's limit has passed: uploads still arriving are
 ** answered with an error rather than cut off. */
 static atomic_int bDrainExpired;
+#define DRAIN_GRACE_MS 5000 /* then, for the rest of those uploads */
 
 /* The first call of a request: its head is complete. Checks framing,
 ** who is asking (when a body follows) and the caps, and returns an rc to
@@ -1786,11 +1791,13 @@ int http_serve(const HttpConfig *pCfg) {
     usleep(100 * 1000);
   }
   if (lane_requests() > 0) {
+    /* MHD 0.9.75 sends no answer before the whole body is read: the rest
+    ** of each upload is read and dropped, then answered 503. */
     fprintf(stderr, "hindsight: drain limit (%d s) passed with %d requests"
                     " in flight; refusing their uploads\n",
             cfg.nDrainTimeoutS, lane_requests());
     atomic_store(&bDrainExpired, 1);
-    for (int i = 0; i < 20 && lane_requests() > 0; i++) {
+    for (int i = 0; i < DRAIN_GRACE_MS / 100 && lane_requests() > 0; i++) {
       usleep(100 * 1000);
     }
   }

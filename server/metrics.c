@@ -17,8 +17,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "admit.h"
 #include "db.h"
 #include "err.h"
+#include "lane.h"
 
 /* Upper bounds of the latency buckets, in milliseconds (+Inf implied). */
 static const int64_t aBucketMs[] = {1,   5,   10,   25,   50,   100,
@@ -43,6 +45,7 @@ typedef struct Stats {
   uint64_t nAccepted;                 /* events accepted by those runs */
   uint64_t nDuplicate;                /* events found already stored */
   uint64_t nRejected;                 /* lines or events refused */
+  uint64_t nRenderFailed;             /* page renders that failed */
 } Stats;
 
 static Stats stats; /* guarded */
@@ -167,7 +170,53 @@ void metrics_render(Buf *pOut, int64_t nDbBytes) {
              (unsigned long long)stats.nAccepted,
              (unsigned long long)stats.nDuplicate,
              (unsigned long long)stats.nRejected);
+  buf_printf(pOut,
+             "# HELP hindsight_render_failures_total Page renders that"
+             " failed (a public page then serves its last good render).\n"
+             "# TYPE hindsight_render_failures_total counter\n"
+             "hindsight_render_failures_total %llu\n",
+             (unsigned long long)stats.nRenderFailed);
   pthread_mutex_unlock(&statsMutex);
+  unsigned long nDeadline = 0, nShed = 0, nRefused = 0;
+  admit_counts(&nDeadline, &nShed);
+  buf_printf(pOut,
+             "# HELP hindsight_connections_closed_total Connections shut"
+             " down by admission: head deadline passed, or shed for"
+             " newcomers.\n"
+             "# TYPE hindsight_connections_closed_total counter\n"
+             "hindsight_connections_closed_total{reason=\"head_deadline\"}"
+             " %lu\n"
+             "hindsight_connections_closed_total{reason=\"shed\"} %lu\n",
+             nDeadline, nShed);
+  buf_puts(pOut, "# HELP hindsight_lane_busy Requests in each lane now.\n"
+                 "# TYPE hindsight_lane_busy gauge\n");
+  for (int i = 0; i < N_LANE; i++) {
+    int nBusy = 0, nMax = 0;
+    lane_counts(i, &nBusy, &nMax, &nRefused);
+    buf_printf(pOut, "hindsight_lane_busy{lane=\"%s\"} %d\n",
+               lane_name(i), nBusy);
+  }
+  buf_puts(pOut, "# HELP hindsight_lane_refused_total Requests refused"
+                 " (503) because their lane was full.\n"
+                 "# TYPE hindsight_lane_refused_total counter\n");
+  for (int i = 0; i < N_LANE; i++) {
+    int nBusy = 0, nMax = 0;
+    lane_counts(i, &nBusy, &nMax, &nRefused);
+    buf_printf(pOut, "hindsight_lane_refused_total{lane=\"%s\"} %lu\n",
+               lane_name(i), nRefused);
+  }
+  size_t nHeld = 0;
+  lane_body_counts(&nHeld, &nRefused);
+  buf_printf(pOut,
+             "# HELP hindsight_body_memory_bytes Request body bytes held in"
+             " memory now.\n"
+             "# TYPE hindsight_body_memory_bytes gauge\n"
+             "hindsight_body_memory_bytes %zu\n"
+             "# HELP hindsight_body_memory_refused_total Requests refused"
+             " (503) because bodies in memory reached their budget.\n"
+             "# TYPE hindsight_body_memory_refused_total counter\n"
+             "hindsight_body_memory_refused_total %lu\n",
+             nHeld, nRefused);
   if (nDbBytes >= 0) {
     buf_printf(pOut,
                "# HELP hindsight_database_size_bytes Size of the main"
@@ -176,6 +225,12 @@ void metrics_render(Buf *pOut, int64_t nDbBytes) {
                "hindsight_database_size_bytes %lld\n",
                (long long)nDbBytes);
   }
+}
+
+void metrics_render_failed(void) {
+  pthread_mutex_lock(&statsMutex);
+  stats.nRenderFailed++;
+  pthread_mutex_unlock(&statsMutex);
 }
 
 int metrics_ip_is_loopback(const char *zIp) {

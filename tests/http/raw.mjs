@@ -14,6 +14,9 @@
 //     sends stdin at once (a request head and part of its body), then one
 //     more body byte every 100 ms for SECONDS; prints what comes back, and
 //     "[closed by server]" if the server closed first.
+//   node tests/http/raw.mjs pause PORT SECONDS
+//     sends stdin up to a line "--PAUSE--", waits SECONDS, sends the rest,
+//     and prints what comes back (10 s after that at most).
 import net from 'node:net';
 
 const [mode, port, a3, a4] = process.argv.slice(2);
@@ -111,6 +114,25 @@ if (mode === 'send') {
       clearInterval(timer);
       if (!bDone) console.log('\n[closed by server]');
     });
+  });
+} else if (mode === 'pause') {
+  const chunks = [];
+  process.stdin.on('data', (c) => chunks.push(c));
+  process.stdin.on('end', () => {
+    const all = Buffer.concat(chunks);
+    const mark = Buffer.from('--PAUSE--\n');
+    const i = all.indexOf(mark);
+    let timer = null;
+    const sock = net.connect(Number(port), '127.0.0.1', () => {
+      sock.write(all.subarray(0, i));
+      timer = setTimeout(() => {
+        if (!sock.destroyed) sock.write(all.subarray(i + mark.length));
+        timer = setTimeout(() => sock.destroy(), 10000);
+      }, Number(a3) * 1000);
+    });
+    sock.on('data', (d) => process.stdout.write(d));
+    sock.on('error', () => {});
+    sock.on('close', () => clearTimeout(timer));
   });
 } else {
   console.error('usage: raw.mjs send PORT [HOST] | hold PORT N SECONDS');
