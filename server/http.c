@@ -1167,14 +1167,39 @@ static int dispatch(Req *r) {
       return rc;
     }
   }
-  if ((pRoute->flags & R_SLOW) && r->iLane < 0) {
-    if (!lane_enter(LANE_SLOW)) {
-      return req_fail(r, E_BUSY, "the server is busy with other searches "
-                                 "and exports; try again in a moment");
-    }
-    r->iLane = LANE_SLOW;
-  }
   return pRoute->xHandler(r);
+}
+
+/* On a slow-lane thread: runs the request, then lets MHD call the access
+** handler again (on the connection's pool thread) to send the answer. */
+static void slow_run(void *pArg) {
+  Req *r = pArg;
+  db_clear_error();
+  r->rcSlow = dispatch(r);
+  db_rollback(); /* this thread's connection */
+  r->bSlowDone = 1;
+  MHD_resume_connection(r->pConn);
+}
+
+/* Runs a slow request off the pool: a place in the slow lane, the
+** connection suspended, the work queued for a slow-lane thread. 1 if it
+** went there (answer later), 0 to run it here (no lane threads: tests),
+** or an rc (the lane is full). */
+static int slow_submit(Req *r) {
+  if (!lane_enter(LANE_SLOW)) {
+    return req_fail(r, E_BUSY, "the server is busy with other searches "
+                               "and exports; try again in a moment");
+  }
+  r->iLane = LANE_SLOW;
+  if (!lane_run_started()) {
+    return 0; /* an embedded daemon: no lane threads, no suspending */
+  }
+  MHD_suspend_connection(r->pConn);
+  if (lane_submit(slow_run, r)) {
+    return 1;
+  }
+  MHD_resume_connection(r->pConn);
+  return 0;
 }
 
 /* An access log line under construction, on the stack: the log costs no
@@ -1467,6 +1492,13 @@ static enum MHD_Result on_request(void *pCls, struct MHD_Connection *pConn,
   } else if (r->bBodyBusy) {
     rc = req_fail(r, E_BUSY, "the server holds too many request bodies; "
                              "try again in a moment");
+  } else if (r->bSlowDone) {
+    rc = r->rcSlow;
+  } else if (r->pRoute && (r->pRoute->flags & R_SLOW) && r->iLane < 0 &&
+             (rc = slow_submit(r)) != 0) {
+    if (rc == 1) {
+      return MHD_YES; /* answered when the slow-lane thread resumes us */
+    }
   } else {
     db_clear_error();
     rc = dispatch(r);
@@ -1715,7 +1747,7 @@ int http_serve(const HttpConfig *pCfg) {
   }
   config_defaults();
   unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
-                   MHD_USE_ITC | MHD_USE_AUTO;
+                   MHD_USE_ITC | MHD_USE_AUTO | MHD_ALLOW_SUSPEND_RESUME;
   if (addr.ss_family == AF_INET6) {
     flags |= MHD_USE_IPv6;
   }
@@ -1748,6 +1780,10 @@ int http_serve(const HttpConfig *pCfg) {
       {MHD_OPTION_ARRAY, 0, aTls},
       {MHD_OPTION_END, 0, NULL},
   };
+  if (lane_run_start(cfg.nSlowLanes)) {
+    fprintf(stderr, "hindsight: slow work runs on pool threads (no lane"
+                    " thread)\n");
+  }
   if (admit_start(cfg.nMaxConn, cfg.nHeaderTimeoutS)) {
     fprintf(stderr, "hindsight: no head deadline (no thread)\n");
   }
@@ -1757,6 +1793,7 @@ int http_serve(const HttpConfig *pCfg) {
             strerror(errno));
     free(zCert);
     free(zKey);
+    lane_run_stop();
     admit_stop();
     accesslog_stop();
     static_free();
@@ -1801,6 +1838,7 @@ int http_serve(const HttpConfig *pCfg) {
       usleep(100 * 1000);
     }
   }
+  lane_run_stop(); /* finishes slow work and resumes its connections */
   MHD_stop_daemon(pD);
   admit_stop();
   accesslog_stop();

@@ -64,6 +64,8 @@ struct Req {
   int bDrainRefused;    /* the drain limit passed while the body arrived */
   int bInFlight;        /* counted in the in-flight requests (drain) */
   int iLane;            /* the lane this request holds (lane.h), or -1 */
+  int bSlowDone;        /* a slow-lane thread ran the handler: send rcSlow */
+  int rcSlow;           /* the handler's rc, from the slow-lane thread */
   size_t nBodyHeld;     /* bytes of body counted in the global budget */
   int bJsonOut;         /* answer with JSON (API route or ?format=json) */
   json_t *pForm;        /* NEW: urlencoded body as an object, or NULL */

@@ -13,7 +13,8 @@
 ** - In-flight requests: counted so the drain waits for requests, not for
 **   idle kept-alive connections.
 **
-** Threading: everything is atomic; call from any thread.
+** Threading: counters are atomic; the slow-lane job queue is behind its
+** own mutex. Call from any thread.
 */
 #ifndef HS_LANE_H
 #define HS_LANE_H
@@ -42,6 +43,23 @@ int lane_body_reserve(size_t n);
 void lane_body_release(size_t n);
 /* Bytes reserved now, and refusals so far. */
 void lane_body_counts(size_t *pnHeld, unsigned long *pnRefused);
+
+/* Slow-lane threads: the slow lane's work runs on threads of its own
+** (named Workers, worker.c), so a pool thread never waits for it: the
+** request's connection is suspended meanwhile. Starts nThread of them;
+** 0, or E_IO (then lane_submit() refuses and callers run work inline).
+** Before serving; lane_run_stop() after the last submit, before the
+** daemon stops: it runs what is queued, then joins. */
+int lane_run_start(int nThread);
+void lane_run_stop(void);
+
+/* Queues xRun(pArg) for a slow-lane thread: 1, or 0 when no thread runs
+** (not started, or stopping): then the caller runs it itself. At most one
+** job per place in LANE_SLOW is ever queued (lane_enter() first). */
+int lane_submit(void (*xRun)(void *), void *pArg);
+
+/* 1 if slow-lane threads run (lane_run_start() succeeded), else 0. */
+int lane_run_started(void);
 
 /* Requests in flight: one more, one fewer, how many. */
 void lane_request_begin(void);
