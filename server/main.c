@@ -149,6 +149,11 @@ static int cmd_serve(int argc, char **argv) {
       .nMaxBody = (size_t)1 << 20,
       .nMaxIngest = (size_t)256 << 20,
   };
+  /* The setting, unless the flag below says otherwise. */
+  long long nDrain = settings_get_int("serve.drain_timeout_seconds", 0);
+  if (nDrain >= 1 && nDrain <= 86400) {
+    cfg.nDrainTimeoutS = (int)nDrain;
+  }
   int bDemo = 0;
   const char *zErr = NULL;
   for (int i = 0; i < argc; i++) {

@@ -32,6 +32,7 @@ static const char *const azKnown[] = {
     "subscriptions.retry_base_seconds",
     "subscriptions.max_attempts",
     "subscriptions.outbox_keep_days",
+    "serve.drain_timeout_seconds",
     "reminders.days_before",
     NULL};
 

@@ -9,7 +9,8 @@
 # 10 s) with --drain-timeout 30: the client gets its ingest report and the
 # server exits 0. With --drain-timeout 1, an upload still arriving after
 # the limit gets a clear 503 ("shutting down ... send it again") once its
-# body is in, and the server exits 0. Bounded: about 25 s.
+# body is in, and the server exits 0; the setting
+# serve.drain_timeout_seconds does the same. Bounded: about 30 s.
 . tests/http/lib.sh
 hs_start --ingest-lanes 1 --drain-timeout 30
 RAW="node tests/http/raw.mjs"
@@ -105,5 +106,17 @@ check "SIGTERM past the drain limit exits 0" eq "$rc" 0
 check "the late upload is answered 503" sh -c "head -n1 '$T/late' | grep -q ' 503 '"
 check "which says to send it again" contains "$T/late" "send it again"
 check "the drain limit is logged" grep -q 'drain limit (1 s) passed' "$T/server.err"
+
+# The same limit from the setting (no flag).
+"$HS_BIN" --db "$DB" config set serve.drain_timeout_seconds 1
+hs_start
+upload 4 >"$T/late2" &
+UP=$!
+sleep 1
+kill -TERM $HS_PID
+wait $HS_PID
+wait $UP
+check "serve.drain_timeout_seconds sets the limit" grep -q 'drain limit (1 s) passed' "$T/server.err"
+check "and the late upload is answered 503" sh -c "head -n1 '$T/late2' | grep -q ' 503 '"
 rm -rf "$T"
 [ $nfail -eq 0 ]
