@@ -29,6 +29,9 @@ done >"$T/sys.log"
 req POST "/api/v1/incidents/$ID/ingest?format=syslog" -H "$AUTH" --data-binary @"$T/sys.log"
 check "setup: 400 lines ingested" eq "$STATUS" 200
 
+# clean: no sanitizer report in this server's log (ASan builds).
+clean() { ! grep -q 'ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:' "$T/server.err"; }
+
 # upload SECONDS: an ingest of two lines whose second comes SECONDS later.
 upload() {
   body="$LINE a
@@ -92,6 +95,7 @@ wait $UP
 check "SIGTERM during a long upload exits 0" eq "$rc" 0
 check "the upload got its ingest report, not a dropped connection" \
   sh -c "head -n1 '$T/long' | grep -q ' 200 ' && grep -q '\"accepted\"' '$T/long'"
+check "no sanitizer report (first server)" clean
 
 # Drain past its limit: the upload is answered with a clear error.
 hs_start --drain-timeout 1
@@ -106,6 +110,7 @@ check "SIGTERM past the drain limit exits 0" eq "$rc" 0
 check "the late upload is answered 503" sh -c "head -n1 '$T/late' | grep -q ' 503 '"
 check "which says to send it again" contains "$T/late" "send it again"
 check "the drain limit is logged" grep -q 'drain limit (1 s) passed' "$T/server.err"
+check "no sanitizer report (second server)" clean
 
 # The same limit from the setting (no flag).
 "$HS_BIN" --db "$DB" config set serve.drain_timeout_seconds 1
@@ -118,5 +123,6 @@ wait $HS_PID
 wait $UP
 check "serve.drain_timeout_seconds sets the limit" grep -q 'drain limit (1 s) passed' "$T/server.err"
 check "and the late upload is answered 503" sh -c "head -n1 '$T/late2' | grep -q ' 503 '"
+check "no sanitizer report (third server)" clean
 rm -rf "$T"
 [ $nfail -eq 0 ]
