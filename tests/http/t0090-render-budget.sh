@@ -6,7 +6,9 @@
 # newest 3 updates cut short with links to the rest, the app timeline cuts
 # long bodies with a link to the whole event; 48 alerts of 60 KB through
 # /hooks/generic and ten 65 KB notes leave the incident page a 200; a body
-# over its limit is refused with the field named; no render failed.
+# over its limit is refused with the field named; no render failed. And
+# when a render fails anyway (a template broken under --dev), / keeps its
+# last good page, logs the failure and counts it in /metrics.
 . tests/http/lib.sh
 hs_start
 JSON='Content-Type: application/json'
@@ -89,4 +91,30 @@ req GET /
 check "/ renders after a restart" eq "$STATUS" 200
 req GET "/incidents/$NUM"
 check "the incident page renders after a restart" eq "$STATUS" 200
+
+# A render that fails anyway keeps the last good page: --dev reads the
+# templates from the current directory, so one is broken under a running
+# server, after a write made the cached page stale.
+kill -TERM $HS_PID
+wait $HS_PID
+mkdir "$T/site"
+cp -r templates web "$T/site/"
+HERE=$PWD
+cd "$T/site" || exit 1
+case $HS_BIN in /*) HS_BIN_ABS=$HS_BIN;; *) HS_BIN_ABS=$HERE/$HS_BIN;; esac
+HS_BIN=$HS_BIN_ABS hs_start --dev
+req GET /
+check "dev: / renders" eq "$STATUS" 200
+cp "$T/body" "$T/good.html"
+printf '{{#status}}broken' >"$T/site/templates/status.html"
+req POST "/api/v1/incidents/$ID/updates" -H "$AUTH" -H "$JSON" -d '{"status":"identified","body":"Newer."}'
+check "dev: a new update (the page is stale)" eq "$STATUS" 201
+req GET /
+check "a failed render serves the last good page (200)" eq "$STATUS" 200
+check "the same page as before" cmp -s "$T/body" "$T/good.html"
+check "the failure is logged" grep -q 'template status' "$T/server.err"
+req GET /metrics
+check "and counted in /metrics" sh -c "grep -q '^hindsight_render_failures_total [1-9]' '$T/body'"
+cd "$HERE" || exit 1
+HS_BIN=$HS_BIN_ABS
 hs_stop
