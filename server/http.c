@@ -7,10 +7,19 @@
 **
 ** It does not build HTML from data: pages go through templates/.
 **
+** Before a body is read, the request head is checked: framing (only
+** chunked as a Transfer-Encoding), who is asking (authorize()), the body
+** cap (small for anonymous callers), a place in the ingest lane for big
+** uploads; bodies held in memory count against lane.c's global budget.
+** Connection admission (head deadline, head-phase cap) is admit.c's.
+**
 ** Threading: MHD runs a pool of threads with an internal poller each; a
-** Req stays on one thread. Shared state: the immutable config, the prebuilt
-** answers for web/ files (both set before the daemon starts), an atomic
-** request counter, and HttpReply reference counts (atomic).
+** Req stays on one thread, except that a slow route (R_SLOW) runs its
+** handler on a slow-lane thread (lane.c) while MHD keeps the connection
+** suspended, and the answer is sent from the pool thread once resumed.
+** Shared state: the immutable config, the prebuilt answers for web/ files
+** (both set before the daemon starts), an atomic request counter, the
+** drain flag (atomic), and HttpReply reference counts (atomic).
 */
 #include "http.h"
 
