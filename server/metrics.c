@@ -8,12 +8,14 @@
 ** TCP peer, so put a proxy in front only with /metrics blocked there.
 **
 ** Threading: all counters live in the one struct `stats`, guarded by
-** `statsMutex`; every access takes the mutex. The work under it is a few
+** `statsMutex`; every access takes the mutex (but the render-failure count,
+** an atomic, and the admission and lane counts, read from their modules). The work under it is a few
 ** additions, or appending the text to a Buf at scrape time.
 */
 #include "metrics.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -45,10 +47,10 @@ typedef struct Stats {
   uint64_t nAccepted;                 /* events accepted by those runs */
   uint64_t nDuplicate;                /* events found already stored */
   uint64_t nRejected;                 /* lines or events refused */
-  uint64_t nRenderFailed;             /* page renders that failed */
 } Stats;
 
 static Stats stats; /* guarded */
+static atomic_ullong nRenderFailed; /* page renders that failed */
 static pthread_mutex_t statsMutex =
     PTHREAD_MUTEX_INITIALIZER; /* guards stats */
 
@@ -170,13 +172,13 @@ void metrics_render(Buf *pOut, int64_t nDbBytes) {
              (unsigned long long)stats.nAccepted,
              (unsigned long long)stats.nDuplicate,
              (unsigned long long)stats.nRejected);
+  pthread_mutex_unlock(&statsMutex);
   buf_printf(pOut,
              "# HELP hindsight_render_failures_total Page renders that"
              " failed (a public page then serves its last good render).\n"
              "# TYPE hindsight_render_failures_total counter\n"
              "hindsight_render_failures_total %llu\n",
-             (unsigned long long)stats.nRenderFailed);
-  pthread_mutex_unlock(&statsMutex);
+             (unsigned long long)atomic_load(&nRenderFailed));
   unsigned long nDeadline = 0, nShed = 0, nRefused = 0;
   admit_counts(&nDeadline, &nShed);
   buf_printf(pOut,
@@ -227,11 +229,7 @@ void metrics_render(Buf *pOut, int64_t nDbBytes) {
   }
 }
 
-void metrics_render_failed(void) {
-  pthread_mutex_lock(&statsMutex);
-  stats.nRenderFailed++;
-  pthread_mutex_unlock(&statsMutex);
-}
+void metrics_render_failed(void) { atomic_fetch_add(&nRenderFailed, 1); }
 
 int metrics_ip_is_loopback(const char *zIp) {
   if (!zIp) {
