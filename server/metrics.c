@@ -8,9 +8,10 @@
 ** TCP peer, so put a proxy in front only with /metrics blocked there.
 **
 ** Threading: all counters live in the one struct `stats`, guarded by
-** `statsMutex`; every access takes the mutex (but the render-failure count,
-** an atomic, and the admission and lane counts, read from their modules). The work under it is a few
-** additions, or appending the text to a Buf at scrape time.
+** `statsMutex`; every access takes the mutex. The work under it is a few
+** additions, or appending the text to a Buf at scrape time. Outside it:
+** the render-failure count (an atomic) and the admission and lane counts
+** (read from admit.c and lane.c).
 */
 #include "metrics.h"
 
