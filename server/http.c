@@ -7,10 +7,19 @@
 **
 ** It does not build HTML from data: pages go through templates/.
 **
+** Before a body is read, the request head is checked: framing (only
+** chunked as a Transfer-Encoding), who is asking (authorize()), the body
+** cap (small for anonymous callers), a place in the ingest lane for big
+** uploads; bodies held in memory count against lane.c's global budget.
+** Connection admission (head deadline, head-phase cap) is admit.c's.
+**
 ** Threading: MHD runs a pool of threads with an internal poller each; a
-** Req stays on one thread. Shared state: the immutable config, the prebuilt
-** answers for web/ files (both set before the daemon starts), an atomic
-** request counter, and HttpReply reference counts (atomic).
+** Req stays on one thread, except that a slow route (R_SLOW) runs its
+** handler on a slow-lane thread (lane.c) while MHD keeps the connection
+** suspended, and the answer is sent from the pool thread once resumed.
+** Shared state: the immutable config, the prebuilt answers for web/ files
+** (both set before the daemon starts), an atomic request counter, the
+** drain flag (atomic), and HttpReply reference counts (atomic).
 */
 #include "http.h"
 
@@ -28,6 +37,7 @@
 #include <unistd.h>
 
 #include "accesslog.h"
+#include "admit.h"
 #include "assets.h"
 #include "action.h"
 #include "audit.h"
@@ -41,6 +51,7 @@
 #include "evidence.h"
 #include "ingest_store.h"
 #include "input.h"
+#include "lane.h"
 #include "maintenance.h"
 #include "md.h"
 #include "postmortem.h"
@@ -104,9 +115,10 @@ static const Route aRoute[] = {
     {"POST", "/app/incidents/{id}", incident_update, ROLE_EDITOR, 0},
     {"POST", "/app/incidents/{id}/events", timeline_create, ROLE_EDITOR, 0},
     {"POST", "/app/events/{id}", timeline_update, ROLE_EDITOR, 0},
-    {"GET", "/app/incidents/{id}/raw", timeline_raw_search, ROLE_VIEWER, 0},
+    {"GET", "/app/incidents/{id}/raw", timeline_raw_search, ROLE_VIEWER,
+     R_SLOW},
     {"GET", "/app/evidence", evidence_list, ROLE_VIEWER, 0},
-    {"GET", "/app/evidence/raw", evidence_raw, ROLE_VIEWER, 0},
+    {"GET", "/app/evidence/raw", evidence_raw, ROLE_VIEWER, R_SLOW},
     {"POST", "/app/evidence/{id}/attach", evidence_attach_http, ROLE_EDITOR,
      0},
     {"GET", "/app/events/{id}/history", timeline_history, ROLE_VIEWER, 0},
@@ -120,12 +132,12 @@ static const Route aRoute[] = {
     {"GET", "/app/incidents/{id}/postmortem/revisions", postmortem_revisions,
      ROLE_VIEWER, 0},
     {"GET", "/app/incidents/{id}/postmortem/export.md", postmortem_export_md,
-     ROLE_VIEWER, 0},
+     ROLE_VIEWER, R_SLOW},
     {"GET", "/app/incidents/{id}/postmortem/export.html",
-     postmortem_export_html, ROLE_VIEWER, 0},
+     postmortem_export_html, ROLE_VIEWER, R_SLOW},
     {"GET", "/app/actions", action_list, ROLE_VIEWER, 0},
     {"POST", "/app/actions", action_create, ROLE_EDITOR, 0},
-    {"GET", "/app/actions.csv", action_csv, ROLE_VIEWER, 0},
+    {"GET", "/app/actions.csv", action_csv, ROLE_VIEWER, R_SLOW},
     {"GET", "/app/actions.atom", action_atom, ROLE_VIEWER, 0},
     {"GET", "/app/actions.ics", action_ics, ROLE_VIEWER, 0},
     {"POST", "/app/actions/{id}", action_update, ROLE_EDITOR, 0},
@@ -154,14 +166,14 @@ static const Route aRoute[] = {
      0},
     {"GET", "/api/v1/incidents/{id}/stream", timeline_stream, ROLE_VIEWER, 0},
     {"GET", "/api/v1/incidents/{id}/raw", timeline_raw_search, ROLE_VIEWER,
-     0},
+     R_SLOW},
     {"GET", "/api/v1/events/{id}", timeline_get, ROLE_VIEWER, 0},
     {"PATCH", "/api/v1/events/{id}", timeline_update, ROLE_EDITOR, 0},
     {"DELETE", "/api/v1/events/{id}", timeline_delete, ROLE_EDITOR, 0},
     {"GET", "/api/v1/events/{id}/history", timeline_history, ROLE_VIEWER, 0},
     {"GET", "/api/v1/events/{id}/raw", timeline_raw, ROLE_VIEWER, 0},
     {"GET", "/api/v1/evidence", evidence_list, ROLE_VIEWER, 0},
-    {"GET", "/api/v1/evidence/raw", evidence_raw, ROLE_VIEWER, 0},
+    {"GET", "/api/v1/evidence/raw", evidence_raw, ROLE_VIEWER, R_SLOW},
     {"POST", "/api/v1/evidence/{id}/attach", evidence_attach_http,
      ROLE_EDITOR, 0},
     {"POST", "/api/v1/incidents/{id}/ingest", ingest_http, ROLE_EDITOR,
@@ -255,6 +267,8 @@ int http_status_for(int rc) {
     return MHD_HTTP_PRECONDITION_REQUIRED;
   case E_RATELIMIT:
     return MHD_HTTP_TOO_MANY_REQUESTS;
+  case E_NOTIMPL:
+    return MHD_HTTP_NOT_IMPLEMENTED;
   default:
     return MHD_HTTP_SERVICE_UNAVAILABLE;
   }
@@ -282,6 +296,10 @@ static const char *error_code_for(int rc) {
     return "precondition_required";
   case E_RATELIMIT:
     return "rate_limited";
+  case E_BUSY:
+    return "busy";
+  case E_NOTIMPL:
+    return "not_implemented";
   default:
     return "unavailable";
   }
@@ -742,6 +760,9 @@ static enum MHD_Result send_bytes(Req *r, int status, const char *zType,
                             r->zEncoding);
   }
   add_common_headers(pResp, r);
+  if (status == MHD_HTTP_SERVICE_UNAVAILABLE) {
+    MHD_add_response_header(pResp, MHD_HTTP_HEADER_RETRY_AFTER, "2");
+  }
   if (status == MHD_HTTP_METHOD_NOT_ALLOWED && r->pRoute == NULL) {
     MHD_add_response_header(pResp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD, POST, "
                                                           "PATCH, PUT");
@@ -792,10 +813,13 @@ int http_render(const char *zTemplate, const char *zLayout, json_t *pCtx,
   int rc = tmpl_render_named(zTemplate, pCtx, template_loader, &page, zErr,
                              sizeof(zErr));
   if (rc) {
+    /* A page over its budget is our failure, not the caller's: never
+    ** 413 (E_TOOBIG) to someone who sent no body. */
     fprintf(stderr, "hindsight: template %s: %s\n", zTemplate,
             rc == E_TOOBIG ? "output too large" : zErr);
     buf_free(&page);
-    return rc;
+    metrics_render_failed();
+    return E_DB;
   }
   if (!zLayout) {
     *pz = buf_take(&page, pn);
@@ -810,7 +834,8 @@ int http_render(const char *zTemplate, const char *zLayout, json_t *pCtx,
   if (rc) {
     fprintf(stderr, "hindsight: template %s: %s\n", zLayout, zErr);
     buf_free(&out);
-    return rc;
+    metrics_render_failed();
+    return E_DB;
   }
   *pz = buf_take(&out, pn);
   return 0;
@@ -1112,16 +1137,12 @@ static int origin_ok(Req *r) {
   return zRest && strcmp(zRest, zHost) == 0;
 }
 
-/* Authenticates, authorizes and runs the handler. Returns its rc. */
-static int dispatch(Req *r) {
-  int bOtherMethod = 0;
+/* Who is asking, and may they call r->pRoute: 0, an rc, or 0 with
+** r->zRedirect set (to the login page). Runs once per request: before the
+** body is read when there is one, else just before the handler. */
+static int authorize(Req *r) {
   const Route *pRoute = r->pRoute;
-  if (!pRoute) {
-    route_find(r, &bOtherMethod);
-    return bOtherMethod ? req_fail(r, E_METHOD, "method %s not allowed",
-                                   r->zMethod)
-                        : req_fail(r, E_NOTFOUND, "Not found.");
-  }
+  r->bIdentified = 1;
   int rc = auth_identify(r);
   if (rc) {
     return rc;
@@ -1158,6 +1179,28 @@ static int dispatch(Req *r) {
                       role_name(pRoute->minRole));
     }
   }
+  return 0;
+}
+
+/* Authenticates and authorizes (unless done before the body), then runs
+** the handler; slow work only with a place in the slow lane. Returns its
+** rc. */
+static int dispatch(Req *r) {
+  int bOtherMethod = 0;
+  const Route *pRoute = r->pRoute;
+  if (!pRoute) {
+    route_find(r, &bOtherMethod);
+    return bOtherMethod ? req_fail(r, E_METHOD, "method %s not allowed",
+                                   r->zMethod)
+                        : req_fail(r, E_NOTFOUND, "Not found.");
+  }
+  int rc = 0;
+  if (!r->bIdentified) {
+    rc = authorize(r);
+    if (rc || r->zRedirect) {
+      return rc;
+    }
+  }
   int bWrite = strcmp(r->zMethod, "GET") != 0 &&
                strcmp(r->zMethod, "HEAD") != 0;
   /* Ingest routes take raw bodies, whatever Content-Type a tool sends. */
@@ -1179,6 +1222,38 @@ static int dispatch(Req *r) {
     }
   }
   return pRoute->xHandler(r);
+}
+
+/* On a slow-lane thread: runs the request, then lets MHD call the access
+** handler again (on the connection's pool thread) to send the answer. */
+static void slow_run(void *pArg) {
+  Req *r = pArg;
+  db_clear_error();
+  r->rcSlow = dispatch(r);
+  db_rollback(); /* this thread's connection */
+  r->bSlowDone = 1;
+  MHD_resume_connection(r->pConn);
+}
+
+/* Runs a slow request off the pool: a place in the slow lane, the
+** connection suspended, the work queued for a slow-lane thread. 1 if it
+** went there (answer later), 0 to run it here (no lane threads: tests),
+** or an rc (the lane is full). */
+static int slow_submit(Req *r) {
+  if (!lane_enter(LANE_SLOW)) {
+    return req_fail(r, E_BUSY, "the server is busy with other searches "
+                               "and exports; try again in a moment");
+  }
+  r->iLane = LANE_SLOW;
+  if (!lane_run_started()) {
+    return 0; /* an embedded daemon: no lane threads, no suspending */
+  }
+  MHD_suspend_connection(r->pConn);
+  if (lane_submit(slow_run, r)) {
+    return 1;
+  }
+  MHD_resume_connection(r->pConn);
+  return 0;
 }
 
 /* An access log line under construction, on the stack: the log costs no
@@ -1306,9 +1381,102 @@ static enum MHD_Result count_framing(void *pArg, enum MHD_ValueKind kind,
   return MHD_YES;
 }
 
+/* The body cap: ingest routes take big bodies; routes anyone may call
+** (login, subscribe) only small ones, so an anonymous caller cannot make
+** us hold much. */
 static size_t body_cap(const Req *r) {
-  return r->pRoute && (r->pRoute->flags & R_BIGBODY) ? cfg.nMaxIngest
-                                                     : cfg.nMaxBody;
+  if (!r->pRoute) {
+    return cfg.nMaxAnonBody;
+  }
+  if (r->pRoute->flags & R_BIGBODY) {
+    return cfg.nMaxIngest;
+  }
+  return r->pRoute->minRole == ROLE_NONE ? cfg.nMaxAnonBody : cfg.nMaxBody;
+}
+
+/* Set when the drain's limit has passed: uploads still arriving are
+** answered with an error rather than cut off. */
+static atomic_int bDrainExpired;
+#define DRAIN_GRACE_MS 5000 /* then, for the rest of those uploads */
+
+/* The first call of a request: its head is complete. Checks framing,
+** who is asking (when a body follows) and the caps, and returns an rc to
+** refuse the request before its body is read, or 0. */
+static int request_head(Req *r) {
+  int aCount[2] = {0, 0};
+  MHD_get_connection_values(r->pConn, MHD_HEADER_KIND, count_framing,
+                            aCount);
+  if (aCount[0] > 1 || (aCount[0] && aCount[1])) {
+    return req_fail(r, E_INVALID, "conflicting Content-Length or "
+                                  "Transfer-Encoding headers");
+  }
+  const char *zTe = req_header(r, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+  if (aCount[1] > 1 || (zTe && strcasecmp(zTe, "chunked") != 0)) {
+    /* MHD would read an unknown coding as a body without end. */
+    return req_fail(r, E_NOTIMPL, "Transfer-Encoding: only chunked is "
+                                  "supported");
+  }
+  const char *zLen = req_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
+  int bBody = zTe || (zLen && strtoull(zLen, NULL, 10) > 0);
+  if (r->pRoute && bBody) {
+    /* Who is asking before a byte of the body is read. */
+    int rc = authorize(r);
+    if (rc) {
+      return rc;
+    }
+    if (r->zRedirect) {
+      return 0; /* answered now, as a refusal is */
+    }
+  }
+  if (zLen && strtoull(zLen, NULL, 10) > body_cap(r)) {
+    return req_fail(r, E_TOOBIG, "the request body is over the %zu byte "
+                                 "limit", body_cap(r));
+  }
+  if (r->pRoute && (r->pRoute->flags & R_BIGBODY) && bBody) {
+    if (!lane_enter(LANE_INGEST)) {
+      return req_fail(r, E_BUSY, "the server is taking other large uploads; "
+                                 "try again in a moment");
+    }
+    r->iLane = LANE_INGEST;
+  }
+  return 0;
+}
+
+/* Takes n bytes of the body. */
+static void request_body(Req *r, const char *z, size_t n) {
+  if (r->bBodyTooBig || r->bBodyBusy || r->bDrainRefused ||
+      r->bSpoolFailed) {
+    return; /* discard the rest */
+  }
+  if (atomic_load(&bDrainExpired)) {
+    r->bDrainRefused = 1;
+  } else if (r->pRoute && (r->pRoute->flags & R_BIGBODY)) {
+    /* Big bodies go to a temporary file, so memory stays flat. */
+    r->nSpool += n;
+    if (!r->pSpool) {
+      r->pSpool = tmpfile();
+    }
+    if (r->nSpool > body_cap(r) || !r->pSpool ||
+        fwrite(z, 1, n, r->pSpool) != n) {
+      r->bBodyTooBig = r->nSpool > body_cap(r);
+      r->bSpoolFailed = !r->bBodyTooBig;
+    }
+  } else if (r->body.n + n > body_cap(r)) {
+    r->bBodyTooBig = 1;
+  } else if (!lane_body_reserve(n)) {
+    r->bBodyBusy = 1;
+  } else {
+    r->nBodyHeld += n;
+    buf_append(&r->body, z, n);
+    if (buf_err(&r->body)) {
+      r->bBodyTooBig = 1;
+    }
+  }
+  if (r->bBodyTooBig || r->bBodyBusy || r->bDrainRefused) {
+    buf_free(&r->body);
+    lane_body_release(r->nBodyHeld);
+    r->nBodyHeld = 0;
+  }
 }
 
 static enum MHD_Result on_request(void *pCls, struct MHD_Connection *pConn,
@@ -1328,6 +1496,7 @@ static enum MHD_Result on_request(void *pCls, struct MHD_Connection *pConn,
     r->tStart = utc_now_ms();
     r->zMethod = zMethod;
     r->zPath = zUrl;
+    r->iLane = -1;
     r->bJsonOut = path_has_prefix(zUrl, "/api/") ||
                   path_has_prefix(zUrl, "/hooks/");
     const char *zFormat =
@@ -1338,17 +1507,16 @@ static enum MHD_Result on_request(void *pCls, struct MHD_Connection *pConn,
     int bOther;
     r->pRoute = route_find(r, &bOther);
     buf_init(&r->body, body_cap(r));
-    int aCount[2] = {0, 0};
-    MHD_get_connection_values(pConn, MHD_HEADER_KIND, count_framing, aCount);
-    if (aCount[0] > 1 || (aCount[0] && aCount[1])) {
-      r->bBadHeaders = 1;
-    }
-    const char *zLen = req_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    if (zLen && strtoull(zLen, NULL, 10) > body_cap(r)) {
-      r->bBodyTooBig = 1;
-    }
     *ppReq = r;
-    if (!r->bBadHeaders && !r->bBodyTooBig) {
+    lane_request_begin();
+    r->bInFlight = 1;
+    db_clear_error();
+    r->rcEarly = request_head(r);
+    /* Anonymous bodies stay under the head deadline until complete. */
+    if (r->role > ROLE_NONE || !r->bIdentified) {
+      admit_head(pConn, 1);
+    }
+    if (!r->rcEarly && !r->zRedirect) {
       return MHD_YES;
     }
     /* Refuse now rather than read a body we would throw away; MHD closes
@@ -1359,38 +1527,32 @@ static enum MHD_Result on_request(void *pCls, struct MHD_Connection *pConn,
     return MHD_YES;
   }
   if (*pnUpload) {
-    if (r->bBodyTooBig) {
-      /* discard the rest */
-    } else if (r->pRoute && (r->pRoute->flags & R_BIGBODY)) {
-      /* Big bodies go to a temporary file, so memory stays flat. */
-      r->nSpool += *pnUpload;
-      if (!r->pSpool) {
-        r->pSpool = tmpfile();
-      }
-      if (r->nSpool > body_cap(r) || !r->pSpool ||
-          fwrite(zUpload, 1, *pnUpload, r->pSpool) != *pnUpload) {
-        r->bBodyTooBig = r->nSpool > body_cap(r);
-        r->bSpoolFailed = !r->bBodyTooBig;
-      }
-    } else {
-      buf_append(&r->body, zUpload, *pnUpload);
-      if (buf_err(&r->body)) {
-        r->bBodyTooBig = 1;
-        buf_free(&r->body);
-      }
-    }
+    request_body(r, zUpload, *pnUpload);
     *pnUpload = 0;
     return MHD_YES;
   }
+  admit_head(pConn, 1);
   int rc;
-  if (r->bBadHeaders) {
-    rc = req_fail(r, E_INVALID, "conflicting Content-Length or "
-                                "Transfer-Encoding headers");
+  if (r->rcEarly || r->zRedirect) {
+    rc = r->rcEarly;
   } else if (r->bSpoolFailed) {
     rc = req_fail(r, E_DB, "could not store the upload; try again");
   } else if (r->bBodyTooBig) {
     rc = req_fail(r, E_TOOBIG, "the request body is over the %zu byte limit",
                   body_cap(r));
+  } else if (r->bDrainRefused) {
+    rc = req_fail(r, E_BUSY, "the server is shutting down: this upload was "
+                             "not stored; send it again");
+  } else if (r->bBodyBusy) {
+    rc = req_fail(r, E_BUSY, "the server holds too many request bodies; "
+                             "try again in a moment");
+  } else if (r->bSlowDone) {
+    rc = r->rcSlow;
+  } else if (r->pRoute && (r->pRoute->flags & R_SLOW) && r->iLane < 0 &&
+             (rc = slow_submit(r)) != 0) {
+    if (rc == 1) {
+      return MHD_YES; /* answered when the slow-lane thread resumes us */
+    }
   } else {
     db_clear_error();
     rc = dispatch(r);
@@ -1402,7 +1564,6 @@ static enum MHD_Result on_request(void *pCls, struct MHD_Connection *pConn,
 static void on_completed(void *pCls, struct MHD_Connection *pConn,
                          void **ppReq, enum MHD_RequestTerminationCode code) {
   (void)pCls;
-  (void)pConn;
   (void)code;
   Req *r = *ppReq;
   if (!r) {
@@ -1414,6 +1575,15 @@ static void on_completed(void *pCls, struct MHD_Connection *pConn,
                   utc_now_ms() - r->tStart);
   /* A handler that failed mid-write must not leave a transaction open. */
   db_rollback();
+  if (r->iLane >= 0) {
+    lane_leave(r->iLane);
+  }
+  lane_body_release(r->nBodyHeld);
+  if (r->bInFlight) {
+    lane_request_end();
+  }
+  /* Kept alive: the next request's head is due within the deadline. */
+  admit_head(pConn, 0);
   json_decref(r->pForm);
   json_decref(r->pInput);
   json_decref(r->pModel);
@@ -1545,9 +1715,12 @@ static struct MHD_Daemon *daemon_start(unsigned flags,
   return MHD_start_daemon(
       flags, 0, NULL, NULL, on_request, NULL, MHD_OPTION_NOTIFY_COMPLETED,
       on_completed, NULL, MHD_OPTION_UNESCAPE_CALLBACK, url_unescape, NULL,
+      /* Idle time only (every byte restarts it); admit.c keeps the
+      ** deadline for a whole request head. */
       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-      MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
-      MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)512,
+      MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg.nMaxConn,
+      MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg.nPerIpConn,
+      MHD_OPTION_NOTIFY_CONNECTION, admit_notify, NULL,
       /* MHD zeroes the used part of this pool after every request on a
       ** kept-alive connection: 64 KiB made memset a fifth of serving
       ** summary.json. 32 KiB (MHD's default) still takes 16 KiB headers. */
@@ -1555,8 +1728,44 @@ static struct MHD_Daemon *daemon_start(unsigned flags,
       MHD_OPTION_ARRAY, aExtra, MHD_OPTION_END);
 }
 
+/* Fills the limits a caller left 0 with their defaults. */
+static void config_defaults(void) {
+  if (!cfg.nMaxBody) {
+    cfg.nMaxBody = (size_t)1 << 20;
+  }
+  if (!cfg.nMaxIngest) {
+    cfg.nMaxIngest = (size_t)256 << 20;
+  }
+  if (!cfg.nMaxAnonBody) {
+    cfg.nMaxAnonBody = (size_t)16 << 10;
+  }
+  if (!cfg.nBodyMemory) {
+    cfg.nBodyMemory = (size_t)64 << 20;
+  }
+  if (!cfg.nMaxConn) {
+    cfg.nMaxConn = 1000;
+  }
+  if (!cfg.nPerIpConn) {
+    cfg.nPerIpConn = 64;
+  }
+  if (!cfg.nHeaderTimeoutS) {
+    cfg.nHeaderTimeoutS = 10;
+  }
+  if (!cfg.nDrainTimeoutS) {
+    cfg.nDrainTimeoutS = 60;
+  }
+  if (!cfg.nIngestLanes) {
+    cfg.nIngestLanes = 2;
+  }
+  lane_configure(cfg.nSlowLanes, cfg.nIngestLanes, cfg.nBodyMemory);
+}
+
 struct MHD_Daemon *http_start_embedded(const HttpConfig *pCfg) {
   cfg = *pCfg;
+  if (!cfg.nSlowLanes) {
+    cfg.nSlowLanes = 1;
+  }
+  config_defaults();
   nReplyCopy = 1;
   static_build();
   struct MHD_OptionItem aNone[] = {{MHD_OPTION_END, 0, NULL}};
@@ -1585,8 +1794,14 @@ int http_serve(const HttpConfig *pCfg) {
   if (nThread < 1) {
     nThread = 1;
   }
+  /* Slow work may hold all pool threads but one: that one is for /,
+  ** /healthz and everything quick. */
+  if (!cfg.nSlowLanes) {
+    cfg.nSlowLanes = nThread > 1 ? (int)nThread - 1 : 1;
+  }
+  config_defaults();
   unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
-                   MHD_USE_ITC | MHD_USE_AUTO;
+                   MHD_USE_ITC | MHD_USE_AUTO | MHD_ALLOW_SUSPEND_RESUME;
   if (addr.ss_family == AF_INET6) {
     flags |= MHD_USE_IPv6;
   }
@@ -1619,12 +1834,21 @@ int http_serve(const HttpConfig *pCfg) {
       {MHD_OPTION_ARRAY, 0, aTls},
       {MHD_OPTION_END, 0, NULL},
   };
+  if (lane_run_start(cfg.nSlowLanes)) {
+    fprintf(stderr, "hindsight: slow work runs on pool threads (no lane"
+                    " thread)\n");
+  }
+  if (admit_start(cfg.nMaxConn, cfg.nHeaderTimeoutS)) {
+    fprintf(stderr, "hindsight: no head deadline (no thread)\n");
+  }
   struct MHD_Daemon *pD = daemon_start(flags, aExtra);
   if (!pD) {
     fprintf(stderr, "hindsight: cannot listen on %s: %s\n", cfg.zListen,
             strerror(errno));
     free(zCert);
     free(zKey);
+    lane_run_stop();
+    admit_stop();
     accesslog_stop();
     static_free();
     return E_IO;
@@ -1649,16 +1873,28 @@ int http_serve(const HttpConfig *pCfg) {
   sigwait(&set, &sig);
   fprintf(stderr, "hindsight: signal %d, draining\n", sig);
 
-  /* Stop accepting, let in-flight requests finish (up to 10 s), stop. */
+  /* Stop accepting, let requests in flight finish (a long upload too, up
+  ** to the drain limit; idle kept-alive connections do not count). Past
+  ** the limit, uploads still arriving are answered with an error on their
+  ** next bytes; a moment for those answers, then stop. */
   MHD_socket fdListen = MHD_quiesce_daemon(pD);
-  for (int i = 0; i < 100; i++) {
-    pInfo = MHD_get_daemon_info(pD, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
-    if (!pInfo || pInfo->num_connections == 0) {
-      break;
-    }
+  for (int i = 0; i < cfg.nDrainTimeoutS * 10 && lane_requests() > 0; i++) {
     usleep(100 * 1000);
   }
+  if (lane_requests() > 0) {
+    /* MHD 0.9.75 sends no answer before the whole body is read: the rest
+    ** of each upload is read and dropped, then answered 503. */
+    fprintf(stderr, "hindsight: drain limit (%d s) passed with %d requests"
+                    " in flight; refusing their uploads\n",
+            cfg.nDrainTimeoutS, lane_requests());
+    atomic_store(&bDrainExpired, 1);
+    for (int i = 0; i < DRAIN_GRACE_MS / 100 && lane_requests() > 0; i++) {
+      usleep(100 * 1000);
+    }
+  }
+  lane_run_stop(); /* finishes slow work and resumes its connections */
   MHD_stop_daemon(pD);
+  admit_stop();
   accesslog_stop();
   static_free();
   if (fdListen != MHD_INVALID_SOCKET) {

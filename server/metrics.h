@@ -39,6 +39,9 @@ void metrics_render(Buf *pOut, int64_t nDbBytes);
 ** ::1, or ::ffff:127.x.y.z. Pure. */
 int metrics_ip_is_loopback(const char *zIp);
 
+/* Counts one page render that failed (hindsight_render_failures_total). */
+void metrics_render_failed(void);
+
 /* GET /metrics: for admins logged in with a session, or any request from
 ** loopback (a scraper on the same host). Others get 401/403. */
 int metrics_page(Req *r);

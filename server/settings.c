@@ -47,6 +47,7 @@ static const char *const azKnown[] = {
     "subscriptions.retry_base_seconds",
     "subscriptions.max_attempts",
     "subscriptions.outbox_keep_days",
+    "serve.drain_timeout_seconds",
     "reminders.days_before",
     "retention.logs_days",
     "retention.alerts_days",

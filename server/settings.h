@@ -19,6 +19,8 @@
 **   subscriptions.max_attempts        attempts before a message is dead (8)
 **   reminders.days_before  action reminders start this many days before
 **                          the due date (2)
+**   serve.drain_timeout_seconds  SIGTERM waits this long for requests in
+**                          flight (60; serve --drain-timeout overrides)
 */
 #ifndef HS_SETTINGS_H
 #define HS_SETTINGS_H

@@ -64,6 +64,10 @@ static const Links linksServed = {"/", "", ""};
 
 /* The Cache-Control of every public answer. */
 #define CACHE_CONTROL "public, max-age=10"
+/* The front page shows each notice's newest updates, each cut short, with
+** a link to the rest: whatever editors post, it stays small. */
+#define HOME_UPDATES 3          /* updates per notice on / */
+#define HOME_BODY_MAX 2000      /* bytes of an update's Markdown on / */
 
 /* One rendered answer. */
 typedef struct CacheEntry {
@@ -546,6 +550,40 @@ static json_t *component_metrics(const SpPage *pg, int64_t id, int64_t now) {
                    (json_int_t)(max / METRIC_PER_BAR));
 }
 
+/* Keeps the newest HOME_UPDATES of notice pI's updates (newest first),
+** each cut to HOME_BODY_MAX bytes of Markdown; "updates_more" counts the
+** ones left out, "body_cut" marks a cut update. The notice page has all. */
+static void home_trim_updates(json_t *pI) {
+  json_t *pUpdates = json_object_get(pI, "incident_updates");
+  size_t n = json_array_size(pUpdates);
+  while (json_array_size(pUpdates) > HOME_UPDATES) {
+    json_array_remove(pUpdates, json_array_size(pUpdates) - 1);
+  }
+  if (n > HOME_UPDATES) {
+    json_object_set_new(pI, "updates_more",
+                        json_integer((json_int_t)(n - HOME_UPDATES)));
+  }
+  size_t i;
+  json_t *pU;
+  json_array_foreach(pUpdates, i, pU) {
+    const char *zBody = json_string_value(json_object_get(pU, "body"));
+    size_t nBody = zBody ? strlen(zBody) : 0;
+    if (nBody <= HOME_BODY_MAX) {
+      continue;
+    }
+    size_t nCut = HOME_BODY_MAX;
+    while (nCut > 0 && ((unsigned char)zBody[nCut] & 0xC0) == 0x80) {
+      nCut--; /* not inside a UTF-8 character */
+    }
+    char *zCut = xmalloc(nCut + 1);
+    memcpy(zCut, zBody, nCut);
+    zCut[nCut] = 0;
+    json_object_set_new(pU, "body_html", md_safe_html(zCut));
+    json_object_set_new(pU, "body_cut", json_true());
+    free(zCut);
+  }
+}
+
 /* The front page: banner, grouped components with uptime, open incidents
 ** with their updates, active and upcoming maintenance. */
 static json_t *model_home(const SpPage *pg, const Links *pL, int64_t now) {
@@ -612,11 +650,15 @@ static json_t *model_home(const SpPage *pg, const Links *pL, int64_t now) {
   json_object_set_new(pM, "has_components",
                       json_boolean(json_array_size(pComps) > 0));
   json_decref(pComps);
-  json_array_foreach(pInc, i, pC) { decorate_incident(pg, pC); }
+  json_array_foreach(pInc, i, pC) {
+    decorate_incident(pg, pC);
+    home_trim_updates(pC);
+  }
   json_object_set_new(pM, "incidents", pInc);
   json_t *pActive = json_array(), *pUpcoming = json_array();
   json_array_foreach(pMaint, i, pC) {
     decorate_incident(pg, pC);
+    home_trim_updates(pC);
     const char *zS = json_string_value(json_object_get(pC, "status"));
     json_array_append(strcmp(zS, "scheduled") == 0 ? pUpcoming : pActive, pC);
   }

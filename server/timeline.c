@@ -844,6 +844,8 @@ int timeline_stream(Req *r) {
 
 /* The page --------------------------------------------------------------- */
 
+#define EVENT_BODY_INLINE 16384 /* bytes of a body shown in the page */
+
 /* Adds view-only fields to each event and groups them by minute, with a
 ** date line where the day changes. NEW array of groups. */
 static json_t *group_by_minute(json_t *pEvents) {
@@ -872,12 +874,29 @@ static json_t *group_by_minute(json_t *pEvents) {
     json_t *pItem = json_copy(pEv);
     const char *zKind = json_string_value(json_object_get(pEv, "kind"));
     const char *zBody = json_string_value(json_object_get(pEv, "body"));
+    /* A long body is shown cut, linked whole, and not offered for editing
+    ** in the page: dozens of 60 KB alerts must not take the page past its
+    ** render budget. */
+    char *zCut = NULL;
+    if (zBody && strlen(zBody) > EVENT_BODY_INLINE) {
+      size_t nCut = EVENT_BODY_INLINE;
+      while (nCut > 0 && ((unsigned char)zBody[nCut] & 0xC0) == 0x80) {
+        nCut--;
+      }
+      zCut = xmalloc(nCut + 1);
+      memcpy(zCut, zBody, nCut);
+      zCut[nCut] = 0;
+      zBody = zCut;
+      json_object_del(pItem, "body");
+      json_object_set_new(pItem, "body_cut", json_true());
+    }
     if (zKind && zBody && *zBody &&
         enum_index(azWritableKind, zKind) >= 0) {
       json_object_set_new(pItem, "body_html", md_safe_html(zBody));
     } else if (zBody && *zBody) {
       json_object_set_new(pItem, "body_text", json_string(zBody));
     }
+    free(zCut);
     json_object_set_new(pItem, "is_signal",
                         json_boolean(zKind && strcmp(zKind, "signal") == 0));
     json_array_append_new(json_object_get(pGroup, "events"), pItem);

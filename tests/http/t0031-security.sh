@@ -69,8 +69,10 @@ head -c 2000000 /dev/zero | tr '\0' x | sed 's/^/title=/' > "$T/big.form"
 login editor "$PW_EDITOR"
 req POST /app/incidents -b "$T/jar.editor" --data-binary @"$T/big.form"
 check "a 2 MB form is 413" eq "$STATUS" 413
-raw 'POST /api/v1/incidents HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999\r\nConnection: close\r\n\r\n{}'
+raw "POST /api/v1/incidents HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer $WRITE\r\nContent-Length: 99999999999\r\nConnection: close\r\n\r\n{}"
 check "a huge Content-Length is 413 at once, before any body" eq "$RAW_STATUS" 413
+raw 'POST /api/v1/incidents HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999\r\nConnection: close\r\n\r\n{}'
+check "anonymous, the same is 401 at once (who asks comes first)" eq "$RAW_STATUS" 401
 check "server alive after oversized input" alive
 
 # Methods, media types, framing ----------------------------------------
