@@ -33,6 +33,18 @@ check "setup: 400 lines ingested" eq "$STATUS" 200
 clean() { ! grep -q 'ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:' "$T/server.err"; }
 
 # upload SECONDS: an ingest of two lines whose second comes SECONDS later.
+# wait_ingest: waits (up to 10 s) until an upload holds the ingest lane,
+# so a SIGTERM or a second upload comes while it is in flight however
+# slowly a loaded machine starts it.
+wait_ingest() {
+  i=0
+  while ! curl -s "$BASE/metrics" | grep -q '^hindsight_lane_busy{lane="ingest"} [1-9]' &&
+    [ $i -lt 100 ]; do
+    sleep 0.1
+    i=$((i + 1))
+  done
+}
+
 upload() {
   body="$LINE a
 $LINE b
@@ -48,7 +60,7 @@ $LINE b
 
 upload 4 >"$T/held" &
 HELD=$!
-sleep 1
+wait_ingest
 req POST "/api/v1/incidents/$ID/ingest?format=syslog" -H "$AUTH" --data-binary @"$T/sys.log"
 check "a second upload while the one ingest lane is taken is 503" eq "$STATUS" 503
 check "with Retry-After" grep -qi '^retry-after:' "$T/headers"
@@ -87,7 +99,7 @@ check "/healthz answered throughout" eq "$(grep -c '^200$' "$T/hz.codes")" 5
 # Drain: an upload that pauses 11 s, SIGTERM 1 s in.
 upload 11 >"$T/long" &
 UP=$!
-sleep 1
+wait_ingest
 kill -TERM $HS_PID
 wait $HS_PID
 rc=$?
@@ -101,7 +113,7 @@ check "no sanitizer report (first server)" clean
 hs_start --drain-timeout 1
 upload 4 >"$T/late" &
 UP=$!
-sleep 1
+wait_ingest
 kill -TERM $HS_PID
 wait $HS_PID
 rc=$?
@@ -117,7 +129,7 @@ check "no sanitizer report (second server)" clean
 hs_start
 upload 4 >"$T/late2" &
 UP=$!
-sleep 1
+wait_ingest
 kill -TERM $HS_PID
 wait $HS_PID
 wait $UP
