@@ -963,6 +963,14 @@ static int scan_run(const RawQuery *pQ, RawEach xEach, void *pArg,
         rc = E_DB;
         break;
       }
+      if (!xEach) {
+        /* Counting needs no order: this block's lines, then the next. */
+        for (; a->i < a->blk.nLine && a->blk.aLine[a->i].ts < s.to; a->i++) {
+          *pnCount += line_ok(&s, a, a->i);
+        }
+        act_put(&pool, a);
+        continue;
+      }
       if (nAct == nActAlloc) {
         nActAlloc = nActAlloc ? nActAlloc * 2 : 8;
         aAct = xrealloc(aAct, (size_t)nActAlloc * sizeof(Act *));
