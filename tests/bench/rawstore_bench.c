@@ -2,7 +2,9 @@
 ** rawstore_bench.c: the bench driver for rawstore.c (tests/bench/raw.sh).
 **   rawstore_bench DB append SOURCE FILE   nginx lines through rawstore:
 **       time from the bracketed CLF stamp, 5xx lines as error lines,
-**       100,000 lines a transaction (flush, commit), as `ingest` does
+**       100,000 lines a transaction (flush, commit), as `ingest` does;
+**       RAW_BENCH_FLUSH=N commits every N lines instead (a streaming
+**       door that acknowledges small pushes)
 **   rawstore_bench DB count WORD           lines holding WORD, all time
 **   rawstore_bench DB window FROM_ISO      lines of the hour from FROM_ISO
 ** count and window print "LINES MS" (the scan's wall time in ms).
@@ -41,6 +43,11 @@ static int append_file(const char *zSource, const char *zFile) {
   ssize_t n;
   long iLine = 0, nNew = 0;
   int64_t ts = 0;
+  const char *zEvery = getenv("RAW_BENCH_FLUSH");
+  long nEvery = zEvery ? atol(zEvery) : 100000;
+  if (nEvery < 1) {
+    nEvery = 100000;
+  }
   if (db_begin_write()) {
     return 1;
   }
@@ -62,7 +69,7 @@ static int append_file(const char *zSource, const char *zFile) {
       return 1;
     }
     nNew += rc;
-    if (iLine % 100000 == 0) {
+    if (iLine % nEvery == 0) {
       if (rawstore_flush(w) || db_commit() || db_begin_write()) {
         return 1;
       }
