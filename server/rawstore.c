@@ -61,6 +61,7 @@
 #include "err.h"
 #include "rawblock.h"
 #include "utc.h"
+#include "worker.h"
 
 #define RS_SPAN_MS ((int64_t)3600 * 1000)
 #define RS_SEAL_RAW ((size_t)256 << 10)
@@ -1161,6 +1162,36 @@ int64_t rawstore_migrate(int nBatch) {
   }
   return db_commit_unseen() ? -1 : nMoved;
 }
+
+#define RS_MIGRATE_BATCH 20000
+
+static Worker migrator = WORKER_INIT;
+
+static void migrator_main(void *pArg) {
+  (void)pArg;
+  int bStop = 0;
+  while (!bStop) {
+    int64_t n = rawstore_migrate(RS_MIGRATE_BATCH);
+    if (n < 0) {
+      fprintf(stderr, "rawstore: migrating old raw lines failed; retrying"
+                      " in a minute\n");
+    }
+    /* 0 ms between batches still gives other writers the lock. */
+    bStop = worker_wait(&migrator, n > 0 ? 0 : 60000);
+  }
+  db_close_thread();
+}
+
+int rawstore_migrator_start(void) {
+  if (worker_start(&migrator, migrator_main, NULL)) {
+    fprintf(stderr, "hindsight: cannot start the raw-line migration\n");
+    return E_IO;
+  }
+  pthread_setname_np(migrator.thread, "hs-rawmigrate");
+  return 0;
+}
+
+void rawstore_migrator_stop(void) { worker_stop(&migrator); }
 
 /* ---- hindsight raw ---- */
 

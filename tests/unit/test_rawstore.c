@@ -12,6 +12,8 @@
 #include "err.h"
 #include "harness.h"
 #include "rawstore.h"
+#include "rawstore_admin.h"
+#include <time.h>
 
 #define MIN_MS ((int64_t)60000)
 #define T0 ((int64_t)1700000000000) /* a fixed time: no dependence on now */
@@ -359,6 +361,51 @@ static void test_corrupt(void) {
   db_exec("DELETE FROM raw_blocks WHERE source = 'bad'");
 }
 
+/* Old raw_lines rows move into blocks: directly in batches, then by the
+** worker; lines and marks survive, duplicates fold. */
+static void test_migrate(void) {
+  int64_t t = T0 + 250 * 24 * 60 * MIN_MS;
+  db_exec("INSERT INTO incidents (id, title, started_at, created_at,"
+          " updated_at) VALUES (900, 'old', 0, 0, 0), (901, 'other', 0, 0, 0)");
+  db_begin_write();
+  sqlite3_stmt *q = db_prepare(
+      "INSERT INTO raw_lines (incident_id, ts, fp, bad, grp, source, line)"
+      " VALUES (:inc, :ts, :fp, :bad, :grp, 'mig', :line)");
+  for (int i = 0; i < 2500; i++) {
+    char z[64];
+    snprintf(z, sizeof(z), "moved line %d", i % 2000);
+    /* Rows 2000.. repeat 0..499 of another incident: same line, same fp. */
+    db_bind_int(q, ":inc", i < 2000 ? 900 : 901);
+    db_bind_int(q, ":ts", t + (i % 2000) * 1000);
+    db_bind_int(q, ":fp", 1000 + i % 2000);
+    db_bind_int(q, ":bad", i % 2000 == 7);
+    db_bind_int(q, ":grp", i % 2000 == 7 ? 99 : 0);
+    db_bind_text(q, ":line", z);
+    db_run(q);
+  }
+  db_commit();
+  CHECK_INT("a batch of 1000 moves 1000", rawstore_migrate(1000), 1000);
+  CHECK("and leaves 1500", q_int("SELECT count(*) FROM raw_lines") == 1500);
+  CHECK_INT("the worker starts", rawstore_migrator_start(), 0);
+  for (int i = 0; i < 600 && q_int("SELECT count(*) FROM raw_lines") > 0;
+       i++) {
+    struct timespec ts = {0, 50 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+  rawstore_migrator_stop();
+  CHECK("the worker moved the rest",
+        q_int("SELECT count(*) FROM raw_lines") == 0);
+  const char *azMig[] = {"mig", NULL};
+  RawQuery rq = {.from = INT64_MIN, .azSource = azMig};
+  CHECK_INT("one line per distinct row", rawstore_count(&rq), 2000);
+  rq.grp = 99;
+  CHECK_INT("the error line kept its group", rawstore_count(&rq), 1);
+  rq.grp = 0;
+  rq.zText = "moved line 1999";
+  CHECK_INT("text intact", rawstore_count(&rq), 1);
+  CHECK_INT("nothing left to move", rawstore_migrate(1000), 0);
+}
+
 int main(void) {
   char zDir[] = "/tmp/hs-test-rawstore.XXXXXX";
   if (!mkdtemp(zDir)) {
@@ -372,6 +419,7 @@ int main(void) {
   test_order_and_cursor();
   test_large_and_budget();
   test_corrupt();
+  test_migrate();
   test_expire();
   db_close_thread();
   char zCmd[300];
