@@ -576,6 +576,11 @@ static int append_fp(RawWriter *p, const char *zSource, int64_t ts,
   if (set_has(o, key)) {
     return 0;
   }
+  /* Blocks still with the compression thread are not rows yet: the
+  ** stored checks below need them inserted. */
+  if ((!o->bStoredMax || ts <= o->storedMax) && collect(p, 1)) {
+    return E_DB;
+  }
   if (!o->bStoredMax) {
     if (stored_max(zSource, &o->storedMax)) {
       return E_DB;
@@ -1056,7 +1061,7 @@ int64_t rawstore_expire(int64_t cutoff, const int64_t *aKeep, int nKeep) {
   }
   sqlite3_stmt *q = db_prepare(
       "SELECT id, ts_min, ts_max, n_lines FROM raw_blocks"
-      " WHERE ts_max < :cutoff");
+      " WHERE ts_min < :cutoff AND ts_max < :cutoff");
   sqlite3_stmt *d = db_prepare("DELETE FROM raw_blocks WHERE id = :id");
   int64_t nGone = 0;
   int rc = q && d ? 0 : E_DB;

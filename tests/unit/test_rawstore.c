@@ -229,6 +229,24 @@ static void test_order_and_cursor(void) {
   q.zCursor = NULL;
 }
 
+/* A duplicate of a line whose block is still being compressed (sealed,
+** not yet a row) is still a duplicate. */
+static void test_dup_in_flight(void) {
+  int64_t t = T0 + 20 * 24 * 60 * MIN_MS;
+  RawWriter *w = rawstore_writer_new();
+  db_begin_write();
+  int nNew = add_lines(w, "fly", "in flight", t, 10, 9000); /* seals 8192 */
+  int rc = rawstore_append(w, "fly", t + 10, 2, "in flight 1 GET /x HTTP/1.1",
+                           27, 0, 0);
+  CHECK_INT("9000 new lines", nNew, 9000);
+  CHECK_INT("a line of the sealed block is a duplicate", rc, 0);
+  CHECK_INT("flush", rawstore_flush(w), 0);
+  db_commit();
+  rawstore_writer_free(w);
+  CHECK("two blocks",
+        q_int("SELECT count(*) FROM raw_blocks WHERE source = 'fly'") == 2);
+}
+
 /* Stops after the first line: a callback may end a scan. */
 static int first_only(void *pArg, const RawLine *pLine) {
   (void)pLine;
@@ -417,6 +435,7 @@ int main(void) {
   CHECK_INT("db setup", db_setup(zPath), 0);
   test_basic();
   test_order_and_cursor();
+  test_dup_in_flight();
   test_large_and_budget();
   test_corrupt();
   test_migrate();
