@@ -156,28 +156,28 @@ typedef struct OpenBlock {
 /* A block on its way to a row: built by seal_job(), compressed by the
 ** compression thread, inserted by the writer's thread. */
 typedef struct SealJob {
-  char *zSource;       /* NEW */
-  RawBlockLine *aLine; /* sorted lines, NEW */
-  int nLine;           /* how many */
-  char *zText;         /* their texts, NEW */
+  char *zSource;        /* NEW */
+  RawBlockLine *aLine;  /* sorted lines, NEW */
+  int nLine;            /* how many */
+  char *zText;          /* their texts, NEW */
   unsigned char *aKeys; /* sorted keys column, NEW */
-  size_t nKeys;        /* its bytes */
+  size_t nKeys;         /* its bytes */
   unsigned char *aGrps; /* grps column, NEW (NULL: none) */
-  size_t nGrps;        /* its bytes */
-  int64_t tsMin;       /* first line's ts */
-  int64_t tsMax;       /* last line's ts */
-  int bBad;            /* holds an error line */
-  void *pPay;          /* compressed payload, NEW once done */
-  size_t nPay;         /* its bytes */
-  size_t nRaw;         /* content bytes */
-  int rc;              /* the encoder's result */
+  size_t nGrps;         /* its bytes */
+  int64_t tsMin;        /* first line's ts */
+  int64_t tsMax;        /* last line's ts */
+  int bBad;             /* holds an error line */
+  void *pPay;           /* compressed payload, NEW once done */
+  size_t nPay;          /* its bytes */
+  size_t nRaw;          /* content bytes */
+  int rc;               /* the encoder's result */
 } SealJob;
 
 /* A stored block's keys, kept for re-ingests. */
 typedef struct KeyCache {
-  int64_t id;          /* block id, 0: empty */
-  unsigned char *a;    /* the keys column, NEW */
-  size_t n;            /* its bytes */
+  int64_t id;       /* block id, 0: empty */
+  unsigned char *a; /* the keys column, NEW */
+  size_t n;         /* its bytes */
 } KeyCache;
 
 struct RawWriter {
@@ -508,9 +508,9 @@ static void set_add(OpenBlock *o, uint64_t key) {
 /* Whether a stored block of zSource holds key at ts: 1, 0, or E_DB. */
 static int stored_has(RawWriter *p, const char *zSource, int64_t ts,
                       uint64_t key) {
-  sqlite3_stmt *q = db_prepare(
-      "SELECT id FROM raw_blocks WHERE source = :s AND ts_min >= :lo"
-      " AND ts_min <= :ts AND ts_max >= :ts");
+  sqlite3_stmt *q =
+      db_prepare("SELECT id FROM raw_blocks WHERE source = :s AND ts_min >= :lo"
+                 " AND ts_min <= :ts AND ts_max >= :ts");
   if (!q) {
     return E_DB;
   }
@@ -527,7 +527,8 @@ static int stored_has(RawWriter *p, const char *zSource, int64_t ts,
       }
     }
     if (!c) {
-      sqlite3_stmt *k = db_prepare("SELECT keys FROM raw_blocks WHERE id = :id");
+      sqlite3_stmt *k =
+          db_prepare("SELECT keys FROM raw_blocks WHERE id = :id");
       if (!k) {
         db_reset(q);
         return E_DB;
@@ -559,9 +560,8 @@ static int stored_has(RawWriter *p, const char *zSource, int64_t ts,
 }
 
 /* Appends a line whose fp is known (the migration brings old ones). */
-static int append_fp(RawWriter *p, const char *zSource, int64_t ts,
-                     uint64_t fp, const char *z, size_t n, int bBad,
-                     uint64_t grp) {
+static int append_fp(RawWriter *p, const char *zSource, int64_t ts, uint64_t fp,
+                     const char *z, size_t n, int bBad, uint64_t grp) {
   if (p->rc) {
     return p->rc;
   }
@@ -640,8 +640,7 @@ static int append_fp(RawWriter *p, const char *zSource, int64_t ts,
 int rawstore_append(RawWriter *p, const char *zSource, int64_t ts,
                     int64_t iLine, const char *z, size_t n, int bBad,
                     uint64_t grp) {
-  uint64_t fp = hash64(z, n, hash64(zSource, strlen(zSource),
-                                    (uint64_t)iLine));
+  uint64_t fp = hash64(z, n, hash64(zSource, strlen(zSource), (uint64_t)iLine));
   return append_fp(p, zSource, ts, fp, z, n, bBad, grp);
 }
 
@@ -686,13 +685,13 @@ void rawstore_writer_free(RawWriter *p) {
 
 /* A block being read by a scan. */
 typedef struct Act {
-  RawBlock blk;        /* decoded lines */
-  char *zLow;          /* lower-cased texts for bNoCase, reused */
-  size_t nLowAlloc;    /* bytes allocated for zLow */
-  int64_t id;          /* block id */
-  char *zSource;       /* its source, NEW */
-  int i;               /* next line */
-  size_t hit;          /* next match offset in the texts; see line_hit */
+  RawBlock blk;     /* decoded lines */
+  char *zLow;       /* lower-cased texts for bNoCase, reused */
+  size_t nLowAlloc; /* bytes allocated for zLow */
+  int64_t id;       /* block id */
+  char *zSource;    /* its source, NEW */
+  int i;            /* next line */
+  size_t hit;       /* next match offset in the texts; see line_hit */
 } Act;
 
 #define HIT_UNKNOWN ((size_t)-1)
@@ -700,8 +699,8 @@ typedef struct Act {
 
 /* Finished blocks' buffers, reused within one scan. */
 typedef struct ActPool {
-  Act *a[8];           /* free Acts */
-  int n;               /* how many */
+  Act *a[8]; /* free Acts */
+  int n;     /* how many */
 } ActPool;
 
 static Act *act_get(ActPool *p) {
@@ -738,8 +737,8 @@ static int line_hit(const ScanState *s, Act *a, int i) {
     return 0;
   }
   if (a->hit == HIT_UNKNOWN || a->hit < l->off) {
-    const char *zAt = memmem(zHay + l->off, nAll - l->off, s->zNeedle,
-                             s->nNeedle);
+    const char *zAt =
+        memmem(zHay + l->off, nAll - l->off, s->zNeedle, s->nNeedle);
     a->hit = zAt ? (size_t)(zAt - zHay) : HIT_NONE;
     if (!zAt) {
       return 0;
@@ -794,8 +793,7 @@ static int64_t now_ms(void) {
 ** the window. 0 or E_DB (a corrupt block is logged and is E_DB). */
 static int act_load(const ScanState *s, Act *a, int64_t id, int64_t tsMin,
                     size_t nRaw) {
-  sqlite3_stmt *q =
-      db_prepare("SELECT payload FROM raw_blocks WHERE id = :id");
+  sqlite3_stmt *q = db_prepare("SELECT payload FROM raw_blocks WHERE id = :id");
   if (!q) {
     return E_DB;
   }
@@ -828,9 +826,9 @@ static int act_load(const ScanState *s, Act *a, int64_t id, int64_t tsMin,
   /* The cursor's key and the window's start: lines are sorted by ts. */
   while (a->i < a->blk.nLine) {
     const RawBlockLine *l = &a->blk.aLine[a->i];
-    int bBefore = l->ts < s->from || l->ts < s->cTs ||
-                  (l->ts == s->cTs &&
-                   (id < s->cId || (id == s->cId && a->i < s->cIdx)));
+    int bBefore =
+        l->ts < s->from || l->ts < s->cTs ||
+        (l->ts == s->cTs && (id < s->cId || (id == s->cId && a->i < s->cIdx)));
     if (!bBefore) {
       break;
     }
@@ -841,8 +839,8 @@ static int act_load(const ScanState *s, Act *a, int64_t id, int64_t tsMin,
 
 /* The scan engine behind rawstore_scan and rawstore_count. With xEach
 ** NULL it counts into *pnCount (no limit, no budget). */
-static int scan_run(const RawQuery *pQ, RawEach xEach, void *pArg,
-                    char *zNext, size_t nNext, int64_t *pnCount) {
+static int scan_run(const RawQuery *pQ, RawEach xEach, void *pArg, char *zNext,
+                    size_t nNext, int64_t *pnCount) {
   ScanState s = {.pQ = pQ};
   s.from = pQ->from;
   s.to = pQ->to ? pQ->to : INT64_MAX;
@@ -892,8 +890,8 @@ static int scan_run(const RawQuery *pQ, RawEach xEach, void *pArg,
   if (!q) {
     return E_DB;
   }
-  db_bind_int(q, ":lo", lo < INT64_MIN + RS_SPAN_MS ? INT64_MIN
-                                                     : lo - RS_SPAN_MS);
+  db_bind_int(q, ":lo",
+              lo < INT64_MIN + RS_SPAN_MS ? INT64_MIN : lo - RS_SPAN_MS);
   db_bind_int(q, ":to", s.to);
   db_bind_int(q, ":from", lo);
 
@@ -901,7 +899,7 @@ static int scan_run(const RawQuery *pQ, RawEach xEach, void *pArg,
   Act **aAct = NULL;
   int nAct = 0, nActAlloc = 0, nOut = 0, rc = 0, bPending = 0;
   int64_t pendTsMin = 0;
-  int bFull = 0; /* the limit is reached: looking for one more match */
+  int bFull = 0;     /* the limit is reached: looking for one more match */
   int bRowsDone = 0; /* stepping after SQLITE_DONE would start over */
   for (;;) {
     if (!bPending && !bRowsDone) {
@@ -935,8 +933,8 @@ static int scan_run(const RawQuery *pQ, RawEach xEach, void *pArg,
         iBest = k;
       }
     }
-    if (bPending && (iBest < 0 ||
-                     pendTsMin <= aAct[iBest]->blk.aLine[aAct[iBest]->i].ts)) {
+    if (bPending &&
+        (iBest < 0 || pendTsMin <= aAct[iBest]->blk.aLine[aAct[iBest]->i].ts)) {
       bPending = 0;
       if (tEnd && now_ms() >= tEnd) {
         if (zNext) {
@@ -948,9 +946,9 @@ static int scan_run(const RawQuery *pQ, RawEach xEach, void *pArg,
       int64_t tsMax = db_col_int(q, 3);
       if (!source_wanted(pQ, db_col_text(q, 1)) ||
           (pQ->bBadOnly && !db_col_int(q, 5)) ||
-          (pQ->grp && !grps_have(sqlite3_column_blob(q, 8),
-                                 (size_t)sqlite3_column_bytes(q, 8),
-                                 pQ->grp))) {
+          (pQ->grp &&
+           !grps_have(sqlite3_column_blob(q, 8),
+                      (size_t)sqlite3_column_bytes(q, 8), pQ->grp))) {
         continue;
       }
       if (db_col_int(q, 6) != RS_CODEC_ZSTD1) {
@@ -1014,8 +1012,12 @@ static int scan_run(const RawQuery *pQ, RawEach xEach, void *pArg,
     }
     char *zLine = (char *)a->blk.zText + l->off;
     zLine[l->n] = 0; /* the '\n' after it, put back below */
-    RawLine line = {.ts = l->ts, .zSource = a->zSource, .z = zLine,
-                    .n = l->n, .bBad = l->bBad, .grp = l->grp};
+    RawLine line = {.ts = l->ts,
+                    .zSource = a->zSource,
+                    .z = zLine,
+                    .n = l->n,
+                    .bBad = l->bBad,
+                    .grp = l->grp};
     int bStop = xEach(pArg, &line);
     zLine[l->n] = '\n';
     nOut++;
@@ -1037,8 +1039,8 @@ static int scan_run(const RawQuery *pQ, RawEach xEach, void *pArg,
   return rc;
 }
 
-int rawstore_scan(const RawQuery *pQ, RawEach xEach, void *pArg,
-                  char *zNext, size_t nNext) {
+int rawstore_scan(const RawQuery *pQ, RawEach xEach, void *pArg, char *zNext,
+                  size_t nNext) {
   assert(xEach && nNext >= 64);
   return scan_run(pQ, xEach, pArg, zNext, nNext, NULL);
 }
@@ -1059,9 +1061,9 @@ int64_t rawstore_expire(int64_t cutoff, const int64_t *aKeep, int nKeep) {
   if (bOwn && db_begin_write()) {
     return -1;
   }
-  sqlite3_stmt *q = db_prepare(
-      "SELECT id, ts_min, ts_max, n_lines FROM raw_blocks"
-      " WHERE ts_min < :cutoff AND ts_max < :cutoff");
+  sqlite3_stmt *q =
+      db_prepare("SELECT id, ts_min, ts_max, n_lines FROM raw_blocks"
+                 " WHERE ts_min < :cutoff AND ts_max < :cutoff");
   sqlite3_stmt *d = db_prepare("DELETE FROM raw_blocks WHERE id = :id");
   int64_t nGone = 0;
   int rc = q && d ? 0 : E_DB;
@@ -1102,9 +1104,9 @@ int64_t rawstore_expire(int64_t cutoff, const int64_t *aKeep, int nKeep) {
 /* ---- the old raw_lines table ---- */
 
 static int old_table_exists(void) {
-  sqlite3_stmt *q = db_prepare(
-      "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
-      " AND name = 'raw_lines'");
+  sqlite3_stmt *q =
+      db_prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+                 " AND name = 'raw_lines'");
   if (!q) {
     return E_DB;
   }
@@ -1123,9 +1125,9 @@ int64_t rawstore_migrate(int nBatch) {
     return -1;
   }
   RawWriter *w = rawstore_writer_new();
-  sqlite3_stmt *q = db_prepare(
-      "SELECT id, ts, fp, bad, grp, source, line FROM raw_lines"
-      " ORDER BY id LIMIT :n");
+  sqlite3_stmt *q =
+      db_prepare("SELECT id, ts, fp, bad, grp, source, line FROM raw_lines"
+                 " ORDER BY id LIMIT :n");
   int64_t nMoved = 0, lastId = 0;
   rc = w && q ? 0 : E_DB;
   if (!rc) {
@@ -1246,8 +1248,7 @@ int rawstore_cli(int argc, char **argv) {
         fputs("hindsight raw: --grep text is over 500 bytes\n", stderr);
         return 2;
       }
-    } else if ((strcmp(z, "--from") == 0 || strcmp(z, "--to") == 0) &&
-               bArg) {
+    } else if ((strcmp(z, "--from") == 0 || strcmp(z, "--to") == 0) && bArg) {
       const char *zT = argv[++i];
       int64_t ms;
       if (utc_parse_iso(zT, strlen(zT), &ms)) {
@@ -1273,7 +1274,8 @@ int rawstore_cli(int argc, char **argv) {
     }
     if (n < 0) {
       fputs("hindsight raw: the migration stopped on a database error;"
-            " run it again to go on\n", stderr);
+            " run it again to go on\n",
+            stderr);
       return 1;
     }
     printf("%lld\n", (long long)nAll);

@@ -94,7 +94,8 @@ static int append_file(const char *zSource, const char *zFile) {
 int main(int argc, char **argv) {
   if (argc < 4) {
     fputs("usage: rawstore_bench DB append SOURCE FILE | count WORD |"
-          " window FROM_ISO\n", stderr);
+          " window FROM_ISO\n",
+          stderr);
     return 2;
   }
   db_global_init();

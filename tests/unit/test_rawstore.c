@@ -20,12 +20,12 @@
 
 /* Collected scan output. */
 typedef struct Got {
-  int n;            /* lines seen */
-  int64_t aTs[4096]; /* their times */
-  char azLine[64][96]; /* the first 64 texts */
+  int n;                 /* lines seen */
+  int64_t aTs[4096];     /* their times */
+  char azLine[64][96];   /* the first 64 texts */
   char azSource[64][16]; /* and sources */
-  int nBad;         /* error lines seen */
-  int bOrdered;     /* ts never went back */
+  int nBad;              /* error lines seen */
+  int bOrdered;          /* ts never went back */
 } Got;
 
 static int collect(void *pArg, const RawLine *pLine) {
@@ -35,8 +35,7 @@ static int collect(void *pArg, const RawLine *pLine) {
   }
   if (g->n < 64) {
     snprintf(g->azLine[g->n], sizeof(g->azLine[0]), "%s", pLine->z);
-    snprintf(g->azSource[g->n], sizeof(g->azSource[0]), "%s",
-             pLine->zSource);
+    snprintf(g->azSource[g->n], sizeof(g->azSource[0]), "%s", pLine->zSource);
   }
   if (pLine->z[pLine->n] != 0 || strlen(pLine->z) != pLine->n) {
     g->bOrdered = -1000000; /* not NUL-terminated at n: fail below */
@@ -61,8 +60,8 @@ static int add_lines(RawWriter *w, const char *zSource, const char *zLabel,
     char z[96];
     int nz = snprintf(z, sizeof(z), "%s %d GET /x HTTP/1.1", zLabel, i);
     int bBad = i % 10 == 0;
-    int rc = rawstore_append(w, zSource, ts0 + i * stepMs, i + 1, z,
-                             (size_t)nz, bBad, bBad ? 42 : 0);
+    int rc = rawstore_append(w, zSource, ts0 + i * stepMs, i + 1, z, (size_t)nz,
+                             bBad, bBad ? 42 : 0);
     if (rc < 0) {
       return rc;
     }
@@ -98,8 +97,7 @@ static int64_t q_int(const char *zSql) {
 }
 
 static void test_basic(void) {
-  CHECK_INT("100 new lines stored", store("web", "alpha", T0, 1000, 100),
-            100);
+  CHECK_INT("100 new lines stored", store("web", "alpha", T0, 1000, 100), 100);
   CHECK_INT("the same again: all duplicates (stored blocks)",
             store("web", "alpha", T0, 1000, 100), 0);
   CHECK_INT("the same text at another line number is new",
@@ -136,8 +134,8 @@ static void test_basic(void) {
   got_init(&g);
   char zNext[64];
   q.nLimit = 1000;
-  CHECK_INT("scan a window", rawstore_scan(&q, collect, &g, zNext,
-                                           sizeof(zNext)), 0);
+  CHECK_INT("scan a window",
+            rawstore_scan(&q, collect, &g, zNext, sizeof(zNext)), 0);
   CHECK_INT("10 lines", g.n, 10);
   CHECK_STR("first line's text", g.azLine[0], "alpha 10 GET /x HTTP/1.1");
   CHECK_STR("its source", g.azSource[0], "web");
@@ -220,9 +218,8 @@ static void test_order_and_cursor(void) {
   CHECK_INT("one source only", g.n, 50);
   q.azSource = NULL;
   q.zCursor = "b1.x.1.2";
-  CHECK_INT("a cursor that is not ours", rawstore_scan(&q, collect, &g, zNext,
-                                                        sizeof(zNext)),
-            E_INVALID);
+  CHECK_INT("a cursor that is not ours",
+            rawstore_scan(&q, collect, &g, zNext, sizeof(zNext)), E_INVALID);
   q.zCursor = "b1.1.2.3junk";
   CHECK_INT("a cursor with trailing junk",
             rawstore_scan(&q, collect, &g, zNext, sizeof(zNext)), E_INVALID);
@@ -259,15 +256,13 @@ static void test_large_and_budget(void) {
   ** an hour and near the size cap; memory is bounded by the writer. */
   int64_t t = T0 + 30 * 24 * 60 * MIN_MS;
   int n = 3 * 24 * 1800;
-  CHECK_INT("129,600 lines", store("big", "large input line with some text",
-                                   t, 2000, n),
-            n);
+  CHECK_INT("129,600 lines",
+            store("big", "large input line with some text", t, 2000, n), n);
   CHECK("every block within an hour",
         q_int("SELECT count(*) FROM raw_blocks WHERE ts_max - ts_min >="
               " 3600000") == 0);
   CHECK("blocks hold their line counts",
-        q_int("SELECT sum(n_lines) FROM raw_blocks WHERE source = 'big'") ==
-            n);
+        q_int("SELECT sum(n_lines) FROM raw_blocks WHERE source = 'big'") == n);
   CHECK("no block over 256 KiB of content",
         q_int("SELECT max(raw_bytes) FROM raw_blocks") <= 300000);
   CHECK("compressed below a third of the content",
@@ -275,8 +270,10 @@ static void test_large_and_budget(void) {
               " raw_blocks WHERE source = 'big'") == 1);
 
   const char *azBig[] = {"big", NULL};
-  RawQuery q = {.from = t + 36 * 60 * MIN_MS, .to = t + 37 * 60 * MIN_MS,
-                .azSource = azBig, .nLimit = 1000};
+  RawQuery q = {.from = t + 36 * 60 * MIN_MS,
+                .to = t + 37 * 60 * MIN_MS,
+                .azSource = azBig,
+                .nLimit = 1000};
   CHECK_INT("an hour's window counts its lines", rawstore_count(&q), 1800);
   q.zText = "text 12345 ";
   CHECK_INT("count with text", rawstore_count(&q), 0);
@@ -317,11 +314,13 @@ static void test_large_and_budget(void) {
   int nNew = 0;
   for (int i = 5000; i < 15000; i++) {
     char z[96];
-    int nz = snprintf(z, sizeof(z), "large input line with some text %d GET"
-                      " /x HTTP/1.1", i);
+    int nz = snprintf(z, sizeof(z),
+                      "large input line with some text %d GET"
+                      " /x HTTP/1.1",
+                      i);
     int bBad = i % 10 == 0;
-    nNew += rawstore_append(w, "big", t + i * 2000, i + 1, z, (size_t)nz,
-                            bBad, bBad ? 42 : 0);
+    nNew += rawstore_append(w, "big", t + i * 2000, i + 1, z, (size_t)nz, bBad,
+                            bBad ? 42 : 0);
   }
   rawstore_flush(w);
   db_commit();
@@ -340,11 +339,11 @@ static void test_expire(void) {
   CHECK_INT("10 old lines", rawstore_count(&q), 10);
   int64_t aKeep[2] = {t + 2 * 60 * MIN_MS, t + 3 * 60 * MIN_MS};
   int64_t nGone = rawstore_expire(t + 5 * 60 * MIN_MS, aKeep, 1);
-  CHECK_INT("what is left of the source: 2 kept, 5 newer",
-            rawstore_count(&q), 7);
+  CHECK_INT("what is left of the source: 2 kept, 5 newer", rawstore_count(&q),
+            7);
   q.azSource = NULL;
-  CHECK_INT("whole blocks before the cutoff went, with their counts",
-            nGone, nAll - 7);
+  CHECK_INT("whole blocks before the cutoff went, with their counts", nGone,
+            nAll - 7);
   CHECK_INT("and nothing else is left", rawstore_count(&q), 7);
 }
 
@@ -352,13 +351,13 @@ static void test_corrupt(void) {
   int64_t t = T0 + 200 * 24 * 60 * MIN_MS;
   store("bad", "c", t, 1000, 20);
   const char *azBad[] = {"bad", NULL};
-  RawQuery q = {.from = INT64_MIN, .azSource = azBad, .nLimit = 10,
-                .zText = "c"};
+  RawQuery q = {
+      .from = INT64_MIN, .azSource = azBad, .nLimit = 10, .zText = "c"};
   Got g;
   char zNext[64];
   got_init(&g);
-  CHECK_INT("a good block reads", rawstore_scan(&q, collect, &g, zNext,
-                                                sizeof(zNext)), 0);
+  CHECK_INT("a good block reads",
+            rawstore_scan(&q, collect, &g, zNext, sizeof(zNext)), 0);
   db_exec("UPDATE raw_blocks SET raw_bytes = raw_bytes + 1 WHERE source ="
           " 'bad'");
   CHECK_INT("a wrong raw_bytes is E_DB",
@@ -405,8 +404,7 @@ static void test_migrate(void) {
   CHECK_INT("a batch of 1000 moves 1000", rawstore_migrate(1000), 1000);
   CHECK("and leaves 1500", q_int("SELECT count(*) FROM raw_lines") == 1500);
   CHECK_INT("the worker starts", rawstore_migrator_start(), 0);
-  for (int i = 0; i < 600 && q_int("SELECT count(*) FROM raw_lines") > 0;
-       i++) {
+  for (int i = 0; i < 600 && q_int("SELECT count(*) FROM raw_lines") > 0; i++) {
     struct timespec ts = {0, 50 * 1000 * 1000};
     nanosleep(&ts, NULL);
   }
