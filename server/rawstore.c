@@ -845,24 +845,9 @@ static int scan_run(const RawQuery *pQ, RawEach xEach, void *pArg, char *zNext,
   s.from = pQ->from;
   s.to = pQ->to ? pQ->to : INT64_MAX;
   s.cTs = INT64_MIN;
-  char zLowNeedle[512];
+  char *zLowNeedle = NULL; /* NEW: the needle lower-cased, for bNoCase */
   if (zNext && nNext) {
     zNext[0] = 0;
-  }
-  if (pQ->zText && pQ->zText[0]) {
-    s.nNeedle = strlen(pQ->zText);
-    if (s.nNeedle >= sizeof(zLowNeedle)) {
-      return E_INVALID;
-    }
-    if (pQ->bNoCase) {
-      for (size_t k = 0; k <= s.nNeedle; k++) {
-        unsigned char c = (unsigned char)pQ->zText[k];
-        zLowNeedle[k] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
-      }
-      s.zNeedle = zLowNeedle;
-    } else {
-      s.zNeedle = pQ->zText;
-    }
   }
   if (xEach && pQ->zCursor && pQ->zCursor[0]) {
     long long a, b;
@@ -881,6 +866,18 @@ static int scan_run(const RawQuery *pQ, RawEach xEach, void *pArg, char *zNext,
   if (lo >= s.to) {
     return 0;
   }
+  if (pQ->zText && pQ->zText[0]) {
+    s.nNeedle = strlen(pQ->zText);
+    s.zNeedle = pQ->zText;
+    if (pQ->bNoCase) {
+      zLowNeedle = xmalloc(s.nNeedle + 1);
+      for (size_t k = 0; k <= s.nNeedle; k++) {
+        unsigned char c = (unsigned char)pQ->zText[k];
+        zLowNeedle[k] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+      }
+      s.zNeedle = zLowNeedle;
+    }
+  }
   int bWhole = !pQ->bBadOnly && !pQ->grp && !s.zNeedle;
 
   sqlite3_stmt *q = db_prepare(
@@ -888,6 +885,7 @@ static int scan_run(const RawQuery *pQ, RawEach xEach, void *pArg, char *zNext,
       " raw_bytes, grps FROM raw_blocks WHERE ts_min >= :lo AND ts_min < :to"
       " AND ts_max >= :from ORDER BY ts_min, id");
   if (!q) {
+    free(zLowNeedle);
     return E_DB;
   }
   db_bind_int(q, ":lo",
@@ -1036,6 +1034,7 @@ static int scan_run(const RawQuery *pQ, RawEach xEach, void *pArg, char *zNext,
     act_put(NULL, pool.a[k]);
   }
   free(aAct);
+  free(zLowNeedle);
   return rc;
 }
 

@@ -160,6 +160,11 @@ static void test_basic(void) {
   got_init(&g);
   rawstore_scan(&q, collect, &g, zNext, sizeof(zNext));
   CHECK_INT("a match never spans two lines", g.n, 0);
+  char zLong[2000];
+  memset(zLong, 'A', sizeof(zLong) - 1);
+  zLong[sizeof(zLong) - 1] = 0;
+  q.zText = zLong;
+  CHECK_INT("a long needle is fine, -i too (no match)", rawstore_count(&q), 0);
   q.bNoCase = 0;
   q.zText = NULL;
 }
