@@ -21,7 +21,7 @@ check "blocks hold every line" eq "$(sqlite3 "$DB" 'SELECT sum(n_lines) FROM raw
 check "sqlite3 reads every column but the payload" \
   eq "$(sqlite3 "$DB" "SELECT count(*) FROM raw_blocks WHERE source <> '' AND ts_max >= ts_min AND codec = 1 AND length(keys) = 6 * n_lines")" \
   "$(sqlite3 "$DB" 'SELECT count(*) FROM raw_blocks')"
-"$HS_BIN" --db "$DB" raw >"$T/after.raw"
+"$HS_BIN" --db "$DB" raw >"$T/after.raw" 2>"$T/raw.err"
 check "raw exits 0" eq $? 0
 sort "$T/after.raw" >"$T/after"
 check "hindsight raw prints exactly the old rows" cmp -s "$T/before" "$T/after"
@@ -60,10 +60,13 @@ check "an unknown flag is a usage error" eq $? 2
 "$HS_BIN" --db "$DB" raw --help >"$T/help"
 check "raw --help" contains "$T/help" "usage: hindsight raw"
 
+check "no sanitizer report (under make SAN=1)" sh -c "! cat '$T'/*.err | grep -q 'Sanitizer\|runtime error'"
+
 # A corrupt block is a clean error, never a crash.
 sqlite3 "$DB" "UPDATE raw_blocks SET payload = substr(payload, 1, 20) WHERE id = (SELECT min(id) FROM raw_blocks)"
 "$HS_BIN" --db "$DB" raw >/dev/null 2>"$T/err"
 check "a corrupt block: exit 1" eq $? 1
 check "and a message" contains "$T/err" "could not be read"
+check "not a sanitizer report" lacks "$T/err" "Sanitizer"
 rm -rf "$T"
 [ $nfail -eq 0 ]
