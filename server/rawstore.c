@@ -791,20 +791,9 @@ static int64_t now_ms(void) {
 
 /* Reads and decodes block id into a; skips lines before the cursor and
 ** the window. 0 or E_DB (a corrupt block is logged and is E_DB). */
-static int act_load(const ScanState *s, Act *a, int64_t id, int64_t tsMin,
-                    size_t nRaw) {
-  sqlite3_stmt *q = db_prepare("SELECT payload FROM raw_blocks WHERE id = :id");
-  if (!q) {
-    return E_DB;
-  }
-  db_bind_int(q, ":id", id);
-  int rc = E_DB;
-  if (db_step(q) == SQLITE_ROW) {
-    rc = rawblock_decode(&a->blk, tsMin, nRaw, sqlite3_column_blob(q, 0),
-                         (size_t)sqlite3_column_bytes(q, 0));
-  }
-  db_reset(q);
-  if (rc) {
+static int act_decode(const ScanState *s, Act *a, int64_t id, int64_t tsMin,
+                      size_t nRaw, const void *pPay, size_t nPay) {
+  if (rawblock_decode(&a->blk, tsMin, nRaw, pPay, nPay)) {
     fprintf(stderr, "rawstore: block %lld is corrupt or unreadable\n",
             (long long)id);
     return E_DB;
@@ -835,6 +824,149 @@ static int act_load(const ScanState *s, Act *a, int64_t id, int64_t tsMin,
     a->i++;
   }
   return 0;
+}
+
+/* act_decode() of block id's payload, read from the database. */
+static int act_load(const ScanState *s, Act *a, int64_t id, int64_t tsMin,
+                    size_t nRaw) {
+  sqlite3_stmt *q = db_prepare("SELECT payload FROM raw_blocks WHERE id = :id");
+  if (!q) {
+    return E_DB;
+  }
+  db_bind_int(q, ":id", id);
+  int rc = E_DB;
+  if (db_step(q) == SQLITE_ROW) {
+    rc = act_decode(s, a, id, tsMin, nRaw, sqlite3_column_blob(q, 0),
+                    (size_t)sqlite3_column_bytes(q, 0));
+  } else {
+    fprintf(stderr, "rawstore: block %lld is unreadable\n", (long long)id);
+  }
+  db_reset(q);
+  return rc;
+}
+
+/* The matching lines of a decoded block inside the window. */
+static int64_t act_count(const ScanState *s, Act *a) {
+  int64_t n = 0;
+  for (; a->i < a->blk.nLine && a->blk.aLine[a->i].ts < s->to; a->i++) {
+    n += line_ok(s, a, a->i);
+  }
+  return n;
+}
+
+/* Counting on both cores: a helper thread ("hs-rawcount") decodes and
+** counts a block from a copy of its payload while this thread reads and
+** counts the next; counts need no order. */
+typedef struct Helper {
+  pthread_t thread;     /* the helper */
+  int bStarted;         /* it runs */
+  pthread_mutex_t mu;   /* guards bJob, bStop, n, rc */
+  pthread_cond_t cond;  /* signalled on each change of them */
+  const ScanState *s;   /* the scan (read only) */
+  Act act;              /* the helper's decode buffers */
+  void *pPay;           /* the job's payload copy */
+  size_t nPay;          /* its bytes */
+  size_t nPayAlloc;     /* allocated */
+  int64_t id;           /* the job's block */
+  int64_t tsMin;        /* its ts_min */
+  size_t nRaw;          /* its raw_bytes */
+  int bJob;             /* a job is waiting or running */
+  int bStop;            /* no more jobs */
+  int64_t n;            /* lines counted by the helper */
+  int rc;               /* its first error */
+} Helper;
+
+static void *helper_main(void *pArg) {
+  Helper *h = pArg;
+  pthread_mutex_lock(&h->mu);
+  for (;;) {
+    while (!h->bJob && !h->bStop) {
+      pthread_cond_wait(&h->cond, &h->mu);
+    }
+    if (!h->bJob) {
+      break;
+    }
+    pthread_mutex_unlock(&h->mu);
+    int64_t n = 0;
+    int rc = act_decode(h->s, &h->act, h->id, h->tsMin, h->nRaw, h->pPay,
+                        h->nPay);
+    if (!rc) {
+      n = act_count(h->s, &h->act);
+    }
+    pthread_mutex_lock(&h->mu);
+    h->n += n;
+    h->rc = h->rc ? h->rc : rc;
+    h->bJob = 0;
+    pthread_cond_broadcast(&h->cond);
+  }
+  pthread_mutex_unlock(&h->mu);
+  return NULL;
+}
+
+/* Hands block id to the helper if it is idle (starting it on first use):
+** 1 if handed over, 0 if this thread should count it, E_DB. */
+static int helper_take(Helper *h, int64_t id, int64_t tsMin, size_t nRaw) {
+  if (!h->bStarted) {
+    if (pthread_create(&h->thread, NULL, helper_main, h) != 0) {
+      return 0;
+    }
+    pthread_setname_np(h->thread, "hs-rawcount");
+    h->bStarted = 1;
+  }
+  pthread_mutex_lock(&h->mu);
+  int bBusy = h->bJob;
+  pthread_mutex_unlock(&h->mu);
+  if (bBusy) {
+    return 0;
+  }
+  sqlite3_stmt *q = db_prepare("SELECT payload FROM raw_blocks WHERE id = :id");
+  if (!q) {
+    return E_DB;
+  }
+  db_bind_int(q, ":id", id);
+  if (db_step(q) != SQLITE_ROW) {
+    db_reset(q);
+    return E_DB;
+  }
+  /* The helper is idle: its fields are this thread's until bJob is set. */
+  size_t nPay = (size_t)sqlite3_column_bytes(q, 0);
+  if (h->nPayAlloc < nPay + 1) {
+    h->pPay = xrealloc(h->pPay, nPay + 1);
+    h->nPayAlloc = nPay + 1;
+  }
+  if (nPay) {
+    memcpy(h->pPay, sqlite3_column_blob(q, 0), nPay);
+  }
+  db_reset(q);
+  h->nPay = nPay;
+  h->id = id;
+  h->tsMin = tsMin;
+  h->nRaw = nRaw;
+  pthread_mutex_lock(&h->mu);
+  h->bJob = 1;
+  pthread_cond_broadcast(&h->cond);
+  pthread_mutex_unlock(&h->mu);
+  return 1;
+}
+
+/* Waits for the helper's last job, stops it, adds its count. 0 or E_DB. */
+static int helper_end(Helper *h, int64_t *pnCount) {
+  if (h->bStarted) {
+    pthread_mutex_lock(&h->mu);
+    h->bStop = 1;
+    pthread_cond_broadcast(&h->cond);
+    pthread_mutex_unlock(&h->mu);
+    pthread_join(h->thread, NULL);
+  }
+  if (pnCount) {
+    *pnCount += h->n;
+  }
+  rawblock_free(&h->act.blk);
+  free(h->act.zLow);
+  free(h->pPay);
+  pthread_cond_destroy(&h->cond);
+  pthread_mutex_destroy(&h->mu);
+  return h->rc ? E_DB : 0;
 }
 
 /* The scan engine behind rawstore_scan and rawstore_count. With xEach
@@ -894,6 +1026,8 @@ static int scan_run(const RawQuery *pQ, RawEach xEach, void *pArg, char *zNext,
   db_bind_int(q, ":from", lo);
 
   ActPool pool = {.n = 0};
+  Helper helper = {.s = &s, .mu = PTHREAD_MUTEX_INITIALIZER,
+                   .cond = PTHREAD_COND_INITIALIZER};
   Act **aAct = NULL;
   int nAct = 0, nActAlloc = 0, nOut = 0, rc = 0, bPending = 0;
   int64_t pendTsMin = 0;
@@ -957,9 +1091,19 @@ static int scan_run(const RawQuery *pQ, RawEach xEach, void *pArg, char *zNext,
         *pnCount += db_col_int(q, 4); /* wholly inside: no decoding */
         continue;
       }
+      int64_t nRaw = db_col_int(q, 7);
+      if (!xEach && nRaw >= 0) {
+        int r = helper_take(&helper, id, pendTsMin, (size_t)nRaw);
+        if (r < 0) {
+          rc = E_DB;
+          break;
+        }
+        if (r > 0) {
+          continue;
+        }
+      }
       Act *a = act_get(&pool);
       a->zSource = xstrdup(db_col_text(q, 1));
-      int64_t nRaw = db_col_int(q, 7);
       if (nRaw < 0 || act_load(&s, a, id, pendTsMin, (size_t)nRaw)) {
         act_put(&pool, a);
         rc = E_DB;
@@ -967,9 +1111,7 @@ static int scan_run(const RawQuery *pQ, RawEach xEach, void *pArg, char *zNext,
       }
       if (!xEach) {
         /* Counting needs no order: this block's lines, then the next. */
-        for (; a->i < a->blk.nLine && a->blk.aLine[a->i].ts < s.to; a->i++) {
-          *pnCount += line_ok(&s, a, a->i);
-        }
+        *pnCount += act_count(&s, a);
         act_put(&pool, a);
         continue;
       }
@@ -1034,6 +1176,9 @@ static int scan_run(const RawQuery *pQ, RawEach xEach, void *pArg, char *zNext,
     act_put(NULL, pool.a[k]);
   }
   free(aAct);
+  if (helper_end(&helper, pnCount) && !rc) {
+    rc = E_DB;
+  }
   free(zLowNeedle);
   return rc;
 }
