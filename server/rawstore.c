@@ -39,10 +39,17 @@
 ** shared). At most one block is in the thread's hands and one waits, so
 ** memory stays flat: RS_MAX_OPEN open buffers plus two blocks.
 **
+** Scans: only the blocks of the window (and sources, error lines, message
+** group) are read; each is decoded into a buffer reused within the scan
+** and searched with memmem over the whole block text, then hits are
+** mapped to lines. Lines come out merged across blocks in (ts, block id,
+** index) order, which is (ts, arrival); the cursor is that key. Counting
+** needs no order and runs on both cores (a helper thread, "hs-rawcount").
+**
 ** Threading: a RawWriter belongs to one thread (plus its compression
 ** thread, which touches only the job handed to it, under mu). Scans use
-** the calling thread's connection and a thread-local pool of decode
-** buffers.
+** the calling thread's connection; a count's helper gets copies of
+** payloads and touches no connection.
 */
 #include "rawstore.h"
 #include "rawstore_admin.h"
