@@ -52,7 +52,8 @@ static int get_varint(const unsigned char *z, size_t n, size_t *pi,
 }
 
 static uint64_t zigzag(int64_t v) {
-  return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+  uint64_t u = (uint64_t)v;
+  return (u << 1) ^ (0 - (u >> 63)); /* no shift of a signed value */
 }
 
 static int64_t unzigzag(uint64_t u) {

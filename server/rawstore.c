@@ -1035,8 +1035,9 @@ static int scan_run(const RawQuery *pQ, RawEach xEach, void *pArg, char *zNext,
   ActPool pool = {.n = 0};
   Helper helper = {.s = &s, .mu = PTHREAD_MUTEX_INITIALIZER,
                    .cond = PTHREAD_COND_INITIALIZER};
-  Act **aAct = NULL;
-  int nAct = 0, nActAlloc = 0, nOut = 0, rc = 0, bPending = 0;
+  int nActAlloc = 8;
+  Act **aAct = xmalloc((size_t)nActAlloc * sizeof(Act *));
+  int nAct = 0, nOut = 0, rc = 0, bPending = 0;
   int64_t pendTsMin = 0;
   int bFull = 0;     /* the limit is reached: looking for one more match */
   int bRowsDone = 0; /* stepping after SQLITE_DONE would start over */
@@ -1123,7 +1124,7 @@ static int scan_run(const RawQuery *pQ, RawEach xEach, void *pArg, char *zNext,
         continue;
       }
       if (nAct == nActAlloc) {
-        nActAlloc = nActAlloc ? nActAlloc * 2 : 8;
+        nActAlloc *= 2;
         aAct = xrealloc(aAct, (size_t)nActAlloc * sizeof(Act *));
       }
       aAct[nAct++] = a;
