@@ -865,22 +865,22 @@ static int64_t act_count(const ScanState *s, Act *a) {
 ** counts a block from a copy of its payload while this thread reads and
 ** counts the next; counts need no order. */
 typedef struct Helper {
-  pthread_t thread;     /* the helper */
-  int bStarted;         /* it runs */
-  pthread_mutex_t mu;   /* guards bJob, bStop, n, rc */
-  pthread_cond_t cond;  /* signalled on each change of them */
-  const ScanState *s;   /* the scan (read only) */
-  Act act;              /* the helper's decode buffers */
-  void *pPay;           /* the job's payload copy */
-  size_t nPay;          /* its bytes */
-  size_t nPayAlloc;     /* allocated */
-  int64_t id;           /* the job's block */
-  int64_t tsMin;        /* its ts_min */
-  size_t nRaw;          /* its raw_bytes */
-  int bJob;             /* a job is waiting or running */
-  int bStop;            /* no more jobs */
-  int64_t n;            /* lines counted by the helper */
-  int rc;               /* its first error */
+  pthread_t thread;    /* the helper */
+  int bStarted;        /* it runs */
+  pthread_mutex_t mu;  /* guards bJob, bStop, n, rc */
+  pthread_cond_t cond; /* signalled on each change of them */
+  const ScanState *s;  /* the scan (read only) */
+  Act act;             /* the helper's decode buffers */
+  void *pPay;          /* the job's payload copy */
+  size_t nPay;         /* its bytes */
+  size_t nPayAlloc;    /* allocated */
+  int64_t id;          /* the job's block */
+  int64_t tsMin;       /* its ts_min */
+  size_t nRaw;         /* its raw_bytes */
+  int bJob;            /* a job is waiting or running */
+  int bStop;           /* no more jobs */
+  int64_t n;           /* lines counted by the helper */
+  int rc;              /* its first error */
 } Helper;
 
 static void *helper_main(void *pArg) {
@@ -895,8 +895,8 @@ static void *helper_main(void *pArg) {
     }
     pthread_mutex_unlock(&h->mu);
     int64_t n = 0;
-    int rc = act_decode(h->s, &h->act, h->id, h->tsMin, h->nRaw, h->pPay,
-                        h->nPay);
+    int rc =
+        act_decode(h->s, &h->act, h->id, h->tsMin, h->nRaw, h->pPay, h->nPay);
     if (!rc) {
       n = act_count(h->s, &h->act);
     }
@@ -1033,7 +1033,8 @@ static int scan_run(const RawQuery *pQ, RawEach xEach, void *pArg, char *zNext,
   db_bind_int(q, ":from", lo);
 
   ActPool pool = {.n = 0};
-  Helper helper = {.s = &s, .mu = PTHREAD_MUTEX_INITIALIZER,
+  Helper helper = {.s = &s,
+                   .mu = PTHREAD_MUTEX_INITIALIZER,
                    .cond = PTHREAD_COND_INITIALIZER};
   int nActAlloc = 8;
   Act **aAct = xmalloc((size_t)nActAlloc * sizeof(Act *));
@@ -1251,6 +1252,236 @@ int64_t rawstore_expire(int64_t cutoff, const int64_t *aKeep, int nKeep) {
     }
   }
   return rc ? -1 : nGone;
+}
+
+/* ---- compaction ---- */
+
+#define RS_SMALL_LINES 1024
+
+/* One line of a group being merged, with where it came from. */
+typedef struct MergeLine {
+  RawBlockLine l; /* the line; off into the merged text */
+  int iBlock;     /* its block's place in the group (id order) */
+  int iIdx;       /* its index in that block */
+} MergeLine;
+
+static int cmp_merge(const void *a, const void *b) {
+  const MergeLine *x = a, *y = b;
+  if (x->l.ts != y->l.ts) {
+    return x->l.ts < y->l.ts ? -1 : 1;
+  }
+  if (x->iBlock != y->iBlock) {
+    return x->iBlock < y->iBlock ? -1 : 1;
+  }
+  return x->iIdx < y->iIdx ? -1 : x->iIdx > y->iIdx;
+}
+
+/* Merges the blocks aId[0..n) (one source, ids rising) into one block and
+** deletes them, in the current transaction. 0 or E_DB. */
+static int merge_group(ZSTD_CCtx *pCtx, const char *zSource, const int64_t *aId,
+                       int n) {
+  SealJob *j = xcalloc(1, sizeof(*j));
+  MergeLine *aM = NULL;
+  int nM = 0, nMAlloc = 0, rc = 0;
+  size_t nText = 0, nTextAlloc = 0, nKeyAlloc = 0;
+  uint64_t *aKey = NULL, *aGrp = NULL;
+  size_t nKey = 0, nGrp = 0, nGrpAlloc = 0;
+  RawBlock blk = {0};
+  sqlite3_stmt *q = db_prepare(
+      "SELECT ts_min, raw_bytes, grps, keys, payload, codec FROM raw_blocks"
+      " WHERE id = :id");
+  if (!q) {
+    rc = E_DB;
+  }
+  for (int b = 0; !rc && b < n; b++) {
+    db_bind_int(q, ":id", aId[b]);
+    if (db_step(q) != SQLITE_ROW || db_col_int(q, 5) != RS_CODEC_ZSTD1 ||
+        rawblock_decode(&blk, db_col_int(q, 0), (size_t)db_col_int(q, 1),
+                        sqlite3_column_blob(q, 4),
+                        (size_t)sqlite3_column_bytes(q, 4))) {
+      rc = E_DB;
+      break;
+    }
+    size_t nK = (size_t)sqlite3_column_bytes(q, 3) / RS_KEY_BYTES;
+    const unsigned char *zK = sqlite3_column_blob(q, 3);
+    if (nKey + nK > nKeyAlloc) {
+      nKeyAlloc = (nKey + nK) * 2;
+      aKey = xrealloc(aKey, nKeyAlloc * sizeof(uint64_t));
+    }
+    for (size_t k = 0; k < nK; k++) {
+      aKey[nKey++] = get_key(zK + k * RS_KEY_BYTES);
+    }
+    size_t nG = (size_t)sqlite3_column_bytes(q, 2) / 8;
+    const unsigned char *zG = sqlite3_column_blob(q, 2);
+    if (nGrp + nG > nGrpAlloc) {
+      nGrpAlloc = (nGrp + nG) * 2;
+      aGrp = xrealloc(aGrp, nGrpAlloc * sizeof(uint64_t));
+    }
+    for (size_t k = 0; k < nG; k++) {
+      uint64_t v = 0;
+      for (int x = 0; x < 8; x++) {
+        v |= (uint64_t)zG[k * 8 + x] << (8 * x);
+      }
+      aGrp[nGrp++] = v;
+    }
+    size_t nT = blk.nRaw - (size_t)(blk.zText - blk.zRaw);
+    if (nText + nT > nTextAlloc) {
+      nTextAlloc = (nText + nT) * 2;
+      j->zText = xrealloc(j->zText, nTextAlloc);
+    }
+    memcpy(j->zText + nText, blk.zText, nT);
+    for (int i = 0; i < blk.nLine; i++) {
+      if (nM == nMAlloc) {
+        nMAlloc = nMAlloc ? nMAlloc * 2 : 1024;
+        aM = xrealloc(aM, (size_t)nMAlloc * sizeof(MergeLine));
+      }
+      aM[nM].l = blk.aLine[i];
+      aM[nM].l.off += nText;
+      aM[nM].iBlock = b;
+      aM[nM].iIdx = i;
+      j->bBad |= blk.aLine[i].bBad;
+      nM++;
+    }
+    nText += nT;
+    db_reset(q);
+  }
+  if (q) {
+    db_reset(q);
+  }
+  if (!rc && (nM < 1 || nM > RAWBLOCK_MAX_LINES || nKey != (size_t)nM)) {
+    rc = E_DB;
+  }
+  if (!rc) {
+    qsort(aM, (size_t)nM, sizeof(MergeLine), cmp_merge);
+    j->aLine = xmalloc((size_t)nM * sizeof(RawBlockLine));
+    for (int i = 0; i < nM; i++) {
+      j->aLine[i] = aM[i].l;
+    }
+    j->nLine = nM;
+    j->zSource = xstrdup(zSource);
+    j->tsMin = j->aLine[0].ts;
+    j->tsMax = j->aLine[nM - 1].ts;
+    qsort(aKey, nKey, sizeof(uint64_t), cmp_u64);
+    j->nKeys = nKey * RS_KEY_BYTES;
+    j->aKeys = xmalloc(j->nKeys);
+    for (size_t i = 0; i < nKey; i++) {
+      for (int x = 0; x < RS_KEY_BYTES; x++) {
+        j->aKeys[i * RS_KEY_BYTES + (size_t)x] =
+            (unsigned char)(aKey[i] >> (8 * (RS_KEY_BYTES - 1 - x)));
+      }
+    }
+    qsort(aGrp, nGrp, sizeof(uint64_t), cmp_u64);
+    size_t nOut = 0;
+    if (nGrp) {
+      j->aGrps = xmalloc(nGrp * 8);
+    }
+    for (size_t i = 0; i < nGrp; i++) {
+      if (i > 0 && aGrp[i] == aGrp[i - 1]) {
+        continue;
+      }
+      for (int x = 0; x < 8; x++) {
+        j->aGrps[nOut * 8 + (size_t)x] = (unsigned char)(aGrp[i] >> (8 * x));
+      }
+      nOut++;
+    }
+    j->nGrps = nOut * 8;
+    job_encode(pCtx, j);
+    rc = job_store(j);
+  }
+  sqlite3_stmt *d =
+      rc ? NULL : db_prepare("DELETE FROM raw_blocks WHERE id = :id");
+  for (int b = 0; !rc && b < n; b++) {
+    if (!d) {
+      rc = E_DB;
+      break;
+    }
+    db_bind_int(d, ":id", aId[b]);
+    rc = db_run(d) ? E_DB : 0;
+  }
+  rawblock_free(&blk);
+  free(aM);
+  free(aKey);
+  free(aGrp);
+  job_free(j);
+  return rc;
+}
+
+int64_t rawstore_compact(int nMax) {
+  if (db_begin_write()) {
+    return -1;
+  }
+  ZSTD_CCtx *pCtx = ZSTD_createCCtx();
+  sqlite3_stmt *q = db_prepare(
+      "SELECT id, source, ts_min, ts_max, raw_bytes, n_lines FROM raw_blocks"
+      " WHERE n_lines < :small ORDER BY source, ts_min, id LIMIT :max");
+  int rc = pCtx && q ? 0 : E_DB;
+  int64_t nGone = 0;
+  int nRow = 0;
+  int64_t *aId = xmalloc((size_t)(nMax < 2 ? 2 : nMax) * sizeof(int64_t));
+  /* Rows are read first, merged after: no writes under a running read. */
+  typedef struct Row {
+    int64_t id, tsMin, tsMax, nRaw, nLine; /* the block's columns */
+    char *zSource;                         /* NEW */
+  } Row;
+  Row *aRow = xcalloc((size_t)(nMax < 2 ? 2 : nMax), sizeof(Row));
+  if (!rc) {
+    db_bind_int(q, ":small", RS_SMALL_LINES);
+    db_bind_int(q, ":max", nMax < 2 ? 2 : nMax);
+    int r;
+    while ((r = db_step(q)) == SQLITE_ROW) {
+      Row *w = &aRow[nRow++];
+      w->id = db_col_int(q, 0);
+      w->zSource = xstrdup(db_col_text(q, 1));
+      w->tsMin = db_col_int(q, 2);
+      w->tsMax = db_col_int(q, 3);
+      w->nRaw = db_col_int(q, 4);
+      w->nLine = db_col_int(q, 5);
+    }
+    rc = r == SQLITE_DONE ? 0 : E_DB;
+    db_reset(q);
+  }
+  /* Runs of one source that fit one block (an hour, the size caps). */
+  for (int i = 0; !rc && i < nRow;) {
+    int k = i + 1;
+    int64_t lo = aRow[i].tsMin, hi = aRow[i].tsMax;
+    int64_t nRaw = aRow[i].nRaw, nLine = aRow[i].nLine;
+    while (k < nRow && strcmp(aRow[k].zSource, aRow[i].zSource) == 0) {
+      int64_t lo2 = aRow[k].tsMin < lo ? aRow[k].tsMin : lo;
+      int64_t hi2 = aRow[k].tsMax > hi ? aRow[k].tsMax : hi;
+      if ((uint64_t)hi2 - (uint64_t)lo2 >= (uint64_t)RS_SPAN_MS ||
+          nRaw + aRow[k].nRaw > (int64_t)RS_SEAL_RAW ||
+          nLine + aRow[k].nLine > RS_SEAL_LINES) {
+        break;
+      }
+      lo = lo2;
+      hi = hi2;
+      nRaw += aRow[k].nRaw;
+      nLine += aRow[k].nLine;
+      k++;
+    }
+    if (k - i >= 2) {
+      int n = 0;
+      for (int m = i; m < k; m++) {
+        aId[n++] = aRow[m].id;
+      }
+      /* Ids rising: the merge keeps arrival order within a ts. */
+      qsort(aId, (size_t)n, sizeof(int64_t), cmp_u64);
+      rc = merge_group(pCtx, aRow[i].zSource, aId, n);
+      nGone += n - 1;
+    }
+    i = k;
+  }
+  for (int i = 0; i < nRow; i++) {
+    free(aRow[i].zSource);
+  }
+  free(aRow);
+  free(aId);
+  ZSTD_freeCCtx(pCtx);
+  if (rc) {
+    db_rollback();
+    return -1;
+  }
+  return db_commit_unseen() ? -1 : nGone;
 }
 
 /* ---- the old raw_lines table ---- */

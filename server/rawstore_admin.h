@@ -33,6 +33,15 @@ int rawstore_migrator_start(void);
 /* Stops it (a batch in progress finishes first); nothing if not started. */
 void rawstore_migrator_stop(void);
 
+/* Merges runs of small blocks (under 1,024 lines: what flushes after
+** small pushes leave) of one source into blocks within the usual caps,
+** looking at up to nMax small blocks, in one write transaction of its own.
+** Lines, keys and groups are kept; lines of one ts keep their arrival order
+** within the run (a cursor taken before may repeat or skip lines of one
+** ms). Returns how many blocks went, or -1 on E_DB. Not called by anything
+** yet: meant for the raw maintenance worker's idle rounds. */
+int64_t rawstore_compact(int nMax);
+
 /* `hindsight raw ...` (argv after "raw"): prints a window's lines, or
 ** with --migrate moves every old row in batches. Exit status. */
 int rawstore_cli(int argc, char **argv);

@@ -427,6 +427,45 @@ static void test_migrate(void) {
   CHECK_INT("nothing left to move", rawstore_migrate(1000), 0);
 }
 
+/* Small flushes leave small blocks; compaction merges them, keeping every
+** line, its order, its group and its dedupe key. */
+static void test_compact(void) {
+  int64_t t = T0 + 260 * 24 * 60 * MIN_MS;
+  for (int k = 0; k < 50; k++) {
+    store("push", "pushed", t + k * 10 * 500, 500, 10);
+  }
+  CHECK("50 small blocks",
+        q_int("SELECT count(*) FROM raw_blocks WHERE source = 'push'") == 50);
+  const char *azPush[] = {"push", NULL};
+  RawQuery q = {.from = INT64_MIN, .azSource = azPush, .nLimit = 1000};
+  Got before, after;
+  char zNext[64];
+  got_init(&before);
+  rawstore_scan(&q, collect, &before, zNext, sizeof(zNext));
+  int64_t nGone = rawstore_compact(1000);
+  CHECK("compaction removed blocks", nGone >= 40);
+  CHECK("few blocks left",
+        q_int("SELECT count(*) FROM raw_blocks WHERE source = 'push'") <= 10);
+  CHECK("no block over an hour",
+        q_int("SELECT count(*) FROM raw_blocks WHERE ts_max - ts_min >="
+              " 3600000") == 0);
+  got_init(&after);
+  rawstore_scan(&q, collect, &after, zNext, sizeof(zNext));
+  CHECK_INT("every line kept", after.n, before.n);
+  CHECK_INT("in order", after.bOrdered, 1);
+  int bSame = after.n == 500;
+  for (int i = 0; i < 64; i++) {
+    bSame &= strcmp(before.azLine[i], after.azLine[i]) == 0;
+  }
+  CHECK("the same lines", bSame);
+  q.grp = 42;
+  CHECK_INT("groups kept", rawstore_count(&q), 50);
+  q.grp = 0;
+  CHECK_INT("keys kept: the same lines again are duplicates",
+            store("push", "pushed", t, 500, 10), 0);
+  CHECK_INT("compacting again changes little", rawstore_compact(1000) >= 0, 1);
+}
+
 int main(void) {
   char zDir[] = "/tmp/hs-test-rawstore.XXXXXX";
   if (!mkdtemp(zDir)) {
@@ -442,6 +481,7 @@ int main(void) {
   test_large_and_budget();
   test_corrupt();
   test_migrate();
+  test_compact();
   test_expire();
   db_close_thread();
   char zCmd[300];
