@@ -21,7 +21,7 @@
 ** tail" table because the file ingest flushes every 100,000 lines (blocks
 ** stay full) and a tail table costs a second write of every line; the
 ** streaming doors, which flush per push, make smaller blocks, which
-** rawstore_compact() could merge later (not written yet).
+** rawstore_compact() merges (the maintenance worker, once idle).
 **
 ** Dedupe: a line's key is 48 bits of a hash of (ts, fp), fp being the
 ** ingest's hash of (source, line number, text). A writer knows the newest
@@ -1565,6 +1565,9 @@ static void migrator_main(void *pArg) {
     if (n < 0) {
       fprintf(stderr, "rawstore: migrating old raw lines failed; retrying"
                       " in a minute\n");
+    } else if (n == 0) {
+      /* Idle: merge what small pushes left, 256 blocks a transaction. */
+      n = rawstore_compact(256);
     }
     /* 0 ms between batches still gives other writers the lock. */
     bStop = worker_wait(&migrator, n > 0 ? 0 : 60000);

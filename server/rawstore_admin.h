@@ -20,8 +20,9 @@ int64_t rawstore_migrate(int nBatch);
 
 /* The migration while serving: a named worker (worker.c) that moves
 ** RS_MIGRATE_BATCH rows a transaction, yielding the write lock between
-** batches, until none are left, then checks once a minute (rows written by
-** an older binary sharing the file). Serving waits at most one batch
+** batches, until none are left; then, once a minute, checks again (rows
+** written by an older binary sharing the file) and compacts small blocks
+** (rawstore_compact), going on at once while there is work. Serving waits at most one batch
 ** (20,000 rows: about 0.3 s measured) for the write lock. Until it is done,
 ** a window's lines not yet moved are missing from scans: chosen over
 ** scans that also read the old table, which would keep a second code path
@@ -38,8 +39,8 @@ void rawstore_migrator_stop(void);
 ** looking at up to nMax small blocks, in one write transaction of its own.
 ** Lines, keys and groups are kept; lines of one ts keep their arrival order
 ** within the run (a cursor taken before may repeat or skip lines of one
-** ms). Returns how many blocks went, or -1 on E_DB. Not called by anything
-** yet: meant for the raw maintenance worker's idle rounds. */
+** ms). Returns how many blocks went, or -1 on E_DB. The migration worker
+** below calls it when it has no old rows to move. */
 int64_t rawstore_compact(int nMax);
 
 /* `hindsight raw ...` (argv after "raw"): prints a window's lines, or
