@@ -7,6 +7,8 @@
 **       door that acknowledges small pushes)
 **   rawstore_bench DB count WORD           lines holding WORD, all time
 **   rawstore_bench DB window FROM_ISO      lines of the hour from FROM_ISO
+**   rawstore_bench DB compact -            merges small blocks until none
+**       are left to merge; prints how many blocks went
 ** count and window print "LINES MS CPU_MS": the scan's wall time and the
 ** process's CPU time (all threads) during it, in ms.
 ** Not part of make test: it measures, it does not check.
@@ -18,6 +20,7 @@
 
 #include "db.h"
 #include "rawstore.h"
+#include "rawstore_admin.h"
 #include "utc.h"
 
 static double now_ms(void) {
@@ -105,6 +108,13 @@ int main(int argc, char **argv) {
   int rc = 0;
   if (strcmp(argv[2], "append") == 0 && argc == 5) {
     rc = append_file(argv[3], argv[4]);
+  } else if (strcmp(argv[2], "compact") == 0) {
+    int64_t n, nAll = 0;
+    while ((n = rawstore_compact(256)) > 0) {
+      nAll += n;
+    }
+    printf("%lld\n", (long long)nAll);
+    rc = n < 0;
   } else {
     RawQuery q = {.from = INT64_MIN, .nLimit = 1000};
     if (strcmp(argv[2], "count") == 0) {
