@@ -237,8 +237,16 @@ static int cmd_serve(int argc, char **argv) {
     outbox_stop();
     return 1;
   }
-  /* And the retention sweep (it deletes old evidence). */
+  /* And the retention sweep (it deletes old evidence), and the raw-line
+  ** worker (moves a pre-blocks database's raw lines into blocks, then
+  ** merges the small blocks that small pushes leave). */
   if (!bReadOnly && retention_start()) {
+    search_indexer_stop();
+    outbox_stop();
+    return 1;
+  }
+  if (!bReadOnly && rawstore_migrator_start()) {
+    retention_stop();
     search_indexer_stop();
     outbox_stop();
     return 1;
@@ -247,6 +255,7 @@ static int cmd_serve(int argc, char **argv) {
   if (zMirror) {
     int rcMirror = mirror_start(zMirror);
     if (rcMirror) {
+      rawstore_migrator_stop();
       retention_stop();
       search_indexer_stop();
       outbox_stop();
@@ -255,6 +264,7 @@ static int cmd_serve(int argc, char **argv) {
   }
   int rc = http_serve(&cfg);
   mirror_stop();
+  rawstore_migrator_stop();
   retention_stop();
   search_indexer_stop();
   outbox_stop();

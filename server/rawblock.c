@@ -52,7 +52,8 @@ static int get_varint(const unsigned char *z, size_t n, size_t *pi,
 }
 
 static uint64_t zigzag(int64_t v) {
-  return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+  uint64_t u = (uint64_t)v;
+  return (u << 1) ^ (0 - (u >> 63)); /* no shift of a signed value */
 }
 
 static int64_t unzigzag(uint64_t u) {
@@ -60,8 +61,8 @@ static int64_t unzigzag(uint64_t u) {
 }
 
 int rawblock_encode(void *zCtx, int iLevel, const RawBlockLine *aLine,
-                    int nLine, const char *zText, int64_t tsMin,
-                    void **ppOut, size_t *pnOut, size_t *pnRaw) {
+                    int nLine, const char *zText, int64_t tsMin, void **ppOut,
+                    size_t *pnOut, size_t *pnRaw) {
   *ppOut = NULL;
   if (nLine < 1 || nLine > RAWBLOCK_MAX_LINES) {
     return E_DB;
@@ -78,8 +79,8 @@ int rawblock_encode(void *zCtx, int iLevel, const RawBlockLine *aLine,
   int64_t prev = tsMin;
   for (int i = 0; i < nLine; i++) {
     /* Wrapping difference: defined for any pair, undone on decode. */
-    k += put_varint(z + k, zigzag((int64_t)((uint64_t)aLine[i].ts -
-                                            (uint64_t)prev)));
+    k += put_varint(z + k,
+                    zigzag((int64_t)((uint64_t)aLine[i].ts - (uint64_t)prev)));
     prev = aLine[i].ts;
   }
   for (int i = 0; i < nLine; i++) {
@@ -103,8 +104,8 @@ int rawblock_encode(void *zCtx, int iLevel, const RawBlockLine *aLine,
   }
   size_t nBound = ZSTD_compressBound(k);
   void *pOut = xrealloc_(NULL, nBound);
-  size_t nOut = ZSTD_compressCCtx((ZSTD_CCtx *)zCtx, pOut, nBound, z, k,
-                                  iLevel);
+  size_t nOut =
+      ZSTD_compressCCtx((ZSTD_CCtx *)zCtx, pOut, nBound, z, k, iLevel);
   free(z);
   if (ZSTD_isError(nOut)) {
     free(pOut);
@@ -116,8 +117,8 @@ int rawblock_encode(void *zCtx, int iLevel, const RawBlockLine *aLine,
   return 0;
 }
 
-int rawblock_decode(RawBlock *p, int64_t tsMin, size_t nRaw,
-                    const void *pPay, size_t nPay) {
+int rawblock_decode(RawBlock *p, int64_t tsMin, size_t nRaw, const void *pPay,
+                    size_t nPay) {
   p->nLine = 0;
   p->nRaw = 0;
   if (nRaw < sizeof(zMagic) + 1 || nRaw > RAWBLOCK_MAX_RAW || !pPay) {

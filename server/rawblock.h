@@ -32,30 +32,30 @@
 #define RAWBLOCK_MAX_RAW ((size_t)16 << 20)
 
 typedef struct RawBlockLine {
-  int64_t ts;       /* UTC ms */
-  uint64_t grp;     /* message group, 0 if none */
-  size_t off;       /* text offset in the block's text */
-  uint32_t n;       /* text length */
-  uint8_t bBad;     /* an error line */
+  int64_t ts;   /* UTC ms */
+  uint64_t grp; /* message group, 0 if none */
+  size_t off;   /* text offset in the block's text */
+  uint32_t n;   /* text length */
+  uint8_t bBad; /* an error line */
 } RawBlockLine;
 
 /* A decoded block, reused across decodes (its buffers only grow). */
 typedef struct RawBlock {
-  char *zRaw;            /* decoded content; texts point into it */
-  size_t nRaw;           /* bytes of content */
-  size_t nRawAlloc;      /* bytes allocated for zRaw */
-  RawBlockLine *aLine;   /* the lines, (ts, arrival) order */
-  int nLine;             /* how many */
-  int nLineAlloc;        /* allocated entries of aLine */
-  const char *zText;     /* start of the texts inside zRaw */
+  char *zRaw;          /* decoded content; texts point into it */
+  size_t nRaw;         /* bytes of content */
+  size_t nRawAlloc;    /* bytes allocated for zRaw */
+  RawBlockLine *aLine; /* the lines, (ts, arrival) order */
+  int nLine;           /* how many */
+  int nLineAlloc;      /* allocated entries of aLine */
+  const char *zText;   /* start of the texts inside zRaw */
 } RawBlock;
 
 /* Decodes a format-1 payload of a block whose ts_min is tsMin and whose
 ** raw_bytes column is nRaw into p (its old content is dropped). Line i's
 ** text is p->zText + aLine[i].off, followed by '\n'. 0, or E_DB for
 ** anything that is not a well-formed block. */
-int rawblock_decode(RawBlock *p, int64_t tsMin, size_t nRaw,
-                    const void *pPay, size_t nPay);
+int rawblock_decode(RawBlock *p, int64_t tsMin, size_t nRaw, const void *pPay,
+                    size_t nPay);
 
 /* Frees p's buffers (p itself is the caller's). */
 void rawblock_free(RawBlock *p);
@@ -66,7 +66,7 @@ void rawblock_free(RawBlock *p);
 ** content size (the raw_bytes column). zCtx is a ZSTD_CCtx reused by the
 ** caller (void * so this header does not need zstd.h). 0 or E_DB. */
 int rawblock_encode(void *zCtx, int iLevel, const RawBlockLine *aLine,
-                    int nLine, const char *zText, int64_t tsMin,
-                    void **ppOut, size_t *pnOut, size_t *pnRaw);
+                    int nLine, const char *zText, int64_t tsMin, void **ppOut,
+                    size_t *pnOut, size_t *pnRaw);
 
 #endif

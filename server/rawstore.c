@@ -21,7 +21,7 @@
 ** tail" table because the file ingest flushes every 100,000 lines (blocks
 ** stay full) and a tail table costs a second write of every line; the
 ** streaming doors, which flush per push, make smaller blocks, which
-** rawstore_compact() could merge later (not written yet).
+** rawstore_compact() merges (the maintenance worker, once idle).
 **
 ** Dedupe: a line's key is 48 bits of a hash of (ts, fp), fp being the
 ** ingest's hash of (source, line number, text). A writer knows the newest
@@ -39,10 +39,17 @@
 ** shared). At most one block is in the thread's hands and one waits, so
 ** memory stays flat: RS_MAX_OPEN open buffers plus two blocks.
 **
+** Scans: only the blocks of the window (and sources, error lines, message
+** group) are read; each is decoded into a buffer reused within the scan
+** and searched with memmem over the whole block text, then hits are
+** mapped to lines. Lines come out merged across blocks in (ts, block id,
+** index) order, which is (ts, arrival); the cursor is that key. Counting
+** needs no order and runs on both cores (a helper thread, "hs-rawcount").
+**
 ** Threading: a RawWriter belongs to one thread (plus its compression
 ** thread, which touches only the job handed to it, under mu). Scans use
-** the calling thread's connection and a thread-local pool of decode
-** buffers.
+** the calling thread's connection; a count's helper gets copies of
+** payloads and touches no connection.
 */
 #include "rawstore.h"
 #include "rawstore_admin.h"
@@ -61,6 +68,7 @@
 #include "err.h"
 #include "rawblock.h"
 #include "utc.h"
+#include "worker.h"
 
 #define RS_SPAN_MS ((int64_t)3600 * 1000)
 #define RS_SEAL_RAW ((size_t)256 << 10)
@@ -155,28 +163,28 @@ typedef struct OpenBlock {
 /* A block on its way to a row: built by seal_job(), compressed by the
 ** compression thread, inserted by the writer's thread. */
 typedef struct SealJob {
-  char *zSource;       /* NEW */
-  RawBlockLine *aLine; /* sorted lines, NEW */
-  int nLine;           /* how many */
-  char *zText;         /* their texts, NEW */
+  char *zSource;        /* NEW */
+  RawBlockLine *aLine;  /* sorted lines, NEW */
+  int nLine;            /* how many */
+  char *zText;          /* their texts, NEW */
   unsigned char *aKeys; /* sorted keys column, NEW */
-  size_t nKeys;        /* its bytes */
+  size_t nKeys;         /* its bytes */
   unsigned char *aGrps; /* grps column, NEW (NULL: none) */
-  size_t nGrps;        /* its bytes */
-  int64_t tsMin;       /* first line's ts */
-  int64_t tsMax;       /* last line's ts */
-  int bBad;            /* holds an error line */
-  void *pPay;          /* compressed payload, NEW once done */
-  size_t nPay;         /* its bytes */
-  size_t nRaw;         /* content bytes */
-  int rc;              /* the encoder's result */
+  size_t nGrps;         /* its bytes */
+  int64_t tsMin;        /* first line's ts */
+  int64_t tsMax;        /* last line's ts */
+  int bBad;             /* holds an error line */
+  void *pPay;           /* compressed payload, NEW once done */
+  size_t nPay;          /* its bytes */
+  size_t nRaw;          /* content bytes */
+  int rc;               /* the encoder's result */
 } SealJob;
 
 /* A stored block's keys, kept for re-ingests. */
 typedef struct KeyCache {
-  int64_t id;          /* block id, 0: empty */
-  unsigned char *a;    /* the keys column, NEW */
-  size_t n;            /* its bytes */
+  int64_t id;       /* block id, 0: empty */
+  unsigned char *a; /* the keys column, NEW */
+  size_t n;         /* its bytes */
 } KeyCache;
 
 struct RawWriter {
@@ -507,9 +515,9 @@ static void set_add(OpenBlock *o, uint64_t key) {
 /* Whether a stored block of zSource holds key at ts: 1, 0, or E_DB. */
 static int stored_has(RawWriter *p, const char *zSource, int64_t ts,
                       uint64_t key) {
-  sqlite3_stmt *q = db_prepare(
-      "SELECT id FROM raw_blocks WHERE source = :s AND ts_min >= :lo"
-      " AND ts_min <= :ts AND ts_max >= :ts");
+  sqlite3_stmt *q =
+      db_prepare("SELECT id FROM raw_blocks WHERE source = :s AND ts_min >= :lo"
+                 " AND ts_min <= :ts AND ts_max >= :ts");
   if (!q) {
     return E_DB;
   }
@@ -526,7 +534,8 @@ static int stored_has(RawWriter *p, const char *zSource, int64_t ts,
       }
     }
     if (!c) {
-      sqlite3_stmt *k = db_prepare("SELECT keys FROM raw_blocks WHERE id = :id");
+      sqlite3_stmt *k =
+          db_prepare("SELECT keys FROM raw_blocks WHERE id = :id");
       if (!k) {
         db_reset(q);
         return E_DB;
@@ -558,9 +567,8 @@ static int stored_has(RawWriter *p, const char *zSource, int64_t ts,
 }
 
 /* Appends a line whose fp is known (the migration brings old ones). */
-static int append_fp(RawWriter *p, const char *zSource, int64_t ts,
-                     uint64_t fp, const char *z, size_t n, int bBad,
-                     uint64_t grp) {
+static int append_fp(RawWriter *p, const char *zSource, int64_t ts, uint64_t fp,
+                     const char *z, size_t n, int bBad, uint64_t grp) {
   if (p->rc) {
     return p->rc;
   }
@@ -574,6 +582,11 @@ static int append_fp(RawWriter *p, const char *zSource, int64_t ts,
   }
   if (set_has(o, key)) {
     return 0;
+  }
+  /* Blocks still with the compression thread are not rows yet: the
+  ** stored checks below need them inserted. */
+  if ((!o->bStoredMax || ts <= o->storedMax) && collect(p, 1)) {
+    return E_DB;
   }
   if (!o->bStoredMax) {
     if (stored_max(zSource, &o->storedMax)) {
@@ -634,8 +647,7 @@ static int append_fp(RawWriter *p, const char *zSource, int64_t ts,
 int rawstore_append(RawWriter *p, const char *zSource, int64_t ts,
                     int64_t iLine, const char *z, size_t n, int bBad,
                     uint64_t grp) {
-  uint64_t fp = hash64(z, n, hash64(zSource, strlen(zSource),
-                                    (uint64_t)iLine));
+  uint64_t fp = hash64(z, n, hash64(zSource, strlen(zSource), (uint64_t)iLine));
   return append_fp(p, zSource, ts, fp, z, n, bBad, grp);
 }
 
@@ -680,13 +692,13 @@ void rawstore_writer_free(RawWriter *p) {
 
 /* A block being read by a scan. */
 typedef struct Act {
-  RawBlock blk;        /* decoded lines */
-  char *zLow;          /* lower-cased texts for bNoCase, reused */
-  size_t nLowAlloc;    /* bytes allocated for zLow */
-  int64_t id;          /* block id */
-  char *zSource;       /* its source, NEW */
-  int i;               /* next line */
-  size_t hit;          /* next match offset in the texts; see line_hit */
+  RawBlock blk;     /* decoded lines */
+  char *zLow;       /* lower-cased texts for bNoCase, reused */
+  size_t nLowAlloc; /* bytes allocated for zLow */
+  int64_t id;       /* block id */
+  char *zSource;    /* its source, NEW */
+  int i;            /* next line */
+  size_t hit;       /* next match offset in the texts; see line_hit */
 } Act;
 
 #define HIT_UNKNOWN ((size_t)-1)
@@ -694,8 +706,8 @@ typedef struct Act {
 
 /* Finished blocks' buffers, reused within one scan. */
 typedef struct ActPool {
-  Act *a[8];           /* free Acts */
-  int n;               /* how many */
+  Act *a[8]; /* free Acts */
+  int n;     /* how many */
 } ActPool;
 
 static Act *act_get(ActPool *p) {
@@ -732,8 +744,8 @@ static int line_hit(const ScanState *s, Act *a, int i) {
     return 0;
   }
   if (a->hit == HIT_UNKNOWN || a->hit < l->off) {
-    const char *zAt = memmem(zHay + l->off, nAll - l->off, s->zNeedle,
-                             s->nNeedle);
+    const char *zAt =
+        memmem(zHay + l->off, nAll - l->off, s->zNeedle, s->nNeedle);
     a->hit = zAt ? (size_t)(zAt - zHay) : HIT_NONE;
     if (!zAt) {
       return 0;
@@ -786,21 +798,9 @@ static int64_t now_ms(void) {
 
 /* Reads and decodes block id into a; skips lines before the cursor and
 ** the window. 0 or E_DB (a corrupt block is logged and is E_DB). */
-static int act_load(const ScanState *s, Act *a, int64_t id, int64_t tsMin,
-                    size_t nRaw) {
-  sqlite3_stmt *q =
-      db_prepare("SELECT payload FROM raw_blocks WHERE id = :id");
-  if (!q) {
-    return E_DB;
-  }
-  db_bind_int(q, ":id", id);
-  int rc = E_DB;
-  if (db_step(q) == SQLITE_ROW) {
-    rc = rawblock_decode(&a->blk, tsMin, nRaw, sqlite3_column_blob(q, 0),
-                         (size_t)sqlite3_column_bytes(q, 0));
-  }
-  db_reset(q);
-  if (rc) {
+static int act_decode(const ScanState *s, Act *a, int64_t id, int64_t tsMin,
+                      size_t nRaw, const void *pPay, size_t nPay) {
+  if (rawblock_decode(&a->blk, tsMin, nRaw, pPay, nPay)) {
     fprintf(stderr, "rawstore: block %lld is corrupt or unreadable\n",
             (long long)id);
     return E_DB;
@@ -822,9 +822,9 @@ static int act_load(const ScanState *s, Act *a, int64_t id, int64_t tsMin,
   /* The cursor's key and the window's start: lines are sorted by ts. */
   while (a->i < a->blk.nLine) {
     const RawBlockLine *l = &a->blk.aLine[a->i];
-    int bBefore = l->ts < s->from || l->ts < s->cTs ||
-                  (l->ts == s->cTs &&
-                   (id < s->cId || (id == s->cId && a->i < s->cIdx)));
+    int bBefore =
+        l->ts < s->from || l->ts < s->cTs ||
+        (l->ts == s->cTs && (id < s->cId || (id == s->cId && a->i < s->cIdx)));
     if (!bBefore) {
       break;
     }
@@ -833,32 +833,160 @@ static int act_load(const ScanState *s, Act *a, int64_t id, int64_t tsMin,
   return 0;
 }
 
+/* act_decode() of block id's payload, read from the database. */
+static int act_load(const ScanState *s, Act *a, int64_t id, int64_t tsMin,
+                    size_t nRaw) {
+  sqlite3_stmt *q = db_prepare("SELECT payload FROM raw_blocks WHERE id = :id");
+  if (!q) {
+    return E_DB;
+  }
+  db_bind_int(q, ":id", id);
+  int rc = E_DB;
+  if (db_step(q) == SQLITE_ROW) {
+    rc = act_decode(s, a, id, tsMin, nRaw, sqlite3_column_blob(q, 0),
+                    (size_t)sqlite3_column_bytes(q, 0));
+  } else {
+    fprintf(stderr, "rawstore: block %lld is unreadable\n", (long long)id);
+  }
+  db_reset(q);
+  return rc;
+}
+
+/* The matching lines of a decoded block inside the window. */
+static int64_t act_count(const ScanState *s, Act *a) {
+  int64_t n = 0;
+  for (; a->i < a->blk.nLine && a->blk.aLine[a->i].ts < s->to; a->i++) {
+    n += line_ok(s, a, a->i);
+  }
+  return n;
+}
+
+/* Counting on both cores: a helper thread ("hs-rawcount") decodes and
+** counts a block from a copy of its payload while this thread reads and
+** counts the next; counts need no order. */
+typedef struct Helper {
+  pthread_t thread;    /* the helper */
+  int bStarted;        /* it runs */
+  pthread_mutex_t mu;  /* guards bJob, bStop, n, rc */
+  pthread_cond_t cond; /* signalled on each change of them */
+  const ScanState *s;  /* the scan (read only) */
+  Act act;             /* the helper's decode buffers */
+  void *pPay;          /* the job's payload copy */
+  size_t nPay;         /* its bytes */
+  size_t nPayAlloc;    /* allocated */
+  int64_t id;          /* the job's block */
+  int64_t tsMin;       /* its ts_min */
+  size_t nRaw;         /* its raw_bytes */
+  int bJob;            /* a job is waiting or running */
+  int bStop;           /* no more jobs */
+  int64_t n;           /* lines counted by the helper */
+  int rc;              /* its first error */
+} Helper;
+
+static void *helper_main(void *pArg) {
+  Helper *h = pArg;
+  pthread_mutex_lock(&h->mu);
+  for (;;) {
+    while (!h->bJob && !h->bStop) {
+      pthread_cond_wait(&h->cond, &h->mu);
+    }
+    if (!h->bJob) {
+      break;
+    }
+    pthread_mutex_unlock(&h->mu);
+    int64_t n = 0;
+    int rc =
+        act_decode(h->s, &h->act, h->id, h->tsMin, h->nRaw, h->pPay, h->nPay);
+    if (!rc) {
+      n = act_count(h->s, &h->act);
+    }
+    pthread_mutex_lock(&h->mu);
+    h->n += n;
+    h->rc = h->rc ? h->rc : rc;
+    h->bJob = 0;
+    pthread_cond_broadcast(&h->cond);
+  }
+  pthread_mutex_unlock(&h->mu);
+  return NULL;
+}
+
+/* Hands block id to the helper if it is idle (starting it on first use):
+** 1 if handed over, 0 if this thread should count it, E_DB. */
+static int helper_take(Helper *h, int64_t id, int64_t tsMin, size_t nRaw) {
+  if (!h->bStarted) {
+    if (pthread_create(&h->thread, NULL, helper_main, h) != 0) {
+      return 0;
+    }
+    pthread_setname_np(h->thread, "hs-rawcount");
+    h->bStarted = 1;
+  }
+  pthread_mutex_lock(&h->mu);
+  int bBusy = h->bJob;
+  pthread_mutex_unlock(&h->mu);
+  if (bBusy) {
+    return 0;
+  }
+  sqlite3_stmt *q = db_prepare("SELECT payload FROM raw_blocks WHERE id = :id");
+  if (!q) {
+    return E_DB;
+  }
+  db_bind_int(q, ":id", id);
+  if (db_step(q) != SQLITE_ROW) {
+    db_reset(q);
+    return E_DB;
+  }
+  /* The helper is idle: its fields are this thread's until bJob is set. */
+  size_t nPay = (size_t)sqlite3_column_bytes(q, 0);
+  if (h->nPayAlloc < nPay + 1) {
+    h->pPay = xrealloc(h->pPay, nPay + 1);
+    h->nPayAlloc = nPay + 1;
+  }
+  if (nPay) {
+    memcpy(h->pPay, sqlite3_column_blob(q, 0), nPay);
+  }
+  db_reset(q);
+  h->nPay = nPay;
+  h->id = id;
+  h->tsMin = tsMin;
+  h->nRaw = nRaw;
+  pthread_mutex_lock(&h->mu);
+  h->bJob = 1;
+  pthread_cond_broadcast(&h->cond);
+  pthread_mutex_unlock(&h->mu);
+  return 1;
+}
+
+/* Waits for the helper's last job, stops it, adds its count. 0 or E_DB. */
+static int helper_end(Helper *h, int64_t *pnCount) {
+  if (h->bStarted) {
+    pthread_mutex_lock(&h->mu);
+    h->bStop = 1;
+    pthread_cond_broadcast(&h->cond);
+    pthread_mutex_unlock(&h->mu);
+    pthread_join(h->thread, NULL);
+  }
+  if (pnCount) {
+    *pnCount += h->n;
+  }
+  rawblock_free(&h->act.blk);
+  free(h->act.zLow);
+  free(h->pPay);
+  pthread_cond_destroy(&h->cond);
+  pthread_mutex_destroy(&h->mu);
+  return h->rc ? E_DB : 0;
+}
+
 /* The scan engine behind rawstore_scan and rawstore_count. With xEach
 ** NULL it counts into *pnCount (no limit, no budget). */
-static int scan_run(const RawQuery *pQ, RawEach xEach, void *pArg,
-                    char *zNext, size_t nNext, int64_t *pnCount) {
+static int scan_run(const RawQuery *pQ, RawEach xEach, void *pArg, char *zNext,
+                    size_t nNext, int64_t *pnCount) {
   ScanState s = {.pQ = pQ};
   s.from = pQ->from;
   s.to = pQ->to ? pQ->to : INT64_MAX;
   s.cTs = INT64_MIN;
-  char zLowNeedle[512];
+  char *zLowNeedle = NULL; /* NEW: the needle lower-cased, for bNoCase */
   if (zNext && nNext) {
     zNext[0] = 0;
-  }
-  if (pQ->zText && pQ->zText[0]) {
-    s.nNeedle = strlen(pQ->zText);
-    if (s.nNeedle >= sizeof(zLowNeedle)) {
-      return E_INVALID;
-    }
-    if (pQ->bNoCase) {
-      for (size_t k = 0; k <= s.nNeedle; k++) {
-        unsigned char c = (unsigned char)pQ->zText[k];
-        zLowNeedle[k] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
-      }
-      s.zNeedle = zLowNeedle;
-    } else {
-      s.zNeedle = pQ->zText;
-    }
   }
   if (xEach && pQ->zCursor && pQ->zCursor[0]) {
     long long a, b;
@@ -877,6 +1005,18 @@ static int scan_run(const RawQuery *pQ, RawEach xEach, void *pArg,
   if (lo >= s.to) {
     return 0;
   }
+  if (pQ->zText && pQ->zText[0]) {
+    s.nNeedle = strlen(pQ->zText);
+    s.zNeedle = pQ->zText;
+    if (pQ->bNoCase) {
+      zLowNeedle = xmalloc(s.nNeedle + 1);
+      for (size_t k = 0; k <= s.nNeedle; k++) {
+        unsigned char c = (unsigned char)pQ->zText[k];
+        zLowNeedle[k] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+      }
+      s.zNeedle = zLowNeedle;
+    }
+  }
   int bWhole = !pQ->bBadOnly && !pQ->grp && !s.zNeedle;
 
   sqlite3_stmt *q = db_prepare(
@@ -884,18 +1024,23 @@ static int scan_run(const RawQuery *pQ, RawEach xEach, void *pArg,
       " raw_bytes, grps FROM raw_blocks WHERE ts_min >= :lo AND ts_min < :to"
       " AND ts_max >= :from ORDER BY ts_min, id");
   if (!q) {
+    free(zLowNeedle);
     return E_DB;
   }
-  db_bind_int(q, ":lo", lo < INT64_MIN + RS_SPAN_MS ? INT64_MIN
-                                                     : lo - RS_SPAN_MS);
+  db_bind_int(q, ":lo",
+              lo < INT64_MIN + RS_SPAN_MS ? INT64_MIN : lo - RS_SPAN_MS);
   db_bind_int(q, ":to", s.to);
   db_bind_int(q, ":from", lo);
 
   ActPool pool = {.n = 0};
-  Act **aAct = NULL;
-  int nAct = 0, nActAlloc = 0, nOut = 0, rc = 0, bPending = 0;
+  Helper helper = {.s = &s,
+                   .mu = PTHREAD_MUTEX_INITIALIZER,
+                   .cond = PTHREAD_COND_INITIALIZER};
+  int nActAlloc = 8;
+  Act **aAct = xmalloc((size_t)nActAlloc * sizeof(Act *));
+  int nAct = 0, nOut = 0, rc = 0, bPending = 0;
   int64_t pendTsMin = 0;
-  int bFull = 0; /* the limit is reached: looking for one more match */
+  int bFull = 0;     /* the limit is reached: looking for one more match */
   int bRowsDone = 0; /* stepping after SQLITE_DONE would start over */
   for (;;) {
     if (!bPending && !bRowsDone) {
@@ -929,8 +1074,8 @@ static int scan_run(const RawQuery *pQ, RawEach xEach, void *pArg,
         iBest = k;
       }
     }
-    if (bPending && (iBest < 0 ||
-                     pendTsMin <= aAct[iBest]->blk.aLine[aAct[iBest]->i].ts)) {
+    if (bPending &&
+        (iBest < 0 || pendTsMin <= aAct[iBest]->blk.aLine[aAct[iBest]->i].ts)) {
       bPending = 0;
       if (tEnd && now_ms() >= tEnd) {
         if (zNext) {
@@ -942,9 +1087,9 @@ static int scan_run(const RawQuery *pQ, RawEach xEach, void *pArg,
       int64_t tsMax = db_col_int(q, 3);
       if (!source_wanted(pQ, db_col_text(q, 1)) ||
           (pQ->bBadOnly && !db_col_int(q, 5)) ||
-          (pQ->grp && !grps_have(sqlite3_column_blob(q, 8),
-                                 (size_t)sqlite3_column_bytes(q, 8),
-                                 pQ->grp))) {
+          (pQ->grp &&
+           !grps_have(sqlite3_column_blob(q, 8),
+                      (size_t)sqlite3_column_bytes(q, 8), pQ->grp))) {
         continue;
       }
       if (db_col_int(q, 6) != RS_CODEC_ZSTD1) {
@@ -955,16 +1100,32 @@ static int scan_run(const RawQuery *pQ, RawEach xEach, void *pArg,
         *pnCount += db_col_int(q, 4); /* wholly inside: no decoding */
         continue;
       }
+      int64_t nRaw = db_col_int(q, 7);
+      if (!xEach && nRaw >= 0) {
+        int r = helper_take(&helper, id, pendTsMin, (size_t)nRaw);
+        if (r < 0) {
+          rc = E_DB;
+          break;
+        }
+        if (r > 0) {
+          continue;
+        }
+      }
       Act *a = act_get(&pool);
       a->zSource = xstrdup(db_col_text(q, 1));
-      int64_t nRaw = db_col_int(q, 7);
       if (nRaw < 0 || act_load(&s, a, id, pendTsMin, (size_t)nRaw)) {
         act_put(&pool, a);
         rc = E_DB;
         break;
       }
+      if (!xEach) {
+        /* Counting needs no order: this block's lines, then the next. */
+        *pnCount += act_count(&s, a);
+        act_put(&pool, a);
+        continue;
+      }
       if (nAct == nActAlloc) {
-        nActAlloc = nActAlloc ? nActAlloc * 2 : 8;
+        nActAlloc *= 2;
         aAct = xrealloc(aAct, (size_t)nActAlloc * sizeof(Act *));
       }
       aAct[nAct++] = a;
@@ -1000,8 +1161,12 @@ static int scan_run(const RawQuery *pQ, RawEach xEach, void *pArg,
     }
     char *zLine = (char *)a->blk.zText + l->off;
     zLine[l->n] = 0; /* the '\n' after it, put back below */
-    RawLine line = {.ts = l->ts, .zSource = a->zSource, .z = zLine,
-                    .n = l->n, .bBad = l->bBad, .grp = l->grp};
+    RawLine line = {.ts = l->ts,
+                    .zSource = a->zSource,
+                    .z = zLine,
+                    .n = l->n,
+                    .bBad = l->bBad,
+                    .grp = l->grp};
     int bStop = xEach(pArg, &line);
     zLine[l->n] = '\n';
     nOut++;
@@ -1020,11 +1185,15 @@ static int scan_run(const RawQuery *pQ, RawEach xEach, void *pArg,
     act_put(NULL, pool.a[k]);
   }
   free(aAct);
+  if (helper_end(&helper, pnCount) && !rc) {
+    rc = E_DB;
+  }
+  free(zLowNeedle);
   return rc;
 }
 
-int rawstore_scan(const RawQuery *pQ, RawEach xEach, void *pArg,
-                  char *zNext, size_t nNext) {
+int rawstore_scan(const RawQuery *pQ, RawEach xEach, void *pArg, char *zNext,
+                  size_t nNext) {
   assert(xEach && nNext >= 64);
   return scan_run(pQ, xEach, pArg, zNext, nNext, NULL);
 }
@@ -1045,9 +1214,9 @@ int64_t rawstore_expire(int64_t cutoff, const int64_t *aKeep, int nKeep) {
   if (bOwn && db_begin_write()) {
     return -1;
   }
-  sqlite3_stmt *q = db_prepare(
-      "SELECT id, ts_min, ts_max, n_lines FROM raw_blocks"
-      " WHERE ts_max < :cutoff");
+  sqlite3_stmt *q =
+      db_prepare("SELECT id, ts_min, ts_max, n_lines FROM raw_blocks"
+                 " WHERE ts_min < :cutoff AND ts_max < :cutoff");
   sqlite3_stmt *d = db_prepare("DELETE FROM raw_blocks WHERE id = :id");
   int64_t nGone = 0;
   int rc = q && d ? 0 : E_DB;
@@ -1085,12 +1254,242 @@ int64_t rawstore_expire(int64_t cutoff, const int64_t *aKeep, int nKeep) {
   return rc ? -1 : nGone;
 }
 
+/* ---- compaction ---- */
+
+#define RS_SMALL_LINES 1024
+
+/* One line of a group being merged, with where it came from. */
+typedef struct MergeLine {
+  RawBlockLine l; /* the line; off into the merged text */
+  int iBlock;     /* its block's place in the group (id order) */
+  int iIdx;       /* its index in that block */
+} MergeLine;
+
+static int cmp_merge(const void *a, const void *b) {
+  const MergeLine *x = a, *y = b;
+  if (x->l.ts != y->l.ts) {
+    return x->l.ts < y->l.ts ? -1 : 1;
+  }
+  if (x->iBlock != y->iBlock) {
+    return x->iBlock < y->iBlock ? -1 : 1;
+  }
+  return x->iIdx < y->iIdx ? -1 : x->iIdx > y->iIdx;
+}
+
+/* Merges the blocks aId[0..n) (one source, ids rising) into one block and
+** deletes them, in the current transaction. 0 or E_DB. */
+static int merge_group(ZSTD_CCtx *pCtx, const char *zSource, const int64_t *aId,
+                       int n) {
+  SealJob *j = xcalloc(1, sizeof(*j));
+  MergeLine *aM = NULL;
+  int nM = 0, nMAlloc = 0, rc = 0;
+  size_t nText = 0, nTextAlloc = 0, nKeyAlloc = 0;
+  uint64_t *aKey = NULL, *aGrp = NULL;
+  size_t nKey = 0, nGrp = 0, nGrpAlloc = 0;
+  RawBlock blk = {0};
+  sqlite3_stmt *q = db_prepare(
+      "SELECT ts_min, raw_bytes, grps, keys, payload, codec FROM raw_blocks"
+      " WHERE id = :id");
+  if (!q) {
+    rc = E_DB;
+  }
+  for (int b = 0; !rc && b < n; b++) {
+    db_bind_int(q, ":id", aId[b]);
+    if (db_step(q) != SQLITE_ROW || db_col_int(q, 5) != RS_CODEC_ZSTD1 ||
+        rawblock_decode(&blk, db_col_int(q, 0), (size_t)db_col_int(q, 1),
+                        sqlite3_column_blob(q, 4),
+                        (size_t)sqlite3_column_bytes(q, 4))) {
+      rc = E_DB;
+      break;
+    }
+    size_t nK = (size_t)sqlite3_column_bytes(q, 3) / RS_KEY_BYTES;
+    const unsigned char *zK = sqlite3_column_blob(q, 3);
+    if (nKey + nK > nKeyAlloc) {
+      nKeyAlloc = (nKey + nK) * 2;
+      aKey = xrealloc(aKey, nKeyAlloc * sizeof(uint64_t));
+    }
+    for (size_t k = 0; k < nK; k++) {
+      aKey[nKey++] = get_key(zK + k * RS_KEY_BYTES);
+    }
+    size_t nG = (size_t)sqlite3_column_bytes(q, 2) / 8;
+    const unsigned char *zG = sqlite3_column_blob(q, 2);
+    if (nGrp + nG > nGrpAlloc) {
+      nGrpAlloc = (nGrp + nG) * 2;
+      aGrp = xrealloc(aGrp, nGrpAlloc * sizeof(uint64_t));
+    }
+    for (size_t k = 0; k < nG; k++) {
+      uint64_t v = 0;
+      for (int x = 0; x < 8; x++) {
+        v |= (uint64_t)zG[k * 8 + x] << (8 * x);
+      }
+      aGrp[nGrp++] = v;
+    }
+    size_t nT = blk.nRaw - (size_t)(blk.zText - blk.zRaw);
+    if (nText + nT > nTextAlloc) {
+      nTextAlloc = (nText + nT) * 2;
+      j->zText = xrealloc(j->zText, nTextAlloc);
+    }
+    memcpy(j->zText + nText, blk.zText, nT);
+    for (int i = 0; i < blk.nLine; i++) {
+      if (nM == nMAlloc) {
+        nMAlloc = nMAlloc ? nMAlloc * 2 : 1024;
+        aM = xrealloc(aM, (size_t)nMAlloc * sizeof(MergeLine));
+      }
+      aM[nM].l = blk.aLine[i];
+      aM[nM].l.off += nText;
+      aM[nM].iBlock = b;
+      aM[nM].iIdx = i;
+      j->bBad |= blk.aLine[i].bBad;
+      nM++;
+    }
+    nText += nT;
+    db_reset(q);
+  }
+  if (q) {
+    db_reset(q);
+  }
+  if (!rc && (nM < 1 || nM > RAWBLOCK_MAX_LINES || nKey != (size_t)nM)) {
+    rc = E_DB;
+  }
+  if (!rc) {
+    qsort(aM, (size_t)nM, sizeof(MergeLine), cmp_merge);
+    j->aLine = xmalloc((size_t)nM * sizeof(RawBlockLine));
+    for (int i = 0; i < nM; i++) {
+      j->aLine[i] = aM[i].l;
+    }
+    j->nLine = nM;
+    j->zSource = xstrdup(zSource);
+    j->tsMin = j->aLine[0].ts;
+    j->tsMax = j->aLine[nM - 1].ts;
+    qsort(aKey, nKey, sizeof(uint64_t), cmp_u64);
+    j->nKeys = nKey * RS_KEY_BYTES;
+    j->aKeys = xmalloc(j->nKeys);
+    for (size_t i = 0; i < nKey; i++) {
+      for (int x = 0; x < RS_KEY_BYTES; x++) {
+        j->aKeys[i * RS_KEY_BYTES + (size_t)x] =
+            (unsigned char)(aKey[i] >> (8 * (RS_KEY_BYTES - 1 - x)));
+      }
+    }
+    qsort(aGrp, nGrp, sizeof(uint64_t), cmp_u64);
+    size_t nOut = 0;
+    if (nGrp) {
+      j->aGrps = xmalloc(nGrp * 8);
+    }
+    for (size_t i = 0; i < nGrp; i++) {
+      if (i > 0 && aGrp[i] == aGrp[i - 1]) {
+        continue;
+      }
+      for (int x = 0; x < 8; x++) {
+        j->aGrps[nOut * 8 + (size_t)x] = (unsigned char)(aGrp[i] >> (8 * x));
+      }
+      nOut++;
+    }
+    j->nGrps = nOut * 8;
+    job_encode(pCtx, j);
+    rc = job_store(j);
+  }
+  sqlite3_stmt *d =
+      rc ? NULL : db_prepare("DELETE FROM raw_blocks WHERE id = :id");
+  for (int b = 0; !rc && b < n; b++) {
+    if (!d) {
+      rc = E_DB;
+      break;
+    }
+    db_bind_int(d, ":id", aId[b]);
+    rc = db_run(d) ? E_DB : 0;
+  }
+  rawblock_free(&blk);
+  free(aM);
+  free(aKey);
+  free(aGrp);
+  job_free(j);
+  return rc;
+}
+
+int64_t rawstore_compact(int nMax) {
+  if (db_begin_write()) {
+    return -1;
+  }
+  ZSTD_CCtx *pCtx = ZSTD_createCCtx();
+  sqlite3_stmt *q = db_prepare(
+      "SELECT id, source, ts_min, ts_max, raw_bytes, n_lines FROM raw_blocks"
+      " WHERE n_lines < :small ORDER BY source, ts_min, id LIMIT :max");
+  int rc = pCtx && q ? 0 : E_DB;
+  int64_t nGone = 0;
+  int nRow = 0;
+  int64_t *aId = xmalloc((size_t)(nMax < 2 ? 2 : nMax) * sizeof(int64_t));
+  /* Rows are read first, merged after: no writes under a running read. */
+  typedef struct Row {
+    int64_t id, tsMin, tsMax, nRaw, nLine; /* the block's columns */
+    char *zSource;                         /* NEW */
+  } Row;
+  Row *aRow = xcalloc((size_t)(nMax < 2 ? 2 : nMax), sizeof(Row));
+  if (!rc) {
+    db_bind_int(q, ":small", RS_SMALL_LINES);
+    db_bind_int(q, ":max", nMax < 2 ? 2 : nMax);
+    int r;
+    while ((r = db_step(q)) == SQLITE_ROW) {
+      Row *w = &aRow[nRow++];
+      w->id = db_col_int(q, 0);
+      w->zSource = xstrdup(db_col_text(q, 1));
+      w->tsMin = db_col_int(q, 2);
+      w->tsMax = db_col_int(q, 3);
+      w->nRaw = db_col_int(q, 4);
+      w->nLine = db_col_int(q, 5);
+    }
+    rc = r == SQLITE_DONE ? 0 : E_DB;
+    db_reset(q);
+  }
+  /* Runs of one source that fit one block (an hour, the size caps). */
+  for (int i = 0; !rc && i < nRow;) {
+    int k = i + 1;
+    int64_t lo = aRow[i].tsMin, hi = aRow[i].tsMax;
+    int64_t nRaw = aRow[i].nRaw, nLine = aRow[i].nLine;
+    while (k < nRow && strcmp(aRow[k].zSource, aRow[i].zSource) == 0) {
+      int64_t lo2 = aRow[k].tsMin < lo ? aRow[k].tsMin : lo;
+      int64_t hi2 = aRow[k].tsMax > hi ? aRow[k].tsMax : hi;
+      if ((uint64_t)hi2 - (uint64_t)lo2 >= (uint64_t)RS_SPAN_MS ||
+          nRaw + aRow[k].nRaw > (int64_t)RS_SEAL_RAW ||
+          nLine + aRow[k].nLine > RS_SEAL_LINES) {
+        break;
+      }
+      lo = lo2;
+      hi = hi2;
+      nRaw += aRow[k].nRaw;
+      nLine += aRow[k].nLine;
+      k++;
+    }
+    if (k - i >= 2) {
+      int n = 0;
+      for (int m = i; m < k; m++) {
+        aId[n++] = aRow[m].id;
+      }
+      /* Ids rising: the merge keeps arrival order within a ts. */
+      qsort(aId, (size_t)n, sizeof(int64_t), cmp_u64);
+      rc = merge_group(pCtx, aRow[i].zSource, aId, n);
+      nGone += n - 1;
+    }
+    i = k;
+  }
+  for (int i = 0; i < nRow; i++) {
+    free(aRow[i].zSource);
+  }
+  free(aRow);
+  free(aId);
+  ZSTD_freeCCtx(pCtx);
+  if (rc) {
+    db_rollback();
+    return -1;
+  }
+  return db_commit_unseen() ? -1 : nGone;
+}
+
 /* ---- the old raw_lines table ---- */
 
 static int old_table_exists(void) {
-  sqlite3_stmt *q = db_prepare(
-      "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
-      " AND name = 'raw_lines'");
+  sqlite3_stmt *q =
+      db_prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+                 " AND name = 'raw_lines'");
   if (!q) {
     return E_DB;
   }
@@ -1109,9 +1508,9 @@ int64_t rawstore_migrate(int nBatch) {
     return -1;
   }
   RawWriter *w = rawstore_writer_new();
-  sqlite3_stmt *q = db_prepare(
-      "SELECT id, ts, fp, bad, grp, source, line FROM raw_lines"
-      " ORDER BY id LIMIT :n");
+  sqlite3_stmt *q =
+      db_prepare("SELECT id, ts, fp, bad, grp, source, line FROM raw_lines"
+                 " ORDER BY id LIMIT :n");
   int64_t nMoved = 0, lastId = 0;
   rc = w && q ? 0 : E_DB;
   if (!rc) {
@@ -1153,6 +1552,39 @@ int64_t rawstore_migrate(int nBatch) {
   }
   return db_commit_unseen() ? -1 : nMoved;
 }
+
+#define RS_MIGRATE_BATCH 20000
+
+static Worker migrator = WORKER_INIT;
+
+static void migrator_main(void *pArg) {
+  (void)pArg;
+  int bStop = 0;
+  while (!bStop) {
+    int64_t n = rawstore_migrate(RS_MIGRATE_BATCH);
+    if (n < 0) {
+      fprintf(stderr, "rawstore: migrating old raw lines failed; retrying"
+                      " in a minute\n");
+    } else if (n == 0) {
+      /* Idle: merge what small pushes left, 256 blocks a transaction. */
+      n = rawstore_compact(256);
+    }
+    /* 0 ms between batches still gives other writers the lock. */
+    bStop = worker_wait(&migrator, n > 0 ? 0 : 60000);
+  }
+  db_close_thread();
+}
+
+int rawstore_migrator_start(void) {
+  if (worker_start(&migrator, migrator_main, NULL)) {
+    fprintf(stderr, "hindsight: cannot start the raw-line migration\n");
+    return E_IO;
+  }
+  pthread_setname_np(migrator.thread, "hs-rawmigrate");
+  return 0;
+}
+
+void rawstore_migrator_stop(void) { worker_stop(&migrator); }
 
 /* ---- hindsight raw ---- */
 
@@ -1202,8 +1634,7 @@ int rawstore_cli(int argc, char **argv) {
         fputs("hindsight raw: --grep text is over 500 bytes\n", stderr);
         return 2;
       }
-    } else if ((strcmp(z, "--from") == 0 || strcmp(z, "--to") == 0) &&
-               bArg) {
+    } else if ((strcmp(z, "--from") == 0 || strcmp(z, "--to") == 0) && bArg) {
       const char *zT = argv[++i];
       int64_t ms;
       if (utc_parse_iso(zT, strlen(zT), &ms)) {
@@ -1229,7 +1660,8 @@ int rawstore_cli(int argc, char **argv) {
     }
     if (n < 0) {
       fputs("hindsight raw: the migration stopped on a database error;"
-            " run it again to go on\n", stderr);
+            " run it again to go on\n",
+            stderr);
       return 1;
     }
     printf("%lld\n", (long long)nAll);

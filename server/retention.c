@@ -11,10 +11,6 @@
 ** transaction, so a first sweep over a large backlog never holds the
 ** write lock for long.
 **
-** Before its first sweep the worker moves the raw lines of a database
-** made before compressed blocks into blocks (rawstore_migrate), a batch a
-** transaction.
-**
 ** Threading: the worker thread only, on its own connection.
 */
 #include "retention.h"
@@ -28,7 +24,6 @@
 #include "evidence.h"
 #include "metrics.h"
 #include "rawstore.h"
-#include "rawstore_admin.h"
 #include "settings.h"
 #include "utc.h"
 #include "worker.h"
@@ -212,30 +207,8 @@ int retention_sweep(int64_t now, RetentionCounts *pOut) {
   return 0;
 }
 
-/* Moves the old one-row-a-line raw_lines (databases made before blocks)
-** into blocks, a batch a transaction with a pause between batches, so
-** serving never waits on more than one batch. Returns when none are left,
-** on an error, or when asked to stop. */
-static void migrate_raw_lines(void) {
-  int64_t nAll = 0, n;
-  while ((n = rawstore_migrate(RETENTION_BATCH)) > 0) {
-    nAll += n;
-    if (worker_wait(&sweeper, 10)) {
-      return;
-    }
-  }
-  if (n < 0) {
-    fprintf(stderr, "hindsight: moving old raw lines into blocks failed;"
-                    " the next start tries again\n");
-  } else if (nAll) {
-    fprintf(stderr, "hindsight: moved %lld old raw lines into blocks\n",
-            (long long)nAll);
-  }
-}
-
 static void sweep_loop(void *pArg) {
   (void)pArg;
-  migrate_raw_lines();
   do {
     RetentionCounts counts = {0};
     if (retention_sweep(utc_now_ms(), &counts)) {

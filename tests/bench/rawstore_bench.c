@@ -2,10 +2,15 @@
 ** rawstore_bench.c: the bench driver for rawstore.c (tests/bench/raw.sh).
 **   rawstore_bench DB append SOURCE FILE   nginx lines through rawstore:
 **       time from the bracketed CLF stamp, 5xx lines as error lines,
-**       100,000 lines a transaction (flush, commit), as `ingest` does
+**       100,000 lines a transaction (flush, commit), as `ingest` does;
+**       RAW_BENCH_FLUSH=N commits every N lines instead (a streaming
+**       door that acknowledges small pushes)
 **   rawstore_bench DB count WORD           lines holding WORD, all time
 **   rawstore_bench DB window FROM_ISO      lines of the hour from FROM_ISO
-** count and window print "LINES MS" (the scan's wall time in ms).
+**   rawstore_bench DB compact -            merges small blocks until none
+**       are left to merge; prints how many blocks went
+** count and window print "LINES MS CPU_MS": the scan's wall time and the
+** process's CPU time (all threads) during it, in ms.
 ** Not part of make test: it measures, it does not check.
 */
 #include <stdio.h>
@@ -15,11 +20,18 @@
 
 #include "db.h"
 #include "rawstore.h"
+#include "rawstore_admin.h"
 #include "utc.h"
 
 static double now_ms(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+static double cpu_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
   return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
 }
 
@@ -41,6 +53,11 @@ static int append_file(const char *zSource, const char *zFile) {
   ssize_t n;
   long iLine = 0, nNew = 0;
   int64_t ts = 0;
+  const char *zEvery = getenv("RAW_BENCH_FLUSH");
+  long nEvery = zEvery ? atol(zEvery) : 100000;
+  if (nEvery < 1) {
+    nEvery = 100000;
+  }
   if (db_begin_write()) {
     return 1;
   }
@@ -62,7 +79,7 @@ static int append_file(const char *zSource, const char *zFile) {
       return 1;
     }
     nNew += rc;
-    if (iLine % 100000 == 0) {
+    if (iLine % nEvery == 0) {
       if (rawstore_flush(w) || db_commit() || db_begin_write()) {
         return 1;
       }
@@ -80,7 +97,8 @@ static int append_file(const char *zSource, const char *zFile) {
 int main(int argc, char **argv) {
   if (argc < 4) {
     fputs("usage: rawstore_bench DB append SOURCE FILE | count WORD |"
-          " window FROM_ISO\n", stderr);
+          " window FROM_ISO\n",
+          stderr);
     return 2;
   }
   db_global_init();
@@ -90,13 +108,20 @@ int main(int argc, char **argv) {
   int rc = 0;
   if (strcmp(argv[2], "append") == 0 && argc == 5) {
     rc = append_file(argv[3], argv[4]);
+  } else if (strcmp(argv[2], "compact") == 0) {
+    int64_t n, nAll = 0;
+    while ((n = rawstore_compact(256)) > 0) {
+      nAll += n;
+    }
+    printf("%lld\n", (long long)nAll);
+    rc = n < 0;
   } else {
     RawQuery q = {.from = INT64_MIN, .nLimit = 1000};
     if (strcmp(argv[2], "count") == 0) {
       q.zText = argv[3];
-      double t = now_ms();
+      double t = now_ms(), c = cpu_ms();
       long n = (long)rawstore_count(&q);
-      printf("%ld %.1f\n", n, now_ms() - t);
+      printf("%ld %.1f %.1f\n", n, now_ms() - t, cpu_ms() - c);
     } else {
       if (utc_parse_iso(argv[3], strlen(argv[3]), &q.from)) {
         return 2;
@@ -104,7 +129,7 @@ int main(int argc, char **argv) {
       q.to = q.from + 3600 * 1000;
       char zCur[64] = "", zNext[64];
       long n = 0;
-      double t = now_ms();
+      double t = now_ms(), c = cpu_ms();
       do {
         q.zCursor = zCur;
         if (rawstore_scan(&q, add, &n, zNext, sizeof(zNext))) {
@@ -112,7 +137,7 @@ int main(int argc, char **argv) {
         }
         memcpy(zCur, zNext, sizeof(zCur));
       } while (zCur[0]);
-      printf("%ld %.1f\n", n, now_ms() - t);
+      printf("%ld %.1f %.1f\n", n, now_ms() - t, cpu_ms() - c);
     }
   }
   db_close_thread();

@@ -38,8 +38,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *aData, size_t nData) {
     return 0;
   }
   if (aData[0] == 0) {
-    size_t nRaw = (size_t)aData[1] | (size_t)aData[2] << 8 |
-                  (size_t)aData[3] << 16;
+    size_t nRaw =
+        (size_t)aData[1] | (size_t)aData[2] << 8 | (size_t)aData[3] << 16;
     if (rawblock_decode(&blk, 1000, nRaw, aData + 4, nData - 4) == 0) {
       check(&blk);
     }

@@ -12,18 +12,20 @@
 #include "err.h"
 #include "harness.h"
 #include "rawstore.h"
+#include "rawstore_admin.h"
+#include <time.h>
 
 #define MIN_MS ((int64_t)60000)
 #define T0 ((int64_t)1700000000000) /* a fixed time: no dependence on now */
 
 /* Collected scan output. */
 typedef struct Got {
-  int n;            /* lines seen */
-  int64_t aTs[4096]; /* their times */
-  char azLine[64][96]; /* the first 64 texts */
+  int n;                 /* lines seen */
+  int64_t aTs[4096];     /* their times */
+  char azLine[64][96];   /* the first 64 texts */
   char azSource[64][16]; /* and sources */
-  int nBad;         /* error lines seen */
-  int bOrdered;     /* ts never went back */
+  int nBad;              /* error lines seen */
+  int bOrdered;          /* ts never went back */
 } Got;
 
 static int collect(void *pArg, const RawLine *pLine) {
@@ -33,8 +35,7 @@ static int collect(void *pArg, const RawLine *pLine) {
   }
   if (g->n < 64) {
     snprintf(g->azLine[g->n], sizeof(g->azLine[0]), "%s", pLine->z);
-    snprintf(g->azSource[g->n], sizeof(g->azSource[0]), "%s",
-             pLine->zSource);
+    snprintf(g->azSource[g->n], sizeof(g->azSource[0]), "%s", pLine->zSource);
   }
   if (pLine->z[pLine->n] != 0 || strlen(pLine->z) != pLine->n) {
     g->bOrdered = -1000000; /* not NUL-terminated at n: fail below */
@@ -59,8 +60,8 @@ static int add_lines(RawWriter *w, const char *zSource, const char *zLabel,
     char z[96];
     int nz = snprintf(z, sizeof(z), "%s %d GET /x HTTP/1.1", zLabel, i);
     int bBad = i % 10 == 0;
-    int rc = rawstore_append(w, zSource, ts0 + i * stepMs, i + 1, z,
-                             (size_t)nz, bBad, bBad ? 42 : 0);
+    int rc = rawstore_append(w, zSource, ts0 + i * stepMs, i + 1, z, (size_t)nz,
+                             bBad, bBad ? 42 : 0);
     if (rc < 0) {
       return rc;
     }
@@ -96,8 +97,7 @@ static int64_t q_int(const char *zSql) {
 }
 
 static void test_basic(void) {
-  CHECK_INT("100 new lines stored", store("web", "alpha", T0, 1000, 100),
-            100);
+  CHECK_INT("100 new lines stored", store("web", "alpha", T0, 1000, 100), 100);
   CHECK_INT("the same again: all duplicates (stored blocks)",
             store("web", "alpha", T0, 1000, 100), 0);
   CHECK_INT("the same text at another line number is new",
@@ -134,8 +134,8 @@ static void test_basic(void) {
   got_init(&g);
   char zNext[64];
   q.nLimit = 1000;
-  CHECK_INT("scan a window", rawstore_scan(&q, collect, &g, zNext,
-                                           sizeof(zNext)), 0);
+  CHECK_INT("scan a window",
+            rawstore_scan(&q, collect, &g, zNext, sizeof(zNext)), 0);
   CHECK_INT("10 lines", g.n, 10);
   CHECK_STR("first line's text", g.azLine[0], "alpha 10 GET /x HTTP/1.1");
   CHECK_STR("its source", g.azSource[0], "web");
@@ -160,6 +160,11 @@ static void test_basic(void) {
   got_init(&g);
   rawstore_scan(&q, collect, &g, zNext, sizeof(zNext));
   CHECK_INT("a match never spans two lines", g.n, 0);
+  char zLong[2000];
+  memset(zLong, 'A', sizeof(zLong) - 1);
+  zLong[sizeof(zLong) - 1] = 0;
+  q.zText = zLong;
+  CHECK_INT("a long needle is fine, -i too (no match)", rawstore_count(&q), 0);
   q.bNoCase = 0;
   q.zText = NULL;
 }
@@ -218,13 +223,30 @@ static void test_order_and_cursor(void) {
   CHECK_INT("one source only", g.n, 50);
   q.azSource = NULL;
   q.zCursor = "b1.x.1.2";
-  CHECK_INT("a cursor that is not ours", rawstore_scan(&q, collect, &g, zNext,
-                                                        sizeof(zNext)),
-            E_INVALID);
+  CHECK_INT("a cursor that is not ours",
+            rawstore_scan(&q, collect, &g, zNext, sizeof(zNext)), E_INVALID);
   q.zCursor = "b1.1.2.3junk";
   CHECK_INT("a cursor with trailing junk",
             rawstore_scan(&q, collect, &g, zNext, sizeof(zNext)), E_INVALID);
   q.zCursor = NULL;
+}
+
+/* A duplicate of a line whose block is still being compressed (sealed,
+** not yet a row) is still a duplicate. */
+static void test_dup_in_flight(void) {
+  int64_t t = T0 + 20 * 24 * 60 * MIN_MS;
+  RawWriter *w = rawstore_writer_new();
+  db_begin_write();
+  int nNew = add_lines(w, "fly", "in flight", t, 10, 9000); /* seals 8192 */
+  int rc = rawstore_append(w, "fly", t + 10, 2, "in flight 1 GET /x HTTP/1.1",
+                           27, 0, 0);
+  CHECK_INT("9000 new lines", nNew, 9000);
+  CHECK_INT("a line of the sealed block is a duplicate", rc, 0);
+  CHECK_INT("flush", rawstore_flush(w), 0);
+  db_commit();
+  rawstore_writer_free(w);
+  CHECK("two blocks",
+        q_int("SELECT count(*) FROM raw_blocks WHERE source = 'fly'") == 2);
 }
 
 /* Stops after the first line: a callback may end a scan. */
@@ -239,15 +261,13 @@ static void test_large_and_budget(void) {
   ** an hour and near the size cap; memory is bounded by the writer. */
   int64_t t = T0 + 30 * 24 * 60 * MIN_MS;
   int n = 3 * 24 * 1800;
-  CHECK_INT("129,600 lines", store("big", "large input line with some text",
-                                   t, 2000, n),
-            n);
+  CHECK_INT("129,600 lines",
+            store("big", "large input line with some text", t, 2000, n), n);
   CHECK("every block within an hour",
         q_int("SELECT count(*) FROM raw_blocks WHERE ts_max - ts_min >="
               " 3600000") == 0);
   CHECK("blocks hold their line counts",
-        q_int("SELECT sum(n_lines) FROM raw_blocks WHERE source = 'big'") ==
-            n);
+        q_int("SELECT sum(n_lines) FROM raw_blocks WHERE source = 'big'") == n);
   CHECK("no block over 256 KiB of content",
         q_int("SELECT max(raw_bytes) FROM raw_blocks") <= 300000);
   CHECK("compressed below a third of the content",
@@ -255,8 +275,10 @@ static void test_large_and_budget(void) {
               " raw_blocks WHERE source = 'big'") == 1);
 
   const char *azBig[] = {"big", NULL};
-  RawQuery q = {.from = t + 36 * 60 * MIN_MS, .to = t + 37 * 60 * MIN_MS,
-                .azSource = azBig, .nLimit = 1000};
+  RawQuery q = {.from = t + 36 * 60 * MIN_MS,
+                .to = t + 37 * 60 * MIN_MS,
+                .azSource = azBig,
+                .nLimit = 1000};
   CHECK_INT("an hour's window counts its lines", rawstore_count(&q), 1800);
   q.zText = "text 12345 ";
   CHECK_INT("count with text", rawstore_count(&q), 0);
@@ -297,11 +319,13 @@ static void test_large_and_budget(void) {
   int nNew = 0;
   for (int i = 5000; i < 15000; i++) {
     char z[96];
-    int nz = snprintf(z, sizeof(z), "large input line with some text %d GET"
-                      " /x HTTP/1.1", i);
+    int nz = snprintf(z, sizeof(z),
+                      "large input line with some text %d GET"
+                      " /x HTTP/1.1",
+                      i);
     int bBad = i % 10 == 0;
-    nNew += rawstore_append(w, "big", t + i * 2000, i + 1, z, (size_t)nz,
-                            bBad, bBad ? 42 : 0);
+    nNew += rawstore_append(w, "big", t + i * 2000, i + 1, z, (size_t)nz, bBad,
+                            bBad ? 42 : 0);
   }
   rawstore_flush(w);
   db_commit();
@@ -320,11 +344,11 @@ static void test_expire(void) {
   CHECK_INT("10 old lines", rawstore_count(&q), 10);
   int64_t aKeep[2] = {t + 2 * 60 * MIN_MS, t + 3 * 60 * MIN_MS};
   int64_t nGone = rawstore_expire(t + 5 * 60 * MIN_MS, aKeep, 1);
-  CHECK_INT("what is left of the source: 2 kept, 5 newer",
-            rawstore_count(&q), 7);
+  CHECK_INT("what is left of the source: 2 kept, 5 newer", rawstore_count(&q),
+            7);
   q.azSource = NULL;
-  CHECK_INT("whole blocks before the cutoff went, with their counts",
-            nGone, nAll - 7);
+  CHECK_INT("whole blocks before the cutoff went, with their counts", nGone,
+            nAll - 7);
   CHECK_INT("and nothing else is left", rawstore_count(&q), 7);
 }
 
@@ -332,13 +356,13 @@ static void test_corrupt(void) {
   int64_t t = T0 + 200 * 24 * 60 * MIN_MS;
   store("bad", "c", t, 1000, 20);
   const char *azBad[] = {"bad", NULL};
-  RawQuery q = {.from = INT64_MIN, .azSource = azBad, .nLimit = 10,
-                .zText = "c"};
+  RawQuery q = {
+      .from = INT64_MIN, .azSource = azBad, .nLimit = 10, .zText = "c"};
   Got g;
   char zNext[64];
   got_init(&g);
-  CHECK_INT("a good block reads", rawstore_scan(&q, collect, &g, zNext,
-                                                sizeof(zNext)), 0);
+  CHECK_INT("a good block reads",
+            rawstore_scan(&q, collect, &g, zNext, sizeof(zNext)), 0);
   db_exec("UPDATE raw_blocks SET raw_bytes = raw_bytes + 1 WHERE source ="
           " 'bad'");
   CHECK_INT("a wrong raw_bytes is E_DB",
@@ -359,6 +383,89 @@ static void test_corrupt(void) {
   db_exec("DELETE FROM raw_blocks WHERE source = 'bad'");
 }
 
+/* Old raw_lines rows move into blocks: directly in batches, then by the
+** worker; lines and marks survive, duplicates fold. */
+static void test_migrate(void) {
+  int64_t t = T0 + 250 * 24 * 60 * MIN_MS;
+  db_exec("INSERT INTO incidents (id, title, started_at, created_at,"
+          " updated_at) VALUES (900, 'old', 0, 0, 0), (901, 'other', 0, 0, 0)");
+  db_begin_write();
+  sqlite3_stmt *q = db_prepare(
+      "INSERT INTO raw_lines (incident_id, ts, fp, bad, grp, source, line)"
+      " VALUES (:inc, :ts, :fp, :bad, :grp, 'mig', :line)");
+  for (int i = 0; i < 2500; i++) {
+    char z[64];
+    snprintf(z, sizeof(z), "moved line %d", i % 2000);
+    /* Rows 2000.. repeat 0..499 of another incident: same line, same fp. */
+    db_bind_int(q, ":inc", i < 2000 ? 900 : 901);
+    db_bind_int(q, ":ts", t + (i % 2000) * 1000);
+    db_bind_int(q, ":fp", 1000 + i % 2000);
+    db_bind_int(q, ":bad", i % 2000 == 7);
+    db_bind_int(q, ":grp", i % 2000 == 7 ? 99 : 0);
+    db_bind_text(q, ":line", z);
+    db_run(q);
+  }
+  db_commit();
+  CHECK_INT("a batch of 1000 moves 1000", rawstore_migrate(1000), 1000);
+  CHECK("and leaves 1500", q_int("SELECT count(*) FROM raw_lines") == 1500);
+  CHECK_INT("the worker starts", rawstore_migrator_start(), 0);
+  for (int i = 0; i < 600 && q_int("SELECT count(*) FROM raw_lines") > 0; i++) {
+    struct timespec ts = {0, 50 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+  rawstore_migrator_stop();
+  CHECK("the worker moved the rest",
+        q_int("SELECT count(*) FROM raw_lines") == 0);
+  const char *azMig[] = {"mig", NULL};
+  RawQuery rq = {.from = INT64_MIN, .azSource = azMig};
+  CHECK_INT("one line per distinct row", rawstore_count(&rq), 2000);
+  rq.grp = 99;
+  CHECK_INT("the error line kept its group", rawstore_count(&rq), 1);
+  rq.grp = 0;
+  rq.zText = "moved line 1999";
+  CHECK_INT("text intact", rawstore_count(&rq), 1);
+  CHECK_INT("nothing left to move", rawstore_migrate(1000), 0);
+}
+
+/* Small flushes leave small blocks; compaction merges them, keeping every
+** line, its order, its group and its dedupe key. */
+static void test_compact(void) {
+  int64_t t = T0 + 260 * 24 * 60 * MIN_MS;
+  for (int k = 0; k < 50; k++) {
+    store("push", "pushed", t + k * 10 * 500, 500, 10);
+  }
+  CHECK("50 small blocks",
+        q_int("SELECT count(*) FROM raw_blocks WHERE source = 'push'") == 50);
+  const char *azPush[] = {"push", NULL};
+  RawQuery q = {.from = INT64_MIN, .azSource = azPush, .nLimit = 1000};
+  Got before, after;
+  char zNext[64];
+  got_init(&before);
+  rawstore_scan(&q, collect, &before, zNext, sizeof(zNext));
+  int64_t nGone = rawstore_compact(1000);
+  CHECK("compaction removed blocks", nGone >= 40);
+  CHECK("few blocks left",
+        q_int("SELECT count(*) FROM raw_blocks WHERE source = 'push'") <= 10);
+  CHECK("no block over an hour",
+        q_int("SELECT count(*) FROM raw_blocks WHERE ts_max - ts_min >="
+              " 3600000") == 0);
+  got_init(&after);
+  rawstore_scan(&q, collect, &after, zNext, sizeof(zNext));
+  CHECK_INT("every line kept", after.n, before.n);
+  CHECK_INT("in order", after.bOrdered, 1);
+  int bSame = after.n == 500;
+  for (int i = 0; i < 64; i++) {
+    bSame &= strcmp(before.azLine[i], after.azLine[i]) == 0;
+  }
+  CHECK("the same lines", bSame);
+  q.grp = 42;
+  CHECK_INT("groups kept", rawstore_count(&q), 50);
+  q.grp = 0;
+  CHECK_INT("keys kept: the same lines again are duplicates",
+            store("push", "pushed", t, 500, 10), 0);
+  CHECK_INT("compacting again changes little", rawstore_compact(1000) >= 0, 1);
+}
+
 int main(void) {
   char zDir[] = "/tmp/hs-test-rawstore.XXXXXX";
   if (!mkdtemp(zDir)) {
@@ -370,8 +477,11 @@ int main(void) {
   CHECK_INT("db setup", db_setup(zPath), 0);
   test_basic();
   test_order_and_cursor();
+  test_dup_in_flight();
   test_large_and_budget();
   test_corrupt();
+  test_migrate();
+  test_compact();
   test_expire();
   db_close_thread();
   char zCmd[300];
