@@ -35,6 +35,7 @@
 #include "component.h"
 #include "cookie.h"
 #include "db.h"
+#include "door_http.h"
 #include "err.h"
 #include "form.h"
 #include "incident.h"
@@ -148,6 +149,9 @@ static const Route aRoute[] = {
      R_INGEST},
     {"POST", "/hooks/grafana", ingest_hook_grafana, ROLE_EDITOR, R_INGEST},
     {"POST", "/hooks/generic", ingest_hook_generic, ROLE_EDITOR, R_INGEST},
+    {"POST", "/loki/api/v1/push", door_loki_push, ROLE_EDITOR,
+     R_INGEST | R_BIGBODY},
+    {"POST", "/v1/logs", door_otlp_logs, ROLE_EDITOR, R_INGEST | R_BIGBODY},
     {"GET", "/api/v1/incidents/{id}/postmortem", postmortem_get, ROLE_VIEWER,
      0},
     {"POST", "/api/v1/incidents/{id}/postmortem", postmortem_create,
@@ -697,6 +701,10 @@ static enum MHD_Result send_bytes(Req *r, int status, const char *zType,
                             r->zEncoding);
   }
   add_common_headers(pResp, r);
+  if (status == MHD_HTTP_SERVICE_UNAVAILABLE) {
+    /* Storage full or busy: machines (log shippers) retry after this. */
+    MHD_add_response_header(pResp, MHD_HTTP_HEADER_RETRY_AFTER, "5");
+  }
   if (status == MHD_HTTP_METHOD_NOT_ALLOWED && r->pRoute == NULL) {
     MHD_add_response_header(pResp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD, POST, "
                                                           "PATCH, PUT");
@@ -1284,7 +1292,9 @@ static enum MHD_Result on_request(void *pCls, struct MHD_Connection *pConn,
     r->zMethod = zMethod;
     r->zPath = zUrl;
     r->bJsonOut = path_has_prefix(zUrl, "/api/") ||
-                  path_has_prefix(zUrl, "/hooks/");
+                  path_has_prefix(zUrl, "/hooks/") ||
+                  path_has_prefix(zUrl, "/loki/") ||
+                  path_has_prefix(zUrl, "/v1/");
     const char *zFormat =
         MHD_lookup_connection_value(pConn, MHD_GET_ARGUMENT_KIND, "format");
     if (zFormat && strcmp(zFormat, "json") == 0) {
@@ -1303,6 +1313,20 @@ static enum MHD_Result on_request(void *pCls, struct MHD_Connection *pConn,
       r->bBodyTooBig = 1;
     }
     *ppReq = r;
+    /* Ingest routes take big bodies from machines: a wrong token is
+    ** refused on the headers, before any of the body is read. */
+    if (!r->bBadHeaders && !r->bBodyTooBig && r->pRoute &&
+        (r->pRoute->flags & R_INGEST)) {
+      db_clear_error();
+      int rcAuth = auth_identify(r);
+      if (rcAuth == 0 && r->role == ROLE_NONE) {
+        rcAuth = req_fail(r, E_AUTH, "authentication required");
+      }
+      if (rcAuth) {
+        enum MHD_Result ret = send_error(r, rcAuth);
+        return ret;
+      }
+    }
     if (!r->bBadHeaders && !r->bBodyTooBig) {
       return MHD_YES;
     }

@@ -28,6 +28,11 @@ void metrics_observe(const char *zMethod, const char *zRoute, int status,
 /* Counts one committed ingest run's outcome. */
 void metrics_ingest(int64_t nAccepted, int64_t nDuplicate, int64_t nRejected);
 
+/* Counts lines of a streaming door: zDoor is "loki", "otlp", "syslog_udp"
+** or "syslog_tcp" (others are ignored). */
+void metrics_door(const char *zDoor, int64_t nReceived, int64_t nStored,
+                  int64_t nDropped);
+
 /* Appends every metric to pOut in the text format; nDbBytes < 0 leaves
 ** the database size out. Check buf_err(pOut) afterwards. */
 void metrics_render(Buf *pOut, int64_t nDbBytes);
