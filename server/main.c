@@ -22,6 +22,7 @@
 #include "ingest_store.h"
 #include "outbox.h"
 #include "search.h"
+#include "syslog_door.h"
 #include "subs.h"
 #include "status.h"
 
@@ -31,7 +32,7 @@ static const char *zUsage =
     "commands:\n"
     "  serve [--listen 127.0.0.1:8080] [--threads N] [--tls-cert F"
     " --tls-key F] [--dev]\n"
-    "        [--read-only]\n"
+    "        [--read-only] [--syslog-udp HOST:PORT] [--syslog-tcp HOST:PORT]\n"
     "  migrate                       apply pending schema migrations\n"
     "  user add NAME --role ROLE     (password on stdin); user list|passwd|del\n"
     "  token add NAME --scope SCOPE  prints the token once; token list|revoke\n"
@@ -55,7 +56,7 @@ static int usage_error(const char *zHint) {
 static const char *zServeUsage =
     "usage: hindsight serve [--listen HOST:PORT] [--threads N]\n"
     "         [--tls-cert FILE --tls-key FILE] [--dev] [--demo-if-empty]\n"
-    "         [--read-only]\n"
+    "         [--read-only] [--syslog-udp HOST:PORT] [--syslog-tcp HOST:PORT]\n"
     "  --listen   address to serve on (default 127.0.0.1:8080; port 0 picks"
     " a free one)\n"
     "  --threads  worker threads (default: one per core)\n"
@@ -65,7 +66,10 @@ static const char *zServeUsage =
     "  --read-only  open the database read-only: pages and reads work, every"
     " write\n"
     "             gets 503 (also chosen on its own for a file that cannot be"
-    " written)\n";
+    " written)\n"
+    "  --syslog-udp, --syslog-tcp  also take syslog (RFC 5426 / RFC 6587)"
+    " on HOST:PORT;\n"
+    "             no token: bind to loopback or a trusted network\n";
 
 /* Creates the admin account on an empty database; prints it once. */
 static int ensure_admin(void) {
@@ -94,6 +98,7 @@ static int cmd_serve(int argc, char **argv) {
       .nMaxIngest = (size_t)256 << 20,
   };
   int bDemo = 0;
+  const char *zSyslogUdp = NULL, *zSyslogTcp = NULL;
   for (int i = 0; i < argc; i++) {
     const char *z = argv[i];
     int bHasValue = i + 1 < argc;
@@ -117,6 +122,10 @@ static int cmd_serve(int argc, char **argv) {
       cfg.zTlsCert = argv[++i];
     } else if (strcmp(z, "--tls-key") == 0 && bHasValue) {
       cfg.zTlsKey = argv[++i];
+    } else if (strcmp(z, "--syslog-udp") == 0 && bHasValue) {
+      zSyslogUdp = argv[++i];
+    } else if (strcmp(z, "--syslog-tcp") == 0 && bHasValue) {
+      zSyslogTcp = argv[++i];
     } else {
       return usage_error("unknown serve option");
     }
@@ -158,7 +167,15 @@ static int cmd_serve(int argc, char **argv) {
     outbox_stop();
     return 1;
   }
+  /* The syslog listeners store as they go, so they need a writable
+  ** database; they stop before it is checkpointed. */
+  if (!bReadOnly && syslog_door_start(zSyslogUdp, zSyslogTcp)) {
+    search_indexer_stop();
+    outbox_stop();
+    return 1;
+  }
   int rc = http_serve(&cfg);
+  syslog_door_stop();
   search_indexer_stop();
   outbox_stop();
   if (rc == 0 && !bReadOnly) {
