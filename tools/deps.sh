@@ -11,7 +11,8 @@ LIBS="sqlite3 libmicrohttpd libcmark jansson libcrypt zlib libcurl"
 PKGS="gcc make pkg-config libsqlite3-dev libmicrohttpd-dev libcmark-dev
 libjansson-dev libcrypt-dev zlib1g-dev libcurl4-openssl-dev
 sqlite3 curl jq libxml2-utils openssl ca-certificates python3 faketime
-chromium wrk nginx-light time"
+chromium wrk nginx-light time
+rsyslog libivykis0 libnet1 libwrap0 libsnappy-dev"
 # What the tests run by name; node and npm come from Debian's nodejs and
 # npm unless some Node.js (with its npm) is already installed.
 CMDS="gcc make pkg-config sqlite3 curl jq xmllint openssl python3 faketime
@@ -21,6 +22,9 @@ if [ "${1:-}" = --if-missing ]; then
   shift
   missing=
   pkg-config --exists $LIBS 2>/dev/null || missing="libraries"
+  # No pkg-config file for snappy on Debian 12; rsyslogd is in /usr/sbin.
+  [ -e /usr/include/snappy-c.h ] || missing="$missing libsnappy-dev"
+  [ -x /usr/sbin/rsyslogd ] || missing="$missing rsyslog"
   for c in $CMDS; do
     command -v "$c" >/dev/null 2>&1 || missing="$missing $c"
   done
