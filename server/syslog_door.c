@@ -189,11 +189,16 @@ static void tcp_main(void *pArg) {
   char *aRead = xmalloc(SYSLOG_MAX_FRAME);
   struct pollfd aPoll[SYSLOG_MAX_CONN + 1];
   int aIdx[SYSLOG_MAX_CONN + 1];
+  int64_t batchStartMs = 0; /* when the batch got its first message */
+  int bRefused = 0;         /* storage refused the batch: retry first */
   while (!worker_stopping(&p->worker)) {
     /* Back-pressure: while the last batch is refused, read nothing. */
-    if (p->batch.nMsg && batch_commit(p)) {
-      worker_wait(&p->worker, SYSLOG_RETRY_MS);
-      continue;
+    if (bRefused) {
+      if (batch_commit(p)) {
+        worker_wait(&p->worker, SYSLOG_RETRY_MS);
+        continue;
+      }
+      bRefused = 0;
     }
     int nPoll = 0, nConn = 0;
     for (int i = 0; i < SYSLOG_MAX_CONN; i++) {
@@ -208,10 +213,18 @@ static void tcp_main(void *pArg) {
       aPoll[nPoll] = (struct pollfd){.fd = p->fd, .events = POLLIN};
       aIdx[nPoll++] = -1; /* full: new connections wait in the backlog */
     }
-    int nReady = poll(aPoll, (nfds_t)nPoll, SYSLOG_POLL_MS);
+    /* While a batch fills, only look for more that is ready now: a batch
+    ** is committed once input pauses, it is full, or it is
+    ** SYSLOG_POLL_MS old, so a steady stream commits in big batches. */
+    int nReady = poll(aPoll, (nfds_t)nPoll,
+                      p->batch.nMsg ? 0 : SYSLOG_POLL_MS);
     int64_t now = utc_now_ms();
-    for (int k = 0; k < nPoll && nReady > 0; k++) {
-      if (aIdx[k] < 0) {
+    int64_t nBefore = p->batch.nMsg;
+    int bRead = 0;
+    for (int k = 0; k < nPoll; k++) {
+      if (nReady <= 0 && aIdx[k] < 0) {
+        continue;
+      } else if (aIdx[k] < 0) {
         if (aPoll[k].revents & POLLIN) {
           int fd = accept(p->fd, NULL, NULL);
           for (int i = 0; fd >= 0 && i < SYSLOG_MAX_CONN; i++) {
@@ -229,13 +242,14 @@ static void tcp_main(void *pArg) {
         continue;
       }
       Conn *c = &p->aConn[aIdx[k]];
-      if (aPoll[k].revents & (POLLIN | POLLHUP | POLLERR)) {
+      if (nReady > 0 && (aPoll[k].revents & (POLLIN | POLLHUP | POLLERR))) {
         ssize_t n = read(c->fd, aRead, SYSLOG_MAX_FRAME);
         if (n <= 0) {
           conn_close(p, c);
           continue;
         }
         c->lastMs = now;
+        bRead = 1;
         syslog_framer_feed(&c->framer, aRead, (size_t)n, batch_add,
                            batch_bad, &p->batch, NULL);
         if (batch_full(&p->batch)) {
@@ -245,8 +259,13 @@ static void tcp_main(void *pArg) {
         conn_close(p, c);
       }
     }
-    if (p->batch.nMsg || p->batch.nBad) {
-      batch_commit(p); /* a refusal is retried at the top */
+    if (nBefore == 0 && p->batch.nMsg > 0) {
+      batchStartMs = now;
+    }
+    if ((p->batch.nMsg || p->batch.nBad) &&
+        (!bRead || batch_full(&p->batch) ||
+         now - batchStartMs >= SYSLOG_POLL_MS)) {
+      bRefused = batch_commit(p) != 0; /* retried at the top */
     }
   }
   for (int i = 0; i < SYSLOG_MAX_CONN; i++) {
