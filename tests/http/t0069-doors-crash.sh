@@ -5,7 +5,8 @@
 # (204 / 200); the server is killed with SIGKILL mid-stream, restarted on
 # the same database, and every line of every acknowledged batch must be
 # there. A batch that was not acknowledged may or may not be there, but
-# never in part (one transaction).
+# never in part (one transaction). Then the same under a full disk: 503
+# with Retry-After, and still no acknowledged line lost.
 . tests/http/lib.sh
 hs_start
 JSON='Content-Type: application/json'
@@ -82,4 +83,63 @@ for door in loki otlp; do
   n=$(count $door $((last + 1)))
   check "$door: the batch in flight is all or nothing" test "$n" = 0 -o "$n" = 20
 done
+
+# A full disk: the server runs under RLIMIT_FSIZE (as t0035 does), so once
+# the WAL reaches the limit every write fails as on a full file system.
+# Pushes then get 503 with Retry-After and a JSON error, never a 5xx
+# other than that nor a crash, and nothing of a refused push is stored;
+# every acknowledged push is.
+kill -TERM $HS_PID
+wait $HS_PID
+size=$(wc -c <"$DB")
+BLOCKS=$(( (size + 300000) / 512 ))
+(ulimit -S -f $BLOCKS && exec "$HS_BIN" --db "$DB" serve --listen 127.0.0.1:0 --threads 2 \
+  >"$T/server.out" 2>>"$T/server.err") &
+HS_PID=$!
+k=0
+while ! grep -q 'listening on' "$T/server.out" 2>/dev/null && [ $k -lt 100 ]; do sleep 0.1; k=$((k + 1)); done
+PORT=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$T/server.out")
+BASE=http://127.0.0.1:$PORT
+head -c 20000 /dev/urandom | base64 -w0 >"$T/blob"
+: >"$T/full.acked"
+: >"$T/full.refused"
+b=0
+full=0
+while [ $b -lt 80 ] && [ $full -lt 3 ]; do
+  b=$((b + 1))
+  printf '{"streams":[{"stream":{"job":"full"},"values":[["%d000000000","diskfull b%04d %s"]]}]}' \
+    $((1709287500 + b)) $b "$(cat "$T/blob")" >"$T/full.json"
+  code=$(curl -s -D "$T/full.headers" -o "$T/full.body" -w '%{http_code}' -H "Authorization: Bearer $INGEST" \
+    -H "$JSON" --data-binary @"$T/full.json" "$BASE/loki/api/v1/push")
+  case $code in
+  204) echo $b >>"$T/full.acked"; full=0 ;;
+  503) echo $b >>"$T/full.refused"; full=$((full + 1)); cp "$T/full.headers" "$T/503.headers"; cp "$T/full.body" "$T/503.body" ;;
+  *) echo "    push $b: unexpected $code"; echo $b >>"$T/full.other" ;;
+  esac
+done
+check "disk full: pushes were acknowledged first" test -s "$T/full.acked"
+check "disk full: then refused with 503" test -s "$T/full.refused"
+check "disk full: no other status" test ! -s "$T/full.other"
+check "disk full: 503 carries Retry-After" grep -qi '^Retry-After: ' "$T/503.headers"
+check "disk full: 503 says the disk is full" eq "$(jq -r .error.code "$T/503.body")" disk_full
+check "disk full: the server is still up" kill -0 $HS_PID
+kill -TERM $HS_PID
+wait $HS_PID
+"$HS_BIN" --db "$DB" serve --listen 127.0.0.1:0 --threads 2 >"$T/server.out" 2>>"$T/server.err" &
+HS_PID=$!
+k=0
+while ! grep -q 'listening on' "$T/server.out" 2>/dev/null && [ $k -lt 100 ]; do sleep 0.1; k=$((k + 1)); done
+PORT=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$T/server.out")
+BASE=http://127.0.0.1:$PORT
+bad=0
+for b in $(cat "$T/full.acked"); do
+  [ "$(curl -s -H "Authorization: Bearer $WRITE" "$BASE/api/v1/incidents/$ID/raw?q=$(printf 'diskfull%%20b%04d' $b)" | jq '.lines | length')" = 1 ] || bad=$((bad + 1))
+done
+check "disk full: every acknowledged push is stored" eq "$bad" 0
+for b in $(cat "$T/full.refused"); do
+  [ "$(curl -s -H "Authorization: Bearer $WRITE" "$BASE/api/v1/incidents/$ID/raw?q=$(printf 'diskfull%%20b%04d' $b)" | jq '.lines | length')" = 0 ] || bad=$((bad + 1))
+done
+check "disk full: nothing of a refused push is stored" eq "$bad" 0
+req POST /loki/api/v1/push -H "Authorization: Bearer $INGEST" -H "$JSON" --data-binary @"$T/full.json"
+check "with room again, pushes are stored" eq "$STATUS" 204
 hs_stop
