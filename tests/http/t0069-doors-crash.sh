@@ -97,9 +97,11 @@ BLOCKS=$(( (size + 300000) / 512 ))
   >"$T/server.out" 2>>"$T/server.err") &
 HS_PID=$!
 k=0
-while ! grep -q 'listening on' "$T/server.out" 2>/dev/null && [ $k -lt 100 ]; do sleep 0.1; k=$((k + 1)); done
+while ! grep -q 'listening on' "$T/server.out" 2>/dev/null && [ $k -lt 300 ] && kill -0 $HS_PID 2>/dev/null; do sleep 0.1; k=$((k + 1)); done
 PORT=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$T/server.out")
 BASE=http://127.0.0.1:$PORT
+check "disk full: the server starts under the file size limit" test -n "$PORT"
+[ -n "$PORT" ] || tail -n 5 "$T/server.err"
 head -c 20000 /dev/urandom | base64 -w0 >"$T/blob"
 : >"$T/full.acked"
 : >"$T/full.refused"
