@@ -64,8 +64,15 @@ hdr = {'Authorization': 'Bearer ' + token, 'Content-Type': 'application/json'}
 t0 = time.time()
 base_ns = 1709287200 * 10**9
 for i in range(0, n, 1000):
-    vals = [[str(base_ns + k * 1000), lines[k].decode().split(': ', 1)[1]] for k in range(i, min(n, i + 1000))]
-    body = json.dumps({'streams': [{'stream': {'job': 'app', 'host': 'web-1'}, 'values': vals}]})
+    # The same messages; the 1 in 50 that syslog sends at error PRI go in
+    # a level=error stream, so both doors condense the same error lines.
+    ks = range(i, min(n, i + 1000))
+    text = lambda k: lines[k].decode().split(': ', 1)[1]
+    err = [[str(base_ns + k * 1000), text(k)] for k in ks if k % 50 == 0]
+    ok = [[str(base_ns + k * 1000), text(k)] for k in ks if k % 50 != 0]
+    body = json.dumps({'streams': [
+        {'stream': {'job': 'app', 'level': 'error'}, 'values': err},
+        {'stream': {'job': 'app', 'level': 'info'}, 'values': ok}]})
     c.request('POST', '/loki/api/v1/push', body, hdr)
     r = c.getresponse(); r.read()
     if r.status != 204:

@@ -82,7 +82,7 @@ wait $RS_PID 2>/dev/null
 python3 - "$TPORT" <<'P'
 import socket, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
-good = lambda t: b"<14>Mar  1 10:05:00 web-1 rawtcp: " + t
+good = lambda t: b"<14>1 2024-03-01T10:05:00Z web-1 rawtcp - - - " + t
 m = good(b"frame before bad ones")
 s.sendall(str(len(m)).encode() + b" " + m)          # octet-counted
 s.sendall(b"12x34 not a count\n")                   # malformed count
@@ -96,7 +96,7 @@ s.close()
 P
 wait_lines "octet%20frame%20after%20all" 1
 check "tcp: good frames around bad ones are stored" eq "$(lines 'frame%20before%20bad')$(lines 'newline%20frame%20after')$(lines 'octet%20frame%20after%20all')" 111
-printf '<14>Mar  1 10:05:00 web-1 rawudp: a datagram\n' >"$T/dgram"
+printf '<14>1 2024-03-01T10:05:00Z web-1 rawudp - - - a datagram\n' >"$T/dgram"
 python3 -c "
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
