@@ -69,7 +69,9 @@ static const char *zServeUsage =
     " written)\n"
     "  --syslog-udp, --syslog-tcp  also take syslog (RFC 5426 / RFC 6587)"
     " on HOST:PORT;\n"
-    "             no token: bind to loopback or a trusted network\n";
+    "             no token: bind to loopback or a trusted network\n"
+    "  --syslog-allow LIST  only these senders (addresses or CIDR networks,"
+    "\n             comma-separated: 127.0.0.1,10.0.0.0/8,fd00::/8)\n";
 
 /* Creates the admin account on an empty database; prints it once. */
 static int ensure_admin(void) {
@@ -98,7 +100,7 @@ static int cmd_serve(int argc, char **argv) {
       .nMaxIngest = (size_t)256 << 20,
   };
   int bDemo = 0;
-  const char *zSyslogUdp = NULL, *zSyslogTcp = NULL;
+  const char *zSyslogUdp = NULL, *zSyslogTcp = NULL, *zSyslogAllow = NULL;
   for (int i = 0; i < argc; i++) {
     const char *z = argv[i];
     int bHasValue = i + 1 < argc;
@@ -126,6 +128,8 @@ static int cmd_serve(int argc, char **argv) {
       zSyslogUdp = argv[++i];
     } else if (strcmp(z, "--syslog-tcp") == 0 && bHasValue) {
       zSyslogTcp = argv[++i];
+    } else if (strcmp(z, "--syslog-allow") == 0 && bHasValue) {
+      zSyslogAllow = argv[++i];
     } else {
       return usage_error("unknown serve option");
     }
@@ -169,10 +173,13 @@ static int cmd_serve(int argc, char **argv) {
   }
   /* The syslog listeners store as they go, so they need a writable
   ** database; they stop before it is checkpointed. */
-  if (!bReadOnly && syslog_door_start(zSyslogUdp, zSyslogTcp)) {
+  int rcSyslog = bReadOnly ? 0
+                           : syslog_door_start(zSyslogUdp, zSyslogTcp,
+                                               zSyslogAllow);
+  if (rcSyslog) {
     search_indexer_stop();
     outbox_stop();
-    return 1;
+    return rcSyslog == E_INVALID ? 2 : 1;
   }
   int rc = http_serve(&cfg);
   syslog_door_stop();

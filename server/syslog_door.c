@@ -14,8 +14,10 @@
 */
 #include "syslog_door.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -60,6 +62,101 @@ typedef struct Listener {
 
 static Listener udp = {.worker = WORKER_INIT, .fd = -1};
 static Listener tcp = {.worker = WORKER_INIT, .fd = -1, .bTcp = 1};
+
+/* --syslog-allow: the networks senders may be in (none: any). Set by
+** syslog_door_start() before the threads start, read-only after. */
+typedef struct AllowNet {
+  uint8_t a[16]; /* the network, IPv4 as ::ffff:a.b.c.d */
+  int nBit;      /* prefix length over the 128 bits */
+} AllowNet;
+#define SYSLOG_MAX_ALLOW 32
+static AllowNet aAllow[SYSLOG_MAX_ALLOW];
+static int nAllow;
+
+/* An address as 16 bytes (IPv4 mapped). 0, or -1 for another family. */
+static int addr_bytes(const struct sockaddr *pSa, uint8_t *a) {
+  if (pSa->sa_family == AF_INET) {
+    memset(a, 0, 10);
+    a[10] = a[11] = 0xFF;
+    memcpy(a + 12, &((const struct sockaddr_in *)pSa)->sin_addr, 4);
+    return 0;
+  }
+  if (pSa->sa_family == AF_INET6) {
+    memcpy(a, &((const struct sockaddr_in6 *)pSa)->sin6_addr, 16);
+    return 0;
+  }
+  return -1;
+}
+
+/* 1 if the sender may send (no list, or in one of its networks). */
+static int sender_allowed(const struct sockaddr *pSa) {
+  uint8_t a[16];
+  if (nAllow == 0) {
+    return 1;
+  }
+  if (addr_bytes(pSa, a)) {
+    return 0;
+  }
+  for (int i = 0; i < nAllow; i++) {
+    int nBit = aAllow[i].nBit, k = 0;
+    for (; nBit >= 8 && a[k] == aAllow[i].a[k]; k++, nBit -= 8) {
+    }
+    if (nBit <= 0 || (nBit < 8 && ((a[k] ^ aAllow[i].a[k]) &
+                                   (0xFF00 >> nBit) & 0xFF) == 0)) {
+      return 1;
+    }
+  }
+  return 0;
+}
+
+/* Parses "10.0.0.0/8,127.0.0.1,::1,fd00::/8" into aAllow. 0 or E_INVALID. */
+static int allow_parse(const char *zList) {
+  char zItem[64];
+  nAllow = 0;
+  while (*zList) {
+    size_t n = strcspn(zList, ",");
+    if (n == 0 || n >= sizeof(zItem) || nAllow == SYSLOG_MAX_ALLOW) {
+      return E_INVALID;
+    }
+    memcpy(zItem, zList, n);
+    zItem[n] = 0;
+    zList += n + (zList[n] == ',');
+    char *zSlash = strchr(zItem, '/');
+    int nBit = -1;
+    if (zSlash) {
+      char *zEnd;
+      *zSlash = 0;
+      nBit = (int)strtol(zSlash + 1, &zEnd, 10);
+      if (*zEnd || zSlash[1] == 0) {
+        return E_INVALID;
+      }
+    }
+    AllowNet *pNet = &aAllow[nAllow];
+    struct in_addr v4;
+    if (inet_pton(AF_INET, zItem, &v4) == 1) {
+      if (nBit < 0) {
+        nBit = 32;
+      } else if (nBit > 32) {
+        return E_INVALID;
+      }
+      memset(pNet->a, 0, 10);
+      pNet->a[10] = pNet->a[11] = 0xFF;
+      memcpy(pNet->a + 12, &v4, 4);
+      pNet->nBit = nBit + 96;
+    } else if (inet_pton(AF_INET6, zItem, pNet->a) == 1) {
+      if (nBit < 0) {
+        nBit = 128;
+      } else if (nBit > 128) {
+        return E_INVALID;
+      }
+      pNet->nBit = nBit;
+    } else {
+      return E_INVALID;
+    }
+    nAllow++;
+  }
+  return nAllow ? 0 : E_INVALID;
+}
 
 /* Adds one message to the batch (a SyslogFrameFn). */
 static int batch_add(void *pArg, const char *z, size_t n) {
@@ -134,7 +231,10 @@ static void udp_main(void *pArg) {
     while (nReady > 0 && !batch_full(&p->batch)) {
       char aCtl[CMSG_SPACE(sizeof(uint32_t))];
       struct iovec iov = {.iov_base = aDgram, .iov_len = SYSLOG_MAX_FRAME};
-      struct msghdr msg = {.msg_iov = &iov,
+      struct sockaddr_storage from;
+      struct msghdr msg = {.msg_name = &from,
+                           .msg_namelen = sizeof(from),
+                           .msg_iov = &iov,
                            .msg_iovlen = 1,
                            .msg_control = aCtl,
                            .msg_controllen = sizeof(aCtl)};
@@ -152,7 +252,8 @@ static void udp_main(void *pArg) {
           nKernelDrops = nNow;
         }
       }
-      if ((msg.msg_flags & MSG_TRUNC) || n == 0) {
+      if ((msg.msg_flags & MSG_TRUNC) || n == 0 ||
+          !sender_allowed((struct sockaddr *)&from)) {
         p->batch.nBad++;
         continue;
       }
@@ -226,7 +327,14 @@ static void tcp_main(void *pArg) {
         continue;
       } else if (aIdx[k] < 0) {
         if (aPoll[k].revents & POLLIN) {
-          int fd = accept(p->fd, NULL, NULL);
+          struct sockaddr_storage from;
+          socklen_t nFrom = sizeof(from);
+          int fd = accept(p->fd, (struct sockaddr *)&from, &nFrom);
+          if (fd >= 0 && !sender_allowed((struct sockaddr *)&from)) {
+            close(fd); /* not on --syslog-allow */
+            p->batch.nBad++;
+            fd = -1;
+          }
           for (int i = 0; fd >= 0 && i < SYSLOG_MAX_CONN; i++) {
             if (p->aConn[i].fd < 0) {
               p->aConn[i].fd = fd;
@@ -373,7 +481,14 @@ static void listener_stop(Listener *p) {
   buf_free(&p->batch.text);
 }
 
-int syslog_door_start(const char *zUdp, const char *zTcp) {
+int syslog_door_start(const char *zUdp, const char *zTcp,
+                      const char *zAllow) {
+  if (zAllow && allow_parse(zAllow)) {
+    fprintf(stderr, "hindsight: --syslog-allow takes addresses and networks"
+                    " like 127.0.0.1,10.0.0.0/8,::1 (at most %d)\n",
+            SYSLOG_MAX_ALLOW);
+    return E_INVALID;
+  }
   if (zUdp && listener_start(&udp, zUdp)) {
     return E_IO;
   }

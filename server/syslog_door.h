@@ -9,7 +9,8 @@
 ** kernel dropped (queue full) or a batch storage refused are counted in
 ** /metrics.
 **
-** Syslog has no token: bind to loopback or a trusted network.
+** Syslog has no token: bind to loopback or a trusted network, and
+** optionally name the senders' networks (--syslog-allow).
 **
 ** Threading: start and stop from the main thread; each listener runs on
 ** its own Worker (worker.c) with its own database connection.
@@ -22,11 +23,15 @@
 #define SYSLOG_BATCH_MSGS 2000    /* messages committed together, at most */
 #define SYSLOG_BATCH_BYTES (1 << 20) /* bytes of a batch (soft cap) */
 
-/* Binds the listeners given (NULL: none), prints "syslog udp listening on
+/* Binds the listeners given (NULL: none); zAllow, when not NULL, is the
+** comma-separated addresses and networks (CIDR) senders must be in
+** (others' datagrams are dropped and connections closed, both counted as
+** dropped). Prints "syslog udp listening on
 ** HOST:PORT" (port 0 picks one) on stdout, and starts their threads.
 ** 0, or E_INVALID (bad address) / E_IO (cannot bind), with a message on
 ** stderr; nothing is left running then. */
-int syslog_door_start(const char *zUdp, const char *zTcp);
+int syslog_door_start(const char *zUdp, const char *zTcp,
+                      const char *zAllow);
 
 /* Stops the listeners, committing what they hold. */
 void syslog_door_stop(void);

@@ -109,4 +109,39 @@ dropped=$(sed -n 's/^hindsight_door_lines_dropped_total{door="syslog_tcp"} //p' 
 check "metrics: bad tcp frames counted as dropped" test "${dropped:-0}" -ge 3
 stored=$(sed -n 's/^hindsight_door_lines_stored_total{door="syslog_udp"} //p' "$T/metrics")
 check "metrics: udp stored counted" test "${stored:-0}" -ge 21
+
+# --syslog-allow: senders outside the listed networks are dropped and
+# counted (a second server, on its own database).
+code=0
+"$HS_BIN" --db "$T/allow.db" serve --listen 127.0.0.1:0 --syslog-udp 127.0.0.1:0 \
+  --syslog-allow '10.0.0.0/8,300.1.1.1' >/dev/null 2>"$T/allow.err" || code=$?
+check "--syslog-allow with a bad address is a usage error" eq "$code" 2
+"$HS_BIN" --db "$T/allow.db" serve --listen 127.0.0.1:0 --syslog-udp 127.0.0.1:0 \
+  --syslog-tcp 127.0.0.1:0 --syslog-allow '10.0.0.0/8,fd00::/8' >"$T/allow.out" 2>>"$T/allow.err" &
+A_PID=$!
+k=0
+while ! grep -q 'listening on http' "$T/allow.out" 2>/dev/null && [ $k -lt 300 ]; do sleep 0.1; k=$((k + 1)); done
+A_BASE=$(sed -n 's/.*listening on \(http:\/\/[0-9.:]*\).*/\1/p' "$T/allow.out")
+A_U=$(sed -n 's/.*syslog udp listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$T/allow.out")
+A_T=$(sed -n 's/.*syslog tcp listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$T/allow.out")
+python3 - "$A_U" "$A_T" >"$T/allow.py.out" <<'P'
+import socket, sys
+m = b"<14>1 2024-03-01T10:05:00Z web-1 outsider - - - not allowed\n"
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.sendto(m, ("127.0.0.1", int(sys.argv[1])))
+s = socket.create_connection(("127.0.0.1", int(sys.argv[2])))
+try:
+    s.sendall(m)
+    print("eof" if s.recv(10) == b"" else "data")
+except ConnectionResetError:
+    print("eof")
+P
+check "--syslog-allow: a TCP sender outside the list is disconnected" eq "$(cat "$T/allow.py.out")" eof
+k=0
+dropped() { curl -s "$A_BASE/metrics" | sed -n "s/^hindsight_door_lines_dropped_total{door=\"syslog_$1\"} //p"; }
+while { [ "$(dropped udp)" != 1 ] || [ "$(dropped tcp)" != 1 ]; } && [ $k -lt 100 ]; do sleep 0.1; k=$((k + 1)); done
+check "--syslog-allow: the refused datagram and connection are counted" eq "$(dropped udp):$(dropped tcp)" 1:1
+check "--syslog-allow: nothing from outside was stored" eq "$(curl -s "$A_BASE/metrics" | sed -n 's/^hindsight_door_lines_stored_total{door="syslog_udp"} //p')" 0
+kill -TERM $A_PID
+wait $A_PID
 hs_stop
