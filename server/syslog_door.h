@@ -20,8 +20,8 @@
 
 #define SYSLOG_MAX_CONN 64        /* TCP connections served at once */
 #define SYSLOG_IDLE_MS 300000     /* a silent TCP connection is closed */
-#define SYSLOG_BATCH_MSGS 2000    /* messages committed together, at most */
-#define SYSLOG_BATCH_BYTES (1 << 20) /* bytes of a batch (soft cap) */
+#define SYSLOG_BATCH_MSGS 10000   /* messages committed together, at most */
+#define SYSLOG_BATCH_BYTES (4 << 20) /* bytes of a batch (soft cap) */
 
 /* Binds the listeners given (NULL: none); zAllow, when not NULL, is the
 ** comma-separated addresses and networks (CIDR) senders must be in

@@ -18,6 +18,10 @@ async function loki([base, token, enc, n, tag]) {
   const winston = require('winston');
   const LokiTransport = require('winston-loki');
   const errors = [];
+  // winston-loki quietly falls back to JSON without snappy's binary.
+  if (enc !== 'json') {
+    try { require('snappy'); } catch (e) { errors.push(`snappy missing: ${e}`); }
+  }
   const transport = new LokiTransport({
     host: base,
     json: enc === 'json',
