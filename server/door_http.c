@@ -154,8 +154,8 @@ static int type_is(Req *r, const char *zType) {
          (z[n] == 0 || z[n] == ';' || z[n] == ' ');
 }
 
-typedef int (*DoorDecode)(const void *p, size_t n, DoorEmit xEmit,
-                          void *pArg, char *zErr, size_t nErr);
+typedef int (*DoorDecode)(const void *p, size_t n, DoorEmit xEmit, void *pArg,
+                          char *zErr, size_t nErr);
 
 /* Decodes the body with xDecode twice (validate, then store) as zDoor.
 ** 0 with *pReport filled (caller frees pErrors), or an answered failure. */
@@ -166,8 +166,8 @@ static int door_push(Req *r, const char *zDoor, DoorDecode xDecode,
   int64_t nLine = 0;
   int rc = door_body(r, &body);
   if (rc == 0) {
-    rc = xDecode(buf_str(&body), body.n, count_line, &nLine, zErr,
-                 sizeof(zErr));
+    rc =
+        xDecode(buf_str(&body), body.n, count_line, &nLine, zErr, sizeof(zErr));
     if (rc) {
       rc = req_fail(r, rc, "%s", zErr);
     }
@@ -198,8 +198,9 @@ int door_loki_push(Req *r) {
              type_is(r, "application/protobuf")) {
     xDecode = loki_decode_snappy;
   } else {
-    return req_fail(r, E_MEDIATYPE, "Content-Type: use application/json or "
-                                    "application/x-protobuf (snappy)");
+    return req_fail(r, E_MEDIATYPE,
+                    "Content-Type: use application/json or "
+                    "application/x-protobuf (snappy)");
   }
   IngestReport report = {0};
   DoorStore store;
@@ -237,13 +238,14 @@ int door_otlp_logs(Req *r) {
              type_is(r, "application/protobuf")) {
     bProto = 1;
   } else {
-    return req_fail(r, E_MEDIATYPE, "Content-Type: use application/json or "
-                                    "application/x-protobuf");
+    return req_fail(r, E_MEDIATYPE,
+                    "Content-Type: use application/json or "
+                    "application/x-protobuf");
   }
   IngestReport report = {0};
   DoorStore store = {0};
-  int rc = door_push(r, "otlp", bProto ? otlp_decode_proto : otlp_json,
-                     &report, &store);
+  int rc = door_push(r, "otlp", bProto ? otlp_decode_proto : otlp_json, &report,
+                     &store);
   json_decref(report.pErrors);
   if (rc) {
     return rc;
@@ -251,8 +253,8 @@ int door_otlp_logs(Req *r) {
   /* Records the decoder refused, and lines no incident covers (until
   ** evidence is kept regardless), are OTLP's partial success. */
   int64_t nRejected = store.nRejected + report.nRejected;
-  const char *zMsg = store.zReject ? store.zReject
-                                   : "no incident covers some records";
+  const char *zMsg =
+      store.zReject ? store.zReject : "no incident covers some records";
   if (!bProto) {
     r->pModel = json_object();
     if (nRejected) {

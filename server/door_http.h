@@ -21,13 +21,13 @@
 
 /* A batch of lines being stored. */
 typedef struct DoorStore {
-  IngestRun *pRun;      /* NEW: the run they go into */
-  const char *zDoor;    /* "loki", "otlp": the source when labels give none */
-  int64_t nowMs;        /* time for lines sent without one */
-  int64_t nLine;        /* lines handed over so far */
-  char *zText;          /* NEW: a NUL-terminated copy of the current line */
-  int64_t nRejected;    /* records the decoder refused (zReject) */
-  const char *zReject;  /* the first such reason (static), or NULL */
+  IngestRun *pRun;     /* NEW: the run they go into */
+  const char *zDoor;   /* "loki", "otlp": the source when labels give none */
+  int64_t nowMs;       /* time for lines sent without one */
+  int64_t nLine;       /* lines handed over so far */
+  char *zText;         /* NEW: a NUL-terminated copy of the current line */
+  int64_t nRejected;   /* records the decoder refused (zReject) */
+  const char *zReject; /* the first such reason (static), or NULL */
 } DoorStore;
 
 /* Starts a batch as zActor. 0, or E_DB. */

@@ -10,17 +10,23 @@
 
 #include "ingest_formats.h"
 
-static const char *const azSourceKey[] = {
-    "service.name",   "service_name", "job",
-    "app",            "application",  "container",
-    "container_name", "k8s.container.name", "host.name",
-    "hostname",       "host",         NULL};
+static const char *const azSourceKey[] = {"service.name",
+                                          "service_name",
+                                          "job",
+                                          "app",
+                                          "application",
+                                          "container",
+                                          "container_name",
+                                          "k8s.container.name",
+                                          "host.name",
+                                          "hostname",
+                                          "host",
+                                          NULL};
 static const char *const azComponentKey[] = {
-    "component", "service", "service.name", "service_name", "job", "app",
-    NULL};
+    "component", "service", "service.name", "service_name", "job", "app", NULL};
 static const char *const azLevelKey[] = {
-    "level", "severity", "detected_level", "log.level", "loglevel", "lvl",
-    NULL};
+    "level", "severity", "detected_level", "log.level", "loglevel",
+    "lvl",   NULL};
 
 #define RANK_NONE 1000
 #define RANK_SEVERITY (-1) /* an explicit severity beats any label */
@@ -86,7 +92,7 @@ void door_meta_label(DoorMeta *p, const char *zKey, size_t nKey,
 void door_meta_severity_number(DoorMeta *p, int64_t iNumber) {
   /* OTLP: 1-4 trace, 5-8 debug, 9-12 info, 13-16 warn, 17-20 error,
   ** 21-24 fatal. */
-  static const char *const azLevel[] = {"debug", "debug", "info",
+  static const char *const azLevel[] = {"debug",   "debug", "info",
                                         "warning", "error", "critical"};
   if (iNumber < 1 || iNumber > 24) {
     return;

@@ -34,8 +34,7 @@ static int emit_line(const DoorMeta *pMeta, uint64_t ns, const char *z,
     snprintf(zErr, nErr, "entry %zu: the line is not valid UTF-8", iLine);
     return E_INVALID;
   }
-  DoorLine line = {.tsMs = door_ns_to_ms(ns), .z = z, .n = n,
-                   .pMeta = pMeta};
+  DoorLine line = {.tsMs = door_ns_to_ms(ns), .z = z, .n = n, .pMeta = pMeta};
   return xEmit(pArg, &line);
 }
 
@@ -44,8 +43,8 @@ int loki_decode_json(const char *z, size_t n, DoorEmit xEmit, void *pArg,
   json_error_t err;
   json_t *pDoc = json_loadb(z, n, JSON_REJECT_DUPLICATES, &err);
   if (!pDoc) {
-    snprintf(zErr, nErr, "malformed JSON at line %d, column %d: %s",
-             err.line, err.column, err.text);
+    snprintf(zErr, nErr, "malformed JSON at line %d, column %d: %s", err.line,
+             err.column, err.text);
     return E_INVALID;
   }
   int rc = 0;
@@ -61,8 +60,10 @@ int loki_decode_json(const char *z, size_t n, DoorEmit xEmit, void *pArg,
     json_t *pLabels = json_object_get(pStream, "stream");
     json_t *pValues = json_object_get(pStream, "values");
     if (!json_is_object(pLabels) || !json_is_array(pValues)) {
-      snprintf(zErr, nErr, "streams[%zu]: needs a \"stream\" object and a "
-                           "\"values\" array", iStream);
+      snprintf(zErr, nErr,
+               "streams[%zu]: needs a \"stream\" object and a "
+               "\"values\" array",
+               iStream);
       rc = E_INVALID;
       goto cleanup;
     }
@@ -90,16 +91,16 @@ int loki_decode_json(const char *z, size_t n, DoorEmit xEmit, void *pArg,
       if (!json_is_array(pEntry) || json_array_size(pEntry) < 2 ||
           json_array_size(pEntry) > 3 || !json_is_string(pTs) ||
           !json_is_string(pText) ||
-          door_parse_ns(json_string_value(pTs), json_string_length(pTs),
-                        &ns)) {
-        snprintf(zErr, nErr, "streams[%zu].values[%zu]: must be "
-                             "[\"<unix ns>\", \"line\"]", iStream, iValue);
+          door_parse_ns(json_string_value(pTs), json_string_length(pTs), &ns)) {
+        snprintf(zErr, nErr,
+                 "streams[%zu].values[%zu]: must be "
+                 "[\"<unix ns>\", \"line\"]",
+                 iStream, iValue);
         rc = E_INVALID;
         goto cleanup;
       }
       rc = emit_line(&meta, ns, json_string_value(pText),
-                     json_string_length(pText), iLine, xEmit, pArg, zErr,
-                     nErr);
+                     json_string_length(pText), iLine, xEmit, pArg, zErr, nErr);
       if (rc) {
         goto cleanup;
       }
@@ -156,9 +157,9 @@ int loki_parse_labels(const char *z, size_t n, DoorMeta *pMeta) {
       break;
     }
     const char *zKey = z;
-    while (z < zEnd && (*z == '_' || *z == '.' || (*z >= 'a' && *z <= 'z') ||
-                        (*z >= 'A' && *z <= 'Z') ||
-                        (z > zKey && *z >= '0' && *z <= '9'))) {
+    while (z < zEnd &&
+           (*z == '_' || *z == '.' || (*z >= 'a' && *z <= 'z') ||
+            (*z >= 'A' && *z <= 'Z') || (z > zKey && *z >= '0' && *z <= '9'))) {
       z++;
     }
     size_t nKey = (size_t)(z - zKey);

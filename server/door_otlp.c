@@ -23,8 +23,7 @@ static int emit(const DoorMeta *pMeta, uint64_t ns, uint64_t nsObserved,
     zReject = "the body is over 65536 bytes";
   }
   if (!zReject && !utf8_valid(z, n)) {
-    snprintf(zErr, nErr, "log record %zu: the body is not valid UTF-8",
-             iRec);
+    snprintf(zErr, nErr, "log record %zu: the body is not valid UTF-8", iRec);
     return E_INVALID;
   }
   DoorLine line = {.tsMs = door_ns_to_ms(ns ? ns : nsObserved),
@@ -87,11 +86,11 @@ static int json_attrs(json_t *pAttrs, DoorMeta *pMeta, char *zErr,
     }
     char zNum[40];
     size_t n = 0;
-    const char *z = json_any_text(json_object_get(pKv, "value"), zNum,
-                                  sizeof(zNum), &n);
+    const char *z =
+        json_any_text(json_object_get(pKv, "value"), zNum, sizeof(zNum), &n);
     if (z) {
-      door_meta_label(pMeta, json_string_value(pKey),
-                      json_string_length(pKey), z, n);
+      door_meta_label(pMeta, json_string_value(pKey), json_string_length(pKey),
+                      z, n);
     }
   }
   return 0;
@@ -143,8 +142,10 @@ static int json_record(json_t *pRec, const DoorMeta *pRes, size_t iRec,
   }
   if (json_ns(pRec, "timeUnixNano", &ns) ||
       json_ns(pRec, "observedTimeUnixNano", &nsObs)) {
-    snprintf(zErr, nErr, "log record %zu: timeUnixNano: must be a string "
-                         "of nanoseconds", iRec);
+    snprintf(zErr, nErr,
+             "log record %zu: timeUnixNano: must be a string "
+             "of nanoseconds",
+             iRec);
     return E_INVALID;
   }
   if (!json_hex_ok(pRec, "traceId", 16) || !json_hex_ok(pRec, "spanId", 8)) {
@@ -182,8 +183,8 @@ int otlp_decode_json(const void *p, size_t n, DoorEmit xEmit, void *pArg,
   json_error_t err;
   json_t *pDoc = json_loadb(p, n, JSON_REJECT_DUPLICATES, &err);
   if (!pDoc) {
-    snprintf(zErr, nErr, "malformed JSON at line %d, column %d: %s",
-             err.line, err.column, err.text);
+    snprintf(zErr, nErr, "malformed JSON at line %d, column %d: %s", err.line,
+             err.column, err.text);
     return E_INVALID;
   }
   int rc = 0;
@@ -199,13 +200,12 @@ int otlp_decode_json(const void *p, size_t n, DoorEmit xEmit, void *pArg,
   json_array_foreach(pAll, i, pRl) {
     DoorMeta res;
     door_meta_init(&res);
-    rc = json_attrs(json_object_get(json_object_get(pRl, "resource"),
-                                    "attributes"),
-                    &res, zErr, nErr);
+    rc = json_attrs(
+        json_object_get(json_object_get(pRl, "resource"), "attributes"), &res,
+        zErr, nErr);
     json_t *pScopes = json_object_get(pRl, "scopeLogs");
     if (rc == 0 && pScopes && !json_is_array(pScopes)) {
-      snprintf(zErr, nErr, "resourceLogs[%zu].scopeLogs: must be an array",
-               i);
+      snprintf(zErr, nErr, "resourceLogs[%zu].scopeLogs: must be an array", i);
       rc = E_INVALID;
     }
     if (rc) {
@@ -341,8 +341,8 @@ static int pb_record(const PbField *pRec, const DoorMeta *pRes, size_t iRec,
     zBody = "";
   }
   return emit(&meta, ns, nsObs, zBody, nBody,
-              zBody ? NULL : "the body is not a string or number", iRec,
-              xEmit, pArg, zErr, nErr);
+              zBody ? NULL : "the body is not a string or number", iRec, xEmit,
+              pArg, zErr, nErr);
 }
 
 int otlp_decode_proto(const void *p, size_t n, DoorEmit xEmit, void *pArg,

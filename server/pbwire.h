@@ -20,11 +20,11 @@ typedef struct PbReader {
 } PbReader;
 
 typedef struct PbField {
-  uint32_t num;      /* field number */
-  int wire;          /* 0 varint, 1 fixed64, 2 length-delimited, 5 fixed32 */
-  uint64_t v;        /* the value for wire types 0, 1 and 5 */
-  const uint8_t *z;  /* the bytes for wire type 2, BORROWED */
-  size_t n;          /* their length */
+  uint32_t num;     /* field number */
+  int wire;         /* 0 varint, 1 fixed64, 2 length-delimited, 5 fixed32 */
+  uint64_t v;       /* the value for wire types 0, 1 and 5 */
+  const uint8_t *z; /* the bytes for wire type 2, BORROWED */
+  size_t n;         /* their length */
 } PbField;
 
 static inline void pb_init(PbReader *r, const void *p, size_t n) {

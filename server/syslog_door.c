@@ -40,23 +40,23 @@
 #define SYSLOG_RETRY_MS 1000         /* storage refused: wait, retry */
 
 typedef struct Batch {
-  Buf text;      /* the messages, one a line */
-  int64_t nMsg;  /* messages in text */
-  int64_t nBad;  /* frames dropped since the last count */
+  Buf text;     /* the messages, one a line */
+  int64_t nMsg; /* messages in text */
+  int64_t nBad; /* frames dropped since the last count */
 } Batch;
 
 typedef struct Conn {
-  int fd;                /* -1 when the slot is free */
-  SyslogFramer framer;   /* this connection's framing state */
-  int64_t lastMs;        /* last bytes read, for the idle timeout */
+  int fd;              /* -1 when the slot is free */
+  SyslogFramer framer; /* this connection's framing state */
+  int64_t lastMs;      /* last bytes read, for the idle timeout */
 } Conn;
 
 typedef struct Listener {
-  Worker worker;   /* its thread */
-  int fd;          /* the bound socket, or -1 */
-  int bTcp;        /* TCP (else UDP) */
-  const char *zDoor; /* "syslog_udp" or "syslog_tcp", for /metrics */
-  Batch batch;     /* messages not yet committed */
+  Worker worker;               /* its thread */
+  int fd;                      /* the bound socket, or -1 */
+  int bTcp;                    /* TCP (else UDP) */
+  const char *zDoor;           /* "syslog_udp" or "syslog_tcp", for /metrics */
+  Batch batch;                 /* messages not yet committed */
   Conn aConn[SYSLOG_MAX_CONN]; /* TCP only */
 } Listener;
 
@@ -101,8 +101,8 @@ static int sender_allowed(const struct sockaddr *pSa) {
     int nBit = aAllow[i].nBit, k = 0;
     for (; nBit >= 8 && a[k] == aAllow[i].a[k]; k++, nBit -= 8) {
     }
-    if (nBit <= 0 || (nBit < 8 && ((a[k] ^ aAllow[i].a[k]) &
-                                   (0xFF00 >> nBit) & 0xFF) == 0)) {
+    if (nBit <= 0 || (nBit < 8 && ((a[k] ^ aAllow[i].a[k]) & (0xFF00 >> nBit) &
+                                   0xFF) == 0)) {
       return 1;
     }
   }
@@ -247,8 +247,8 @@ static void udp_main(void *pArg) {
         if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
           uint32_t nNow;
           memcpy(&nNow, CMSG_DATA(c), sizeof(nNow));
-          metrics_door(p->zDoor, 0, 0, (int64_t)(uint32_t)(nNow -
-                                                           nKernelDrops));
+          metrics_door(p->zDoor, 0, 0,
+                       (int64_t)(uint32_t)(nNow - nKernelDrops));
           nKernelDrops = nNow;
         }
       }
@@ -265,8 +265,7 @@ static void udp_main(void *pArg) {
     }
     if (batch_commit(p)) {
       /* Best effort: the sender cannot be told to wait. */
-      metrics_door(p->zDoor, p->batch.nMsg, 0,
-                   p->batch.nMsg + p->batch.nBad);
+      metrics_door(p->zDoor, p->batch.nMsg, 0, p->batch.nMsg + p->batch.nBad);
       buf_reset(&p->batch.text);
       p->batch.nMsg = 0;
       p->batch.nBad = 0;
@@ -304,8 +303,7 @@ static void tcp_main(void *pArg) {
     int nPoll = 0, nConn = 0;
     for (int i = 0; i < SYSLOG_MAX_CONN; i++) {
       if (p->aConn[i].fd >= 0) {
-        aPoll[nPoll] = (struct pollfd){.fd = p->aConn[i].fd,
-                                       .events = POLLIN};
+        aPoll[nPoll] = (struct pollfd){.fd = p->aConn[i].fd, .events = POLLIN};
         aIdx[nPoll++] = i;
         nConn++;
       }
@@ -317,8 +315,7 @@ static void tcp_main(void *pArg) {
     /* While a batch fills, only look for more that is ready now: a batch
     ** is committed once input pauses, it is full, or it is
     ** SYSLOG_POLL_MS old, so a steady stream commits in big batches. */
-    int nReady = poll(aPoll, (nfds_t)nPoll,
-                      p->batch.nMsg ? 0 : SYSLOG_POLL_MS);
+    int nReady = poll(aPoll, (nfds_t)nPoll, p->batch.nMsg ? 0 : SYSLOG_POLL_MS);
     int64_t now = utc_now_ms();
     int64_t nBefore = p->batch.nMsg;
     int bRead = 0;
@@ -358,8 +355,8 @@ static void tcp_main(void *pArg) {
         }
         c->lastMs = now;
         bRead = 1;
-        syslog_framer_feed(&c->framer, aRead, (size_t)n, batch_add,
-                           batch_bad, &p->batch, NULL);
+        syslog_framer_feed(&c->framer, aRead, (size_t)n, batch_add, batch_bad,
+                           &p->batch, NULL);
         if (batch_full(&p->batch)) {
           break; /* commit before reading more */
         }
@@ -440,8 +437,8 @@ static int bind_addr(const char *zAddr, int bTcp) {
   socklen_t nSs = sizeof(ss);
   char zNumHost[64] = "?", zPort[16] = "0";
   if (getsockname(fd, (struct sockaddr *)&ss, &nSs) == 0) {
-    getnameinfo((struct sockaddr *)&ss, nSs, zNumHost, sizeof(zNumHost),
-                zPort, sizeof(zPort), NI_NUMERICHOST | NI_NUMERICSERV);
+    getnameinfo((struct sockaddr *)&ss, nSs, zNumHost, sizeof(zNumHost), zPort,
+                sizeof(zPort), NI_NUMERICHOST | NI_NUMERICSERV);
   }
   printf("hindsight: syslog %s listening on %s%s%s:%s\n", bTcp ? "tcp" : "udp",
          strchr(zNumHost, ':') ? "[" : "", zNumHost,
@@ -466,8 +463,8 @@ static int listener_start(Listener *p, const char *zAddr) {
     buf_free(&p->batch.text);
     return E_IO;
   }
-  pthread_setname_np(p->worker.thread, p->bTcp ? "hs-syslog-tcp"
-                                               : "hs-syslog-udp");
+  pthread_setname_np(p->worker.thread,
+                     p->bTcp ? "hs-syslog-tcp" : "hs-syslog-udp");
   return 0;
 }
 
@@ -481,11 +478,11 @@ static void listener_stop(Listener *p) {
   buf_free(&p->batch.text);
 }
 
-int syslog_door_start(const char *zUdp, const char *zTcp,
-                      const char *zAllow) {
+int syslog_door_start(const char *zUdp, const char *zTcp, const char *zAllow) {
   if (zAllow && allow_parse(zAllow)) {
-    fprintf(stderr, "hindsight: --syslog-allow takes addresses and networks"
-                    " like 127.0.0.1,10.0.0.0/8,::1 (at most %d)\n",
+    fprintf(stderr,
+            "hindsight: --syslog-allow takes addresses and networks"
+            " like 127.0.0.1,10.0.0.0/8,::1 (at most %d)\n",
             SYSLOG_MAX_ALLOW);
     return E_INVALID;
   }

@@ -18,9 +18,9 @@
 #ifndef HS_SYSLOG_DOOR_H
 #define HS_SYSLOG_DOOR_H
 
-#define SYSLOG_MAX_CONN 64        /* TCP connections served at once */
-#define SYSLOG_IDLE_MS 300000     /* a silent TCP connection is closed */
-#define SYSLOG_BATCH_MSGS 10000   /* messages committed together, at most */
+#define SYSLOG_MAX_CONN 64           /* TCP connections served at once */
+#define SYSLOG_IDLE_MS 300000        /* a silent TCP connection is closed */
+#define SYSLOG_BATCH_MSGS 10000      /* messages committed together, at most */
 #define SYSLOG_BATCH_BYTES (4 << 20) /* bytes of a batch (soft cap) */
 
 /* Binds the listeners given (NULL: none); zAllow, when not NULL, is the
@@ -30,8 +30,7 @@
 ** HOST:PORT" (port 0 picks one) on stdout, and starts their threads.
 ** 0, or E_INVALID (bad address) / E_IO (cannot bind), with a message on
 ** stderr; nothing is left running then. */
-int syslog_door_start(const char *zUdp, const char *zTcp,
-                      const char *zAllow);
+int syslog_door_start(const char *zUdp, const char *zTcp, const char *zAllow);
 
 /* Stops the listeners, committing what they hold. */
 void syslog_door_stop(void);

@@ -11,12 +11,12 @@
 #include "arena.h"
 
 enum {
-  FR_START = 0, /* between frames */
-  FR_COUNT,     /* reading the digits of an octet count */
-  FR_COUNTED,   /* reading nCount bytes of message */
-  FR_SKIP_COUNT,/* dropping nCount bytes of an oversized message */
-  FR_LINE,      /* reading a newline-terminated message */
-  FR_SKIP_LINE  /* dropping the rest of an oversized line */
+  FR_START = 0,  /* between frames */
+  FR_COUNT,      /* reading the digits of an octet count */
+  FR_COUNTED,    /* reading nCount bytes of message */
+  FR_SKIP_COUNT, /* dropping nCount bytes of an oversized message */
+  FR_LINE,       /* reading a newline-terminated message */
+  FR_SKIP_LINE   /* dropping the rest of an oversized line */
 };
 
 #define FR_MAX_DIGITS 9 /* an octet count below 10^9 */
@@ -123,8 +123,8 @@ int syslog_framer_feed(SyslogFramer *p, const char *z, size_t n,
   return rc;
 }
 
-void syslog_framer_end(SyslogFramer *p, SyslogFrameFn xFrame,
-                       SyslogBadFn xBad, void *pArg) {
+void syslog_framer_end(SyslogFramer *p, SyslogFrameFn xFrame, SyslogBadFn xBad,
+                       void *pArg) {
   if (p->state == FR_LINE && p->n > 0) {
     xFrame(pArg, p->a, p->n);
   } else if (p->state == FR_COUNT || p->state == FR_COUNTED) {

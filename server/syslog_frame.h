@@ -15,12 +15,12 @@
 #include <stddef.h>
 
 typedef struct SyslogFramer {
-  char *a;        /* NEW: the frame being gathered (nMax bytes) */
-  size_t n;       /* bytes of it so far */
-  size_t nMax;    /* the frame cap */
-  int state;      /* FR_* in syslog_frame.c */
-  size_t nCount;  /* octet counting: the announced length */
-  size_t nDigit;  /* digits read of the count */
+  char *a;       /* NEW: the frame being gathered (nMax bytes) */
+  size_t n;      /* bytes of it so far */
+  size_t nMax;   /* the frame cap */
+  int state;     /* FR_* in syslog_frame.c */
+  size_t nCount; /* octet counting: the announced length */
+  size_t nDigit; /* digits read of the count */
 } SyslogFramer;
 
 /* A complete frame (z[n] is not NUL); nonzero stops the feed. */
@@ -36,8 +36,8 @@ int syslog_framer_feed(SyslogFramer *p, const char *z, size_t n,
                        size_t *pnUsed);
 /* The stream ended: a partial newline frame is handed over, a partial
 ** octet-counted one is reported as truncated. */
-void syslog_framer_end(SyslogFramer *p, SyslogFrameFn xFrame,
-                       SyslogBadFn xBad, void *pArg);
+void syslog_framer_end(SyslogFramer *p, SyslogFrameFn xFrame, SyslogBadFn xBad,
+                       void *pArg);
 void syslog_framer_free(SyslogFramer *p);
 
 #endif

@@ -21,12 +21,12 @@
 #include "ingest.h"
 #include "input.h"
 
-typedef int (*FuzzDecode)(const void *p, size_t n, DoorEmit xEmit,
-                          void *pArg, char *zErr, size_t nErr);
+typedef int (*FuzzDecode)(const void *p, size_t n, DoorEmit xEmit, void *pArg,
+                          char *zErr, size_t nErr);
 
 typedef struct FuzzSum {
-  uint64_t h;     /* a hash of every line handed over */
-  size_t nLine;   /* lines */
+  uint64_t h;   /* a hash of every line handed over */
+  size_t nLine; /* lines */
 } FuzzSum;
 
 static void fuzz_door_str(const char *z, size_t nMax) {
@@ -38,8 +38,8 @@ static void fuzz_door_str(const char *z, size_t nMax) {
 
 static int fuzz_door_emit(void *pArg, const DoorLine *p) {
   FuzzSum *s = pArg;
-  static const char *const azLevel[] = {"debug", "info", "notice", "warning",
-                                        "error", "critical"};
+  static const char *const azLevel[] = {"debug",   "info",  "notice",
+                                        "warning", "error", "critical"};
   if (!p->zReject && (p->n > INGEST_MAX_LINE || !utf8_valid(p->z, p->n))) {
     abort();
   }

@@ -16,7 +16,7 @@
 #define CAP 300 /* small, so oversized frames are common */
 
 typedef struct Sum {
-  uint64_t h; /* hash of the frames in order */
+  uint64_t h;    /* hash of the frames in order */
   size_t nFrame; /* frames */
   size_t nBad;   /* frames dropped */
 } Sum;
@@ -52,8 +52,7 @@ static void run(const uint8_t *a, size_t n, size_t nChunk1, size_t nChunk2,
     size_t m = (k++ & 1) ? nChunk2 : nChunk1;
     m = m > n - i ? n - i : m;
     size_t nUsed = 0;
-    syslog_framer_feed(&f, (const char *)a + i, m, on_frame, on_bad, s,
-                       &nUsed);
+    syslog_framer_feed(&f, (const char *)a + i, m, on_frame, on_bad, s, &nUsed);
     if (nUsed != m) {
       abort(); /* on_frame never stops, so everything is used */
     }

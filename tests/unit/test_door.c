@@ -77,25 +77,25 @@ int main(void) {
   CHECK_INT("escaped quote in a label", loki_parse_labels(zL, strlen(zL), &m),
             0);
   CHECK_STR("escaped quote kept", m.zSource, "a\"b");
-  CHECK_INT("unterminated labels refused",
-            loki_parse_labels("{job=\"a", 7, &m), E_INVALID);
+  CHECK_INT("unterminated labels refused", loki_parse_labels("{job=\"a", 7, &m),
+            E_INVALID);
   CHECK_INT("labels without braces refused",
             loki_parse_labels("job=\"a\"", 7, &m), E_INVALID);
 
   char zErr[300];
   const char *zJ = "{\"streams\":[{\"stream\":{\"app\":\"x\"},\"values\":"
                    "[[\"1000000\",\"one\"],[\"2000000\",\"two\"]]}]}";
-  CHECK_INT("loki json decodes", loki_decode_json(zJ, strlen(zJ), on_line,
-                                                  NULL, zErr, sizeof(zErr)),
+  CHECK_INT("loki json decodes",
+            loki_decode_json(zJ, strlen(zJ), on_line, NULL, zErr, sizeof(zErr)),
             0);
   CHECK_INT("both lines", nLine, 2);
   CHECK_STR("last line", zLast, "two");
   CHECK_STR("app is the source", lastMeta.zSource, "x");
   const char *zBad = "{\"streams\":[{\"stream\":{},\"values\":[[1,\"a\"]]}]}";
-  CHECK_INT("a number timestamp is refused",
-            loki_decode_json(zBad, strlen(zBad), on_line, NULL, zErr,
-                             sizeof(zErr)),
-            E_INVALID);
+  CHECK_INT(
+      "a number timestamp is refused",
+      loki_decode_json(zBad, strlen(zBad), on_line, NULL, zErr, sizeof(zErr)),
+      E_INVALID);
   CHECK("the refusal names the entry", strstr(zErr, "values[0]") != NULL);
 
   SyslogFramer f;
