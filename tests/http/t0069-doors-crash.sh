@@ -144,4 +144,41 @@ done
 check "disk full: nothing of a refused push is stored" eq "$bad" 0
 req POST /loki/api/v1/push -H "Authorization: Bearer $INGEST" -H "$JSON" --data-binary @"$T/full.json"
 check "with room again, pushes are stored" eq "$STATUS" 204
+
+# Syslog TCP on a full disk: the batch that cannot be stored is held and
+# retried, and nothing more is read meanwhile, so the sender blocks
+# (back-pressure) and the server's memory stays bounded.
+kill -TERM $HS_PID
+wait $HS_PID
+size=$(wc -c <"$DB")
+BLOCKS=$(( (size + 200000) / 512 ))
+(ulimit -S -f $BLOCKS && exec "$HS_BIN" --db "$DB" serve --listen 127.0.0.1:0 --threads 2 \
+  --syslog-tcp 127.0.0.1:0 >"$T/server.out" 2>>"$T/server.err") &
+HS_PID=$!
+k=0
+while ! grep -q 'listening on http' "$T/server.out" 2>/dev/null && [ $k -lt 300 ] && kill -0 $HS_PID 2>/dev/null; do sleep 0.1; k=$((k + 1)); done
+TPORT=$(sed -n 's/.*syslog tcp listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$T/server.out")
+check "syslog on a full disk: the server starts" test -n "$TPORT"
+python3 - "$TPORT" >"$T/bp.out" <<'P'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.settimeout(5)
+chunk = b"".join(b"<14>1 2024-03-01T10:05:00Z web-1 flood - - - %06d %s\n" % (i, b"y" * 150)
+                 for i in range(400))
+total = 200 * 1024 * 1024
+sent = 0
+try:
+    while sent < total:
+        s.sendall(chunk)
+        sent += len(chunk)
+except socket.timeout:
+    pass
+print(sent, total)
+P
+read sent total <"$T/bp.out"
+check "syslog on a full disk: the sender is held back" test "$sent" -lt "$total"
+rss=$(awk '/^VmRSS:/ {print $2}' /proc/$HS_PID/status)
+echo "    sent $sent of $total bytes; server RSS ${rss:-?} kB"
+check "syslog on a full disk: server memory stays bounded" test "${rss:-999999}" -lt 150000
+check "syslog on a full disk: the server is still up" kill -0 $HS_PID
 hs_stop
