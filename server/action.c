@@ -25,6 +25,7 @@
 #include "err.h"
 #include "input.h"
 #include "md.h"
+#include "statusapi.h"
 #include "utc.h"
 
 #define TITLE_MAX 200
@@ -672,7 +673,11 @@ int action_atom(Req *r) {
   }
   char zNow[25];
   utc_format(utc_now_ms(), zNow);
-  r->pModel = json_pack("{s:o, s:s}", "actions", pList, "updated", zNow);
+  /* Absolute links: a feed reader resolves nothing against our host. */
+  static _Thread_local SpPage pg; /* large (its zone): off the stack */
+  sp_page_load(&pg);
+  r->pModel = json_pack("{s:o, s:s, s:s}", "actions", pList, "updated", zNow,
+                        "base", pg.zUrl);
   r->zTemplate = "actions_atom";
   r->zLayout = "bare";
   r->zRawType = "application/atom+xml; charset=utf-8";

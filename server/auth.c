@@ -9,7 +9,8 @@
 ** once, stored as SHA-256, scoped ingest/write/read.
 **
 ** Login throttle: AUTH_MAX_FAILS failures per account per hour, then the
-** account refuses logins (same generic message) until the window ends; and
+** account refuses logins (same generic message) until the window ends (a
+** name nobody has is refused the same way after as many failures); and
 ** THROTTLE_MAX_FAILS failures per client address (an IPv6 client by its
 ** /64) in THROTTLE_WINDOW_MS, then that address gets 429 for any account,
 ** before its password is even checked.
@@ -563,7 +564,14 @@ int auth_login_post(Req *r) {
                  : "$y$j9T$F5Jx5fExrKuPp53xLKQ..1$X3DX6M94c7o.9agCG9G317fhZg9"
                    "SqC.5i5rd.RhAtQ7");
   free(zHash);
-  int bThrottled = userId ? login_throttled(zName, !bOk) : 0;
+  /* A name nobody has is locked out after as many failures as an
+  ** account, counted in memory: the answers do not tell them apart. */
+  char zNameKey[80];
+  snprintf(zNameKey, sizeof(zNameKey), "name:%s", zName);
+  int bThrottled =
+      userId ? login_throttled(zName, !bOk)
+             : throttle_fail_window(zNameKey, utc_now_ms(),
+                                    AUTH_FAIL_WINDOW_MS) >= AUTH_MAX_FAILS;
   if (!bOk || !userId || bThrottled) {
     throttle_fail(zClient, utc_now_ms());
     fprintf(stderr, "req=%lu login failed for %s%s\n", r->id,

@@ -11,6 +11,7 @@
 
 #include "db.h"
 #include "err.h"
+#include "evidence.h"
 #include "utc.h"
 
 #define CHART_W 1000
@@ -20,15 +21,33 @@
 /* Rounds to a tenth: enough for a 1000-unit viewBox, and short HTML. */
 static double tenth(double v) { return (double)(int64_t)(v * 10 + 0.5) / 10; }
 
+/* The incident's minutes: its scope and its sources (as its raw lines). */
+#define CHART_SCOPE                                                           \
+  " WHERE minute BETWEEN :from AND :to"                                       \
+  " AND source IN (SELECT source FROM incident_sources"                       \
+  "  WHERE incident_id = :inc UNION SELECT source FROM events"                \
+  "  WHERE incident_id = :inc AND evidence_id IS NOT NULL"                    \
+  "  AND kind IN ('log', 'signal'))"
+
+static void bind_scope(sqlite3_stmt *p, int64_t id, int64_t from,
+                       int64_t to) {
+  db_bind_int(p, ":inc", id);
+  db_bind_int(p, ":from", from - 60000); /* the minute holding from */
+  db_bind_int(p, ":to", to);
+}
+
 int chart_view(Req *r, json_t *pIncident) {
   int64_t id = json_integer_value(json_object_get(pIncident, "id"));
+  int64_t from = 0, to = 0;
+  if (evidence_scope(id, &from, &to) != 1) {
+    return 0;
+  }
   sqlite3_stmt *p = db_prepare(
-      "SELECT min(minute), max(minute) FROM access_minutes"
-      " WHERE incident_id = :inc");
+      "SELECT min(minute), max(minute) FROM access_series" CHART_SCOPE);
   if (!p) {
     return E_DB;
   }
-  db_bind_int(p, ":inc", id);
+  bind_scope(p, id, from, to);
   int64_t first = 0, last = 0;
   int bAny = db_step(p) == SQLITE_ROW && !db_col_is_null(p, 0);
   if (bAny) {
@@ -43,12 +62,12 @@ int chart_view(Req *r, json_t *pIncident) {
   int64_t perBar = (nMinutes + CHART_BARS - 1) / CHART_BARS;
   int nBar = (int)((nMinutes + perBar - 1) / perBar);
   int64_t aReq[CHART_BARS] = {0}, aErr[CHART_BARS] = {0};
-  p = db_prepare("SELECT minute, sum(requests), sum(s5xx) FROM access_minutes"
-                 " WHERE incident_id = :inc GROUP BY minute");
+  p = db_prepare("SELECT minute, sum(requests), sum(s5xx) FROM access_series"
+                 CHART_SCOPE " GROUP BY minute");
   if (!p) {
     return E_DB;
   }
-  db_bind_int(p, ":inc", id);
+  bind_scope(p, id, from, to);
   while (db_step(p) == SQLITE_ROW) {
     int i = (int)((db_col_int(p, 0) - first) / 60000 / perBar);
     if (i >= 0 && i < nBar) {

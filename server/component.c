@@ -158,7 +158,7 @@ int component_create(Req *r) {
   }
   const char *zName = NULL, *zDesc = "", *zStatus = "operational";
   const char *zGroup = NULL;
-  int64_t position = 0;
+  int64_t position = INT64_MIN; /* unset: after the last one */
   int rc = component_fields(r, pIn, &zName, &zDesc, &zStatus, &position,
                             &zGroup);
   if (rc) {
@@ -174,7 +174,9 @@ int component_create(Req *r) {
   sqlite3_stmt *p = db_prepare(
       "INSERT INTO components (name, description, status, position,"
       " created_at, updated_at)"
-      " VALUES (:name, :desc, :status, :pos, :now, :now)");
+      " VALUES (:name, :desc, :status, CASE WHEN :pos IS NULL THEN"
+      " (SELECT coalesce(max(position), 0) + 1 FROM components) ELSE :pos"
+      " END, :now, :now)");
   if (!p) {
     db_rollback();
     return E_DB;
@@ -182,7 +184,11 @@ int component_create(Req *r) {
   db_bind_text(p, ":name", zName);
   db_bind_text(p, ":desc", zDesc);
   db_bind_text(p, ":status", zStatus);
-  db_bind_int(p, ":pos", position);
+  if (position == INT64_MIN) {
+    db_bind_null(p, ":pos");
+  } else {
+    db_bind_int(p, ":pos", position);
+  }
   db_bind_int(p, ":now", utc_now_ms());
   rc = db_run(p);
   int64_t id = db_last_id();
@@ -296,6 +302,84 @@ int component_update(Req *r) {
     if (rc) {
       db_rollback();
     }
+  }
+  json_decref(pOld);
+  if (rc) {
+    return rc;
+  }
+  if (!r->bJsonOut) {
+    r->zRedirect = "/app/components";
+    return 0;
+  }
+  r->pModel = component_load(id);
+  return r->pModel ? 0 : E_DB;
+}
+
+int component_move(Req *r) {
+  int64_t id;
+  int rc = req_param_id(r, "id", &id);
+  if (rc) {
+    return rc;
+  }
+  json_t *pIn = NULL;
+  rc = req_input(r, &pIn);
+  if (rc) {
+    return rc;
+  }
+  const char *zDir = json_string_value(json_object_get(pIn, "dir"));
+  if (!zDir || (strcmp(zDir, "up") && strcmp(zDir, "down"))) {
+    return req_fail(r, E_INVALID, "dir: must be up or down");
+  }
+  json_t *pOld = component_load(id);
+  if (!pOld) {
+    return req_fail(r, E_NOTFOUND, "no component %lld", (long long)id);
+  }
+  rc = db_begin_write();
+  /* Number the component's group 1..n in its shown order (older rows all
+  ** had position 0), then swap it with its neighbour. */
+  int64_t aId[1000];
+  int nId = 0, iMe = -1;
+  sqlite3_stmt *p = NULL;
+  if (rc == 0) {
+    p = db_prepare("SELECT id FROM components WHERE group_id IS"
+                   " (SELECT group_id FROM components WHERE id = :id)"
+                   " ORDER BY position, name LIMIT 1000");
+    rc = p ? 0 : E_DB;
+  }
+  if (rc == 0) {
+    db_bind_int(p, ":id", id);
+    while (db_step(p) == SQLITE_ROW) {
+      if (db_col_int(p, 0) == id) {
+        iMe = nId;
+      }
+      aId[nId++] = db_col_int(p, 0);
+    }
+    db_reset(p);
+    int iOther = iMe + (zDir[0] == 'u' ? -1 : 1);
+    if (iMe >= 0 && iOther >= 0 && iOther < nId) {
+      int64_t t = aId[iMe];
+      aId[iMe] = aId[iOther];
+      aId[iOther] = t;
+    }
+  }
+  for (int i = 0; rc == 0 && i < nId; i++) {
+    p = db_prepare("UPDATE components SET position = :pos,"
+                   " version = version + 1 WHERE id = :id AND position <> :pos");
+    rc = p ? 0 : E_DB;
+    if (rc == 0) {
+      db_bind_int(p, ":pos", i + 1);
+      db_bind_int(p, ":id", aId[i]);
+      rc = db_run(p);
+    }
+  }
+  if (rc == 0) {
+    json_t *pAfter = component_load(id);
+    rc = audit_log("component", id, r->zUser, "update", pOld, pAfter);
+    json_decref(pAfter);
+  }
+  rc = rc == 0 ? db_commit() : rc;
+  if (rc) {
+    db_rollback();
   }
   json_decref(pOld);
   if (rc) {

@@ -11,6 +11,10 @@ int component_list(Req *r);   /* GET  /app/components, /api/v1/components */
 int component_create(Req *r); /* POST /app/components, /api/v1/components */
 int component_update(Req *r); /* PATCH /api/v1/components/{id},
                                  POST /app/components/{id} */
+/* POST /app/components/{id}/move and /api/v1/components/{id}/move
+** (admins): dir=up|down swaps it with its neighbour in its group; the
+** group is numbered 1..n (position) in the order shown. Audited. */
+int component_move(Req *r);
 
 /* Creates a component if no component has that name (demo, tests).
 ** 0 or E_DB. */

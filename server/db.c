@@ -448,6 +448,7 @@ void db_bump_version(void) { atomic_fetch_add(&dataVersion, 1); }
 typedef struct MigrationList {
   const Asset *aItem[999]; /* indexed by migration number */
   int nMax;                /* highest number seen */
+  int nTwice;              /* a number two files share (a merge slip) */
 } MigrationList;
 
 static int migration_number(const char *zName) {
@@ -470,6 +471,9 @@ static void collect_migration(const Asset *pAsset, void *pArg) {
   MigrationList *pList = pArg;
   int n = migration_number(pAsset->zName);
   if (n > 0 && strstr(pAsset->zName, ".sql")) {
+    if (pList->aItem[n]) {
+      pList->nTwice = n;
+    }
     pList->aItem[n] = pAsset;
     if (n > pList->nMax) {
       pList->nMax = n;
@@ -622,6 +626,11 @@ int db_setup(const char *zPath) {
             " %d, which a read-only database cannot take; run `hindsight"
             " migrate` with write access first\n",
             zPath, v, list.nMax);
+    return E_DB;
+  }
+  if (list.nTwice) {
+    fprintf(stderr, "hindsight: two migrations are numbered %03d\n",
+            list.nTwice);
     return E_DB;
   }
   for (int n = v + 1; n <= list.nMax; n++) {

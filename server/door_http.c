@@ -250,11 +250,11 @@ int door_otlp_logs(Req *r) {
   if (rc) {
     return rc;
   }
-  /* Records the decoder refused, and lines no incident covers (until
-  ** evidence is kept regardless), are OTLP's partial success. */
+  /* Records the decoder or the store refused are OTLP's partial
+  ** success. */
   int64_t nRejected = store.nRejected + report.nRejected;
   const char *zMsg =
-      store.zReject ? store.zReject : "no incident covers some records";
+      store.zReject ? store.zReject : "some records were refused";
   if (!bProto) {
     r->pModel = json_object();
     if (nRejected) {

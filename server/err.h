@@ -20,7 +20,9 @@ enum {
   E_MEDIATYPE = -9,   /* unexpected Content-Type: 415 */
   E_PRECONDITION = -10, /* If-Match missing: 428 */
   E_RATELIMIT = -11,  /* too many attempts: 429 */
-  E_IO = -12          /* file or system error (CLI): exit 1 */
+  E_IO = -12,         /* file or system error (CLI): exit 1 */
+  E_BUSY = -13,       /* a limit on work in flight is reached: 503 */
+  E_NOTIMPL = -14     /* a framing we do not implement: 501 */
 };
 
 #endif

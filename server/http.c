@@ -7,10 +7,19 @@
 **
 ** It does not build HTML from data: pages go through templates/.
 **
+** Before a body is read, the request head is checked: framing (only
+** chunked as a Transfer-Encoding), who is asking (authorize()), the body
+** cap (small for anonymous callers), a place in the ingest lane for big
+** uploads; bodies held in memory count against lane.c's global budget.
+** Connection admission (head deadline, head-phase cap) is admit.c's.
+**
 ** Threading: MHD runs a pool of threads with an internal poller each; a
-** Req stays on one thread. Shared state: the immutable config, the prebuilt
-** answers for web/ files (both set before the daemon starts), an atomic
-** request counter, and HttpReply reference counts (atomic).
+** Req stays on one thread, except that a slow route (R_SLOW) runs its
+** handler on a slow-lane thread (lane.c) while MHD keeps the connection
+** suspended, and the answer is sent from the pool thread once resumed.
+** Shared state: the immutable config, the prebuilt answers for web/ files
+** (both set before the daemon starts), an atomic request counter, the
+** drain flag (atomic), and HttpReply reference counts (atomic).
 */
 #include "http.h"
 
@@ -28,6 +37,7 @@
 #include <unistd.h>
 
 #include "accesslog.h"
+#include "admit.h"
 #include "assets.h"
 #include "action.h"
 #include "audit.h"
@@ -39,13 +49,16 @@
 #include "err.h"
 #include "form.h"
 #include "incident.h"
+#include "evidence.h"
 #include "ingest_store.h"
 #include "input.h"
+#include "lane.h"
 #include "maintenance.h"
 #include "md.h"
 #include "postmortem.h"
 #include "metrics.h"
 #include "search.h"
+#include "settings.h"
 #include "status.h"
 #include "subs.h"
 #include "timeline.h"
@@ -62,11 +75,18 @@ static int http_app_home(Req *r);
 static const Route aRoute[] = {
     {"GET", "/", status_public, ROLE_NONE, R_PUBLIC_CACHE},
     {"GET", "/history", status_public, ROLE_NONE, R_PUBLIC_CACHE},
-    {"GET", "/history.atom", status_public, ROLE_NONE, R_PUBLIC_CACHE},
-    {"GET", "/history.rss", status_public, ROLE_NONE, R_PUBLIC_CACHE},
+    {"GET", "/theme.css", status_public, ROLE_NONE, R_PUBLIC_CACHE},
+    {"GET", "/badge.svg", status_public, ROLE_NONE, R_PUBLIC_CACHE | R_CORS},
+    {"GET", "/badge/{name}", status_public, ROLE_NONE,
+     R_PUBLIC_CACHE | R_CORS},
+    {"GET", "/embed", status_public, ROLE_NONE, R_PUBLIC_CACHE | R_FRAME},
+    {"GET", "/history.atom", status_public, ROLE_NONE,
+     R_PUBLIC_CACHE | R_CORS},
+    {"GET", "/history.rss", status_public, ROLE_NONE, R_PUBLIC_CACHE | R_CORS},
     {"GET", "/incidents/{id}", status_public, ROLE_NONE, R_PUBLIC_CACHE},
     {"GET", "/maintenance/{id}", status_public, ROLE_NONE, R_PUBLIC_CACHE},
-    {"GET", "/api/v2/{*name}", status_public, ROLE_NONE, R_PUBLIC_CACHE},
+    {"GET", "/api/v2/{*name}", status_public, ROLE_NONE,
+     R_PUBLIC_CACHE | R_CORS},
     {"GET", "/healthz", status_healthz, ROLE_NONE, 0},
     {"GET", "/metrics", metrics_page, ROLE_NONE, 0},
     {"GET", "/static/{*path}", http_static, ROLE_NONE, R_PUBLIC_CACHE},
@@ -79,9 +99,13 @@ static const Route aRoute[] = {
     {"POST", "/subscribe/confirm", subs_confirm_post, ROLE_NONE, R_OWN_CSRF},
     {"GET", "/unsubscribe", subs_unsub_page, ROLE_NONE, 0},
     {"POST", "/unsubscribe", subs_unsub_post, ROLE_NONE, R_OWN_CSRF},
-    {"GET", "/feeds/components/{file}", subs_feed, ROLE_NONE, 0},
+    {"GET", "/feeds/components/{file}", subs_feed, ROLE_NONE, R_CORS},
     {"GET", "/app/subscribers", subs_admin_list, ROLE_ADMIN, 0},
     {"GET", "/app/audit", audit_list, ROLE_ADMIN, 0},
+    {"GET", "/app/settings", settings_page, ROLE_ADMIN, 0},
+    {"POST", "/app/settings", settings_post, ROLE_ADMIN, 0},
+    {"GET", "/api/v1/settings", settings_page, ROLE_ADMIN, 0},
+    {"POST", "/api/v1/settings", settings_post, ROLE_ADMIN, 0},
     {"POST", "/app/subscribers/{id}/delete", subs_admin_delete, ROLE_ADMIN, 0},
 
     {"GET", "/app", http_app_home, ROLE_VIEWER, 0},
@@ -92,7 +116,12 @@ static const Route aRoute[] = {
     {"POST", "/app/incidents/{id}", incident_update, ROLE_EDITOR, 0},
     {"POST", "/app/incidents/{id}/events", timeline_create, ROLE_EDITOR, 0},
     {"POST", "/app/events/{id}", timeline_update, ROLE_EDITOR, 0},
-    {"GET", "/app/incidents/{id}/raw", timeline_raw_search, ROLE_VIEWER, 0},
+    {"GET", "/app/incidents/{id}/raw", timeline_raw_search, ROLE_VIEWER,
+     R_SLOW},
+    {"GET", "/app/evidence", evidence_list, ROLE_VIEWER, 0},
+    {"GET", "/app/evidence/raw", evidence_raw, ROLE_VIEWER, R_SLOW},
+    {"POST", "/app/evidence/{id}/attach", evidence_attach_http, ROLE_EDITOR,
+     0},
     {"GET", "/app/events/{id}/history", timeline_history, ROLE_VIEWER, 0},
     {"GET", "/app/incidents/{id}/postmortem", postmortem_get, ROLE_VIEWER, 0},
     {"POST", "/app/incidents/{id}/postmortem", postmortem_create, ROLE_EDITOR,
@@ -104,12 +133,12 @@ static const Route aRoute[] = {
     {"GET", "/app/incidents/{id}/postmortem/revisions", postmortem_revisions,
      ROLE_VIEWER, 0},
     {"GET", "/app/incidents/{id}/postmortem/export.md", postmortem_export_md,
-     ROLE_VIEWER, 0},
+     ROLE_VIEWER, R_SLOW},
     {"GET", "/app/incidents/{id}/postmortem/export.html",
-     postmortem_export_html, ROLE_VIEWER, 0},
+     postmortem_export_html, ROLE_VIEWER, R_SLOW},
     {"GET", "/app/actions", action_list, ROLE_VIEWER, 0},
     {"POST", "/app/actions", action_create, ROLE_EDITOR, 0},
-    {"GET", "/app/actions.csv", action_csv, ROLE_VIEWER, 0},
+    {"GET", "/app/actions.csv", action_csv, ROLE_VIEWER, R_SLOW},
     {"GET", "/app/actions.atom", action_atom, ROLE_VIEWER, 0},
     {"GET", "/app/actions.ics", action_ics, ROLE_VIEWER, 0},
     {"POST", "/app/actions/{id}", action_update, ROLE_EDITOR, 0},
@@ -127,6 +156,7 @@ static const Route aRoute[] = {
     {"GET", "/app/components", component_list, ROLE_VIEWER, 0},
     {"POST", "/app/components", component_create, ROLE_ADMIN, 0},
     {"POST", "/app/components/{id}", component_update, ROLE_ADMIN, 0},
+    {"POST", "/app/components/{id}/move", component_move, ROLE_ADMIN, 0},
 
     {"GET", "/api/v1/incidents", incident_list, ROLE_VIEWER, 0},
     {"POST", "/api/v1/incidents", incident_create, ROLE_EDITOR, 0},
@@ -137,13 +167,19 @@ static const Route aRoute[] = {
      0},
     {"GET", "/api/v1/incidents/{id}/stream", timeline_stream, ROLE_VIEWER, 0},
     {"GET", "/api/v1/incidents/{id}/raw", timeline_raw_search, ROLE_VIEWER,
-     0},
+     R_SLOW},
     {"GET", "/api/v1/events/{id}", timeline_get, ROLE_VIEWER, 0},
     {"PATCH", "/api/v1/events/{id}", timeline_update, ROLE_EDITOR, 0},
     {"DELETE", "/api/v1/events/{id}", timeline_delete, ROLE_EDITOR, 0},
     {"GET", "/api/v1/events/{id}/history", timeline_history, ROLE_VIEWER, 0},
     {"GET", "/api/v1/events/{id}/raw", timeline_raw, ROLE_VIEWER, 0},
+    {"GET", "/api/v1/evidence", evidence_list, ROLE_VIEWER, 0},
+    {"GET", "/api/v1/evidence/raw", evidence_raw, ROLE_VIEWER, R_SLOW},
+    {"POST", "/api/v1/evidence/{id}/attach", evidence_attach_http,
+     ROLE_EDITOR, 0},
     {"POST", "/api/v1/incidents/{id}/ingest", ingest_http, ROLE_EDITOR,
+     R_INGEST | R_BIGBODY},
+    {"POST", "/api/v1/ingest", ingest_http, ROLE_EDITOR,
      R_INGEST | R_BIGBODY},
     {"POST", "/hooks/alertmanager", ingest_hook_alertmanager, ROLE_EDITOR,
      R_INGEST},
@@ -181,16 +217,23 @@ static const Route aRoute[] = {
     {"GET", "/api/v1/search", search_get, ROLE_VIEWER, 0},
     {"GET", "/api/v1/components", component_list, ROLE_VIEWER, 0},
     {"POST", "/api/v1/components", component_create, ROLE_ADMIN, 0},
+    {"POST", "/api/v1/components/{id}/move", component_move, ROLE_ADMIN, 0},
     {"PATCH", "/api/v1/components/{id}", component_update, ROLE_ADMIN, 0},
     {"GET", "/api/v1/audit", audit_list, ROLE_ADMIN, 0},
 };
 #define N_ROUTE (sizeof(aRoute) / sizeof(aRoute[0]))
 
-/* Strict: no inline script or style anywhere, so injected markup is inert. */
+/* Strict: no inline script or style anywhere, so injected markup is inert.
+** Images may also come over https: the status page's logo setting. */
 #define CSP_HEADER                                                            \
   "default-src 'none'; script-src 'self'; style-src 'self'; "                 \
-  "img-src 'self' data:; connect-src 'self'; font-src 'self'; "              \
+  "img-src 'self' data: https:; connect-src 'self'; font-src 'self'; "       \
   "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+/* The same for /embed, which other sites put in an iframe. */
+#define CSP_HEADER_FRAMEABLE                                                  \
+  "default-src 'none'; script-src 'none'; style-src 'self'; "                 \
+  "img-src 'self' data: https:; form-action 'none'; base-uri 'none'; "        \
+  "frame-ancestors *"
 
 /* An embedded file of web/ with its prebuilt answer. */
 typedef struct StaticReply {
@@ -228,6 +271,8 @@ int http_status_for(int rc) {
     return MHD_HTTP_PRECONDITION_REQUIRED;
   case E_RATELIMIT:
     return MHD_HTTP_TOO_MANY_REQUESTS;
+  case E_NOTIMPL:
+    return MHD_HTTP_NOT_IMPLEMENTED;
   default:
     return MHD_HTTP_SERVICE_UNAVAILABLE;
   }
@@ -255,6 +300,10 @@ static const char *error_code_for(int rc) {
     return "precondition_required";
   case E_RATELIMIT:
     return "rate_limited";
+  case E_BUSY:
+    return "busy";
+  case E_NOTIMPL:
+    return "not_implemented";
   default:
     return "unavailable";
   }
@@ -540,10 +589,8 @@ int req_version(Req *r, json_t *pIn, int64_t *pVersion) {
 static void add_headers(struct MHD_Response *pResp, const char *zCache,
                         const char *zEtag, const char *zDisposition,
                         int bVary) {
-  MHD_add_response_header(pResp, "Content-Security-Policy", CSP_HEADER);
   MHD_add_response_header(pResp, "X-Content-Type-Options", "nosniff");
   MHD_add_response_header(pResp, "Referrer-Policy", "same-origin");
-  MHD_add_response_header(pResp, "X-Frame-Options", "DENY");
   if (bTls) {
     MHD_add_response_header(pResp, "Strict-Transport-Security",
                             "max-age=31536000");
@@ -558,13 +605,29 @@ static void add_headers(struct MHD_Response *pResp, const char *zCache,
   if (zDisposition) {
     MHD_add_response_header(pResp, "Content-Disposition", zDisposition);
   }
-  if (bVary) {
+  if (bVary & 1) {
     MHD_add_response_header(pResp, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
+  }
+  if (bVary & HTTP_REPLY_FRAME) {
+    /* /embed: any site may frame it; it has no script and no forms. */
+    MHD_add_response_header(pResp, "Content-Security-Policy",
+                            CSP_HEADER_FRAMEABLE);
+  } else {
+    MHD_add_response_header(pResp, "Content-Security-Policy", CSP_HEADER);
+    MHD_add_response_header(pResp, "X-Frame-Options", "DENY");
+  }
+  if (bVary & HTTP_REPLY_CORS) {
+    /* Public read-only data only (R_CORS): never a session's answer. */
+    MHD_add_response_header(pResp, "Access-Control-Allow-Origin", "*");
   }
 }
 
 static void add_common_headers(struct MHD_Response *pResp, Req *r) {
-  add_headers(pResp, r->zCacheControl, r->zEtag, r->zDisposition, r->bVary);
+  int bCors = r->pRoute && (r->pRoute->flags & R_CORS);
+  int bFrame = r->pRoute && (r->pRoute->flags & R_FRAME) && r->status < 400;
+  add_headers(pResp, r->zCacheControl, r->zEtag, r->zDisposition,
+              (r->bVary ? 1 : 0) | (bCors ? HTTP_REPLY_CORS : 0) |
+                  (bFrame ? HTTP_REPLY_FRAME : 0));
   for (int i = 0; i < r->nCookie; i++) {
     MHD_add_response_header(pResp, MHD_HTTP_HEADER_SET_COOKIE,
                             r->azCookie[i]);
@@ -702,8 +765,7 @@ static enum MHD_Result send_bytes(Req *r, int status, const char *zType,
   }
   add_common_headers(pResp, r);
   if (status == MHD_HTTP_SERVICE_UNAVAILABLE) {
-    /* Storage full or busy: machines (log shippers) retry after this. */
-    MHD_add_response_header(pResp, MHD_HTTP_HEADER_RETRY_AFTER, "5");
+    MHD_add_response_header(pResp, MHD_HTTP_HEADER_RETRY_AFTER, "2");
   }
   if (status == MHD_HTTP_METHOD_NOT_ALLOWED && r->pRoute == NULL) {
     MHD_add_response_header(pResp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD, POST, "
@@ -755,10 +817,13 @@ int http_render(const char *zTemplate, const char *zLayout, json_t *pCtx,
   int rc = tmpl_render_named(zTemplate, pCtx, template_loader, &page, zErr,
                              sizeof(zErr));
   if (rc) {
+    /* A page over its budget is our failure, not the caller's: never
+    ** 413 (E_TOOBIG) to someone who sent no body. */
     fprintf(stderr, "hindsight: template %s: %s\n", zTemplate,
             rc == E_TOOBIG ? "output too large" : zErr);
     buf_free(&page);
-    return rc;
+    metrics_render_failed();
+    return E_DB;
   }
   if (!zLayout) {
     *pz = buf_take(&page, pn);
@@ -773,7 +838,8 @@ int http_render(const char *zTemplate, const char *zLayout, json_t *pCtx,
   if (rc) {
     fprintf(stderr, "hindsight: template %s: %s\n", zLayout, zErr);
     buf_free(&out);
-    return rc;
+    metrics_render_failed();
+    return E_DB;
   }
   *pz = buf_take(&out, pn);
   return 0;
@@ -1075,16 +1141,12 @@ static int origin_ok(Req *r) {
   return zRest && strcmp(zRest, zHost) == 0;
 }
 
-/* Authenticates, authorizes and runs the handler. Returns its rc. */
-static int dispatch(Req *r) {
-  int bOtherMethod = 0;
+/* Who is asking, and may they call r->pRoute: 0, an rc, or 0 with
+** r->zRedirect set (to the login page). Runs once per request: before the
+** body is read when there is one, else just before the handler. */
+static int authorize(Req *r) {
   const Route *pRoute = r->pRoute;
-  if (!pRoute) {
-    route_find(r, &bOtherMethod);
-    return bOtherMethod ? req_fail(r, E_METHOD, "method %s not allowed",
-                                   r->zMethod)
-                        : req_fail(r, E_NOTFOUND, "Not found.");
-  }
+  r->bIdentified = 1;
   int rc = auth_identify(r);
   if (rc) {
     return rc;
@@ -1121,6 +1183,28 @@ static int dispatch(Req *r) {
                       role_name(pRoute->minRole));
     }
   }
+  return 0;
+}
+
+/* Authenticates and authorizes (unless done before the body), then runs
+** the handler; slow work only with a place in the slow lane. Returns its
+** rc. */
+static int dispatch(Req *r) {
+  int bOtherMethod = 0;
+  const Route *pRoute = r->pRoute;
+  if (!pRoute) {
+    route_find(r, &bOtherMethod);
+    return bOtherMethod ? req_fail(r, E_METHOD, "method %s not allowed",
+                                   r->zMethod)
+                        : req_fail(r, E_NOTFOUND, "Not found.");
+  }
+  int rc = 0;
+  if (!r->bIdentified) {
+    rc = authorize(r);
+    if (rc || r->zRedirect) {
+      return rc;
+    }
+  }
   int bWrite = strcmp(r->zMethod, "GET") != 0 &&
                strcmp(r->zMethod, "HEAD") != 0;
   /* Ingest routes take raw bodies, whatever Content-Type a tool sends. */
@@ -1142,6 +1226,38 @@ static int dispatch(Req *r) {
     }
   }
   return pRoute->xHandler(r);
+}
+
+/* On a slow-lane thread: runs the request, then lets MHD call the access
+** handler again (on the connection's pool thread) to send the answer. */
+static void slow_run(void *pArg) {
+  Req *r = pArg;
+  db_clear_error();
+  r->rcSlow = dispatch(r);
+  db_rollback(); /* this thread's connection */
+  r->bSlowDone = 1;
+  MHD_resume_connection(r->pConn);
+}
+
+/* Runs a slow request off the pool: a place in the slow lane, the
+** connection suspended, the work queued for a slow-lane thread. 1 if it
+** went there (answer later), 0 to run it here (no lane threads: tests),
+** or an rc (the lane is full). */
+static int slow_submit(Req *r) {
+  if (!lane_enter(LANE_SLOW)) {
+    return req_fail(r, E_BUSY, "the server is busy with other searches "
+                               "and exports; try again in a moment");
+  }
+  r->iLane = LANE_SLOW;
+  if (!lane_run_started()) {
+    return 0; /* an embedded daemon: no lane threads, no suspending */
+  }
+  MHD_suspend_connection(r->pConn);
+  if (lane_submit(slow_run, r)) {
+    return 1;
+  }
+  MHD_resume_connection(r->pConn);
+  return 0;
 }
 
 /* An access log line under construction, on the stack: the log costs no
@@ -1269,9 +1385,102 @@ static enum MHD_Result count_framing(void *pArg, enum MHD_ValueKind kind,
   return MHD_YES;
 }
 
+/* The body cap: ingest routes take big bodies; routes anyone may call
+** (login, subscribe) only small ones, so an anonymous caller cannot make
+** us hold much. */
 static size_t body_cap(const Req *r) {
-  return r->pRoute && (r->pRoute->flags & R_BIGBODY) ? cfg.nMaxIngest
-                                                     : cfg.nMaxBody;
+  if (!r->pRoute) {
+    return cfg.nMaxAnonBody;
+  }
+  if (r->pRoute->flags & R_BIGBODY) {
+    return cfg.nMaxIngest;
+  }
+  return r->pRoute->minRole == ROLE_NONE ? cfg.nMaxAnonBody : cfg.nMaxBody;
+}
+
+/* Set when the drain's limit has passed: uploads still arriving are
+** answered with an error rather than cut off. */
+static atomic_int bDrainExpired;
+#define DRAIN_GRACE_MS 5000 /* then, for the rest of those uploads */
+
+/* The first call of a request: its head is complete. Checks framing,
+** who is asking (when a body follows) and the caps, and returns an rc to
+** refuse the request before its body is read, or 0. */
+static int request_head(Req *r) {
+  int aCount[2] = {0, 0};
+  MHD_get_connection_values(r->pConn, MHD_HEADER_KIND, count_framing,
+                            aCount);
+  if (aCount[0] > 1 || (aCount[0] && aCount[1])) {
+    return req_fail(r, E_INVALID, "conflicting Content-Length or "
+                                  "Transfer-Encoding headers");
+  }
+  const char *zTe = req_header(r, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+  if (aCount[1] > 1 || (zTe && strcasecmp(zTe, "chunked") != 0)) {
+    /* MHD would read an unknown coding as a body without end. */
+    return req_fail(r, E_NOTIMPL, "Transfer-Encoding: only chunked is "
+                                  "supported");
+  }
+  const char *zLen = req_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
+  int bBody = zTe || (zLen && strtoull(zLen, NULL, 10) > 0);
+  if (r->pRoute && bBody) {
+    /* Who is asking before a byte of the body is read. */
+    int rc = authorize(r);
+    if (rc) {
+      return rc;
+    }
+    if (r->zRedirect) {
+      return 0; /* answered now, as a refusal is */
+    }
+  }
+  if (zLen && strtoull(zLen, NULL, 10) > body_cap(r)) {
+    return req_fail(r, E_TOOBIG, "the request body is over the %zu byte "
+                                 "limit", body_cap(r));
+  }
+  if (r->pRoute && (r->pRoute->flags & R_BIGBODY) && bBody) {
+    if (!lane_enter(LANE_INGEST)) {
+      return req_fail(r, E_BUSY, "the server is taking other large uploads; "
+                                 "try again in a moment");
+    }
+    r->iLane = LANE_INGEST;
+  }
+  return 0;
+}
+
+/* Takes n bytes of the body. */
+static void request_body(Req *r, const char *z, size_t n) {
+  if (r->bBodyTooBig || r->bBodyBusy || r->bDrainRefused ||
+      r->bSpoolFailed) {
+    return; /* discard the rest */
+  }
+  if (atomic_load(&bDrainExpired)) {
+    r->bDrainRefused = 1;
+  } else if (r->pRoute && (r->pRoute->flags & R_BIGBODY)) {
+    /* Big bodies go to a temporary file, so memory stays flat. */
+    r->nSpool += n;
+    if (!r->pSpool) {
+      r->pSpool = tmpfile();
+    }
+    if (r->nSpool > body_cap(r) || !r->pSpool ||
+        fwrite(z, 1, n, r->pSpool) != n) {
+      r->bBodyTooBig = r->nSpool > body_cap(r);
+      r->bSpoolFailed = !r->bBodyTooBig;
+    }
+  } else if (r->body.n + n > body_cap(r)) {
+    r->bBodyTooBig = 1;
+  } else if (!lane_body_reserve(n)) {
+    r->bBodyBusy = 1;
+  } else {
+    r->nBodyHeld += n;
+    buf_append(&r->body, z, n);
+    if (buf_err(&r->body)) {
+      r->bBodyTooBig = 1;
+    }
+  }
+  if (r->bBodyTooBig || r->bBodyBusy || r->bDrainRefused) {
+    buf_free(&r->body);
+    lane_body_release(r->nBodyHeld);
+    r->nBodyHeld = 0;
+  }
 }
 
 static enum MHD_Result on_request(void *pCls, struct MHD_Connection *pConn,
@@ -1291,6 +1500,7 @@ static enum MHD_Result on_request(void *pCls, struct MHD_Connection *pConn,
     r->tStart = utc_now_ms();
     r->zMethod = zMethod;
     r->zPath = zUrl;
+    r->iLane = -1;
     r->bJsonOut = path_has_prefix(zUrl, "/api/") ||
                   path_has_prefix(zUrl, "/hooks/") ||
                   path_has_prefix(zUrl, "/loki/") ||
@@ -1303,31 +1513,16 @@ static enum MHD_Result on_request(void *pCls, struct MHD_Connection *pConn,
     int bOther;
     r->pRoute = route_find(r, &bOther);
     buf_init(&r->body, body_cap(r));
-    int aCount[2] = {0, 0};
-    MHD_get_connection_values(pConn, MHD_HEADER_KIND, count_framing, aCount);
-    if (aCount[0] > 1 || (aCount[0] && aCount[1])) {
-      r->bBadHeaders = 1;
-    }
-    const char *zLen = req_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    if (zLen && strtoull(zLen, NULL, 10) > body_cap(r)) {
-      r->bBodyTooBig = 1;
-    }
     *ppReq = r;
-    /* Ingest routes take big bodies from machines: a wrong token is
-    ** refused on the headers, before any of the body is read. */
-    if (!r->bBadHeaders && !r->bBodyTooBig && r->pRoute &&
-        (r->pRoute->flags & R_INGEST)) {
-      db_clear_error();
-      int rcAuth = auth_identify(r);
-      if (rcAuth == 0 && r->role == ROLE_NONE) {
-        rcAuth = req_fail(r, E_AUTH, "authentication required");
-      }
-      if (rcAuth) {
-        enum MHD_Result ret = send_error(r, rcAuth);
-        return ret;
-      }
+    lane_request_begin();
+    r->bInFlight = 1;
+    db_clear_error();
+    r->rcEarly = request_head(r);
+    /* Anonymous bodies stay under the head deadline until complete. */
+    if (r->role > ROLE_NONE || !r->bIdentified) {
+      admit_head(pConn, 1);
     }
-    if (!r->bBadHeaders && !r->bBodyTooBig) {
+    if (!r->rcEarly && !r->zRedirect) {
       return MHD_YES;
     }
     /* Refuse now rather than read a body we would throw away; MHD closes
@@ -1338,38 +1533,32 @@ static enum MHD_Result on_request(void *pCls, struct MHD_Connection *pConn,
     return MHD_YES;
   }
   if (*pnUpload) {
-    if (r->bBodyTooBig) {
-      /* discard the rest */
-    } else if (r->pRoute && (r->pRoute->flags & R_BIGBODY)) {
-      /* Big bodies go to a temporary file, so memory stays flat. */
-      r->nSpool += *pnUpload;
-      if (!r->pSpool) {
-        r->pSpool = tmpfile();
-      }
-      if (r->nSpool > body_cap(r) || !r->pSpool ||
-          fwrite(zUpload, 1, *pnUpload, r->pSpool) != *pnUpload) {
-        r->bBodyTooBig = r->nSpool > body_cap(r);
-        r->bSpoolFailed = !r->bBodyTooBig;
-      }
-    } else {
-      buf_append(&r->body, zUpload, *pnUpload);
-      if (buf_err(&r->body)) {
-        r->bBodyTooBig = 1;
-        buf_free(&r->body);
-      }
-    }
+    request_body(r, zUpload, *pnUpload);
     *pnUpload = 0;
     return MHD_YES;
   }
+  admit_head(pConn, 1);
   int rc;
-  if (r->bBadHeaders) {
-    rc = req_fail(r, E_INVALID, "conflicting Content-Length or "
-                                "Transfer-Encoding headers");
+  if (r->rcEarly || r->zRedirect) {
+    rc = r->rcEarly;
   } else if (r->bSpoolFailed) {
     rc = req_fail(r, E_DB, "could not store the upload; try again");
   } else if (r->bBodyTooBig) {
     rc = req_fail(r, E_TOOBIG, "the request body is over the %zu byte limit",
                   body_cap(r));
+  } else if (r->bDrainRefused) {
+    rc = req_fail(r, E_BUSY, "the server is shutting down: this upload was "
+                             "not stored; send it again");
+  } else if (r->bBodyBusy) {
+    rc = req_fail(r, E_BUSY, "the server holds too many request bodies; "
+                             "try again in a moment");
+  } else if (r->bSlowDone) {
+    rc = r->rcSlow;
+  } else if (r->pRoute && (r->pRoute->flags & R_SLOW) && r->iLane < 0 &&
+             (rc = slow_submit(r)) != 0) {
+    if (rc == 1) {
+      return MHD_YES; /* answered when the slow-lane thread resumes us */
+    }
   } else {
     db_clear_error();
     rc = dispatch(r);
@@ -1381,7 +1570,6 @@ static enum MHD_Result on_request(void *pCls, struct MHD_Connection *pConn,
 static void on_completed(void *pCls, struct MHD_Connection *pConn,
                          void **ppReq, enum MHD_RequestTerminationCode code) {
   (void)pCls;
-  (void)pConn;
   (void)code;
   Req *r = *ppReq;
   if (!r) {
@@ -1393,6 +1581,15 @@ static void on_completed(void *pCls, struct MHD_Connection *pConn,
                   utc_now_ms() - r->tStart);
   /* A handler that failed mid-write must not leave a transaction open. */
   db_rollback();
+  if (r->iLane >= 0) {
+    lane_leave(r->iLane);
+  }
+  lane_body_release(r->nBodyHeld);
+  if (r->bInFlight) {
+    lane_request_end();
+  }
+  /* Kept alive: the next request's head is due within the deadline. */
+  admit_head(pConn, 0);
   json_decref(r->pForm);
   json_decref(r->pInput);
   json_decref(r->pModel);
@@ -1524,9 +1721,12 @@ static struct MHD_Daemon *daemon_start(unsigned flags,
   return MHD_start_daemon(
       flags, 0, NULL, NULL, on_request, NULL, MHD_OPTION_NOTIFY_COMPLETED,
       on_completed, NULL, MHD_OPTION_UNESCAPE_CALLBACK, url_unescape, NULL,
+      /* Idle time only (every byte restarts it); admit.c keeps the
+      ** deadline for a whole request head. */
       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-      MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
-      MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)512,
+      MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg.nMaxConn,
+      MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg.nPerIpConn,
+      MHD_OPTION_NOTIFY_CONNECTION, admit_notify, NULL,
       /* MHD zeroes the used part of this pool after every request on a
       ** kept-alive connection: 64 KiB made memset a fifth of serving
       ** summary.json. 32 KiB (MHD's default) still takes 16 KiB headers. */
@@ -1534,8 +1734,44 @@ static struct MHD_Daemon *daemon_start(unsigned flags,
       MHD_OPTION_ARRAY, aExtra, MHD_OPTION_END);
 }
 
+/* Fills the limits a caller left 0 with their defaults. */
+static void config_defaults(void) {
+  if (!cfg.nMaxBody) {
+    cfg.nMaxBody = (size_t)1 << 20;
+  }
+  if (!cfg.nMaxIngest) {
+    cfg.nMaxIngest = (size_t)256 << 20;
+  }
+  if (!cfg.nMaxAnonBody) {
+    cfg.nMaxAnonBody = (size_t)16 << 10;
+  }
+  if (!cfg.nBodyMemory) {
+    cfg.nBodyMemory = (size_t)64 << 20;
+  }
+  if (!cfg.nMaxConn) {
+    cfg.nMaxConn = 1000;
+  }
+  if (!cfg.nPerIpConn) {
+    cfg.nPerIpConn = 64;
+  }
+  if (!cfg.nHeaderTimeoutS) {
+    cfg.nHeaderTimeoutS = 10;
+  }
+  if (!cfg.nDrainTimeoutS) {
+    cfg.nDrainTimeoutS = 60;
+  }
+  if (!cfg.nIngestLanes) {
+    cfg.nIngestLanes = 2;
+  }
+  lane_configure(cfg.nSlowLanes, cfg.nIngestLanes, cfg.nBodyMemory);
+}
+
 struct MHD_Daemon *http_start_embedded(const HttpConfig *pCfg) {
   cfg = *pCfg;
+  if (!cfg.nSlowLanes) {
+    cfg.nSlowLanes = 1;
+  }
+  config_defaults();
   nReplyCopy = 1;
   static_build();
   struct MHD_OptionItem aNone[] = {{MHD_OPTION_END, 0, NULL}};
@@ -1564,8 +1800,14 @@ int http_serve(const HttpConfig *pCfg) {
   if (nThread < 1) {
     nThread = 1;
   }
+  /* Slow work may hold all pool threads but one: that one is for /,
+  ** /healthz and everything quick. */
+  if (!cfg.nSlowLanes) {
+    cfg.nSlowLanes = nThread > 1 ? (int)nThread - 1 : 1;
+  }
+  config_defaults();
   unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
-                   MHD_USE_ITC | MHD_USE_AUTO;
+                   MHD_USE_ITC | MHD_USE_AUTO | MHD_ALLOW_SUSPEND_RESUME;
   if (addr.ss_family == AF_INET6) {
     flags |= MHD_USE_IPv6;
   }
@@ -1598,12 +1840,21 @@ int http_serve(const HttpConfig *pCfg) {
       {MHD_OPTION_ARRAY, 0, aTls},
       {MHD_OPTION_END, 0, NULL},
   };
+  if (lane_run_start(cfg.nSlowLanes)) {
+    fprintf(stderr, "hindsight: slow work runs on pool threads (no lane"
+                    " thread)\n");
+  }
+  if (admit_start(cfg.nMaxConn, cfg.nHeaderTimeoutS)) {
+    fprintf(stderr, "hindsight: no head deadline (no thread)\n");
+  }
   struct MHD_Daemon *pD = daemon_start(flags, aExtra);
   if (!pD) {
     fprintf(stderr, "hindsight: cannot listen on %s: %s\n", cfg.zListen,
             strerror(errno));
     free(zCert);
     free(zKey);
+    lane_run_stop();
+    admit_stop();
     accesslog_stop();
     static_free();
     return E_IO;
@@ -1628,16 +1879,28 @@ int http_serve(const HttpConfig *pCfg) {
   sigwait(&set, &sig);
   fprintf(stderr, "hindsight: signal %d, draining\n", sig);
 
-  /* Stop accepting, let in-flight requests finish (up to 10 s), stop. */
+  /* Stop accepting, let requests in flight finish (a long upload too, up
+  ** to the drain limit; idle kept-alive connections do not count). Past
+  ** the limit, uploads still arriving are answered with an error on their
+  ** next bytes; a moment for those answers, then stop. */
   MHD_socket fdListen = MHD_quiesce_daemon(pD);
-  for (int i = 0; i < 100; i++) {
-    pInfo = MHD_get_daemon_info(pD, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
-    if (!pInfo || pInfo->num_connections == 0) {
-      break;
-    }
+  for (int i = 0; i < cfg.nDrainTimeoutS * 10 && lane_requests() > 0; i++) {
     usleep(100 * 1000);
   }
+  if (lane_requests() > 0) {
+    /* MHD 0.9.75 sends no answer before the whole body is read: the rest
+    ** of each upload is read and dropped, then answered 503. */
+    fprintf(stderr, "hindsight: drain limit (%d s) passed with %d requests"
+                    " in flight; refusing their uploads\n",
+            cfg.nDrainTimeoutS, lane_requests());
+    atomic_store(&bDrainExpired, 1);
+    for (int i = 0; i < DRAIN_GRACE_MS / 100 && lane_requests() > 0; i++) {
+      usleep(100 * 1000);
+    }
+  }
+  lane_run_stop(); /* finishes slow work and resumes its connections */
   MHD_stop_daemon(pD);
+  admit_stop();
   accesslog_stop();
   static_free();
   if (fdListen != MHD_INVALID_SOCKET) {

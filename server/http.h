@@ -30,6 +30,9 @@ enum { ROLE_NONE = 0, ROLE_VIEWER = 1, ROLE_EDITOR = 2, ROLE_ADMIN = 3 };
 #define R_BIGBODY 0x02 /* takes bodies up to the ingest cap */
 #define R_PUBLIC_CACHE 0x04 /* public: ETag and Cache-Control */
 #define R_OWN_CSRF 0x08 /* checks its own CSRF token (the login form) */
+#define R_CORS 0x10 /* read-only public data: Access-Control-Allow-Origin: * */
+#define R_FRAME 0x20 /* may be framed by any site (/embed: no script) */
+#define R_SLOW 0x40 /* slow work (raw search, export): the slow lane */
 
 typedef struct Req Req;
 typedef int (*Handler)(Req *r);
@@ -57,7 +60,15 @@ struct Req {
   size_t nSpool;        /* bytes written to pSpool */
   int bSpoolFailed;     /* the temp file could not be written */
   int bBodyTooBig;      /* body passed its cap; answer 413 */
-  int bBadHeaders;      /* conflicting Content-Length / Transfer-Encoding */
+  int bIdentified;      /* auth_identify() already ran (before the body) */
+  int rcEarly;          /* refused before the body: the rc to answer */
+  int bBodyBusy;        /* the global memory for bodies in flight is full */
+  int bDrainRefused;    /* the drain limit passed while the body arrived */
+  int bInFlight;        /* counted in the in-flight requests (drain) */
+  int iLane;            /* the lane this request holds (lane.h), or -1 */
+  int bSlowDone;        /* a slow-lane thread ran the handler: send rcSlow */
+  int rcSlow;           /* the handler's rc, from the slow-lane thread */
+  size_t nBodyHeld;     /* bytes of body counted in the global budget */
   int bJsonOut;         /* answer with JSON (API route or ?format=json) */
   json_t *pForm;        /* NEW: urlencoded body as an object, or NULL */
   json_t *pInput;       /* NEW: the parsed JSON body, or NULL */
@@ -156,6 +167,14 @@ typedef struct HttpConfig {
   const char *zTlsKey;  /* PEM file or NULL */
   size_t nMaxBody;      /* cap for forms and JSON */
   size_t nMaxIngest;    /* cap for R_BIGBODY routes */
+  size_t nMaxAnonBody;  /* cap for bodies from anonymous callers */
+  size_t nBodyMemory;   /* bytes of bodies held in memory, all requests */
+  int nPerIpConn;       /* connections per client address */
+  int nMaxConn;         /* connections in all */
+  int nHeaderTimeoutS;  /* whole request head within this many seconds */
+  int nDrainTimeoutS;   /* SIGTERM waits this long for requests in flight */
+  int nSlowLanes;       /* concurrent slow requests (search, export) */
+  int nIngestLanes;     /* concurrent large ingests (R_BIGBODY) */
 } HttpConfig;
 
 /* Serves until SIGTERM/SIGINT, then drains and returns 0; E_IO if the
@@ -212,6 +231,11 @@ int http_render(const char *zTemplate, const char *zLayout, json_t *pCtx,
 /* NEW reply (one reference) over z[0..n), which it TAKES (free()).
 ** zType, zEncoding, zCacheControl and zEtag are copied; zEncoding and zEtag
 ** may be NULL. NULL if MHD cannot make a response (z is then freed). */
+/* bVary's bits: 1 sends Vary: Accept-Encoding, HTTP_REPLY_CORS sends
+** Access-Control-Allow-Origin: * (read-only public data), HTTP_REPLY_FRAME
+** lets other sites frame the answer. */
+#define HTTP_REPLY_CORS 2
+#define HTTP_REPLY_FRAME 4 /* frameable: no X-Frame-Options, own CSP */
 HttpReply *http_reply_new(const char *zType, const char *zEncoding,
                           const char *zCacheControl, const char *zEtag,
                           int bVary, char *z, size_t n);

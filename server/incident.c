@@ -23,6 +23,7 @@
 #include "component.h"
 #include "db.h"
 #include "err.h"
+#include "evidence.h"
 #include "input.h"
 #include "md.h"
 #include "search.h"
@@ -370,6 +371,9 @@ int incident_set_moment(int64_t id, const char *zKey, int64_t ms,
   if (rc == 0 && !json_equal(pRow, pBefore)) {
     rc = incident_write(id, pRow, -1);
     if (rc == 0) {
+      rc = evidence_sync(id); /* its window moved */
+    }
+    if (rc == 0) {
       rc = audit_log("incident", id, zActor, "update", pBefore, pRow);
     }
   }
@@ -418,6 +422,9 @@ int incident_declare(json_t *pIn, int bForm, const char *zActor,
       *pId = db_last_id();
       rc = component_link(COMPONENT_LINK_INCIDENT, *pId,
                           json_object_get(pRow, "components"), zErr, nErr);
+    }
+    if (rc == 0) {
+      rc = evidence_sync(*pId); /* what came before it was declared */
     }
     if (rc == 0) {
       rc = audit_log("incident", *pId, zActor, "create", NULL, pRow);
@@ -532,9 +539,29 @@ int incident_list(Req *r) {
 int incident_new_page(Req *r) {
   char zNow[25];
   utc_format(utc_now_ms(), zNow);
-  r->pModel = json_pack("{s:s, s:s, s:s, s:s}", "severity", "SEV3", "impact",
-                        "minor", "commander", r->zUser, "started_at", zNow);
-  add_form_choices(r, NULL);
+  /* Prefilled from the Evidence page: ?title= &started_at= &component=. */
+  const char *zTitle = req_query(r, "title");
+  const char *zStart = req_query(r, "started_at");
+  const char *zComponent = req_query(r, "component");
+  int64_t ms;
+  if (!zTitle || strlen(zTitle) > 200 || !utf8_valid(zTitle, strlen(zTitle))) {
+    zTitle = "";
+  }
+  if (zStart && utc_parse_iso(zStart, strlen(zStart), &ms) == 0) {
+    utc_format(ms, zNow);
+  }
+  json_t *pChosen = json_array();
+  if (zComponent && *zComponent && strlen(zComponent) < 200) {
+    char zName[200];
+    if (evidence_component(zComponent, zName, sizeof(zName)) == 1) {
+      json_array_append_new(pChosen, json_string(zName));
+    }
+  }
+  r->pModel = json_pack("{s:s, s:s, s:s, s:s, s:s}", "severity", "SEV3",
+                        "impact", "minor", "commander", r->zUser,
+                        "started_at", zNow, "title", zTitle);
+  add_form_choices(r, pChosen);
+  json_decref(pChosen);
   r->zTemplate = "incident_new";
   r->zTitle = "Declare an incident";
   return 0;
@@ -709,6 +736,9 @@ int incident_update(Req *r) {
     if (rc == E_INVALID) {
       req_fail(r, rc, "%s", zErr);
     }
+  }
+  if (rc == 0) {
+    rc = evidence_sync(id); /* window or components may have changed */
   }
   if (rc == 0) {
     rc = audit_log("incident", id, r->zUser, "update", pBefore, pRow);

@@ -53,11 +53,16 @@ static const IngestFormat aFormat[] = {
     {"grafana", NULL, ingest_grafana_doc, NULL, NULL},
     {"tickets-csv", ingest_csv_line, NULL, ingest_csv_end, ingest_csv_free},
     {"zendesk", NULL, ingest_zendesk_doc, NULL, NULL},
+    {"logfmt", ingest_logfmt_line, NULL, NULL, NULL},
+    {"haproxy", ingest_haproxy_line, NULL, NULL, NULL},
+    {"alb", ingest_alb_line, NULL, NULL, NULL},
+    {"vpc-flow", ingest_vpc_line, NULL, ingest_vpc_end, ingest_vpc_free},
 };
 
 const char *const azIngestFormat[] = {
     "syslog",  "nginx",       "apache",  "jsonl", "journal", "alertmanager",
-    "grafana", "tickets-csv", "zendesk", NULL};
+    "grafana", "tickets-csv", "zendesk", "logfmt",
+    "haproxy", "alb",   "vpc-flow", NULL};
 
 _Static_assert(sizeof(aFormat) / sizeof(aFormat[0]) + 1 ==
                    sizeof(azIngestFormat) / sizeof(azIngestFormat[0]),
@@ -427,7 +432,30 @@ int ingest_parse_tz(const char *z, int *pOffsetMin) {
   return 0;
 }
 
+int ingest_options_tz(IngestOptions *pOpt, const char *z) {
+  pOpt->pZone = NULL;
+  if (ingest_parse_tz(z, &pOpt->tzOffsetMin) == 0) {
+    return 0;
+  }
+  pOpt->tzOffsetMin = 0;
+  return tz_load(z, &pOpt->pZone);
+}
+
 /* ---- Helpers shared by the formats. ---- */
+
+int64_t ingest_local_to_utc(const IngestParser *p, int64_t localMs) {
+  if (p->opt.pZone) {
+    return tz_local_to_utc(p->opt.pZone, localMs);
+  }
+  return localMs - (int64_t)p->opt.tzOffsetMin * 60000;
+}
+
+int64_t ingest_utc_to_local(const IngestParser *p, int64_t utcMs) {
+  if (p->opt.pZone) {
+    return utcMs + (int64_t)tz_offset_at(p->opt.pZone, utcMs) * 1000;
+  }
+  return utcMs + (int64_t)p->opt.tzOffsetMin * 60000;
+}
 
 int ingest_parse_time(const IngestParser *p, const char *z, size_t n,
                       int64_t *pMs) {
@@ -442,8 +470,8 @@ int ingest_parse_time(const IngestParser *p, const char *z, size_t n,
       bZone = 1;
     }
   }
-  if (!bZone && p->opt.tzOffsetMin) {
-    ms -= (int64_t)p->opt.tzOffsetMin * 60000;
+  if (!bZone) {
+    ms = ingest_local_to_utc(p, ms);
     if (ms < UTC_MIN_MS || ms > UTC_MAX_MS) {
       return E_INVALID;
     }

@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tz.h"
+
 #define INGEST_MAX_LINE (64 * 1024)        /* bytes in one line or record */
 #define INGEST_MAX_DOC ((size_t)16 << 20)  /* bytes in one JSON document */
 
@@ -52,6 +54,8 @@ typedef struct IngestOptions {
   int tzOffsetMin;         /* --tz as minutes east of UTC, for zoneless
                               times (RFC 3164) */
   int64_t nowMs;           /* "now", for RFC 3164's missing year */
+  TzZone *pZone;           /* --tz as a named zone (BORROWED), or NULL:
+                              then tzOffsetMin applies */
 } IngestOptions;
 
 /* Called for each event; return 0 to go on, nonzero to stop. */
@@ -83,5 +87,9 @@ size_t ingest_parser_peak(const IngestParser *p);
 
 /* Parses a --tz value: "UTC", "Z", "+05:30", "-0700". 0 or E_INVALID. */
 int ingest_parse_tz(const char *z, int *pOffsetMin);
+/* Sets pOpt's zone from a --tz value: a fixed one as ingest_parse_tz(), or
+** a named IANA zone ("America/New_York") loaded into pOpt->pZone (NEW:
+** tz_free(pOpt->pZone)). 0; E_INVALID or E_NOTFOUND (unknown zone). */
+int ingest_options_tz(IngestOptions *pOpt, const char *z);
 
 #endif

@@ -6,8 +6,8 @@
 ** ingest report of SPEC §4.
 **
 ** Webhooks are all or nothing: a body that is not its format gets 400 and
-** stores nothing. Alerts that match no open incident are reported, not
-** stored.
+** stores nothing. Evidence that matches no incident is kept all the same
+** (evidence.h): an incident declared later draws it in.
 **
 ** Threading: none of its own.
 */
@@ -31,13 +31,14 @@ static int ingest_body(Req *r, const char *zFormat, int64_t id,
   IngestOptions opt = {.zSource = req_query(r, "source"),
                        .tzOffsetMin = 0,
                        .nowMs = utc_now_ms()};
-  const char *zTz = req_query(r, "tz");
-  if (zTz && ingest_parse_tz(zTz, &opt.tzOffsetMin)) {
-    return req_fail(r, E_INVALID, "tz: use UTC or an offset like +05:30");
-  }
   if (opt.zSource && (strlen(opt.zSource) > 60 ||
                       !utf8_valid(opt.zSource, strlen(opt.zSource)))) {
     return req_fail(r, E_INVALID, "source: at most 60 bytes of UTF-8");
+  }
+  const char *zTz = req_query(r, "tz");
+  if (zTz && ingest_options_tz(&opt, zTz)) {
+    return req_fail(r, E_INVALID, "tz: use UTC, an offset like +05:30 or a"
+                                  " zone name like America/New_York");
   }
   IngestTarget target = {.incidentId = id,
                          .zActor = r->zUser,
@@ -45,10 +46,16 @@ static int ingest_body(Req *r, const char *zFormat, int64_t id,
   int rc = 0;
   IngestRun *pRun = ingest_run_new(zFormat, &opt, &target, &rc);
   if (!pRun) {
+    tz_free(opt.pZone);
     if (rc == E_INVALID) {
-      return req_fail(r, rc, "format: must be one of syslog, nginx, apache,"
-                             " jsonl, journal, alertmanager, grafana,"
-                             " tickets-csv, zendesk");
+      char zList[300];
+      size_t n = 0;
+      zList[0] = 0;
+      for (int i = 0; azIngestFormat[i] && n < sizeof(zList); i++) {
+        n += (size_t)snprintf(zList + n, sizeof(zList) - n, "%s%s",
+                              i ? ", " : "", azIngestFormat[i]);
+      }
+      return req_fail(r, rc, "format: must be one of %s", zList);
     }
     return rc == E_NOTFOUND ? req_fail(r, rc, "no incident %lld",
                                        (long long)id)
@@ -58,6 +65,7 @@ static int ingest_body(Req *r, const char *zFormat, int64_t id,
   IngestReport report = {0};
   int rcFinish = ingest_run_finish(pRun, &report);
   ingest_run_free(pRun);
+  tz_free(opt.pZone);
   rc = rc ? rc : rcFinish;
   r->pModel = ingest_report_json(&report);
   json_decref(report.pErrors);
@@ -75,8 +83,9 @@ static int ingest_body(Req *r, const char *zFormat, int64_t id,
 }
 
 int ingest_http(Req *r) {
-  int64_t id;
-  int rc = req_param_id(r, "id", &id);
+  int64_t id = 0;
+  /* /api/v1/ingest has no id: the evidence goes wherever it matches. */
+  int rc = req_param(r, "id") ? req_param_id(r, "id", &id) : 0;
   if (rc) {
     return rc;
   }
@@ -217,7 +226,8 @@ static const char *zIngestUsage =
     "usage: hindsight ingest --format FMT [--incident ID | --auto]"
     " [--source NAME] [--tz ZONE] [--json] [FILE|-]...\n"
     "  FMT: syslog nginx apache jsonl journal alertmanager grafana"
-    " tickets-csv zendesk\n";
+    " tickets-csv zendesk logfmt haproxy alb vpc-flow\n"
+    "  ZONE: UTC, an offset like +05:30, or a zone like America/New_York\n";
 
 static int feed_file(IngestRun *pRun, const char *zPath) {
   FILE *f = strcmp(zPath, "-") == 0 ? stdin : fopen(zPath, "rb");
@@ -279,13 +289,17 @@ int ingest_cli(int argc, char **argv) {
       azFile[nFile++] = z;
     }
   }
-  if (!zFormat || (bAuto == (target.incidentId != 0))) {
-    fprintf(stderr, "hindsight: give --format and one of --incident ID or"
-                    " --auto (try hindsight ingest --help)\n");
+  /* Without --incident (or with --auto, the same) evidence is kept and
+  ** drawn into whichever incidents it matches. */
+  if (!zFormat || (bAuto && target.incidentId != 0)) {
+    fprintf(stderr, "hindsight: give --format and at most one of"
+                    " --incident ID or --auto (try hindsight ingest"
+                    " --help)\n");
     return 2;
   }
-  if (zTz && ingest_parse_tz(zTz, &opt.tzOffsetMin)) {
-    fprintf(stderr, "hindsight: --tz takes UTC or an offset like +05:30\n");
+  if (zTz && ingest_options_tz(&opt, zTz)) {
+    fprintf(stderr, "hindsight: --tz takes UTC, an offset like +05:30 or a"
+                    " zone name like America/New_York\n");
     return 2;
   }
   if (nFile == 0) {
@@ -294,6 +308,7 @@ int ingest_cli(int argc, char **argv) {
   int rc = 0;
   IngestRun *pRun = ingest_run_new(zFormat, &opt, &target, &rc);
   if (!pRun) {
+    tz_free(opt.pZone);
     fprintf(stderr, "hindsight: %s\n",
             rc == E_INVALID    ? "unknown --format (try hindsight ingest "
                                  "--help)"
@@ -307,6 +322,7 @@ int ingest_cli(int argc, char **argv) {
   IngestReport report = {0};
   int rcFinish = ingest_run_finish(pRun, &report);
   ingest_run_free(pRun);
+  tz_free(opt.pZone);
   rc = rc ? rc : rcFinish;
   json_t *pReport = ingest_report_json(&report);
   if (bJson) {

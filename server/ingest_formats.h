@@ -46,6 +46,15 @@ int ingest_journal_line(IngestParser *p, const char *z, size_t n,
 int ingest_alertmanager_doc(IngestParser *p, const char *z, size_t n);
 int ingest_grafana_doc(IngestParser *p, const char *z, size_t n);
 int ingest_zendesk_doc(IngestParser *p, const char *z, size_t n);
+int ingest_logfmt_line(IngestParser *p, const char *z, size_t n,
+                       int64_t iLine);
+int ingest_haproxy_line(IngestParser *p, const char *z, size_t n,
+                        int64_t iLine);
+int ingest_alb_line(IngestParser *p, const char *z, size_t n, int64_t iLine);
+int ingest_vpc_line(IngestParser *p, const char *z, size_t n, int64_t iLine);
+int ingest_vpc_end(IngestParser *p);
+/* Frees the VPC flow log state kept in *ingest_state(p) (NULL is fine). */
+void ingest_vpc_free(void *pState);
 int ingest_csv_line(IngestParser *p, const char *z, size_t n, int64_t iLine);
 int ingest_csv_end(IngestParser *p);
 /* Frees the CSV state kept in *ingest_state(p) (NULL is fine). */
@@ -82,6 +91,9 @@ const char *ingest_format_name(const IngestParser *p);
 ** zone is taken as local time at --tz. 0 or E_INVALID. */
 int ingest_parse_time(const IngestParser *p, const char *z, size_t n,
                       int64_t *pMs);
+/* Local wall-clock ms (as if UTC) at --tz into UTC ms, and back. */
+int64_t ingest_local_to_utc(const IngestParser *p, int64_t localMs);
+int64_t ingest_utc_to_local(const IngestParser *p, int64_t utcMs);
 /* Parses epoch seconds or milliseconds (a value above 1e11 in magnitude is
 ** ms) given as a double; 0 or E_INVALID outside the representable range. */
 int ingest_epoch_ms(double r, int64_t *pMs);

@@ -4,7 +4,9 @@
 **
 ** Every value is a string, except: a field given more than once is an
 ** array (the first value is used), a binary or unprintable value is an
-** array of byte numbers (decoded; rejected unless valid UTF-8), and a value
+** array of byte numbers (decoded: bytes that are not UTF-8 become U+FFFD
+** rather than losing the record, which is often the error; the raw
+** record keeps MESSAGE decoded so masking sees it), and a value
 ** too large for journalctl is null. Time from _SOURCE_REALTIME_TIMESTAMP
 ** (the sender's time) or else __REALTIME_TIMESTAMP (reception), both in
 ** microseconds. Level from PRIORITY, component from _HOSTNAME, source from
@@ -23,8 +25,52 @@
 #include "ingest_formats.h"
 #include "utc.h"
 
+/* Length of the valid UTF-8 sequence at z[0..n), or 0 if there is none. */
+static size_t utf8_seq(const unsigned char *z, size_t n) {
+  size_t k = z[0] < 0x80 ? 1 : z[0] < 0xc2 ? 0 : z[0] < 0xe0 ? 2
+             : z[0] < 0xf0 ? 3 : z[0] < 0xf5 ? 4 : 0;
+  if (k == 0 || k > n || !utf8_valid((const char *)z, k)) {
+    return 0;
+  }
+  return k;
+}
+
+/* Decodes a byte array (journald's form of a value that is binary or not
+** UTF-8) into the arena: valid UTF-8 is kept, every other byte (and NUL)
+** becomes U+FFFD, so an error message in Latin-1 still reaches the
+** timeline. NULL when an element is not a byte number. */
+static const char *journal_bytes(IngestParser *p, json_t *pV) {
+  size_t nByte = json_array_size(pV);
+  unsigned char *a = arena_alloc(ingest_arena(p), nByte + 1);
+  for (size_t i = 0; i < nByte; i++) {
+    json_t *pB = json_array_get(pV, i);
+    json_int_t v = json_is_integer(pB) ? json_integer_value(pB) : -1;
+    if (v < 0 || v > 255) {
+      return NULL;
+    }
+    a[i] = (unsigned char)v;
+  }
+  /* At most three output bytes per input byte. */
+  char *z = arena_alloc(ingest_arena(p), nByte * 3 + 1);
+  size_t j = 0;
+  for (size_t i = 0; i < nByte;) {
+    size_t k = a[i] ? utf8_seq(a + i, nByte - i) : 0;
+    if (k) {
+      memcpy(z + j, a + i, k);
+      j += k;
+      i += k;
+    } else {
+      memcpy(z + j, "\xef\xbf\xbd", 3);
+      j += 3;
+      i++;
+    }
+  }
+  z[j] = 0;
+  return z;
+}
+
 /* Reads field zKey. Sets *pz to its text (NULL when absent or null).
-** Returns 0, or -1 when it is binary that is not valid UTF-8. */
+** Returns 0, or -1 when it is an array that is not bytes. */
 static int journal_field(IngestParser *p, json_t *pObj, const char *zKey,
                          const char **pz) {
   json_t *pV = json_object_get(pObj, zKey);
@@ -37,22 +83,8 @@ static int journal_field(IngestParser *p, json_t *pObj, const char *zKey,
     }
   }
   if (json_is_array(pV)) {
-    size_t nByte = json_array_size(pV);
-    char *z = arena_alloc(ingest_arena(p), nByte + 1);
-    for (size_t i = 0; i < nByte; i++) {
-      json_t *pB = json_array_get(pV, i);
-      json_int_t v = json_is_integer(pB) ? json_integer_value(pB) : -1;
-      if (v < 0 || v > 255) {
-        return -1;
-      }
-      z[i] = (char)v;
-    }
-    z[nByte] = 0;
-    if (!utf8_valid(z, nByte)) {
-      return -1;
-    }
-    *pz = z;
-    return 0;
+    *pz = journal_bytes(p, pV);
+    return *pz ? 0 : -1;
   }
   if (json_is_string(pV)) {
     *pz = json_string_value(pV);
@@ -114,7 +146,7 @@ int ingest_journal_line(IngestParser *p, const char *z, size_t n,
     }
   }
   if (journal_field(p, pJ, "MESSAGE", &zMsg)) {
-    ingest_reject(p, iLine, "MESSAGE is not valid UTF-8");
+    ingest_reject(p, iLine, "MESSAGE is an array but not of bytes");
     goto cleanup;
   }
   if (!zMsg) {
@@ -126,11 +158,11 @@ int ingest_journal_line(IngestParser *p, const char *z, size_t n,
   if (journal_field(p, pJ, "PRIORITY", &zPrio) ||
       journal_field(p, pJ, "_HOSTNAME", &zHost) ||
       journal_field(p, pJ, "SYSLOG_IDENTIFIER", &zIdent)) {
-    ingest_reject(p, iLine, "invalid UTF-8");
+    ingest_reject(p, iLine, "a field is an array but not of bytes");
     goto cleanup;
   }
   if (!zIdent && journal_field(p, pJ, "_SYSTEMD_UNIT", &zIdent)) {
-    ingest_reject(p, iLine, "invalid UTF-8");
+    ingest_reject(p, iLine, "a field is an array but not of bytes");
     goto cleanup;
   }
   ev.endTs = INT64_MIN;
@@ -142,6 +174,20 @@ int ingest_journal_line(IngestParser *p, const char *z, size_t n,
   ev.zSource = zIdent;
   ev.zTitle = zMsg;
   ev.zBody = zMsg;
+  /* A MESSAGE of bytes is kept decoded in the raw record too, so that
+  ** masking sees its text (a password as byte numbers would pass). */
+  json_t *pFirst = json_array_get(json_object_get(pJ, "MESSAGE"), 0);
+  if (json_is_integer(pFirst) || json_is_array(pFirst)) {
+    zMsg = arena_strdup(ingest_arena(p), zMsg); /* outlives the array */
+    ev.zTitle = zMsg;
+    ev.zBody = zMsg;
+    json_object_set_new(pJ, "MESSAGE", json_string(zMsg));
+    char *zRaw = json_dumps(pJ, JSON_COMPACT);
+    if (zRaw) {
+      ev.zRaw = arena_strdup(ingest_arena(p), zRaw);
+      free(zRaw);
+    }
+  }
   rc = ingest_emit(p, &ev);
 cleanup:
   json_decref(pJ);

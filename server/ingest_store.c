@@ -1,17 +1,20 @@
 /*
-** ingest_store.c: evidence into the timeline.
+** ingest_store.c: evidence in, whether or not an incident covers it yet.
 **
 ** Each parsed event goes one of three ways:
-**  - access-log lines: kept as raw lines (deduplicated by a hash of the
-**    source, line number and text) and counted into per-minute series;
-**    after the input ends, a run of minutes whose 5xx rate stands clearly
-**    above the minutes before it becomes one `signal` event;
+**  - access-log lines: kept as raw lines (rawstore.h, deduplicated by
+**    source, time, line number and text) and counted into per-minute
+**    series per source (access_series); after the input ends, a run of
+**    minutes whose 5xx rate stands clearly above the minutes before it
+**    becomes one `signal` evidence item;
 **  - other log lines: kept as raw lines; error lines are grouped by their
 **    message with digits folded, and a group of three or more becomes one
-**    signal ("x N between 11:40 and 11:44"), a smaller one plain events;
-**  - alerts, tickets and changes: one event each, identified by a
+**    signal ("x N between 11:40 and 11:44"), a smaller one plain items;
+**  - alerts, tickets and changes: one evidence item each, identified by a
 **    fingerprint, so a replay adds nothing and an alert's resolved notice
-**    closes the event its firing notice opened.
+**    closes the item its firing notice opened, whichever came first.
+** Evidence items are copied into the timelines of the incidents they
+** match (evidence.c), or of the run's incident when one is given.
 ** Everything happens in one write transaction per run (committed in
 ** slices of INGEST_BATCH rows, so a huge file does not hold one giant
 ** transaction); a report counts accepted, duplicate and rejected input.
@@ -30,9 +33,11 @@
 #include "audit.h"
 #include "db.h"
 #include "err.h"
+#include "evidence.h"
 #include "incident.h"
 #include "input.h"
 #include "metrics.h"
+#include "rawstore.h"
 #include "redact.h"
 #include "settings.h"
 #include "sha256.h"
@@ -41,18 +46,17 @@
 
 #define INGEST_BATCH 100000       /* rows per committed slice */
 #define INGEST_MAX_GROUPS 4096    /* error groups and minute cells */
-#define INGEST_WINDOW_MS (30LL * 60 * 1000) /* correlation pad */
 #define BURST_MIN 3               /* identical errors that make a signal */
 
 typedef struct MinuteCell {
-  int64_t incidentId; /* 0 = empty slot */
+  int bUsed;          /* 0 = empty slot */
   int64_t minute;     /* UTC ms at the minute's start */
   char zSource[64];   /* access-log source */
   int64_t aCount[4];  /* requests, 4xx, 5xx, bytes */
 } MinuteCell;
 
 typedef struct ErrorGroup {
-  int64_t incidentId; /* 0 = empty slot */
+  int bUsed;          /* 0 = empty slot */
   uint64_t hash;      /* of source + folded message */
   int64_t n;          /* lines in the group */
   int64_t first;      /* first time */
@@ -66,8 +70,9 @@ typedef struct ErrorGroup {
 
 /* Sources whose series changed, to condense after the input ends. */
 typedef struct SeriesKey {
-  int64_t incidentId; /* incident */
   char zSource[64];   /* source */
+  int64_t first;      /* earliest minute touched */
+  int64_t last;       /* latest minute touched */
 } SeriesKey;
 
 struct IngestRun {
@@ -84,8 +89,11 @@ struct IngestRun {
   int nSeries;              /* entries in aSeries */
   int64_t aTouched[64];     /* incidents that received events */
   int nTouched;             /* entries in aTouched */
+  SeriesKey aGiven[64];     /* sources and time ranges given to the
+                               run's incident, for incident_sources */
+  int nGiven;               /* entries in aGiven */
   Buf scratch;              /* redaction output */
-  int64_t windowMs;         /* correlation pad (ingest.window_minutes) */
+  RawWriter *pRaw;          /* raw lines */
   int bEmails;              /* mask e-mail addresses (redact.emails) */
   int bAutoDeclare;         /* ingest.auto_declare */
   char *zExtraKeys;         /* NEW: redact.keys, commas made NULs */
@@ -144,6 +152,8 @@ static void note_touched(IngestRun *p, int64_t incidentId) {
   }
 }
 
+static void flush_given(IngestRun *p);
+
 /* Commits every INGEST_BATCH rows so one file never holds one huge
 ** transaction; the report stays exact because dedupe is in the schema. */
 static void slice_commit(IngestRun *p) {
@@ -151,19 +161,44 @@ static void slice_commit(IngestRun *p) {
     return;
   }
   p->nInSlice = 0;
-  p->rcDb = db_commit();
+  flush_given(p);
+  p->rcDb = p->rcDb ? p->rcDb : rawstore_flush(p->pRaw);
+  p->rcDb = p->rcDb ? p->rcDb : db_commit();
   if (p->rcDb == 0) {
     p->rcDb = db_begin_write();
   }
 }
 
-/* ingest.auto_declare: a firing critical alert that no incident covers
-** declares one (its component attached when we know it). The slice so far
-** is committed first: declaring runs its own transaction. 0 on failure. */
-static int64_t auto_declare(IngestRun *p, const IngestEvent *pEv) {
+/* ingest.auto_declare: a firing critical alert that matches no incident
+** declares one, once per alert fingerprint (alert_declared), with its
+** component when one of ours has that name in any case. The slice so far
+** is committed first: declaring runs its own transaction, and draws the
+** alert in through the same matching rule. */
+static void auto_declare(IngestRun *p, const IngestEvent *pEv,
+                         const char *zFp) {
+  sqlite3_stmt *q = db_prepare(
+      "INSERT INTO alert_declared (fingerprint, created_at)"
+      " VALUES (:fp, :now) ON CONFLICT DO NOTHING");
+  if (!q) {
+    p->rcDb = E_DB;
+    return;
+  }
+  db_bind_text(q, ":fp", zFp);
+  db_bind_int(q, ":now", utc_now_ms());
+  p->rcDb = db_run(q);
+  if (p->rcDb || db_changes() == 0) {
+    return; /* declared before: a re-delivery never declares again */
+  }
+  char zComponent[200] = "";
+  if (pEv->zComponent && *pEv->zComponent &&
+      evidence_component(pEv->zComponent, zComponent,
+                         sizeof(zComponent)) < 0) {
+    p->rcDb = E_DB;
+    return;
+  }
   p->rcDb = db_commit();
   if (p->rcDb) {
-    return 0;
+    return;
   }
   char zTitle[240];
   snprintf(zTitle, sizeof(zTitle), "%.200s (declared by an alert)",
@@ -173,62 +208,35 @@ static int64_t auto_declare(IngestRun *p, const IngestEvent *pEv) {
   json_t *pIn = json_pack("{s:s, s:s, s:s, s:s}", "title", zTitle,
                           "severity", "SEV2", "impact", "major", "started_at",
                           zStart);
-  if (pEv->zComponent && *pEv->zComponent) {
-    json_object_set_new(pIn, "components",
-                        json_pack("[s]", pEv->zComponent));
+  if (zComponent[0]) {
+    json_object_set_new(pIn, "components", json_pack("[s]", zComponent));
   }
   char zErr[256];
   int64_t id = 0;
   int rc = incident_declare(pIn, 0, "alert", &id, zErr, sizeof(zErr));
-  if (rc == E_INVALID && json_object_get(pIn, "components")) {
-    json_object_del(pIn, "components"); /* not one of our components */
-    rc = incident_declare(pIn, 0, "alert", &id, zErr, sizeof(zErr));
-  }
   json_decref(pIn);
   p->rcDb = db_begin_write();
-  return rc == 0 && p->rcDb == 0 ? id : 0;
-}
-
-/* The incident an event belongs to: the target, or the latest incident
-** whose window (start - 30 min .. resolve + 30 min) holds the time and,
-** for alerts, that lists the alert's component. 0 if none. */
-static int64_t correlate(IngestRun *p, const IngestEvent *pEv) {
-  if (p->target.incidentId) {
-    return p->target.incidentId;
+  if (rc == 0 && p->rcDb == 0) {
+    note_touched(p, id);
+    q = db_prepare("UPDATE alert_declared SET incident_id = :inc"
+                   " WHERE fingerprint = :fp");
+    if (!q) {
+      p->rcDb = E_DB;
+      return;
+    }
+    db_bind_int(q, ":inc", id);
+    db_bind_text(q, ":fp", zFp);
+    p->rcDb = db_run(q);
   }
-  int bAlert = pEv->zKind && strcmp(pEv->zKind, "alert") == 0;
-  sqlite3_stmt *q = db_prepare(
-      "SELECT i.id FROM incidents i"
-      " WHERE :ts BETWEEN i.started_at - :pad"
-      "   AND coalesce(i.resolved_at, :now) + :pad"
-      " AND (:component IS NULL OR EXISTS (SELECT 1 FROM"
-      "   incident_components ic JOIN components c ON c.id = ic.component_id"
-      "   WHERE ic.incident_id = i.id AND lower(c.name) = lower(:component)))"
-      " ORDER BY i.started_at DESC LIMIT 1");
-  if (!q) {
-    p->rcDb = E_DB;
-    return 0;
-  }
-  db_bind_int(q, ":ts", pEv->ts);
-  db_bind_int(q, ":pad", p->windowMs);
-  db_bind_int(q, ":now", utc_now_ms());
-  db_bind_text(q, ":component",
-               bAlert && pEv->zComponent && *pEv->zComponent
-                   ? pEv->zComponent
-                   : NULL);
-  int64_t id = db_step(q) == SQLITE_ROW ? db_col_int(q, 0) : 0;
-  db_reset(q);
-  if (id == 0 && bAlert && p->bAutoDeclare && pEv->zLevel &&
-      strcmp(pEv->zLevel, "critical") == 0 &&
-      (!pEv->zState || strcmp(pEv->zState, "firing") == 0)) {
-    id = auto_declare(p, pEv);
-  }
-  return id;
 }
 
 /* Masks secrets in z; returns the masked text, BORROWED until the next
-** call (z itself when nothing was masked). */
-static const char *mask(IngestRun *p, const char *z) {
+** call (z itself when nothing was masked). bCount: add what was masked to
+** the report. The report counts the secrets of each record's raw text
+** once, whether the record is new or a duplicate, so running the same
+** input twice reports the same number (titles and bodies cut from the raw
+** text are masked without counting again). */
+static const char *mask(IngestRun *p, const char *z, int bCount) {
   if (!z) {
     return NULL;
   }
@@ -238,56 +246,108 @@ static const char *mask(IngestRun *p, const char *z) {
   if (n <= 0 || buf_err(&p->scratch)) {
     return z;
   }
-  p->report.nMasked += n;
+  if (bCount) {
+    p->report.nMasked += n;
+  }
   return buf_str(&p->scratch);
 }
 
-/* Stores one raw line. Returns 1 if new, 0 if a duplicate, -1 on error. */
-static int store_raw(IngestRun *p, int64_t incidentId, const IngestEvent *pEv,
-                     int bBad, uint64_t grp) {
-  const char *zSource = pEv->zSource ? pEv->zSource : p->zFormat;
-  uint64_t fp = hash64(pEv->zRaw, strlen(pEv->zRaw),
-                       hash64(zSource, strlen(zSource),
-                              (uint64_t)pEv->line));
-  sqlite3_stmt *q = db_prepare(
-      "INSERT OR IGNORE INTO raw_lines (incident_id, ts, fp, source, bad,"
-      " grp, line) VALUES (:inc, :ts, :fp, :source, :bad, :grp, :line)");
-  if (!q) {
-    p->rcDb = E_DB;
-    return -1;
+
+/* The run's incident takes the raw lines of zSource in its window and in
+** the time range given to it (recorded by flush_given); without one, the
+** incidents they match do (evidence_claim_source). */
+static void note_source(IngestRun *p, const char *zSource, int64_t ts) {
+  for (int i = 0; i < p->nGiven; i++) {
+    SeriesKey *k = &p->aGiven[i];
+    if (strncmp(k->zSource, zSource, sizeof(k->zSource) - 1) == 0) {
+      k->first = ts < k->first ? ts : k->first;
+      k->last = ts > k->last ? ts : k->last;
+      return;
+    }
   }
-  db_bind_int(q, ":inc", incidentId);
-  db_bind_int(q, ":ts", pEv->ts);
-  db_bind_int(q, ":fp", (int64_t)fp);
-  db_bind_text_static(q, ":source", zSource);
-  db_bind_int(q, ":bad", bBad);
-  db_bind_opt_int(q, ":grp", bBad && grp ? (int64_t)grp : IN_UNSET);
-  /* Valid until the step below: no copy. */
-  db_bind_text_static(q, ":line", mask(p, pEv->zRaw));
-  int rc = db_run(q);
-  if (rc) {
+  if (p->nGiven < 64) {
+    SeriesKey *k = &p->aGiven[p->nGiven++];
+    copy_str(k->zSource, sizeof(k->zSource), zSource);
+    k->first = k->last = ts;
+  }
+}
+
+/* Writes the given sources and ranges; before every commit. */
+static void flush_given(IngestRun *p) {
+  for (int i = 0; i < p->nGiven && !p->rcDb; i++) {
+    SeriesKey *k = &p->aGiven[i];
+    if (!p->target.incidentId) {
+      p->rcDb = evidence_claim_source(k->zSource, k->first, k->last);
+      continue;
+    }
+    sqlite3_stmt *q = db_prepare(
+        "INSERT INTO incident_sources (incident_id, source, first_ts,"
+        " last_ts) VALUES (:inc, :source, :first, :last)"
+        " ON CONFLICT (incident_id, source) DO UPDATE SET"
+        " first_ts = CASE WHEN excluded.first_ts < first_ts"
+        "  THEN excluded.first_ts ELSE first_ts END,"
+        " last_ts = CASE WHEN excluded.last_ts > last_ts"
+        "  THEN excluded.last_ts ELSE last_ts END");
+    if (!q) {
+      p->rcDb = E_DB;
+      return;
+    }
+    db_bind_int(q, ":inc", p->target.incidentId);
+    db_bind_text(q, ":source", k->zSource);
+    db_bind_int(q, ":first", k->first);
+    db_bind_int(q, ":last", k->last);
+    p->rcDb = db_run(q);
+  }
+}
+
+/* Stores one raw line. Returns 1 if new, 0 if a duplicate, -1 on error. */
+static int store_raw(IngestRun *p, const IngestEvent *pEv, int bBad,
+                     uint64_t grp) {
+  const char *zSource = pEv->zSource ? pEv->zSource : p->zFormat;
+  const char *zLine = mask(p, pEv->zRaw, 1);
+  int rc = rawstore_append(p->pRaw, zSource, pEv->ts, pEv->line, zLine,
+                           strlen(zLine), bBad, bBad ? grp : 0);
+  if (rc < 0) {
     p->rcDb = rc;
     return -1;
   }
-  slice_commit(p);
-  return db_changes() > 0;
+  if (rc > 0) {
+    note_source(p, zSource, pEv->ts);
+    slice_commit(p);
+  }
+  return p->rcDb ? -1 : rc;
 }
 
 static void flush_minutes(IngestRun *p);
 
-static void add_minute(IngestRun *p, int64_t incidentId,
-                       const IngestEvent *pEv) {
+static void note_series(IngestRun *p, const char *zSource, int64_t minute) {
+  for (int i = 0; i < p->nSeries; i++) {
+    SeriesKey *k = &p->aSeries[i];
+    if (strncmp(k->zSource, zSource, sizeof(k->zSource) - 1) == 0) {
+      k->first = minute < k->first ? minute : k->first;
+      k->last = minute > k->last ? minute : k->last;
+      return;
+    }
+  }
+  if (p->nSeries < 64) {
+    SeriesKey *k = &p->aSeries[p->nSeries++];
+    copy_str(k->zSource, sizeof(k->zSource), zSource);
+    k->first = k->last = minute;
+  }
+}
+
+static void add_minute(IngestRun *p, const IngestEvent *pEv) {
   int64_t minute = pEv->ts - ((pEv->ts % 60000) + 60000) % 60000;
   const char *zSource = pEv->zSource ? pEv->zSource : p->zFormat;
-  uint64_t h = hash64(zSource, strlen(zSource), (uint64_t)minute) ^
-               (uint64_t)incidentId;
+  note_series(p, zSource, minute);
+  uint64_t h = hash64(zSource, strlen(zSource), (uint64_t)minute);
   for (int i = 0; i < INGEST_MAX_GROUPS; i++) {
     MinuteCell *c = &p->aCell[(h + (uint64_t)i) % INGEST_MAX_GROUPS];
-    if (c->incidentId == 0) {
-      c->incidentId = incidentId;
+    if (!c->bUsed) {
+      c->bUsed = 1;
       c->minute = minute;
       copy_str(c->zSource, sizeof(c->zSource), zSource);
-    } else if (c->incidentId != incidentId || c->minute != minute ||
+    } else if (c->minute != minute ||
                strncmp(c->zSource, zSource, sizeof(c->zSource) - 1) != 0) {
       continue;
     }
@@ -300,21 +360,7 @@ static void add_minute(IngestRun *p, int64_t incidentId,
   /* Table full (over 68 hours of minutes at once): flush and retry. */
   flush_minutes(p);
   memset(p->aCell, 0, sizeof(MinuteCell) * INGEST_MAX_GROUPS);
-  add_minute(p, incidentId, pEv);
-}
-
-static void note_series(IngestRun *p, int64_t incidentId, const char *zSource) {
-  for (int i = 0; i < p->nSeries; i++) {
-    if (p->aSeries[i].incidentId == incidentId &&
-        strcmp(p->aSeries[i].zSource, zSource) == 0) {
-      return;
-    }
-  }
-  if (p->nSeries < 64) {
-    p->aSeries[p->nSeries].incidentId = incidentId;
-    copy_str(p->aSeries[p->nSeries].zSource, 64, zSource);
-    p->nSeries++;
-  }
+  add_minute(p, pEv);
 }
 
 /* The folded form of a message: digits and hex runs become '#', so
@@ -334,12 +380,12 @@ static uint64_t message_group(const char *zSource, const char *zMsg) {
   return hash64(aFold, n, hash64(zSource, strlen(zSource), 7)) | 1;
 }
 
-static void add_error(IngestRun *p, int64_t incidentId, const IngestEvent *pEv,
-                      uint64_t grp) {
+
+static void add_error(IngestRun *p, const IngestEvent *pEv, uint64_t grp) {
   for (int i = 0; i < INGEST_MAX_GROUPS; i++) {
     ErrorGroup *g = &p->aGroup[(grp + (uint64_t)i) % INGEST_MAX_GROUPS];
-    if (g->incidentId == 0) {
-      g->incidentId = incidentId;
+    if (!g->bUsed) {
+      g->bUsed = 1;
       g->hash = grp;
       g->first = g->last = pEv->ts;
       g->firstLine = pEv->line;
@@ -347,8 +393,8 @@ static void add_error(IngestRun *p, int64_t incidentId, const IngestEvent *pEv,
                pEv->zSource ? pEv->zSource : p->zFormat);
       copy_str(g->zComponent, sizeof(g->zComponent), pEv->zComponent);
       copy_str(g->zLevel, sizeof(g->zLevel), pEv->zLevel);
-      copy_str(g->zTitle, sizeof(g->zTitle), mask(p, pEv->zTitle));
-    } else if (g->incidentId != incidentId || g->hash != grp) {
+      copy_str(g->zTitle, sizeof(g->zTitle), mask(p, pEv->zTitle, 0));
+    } else if (g->hash != grp) {
       continue;
     }
     g->n++;
@@ -359,88 +405,45 @@ static void add_error(IngestRun *p, int64_t incidentId, const IngestEvent *pEv,
   /* More distinct errors than the table holds: the rest stay raw lines. */
 }
 
-/* Inserts or refreshes an event by fingerprint. Returns 1 if it was new,
-** 0 if it existed (updated), -1 on error. *pId receives its id. */
-static int upsert_event(IngestRun *p, int64_t incidentId, const char *zFp,
-                        int64_t ts, int64_t endTs, const char *zKind,
-                        const char *zSource, const char *zLevel,
-                        const char *zComponent, const char *zTitle,
-                        const char *zBody, const char *zRaw, int64_t count,
-                        int64_t *pId) {
-  static const char *const azLevel[] = {"debug", "info",     "notice",
-                                        "warning", "error", "critical",
-                                        NULL};
-  if (enum_index(azLevel, zLevel) < 0) {
-    zLevel = "info";
-  }
-  sqlite3_stmt *q = db_prepare("SELECT id FROM events WHERE incident_id = :inc"
-                               " AND fingerprint = :fp");
-  if (!q) {
-    p->rcDb = E_DB;
+/* Stores an evidence item and puts it on the timelines it belongs on:
+** the run's incident, or every incident it matches. Returns the number
+** of incidents it went to, or -1 on error (p->rcDb set). */
+static int put_evidence(IngestRun *p, const Evidence *pE) {
+  int64_t id = 0;
+  int rc = evidence_upsert(pE, &id);
+  if (rc < 0) {
+    p->rcDb = rc;
     return -1;
   }
-  db_bind_int(q, ":inc", incidentId);
-  db_bind_text(q, ":fp", zFp);
-  int64_t id = db_step(q) == SQLITE_ROW ? db_col_int(q, 0) : 0;
-  db_reset(q);
-  int64_t now = utc_now_ms();
-  if (id) {
-    q = db_prepare("UPDATE events SET end_ts = coalesce(:end, end_ts),"
-                   " title = :title, body = :body, count = :count,"
-                   " updated_at = :now, version = version + 1"
-                   " WHERE id = :id");
-    if (!q) {
-      p->rcDb = E_DB;
+  int nMatched = 0;
+  if (p->target.incidentId) {
+    rc = evidence_attach(id, p->target.incidentId, 0);
+    if (rc < 0 && rc != E_NOTFOUND) {
+      p->rcDb = rc;
       return -1;
     }
-    db_bind_opt_int(q, ":end", endTs);
-    db_bind_text(q, ":title", zTitle);
-    db_bind_text(q, ":body", zBody);
-    db_bind_int(q, ":count", count);
-    db_bind_int(q, ":now", now);
-    db_bind_int(q, ":id", id);
-    p->rcDb = db_run(q);
-    *pId = id;
-    return p->rcDb ? -1 : 0;
+    note_touched(p, p->target.incidentId);
+    nMatched = 1;
+  } else {
+    int64_t aInc[64];
+    nMatched = evidence_draw_item(id, aInc, 64);
+    if (nMatched < 0) {
+      p->rcDb = nMatched;
+      return -1;
+    }
+    for (int i = 0; i < nMatched && i < 64; i++) {
+      note_touched(p, aInc[i]);
+    }
   }
-  q = db_prepare(
-      "INSERT INTO events (incident_id, ts, end_ts, kind, source, level,"
-      " component, title, body, raw, fingerprint, count, author, created_at,"
-      " updated_at) VALUES (:inc, :ts, :end, :kind, :source, :level,"
-      " :component, :title, :body, :raw, :fp, :count, :author, :now, :now)");
-  if (!q) {
-    p->rcDb = E_DB;
-    return -1;
-  }
-  db_bind_int(q, ":inc", incidentId);
-  db_bind_int(q, ":ts", ts);
-  db_bind_opt_int(q, ":end", endTs);
-  db_bind_text(q, ":kind", zKind);
-  db_bind_text(q, ":source", zSource ? zSource : "");
-  db_bind_text(q, ":level", zLevel);
-  db_bind_text(q, ":component", zComponent ? zComponent : "");
-  db_bind_text(q, ":title", zTitle ? zTitle : "");
-  db_bind_text(q, ":body", zBody ? zBody : "");
-  db_bind_text(q, ":raw", zRaw);
-  db_bind_text(q, ":fp", zFp);
-  db_bind_int(q, ":count", count);
-  db_bind_text(q, ":author", p->target.zActor ? p->target.zActor : "ingest");
-  db_bind_int(q, ":now", now);
-  p->rcDb = db_run(q);
-  if (p->rcDb) {
-    return -1;
-  }
-  *pId = db_last_id();
   slice_commit(p);
-  return 1;
+  return nMatched;
 }
 
-/* Alerts, tickets, changes: one event each, by fingerprint. */
-static void store_item(IngestRun *p, int64_t incidentId,
-                       const IngestEvent *pEv) {
+/* Alerts, tickets, changes: one evidence item each, by fingerprint. */
+static void store_item(IngestRun *p, const IngestEvent *pEv) {
   const char *zKind = pEv->zKind;
   if (enum_index(azEventKind, zKind) < 0 || strcmp(zKind, "note") == 0 ||
-      strcmp(zKind, "signal") == 0) {
+      strcmp(zKind, "signal") == 0 || strcmp(zKind, "status_update") == 0) {
     zKind = "log";
   }
   char zFp[160];
@@ -459,45 +462,52 @@ static void store_item(IngestRun *p, int64_t incidentId,
              zHex);
   }
   int bResolved = pEv->zState && strcmp(pEv->zState, "resolved") == 0;
-  /* Was this exact notice seen before? Then it is a duplicate. */
-  sqlite3_stmt *q = db_prepare(
-      "SELECT end_ts IS NOT NULL, count FROM events WHERE incident_id = :inc"
-      " AND fingerprint = :fp");
-  if (!q) {
-    p->rcDb = E_DB;
+  /* Counted before the duplicate check: see mask(). */
+  if (pEv->zRaw) {
+    mask(p, pEv->zRaw, 1);
+  } else {
+    mask(p, pEv->zTitle, 1);
+    mask(p, pEv->zBody, 1);
+  }
+  /* Was this exact notice seen before? Then it is a duplicate. A firing
+  ** after its resolved notice (out of order) is one too. */
+  int64_t id = 0, count = 0;
+  int bEnded = 0;
+  int bExists = evidence_find(zFp, &id, &bEnded, &count);
+  if (bExists < 0) {
+    p->rcDb = bExists;
     return;
   }
-  db_bind_int(q, ":inc", incidentId);
-  db_bind_text(q, ":fp", zFp);
-  int bExists = 0, bEnded = 0;
-  int64_t count = 1;
-  if (db_step(q) == SQLITE_ROW) {
-    bExists = 1;
-    bEnded = (int)db_col_int(q, 0);
-    count = db_col_int(q, 1);
-  }
-  db_reset(q);
   if (bExists && (!bAlert || !bResolved || bEnded)) {
     p->report.nDuplicate++;
     return;
   }
-  int64_t endTs = bResolved && pEv->endTs != INT64_MIN ? pEv->endTs
-                                                       : IN_UNSET;
-  const char *zTitle = pEv->zTitle ? pEv->zTitle : "";
-  char *zTitleCopy = xstrdup(mask(p, zTitle));
-  char *zBody = xstrdup(mask(p, pEv->zBody ? pEv->zBody : ""));
-  char *zRaw = pEv->zRaw ? xstrdup(mask(p, pEv->zRaw)) : NULL;
-  int64_t id = 0;
-  int rc = upsert_event(p, incidentId, zFp, pEv->ts, endTs, zKind,
-                        pEv->zSource, pEv->zLevel, pEv->zComponent,
-                        zTitleCopy, zBody, zRaw, bExists ? count + 1 : 1,
-                        &id);
-  free(zTitleCopy);
+  char *zTitle = xstrdup(mask(p, pEv->zTitle ? pEv->zTitle : "", 0));
+  char *zBody = xstrdup(mask(p, pEv->zBody ? pEv->zBody : "", 0));
+  char *zRaw = pEv->zRaw ? xstrdup(mask(p, pEv->zRaw, 0)) : NULL;
+  Evidence e = {.zFp = zFp,
+                .ts = pEv->ts,
+                .endTs = bResolved && pEv->endTs != INT64_MIN ? pEv->endTs
+                                                              : IN_UNSET,
+                .zKind = zKind,
+                .zSource = pEv->zSource,
+                .zLevel = pEv->zLevel,
+                .zComponent = pEv->zComponent,
+                .zTitle = zTitle,
+                .zBody = zBody,
+                .zRaw = zRaw,
+                .count = bExists ? count + 1 : 1};
+  int nMatched = put_evidence(p, &e);
+  free(zTitle);
   free(zBody);
   free(zRaw);
-  if (rc >= 0) {
-    p->report.nAccepted++;
-    note_touched(p, incidentId);
+  if (nMatched < 0) {
+    return;
+  }
+  p->report.nAccepted++;
+  if (nMatched == 0 && bAlert && !bResolved && p->bAutoDeclare &&
+      pEv->zLevel && strcmp(pEv->zLevel, "critical") == 0) {
+    auto_declare(p, pEv, zFp);
   }
 }
 
@@ -510,20 +520,9 @@ static int on_event(void *pArg, const IngestEvent *pEv) {
   if (p->rcDb) {
     return 1;
   }
-  int64_t incidentId = correlate(p, pEv);
-  if (!incidentId) {
-    char zTime[25], zReason[200];
-    utc_format(pEv->ts, zTime);
-    snprintf(zReason, sizeof(zReason),
-             "no incident covers %s%s%.60s", zTime,
-             pEv->zComponent && *pEv->zComponent ? " for " : "",
-             pEv->zComponent ? pEv->zComponent : "");
-    refuse(p, pEv->line, zReason, 0);
-    return p->rcDb != 0;
-  }
   const char *zKind = pEv->zKind ? pEv->zKind : "log";
   if (strcmp(zKind, "log") != 0 || !pEv->zRaw) {
-    store_item(p, incidentId, pEv);
+    store_item(p, pEv);
     return p->rcDb != 0;
   }
   const char *zSource = pEv->zSource ? pEv->zSource : p->zFormat;
@@ -534,7 +533,7 @@ static int on_event(void *pArg, const IngestEvent *pEv) {
   uint64_t grp = !bAccess && bBad
                      ? message_group(zSource, pEv->zTitle ? pEv->zTitle : "")
                      : 0;
-  int bNew = store_raw(p, incidentId, pEv, bBad, grp);
+  int bNew = store_raw(p, pEv, bBad, grp);
   if (bNew < 0) {
     return 1;
   }
@@ -543,16 +542,16 @@ static int on_event(void *pArg, const IngestEvent *pEv) {
     return 0;
   }
   p->report.nAccepted++;
-  note_touched(p, incidentId);
+  if (p->target.incidentId) {
+    note_touched(p, p->target.incidentId);
+  }
   if (bAccess) {
-    add_minute(p, incidentId, pEv);
-    note_series(p, incidentId, zSource);
+    add_minute(p, pEv);
   } else if (bBad) {
-    add_error(p, incidentId, pEv, grp);
+    add_error(p, pEv, grp);
   }
   return 0;
 }
-
 IngestRun *ingest_run_new(const char *zFormat, const IngestOptions *pOpt,
                           const IngestTarget *pTarget, int *pRc) {
   *pRc = 0;
@@ -587,8 +586,7 @@ IngestRun *ingest_run_new(const char *zFormat, const IngestOptions *pOpt,
   }
   p->aCell = xcalloc(INGEST_MAX_GROUPS, sizeof(MinuteCell));
   p->aGroup = xcalloc(INGEST_MAX_GROUPS, sizeof(ErrorGroup));
-  p->windowMs = settings_get_int("ingest.window_minutes",
-                                 INGEST_WINDOW_MS / 60000) * 60000;
+  p->pRaw = rawstore_writer_new();
   p->bEmails = settings_get_int("redact.emails", 0) == 1;
   p->bAutoDeclare = settings_get_int("ingest.auto_declare", 0) == 1;
   p->zExtraKeys = settings_get("redact.keys", "");
@@ -619,19 +617,18 @@ int ingest_run_feed(IngestRun *p, const char *z, size_t n) {
 static void flush_minutes(IngestRun *p) {
   for (int i = 0; i < INGEST_MAX_GROUPS && !p->rcDb; i++) {
     MinuteCell *c = &p->aCell[i];
-    if (!c->incidentId) {
+    if (!c->bUsed) {
       continue;
     }
     sqlite3_stmt *q = db_prepare(
-        "INSERT INTO access_minutes (incident_id, source, minute, requests,"
-        " s4xx, s5xx, bytes) VALUES (:inc, :source, :minute, :n, :n4, :n5,"
-        " :bytes) ON CONFLICT DO UPDATE SET requests = requests + :n,"
+        "INSERT INTO access_series (source, minute, requests, s4xx, s5xx,"
+        " bytes) VALUES (:source, :minute, :n, :n4, :n5, :bytes)"
+        " ON CONFLICT DO UPDATE SET requests = requests + :n,"
         " s4xx = s4xx + :n4, s5xx = s5xx + :n5, bytes = bytes + :bytes");
     if (!q) {
       p->rcDb = E_DB;
       return;
     }
-    db_bind_int(q, ":inc", c->incidentId);
     db_bind_text(q, ":source", c->zSource);
     db_bind_int(q, ":minute", c->minute);
     db_bind_int(q, ":n", c->aCount[0]);
@@ -664,8 +661,7 @@ static void format_count(int64_t n, char *z, size_t nZ) {
 }
 
 /* One run of high-error minutes becomes (or refreshes) a signal. */
-static void emit_rate_signal(IngestRun *p, int64_t incidentId,
-                             const char *zSource, double baseline,
+static void emit_rate_signal(IngestRun *p, const char *zSource, double baseline,
                              int64_t start, int64_t peakMinute,
                              double peakRate, int64_t end, int64_t nReq,
                              int64_t n5xx) {
@@ -686,46 +682,44 @@ static void emit_rate_signal(IngestRun *p, int64_t incidentId,
            (long long)n5xx, (long long)nReq, zStart, zEnd, baseline * 100);
   snprintf(zFp, sizeof(zFp), "signal:5xx:%.100s:%lld", zSource,
            (long long)start);
-  int64_t id = 0;
-  if (upsert_event(p, incidentId, zFp, start, end, "signal", zSource,
-                   peakRate >= 0.25 ? "critical" : "error", zSource, zTitle,
-                   zBody, NULL, n5xx, &id) < 0) {
-    return;
-  }
-  sqlite3_stmt *q = db_prepare(
-      "UPDATE raw_lines SET signal_id = :sig WHERE incident_id = :inc"
-      " AND source = :source AND bad = 1 AND ts >= :start AND ts < :end");
-  if (!q) {
-    p->rcDb = E_DB;
-    return;
-  }
-  db_bind_int(q, ":sig", id);
-  db_bind_int(q, ":inc", incidentId);
-  db_bind_text(q, ":source", zSource);
-  db_bind_int(q, ":start", start);
-  db_bind_int(q, ":end", end);
-  p->rcDb = db_run(q);
+  /* Its lines: the source's error lines from start to end (grp 0). */
+  Evidence e = {.zFp = zFp,
+                .ts = start,
+                .endTs = end,
+                .zKind = "signal",
+                .zSource = zSource,
+                .zLevel = peakRate >= 0.25 ? "critical" : "error",
+                .zComponent = zSource,
+                .zTitle = zTitle,
+                .zBody = zBody,
+                .count = n5xx};
+  put_evidence(p, &e);
 }
 
 /*
 ** Finds runs of minutes whose 5xx rate stands clearly above the minutes
 ** before: at least 20 requests, a rate of at least 5% and over three times
-** the baseline (the mean of the 15 unflagged minutes before the run) plus
-** two points. A run may have a one-minute gap.
+** the baseline plus two points. The baseline is weighted by requests: all
+** 5xx over all requests of the 15 unflagged minutes before the run, so a
+** quiet minute (one request, one 503) cannot pass for a 100% norm. A run
+** may have a one-minute gap.
 */
-static void condense_series(IngestRun *p, int64_t incidentId,
-                            const char *zSource) {
+static void condense_series(IngestRun *p, const SeriesKey *pKey) {
+  /* The minutes this run touched, the baseline's before them and a run's
+  ** tail after them. */
   sqlite3_stmt *q = db_prepare(
-      "SELECT minute, requests, s5xx FROM access_minutes"
-      " WHERE incident_id = :inc AND source = :source ORDER BY minute");
+      "SELECT minute, requests, s5xx FROM access_series"
+      " WHERE source = :source AND minute >= :from AND minute <= :to"
+      " ORDER BY minute");
   if (!q) {
     p->rcDb = E_DB;
     return;
   }
-  db_bind_int(q, ":inc", incidentId);
-  db_bind_text(q, ":source", zSource);
+  db_bind_text(q, ":source", pKey->zSource);
+  db_bind_int(q, ":from", pKey->first - 60LL * 60000);
+  db_bind_int(q, ":to", pKey->last + 60LL * 60000);
   enum { WINDOW = 15, MAX_RUNS = 32 };
-  double aWin[WINDOW];
+  int64_t aWinReq[WINDOW], aWin5xx[WINDOW];
   int nWin = 0, iWin = 0;
   /* Runs are collected first: the statement must finish before writes. */
   typedef struct Run {
@@ -739,11 +733,12 @@ static void condense_series(IngestRun *p, int64_t incidentId,
     int64_t minute = db_col_int(q, 0);
     int64_t req = db_col_int(q, 1), e5 = db_col_int(q, 2);
     double rate = req ? (double)e5 / (double)req : 0;
-    double base = 0;
+    int64_t nBaseReq = 0, nBase5xx = 0;
     for (int i = 0; i < nWin; i++) {
-      base += aWin[i];
+      nBaseReq += aWinReq[i];
+      nBase5xx += aWin5xx[i];
     }
-    base = nWin ? base / nWin : 0;
+    double base = nBaseReq ? (double)nBase5xx / (double)nBaseReq : 0;
     int bHigh = req >= 20 && rate >= 0.05 && rate > base * 3 + 0.02;
     /* A run tolerates one normal minute; a second one ends it. */
     if (bIn && (minute - cur.lastBad > 2 * 60000 ||
@@ -766,7 +761,8 @@ static void condense_series(IngestRun *p, int64_t incidentId,
         cur.peak = minute;
       }
     } else if (!bIn) {
-      aWin[iWin] = rate;
+      aWinReq[iWin] = req;
+      aWin5xx[iWin] = e5;
       iWin = (iWin + 1) % WINDOW;
       nWin = nWin < WINDOW ? nWin + 1 : WINDOW;
     }
@@ -776,7 +772,7 @@ static void condense_series(IngestRun *p, int64_t incidentId,
     aRun[nRun++] = cur;
   }
   for (int i = 0; i < nRun && !p->rcDb; i++) {
-    emit_rate_signal(p, incidentId, zSource, aRun[i].base, aRun[i].start,
+    emit_rate_signal(p, pKey->zSource, aRun[i].base, aRun[i].start,
                      aRun[i].peak, aRun[i].rate, aRun[i].lastBad + 60000,
                      aRun[i].nReq, aRun[i].n5xx);
   }
@@ -786,41 +782,34 @@ static void condense_series(IngestRun *p, int64_t incidentId,
 static void condense_errors(IngestRun *p) {
   for (int i = 0; i < INGEST_MAX_GROUPS && !p->rcDb; i++) {
     ErrorGroup *g = &p->aGroup[i];
-    if (!g->incidentId) {
+    if (!g->bUsed) {
       continue;
     }
     char zFp[160], zTitle[300], zFirst[6], zLast[6];
     snprintf(zFp, sizeof(zFp), "burst:%016llx:%lld",
              (unsigned long long)g->hash, (long long)g->first);
-    int64_t id = 0;
+    /* Its lines: the group's, found by grp in its time range. */
+    Evidence e = {.zFp = zFp,
+                  .ts = g->first,
+                  .endTs = IN_UNSET,
+                  .zKind = "log",
+                  .zSource = g->zSource,
+                  .zLevel = g->zLevel,
+                  .zComponent = g->zComponent,
+                  .zTitle = g->zTitle,
+                  .zBody = "",
+                  .count = g->n,
+                  .grp = g->hash};
     if (g->n >= BURST_MIN) {
       format_hm(g->first, zFirst);
       format_hm(g->last, zLast);
       snprintf(zTitle, sizeof(zTitle), "%.200s (x%lld on %s, %s to %s)",
                g->zTitle, (long long)g->n, g->zSource, zFirst, zLast);
-      if (upsert_event(p, g->incidentId, zFp, g->first, g->last, "signal",
-                       g->zSource, g->zLevel, g->zComponent, zTitle, "",
-                       NULL, g->n, &id) < 0) {
-        return;
-      }
-    } else {
-      if (upsert_event(p, g->incidentId, zFp, g->first, IN_UNSET, "log",
-                       g->zSource, g->zLevel, g->zComponent, g->zTitle, "",
-                       NULL, g->n, &id) < 0) {
-        return;
-      }
+      e.zKind = "signal";
+      e.endTs = g->last;
+      e.zTitle = zTitle;
     }
-    sqlite3_stmt *q = db_prepare(
-        "UPDATE raw_lines SET signal_id = :sig WHERE incident_id = :inc"
-        " AND grp = :grp");
-    if (!q) {
-      p->rcDb = E_DB;
-      return;
-    }
-    db_bind_int(q, ":sig", id);
-    db_bind_int(q, ":inc", g->incidentId);
-    db_bind_int(q, ":grp", (int64_t)g->hash);
-    p->rcDb = db_run(q);
+    put_evidence(p, &e);
   }
 }
 
@@ -830,7 +819,7 @@ int ingest_run_finish(IngestRun *p, IngestReport *pReport) {
   }
   flush_minutes(p);
   for (int i = 0; i < p->nSeries && !p->rcDb; i++) {
-    condense_series(p, p->aSeries[i].incidentId, p->aSeries[i].zSource);
+    condense_series(p, &p->aSeries[i]);
   }
   if (!p->rcDb) {
     condense_errors(p);
@@ -842,6 +831,10 @@ int ingest_run_finish(IngestRun *p, IngestReport *pReport) {
     p->rcDb = audit_log("incident", p->aTouched[i], p->target.zActor,
                         "ingest", NULL, pWhat);
     json_decref(pWhat);
+  }
+  flush_given(p);
+  if (!p->rcDb) {
+    p->rcDb = rawstore_flush(p->pRaw);
   }
   int rc = p->rcDb;
   if (rc == 0 && p->target.bAllOrNothing && p->nBadInput > 0) {
@@ -867,6 +860,7 @@ void ingest_run_free(IngestRun *p) {
   }
   db_rollback(); /* no-op once committed */
   ingest_parser_free(p->pParser);
+  rawstore_writer_free(p->pRaw);
   json_decref(p->report.pErrors);
   buf_free(&p->scratch);
   free(p->aCell);

@@ -11,15 +11,20 @@
 ** [HOST] [TAG[PID]:] MSG, or the same with an ISO 8601 time instead. The
 ** year is the latest one that does not put the line more than two days
 ** after IngestOptions.nowMs (clock skew and --tz mistakes are common, a
-** line from the future is not); the zone is IngestOptions.tzOffsetMin.
+** line from the future is not); the zone is --tz (IngestOptions.pZone or
+** tzOffsetMin).
 **
-** Level from the PRI severity (info without a PRI); component = host;
-** source = APP-NAME or TAG; title = message. Pure; no state between lines.
+** Level from the PRI severity; without a PRI (the files rsyslog writes
+** with RSYSLOG_TraditionalFileFormat or RSYSLOG_FileFormat) from the
+** message's words (level_from_text). Component = host; source = APP-NAME
+** or TAG, whose colon may be missing ("app[123] msg"). Title = message.
+** Pure; no state between lines.
 */
 #include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "arena.h"
 #include "buf.h"
@@ -255,7 +260,7 @@ static int parse_bsd_time(IngestParser *p, const char *z, size_t n,
     return -2;
   }
   char zNow[25];
-  int64_t nowLocal = pOpt->nowMs + (int64_t)pOpt->tzOffsetMin * 60000;
+  int64_t nowLocal = ingest_utc_to_local(p, pOpt->nowMs);
   utc_format(nowLocal, zNow);
   int64_t yNow = (zNow[0] - '0') * 1000 + (zNow[1] - '0') * 100 +
                  (zNow[2] - '0') * 10 + (zNow[3] - '0');
@@ -263,11 +268,11 @@ static int parse_bsd_time(IngestParser *p, const char *z, size_t n,
     if (y > 9999 || day > month_days(y, mon)) {
       continue;
     }
-    int64_t ms = (utc_days_from_civil(y, mon, day) * 86400 + hh * 3600 +
-                  mm * 60 + (ss == 60 ? 59 : ss)) *
-                     1000 +
-                 (ss == 60 ? 999 : 0) -
-                 (int64_t)pOpt->tzOffsetMin * 60000;
+    int64_t ms = ingest_local_to_utc(
+        p, (utc_days_from_civil(y, mon, day) * 86400 + hh * 3600 + mm * 60 +
+            (ss == 60 ? 59 : ss)) *
+                   1000 +
+               (ss == 60 ? 999 : 0));
     if (ms <= pOpt->nowMs + SYSLOG_FUTURE_SLACK_MS) {
       if (ms < UTC_MIN_MS || ms > UTC_MAX_MS) {
         return -2;
@@ -280,14 +285,24 @@ static int parse_bsd_time(IngestParser *p, const char *z, size_t n,
   return -2;
 }
 
-/* 1 if tok looks like "tag:" or "tag[pid]:"; sets the tag's length. */
+/* 1 if tok looks like "tag:", "tag[pid]:" or "tag[pid]" (rsyslog's file
+** templates write a tag without its colon when the message came in as RFC
+** 5424; a host name never holds '[', so the bracket alone is enough); sets
+** the tag's length. */
 static int is_tag(Span tok, size_t *pnTag) {
-  if (tok.n < 2 || tok.z[tok.n - 1] != ':') {
+  if (tok.n < 2) {
     return 0;
   }
-  const char *zBr = memchr(tok.z, '[', tok.n);
-  size_t nTag = zBr ? (size_t)(zBr - tok.z) : tok.n - 1;
-  if (zBr && (tok.n < 3 || tok.z[tok.n - 2] != ']')) {
+  int bColon = tok.z[tok.n - 1] == ':';
+  size_t nEnd = tok.n - (size_t)bColon;
+  const char *zBr = memchr(tok.z, '[', nEnd);
+  size_t nTag = zBr ? (size_t)(zBr - tok.z) : nEnd;
+  if (zBr && (nEnd < 3 || tok.z[nEnd - 1] != ']' ||
+              (size_t)(zBr - tok.z) + 2 >= nEnd ||
+              memchr(zBr + 1, '[', (size_t)(tok.z + nEnd - 1 - zBr - 1)))) {
+    return 0;
+  }
+  if (!bColon && !zBr) {
     return 0;
   }
   if (nTag == 0 || nTag > 48 || memchr(tok.z, ':', nTag)) {
@@ -295,6 +310,51 @@ static int is_tag(Span tok, size_t *pnTag) {
   }
   *pnTag = nTag;
   return 1;
+}
+
+/* A line without <PRI> carries no severity: the level is a level word
+** leading the message ("ERROR", "error:", "[warn]", "level=error"), else
+** "error" when the message says error, failed, fatal or panic as a word,
+** else info. So an rsyslog file of error lines still condenses. */
+static const char *level_from_text(const char *z, size_t n) {
+  size_t i = 0;
+  while (i < n && (z[i] == '[' || z[i] == '<' || z[i] == ' ')) {
+    i++;
+  }
+  if (n - i > 6 && strncasecmp(z + i, "level=", 6) == 0) {
+    i += 6;
+  }
+  char zWord[16];
+  size_t k = 0;
+  while (i + k < n && k + 1 < sizeof(zWord) &&
+         isalpha((unsigned char)z[i + k])) {
+    zWord[k] = z[i + k];
+    k++;
+  }
+  zWord[k] = 0;
+  if (k > 0 && (i + k == n || !isalnum((unsigned char)z[i + k]))) {
+    const char *zLevel = ingest_level(zWord, NULL);
+    /* "alert" or "page" in front of a message is seldom a level. */
+    if (zLevel && strcasecmp(zWord, "alert") && strcasecmp(zWord, "page") &&
+        strcasecmp(zWord, "none") && strcasecmp(zWord, "normal")) {
+      return zLevel;
+    }
+  }
+  static const char *const azWord[] = {"error", "failed", "fatal", "panic",
+                                       NULL};
+  for (size_t j = 0; j < n; j++) {
+    if (j > 0 && isalnum((unsigned char)z[j - 1])) {
+      continue;
+    }
+    for (int w = 0; azWord[w]; w++) {
+      size_t nW = strlen(azWord[w]);
+      if (n - j >= nW && strncasecmp(z + j, azWord[w], nW) == 0 &&
+          (j + nW == n || !isalnum((unsigned char)z[j + nW]))) {
+        return "error";
+      }
+    }
+  }
+  return "info";
 }
 
 /* RFC 3164 and syslog files; z[i] is just after the PRI, if any. */
@@ -343,7 +403,8 @@ static int parse_3164(IngestParser *p, const char *z, size_t n, size_t i,
   }
   ev.endTs = INT64_MIN;
   ev.zKind = "log";
-  ev.zLevel = iPri >= 0 ? ingest_level_severity(iPri & 7) : "info";
+  ev.zLevel = iPri >= 0 ? ingest_level_severity(iPri & 7)
+                        : level_from_text(z + i, n - i);
   ev.zComponent = span_str(p, host);
   ev.zSource = span_str(p, tag);
   ev.zTitle = arena_strndup(ingest_arena(p), z + i, n - i);

@@ -20,7 +20,10 @@
 #include "incident.h"
 #include "settings.h"
 #include "ingest_store.h"
+#include "rawstore_admin.h"
+#include "mirror.h"
 #include "outbox.h"
+#include "retention.h"
 #include "search.h"
 #include "syslog_door.h"
 #include "subs.h"
@@ -37,8 +40,10 @@ static const char *zUsage =
     "  user add NAME --role ROLE     (password on stdin); user list|passwd|del\n"
     "  token add NAME --scope SCOPE  prints the token once; token list|revoke\n"
     "  incident open TITLE [--severity SEV2] [--component NAME]...\n"
-    "  ingest --format FMT (--incident ID | --auto) [--source NAME]"
+    "  ingest --format FMT [--incident ID | --auto] [--source NAME]"
     " [--tz ZONE] [--json] [FILE|-]...\n"
+    "  raw [--source S] [--from T] [--to T] [--grep TEXT] [-i]"
+    "   print stored raw lines\n"
     "  demo                          load the demo scenario\n"
     "  config list | get KEY | set KEY VALUE   operational settings\n"
     "  backup --out FILE             online copy of the database\n"
@@ -56,22 +61,41 @@ static int usage_error(const char *zHint) {
 static const char *zServeUsage =
     "usage: hindsight serve [--listen HOST:PORT] [--threads N]\n"
     "         [--tls-cert FILE --tls-key FILE] [--dev] [--demo-if-empty]\n"
-    "         [--read-only] [--syslog-udp HOST:PORT] [--syslog-tcp HOST:PORT]\n"
+    "         [--read-only] [--mirror DIR] [--max-connections N]\n"
+    "         [--max-conn-per-ip N] [--header-timeout S] [--drain-timeout S]\n"
+    "         [--slow-lanes N] [--ingest-lanes N] [--max-body-memory MIB]\n"
+    "         [--syslog-udp HOST:PORT] [--syslog-tcp HOST:PORT]"
+    " [--syslog-allow NETS]\n"
     "  --listen   address to serve on (default 127.0.0.1:8080; port 0 picks"
     " a free one)\n"
     "  --threads  worker threads (default: one per core)\n"
     "  --dev      read templates/, web/ from the current directory on every"
     " request\n"
     "  --demo-if-empty  load the demo scenario when there are no incidents\n"
+    "  --mirror DIR  keep a static copy of the public site at DIR (a symlink\n"
+    "             Hindsight swaps atomically), rewritten on every public"
+    " change\n"
     "  --read-only  open the database read-only: pages and reads work, every"
     " write\n"
     "             gets 503 (also chosen on its own for a file that cannot be"
     " written)\n"
+    "  --max-connections  connections in all (default 1000)\n"
+    "  --max-conn-per-ip  connections per client address (default 64)\n"
+    "  --header-timeout   a request head must arrive whole within S seconds"
+    " (default 10)\n"
+    "  --drain-timeout    SIGTERM waits S seconds for requests in flight"
+    " (default 60)\n"
+    "  --slow-lanes       raw searches and exports at once (default: threads"
+    " - 1)\n"
+    "  --ingest-lanes     large ingest uploads at once (default 2)\n"
+    "  --max-body-memory  MiB of request bodies held in memory at once"
+    " (default 64)\n"
     "  --syslog-udp, --syslog-tcp  also take syslog (RFC 5426 / RFC 6587)"
     " on HOST:PORT;\n"
     "             no token: bind to loopback or a trusted network\n"
     "  --syslog-allow LIST  only these senders (addresses or CIDR networks,"
     "\n             comma-separated: 127.0.0.1,10.0.0.0/8,fd00::/8)\n";
+
 
 /* Creates the admin account on an empty database; prints it once. */
 static int ensure_admin(void) {
@@ -92,6 +116,49 @@ static int ensure_admin(void) {
   return rc;
 }
 
+/* The serve flags that set a limit (README "Limits"): 1 if zFlag is one
+** (then *pzErr is set when zValue is missing or out of range), else 0. */
+static int serve_limit(const char *zFlag, const char *zValue,
+                       HttpConfig *pCfg, const char **pzErr) {
+  static const struct {
+    const char *zFlag; /* the flag */
+    int nMin, nMax;    /* its range */
+    const char *zErr;  /* the hint when out of range */
+  } aLimit[] = {
+      {"--max-connections", 4, 100000, "--max-connections must be 4 to 100000"},
+      {"--max-conn-per-ip", 1, 100000, "--max-conn-per-ip must be 1 to 100000"},
+      {"--header-timeout", 1, 3600, "--header-timeout must be 1 to 3600 s"},
+      {"--drain-timeout", 1, 86400, "--drain-timeout must be 1 to 86400 s"},
+      {"--slow-lanes", 1, 256, "--slow-lanes must be 1 to 256"},
+      {"--ingest-lanes", 1, 256, "--ingest-lanes must be 1 to 256"},
+      {"--max-body-memory", 1, 65536, "--max-body-memory must be 1 to 65536 MiB"},
+  };
+  for (size_t i = 0; i < sizeof(aLimit) / sizeof(aLimit[0]); i++) {
+    if (strcmp(zFlag, aLimit[i].zFlag) != 0) {
+      continue;
+    }
+    char *zEnd = NULL;
+    long v = zValue ? strtol(zValue, &zEnd, 10) : 0;
+    if (!zValue || !*zValue || *zEnd || v < aLimit[i].nMin ||
+        v > aLimit[i].nMax) {
+      *pzErr = aLimit[i].zErr;
+      return 1;
+    }
+    int n = (int)v;
+    switch (i) {
+    case 0: pCfg->nMaxConn = n; break;
+    case 1: pCfg->nPerIpConn = n; break;
+    case 2: pCfg->nHeaderTimeoutS = n; break;
+    case 3: pCfg->nDrainTimeoutS = n; break;
+    case 4: pCfg->nSlowLanes = n; break;
+    case 5: pCfg->nIngestLanes = n; break;
+    default: pCfg->nBodyMemory = (size_t)n << 20; break;
+    }
+    return 1;
+  }
+  return 0;
+}
+
 static int cmd_serve(int argc, char **argv) {
   HttpConfig cfg = {
       .zListen = "127.0.0.1:8080",
@@ -99,8 +166,15 @@ static int cmd_serve(int argc, char **argv) {
       .nMaxBody = (size_t)1 << 20,
       .nMaxIngest = (size_t)256 << 20,
   };
+  /* The setting, unless the flag below says otherwise. */
+  long long nDrain = settings_get_int("serve.drain_timeout_seconds", 0);
+  if (nDrain >= 1 && nDrain <= 86400) {
+    cfg.nDrainTimeoutS = (int)nDrain;
+  }
   int bDemo = 0;
   const char *zSyslogUdp = NULL, *zSyslogTcp = NULL, *zSyslogAllow = NULL;
+  const char *zMirror = NULL;
+  const char *zErr = NULL;
   for (int i = 0; i < argc; i++) {
     const char *z = argv[i];
     int bHasValue = i + 1 < argc;
@@ -120,6 +194,12 @@ static int cmd_serve(int argc, char **argv) {
       if (cfg.nThread < 1 || cfg.nThread > 256) {
         return usage_error("--threads must be 1 to 256");
       }
+    } else if (serve_limit(z, bHasValue ? argv[i + 1] : NULL, &cfg,
+                           &zErr)) {
+      if (zErr) {
+        return usage_error(zErr);
+      }
+      i++;
     } else if (strcmp(z, "--tls-cert") == 0 && bHasValue) {
       cfg.zTlsCert = argv[++i];
     } else if (strcmp(z, "--tls-key") == 0 && bHasValue) {
@@ -130,6 +210,8 @@ static int cmd_serve(int argc, char **argv) {
       zSyslogTcp = argv[++i];
     } else if (strcmp(z, "--syslog-allow") == 0 && bHasValue) {
       zSyslogAllow = argv[++i];
+    } else if (strcmp(z, "--mirror") == 0 && bHasValue) {
+      zMirror = argv[++i];
     } else {
       return usage_error("unknown serve option");
     }
@@ -171,18 +253,38 @@ static int cmd_serve(int argc, char **argv) {
     outbox_stop();
     return 1;
   }
+  /* And the retention sweep (it deletes old evidence). */
+  if (!bReadOnly && retention_start()) {
+    search_indexer_stop();
+    outbox_stop();
+    return 1;
+  }
+  /* The static mirror: its first copy is written before we listen. */
+  if (zMirror) {
+    int rcMirror = mirror_start(zMirror);
+    if (rcMirror) {
+      retention_stop();
+      search_indexer_stop();
+      outbox_stop();
+      return rcMirror == E_INVALID ? 2 : 1;
+    }
+  }
   /* The syslog listeners store as they go, so they need a writable
   ** database; they stop before it is checkpointed. */
   int rcSyslog = bReadOnly ? 0
                            : syslog_door_start(zSyslogUdp, zSyslogTcp,
                                                zSyslogAllow);
   if (rcSyslog) {
+    mirror_stop();
+    retention_stop();
     search_indexer_stop();
     outbox_stop();
     return rcSyslog == E_INVALID ? 2 : 1;
   }
   int rc = http_serve(&cfg);
   syslog_door_stop();
+  mirror_stop();
+  retention_stop();
   search_indexer_stop();
   outbox_stop();
   if (rc == 0 && !bReadOnly) {
@@ -240,7 +342,8 @@ int main(int argc, char **argv) {
   }
   static const char *const azCmd[] = {"serve", "migrate", "user", "token",
                                       "incident", "demo", "backup", "ingest",
-                                      "config", "export-status", NULL};
+                                      "config", "export-status", "raw",
+                                      NULL};
   int bKnown = 0;
   for (int i = 0; azCmd[i]; i++) {
     bKnown |= strcmp(azCmd[i], zCmd) == 0;
@@ -292,6 +395,8 @@ int main(int argc, char **argv) {
     rc = settings_cli(argc - 2, argv + 2);
   } else if (strcmp(zCmd, "ingest") == 0) {
     rc = ingest_cli(argc - 2, argv + 2);
+  } else if (strcmp(zCmd, "raw") == 0) {
+    rc = rawstore_cli(argc - 2, argv + 2);
   } else if (strcmp(zCmd, "export-status") == 0) {
     rc = status_export_cli(argc - 2, argv + 2);
   } else if (strcmp(zCmd, "demo") == 0) {

@@ -113,8 +113,48 @@ static int maint_set_status(int64_t id, const char *zOld, const char *zNew,
   db_bind_int(p, ":now", now);
   db_bind_int(p, ":id", id);
   rc = db_run(p);
+  /* The update first, so the component moves below can name it. */
+  int64_t uid = 0;
+  if (rc == 0) {
+    static const char *const azText[] = {"The maintenance is scheduled.",
+                                         "The maintenance is in progress.",
+                                         "The work is done and being verified.",
+                                         "The maintenance has been completed."};
+    p = db_prepare("INSERT INTO maintenance_updates (maintenance_id, status,"
+                   " body, created_at) VALUES (:id, :s, :b, :now)");
+    rc = E_DB;
+    if (p) {
+      db_bind_int(p, ":id", id);
+      db_bind_text(p, ":s", zNew);
+      db_bind_text(p, ":b", zBody && *zBody ? zBody : azText[iNew]);
+      db_bind_int(p, ":now", now);
+      rc = db_run(p);
+      uid = db_last_id();
+    }
+  }
   int bActiveOld = iOld == 1 || iOld == 2;
   int bActiveNew = iNew == 1 || iNew == 2;
+  if (rc == 0 && bActiveOld != bActiveNew) {
+    /* What each component goes from and to, before it moves. */
+    p = db_prepare(
+        "INSERT INTO maintenance_update_components (update_id, component_id,"
+        " old_status, new_status)"
+        " SELECT :u, c.id, c.status, CASE WHEN :active = 1"
+        "  THEN 'under_maintenance'"
+        "  ELSE coalesce(mc.prior_status, 'operational') END"
+        " FROM maintenance_components mc"
+        " JOIN components c ON c.id = mc.component_id"
+        " WHERE mc.maintenance_id = :id AND (CASE WHEN :active = 1"
+        "  THEN c.status <> 'under_maintenance'"
+        "  ELSE c.status = 'under_maintenance' END)");
+    rc = E_DB;
+    if (p) {
+      db_bind_int(p, ":u", uid);
+      db_bind_int(p, ":active", bActiveNew);
+      db_bind_int(p, ":id", id);
+      rc = db_run(p);
+    }
+  }
   if (rc == 0 && !bActiveOld && bActiveNew) {
     p = db_prepare("UPDATE maintenance_components SET prior_status ="
                    " (SELECT status FROM components WHERE id = component_id)"
@@ -154,29 +194,13 @@ static int maint_set_status(int64_t id, const char *zOld, const char *zNew,
       rc = db_run(p);
     }
   }
+  if (rc == 0 && uid) {
+    rc = subs_queue_maintenance_update(uid, id);
+  }
   if (rc == 0) {
-    static const char *const azText[] = {"The maintenance is scheduled.",
-                                         "The maintenance is in progress.",
-                                         "The work is done and being verified.",
-                                         "The maintenance has been completed."};
-    p = db_prepare("INSERT INTO maintenance_updates (maintenance_id, status,"
-                   " body, created_at) VALUES (:id, :s, :b, :now)");
-    rc = E_DB;
-    if (p) {
-      db_bind_int(p, ":id", id);
-      db_bind_text(p, ":s", zNew);
-      db_bind_text(p, ":b", zBody && *zBody ? zBody : azText[iNew]);
-      db_bind_int(p, ":now", now);
-      rc = db_run(p);
-    }
-    if (rc == 0) {
-      rc = subs_queue_maintenance_update(db_last_id(), id);
-    }
-    if (rc == 0) {
-      /* Webhooks get component_update for each status moved; e-mail has
-      ** the window's own message. */
-      rc = subs_queue_component_updates(mark, 0);
-    }
+    /* Webhooks get component_update for each status moved; e-mail has
+    ** the window's own message. */
+    rc = subs_queue_component_updates(mark, 0);
   }
   return rc;
 }
@@ -206,8 +230,10 @@ int maintenance_tick(int64_t now, int64_t *pNext) {
     for (int i = 0; rc == 0 && i < nId; i++) {
       /* A window whose end has also passed goes straight to completed. */
       sqlite3_stmt *q =
-          db_prepare("SELECT status, scheduled_until <= :now, scheduled_for,"
-                     " scheduled_until FROM maintenances WHERE id = :id");
+          db_prepare("SELECT status, scheduled_until <= :now,"
+                     " max(scheduled_for, created_at),"
+                     " max(scheduled_until, created_at)"
+                     " FROM maintenances WHERE id = :id");
       rc = E_DB;
       if (q) {
         db_bind_int(q, ":now", now);
@@ -218,7 +244,9 @@ int maintenance_tick(int64_t now, int64_t *pNext) {
           snprintf(zNow, sizeof(zNow), "%s", db_col_text(q, 0));
           int bEnded = (int)db_col_int(q, 1);
           /* Dated at the scheduled times, not at this lazy moment, so
-          ** component history (and uptime) is exact. */
+          ** component history (and uptime) is exact; but never before
+          ** the window was created (one scheduled in the past starts
+          ** when it is made, not before its own "scheduled" update). */
           int64_t tFor = db_col_int(q, 2), tUntil = db_col_int(q, 3);
           db_reset(q);
           if (strcmp(zNow, aazOld[i]) == 0) {

@@ -204,12 +204,87 @@ static json_t *md_wrap(const char *zHtml) {
   return pObj;
 }
 
-json_t *md_safe_html(const char *z) {
-  char *zHtml = md_render(z, z ? strlen(z) : 0);
+/* The length of the first n bytes of z cut back to a character boundary. */
+static size_t md_char_floor(const char *z, size_t n) {
+  while (n > 0 && ((unsigned char)z[n] & 0xC0) == 0x80) {
+    n--;
+  }
+  return n;
+}
+
+/* What a cut render ends with: our own words, no user data. */
+#define MD_CUT_NOTE                                                           \
+  "<p class=\"cut\"><em>\xe2\x80\xa6 cut here: this text renders too"     \
+  " large to show whole.</em></p>\n"
+
+/* Renders z like md_render(), within the HTML cap of md.h; sets *pbCut
+** when it had to cut. NEW (free()). */
+static char *md_render_capped(const char *z, int *pbCut) {
+  size_t n = z ? strlen(z) : 0;
+  char *zHtml = md_render(z, n);
+  size_t nHtml = strlen(zHtml);
+  size_t nCap = n * MD_HTML_FACTOR;
+  if (nCap < MD_HTML_MIN) {
+    nCap = MD_HTML_MIN;
+  }
+  *pbCut = 0;
+  if (nHtml <= nCap) {
+    return zHtml;
+  }
+  /* Nesting or escapes blow this text up: render a shorter prefix, shrunk
+  ** by the overshoot, a few times at most (each try is linear). */
+  size_t nSrc = n;
+  for (int iTry = 0; iTry < 4 && nHtml > nCap; iTry++) {
+    free(zHtml);
+    nSrc = md_char_floor(z, (size_t)((double)nSrc * nCap / nHtml * 0.8));
+    zHtml = md_render(z, nSrc);
+    nHtml = strlen(zHtml);
+  }
+  if (nHtml > nCap) {
+    /* Still too big: the start of the text, escaped, no markup. */
+    free(zHtml);
+    Buf b;
+    buf_init(&b, nCap + 64);
+    buf_puts(&b, "<p>");
+    size_t nText = md_char_floor(z, n < nCap / 8 ? n : nCap / 8);
+    for (size_t i = 0; i < nText; i++) {
+      char c = z[i];
+      if (c == '<') {
+        buf_puts(&b, "&lt;");
+      } else if (c == '>') {
+        buf_puts(&b, "&gt;");
+      } else if (c == '&') {
+        buf_puts(&b, "&amp;");
+      } else if (c == '"') {
+        buf_puts(&b, "&quot;");
+      } else if (c == '\'') {
+        buf_puts(&b, "&#39;");
+      } else {
+        buf_putc(&b, c);
+      }
+    }
+    buf_puts(&b, "</p>\n");
+    zHtml = buf_take(&b, &nHtml);
+  }
+  size_t nNote = strlen(MD_CUT_NOTE);
+  zHtml = xrealloc(zHtml, nHtml + nNote + 1);
+  memcpy(zHtml + nHtml, MD_CUT_NOTE, nNote + 1);
+  *pbCut = 1;
+  return zHtml;
+}
+
+json_t *md_safe_html_cut(const char *z, int *pbCut) {
+  int bCut = 0;
+  char *zHtml = md_render_capped(z, &bCut);
   json_t *p = md_wrap(zHtml);
   free(zHtml);
+  if (pbCut) {
+    *pbCut = bCut;
+  }
   return p;
 }
+
+json_t *md_safe_html(const char *z) { return md_safe_html_cut(z, NULL); }
 
 json_t *md_trusted_html(const char *zHtml) {
   return md_wrap(zHtml ? zHtml : "");

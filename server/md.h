@@ -30,6 +30,18 @@ void md_plain(const char *z, size_t n, Buf *pOut);
 ** bytes become U+FFFD) so models holding it still serialize. */
 json_t *md_safe_html(const char *z);
 
+/* The HTML of one SafeHtml value is capped at MD_HTML_FACTOR times its
+** source or MD_HTML_MIN bytes, whichever is more, so one field cannot
+** blow a page past its render budget (60,000 ">" nest 60,000 blockquotes:
+** 1.7 MB). Past the cap, a shorter prefix of the text is rendered and a
+** note says it was cut. */
+#define MD_HTML_FACTOR 2
+#define MD_HTML_MIN ((size_t)64 << 10)
+
+/* md_safe_html(), and *pbCut (if not NULL) set to 1 when the HTML was cut
+** at the cap, so a page can link to the whole text. NEW. */
+json_t *md_safe_html_cut(const char *z, int *pbCut);
+
 /* Wraps HTML that our own code produced (already escaped) as SafeHtml.
 ** Only http.c (the layout body), search.c (snippets it escaped itself,
 ** adding nothing but <mark>) and md.c may call this. NEW. */

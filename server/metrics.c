@@ -9,16 +9,21 @@
 **
 ** Threading: all counters live in the one struct `stats`, guarded by
 ** `statsMutex`; every access takes the mutex. The work under it is a few
-** additions, or appending the text to a Buf at scrape time.
+** additions, or appending the text to a Buf at scrape time. Outside it:
+** the render-failure count (an atomic) and the admission and lane counts
+** (read from admit.c and lane.c).
 */
 #include "metrics.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "admit.h"
 #include "db.h"
 #include "err.h"
+#include "lane.h"
 
 /* Upper bounds of the latency buckets, in milliseconds (+Inf implied). */
 static const int64_t aBucketMs[] = {1,   5,   10,   25,   50,   100,
@@ -45,6 +50,9 @@ typedef struct Stats {
   uint64_t nRejected;                 /* lines or events refused */
   uint64_t aDoor[4][3];               /* per streaming door (azDoor):
                                          received, stored, dropped */
+  uint64_t nSweep;                    /* retention sweeps finished */
+  uint64_t aSwept[3];                 /* evidence rows, raw lines and
+                                         access minutes they deleted */
 } Stats;
 
 /* The streaming doors, in the order of Stats.aDoor. */
@@ -52,6 +60,7 @@ static const char *const azDoor[] = {"loki", "otlp", "syslog_udp",
                                      "syslog_tcp"};
 
 static Stats stats; /* guarded */
+static atomic_ullong nRenderFailed; /* page renders that failed */
 static pthread_mutex_t statsMutex =
     PTHREAD_MUTEX_INITIALIZER; /* guards stats */
 
@@ -106,6 +115,15 @@ void metrics_door(const char *zDoor, int64_t nReceived, int64_t nStored,
       return;
     }
   }
+}
+
+void metrics_retention(int64_t nEvidence, int64_t nRaw, int64_t nMinutes) {
+  pthread_mutex_lock(&statsMutex);
+  stats.nSweep++;
+  stats.aSwept[0] += nEvidence > 0 ? (uint64_t)nEvidence : 0;
+  stats.aSwept[1] += nRaw > 0 ? (uint64_t)nRaw : 0;
+  stats.aSwept[2] += nMinutes > 0 ? (uint64_t)nMinutes : 0;
+  pthread_mutex_unlock(&statsMutex);
 }
 
 void metrics_reset(void) {
@@ -203,7 +221,69 @@ void metrics_render(Buf *pOut, int64_t nDbBytes) {
              (unsigned long long)stats.nAccepted,
              (unsigned long long)stats.nDuplicate,
              (unsigned long long)stats.nRejected);
+  buf_printf(pOut,
+             "# HELP hindsight_retention_sweeps_total Retention sweeps"
+             " finished.\n"
+             "# TYPE hindsight_retention_sweeps_total counter\n"
+             "hindsight_retention_sweeps_total %llu\n"
+             "# HELP hindsight_retention_deleted_total Evidence the"
+             " retention sweep deleted, by what it was.\n"
+             "# TYPE hindsight_retention_deleted_total counter\n"
+             "hindsight_retention_deleted_total{what=\"evidence\"} %llu\n"
+             "hindsight_retention_deleted_total{what=\"raw_lines\"} %llu\n"
+             "hindsight_retention_deleted_total{what=\"series_minutes\"}"
+             " %llu\n",
+             (unsigned long long)stats.nSweep,
+             (unsigned long long)stats.aSwept[0],
+             (unsigned long long)stats.aSwept[1],
+             (unsigned long long)stats.aSwept[2]);
   pthread_mutex_unlock(&statsMutex);
+  buf_printf(pOut,
+             "# HELP hindsight_render_failures_total Page renders that"
+             " failed (a public page then serves its last good render).\n"
+             "# TYPE hindsight_render_failures_total counter\n"
+             "hindsight_render_failures_total %llu\n",
+             (unsigned long long)atomic_load(&nRenderFailed));
+  unsigned long nDeadline = 0, nShed = 0, nRefused = 0;
+  admit_counts(&nDeadline, &nShed);
+  buf_printf(pOut,
+             "# HELP hindsight_connections_closed_total Connections shut"
+             " down by admission: head deadline passed, or shed for"
+             " newcomers.\n"
+             "# TYPE hindsight_connections_closed_total counter\n"
+             "hindsight_connections_closed_total{reason=\"head_deadline\"}"
+             " %lu\n"
+             "hindsight_connections_closed_total{reason=\"shed\"} %lu\n",
+             nDeadline, nShed);
+  buf_puts(pOut, "# HELP hindsight_lane_busy Requests in each lane now.\n"
+                 "# TYPE hindsight_lane_busy gauge\n");
+  for (int i = 0; i < N_LANE; i++) {
+    int nBusy = 0, nMax = 0;
+    lane_counts(i, &nBusy, &nMax, &nRefused);
+    buf_printf(pOut, "hindsight_lane_busy{lane=\"%s\"} %d\n",
+               lane_name(i), nBusy);
+  }
+  buf_puts(pOut, "# HELP hindsight_lane_refused_total Requests refused"
+                 " (503) because their lane was full.\n"
+                 "# TYPE hindsight_lane_refused_total counter\n");
+  for (int i = 0; i < N_LANE; i++) {
+    int nBusy = 0, nMax = 0;
+    lane_counts(i, &nBusy, &nMax, &nRefused);
+    buf_printf(pOut, "hindsight_lane_refused_total{lane=\"%s\"} %lu\n",
+               lane_name(i), nRefused);
+  }
+  size_t nHeld = 0;
+  lane_body_counts(&nHeld, &nRefused);
+  buf_printf(pOut,
+             "# HELP hindsight_body_memory_bytes Request body bytes held in"
+             " memory now.\n"
+             "# TYPE hindsight_body_memory_bytes gauge\n"
+             "hindsight_body_memory_bytes %zu\n"
+             "# HELP hindsight_body_memory_refused_total Requests refused"
+             " (503) because bodies in memory reached their budget.\n"
+             "# TYPE hindsight_body_memory_refused_total counter\n"
+             "hindsight_body_memory_refused_total %lu\n",
+             nHeld, nRefused);
   if (nDbBytes >= 0) {
     buf_printf(pOut,
                "# HELP hindsight_database_size_bytes Size of the main"
@@ -213,6 +293,8 @@ void metrics_render(Buf *pOut, int64_t nDbBytes) {
                (long long)nDbBytes);
   }
 }
+
+void metrics_render_failed(void) { atomic_fetch_add(&nRenderFailed, 1); }
 
 int metrics_ip_is_loopback(const char *zIp) {
   if (!zIp) {

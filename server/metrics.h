@@ -32,6 +32,8 @@ void metrics_ingest(int64_t nAccepted, int64_t nDuplicate, int64_t nRejected);
 ** or "syslog_tcp" (others are ignored). */
 void metrics_door(const char *zDoor, int64_t nReceived, int64_t nStored,
                   int64_t nDropped);
+/* Counts what one retention sweep deleted. */
+void metrics_retention(int64_t nEvidence, int64_t nRaw, int64_t nMinutes);
 
 /* Appends every metric to pOut in the text format; nDbBytes < 0 leaves
 ** the database size out. Check buf_err(pOut) afterwards. */
@@ -40,6 +42,9 @@ void metrics_render(Buf *pOut, int64_t nDbBytes);
 /* 1 if zIp (as from req_client_ip) is a loopback address: 127.0.0.0/8,
 ** ::1, or ::ffff:127.x.y.z. Pure. */
 int metrics_ip_is_loopback(const char *zIp);
+
+/* Counts one page render that failed (hindsight_render_failures_total). */
+void metrics_render_failed(void);
 
 /* GET /metrics: for admins logged in with a session, or any request from
 ** loopback (a scraper on the same host). Others get 401/403. */

@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <zlib.h>
@@ -40,6 +41,7 @@
 #include "input.h"
 #include "maintenance.h"
 #include "md.h"
+#include "settings.h"
 #include "sha256.h"
 #include "statusapi.h"
 #include "uptime.h"
@@ -62,6 +64,10 @@ static const Links linksServed = {"/", "", ""};
 
 /* The Cache-Control of every public answer. */
 #define CACHE_CONTROL "public, max-age=10"
+/* The front page shows each notice's newest updates, each cut short, with
+** a link to the rest: whatever editors post, it stays small. */
+#define HOME_UPDATES 3          /* updates per notice on / */
+#define HOME_BODY_MAX 2000      /* bytes of an update's Markdown on / */
 
 /* One rendered answer. */
 typedef struct CacheEntry {
@@ -108,20 +114,16 @@ static const char *status_label(const char *z) {
   return "Update";
 }
 
-/* Writes "Nov 20, 2026 · 11:38 UTC" for ms in the page's zone. */
+/* Writes "Nov 20, 2026 · 11:38 CET" for ms in the page's zone, labelled
+** with the zone in force then (DST included). */
 static void display_time(const SpPage *pg, int64_t ms, char *z, size_t n) {
   static const char *const azMon[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  char zIso[25];
-  utc_format(ms + (int64_t)pg->offMin * 60000, zIso);
+  char zIso[25], zZone[16];
+  int offMin = sp_offset_min(pg, ms, zZone);
+  utc_format(ms + (int64_t)offMin * 60000, zIso);
   int mon = (zIso[5] - '0') * 10 + (zIso[6] - '0');
   int day = (zIso[8] - '0') * 10 + (zIso[9] - '0');
-  char zZone[16] = "UTC";
-  if (pg->offMin) {
-    int off = pg->offMin < 0 ? -pg->offMin : pg->offMin;
-    snprintf(zZone, sizeof(zZone), "UTC%c%02d:%02d", pg->offMin < 0 ? '-' : '+',
-             off / 60, off % 60);
-  }
   snprintf(z, n, "%s %d, %.4s \xc2\xb7 %.5s %s",
            azMon[mon < 1 || mon > 12 ? 0 : mon - 1], day, zIso, zIso + 11,
            zZone);
@@ -178,6 +180,13 @@ static void decorate_incident(const SpPage *pg, json_t *pI) {
                               json_object_get(pA, "new_status")))));
     }
   }
+  const char *zPm = json_string_value(json_object_get(pI, "postmortem_body"));
+  if (zPm) {
+    json_object_set_new(pI, "postmortem_html", md_safe_html(zPm));
+    json_object_set_new(
+        pI, "postmortem_published_text",
+        display_json(pg, json_object_get(pI, "postmortem_published_at")));
+  }
   json_t *pNames = json_array();
   json_t *pC;
   json_array_foreach(json_object_get(pI, "components"), i, pC) {
@@ -233,8 +242,7 @@ static json_t *bars_json(const SpPage *pg, const UptimeDay *aDay, int nDay,
   for (int i = nDay - nShow; i < nDay; i++) {
     const UptimeDay *d = &aDay[i];
     char zTitle[200], zDate[64];
-    display_time(pg, d->tDay - (int64_t)pg->offMin * 60000, zDate,
-                 sizeof(zDate));
+    display_time(pg, d->tDay, zDate, sizeof(zDate));
     char *zDot = strstr(zDate, " \xc2\xb7");
     if (zDot) {
       *zDot = 0; /* the date alone */
@@ -277,15 +285,24 @@ enum {
   UP_DAYS     /* uptime_90d and uptime_days (components.json) */
 };
 
+static int64_t local_day_start(const SpPage *pg, int64_t ms);
+
 /* Adds uptime to a component object (not a group) as eMode says. */
 static void add_uptime(const SpPage *pg, json_t *pC, int64_t now, int eMode) {
   const char *zId = json_string_value(json_object_get(pC, "id"));
   int64_t id = zId ? atoll(zId + 1) : 0;
   UptimeDay aDay[UPTIME_DAYS];
-  int64_t tStart = now - (int64_t)UPTIME_DAYS * UPTIME_DAY_MS;
+  /* Days in the page's zone (23 or 25 hours across a DST change), so the
+  ** bars agree with every other date on the page. */
+  int64_t aStart[UPTIME_DAYS + 1];
+  aStart[UPTIME_DAYS] = local_day_start(pg, now) + 36 * 3600000LL;
+  aStart[UPTIME_DAYS] = local_day_start(pg, aStart[UPTIME_DAYS]);
+  for (int i = UPTIME_DAYS - 1; i >= 0; i--) {
+    aStart[i] = local_day_start(pg, aStart[i + 1] - 1);
+  }
   UptimeSpan *aSpan = NULL;
-  int nSpan = load_spans(id, tStart, &aSpan);
-  uptime_days(aSpan, nSpan, now, UPTIME_DAYS, aDay);
+  int nSpan = load_spans(id, aStart[0], &aSpan);
+  uptime_days_between(aSpan, nSpan, now, UPTIME_DAYS, aStart, aDay);
   free(aSpan);
   int64_t aKnown[2] = {0, 0}, aDown[2] = {0, 0};
   for (int i = 0; i < UPTIME_DAYS; i++) {
@@ -319,8 +336,10 @@ static void add_uptime(const SpPage *pg, json_t *pC, int64_t now, int eMode) {
     json_t *pDays = json_array();
     for (int i = 0; i < UPTIME_DAYS; i++) {
       char zDay[25];
-      utc_format(aDay[i].tDay, zDay);
-      zDay[10] = 0;
+      utc_format(aDay[i].tDay + (int64_t)sp_offset_min(pg, aDay[i].tDay, NULL) *
+                                    60000,
+                 zDay);
+      zDay[10] = 0; /* the local date */
       double f = uptime_percent(aDay[i].msKnown, aDay[i].msDown);
       json_array_append_new(
           pDays,
@@ -341,9 +360,228 @@ static void add_uptime(const SpPage *pg, json_t *pC, int64_t now, int eMode) {
 
 /* Models ------------------------------------------------------------------ */
 
+/* Reads a page setting (branding) into a NEW string, "" when unset. */
+static json_t *brand_setting(const char *zKey) {
+  char *z = settings_get(zKey, "");
+  json_t *pOut = json_string(z);
+  free(z);
+  return pOut ? pOut : json_string("");
+}
+
 static json_t *base_model(const SpPage *pg, const Links *pL) {
-  return json_pack("{s:o, s:s, s:s, s:s}", "page", sp_page_json(pg), "root",
-                   pL->zRoot, "home", pL->zHome, "ext", pL->zExt);
+  json_t *pPage = sp_page_json(pg);
+  json_t *pM = json_pack("{s:o, s:s, s:s, s:s}", "page", pPage, "root",
+                         pL->zRoot, "home", pL->zHome, "ext", pL->zExt);
+  /* Labelled in the page's zone: one zone for every time on a page. */
+  /* Nothing published yet: no "Updated Jan 1, 1970". */
+  int bAny = strncmp(json_string_value(json_object_get(pPage, "updated_at")),
+                     "1970-01-01", 10) != 0;
+  json_object_set_new(pM, "updated_text",
+                      bAny ? display_json(pg, json_object_get(pPage,
+                                                              "updated_at"))
+                           : json_string(""));
+  char zZone[16];
+  sp_offset_min(pg, utc_now_ms(), zZone);
+  json_object_set_new(pM, "zone_label", json_string(zZone));
+  json_object_set_new(
+      pM, "brand",
+      json_pack("{s:o, s:o, s:o}", "logo_url", brand_setting("page_logo_url"),
+                "accent", brand_setting("page_accent_color"), "support_url",
+                brand_setting("page_support_url")));
+  return pM;
+}
+
+/* The start (UTC ms) of the page-zone day holding ms. */
+static int64_t local_day_start(const SpPage *pg, int64_t ms) {
+  int64_t local = ms + (int64_t)sp_offset_min(pg, ms, NULL) * 60000;
+  int64_t day = local / UPTIME_DAY_MS - (local % UPTIME_DAY_MS < 0 ? 1 : 0);
+  int64_t t = day * UPTIME_DAY_MS;
+  /* Local midnight back to UTC; twice, in case DST changed in between. */
+  int64_t u = t - (int64_t)sp_offset_min(pg, t, NULL) * 60000;
+  return t - (int64_t)sp_offset_min(pg, u, NULL) * 60000;
+}
+
+/* The last 7 days in the page's zone, newest first, each with the public
+** incidents and maintenance that began on it (Statuspage's "Past
+** Incidents"); a quiet day has no items. */
+static json_t *model_days(const SpPage *pg, int64_t now) {
+  json_t *pDays = json_array();
+  int64_t tEnd = now;
+  int64_t tDay = local_day_start(pg, now);
+  sqlite3_stmt *p = db_prepare(
+      "SELECT 'i', id, title, impact, status, started_at FROM incidents"
+      " WHERE public = 1 AND started_at >= :from AND started_at < :to"
+      " UNION ALL SELECT 'm', id, title, 'maintenance', status,"
+      " coalesce(started_at, scheduled_for) FROM maintenances"
+      " WHERE coalesce(started_at, scheduled_for) >= :from"
+      " AND coalesce(started_at, scheduled_for) < :to"
+      " ORDER BY 6 DESC, 2 DESC LIMIT 50");
+  for (int i = 0; i < 7; i++) {
+    char zDate[64];
+    display_time(pg, tDay + 12 * 3600000LL, zDate, sizeof(zDate));
+    char *zDot = strstr(zDate, " \xc2\xb7");
+    if (zDot) {
+      *zDot = 0; /* the date alone */
+    }
+    json_t *pItems = json_array();
+    if (p) {
+      db_bind_int(p, ":from", tDay);
+      db_bind_int(p, ":to", tEnd);
+      while (db_step(p) == SQLITE_ROW) {
+        char zAt[64];
+        display_time(pg, db_col_int(p, 5), zAt, sizeof(zAt));
+        json_array_append_new(
+            pItems,
+            json_pack("{s:I, s:b, s:s, s:s, s:s, s:s}", "id",
+                      (json_int_t)db_col_int(p, 1), "is_maintenance",
+                      db_col_text(p, 0)[0] == 'm', "name", db_col_text(p, 2),
+                      "impact", db_col_text(p, 3), "status_label",
+                      status_label(db_col_text(p, 4)), "at_text", zAt));
+      }
+      db_reset(p);
+    }
+    json_array_append_new(pDays, json_pack("{s:s, s:o}", "date", zDate,
+                                           "items", pItems));
+    tEnd = tDay;
+    tDay = local_day_start(pg, tDay - 1);
+  }
+  return pDays;
+}
+
+/* Metrics ----------------------------------------------------------------- */
+
+#define METRIC_MINUTES 1440 /* the last 24 hours */
+#define METRIC_PER_BAR 10   /* minutes a bar folds */
+#define METRIC_BARS (METRIC_MINUTES / METRIC_PER_BAR)
+
+/* Whether component zName is in the comma-separated opt-in list zList
+** (case-insensitive, spaces around names ignored). */
+static int in_list(const char *zList, const char *zName) {
+  size_t nName = strlen(zName);
+  const char *z = zList;
+  while (*z) {
+    while (*z == ' ' || *z == ',') {
+      z++;
+    }
+    const char *zEnd = strchr(z, ',');
+    size_t n = zEnd ? (size_t)(zEnd - z) : strlen(z);
+    while (n > 0 && z[n - 1] == ' ') {
+      n--;
+    }
+    if (n == nName && n > 0 && strncasecmp(z, zName, n) == 0) {
+      return 1;
+    }
+    z += zEnd ? (size_t)(zEnd - z) : strlen(z);
+  }
+  return 0;
+}
+
+/* Requests and 5xx per minute of component id over the last 24 hours, as
+** SVG bars in a 1000 x 60 box (Statuspage's "system metrics"). From the
+** access-log series of the source named like the component and of the
+** sources ingested into public incidents that name it; NULL when there
+** are none. NEW. */
+static json_t *component_metrics(const SpPage *pg, int64_t id, int64_t now) {
+  int64_t tEnd = now - now % 60000 + 60000;
+  int64_t tFrom = tEnd - (int64_t)METRIC_MINUTES * 60000;
+  sqlite3_stmt *p = db_prepare(
+      "SELECT s.minute, sum(s.requests), sum(s.s5xx) FROM access_series s"
+      " WHERE s.minute >= :from AND s.minute < :to"
+      " AND (lower(s.source) = (SELECT lower(name) FROM components"
+      "   WHERE id = :c)"
+      "  OR s.source IN (SELECT src.source FROM incident_sources src"
+      "   JOIN incident_components ic ON ic.incident_id = src.incident_id"
+      "   JOIN incidents i ON i.id = src.incident_id"
+      "   WHERE ic.component_id = :c AND i.public = 1))"
+      " GROUP BY s.minute");
+  if (!p) {
+    return NULL;
+  }
+  int64_t aReq[METRIC_BARS] = {0}, aErr[METRIC_BARS] = {0};
+  int64_t nReq = 0, nErr = 0;
+  db_bind_int(p, ":c", id);
+  db_bind_int(p, ":from", tFrom);
+  db_bind_int(p, ":to", tEnd);
+  while (db_step(p) == SQLITE_ROW) {
+    int i = (int)((db_col_int(p, 0) - tFrom) / 60000 / METRIC_PER_BAR);
+    if (i >= 0 && i < METRIC_BARS) {
+      aReq[i] += db_col_int(p, 1);
+      aErr[i] += db_col_int(p, 2);
+      nReq += db_col_int(p, 1);
+      nErr += db_col_int(p, 2);
+    }
+  }
+  db_reset(p);
+  if (nReq == 0) {
+    return NULL;
+  }
+  int64_t max = 1;
+  for (int i = 0; i < METRIC_BARS; i++) {
+    max = aReq[i] > max ? aReq[i] : max;
+  }
+  json_t *pBars = json_array();
+  double w = 1000.0 / METRIC_BARS;
+  for (int i = 0; i < METRIC_BARS; i++) {
+    if (aReq[i] == 0) {
+      continue;
+    }
+    double hReq = (double)aReq[i] * 60 / (double)max;
+    double hErr = (double)aErr[i] * 60 / (double)max;
+    char zAt[64], zLabel[160];
+    display_time(pg, tFrom + (int64_t)i * METRIC_PER_BAR * 60000, zAt,
+                 sizeof(zAt));
+    snprintf(zLabel, sizeof(zLabel),
+             "%s: %.1f requests/min, %.1f%% 5xx", zAt,
+             (double)aReq[i] / METRIC_PER_BAR,
+             100.0 * (double)aErr[i] / (double)aReq[i]);
+    json_array_append_new(
+        pBars,
+        json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:s}", "x",
+                  (int)(i * w * 10) / 10, "w", (int)w - 1 > 0 ? (int)w - 1 : 1,
+                  "y", 60 - (int)(hReq + 0.5), "h", (int)(hReq + 0.5), "ey",
+                  60 - (int)(hErr + 0.5), "eh", (int)(hErr + 0.5), "label",
+                  zLabel));
+  }
+  char zRate[64];
+  snprintf(zRate, sizeof(zRate), "%.2f%% 5xx", 100.0 * (double)nErr /
+                                                    (double)nReq);
+  return json_pack("{s:o, s:I, s:s, s:I}", "bars", pBars, "requests",
+                   (json_int_t)nReq, "error_rate", zRate, "peak",
+                   (json_int_t)(max / METRIC_PER_BAR));
+}
+
+/* Keeps the newest HOME_UPDATES of notice pI's updates (newest first),
+** each cut to HOME_BODY_MAX bytes of Markdown; "updates_more" counts the
+** ones left out, "body_cut" marks a cut update. The notice page has all. */
+static void home_trim_updates(json_t *pI) {
+  json_t *pUpdates = json_object_get(pI, "incident_updates");
+  size_t n = json_array_size(pUpdates);
+  while (json_array_size(pUpdates) > HOME_UPDATES) {
+    json_array_remove(pUpdates, json_array_size(pUpdates) - 1);
+  }
+  if (n > HOME_UPDATES) {
+    json_object_set_new(pI, "updates_more",
+                        json_integer((json_int_t)(n - HOME_UPDATES)));
+  }
+  size_t i;
+  json_t *pU;
+  json_array_foreach(pUpdates, i, pU) {
+    const char *zBody = json_string_value(json_object_get(pU, "body"));
+    size_t nBody = zBody ? strlen(zBody) : 0;
+    if (nBody <= HOME_BODY_MAX) {
+      continue;
+    }
+    size_t nCut = HOME_BODY_MAX;
+    while (nCut > 0 && ((unsigned char)zBody[nCut] & 0xC0) == 0x80) {
+      nCut--; /* not inside a UTF-8 character */
+    }
+    char *zCut = xmalloc(nCut + 1);
+    memcpy(zCut, zBody, nCut);
+    zCut[nCut] = 0;
+    json_object_set_new(pU, "body_html", md_safe_html(zCut));
+    json_object_set_new(pU, "body_cut", json_true());
+    free(zCut);
+  }
 }
 
 /* The front page: banner, grouped components with uptime, open incidents
@@ -361,6 +599,7 @@ static json_t *model_home(const SpPage *pg, const Links *pL, int64_t now) {
   json_object_set_new(pStatus, "banner",
                       json_string(bMaintText ? "maintenance" : zInd));
   json_object_set_new(pM, "status", pStatus);
+  char *zCharts = settings_get("page_chart_components", "");
   /* Groups as sections; ungrouped components in one unnamed section. */
   json_t *pGroups = json_array();
   json_t *pLoose = json_pack("{s:s, s:[]}", "name", "", "components");
@@ -371,39 +610,128 @@ static json_t *model_home(const SpPage *pg, const Links *pL, int64_t now) {
     json_object_set_new(pC, "status_label",
                         json_string(component_label(zStatus)));
     if (json_is_true(json_object_get(pC, "group"))) {
+      /* Collapsed while all is well, open when a member is not, as
+      ** Statuspage shows groups. */
       json_array_append_new(
-          pGroups, json_pack("{s:O, s:O, s:s, s:[]}", "name",
-                             json_object_get(pC, "name"), "status",
-                             json_object_get(pC, "status"), "status_label",
-                             component_label(zStatus), "components"));
+          pGroups,
+          json_pack("{s:O, s:O, s:s, s:[], s:b, s:i}", "name",
+                    json_object_get(pC, "name"), "status",
+                    json_object_get(pC, "status"), "status_label",
+                    component_label(zStatus), "components", "open",
+                    strcmp(zStatus, "operational") != 0, "count", 0));
       continue;
     }
     add_uptime(pg, pC, now, UP_HTML);
+    const char *zName = json_string_value(json_object_get(pC, "name"));
+    if (zName && in_list(zCharts, zName)) {
+      const char *zId = json_string_value(json_object_get(pC, "id"));
+      json_t *pMetrics =
+          zId ? component_metrics(pg, atoll(zId + 1), now) : NULL;
+      if (pMetrics) {
+        json_object_set_new(pC, "metrics", pMetrics);
+      }
+    }
     json_t *pInto = pLoose;
     if (!json_is_null(json_object_get(pC, "group_id"))) {
       pInto = json_array_get(pGroups, json_array_size(pGroups) - 1);
     }
     json_array_append(json_object_get(pInto, "components"), pC);
+    json_object_set_new(
+        pInto, "count",
+        json_integer((json_int_t)json_array_size(
+            json_object_get(pInto, "components"))));
   }
   if (json_array_size(json_object_get(pLoose, "components"))) {
     json_array_insert(pGroups, 0, pLoose);
   }
   json_decref(pLoose);
+  free(zCharts);
   json_object_set_new(pM, "groups", pGroups);
   json_object_set_new(pM, "has_components",
                       json_boolean(json_array_size(pComps) > 0));
   json_decref(pComps);
-  json_array_foreach(pInc, i, pC) { decorate_incident(pg, pC); }
+  json_array_foreach(pInc, i, pC) {
+    decorate_incident(pg, pC);
+    home_trim_updates(pC);
+  }
   json_object_set_new(pM, "incidents", pInc);
   json_t *pActive = json_array(), *pUpcoming = json_array();
   json_array_foreach(pMaint, i, pC) {
     decorate_incident(pg, pC);
+    home_trim_updates(pC);
     const char *zS = json_string_value(json_object_get(pC, "status"));
     json_array_append(strcmp(zS, "scheduled") == 0 ? pUpcoming : pActive, pC);
   }
   json_decref(pMaint);
   json_object_set_new(pM, "maintenances_active", pActive);
   json_object_set_new(pM, "maintenances_upcoming", pUpcoming);
+  json_object_set_new(pM, "days", model_days(pg, now));
+  return pM;
+}
+
+/* Characters (not bytes) of UTF-8 text z. */
+static size_t utf8_chars(const char *z) {
+  size_t n = 0;
+  for (; *z; z++) {
+    n += ((unsigned char)*z & 0xC0) != 0x80;
+  }
+  return n;
+}
+
+/* The badge: "status | All Systems Operational" for the page, or
+** "NAME | Operational" for the component named zName (case-insensitive;
+** NULL: the page). NULL model when no such component. Widths estimate
+** Verdana 11px at 7 pixels a character, as badge makers do. */
+static json_t *model_badge(const SpPage *pg, const char *zName) {
+  static const char *const azColor[] = {"#2ea44f", "#dbab09", "#e36209",
+                                        "#cb2431", "#0366d6"};
+  json_t *pComps = sp_components(pg);
+  const char *zLabel = "status", *zText = NULL;
+  int iColor = 0;
+  json_t *pStatus = NULL;
+  if (zName) {
+    size_t i;
+    json_t *pC;
+    json_array_foreach(pComps, i, pC) {
+      const char *z = json_string_value(json_object_get(pC, "name"));
+      if (z && strcasecmp(z, zName) == 0 &&
+          !json_is_true(json_object_get(pC, "group"))) {
+        const char *zS = json_string_value(json_object_get(pC, "status"));
+        int k = enum_index(azComponentStatus, zS);
+        zLabel = z;
+        zText = component_label(zS);
+        iColor = k < 0 ? 0 : k;
+        break;
+      }
+    }
+    if (!zText) {
+      json_decref(pComps);
+      return NULL;
+    }
+  } else {
+    json_t *pInc = sp_incidents(pg, SP_UNRESOLVED);
+    json_t *pMaint = sp_maintenances(pg, SP_OPEN);
+    pStatus = sp_status(pComps, pInc, pMaint);
+    json_decref(pInc);
+    json_decref(pMaint);
+    static const char *const azInd[] = {"none", "minor", "major", "critical",
+                                        NULL};
+    zText = json_string_value(json_object_get(pStatus, "description"));
+    iColor = enum_index(azInd, json_string_value(
+                                   json_object_get(pStatus, "indicator")));
+    if (iColor <= 0 && strcmp(zText, "Service Under Maintenance") == 0) {
+      iColor = 4;
+    }
+    iColor = iColor < 0 ? 0 : iColor;
+  }
+  int lw = 10 + 7 * (int)utf8_chars(zLabel);
+  int tw = 10 + 7 * (int)utf8_chars(zText);
+  json_t *pM = json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:i, s:i}", "label",
+                         zLabel, "text", zText, "color", azColor[iColor], "w",
+                         lw + tw, "lw", lw, "tw", tw, "lx", lw / 2, "tx",
+                         lw + tw / 2);
+  json_decref(pStatus);
+  json_decref(pComps);
   return pM;
 }
 
@@ -429,7 +757,9 @@ static json_t *model_history(const SpPage *pg, const Links *pL) {
   json_t *pMonth = NULL;
   while (db_step(p) == SQLITE_ROW) {
     char zIso[25], zLabel[32];
-    utc_format(db_col_int(p, 5) + (int64_t)pg->offMin * 60000, zIso);
+    utc_format(db_col_int(p, 5) +
+                   (int64_t)sp_offset_min(pg, db_col_int(p, 5), NULL) * 60000,
+               zIso);
     int mon = (zIso[5] - '0') * 10 + (zIso[6] - '0');
     snprintf(zLabel, sizeof(zLabel), "%s %.4s",
              azMonth[mon < 1 || mon > 12 ? 0 : mon - 1], zIso);
@@ -475,11 +805,16 @@ static json_t *model_feed(const SpPage *pg) {
     int64_t ms = 0;
     const char *zAt = json_string_value(json_object_get(pI, "updated_at"));
     utc_parse_iso(zAt, strlen(zAt), &ms);
-    time_t t = (time_t)(ms / 1000);
+    /* RFC 822 in the page's zone, like every other time of the page. */
+    int off = sp_offset_min(pg, ms, NULL);
+    time_t t = (time_t)(ms / 1000 + (int64_t)off * 60);
     struct tm tm;
     gmtime_r(&t, &tm);
-    char zRfc[64];
-    strftime(zRfc, sizeof(zRfc), "%a, %d %b %Y %H:%M:%S +0000", &tm);
+    char zRfc[64], zDate[48];
+    strftime(zDate, sizeof(zDate), "%a, %d %b %Y %H:%M:%S", &tm);
+    int a = off < 0 ? -off : off;
+    snprintf(zRfc, sizeof(zRfc), "%s %c%02d%02d", zDate, off < 0 ? '-' : '+',
+             (a / 60) % 100, a % 60);
     json_object_set_new(pI, "rfc822", json_string(zRfc));
   }
   json_object_set_new(pM, "entries", pList);
@@ -536,6 +871,48 @@ static int status_render(const char *zPath, const Links *pL, int64_t now,
     *pz = z;
     *pzType = "application/json; charset=utf-8";
     return 0;
+  }
+  if (strcmp(zPath, "/theme.css") == 0) {
+    /* The accent colour; settings_check let only #rrggbb through. */
+    char *zAccent = settings_get("page_accent_color", "");
+    char *z = xmalloc(128);
+    if (strlen(zAccent) == 7 && zAccent[0] == '#') {
+      snprintf(z, 128, ":root { --accent: %s; }\n", zAccent);
+    } else {
+      snprintf(z, 128, "/* no accent colour set */\n");
+    }
+    free(zAccent);
+    *pz = z;
+    *pn = strlen(z);
+    *pzType = "text/css; charset=utf-8";
+    return 0;
+  }
+  if (strcmp(zPath, "/badge.svg") == 0 ||
+      strncmp(zPath, "/badge/", 7) == 0) {
+    char zName[256] = "";
+    size_t n = strlen(zPath);
+    if (zPath[6] == '/') {
+      if (n < 12 || n - 11 >= sizeof(zName) ||
+          strcmp(zPath + n - 4, ".svg") != 0) {
+        return E_NOTFOUND;
+      }
+      memcpy(zName, zPath + 7, n - 11);
+      zName[n - 11] = 0;
+    }
+    pM = model_badge(&pg, zName[0] ? zName : NULL);
+    if (!pM) {
+      return E_NOTFOUND;
+    }
+    *pzType = "image/svg+xml; charset=utf-8";
+    int rc = http_render("badge", NULL, pM, pz, pn);
+    json_decref(pM);
+    return rc;
+  }
+  if (strcmp(zPath, "/embed") == 0) {
+    pM = model_home(&pg, pL, now);
+    int rc = http_render("embed", NULL, pM, pz, pn);
+    json_decref(pM);
+    return rc;
   }
   if (strcmp(zPath, "/") == 0) {
     pM = model_home(&pg, pL, now);
@@ -640,6 +1017,16 @@ static CacheEntry *cache_find(const char *zPath) {
   return NULL;
 }
 
+/* Whether zPath is read-only public data other origins may read (the v2
+** API, feeds, badges): the R_CORS routes of http.c. */
+static int path_cors(const char *zPath) {
+  size_t n = strlen(zPath);
+  return strncmp(zPath, "/api/v2/", 8) == 0 ||
+         (n > 5 && (strcmp(zPath + n - 5, ".atom") == 0 ||
+                    strcmp(zPath + n - 4, ".rss") == 0 ||
+                    strcmp(zPath + n - 4, ".svg") == 0));
+}
+
 /* Stores a render (TAKES z). Lock not held. */
 static void cache_put(const char *zPath, char *z, size_t n, const char *zType,
                       uint64_t version, int64_t tValid) {
@@ -650,10 +1037,12 @@ static void cache_put(const char *zPath, char *z, size_t n, const char *zType,
            zEtag);
   size_t nGz = 0;
   char *zGz = gzip_of(z, n, &nGz);
+  int bVary = 1 | (path_cors(zPath) ? HTTP_REPLY_CORS : 0) |
+              (strcmp(zPath, "/embed") == 0 ? HTTP_REPLY_FRAME : 0);
   HttpReply *pReply =
-      http_reply_new(zType, NULL, CACHE_CONTROL, zEtag, 1, z, n);
+      http_reply_new(zType, NULL, CACHE_CONTROL, zEtag, bVary, z, n);
   HttpReply *pGz = zGz ? http_reply_new(zType, "gzip", CACHE_CONTROL,
-                                        zEtagGz, 1, zGz, nGz)
+                                        zEtagGz, bVary, zGz, nGz)
                        : NULL;
   if (!pReply) {
     http_reply_release(pGz);
@@ -696,12 +1085,13 @@ static void cache_put(const char *zPath, char *z, size_t n, const char *zType,
 
 /* Serves the entry for zPath (a new reference to its reply, no copy);
 ** bAny: even a stale one. */
-static int cache_serve(Req *r, uint64_t version, int64_t now, int bAny) {
+static int cache_serve(Req *r, const char *zKey, uint64_t version,
+                       int64_t now, int bAny) {
   int bHit = 0;
   const char *zIfNone = req_header(r, "If-None-Match");
   int bGzip = accepts_gzip(r);
   pthread_rwlock_rdlock(&cache.lock);
-  CacheEntry *p = cache_find(r->zPath);
+  CacheEntry *p = cache_find(zKey);
   if (p && p->pReply &&
       (bAny || (p->version == version && now < p->tValid))) {
     bHit = 1;
@@ -723,7 +1113,22 @@ static int cache_serve(Req *r, uint64_t version, int64_t now, int bAny) {
 int status_public(Req *r) {
   int64_t now = utc_now_ms();
   r->zCacheControl = CACHE_CONTROL;
-  if (cache_serve(r, db_data_version(), now, 0)) {
+  /* /badge.svg?component=NAME is the path form /badge/NAME.svg. */
+  const char *zKey = r->zPath;
+  const char *zComp = strcmp(r->zPath, "/badge.svg") == 0
+                          ? req_query(r, "component")
+                          : NULL;
+  if (zComp) {
+    if (!*zComp || strlen(zComp) > 200 || strchr(zComp, '/') ||
+        !utf8_valid(zComp, strlen(zComp))) {
+      return req_fail(r, E_NOTFOUND, "Not found.");
+    }
+    size_t nKey = strlen(zComp) + 16;
+    char *z = arena_alloc(&r->arena, nKey);
+    snprintf(z, nKey, "/badge/%s.svg", zComp);
+    zKey = z;
+  }
+  if (cache_serve(r, zKey, db_data_version(), now, 0)) {
     return 0;
   }
   /* Stale or missing: move due maintenance windows, then render. */
@@ -737,20 +1142,20 @@ int status_public(Req *r) {
   char *z = NULL;
   size_t n = 0;
   const char *zType = NULL;
-  int rc = status_render(r->zPath, &linksServed, now, &z, &n, &zType);
+  int rc = status_render(zKey, &linksServed, now, &z, &n, &zType);
   if (rc == E_NOTFOUND) {
     return req_fail(r, rc, "Not found.");
   }
   if (rc) {
     /* Keep the page up on its worst day: the last good copy. */
-    return cache_serve(r, version, now, 1) ? 0 : rc;
+    return cache_serve(r, zKey, version, now, 1) ? 0 : rc;
   }
-  cache_put(r->zPath, z, n, zType, version, tValid);
-  if (cache_serve(r, version, now, 1)) {
+  cache_put(zKey, z, n, zType, version, tValid);
+  if (cache_serve(r, zKey, version, now, 1)) {
     return 0;
   }
   /* The cache was full of current entries: render again, uncached. */
-  rc = status_render(r->zPath, &linksServed, now, &z, &n, &zType);
+  rc = status_render(zKey, &linksServed, now, &z, &n, &zType);
   if (rc) {
     return rc;
   }
@@ -849,6 +1254,93 @@ static int export_ids(const char *zDir, int bMaint, const Links *pL,
   return rc;
 }
 
+/* badge/NAME.svg for each component whose name makes a plain file name
+** (the path form of its badge). */
+static int export_badges(const char *zDir, const Links *pL, int64_t now) {
+  sqlite3_stmt *p = db_prepare("SELECT name FROM components ORDER BY id"
+                               " LIMIT 1000");
+  if (!p) {
+    return E_DB;
+  }
+  json_t *pNames = json_array();
+  while (db_step(p) == SQLITE_ROW) {
+    const char *z = db_col_text(p, 0);
+    if (z[0] != '.' && !strchr(z, '/') && strlen(z) < 200) {
+      json_array_append_new(pNames, json_string(z));
+    }
+  }
+  db_reset(p);
+  int rc = 0;
+  size_t i;
+  json_t *pN;
+  json_array_foreach(pNames, i, pN) {
+    if (rc || !json_is_string(pN)) {
+      continue;
+    }
+    char zPath[256];
+    snprintf(zPath, sizeof(zPath), "/badge/%s.svg", json_string_value(pN));
+    rc = export_one(zDir, zPath, zPath + 1, pL, now);
+  }
+  json_decref(pNames);
+  return rc;
+}
+
+int status_write_site(const char *zDir, int bServedLinks, int64_t now) {
+  static const Links top = {"", "index.html", ".html"};
+  static const Links sub = {"../", "index.html", ".html"};
+  const Links *pTop = bServedLinks ? &linksServed : &top;
+  const Links *pSub = bServedLinks ? &linksServed : &sub;
+  static const char *const azApi[] = {"summary.json",
+                                      "status.json",
+                                      "components.json",
+                                      "incidents.json",
+                                      "incidents/unresolved.json",
+                                      "scheduled-maintenances.json",
+                                      "scheduled-maintenances/upcoming.json",
+                                      "scheduled-maintenances/active.json",
+                                      NULL};
+  static const struct {
+    const char *zPath, *zFile;
+  } aPage[] = {{"/", "index.html"},
+               {"/history", "history.html"},
+               {"/history.atom", "history.atom"},
+               {"/history.rss", "history.rss"},
+               {"/theme.css", "theme.css"},
+               {"/badge.svg", "badge.svg"},
+               {"/embed", "embed.html"}};
+  int rc = 0;
+  for (size_t i = 0; rc == 0 && i < sizeof(aPage) / sizeof(aPage[0]); i++) {
+    rc = export_one(zDir, aPage[i].zPath, aPage[i].zFile, pTop, now);
+  }
+  for (int i = 0; rc == 0 && azApi[i]; i++) {
+    char zPath[128], zFile[128];
+    snprintf(zPath, sizeof(zPath), "/api/v2/%s", azApi[i]);
+    snprintf(zFile, sizeof(zFile), "api/v2/%s", azApi[i]);
+    rc = export_one(zDir, zPath, zFile, pTop, now);
+  }
+  if (rc == 0) {
+    rc = export_badges(zDir, pTop, now);
+  }
+  if (rc == 0) {
+    rc = export_ids(zDir, 0, pSub, now);
+  }
+  if (rc == 0) {
+    rc = export_ids(zDir, 1, pSub, now);
+  }
+  static const char *const azStatic[] = {"style.css", "app.js", "favicon.svg",
+                                         NULL};
+  for (int i = 0; rc == 0 && azStatic[i]; i++) {
+    char zName[64], zFile[64];
+    snprintf(zName, sizeof(zName), "web/%s", azStatic[i]);
+    snprintf(zFile, sizeof(zFile), "static/%s", azStatic[i]);
+    size_t n = 0;
+    char *z = asset_load(zName, &n);
+    rc = z ? write_file(zDir, zFile, z, n) : E_IO;
+    free(z);
+  }
+  return rc;
+}
+
 int status_export_cli(int argc, char **argv) {
   static const char *zUsage =
       "usage: hindsight export-status --out DIR\n"
@@ -872,51 +1364,7 @@ int status_export_cli(int argc, char **argv) {
   if (maintenance_tick(now, NULL)) {
     return 1;
   }
-  static const Links top = {"", "index.html", ".html"};
-  static const Links sub = {"../", "index.html", ".html"};
-  static const char *const azApi[] = {"summary.json",
-                                      "status.json",
-                                      "components.json",
-                                      "incidents.json",
-                                      "incidents/unresolved.json",
-                                      "scheduled-maintenances.json",
-                                      "scheduled-maintenances/upcoming.json",
-                                      "scheduled-maintenances/active.json",
-                                      NULL};
-  int rc = export_one(zDir, "/", "index.html", &top, now);
-  if (rc == 0) {
-    rc = export_one(zDir, "/history", "history.html", &top, now);
-  }
-  if (rc == 0) {
-    rc = export_one(zDir, "/history.atom", "history.atom", &top, now);
-  }
-  if (rc == 0) {
-    rc = export_one(zDir, "/history.rss", "history.rss", &top, now);
-  }
-  for (int i = 0; rc == 0 && azApi[i]; i++) {
-    char zPath[128], zFile[128];
-    snprintf(zPath, sizeof(zPath), "/api/v2/%s", azApi[i]);
-    snprintf(zFile, sizeof(zFile), "api/v2/%s", azApi[i]);
-    rc = export_one(zDir, zPath, zFile, &top, now);
-  }
-  if (rc == 0) {
-    rc = export_ids(zDir, 0, &sub, now);
-  }
-  if (rc == 0) {
-    rc = export_ids(zDir, 1, &sub, now);
-  }
-  static const char *const azStatic[] = {"style.css", "app.js", "favicon.svg",
-                                         NULL};
-  for (int i = 0; rc == 0 && azStatic[i]; i++) {
-    char zName[64], zFile[64];
-    snprintf(zName, sizeof(zName), "web/%s", azStatic[i]);
-    snprintf(zFile, sizeof(zFile), "static/%s", azStatic[i]);
-    size_t n = 0;
-    char *z = asset_load(zName, &n);
-    rc = z ? write_file(zDir, zFile, z, n) : E_IO;
-    free(z);
-  }
-  if (rc) {
+  if (status_write_site(zDir, 0, now)) {
     return 1;
   }
   printf("hindsight: status site written to %s\n", zDir);

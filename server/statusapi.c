@@ -45,25 +45,39 @@ void sp_page_load(SpPage *p) {
     p->zUrl[--n] = 0;
   }
   setting("time_zone", "Etc/UTC", p->zTz, sizeof(p->zTz));
-  /* Only fixed offsets are understood; anything else is UTC. */
-  const char *z = p->zTz;
-  p->offMin = 0;
-  if ((z[0] == '+' || z[0] == '-') && strlen(z) == 6 && z[3] == ':') {
-    int h = (z[1] - '0') * 10 + (z[2] - '0');
-    int m = (z[4] - '0') * 10 + (z[5] - '0');
-    if (h >= 0 && h <= 14 && m >= 0 && m < 60) {
-      p->offMin = (z[0] == '-' ? -1 : 1) * (h * 60 + m);
+  /* A zone that does not load (removed tzdata, a bad row) shows UTC. */
+  int rc;
+  p->pZone = tz_shared(p->zTz, &rc);
+  if (!p->pZone) {
+    p->pZone = tz_shared("UTC", &rc); /* built in: never fails */
+    snprintf(p->zTz, sizeof(p->zTz), "Etc/UTC");
+  }
+}
+
+int sp_offset_min(const SpPage *p, int64_t ms, char zLabel[16]) {
+  char zAbbr[8];
+  int off = tz_offset_abbr(p->pZone, ms, zAbbr) / 60;
+  if (zLabel) {
+    /* Numeric abbreviations ("+03") read better as "UTC+03:00". */
+    if (zAbbr[0] == '+' || zAbbr[0] == '-' || !zAbbr[0]) {
+      int a = off < 0 ? -off : off;
+      snprintf(zLabel, 16, "UTC%c%02d:%02d", off < 0 ? '-' : '+',
+               (a / 60) % 100, a % 60);
+    } else {
+      snprintf(zLabel, 16, "%s", zAbbr);
     }
   }
+  return off;
 }
 
 void sp_time(const SpPage *p, int64_t ms, char z[32]) {
   char zUtc[25];
-  utc_format(ms + (int64_t)p->offMin * 60000, zUtc);
-  int off = p->offMin < 0 ? -p->offMin : p->offMin;
+  int offMin = sp_offset_min(p, ms, NULL);
+  utc_format(ms + (int64_t)offMin * 60000, zUtc);
+  int off = offMin < 0 ? -offMin : offMin;
   int hh = (off / 60) % 24, mm = off % 60;
   memcpy(z, zUtc, 23);
-  z[23] = p->offMin < 0 ? '-' : '+';
+  z[23] = offMin < 0 ? '-' : '+';
   z[24] = (char)('0' + hh / 10);
   z[25] = (char)('0' + hh % 10);
   z[26] = ':';
@@ -203,7 +217,7 @@ json_t *sp_component(const SpPage *pg, int64_t id) {
 
 /* The status posts of incident id or maintenance id (bMaint), newest first,
 ** as Statuspage's incident_updates. Maintenance posts have no updated_at
-** (their created_at stands in) and record no component changes. */
+** (their created_at stands in); both record the components they moved. */
 static json_t *status_updates(const SpPage *pg, int64_t id, int bMaint) {
   json_t *pList = json_array();
   sqlite3_stmt *p =
@@ -237,13 +251,18 @@ static json_t *status_updates(const SpPage *pg, int64_t id, int bMaint) {
   json_array_foreach(pList, i, pU) {
     int64_t uid = json_integer_value(json_object_get(pU, "_id"));
     json_object_del(pU, "_id");
-    if (bMaint) {
-      continue;
-    }
-    p = db_prepare("SELECT c.id, c.name, uc.old_status, uc.new_status"
-                   " FROM incident_update_components uc"
-                   " JOIN components c ON c.id = uc.component_id"
-                   " WHERE uc.update_id = :u ORDER BY c.position, c.name");
+    p = bMaint ? db_prepare("SELECT c.id, c.name, uc.old_status,"
+                            " uc.new_status"
+                            " FROM maintenance_update_components uc"
+                            " JOIN components c ON c.id = uc.component_id"
+                            " WHERE uc.update_id = :u"
+                            " ORDER BY c.position, c.name")
+               : db_prepare("SELECT c.id, c.name, uc.old_status,"
+                            " uc.new_status"
+                            " FROM incident_update_components uc"
+                            " JOIN components c ON c.id = uc.component_id"
+                            " WHERE uc.update_id = :u"
+                            " ORDER BY c.position, c.name");
     if (!p) {
       break;
     }
@@ -288,6 +307,29 @@ static json_t *linked_components(const SpPage *pg, int64_t id, int bMaint) {
   return pList;
 }
 
+/* Beyond the v2 fields (named as in Statuspage's manage API): the
+** postmortem's public summary (Markdown) and when it was published, null
+** until the postmortem is published or when the summary is empty. */
+static void add_postmortem(const SpPage *pg, json_t *pI, int64_t id) {
+  sqlite3_stmt *p = db_prepare(
+      "SELECT public_summary, published_at FROM postmortems"
+      " WHERE incident_id = :id AND status = 'published'"
+      " AND public_summary <> '' AND published_at IS NOT NULL");
+  json_t *pBody = json_null(), *pAt = json_null();
+  if (p) {
+    db_bind_int(p, ":id", id);
+    if (db_step(p) == SQLITE_ROW) {
+      json_decref(pBody);
+      json_decref(pAt);
+      pBody = json_string(db_col_text(p, 0));
+      pAt = time_json(pg, p, 1);
+    }
+    db_reset(p);
+  }
+  json_object_set_new(pI, "postmortem_body", pBody ? pBody : json_null());
+  json_object_set_new(pI, "postmortem_published_at", pAt);
+}
+
 json_t *sp_incident(const SpPage *pg, int64_t id) {
   sqlite3_stmt *p =
       db_prepare("SELECT id, title, status, created_at, updated_at,"
@@ -315,6 +357,7 @@ json_t *sp_incident(const SpPage *pg, int64_t id) {
   db_reset(p);
   json_object_set_new(pI, "incident_updates", status_updates(pg, id, 0));
   json_object_set_new(pI, "components", linked_components(pg, id, 0));
+  add_postmortem(pg, pI, id);
   return pI;
 }
 

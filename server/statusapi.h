@@ -12,13 +12,16 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "tz.h"
+
 /* The page's settings (settings table, with defaults). */
 typedef struct SpPage {
   char zId[64];    /* page_id, default "hindsight" */
   char zName[128]; /* page_name, default "Service status" */
   char zUrl[256];  /* page_url, no trailing slash */
-  char zTz[64];    /* time_zone: "Etc/UTC" or a fixed "+HH:MM" */
-  int offMin;      /* the zone's offset from UTC in minutes */
+  char zTz[64];    /* time_zone: an IANA name, "Etc/UTC" or "+HH:MM" */
+  const TzZone *pZone; /* the zone itself (UTC when zTz cannot be loaded);
+                          BORROWED from tz_shared() */
 } SpPage;
 
 enum {
@@ -31,6 +34,9 @@ enum {
 
 /* Reads the settings into *p (defaults for missing or bad rows). */
 void sp_page_load(SpPage *p);
+/* The page zone's offset from UTC at ms, in minutes; its label ("CET",
+** "UTC", "UTC+03:00") into zLabel when not NULL. */
+int sp_offset_min(const SpPage *p, int64_t ms, char zLabel[16]);
 /* Writes ms as "2026-11-20T11:38:00.000+00:00" in the page's zone. */
 void sp_time(const SpPage *p, int64_t ms, char z[32]);
 

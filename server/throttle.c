@@ -41,7 +41,7 @@ int throttle_blocked(const char *zKey, int64_t tNow) {
   return bBlocked;
 }
 
-void throttle_fail(const char *zKey, int64_t tNow) {
+int throttle_fail_window(const char *zKey, int64_t tNow, int64_t msWindow) {
   pthread_mutex_lock(&slotMutex);
   Slot *p = slot_find(zKey);
   if (!p) {
@@ -58,12 +58,17 @@ void throttle_fail(const char *zKey, int64_t tNow) {
     p->nFail = 0;
     p->tStart = tNow;
   }
-  if (tNow - p->tStart >= THROTTLE_WINDOW_MS) {
+  if (tNow - p->tStart >= msWindow) {
     p->nFail = 0;
     p->tStart = tNow;
   }
-  p->nFail++;
+  int n = ++p->nFail;
   pthread_mutex_unlock(&slotMutex);
+  return n;
+}
+
+void throttle_fail(const char *zKey, int64_t tNow) {
+  throttle_fail_window(zKey, tNow, THROTTLE_WINDOW_MS);
 }
 
 void throttle_reset(void) {

@@ -20,7 +20,7 @@
 #define THROTTLE_MAX_FAILS 20                 /* failures per key... */
 #define THROTTLE_WINDOW_MS (10LL * 60 * 1000) /* ...in this window */
 #define THROTTLE_SLOTS 4096                   /* keys tracked at once */
-#define THROTTLE_KEY_MAX 64                   /* longer keys are cut */
+#define THROTTLE_KEY_MAX 72                   /* longer keys are cut */
 
 /* 1 if zKey has THROTTLE_MAX_FAILS or more failures in the window that
 ** contains tNow (ms), else 0. */
@@ -29,6 +29,11 @@ int throttle_blocked(const char *zKey, int64_t tNow);
 /* Counts one failure for zKey at tNow; starts a new window when the last
 ** one has ended. */
 void throttle_fail(const char *zKey, int64_t tNow);
+
+/* Counts one failure for zKey at tNow in a window of msWindow (a new one
+** when the last has ended) and returns the failures in the window. For
+** counts with their own window, such as login names nobody has. */
+int throttle_fail_window(const char *zKey, int64_t tNow, int64_t msWindow);
 
 /* Forgets every key (unit tests). */
 void throttle_reset(void);

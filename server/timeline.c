@@ -24,6 +24,7 @@
 #include "audit.h"
 #include "db.h"
 #include "err.h"
+#include "evidence.h"
 #include "incident.h"
 #include "input.h"
 #include "md.h"
@@ -639,53 +640,82 @@ int timeline_history(Req *r) {
   return 0;
 }
 
+/* Collects scanned lines into a JSON array. */
+static int raw_collect(void *pArg, const RawLine *pLine) {
+  char zTime[25];
+  utc_format(pLine->ts, zTime);
+  json_array_append_new(pArg, json_pack("{s:s, s:s, s:s%, s:b}", "ts", zTime,
+                                        "source", pLine->zSource, "line",
+                                        pLine->z, pLine->n, "bad",
+                                        pLine->bBad));
+  return 0;
+}
+
+int timeline_raw_lines(Req *r, RawQuery *pQ, json_t **ppLines,
+                       json_t **ppNext) {
+  const char *zCursor = req_query(r, "cursor");
+  if (zCursor && (strlen(zCursor) > 64 || !utf8_valid(zCursor,
+                                                      strlen(zCursor)))) {
+    return req_fail(r, E_INVALID, "cursor: not a cursor from this list");
+  }
+  pQ->zCursor = zCursor && *zCursor ? zCursor : NULL;
+  pQ->nLimit = 200;
+  pQ->budgetMs = 2000; /* a slow text search pages instead of hanging */
+  char zNext[64];
+  json_t *pLines = json_array();
+  int rc = rawstore_scan(pQ, raw_collect, pLines, zNext, sizeof(zNext));
+  if (rc) {
+    json_decref(pLines);
+    return rc == E_INVALID
+               ? req_fail(r, rc, "cursor: not a cursor from this list")
+               : rc;
+  }
+  *ppLines = pLines;
+  *ppNext = zNext[0] ? json_string(zNext) : json_null();
+  return 0;
+}
+
 int timeline_raw(Req *r) {
   int64_t id;
   int rc = req_param_id(r, "id", &id);
   if (rc) {
     return rc;
   }
-  int64_t after = 0;
-  const char *zCursor = req_query(r, "cursor");
-  if (zCursor && *zCursor) {
-    char *zEnd;
-    after = strtoll(zCursor, &zEnd, 10);
-    if (*zEnd || after < 0) {
-      return req_fail(r, E_INVALID, "cursor: not a cursor from this list");
-    }
-  }
+  /* A signal's lines: its source's error lines in its time range, of its
+  ** message group when it has one. */
   sqlite3_stmt *p = db_prepare(
-      "SELECT id, ts, source, line FROM raw_lines WHERE signal_id = :id"
-      " AND id > :after ORDER BY id LIMIT 201");
+      "SELECT e.source, e.ts, e.end_ts, e.grp, e.kind FROM events ev"
+      " JOIN evidence e ON e.id = ev.evidence_id WHERE ev.id = :id");
   if (!p) {
     return E_DB;
   }
   db_bind_int(p, ":id", id);
-  db_bind_int(p, ":after", after);
-  json_t *pLines = json_array();
-  int n = 0;
-  int64_t last = 0;
-  int bMore = 0;
-  while (db_step(p) == SQLITE_ROW) {
-    if (n == 200) {
-      bMore = 1;
-      break;
-    }
-    char zTime[25];
-    utc_format(db_col_int(p, 1), zTime);
-    json_array_append_new(pLines,
-                          json_pack("{s:s, s:s, s:s}", "ts", zTime, "source",
-                                    db_col_text(p, 2), "line",
-                                    db_col_text(p, 3)));
-    last = db_col_int(p, 0);
-    n++;
+  int bFound = db_step(p) == SQLITE_ROW;
+  char *zSource = NULL;
+  RawQuery q = {0};
+  if (bFound) {
+    zSource = arena_strdup(&r->arena, db_col_text(p, 0));
+    q.from = db_col_int(p, 1);
+    q.to = db_col_is_null(p, 2) ? (db_col_int(p, 3) ? 0 : q.from + 1)
+                                : db_col_int(p, 2) + 1;
+    q.grp = (uint64_t)db_col_int(p, 3);
+    q.bBadOnly = 1;
   }
   db_reset(p);
-  char zNext[32];
-  snprintf(zNext, sizeof(zNext), "%lld", (long long)last);
+  json_t *pLines = NULL, *pNext = NULL;
+  if (bFound) {
+    const char *azSource[2] = {zSource, NULL};
+    q.azSource = azSource;
+    rc = timeline_raw_lines(r, &q, &pLines, &pNext);
+    if (rc) {
+      return rc;
+    }
+  } else {
+    pLines = json_array();
+    pNext = json_null();
+  }
   r->pModel = json_pack("{s:I, s:o, s:o}", "event_id", (json_int_t)id,
-                        "lines", pLines, "next_cursor",
-                        bMore ? json_string(zNext) : json_null());
+                        "lines", pLines, "next_cursor", pNext);
   return 0;
 }
 
@@ -697,7 +727,6 @@ int timeline_raw_search(Req *r) {
   }
   const char *zQ = req_query(r, "q");
   const char *zSource = req_query(r, "source");
-  const char *zCursor = req_query(r, "cursor");
   if (zQ && (strlen(zQ) > 500 || !utf8_valid(zQ, strlen(zQ)))) {
     return req_fail(r, E_INVALID, "q: at most 500 bytes of UTF-8");
   }
@@ -705,61 +734,48 @@ int timeline_raw_search(Req *r) {
                   !utf8_valid(zSource, strlen(zSource)))) {
     return req_fail(r, E_INVALID, "source: not a valid source name");
   }
-  int64_t afterTs = INT64_MIN, afterId = 0;
-  if (zCursor && *zCursor) {
-    long long ts, id;
-    char cExtra;
-    if (sscanf(zCursor, "%lld:%lld%c", &ts, &id, &cExtra) != 2) {
-      return req_fail(r, E_INVALID, "cursor: not a cursor from this list");
-    }
-    afterTs = ts;
-    afterId = id;
+  /* An incident's lines: its window and its sources (given to it by an
+  ** ingest, or of the log evidence on its timeline). */
+  RawQuery q = {0};
+  rc = evidence_scope(incidentId, &q.from, &q.to);
+  if (rc < 0) {
+    return rc;
   }
-  /* A scan of this incident's lines in time order: LIKE on raw text is
-  ** fast enough per incident, and costs nothing at ingest time. */
+  q.to++;
   sqlite3_stmt *p = db_prepare(
-      "SELECT id, ts, source, line, signal_id FROM raw_lines"
-      " WHERE incident_id = :inc"
-      " AND (ts > :after_ts OR (ts = :after_ts AND id > :after_id))"
-      " AND (:source IS NULL OR source = :source)"
-      " AND (:like IS NULL OR line LIKE :like ESCAPE '\\')"
-      " ORDER BY ts, id LIMIT 201");
+      "SELECT source FROM incident_sources WHERE incident_id = :inc"
+      " UNION SELECT source FROM events WHERE incident_id = :inc"
+      " AND evidence_id IS NOT NULL AND kind IN ('log', 'signal')"
+      " AND source <> '' ORDER BY 1 LIMIT 32");
   if (!p) {
     return E_DB;
   }
   db_bind_int(p, ":inc", incidentId);
-  db_bind_int(p, ":after_ts", afterTs);
-  db_bind_int(p, ":after_id", afterId);
-  db_bind_text(p, ":source", zSource && *zSource ? zSource : NULL);
-  db_bind_text(p, ":like", zQ && *zQ ? like_pattern(r, zQ) : NULL);
-  json_t *pLines = json_array();
-  int n = 0;
-  char zNext[64] = "";
-  int64_t lastTs = 0, lastId = 0;
+  const char **azSource = arena_alloc(&r->arena, sizeof(char *) * 33);
+  int nSource = 0;
   while (db_step(p) == SQLITE_ROW) {
-    if (n == 200) {
-      snprintf(zNext, sizeof(zNext), "%lld:%lld", (long long)lastTs,
-               (long long)lastId);
-      break;
+    const char *z = db_col_text(p, 0);
+    if (!zSource || !*zSource || strcmp(z, zSource) == 0) {
+      azSource[nSource++] = arena_strdup(&r->arena, z);
     }
-    char zTime[25];
-    lastId = db_col_int(p, 0);
-    lastTs = db_col_int(p, 1);
-    utc_format(lastTs, zTime);
-    json_array_append_new(
-        pLines, json_pack("{s:s, s:s, s:s, s:o}", "ts", zTime, "source",
-                          db_col_text(p, 2), "line", db_col_text(p, 3),
-                          "signal_id",
-                          db_col_is_null(p, 4)
-                              ? json_null()
-                              : json_integer(db_col_int(p, 4))));
-    n++;
   }
   db_reset(p);
-  r->pModel = json_pack("{s:I, s:s, s:o, s:o}", "incident_id",
-                        (json_int_t)incidentId, "q", zQ ? zQ : "", "lines",
-                        pLines, "next_cursor",
-                        zNext[0] ? json_string(zNext) : json_null());
+  azSource[nSource] = NULL;
+  q.azSource = azSource;
+  q.zText = zQ && *zQ ? zQ : NULL;
+  q.bNoCase = 1;
+  json_t *pLines = NULL, *pNext = NULL;
+  rc = timeline_raw_lines(r, &q, &pLines, &pNext);
+  if (rc) {
+    return rc;
+  }
+  char zBase[64];
+  snprintf(zBase, sizeof(zBase), "/app/incidents/%lld/raw",
+           (long long)incidentId);
+  r->pModel = json_pack("{s:I, s:s, s:s, s:o, s:o}", "incident_id",
+                        (json_int_t)incidentId, "q", zQ ? zQ : "",
+                        "raw_base", zBase, "lines", pLines, "next_cursor",
+                        pNext);
   r->zTemplate = "raw_lines";
   r->zTitle = "Raw lines";
   return 0;
@@ -828,6 +844,8 @@ int timeline_stream(Req *r) {
 
 /* The page --------------------------------------------------------------- */
 
+#define EVENT_BODY_INLINE 16384 /* bytes of a body shown in the page */
+
 /* Adds view-only fields to each event and groups them by minute, with a
 ** date line where the day changes. NEW array of groups. */
 static json_t *group_by_minute(json_t *pEvents) {
@@ -856,12 +874,29 @@ static json_t *group_by_minute(json_t *pEvents) {
     json_t *pItem = json_copy(pEv);
     const char *zKind = json_string_value(json_object_get(pEv, "kind"));
     const char *zBody = json_string_value(json_object_get(pEv, "body"));
+    /* A long body is shown cut, linked whole, and not offered for editing
+    ** in the page: dozens of 60 KB alerts must not take the page past its
+    ** render budget. */
+    char *zCut = NULL;
+    if (zBody && strlen(zBody) > EVENT_BODY_INLINE) {
+      size_t nCut = EVENT_BODY_INLINE;
+      while (nCut > 0 && ((unsigned char)zBody[nCut] & 0xC0) == 0x80) {
+        nCut--;
+      }
+      zCut = xmalloc(nCut + 1);
+      memcpy(zCut, zBody, nCut);
+      zCut[nCut] = 0;
+      zBody = zCut;
+      json_object_del(pItem, "body");
+      json_object_set_new(pItem, "body_cut", json_true());
+    }
     if (zKind && zBody && *zBody &&
         enum_index(azWritableKind, zKind) >= 0) {
       json_object_set_new(pItem, "body_html", md_safe_html(zBody));
     } else if (zBody && *zBody) {
       json_object_set_new(pItem, "body_text", json_string(zBody));
     }
+    free(zCut);
     json_object_set_new(pItem, "is_signal",
                         json_boolean(zKind && strcmp(zKind, "signal") == 0));
     json_array_append_new(json_object_get(pGroup, "events"), pItem);

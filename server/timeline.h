@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "http.h"
+#include "rawstore.h"
 
 int timeline_list(Req *r);      /* GET  /api/v1/incidents/{id}/events */
 int timeline_create(Req *r);    /* POST /api/v1/incidents/{id}/events,
@@ -19,6 +20,11 @@ int timeline_update(Req *r);    /* PATCH /api/v1/events/{id},
                                    POST /app/events/{id} */
 int timeline_delete(Req *r);    /* DELETE /api/v1/events/{id} */
 int timeline_history(Req *r);   /* GET  /api/v1/events/{id}/history */
+/* Scans pQ's lines for a page (the request's ?cursor, 200 lines) into
+** *ppLines (NEW array of {ts, source, line, bad}) and *ppNext (NEW cursor
+** string or null). 0, or an error already put to the request. */
+int timeline_raw_lines(Req *r, RawQuery *pQ, json_t **ppLines,
+                       json_t **ppNext);
 int timeline_raw(Req *r);       /* GET  /api/v1/events/{id}/raw */
 int timeline_stream(Req *r);    /* GET  /api/v1/incidents/{id}/stream */
 int timeline_raw_search(Req *r); /* GET /api/v1/incidents/{id}/raw?q=,

@@ -17,6 +17,7 @@
 #include "audit.h"
 #include "db.h"
 #include "err.h"
+#include "evidence.h"
 #include "input.h"
 #include "subs.h"
 #include "utc.h"
@@ -278,6 +279,9 @@ static int post_update(int64_t id, const char *zStatus, const char *zBody,
       db_bind_int(p, ":id", id);
       rc = db_run(p);
     }
+  }
+  if (rc == 0) {
+    rc = evidence_sync(id); /* resolved or reopened: its window changed */
   }
   if (rc == 0) {
     p = db_prepare(

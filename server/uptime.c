@@ -61,6 +61,67 @@ void uptime_days(const UptimeSpan *aSpan, int nSpan, int64_t tNow, int nDay,
   }
 }
 
+/* The day of aStart[0..nDay) holding t: the last start <= t, or -1. */
+static int day_index(const int64_t *aStart, int nDay, int64_t t) {
+  int lo = 0, hi = nDay;
+  while (lo < hi) {
+    int mid = lo + (hi - lo) / 2;
+    if (aStart[mid] <= t) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  return lo - 1;
+}
+
+void uptime_days_between(const UptimeSpan *aSpan, int nSpan, int64_t tNow,
+                         int nDay, const int64_t *aStart, UptimeDay *aOut) {
+  assert(nDay > 0);
+  for (int i = 0; i < nDay; i++) {
+    assert(aStart[i] < aStart[i + 1]);
+    memset(&aOut[i], 0, sizeof(aOut[i]));
+    aOut[i].tDay = aStart[i];
+    aOut[i].iWorst = -1;
+  }
+  int64_t tEnd = tNow < aStart[nDay] ? tNow : aStart[nDay];
+  for (int s = 0; s < nSpan; s++) {
+    int64_t t0 = aSpan[s].tFrom;
+    int64_t t1 = s + 1 < nSpan ? aSpan[s + 1].tFrom : tEnd;
+    int iStatus = aSpan[s].iStatus;
+    if (t1 > tEnd) {
+      t1 = tEnd;
+    }
+    if (t0 < aStart[0]) {
+      t0 = aStart[0];
+    }
+    if (t1 <= t0 || iStatus < 0 || iStatus > 4) {
+      continue;
+    }
+    for (int i = day_index(aStart, nDay, t0); i >= 0 && i < nDay &&
+                                              aStart[i] < t1;
+         i++) {
+      int64_t a = t0 > aStart[i] ? t0 : aStart[i];
+      int64_t b = t1 < aStart[i + 1] ? t1 : aStart[i + 1];
+      if (b <= a) {
+        continue;
+      }
+      UptimeDay *p = &aOut[i];
+      p->aMs[iStatus] += b - a;
+      p->msKnown += b - a;
+      if (iStatus == 3) {
+        p->msDown += b - a;
+      } else if (iStatus == 2) {
+        p->msDown += (b - a) * 3 / 10;
+      }
+      int iLevel = iStatus == 4 ? 0 : iStatus;
+      if (iLevel > p->iWorst) {
+        p->iWorst = iLevel;
+      }
+    }
+  }
+}
+
 double uptime_percent(int64_t msKnown, int64_t msDown) {
   if (msKnown <= 0) {
     return -1;

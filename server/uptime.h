@@ -1,7 +1,9 @@
 /*
 ** uptime.h: daily uptime of one component from its status history.
 **
-** A day is a UTC calendar day. Time in major_outage counts fully as down,
+** A day is a UTC calendar day (uptime_days) or any day the caller bounds,
+** such as the status page's local days with their DST lengths
+** (uptime_days_between). Time in major_outage counts fully as down,
 ** time in partial_outage counts 30% down (Statuspage weighs it so);
 ** degraded_performance and under_maintenance count as up. Time before the
 ** first history row is unknown and left out of the percentage.
@@ -35,6 +37,14 @@ typedef struct UptimeDay {
 */
 void uptime_days(const UptimeSpan *aSpan, int nSpan, int64_t tNow, int nDay,
                  UptimeDay *aOut);
+
+/*
+** The same over days the caller bounds: day i is [aStart[i], aStart[i+1]),
+** aStart has nDay + 1 rising entries, and the last day is counted up to
+** tNow (aStart[nDay] - 1 at most). aOut[i].tDay is aStart[i].
+*/
+void uptime_days_between(const UptimeSpan *aSpan, int nSpan, int64_t tNow,
+                         int nDay, const int64_t *aStart, UptimeDay *aOut);
 
 /* Uptime of a day or a sum of days in percent (0..100), or -1 when
 ** msKnown is 0. */

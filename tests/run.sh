@@ -46,12 +46,21 @@ if [ "$ONLY" = all ] || [ "$ONLY" = unit ]; then
   done
 fi
 
+# The HTTP suites run HS_JOBS at a time (default: the number of cores):
+# each has its own server, port and temporary directory, and most of their
+# time is spent waiting on peers and sleeps. Counted in name order.
 if [ "$ONLY" = all ] || [ "$ONLY" = http ]; then
+  jobs=${HS_JOBS:-$(nproc 2>/dev/null || echo 1)}
+  [ "$jobs" -ge 1 ] 2>/dev/null || jobs=1
+  ls tests/http/t[0-9]*.sh 2>/dev/null |
+    LOG=$LOG xargs -P "$jobs" -I{} sh -c \
+      'n=$(basename "$1" .sh); sh "$1" >"$LOG/$n.out" 2>&1; echo $? >"$LOG/$n.rc"' \
+      sh {}
   for t in tests/http/t[0-9]*.sh; do
     [ -f "$t" ] || continue
     name=$(basename "$t" .sh)
-    sh "$t" >"$LOG/$name.out" 2>&1
-    count "$name" "$LOG/$name.out" $?
+    rc=$(cat "$LOG/$name.rc" 2>/dev/null || echo 1)
+    count "$name" "$LOG/$name.out" "$rc"
   done
 fi
 

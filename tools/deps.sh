@@ -7,16 +7,21 @@
 # Another apt-get or dpkg holding the lock is waited for, up to 10 minutes.
 set -eu
 # pkg-config's names of the libraries (the Makefile's PKGS).
-LIBS="sqlite3 libmicrohttpd libcmark jansson libcrypt zlib libcurl"
+LIBS="sqlite3 libmicrohttpd libcmark jansson libcrypt zlib libcurl libzstd"
 PKGS="gcc make pkg-config libsqlite3-dev libmicrohttpd-dev libcmark-dev
-libjansson-dev libcrypt-dev zlib1g-dev libcurl4-openssl-dev
+libjansson-dev libcrypt-dev zlib1g-dev libcurl4-openssl-dev libzstd-dev zstd
 sqlite3 curl jq libxml2-utils openssl ca-certificates python3 faketime
-chromium wrk nginx-light time
-rsyslog libivykis0 libnet1 libwrap0 libsnappy-dev"
+chromium wrk nginx-light time prometheus-alertmanager"
+# Real log writers for the evidence-format tests (t0070..t0074), and the
+# zone files --tz and the status page read.
+PKGS="$PKGS rsyslog haproxy bsdutils tzdata"
+# The streaming doors: Loki's snappy, and the libraries of the syslog-ng
+# that tools/syslog-ng.sh unpacks beside rsyslog (t0068).
+PKGS="$PKGS libsnappy-dev libivykis0 libnet1 libwrap0"
 # What the tests run by name; node and npm come from Debian's nodejs and
 # npm unless some Node.js (with its npm) is already installed.
 CMDS="gcc make pkg-config sqlite3 curl jq xmllint openssl python3 faketime
-chromium node npm"
+chromium node npm prometheus-alertmanager"
 
 if [ "${1:-}" = --if-missing ]; then
   shift

@@ -18,7 +18,7 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/hs-bench.XXXXXX")
 trap 'kill $HS_PID $NG_PID 2>/dev/null; rm -rf "$T"' EXIT
 
 ./hindsight --db "$T/bench.db" demo >/dev/null
-./hindsight --db "$T/bench.db" serve --listen 127.0.0.1:0 >"$T/hs.out" 2>/dev/null &
+./hindsight --db "$T/bench.db" serve --listen 127.0.0.1:0 --max-conn-per-ip 1024 >"$T/hs.out" 2>/dev/null &
 HS_PID=$!
 while ! grep -q 'listening on' "$T/hs.out"; do sleep 0.1; done
 HS=$(sed -n 's/.*listening on \(http:\/\/[0-9.:]*\).*/\1/p' "$T/hs.out")
@@ -68,3 +68,4 @@ sh tests/bench/ingest.sh
 sh tests/bench/doors.sh
 sh tests/bench/timeline.sh
 sh tests/bench/search.sh
+sh tests/bench/raw.sh

@@ -161,6 +161,9 @@ try {
   await visit("/app/incidents", [LINE]);
   await visit(`/app/incidents/${id}`, [LINE, SHORT, "{{7*7}}", "<svg onload=window.__xss=1>"]);
   await visit(`/app/incidents/${id}/raw`);
+  await visit("/app/evidence", [LINE]);
+  await visit("/app/evidence/raw?from=2026-11-20T09:50:00Z&to=2026-11-20T10:10:00Z");
+  await visit(`/app/incidents/new?title=${encodeURIComponent(LINE)}&component=${encodeURIComponent(SHORT)}`, [LINE]);
   await visit(`/app/events/${evId}/history`);
   await visit(`/app/incidents/${id}/postmortem`, [`${MARK} heading`, "{{7*7}}"]);
   await visit(`/app/incidents/${id}/postmortem/revisions`);

@@ -1,23 +1,6 @@
-// fuzz-sources: server/action.c server/arena.c server/assets.c
-// fuzz-sources: server/audit.c server/auth.c server/buf.c server/chart.c
-// fuzz-sources: server/component.c server/cookie.c server/db.c server/demo.c
-// fuzz-sources: server/diff.c server/form.c server/hmac.c server/http.c
-// fuzz-sources: server/incident.c server/ingest.c server/ingest_access.c
-// fuzz-sources: server/ingest_alert.c server/ingest_csv.c
-// fuzz-sources: server/ingest_door.c server/ingest_journal.c
-// fuzz-sources: server/ingest_jsonl.c server/ingest_store.c
-// fuzz-sources: server/ingest_syslog.c server/ingest_zendesk.c
-// fuzz-sources: server/input.c server/maintenance.c server/md.c
-// fuzz-sources: server/metrics.c server/outbox.c server/postmortem.c
-// fuzz-sources: server/redact.c server/router.c server/search.c
-// fuzz-sources: server/search_index.c server/search_insights.c
-// fuzz-sources: server/search_similar.c server/search_tokenizer.c
-// fuzz-sources: server/settings.c server/sha256.c server/status.c
-// fuzz-sources: server/statusapi.c server/subs.c server/throttle.c
-// fuzz-sources: server/timeline.c server/tmpl.c server/update.c
-// fuzz-sources: server/uptime.c server/users.c server/utc.c server/worker.c
-// fuzz-sources: build/rel/asset_table.S
-// fuzz-libs: -lmicrohttpd -lsqlite3 -lcmark -ljansson -lcrypt -lz -lcurl
+// fuzz-sources: server/*.c build/rel/asset_table.S
+// fuzz-exclude: server/main.c server/accesslog.c
+// fuzz-libs: -lmicrohttpd -lsqlite3 -lcmark -ljansson -lcrypt -lz -lcurl -lzstd
 // fuzz-libs: -lpthread -lm
 /*
 ** fuzz_http.c: libFuzzer target for whole raw HTTP requests.
@@ -52,7 +35,8 @@
 **     1xx, 204, 304); an answer MHD makes itself (to a request it will not
 **     pass on) comes last and only its status line and header end are
 **     checked (libmicrohttpd 0.9.75 sends the header block of some twice);
-**   - no response is 500, and no request Hindsight answered got a 5xx:
+**   - no response is 500, and no request Hindsight answered got a 5xx
+**     (but 501, for a Transfer-Encoding other than chunked):
 **     the database is writable and the disk not full here, so http.c's 503
 **     (E_DB and unknown codes, "temporarily unavailable") means a handler
 **     failed;
@@ -461,7 +445,9 @@ static int check_answer(const char *z, size_t n) {
     i += nBody;
   }
   for (int k = 0; k < nLog; k++) {
-    if (aLog[k].status >= 500) {
+    /* 501 is our deliberate answer to a transfer coding we do not
+    ** implement (gzip, xchunked), not a failure. */
+    if (aLog[k].status >= 500 && aLog[k].status != 501) {
       fprintf(stderr, "fuzz_http: Hindsight answered %d\n", aLog[k].status);
       fail("a 5xx from a handler", z, n);
     }

@@ -67,7 +67,7 @@ static void fuzz_on_reject(void *pArg, int64_t line, const char *zReason) {
 /* Runs one parser over z[0..n) in chunks (nChunkSeed 0: whole). */
 static void fuzz_feed(const char *zFormat, const uint8_t *z, size_t n,
                       unsigned nChunkSeed, Buf *pOut) {
-  IngestOptions opt = {NULL, 60, INT64_C(1700006400000)};
+  IngestOptions opt = {NULL, 60, INT64_C(1700006400000), NULL};
   IngestParser *p = ingest_parser_new(zFormat, &opt, fuzz_on_event,
                                       fuzz_on_reject, pOut);
   if (!p) {

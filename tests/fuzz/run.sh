@@ -6,6 +6,8 @@
 # be empty; paths are relative to the repository root):
 #   // fuzz-sources: server/utc.c server/buf.c server/arena.c
 #   // fuzz-libs: -ljansson -lcmark
+# A source may be a pattern (server/*.c); "// fuzz-exclude: server/main.c"
+# then leaves files out of it.
 # A source under build/ is generated (build/rel/asset_table.S, the embedded
 # templates and schema): run.sh asks make for it first.
 # The target is built as build/fuzz/NAME with clang, ASan and UBSan (UB
@@ -68,6 +70,20 @@ for src in tests/fuzz/fuzz_*.c; do
     seeds=tests/fuzz/corpus/$name
   fi
   sources=$(sed -n 's|^// fuzz-sources:||p' "$src")
+  # A pattern (server/*.c) expands here; "// fuzz-exclude:" drops files
+  # from it (main.c, whose main() libFuzzer provides).
+  excludes=$(sed -n 's|^// fuzz-exclude:||p' "$src")
+  if [ -n "$excludes" ]; then
+    kept=
+    # shellcheck disable=SC2086
+    for f in $sources; do
+      case " $(echo $excludes) " in
+        *" $f "*) ;;
+        *) kept="$kept $f" ;;
+      esac
+    done
+    sources=$kept
+  fi
   libs=$(sed -n 's|^// fuzz-libs:||p' "$src")
   made=1
   for f in $sources; do

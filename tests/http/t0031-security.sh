@@ -69,8 +69,10 @@ head -c 2000000 /dev/zero | tr '\0' x | sed 's/^/title=/' > "$T/big.form"
 login editor "$PW_EDITOR"
 req POST /app/incidents -b "$T/jar.editor" --data-binary @"$T/big.form"
 check "a 2 MB form is 413" eq "$STATUS" 413
-raw 'POST /api/v1/incidents HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999\r\nConnection: close\r\n\r\n{}'
+raw "POST /api/v1/incidents HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer $WRITE\r\nContent-Length: 99999999999\r\nConnection: close\r\n\r\n{}"
 check "a huge Content-Length is 413 at once, before any body" eq "$RAW_STATUS" 413
+raw 'POST /api/v1/incidents HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999\r\nConnection: close\r\n\r\n{}'
+check "anonymous, the same is 401 at once (who asks comes first)" eq "$RAW_STATUS" 401
 check "server alive after oversized input" alive
 
 # Methods, media types, framing ----------------------------------------
@@ -176,7 +178,8 @@ check "server alive after the SQL probes" alive
 
 # Unauthenticated crawl of every route ----------------------------------
 # Public per SPEC §4: status pages, healthz, static, login, the v2 API,
-# and /metrics (which answers loopback). Everything else: 401/303/404/405.
+# and /metrics (which answers loopback); issue 19 adds the page's
+# theme.css, badges and /embed. Everything else: 401/303/404/405.
 nBad=0
 while read -r m p; do
   u=$(subst "$p")
@@ -185,7 +188,8 @@ while read -r m p; do
   case "$m $p" in
     "GET /"|"GET /healthz"|"GET /metrics"|"GET /static/"*|"GET /login"|"POST /login"| \
     "GET /history"*|"GET /incidents/"*|"GET /maintenance/"*|"GET /api/v2/"*| \
-    "GET /feeds/"*|"GET /subscribe"*|"GET /unsubscribe")
+    "GET /feeds/"*|"GET /subscribe"*|"GET /unsubscribe"| \
+    "GET /theme.css"|"GET /badge"*|"GET /embed")
       if ! not5xx "$s" >/dev/null; then echo "    public $m $u gave $s"; nBad=$((nBad + 1)); fi ;;
     # Public forms carry their own CSRF token (403 without), or a
     # token that must exist (404).

@@ -135,7 +135,7 @@ static void run_opt(const char *zFmt, const char *z, size_t n, size_t nChunk,
   ingest_parser_free(p);
 }
 
-static const IngestOptions optDefault = {NULL, 0, NOW};
+static const IngestOptions optDefault = {NULL, 0, NOW, NULL};
 
 static void run(const char *zFmt, const char *z, Out *o) {
   run_opt(zFmt, z, strlen(z), 0, &optDefault, o);
@@ -245,7 +245,7 @@ static void test_syslog(void) {
   out_free(&o);
 
   /* --tz applies to zoneless times; --source is the fallback source. */
-  IngestOptions opt = {"edge", 120, NOW};
+  IngestOptions opt = {"edge", 120, NOW, NULL};
   const char *z = "Nov 14 12:00:00 h msg without tag\n";
   run_opt("syslog", z, strlen(z), 0, &opt, &o);
   CHECK_INT("syslog tz: +02:00", o.aEv[0].ts, INT64_C(1699956000000));
@@ -407,8 +407,8 @@ static const char zJournal[] =
 static void test_journal(void) {
   Out o;
   run("journal", zJournal, &o);
-  CHECK_INT("journal: events", o.nEv, 3);
-  CHECK_INT("journal: rejects", o.nRej, 4);
+  CHECK_INT("journal: events", o.nEv, 4);
+  CHECK_INT("journal: rejects", o.nRej, 3);
   CHECK_INT("journal: us to ms", o.aEv[0].ts, INT64_C(1342540861416));
   CHECK_STR("journal: priority 4", o.aEv[0].zLevel, "warning");
   CHECK_STR("journal: identifier", o.aEv[0].zSource, "gdm");
@@ -418,13 +418,13 @@ static void test_journal(void) {
             INT64_C(1342540861416));
   CHECK_STR("journal: unit", o.aEv[1].zSource, "cron.service");
   CHECK_STR("journal: multi-value first", o.aEv[1].zComponent, "a");
-  CHECK_STR("journal: multi-value message", o.aEv[2].zTitle, "first");
-  CHECK_STR("journal: priority 3", o.aEv[2].zLevel, "error");
-  CHECK_STR("journal reject: binary", o.azRej[0],
-            "MESSAGE is not valid UTF-8");
-  CHECK_STR("journal reject: null", o.azRej[1], "MESSAGE is null (too large)");
-  CHECK_STR("journal reject: no time", o.azRej[2], "no __REALTIME_TIMESTAMP");
-  CHECK_STR("journal reject: bad time", o.azRej[3],
+  CHECK_STR("journal: bytes not UTF-8 become U+FFFD", o.aEv[2].zTitle,
+            "\xef\xbf\xbd");
+  CHECK_STR("journal: multi-value message", o.aEv[3].zTitle, "first");
+  CHECK_STR("journal: priority 3", o.aEv[3].zLevel, "error");
+  CHECK_STR("journal reject: null", o.azRej[0], "MESSAGE is null (too large)");
+  CHECK_STR("journal reject: no time", o.azRej[1], "no __REALTIME_TIMESTAMP");
+  CHECK_STR("journal reject: bad time", o.azRej[2],
             "invalid time in \"__REALTIME_TIMESTAMP\"");
   out_free(&o);
   check_streaming("journal", "journal", zJournal, sizeof(zJournal) - 1);
@@ -697,14 +697,16 @@ static void test_framework(void) {
 
   CHECK("unknown format", ingest_parser_new("nope", NULL, on_event, on_reject,
                                             NULL) == NULL);
-  int nFmt = 0;
+  int nFmt = 0, nListed = 0;
   for (int i = 0; azIngestFormat[i]; i++) {
+    nListed++;
     IngestParser *p = ingest_parser_new(azIngestFormat[i], NULL, NULL, NULL,
                                         NULL);
     nFmt += p != NULL;
     ingest_parser_free(p);
   }
-  CHECK_INT("every listed format has a parser", nFmt, 9);
+  CHECK_INT("every listed format has a parser", nFmt, nListed);
+  CHECK("the formats are listed", nListed >= 9);
 
   /* Stopping: xEmit returns nonzero. */
   memset(&o, 0, sizeof(o));

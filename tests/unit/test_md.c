@@ -464,5 +464,24 @@ int main(int argc, char **argv) {
   if (nCase < 10) {
     printf("  %s: %d cases\n", zSpec, nCase);
   }
+
+  /* The HTML cap: 60,000 ">" nest as many blockquotes (1.7 MB). */
+  char *zDeep = xmalloc(60001);
+  memset(zDeep, '>', 60000);
+  zDeep[60000] = 0;
+  int bCut = 0;
+  json_t *pDeep = md_safe_html_cut(zDeep, &bCut);
+  const char *zHtml = md_safe_html_str(pDeep);
+  CHECK("deep nesting is cut", bCut);
+  CHECK("within the cap (twice the source)",
+        zHtml && strlen(zHtml) <= 120000 + 200);
+  CHECK("with a note", zHtml && strstr(zHtml, "cut here"));
+  json_decref(pDeep);
+  free(zDeep);
+  json_t *pPlain = md_safe_html_cut("*fine*", &bCut);
+  CHECK("ordinary text is not cut", !bCut);
+  CHECK_STR("and renders as before", md_safe_html_str(pPlain),
+            "<p><em>fine</em></p>\n");
+  json_decref(pPlain);
   return harness_exit();
 }

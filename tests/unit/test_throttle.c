@@ -53,5 +53,20 @@ int main(void) {
     throttle_fail(zLong, t0);
   }
   CHECK("a long key is cut, not overflowed", throttle_blocked(zLong, t0 + 1));
+
+  /* Counts with their own window (login names nobody has: an hour). */
+  throttle_reset();
+  const int64_t hour = 3600LL * 1000;
+  int n = 0;
+  for (int i = 0; i < 100; i++) {
+    n = throttle_fail_window("name:ghost", t0 + i, hour);
+  }
+  CHECK_INT("the window count is returned", n, 100);
+  CHECK_INT("it holds past the default window",
+            throttle_fail_window("name:ghost", t0 + THROTTLE_WINDOW_MS + 1,
+                                 hour),
+            101);
+  CHECK_INT("and starts again when its own window ends",
+            throttle_fail_window("name:ghost", t0 + hour, hour), 1);
   return harness_exit();
 }

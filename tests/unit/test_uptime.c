@@ -65,5 +65,22 @@ int main(void) {
   CHECK_INT("outage up to midnight stays on its day", a[0].msDown, 4 * H);
   CHECK_INT("the next day starts clean", a[1].msDown, 0);
   CHECK_INT("the next day is operational", a[1].iWorst, 0);
+  /* Local days (Europe/Berlin): 29 March 2026 has 23 hours. An outage
+  ** from 23:30 to 00:30 local time is split at local midnight. */
+  int64_t aStart[3] = {at("2026-03-28T23:00:00Z"), at("2026-03-29T22:00:00Z"),
+                       at("2026-03-30T22:00:00Z")};
+  UptimeSpan s9[] = {{at("2026-03-01T00:00:00Z"), 0},
+                     {at("2026-03-29T21:30:00Z"), 3},
+                     {at("2026-03-29T22:30:00Z"), 0}};
+  uptime_days_between(s9, 3, at("2026-03-31T12:00:00Z"), 2, aStart, a);
+  CHECK_INT("local day: starts at local midnight", a[0].tDay, aStart[0]);
+  CHECK_INT("local day: the DST day has 23 hours", a[0].msKnown, 23 * H);
+  CHECK_INT("local day: half the outage before midnight", a[0].msDown,
+            H / 2);
+  CHECK_INT("local day: half after", a[1].msDown, H / 2);
+  CHECK_INT("local day: the next day has 24 hours", a[1].msKnown, 24 * H);
+  CHECK_INT("local day: worst is major", a[1].iWorst, 3);
+  uptime_days_between(s9, 3, at("2026-03-30T06:00:00Z"), 2, aStart, a);
+  CHECK_INT("local day: today counts up to now", a[1].msKnown, 8 * H);
   return harness_exit();
 }
