@@ -22,7 +22,8 @@ BIN := hindsight
 CFLAGS := $(CFLAGS_BASE) -O2
 LDFLAGS :=
 endif
-LDLIBS := $(PKG_LIBS) -lpthread -lm
+# libsnappy (Loki's protobuf pushes) ships no pkg-config file everywhere.
+LDLIBS := $(PKG_LIBS) -lsnappy -lpthread -lm
 
 SRCS := $(wildcard server/*.c)
 OBJS := $(SRCS:server/%.c=$(BUILD)/%.o) $(BUILD)/asset_table.o

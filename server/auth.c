@@ -139,7 +139,9 @@ static const char *session_cookie_name(Req *r) {
 int auth_identify(Req *r) {
   r->role = ROLE_NONE;
   int bApi = strncmp(r->zPath, "/api/", 5) == 0 ||
-             strncmp(r->zPath, "/hooks/", 7) == 0;
+             strncmp(r->zPath, "/hooks/", 7) == 0 ||
+             strncmp(r->zPath, "/loki/", 6) == 0 ||
+             strcmp(r->zPath, "/v1/logs") == 0;
   const char *zAuthz = req_header(r, "Authorization");
   if (zAuthz && bApi) {
     if (strncmp(zAuthz, "Bearer ", 7) != 0 || strlen(zAuthz) > 200) {

@@ -45,6 +45,7 @@
 #include "component.h"
 #include "cookie.h"
 #include "db.h"
+#include "door_http.h"
 #include "err.h"
 #include "form.h"
 #include "incident.h"
@@ -184,6 +185,9 @@ static const Route aRoute[] = {
      R_INGEST},
     {"POST", "/hooks/grafana", ingest_hook_grafana, ROLE_EDITOR, R_INGEST},
     {"POST", "/hooks/generic", ingest_hook_generic, ROLE_EDITOR, R_INGEST},
+    {"POST", "/loki/api/v1/push", door_loki_push, ROLE_EDITOR,
+     R_INGEST | R_BIGBODY},
+    {"POST", "/v1/logs", door_otlp_logs, ROLE_EDITOR, R_INGEST | R_BIGBODY},
     {"GET", "/api/v1/incidents/{id}/postmortem", postmortem_get, ROLE_VIEWER,
      0},
     {"POST", "/api/v1/incidents/{id}/postmortem", postmortem_create,
@@ -1498,7 +1502,9 @@ static enum MHD_Result on_request(void *pCls, struct MHD_Connection *pConn,
     r->zPath = zUrl;
     r->iLane = -1;
     r->bJsonOut = path_has_prefix(zUrl, "/api/") ||
-                  path_has_prefix(zUrl, "/hooks/");
+                  path_has_prefix(zUrl, "/hooks/") ||
+                  path_has_prefix(zUrl, "/loki/") ||
+                  path_has_prefix(zUrl, "/v1/");
     const char *zFormat =
         MHD_lookup_connection_value(pConn, MHD_GET_ARGUMENT_KIND, "format");
     if (zFormat && strcmp(zFormat, "json") == 0) {

@@ -25,6 +25,7 @@
 #include "outbox.h"
 #include "retention.h"
 #include "search.h"
+#include "syslog_door.h"
 #include "subs.h"
 #include "status.h"
 
@@ -34,7 +35,7 @@ static const char *zUsage =
     "commands:\n"
     "  serve [--listen 127.0.0.1:8080] [--threads N] [--tls-cert F"
     " --tls-key F] [--dev]\n"
-    "        [--read-only]\n"
+    "        [--read-only] [--syslog-udp HOST:PORT] [--syslog-tcp HOST:PORT]\n"
     "  migrate                       apply pending schema migrations\n"
     "  user add NAME --role ROLE     (password on stdin); user list|passwd|del\n"
     "  token add NAME --scope SCOPE  prints the token once; token list|revoke\n"
@@ -63,6 +64,8 @@ static const char *zServeUsage =
     "         [--read-only] [--mirror DIR] [--max-connections N]\n"
     "         [--max-conn-per-ip N] [--header-timeout S] [--drain-timeout S]\n"
     "         [--slow-lanes N] [--ingest-lanes N] [--max-body-memory MIB]\n"
+    "         [--syslog-udp HOST:PORT] [--syslog-tcp HOST:PORT]"
+    " [--syslog-allow NETS]\n"
     "  --listen   address to serve on (default 127.0.0.1:8080; port 0 picks"
     " a free one)\n"
     "  --threads  worker threads (default: one per core)\n"
@@ -86,7 +89,13 @@ static const char *zServeUsage =
     " - 1)\n"
     "  --ingest-lanes     large ingest uploads at once (default 2)\n"
     "  --max-body-memory  MiB of request bodies held in memory at once"
-    " (default 64)\n";
+    " (default 64)\n"
+    "  --syslog-udp, --syslog-tcp  also take syslog (RFC 5426 / RFC 6587)"
+    " on HOST:PORT;\n"
+    "             no token: bind to loopback or a trusted network\n"
+    "  --syslog-allow LIST  only these senders (addresses or CIDR networks,"
+    "\n             comma-separated: 127.0.0.1,10.0.0.0/8,fd00::/8)\n";
+
 
 /* Creates the admin account on an empty database; prints it once. */
 static int ensure_admin(void) {
@@ -163,6 +172,7 @@ static int cmd_serve(int argc, char **argv) {
     cfg.nDrainTimeoutS = (int)nDrain;
   }
   int bDemo = 0;
+  const char *zSyslogUdp = NULL, *zSyslogTcp = NULL, *zSyslogAllow = NULL;
   const char *zMirror = NULL;
   const char *zErr = NULL;
   for (int i = 0; i < argc; i++) {
@@ -194,6 +204,12 @@ static int cmd_serve(int argc, char **argv) {
       cfg.zTlsCert = argv[++i];
     } else if (strcmp(z, "--tls-key") == 0 && bHasValue) {
       cfg.zTlsKey = argv[++i];
+    } else if (strcmp(z, "--syslog-udp") == 0 && bHasValue) {
+      zSyslogUdp = argv[++i];
+    } else if (strcmp(z, "--syslog-tcp") == 0 && bHasValue) {
+      zSyslogTcp = argv[++i];
+    } else if (strcmp(z, "--syslog-allow") == 0 && bHasValue) {
+      zSyslogAllow = argv[++i];
     } else if (strcmp(z, "--mirror") == 0 && bHasValue) {
       zMirror = argv[++i];
     } else {
@@ -262,7 +278,20 @@ static int cmd_serve(int argc, char **argv) {
       return rcMirror == E_INVALID ? 2 : 1;
     }
   }
+  /* The syslog listeners store as they go, so they need a writable
+  ** database; they stop before it is checkpointed. */
+  int rcSyslog = bReadOnly ? 0
+                           : syslog_door_start(zSyslogUdp, zSyslogTcp,
+                                               zSyslogAllow);
+  if (rcSyslog) {
+    mirror_stop();
+    retention_stop();
+    search_indexer_stop();
+    outbox_stop();
+    return rcSyslog == E_INVALID ? 2 : 1;
+  }
   int rc = http_serve(&cfg);
+  syslog_door_stop();
   mirror_stop();
   rawstore_migrator_stop();
   retention_stop();

@@ -48,10 +48,16 @@ typedef struct Stats {
   uint64_t nAccepted;                 /* events accepted by those runs */
   uint64_t nDuplicate;                /* events found already stored */
   uint64_t nRejected;                 /* lines or events refused */
+  uint64_t aDoor[4][3];               /* per streaming door (azDoor):
+                                         received, stored, dropped */
   uint64_t nSweep;                    /* retention sweeps finished */
   uint64_t aSwept[3];                 /* evidence rows, raw lines and
                                          access minutes they deleted */
 } Stats;
+
+/* The streaming doors, in the order of Stats.aDoor. */
+static const char *const azDoor[] = {"loki", "otlp", "syslog_udp",
+                                     "syslog_tcp"};
 
 static Stats stats; /* guarded */
 static atomic_ullong nRenderFailed; /* page renders that failed */
@@ -97,6 +103,20 @@ void metrics_ingest(int64_t nAccepted, int64_t nDuplicate, int64_t nRejected) {
   pthread_mutex_unlock(&statsMutex);
 }
 
+void metrics_door(const char *zDoor, int64_t nReceived, int64_t nStored,
+                  int64_t nDropped) {
+  for (int i = 0; i < 4; i++) {
+    if (strcmp(zDoor, azDoor[i]) == 0) {
+      pthread_mutex_lock(&statsMutex);
+      stats.aDoor[i][0] += nReceived > 0 ? (uint64_t)nReceived : 0;
+      stats.aDoor[i][1] += nStored > 0 ? (uint64_t)nStored : 0;
+      stats.aDoor[i][2] += nDropped > 0 ? (uint64_t)nDropped : 0;
+      pthread_mutex_unlock(&statsMutex);
+      return;
+    }
+  }
+}
+
 void metrics_retention(int64_t nEvidence, int64_t nRaw, int64_t nMinutes) {
   pthread_mutex_lock(&statsMutex);
   stats.nSweep++;
@@ -134,6 +154,22 @@ static void put_seconds(Buf *pOut, int64_t ms) {
 
 void metrics_render(Buf *pOut, int64_t nDbBytes) {
   pthread_mutex_lock(&statsMutex);
+  static const char *const azWhat[] = {"received", "stored", "dropped"};
+  static const char *const azHelp[] = {
+      "decoded from the door", "committed (acknowledged)",
+      "dropped (UDP: queue full or storage error; TCP: malformed frames)"};
+  for (int k = 0; k < 3; k++) {
+    buf_printf(pOut,
+               "# HELP hindsight_door_lines_%s_total Log lines %s, by"
+               " streaming door.\n"
+               "# TYPE hindsight_door_lines_%s_total counter\n",
+               azWhat[k], azHelp[k], azWhat[k]);
+    for (int i = 0; i < 4; i++) {
+      buf_printf(pOut, "hindsight_door_lines_%s_total{door=\"%s\"} %llu\n",
+                 azWhat[k], azDoor[i],
+                 (unsigned long long)stats.aDoor[i][k]);
+    }
+  }
   buf_puts(pOut,
            "# HELP hindsight_http_requests_total HTTP requests answered, by"
            " method, route pattern and status.\n"

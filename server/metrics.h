@@ -28,6 +28,10 @@ void metrics_observe(const char *zMethod, const char *zRoute, int status,
 /* Counts one committed ingest run's outcome. */
 void metrics_ingest(int64_t nAccepted, int64_t nDuplicate, int64_t nRejected);
 
+/* Counts lines of a streaming door: zDoor is "loki", "otlp", "syslog_udp"
+** or "syslog_tcp" (others are ignored). */
+void metrics_door(const char *zDoor, int64_t nReceived, int64_t nStored,
+                  int64_t nDropped);
 /* Counts what one retention sweep deleted. */
 void metrics_retention(int64_t nEvidence, int64_t nRaw, int64_t nMinutes);
 

@@ -15,6 +15,9 @@ chromium wrk nginx-light time prometheus-alertmanager"
 # Real log writers for the evidence-format tests (t0070..t0074), and the
 # zone files --tz and the status page read.
 PKGS="$PKGS rsyslog haproxy bsdutils tzdata"
+# The streaming doors: Loki's snappy, and the libraries of the syslog-ng
+# that tools/syslog-ng.sh unpacks beside rsyslog (t0068).
+PKGS="$PKGS libsnappy-dev libivykis0 libnet1 libwrap0"
 # What the tests run by name; node and npm come from Debian's nodejs and
 # npm unless some Node.js (with its npm) is already installed.
 CMDS="gcc make pkg-config sqlite3 curl jq xmllint openssl python3 faketime
@@ -24,6 +27,9 @@ if [ "${1:-}" = --if-missing ]; then
   shift
   missing=
   pkg-config --exists $LIBS 2>/dev/null || missing="libraries"
+  # No pkg-config file for snappy on Debian 12; rsyslogd is in /usr/sbin.
+  [ -e /usr/include/snappy-c.h ] || missing="$missing libsnappy-dev"
+  [ -x /usr/sbin/rsyslogd ] || missing="$missing rsyslog"
   for c in $CMDS; do
     command -v "$c" >/dev/null 2>&1 || missing="$missing $c"
   done

@@ -65,6 +65,7 @@ run "hindsight  GET /static/style.css (embedded)" "$HS/static/style.css"
 run "nginx      GET /static/style.css" "http://127.0.0.1:$PORT/static/style.css"
 run "hindsight  GET /healthz (one SQLite query)" "$HS/healthz"
 sh tests/bench/ingest.sh
+sh tests/bench/doors.sh
 sh tests/bench/timeline.sh
 sh tests/bench/search.sh
 sh tests/bench/raw.sh
