@@ -42,6 +42,7 @@ static const char *const azMetric[] = {
 static const char *const azWritable[] = {
     "title",         "severity",        "status",       "impact",
     "public",        "components",      "commander",    "summary",
+    "comms_lead",    "ops_lead",        "scribe",
     "started_at",    "detected_at",     "acknowledged_at", "escalated_at",
     "mitigated_at",  "resolved_at",     NULL};
 /* Extra fields an HTML form carries. */
@@ -61,7 +62,7 @@ static json_t *incident_row(int64_t id, int *pRc) {
       "SELECT id, title, severity, status, impact, public, commander,"
       " summary, started_at, detected_at, acknowledged_at, escalated_at,"
       " mitigated_at, resolved_at, created_by, created_at, updated_at,"
-      " version FROM incidents WHERE id = :id");
+      " version, comms_lead, ops_lead, scribe FROM incidents WHERE id = :id");
   if (!p) {
     *pRc = E_DB;
     return NULL;
@@ -87,6 +88,10 @@ static json_t *incident_row(int64_t id, int *pRc) {
       "created_at", (json_int_t)db_col_int(p, 15), "updated_at",
       (json_int_t)db_col_int(p, 16), "version",
       (json_int_t)db_col_int(p, 17));
+  static const char *const azRole[] = {"comms_lead", "ops_lead", "scribe"};
+  for (int i = 0; i < 3; i++) {
+    json_object_set_new(pRow, azRole[i], json_string(db_col_text(p, 18 + i)));
+  }
   db_reset(p);
   p = db_prepare("SELECT c.name FROM incident_components ic"
                  " JOIN components c ON c.id = ic.component_id"
@@ -222,13 +227,17 @@ static int incident_apply(json_t *pRow, json_t *pIn, int bForm, char *zErr,
       json_object_set_new(pRow, aEnum[i].zField, json_string(z));
     }
   }
-  z = NULL;
-  rc = in_string(pIn, "commander", 100, 1, &z, NULL, zErr, nErr);
-  if (rc) {
-    return rc;
-  }
-  if (z) {
-    json_object_set_new(pRow, "commander", json_string(z));
+  static const char *const azRole[] = {"commander", "comms_lead", "ops_lead",
+                                       "scribe", NULL};
+  for (int i = 0; azRole[i]; i++) {
+    z = NULL;
+    rc = in_string(pIn, azRole[i], 100, 1, &z, NULL, zErr, nErr);
+    if (rc) {
+      return rc;
+    }
+    if (z) {
+      json_object_set_new(pRow, azRole[i], json_string(z));
+    }
   }
   z = NULL;
   rc = in_string(pIn, "summary", SUMMARY_MAX, 0, &z, NULL, zErr, nErr);
@@ -294,9 +303,9 @@ static int incident_apply(json_t *pRow, json_t *pIn, int bForm, char *zErr,
 }
 
 static void bind_row(sqlite3_stmt *p, json_t *pRow) {
-  static const char *const azText[] = {"title",     "severity", "status",
-                                       "impact",    "commander", "summary",
-                                       NULL};
+  static const char *const azText[] = {
+      "title",   "severity",   "status",   "impact", "commander",
+      "summary", "comms_lead", "ops_lead", "scribe", NULL};
   char zParam[32];
   for (int i = 0; azText[i]; i++) {
     snprintf(zParam, sizeof(zParam), ":%s", azText[i]);
@@ -324,6 +333,7 @@ static int incident_write(int64_t id, json_t *pRow, int64_t version) {
       "UPDATE incidents SET title = :title, severity = :severity,"
       " status = :status, impact = :impact, public = :public,"
       " commander = :commander, summary = :summary,"
+      " comms_lead = :comms_lead, ops_lead = :ops_lead, scribe = :scribe,"
       " started_at = :started_at, detected_at = :detected_at,"
       " acknowledged_at = :acknowledged_at, escalated_at = :escalated_at,"
       " mitigated_at = :mitigated_at, resolved_at = :resolved_at,"
@@ -378,14 +388,109 @@ int incident_set_moment(int64_t id, const char *zKey, int64_t ms,
   return rc;
 }
 
+/* Puts a change to the header (status, severity, roles, components) on the
+** timeline as a "change" event with who and when, inside the caller's
+** transaction; pBefore NULL means the incident was just declared. */
+static int add_change_event(int64_t id, const char *zActor,
+                            const char *zTitle) {
+  int64_t now = utc_now_ms();
+  sqlite3_stmt *p = db_prepare(
+      "INSERT INTO events (incident_id, ts, kind, source, level, title, body,"
+      " author, created_at, updated_at) VALUES (:inc, :now, 'change',"
+      " 'hindsight', 'info', :title, '', :author, :now, :now)");
+  if (!p) {
+    return E_DB;
+  }
+  db_bind_int(p, ":inc", id);
+  db_bind_int(p, ":now", now);
+  db_bind_text(p, ":title", zTitle);
+  db_bind_text(p, ":author", zActor);
+  int rc = db_run(p);
+  if (rc == 0) {
+    int64_t eventId = db_last_id();
+    json_t *pAfter = timeline_event_load(eventId);
+    rc = audit_log("event", eventId, zActor, "create", NULL, pAfter);
+    json_decref(pAfter);
+  }
+  return rc;
+}
+
+static const char *row_text(json_t *pRow, const char *zKey) {
+  const char *z = json_string_value(json_object_get(pRow, zKey));
+  return z ? z : "";
+}
+
+/* Whether the JSON array pList holds the string z. */
+static int has_name(json_t *pList, const char *z) {
+  size_t i;
+  json_t *p;
+  json_array_foreach(pList, i, p) {
+    if (strcmp(json_string_value(p), z) == 0) {
+      return 1;
+    }
+  }
+  return 0;
+}
+
+static int note_changes(int64_t id, const char *zActor, json_t *pBefore,
+                        json_t *pRow) {
+  char zTitle[300];
+  int rc = 0;
+  if (!pBefore) {
+    snprintf(zTitle, sizeof(zTitle), "Declared %s incident",
+             row_text(pRow, "severity"));
+    return add_change_event(id, zActor, zTitle);
+  }
+  static const struct {
+    const char *zKey, *zWhat;
+  } aField[] = {{"severity", "Severity changed"},
+                {"status", "Status changed"},
+                {"impact", "Customer impact changed"},
+                {"commander", "Commander assigned"},
+                {"comms_lead", "Communications lead assigned"},
+                {"ops_lead", "Operations lead assigned"},
+                {"scribe", "Scribe assigned"}};
+  for (size_t i = 0; rc == 0 && i < sizeof(aField) / sizeof(aField[0]);
+       i++) {
+    const char *zOld = row_text(pBefore, aField[i].zKey);
+    const char *zNew = row_text(pRow, aField[i].zKey);
+    if (strcmp(zOld, zNew) != 0) {
+      snprintf(zTitle, sizeof(zTitle), "%s: %.100s \xe2\x86\x92 %.100s",
+               aField[i].zWhat, *zOld ? zOld : "nobody",
+               *zNew ? zNew : "nobody");
+      rc = add_change_event(id, zActor, zTitle);
+    }
+  }
+  json_t *pOld = json_object_get(pBefore, "components");
+  json_t *pNew = json_object_get(pRow, "components");
+  size_t i;
+  json_t *pName;
+  json_array_foreach(pNew, i, pName) {
+    if (rc == 0 && !has_name(pOld, json_string_value(pName))) {
+      snprintf(zTitle, sizeof(zTitle), "Component added: %.200s",
+               json_string_value(pName));
+      rc = add_change_event(id, zActor, zTitle);
+    }
+  }
+  json_array_foreach(pOld, i, pName) {
+    if (rc == 0 && !has_name(pNew, json_string_value(pName))) {
+      snprintf(zTitle, sizeof(zTitle), "Component removed: %.200s",
+               json_string_value(pName));
+      rc = add_change_event(id, zActor, zTitle);
+    }
+  }
+  return rc;
+}
+
 int incident_declare(json_t *pIn, int bForm, const char *zActor,
                      int64_t *pId, char *zErr, size_t nErr) {
   int64_t now = utc_now_ms();
   json_t *pRow = json_pack(
-      "{s:s, s:s, s:s, s:s, s:b, s:s, s:s, s:I, s:n, s:n, s:n, s:n, s:n,"
-      " s:[]}",
+      "{s:s, s:s, s:s, s:s, s:b, s:s, s:s, s:s, s:s, s:s, s:I, s:n, s:n,"
+      " s:n, s:n, s:n, s:[]}",
       "title", "", "severity", "SEV3", "status", "investigating", "impact",
-      "minor", "public", 0, "commander", zActor, "summary", "", "started_at",
+      "minor", "public", 0, "commander", zActor, "comms_lead", "",
+      "ops_lead", "", "scribe", "", "summary", "", "started_at",
       (json_int_t)now, "detected_at", "acknowledged_at", "escalated_at",
       "mitigated_at", "resolved_at", "components");
   int rc = 0;
@@ -402,10 +507,11 @@ int incident_declare(json_t *pIn, int bForm, const char *zActor,
   if (rc == 0) {
     sqlite3_stmt *p = db_prepare(
         "INSERT INTO incidents (title, severity, status, impact, public,"
-        " commander, summary, started_at, detected_at, acknowledged_at,"
+        " commander, summary, comms_lead, ops_lead, scribe, started_at,"
+        " detected_at, acknowledged_at,"
         " escalated_at, mitigated_at, resolved_at, created_by, created_at,"
         " updated_at) VALUES (:title, :severity, :status, :impact, :public,"
-        " :commander, :summary, :started_at, :detected_at, :acknowledged_at,"
+        " :commander, :summary, :comms_lead, :ops_lead, :scribe, :started_at, :detected_at, :acknowledged_at,"
         " :escalated_at, :mitigated_at, :resolved_at, :actor, :now, :now)");
     rc = E_DB;
     if (p) {
@@ -421,6 +527,9 @@ int incident_declare(json_t *pIn, int bForm, const char *zActor,
     }
     if (rc == 0) {
       rc = audit_log("incident", *pId, zActor, "create", NULL, pRow);
+    }
+    if (rc == 0) {
+      rc = note_changes(*pId, zActor, NULL, pRow);
     }
     rc = rc == 0 ? db_commit() : rc;
     if (rc) {
@@ -570,6 +679,42 @@ int incident_create(Req *r) {
 /* Adds the view-only parts of the incident page. */
 static void add_incident_view(Req *r, json_t *pInc) {
   add_form_choices(r, json_object_get(pInc, "components"));
+  /* Roles are users: the header's pickers list them (a name no longer a
+  ** user, e.g. from before roles were pickers, stays selectable). */
+  static const char *const azRole[] = {"commander", "comms_lead", "ops_lead",
+                                       "scribe"};
+  static const char *const azRoleName[] = {
+      "Commander", "Communications lead", "Operations lead", "Scribe"};
+  json_t *pUsers = json_array();
+  sqlite3_stmt *pq = db_prepare("SELECT name FROM users ORDER BY name");
+  while (pq && db_step(pq) == SQLITE_ROW) {
+    json_array_append_new(pUsers, json_string(db_col_text(pq, 0)));
+  }
+  db_reset(pq);
+  json_t *pRoles = json_array();
+  for (int i = 0; i < 4; i++) {
+    const char *zWho = json_string_value(json_object_get(pInc, azRole[i]));
+    zWho = zWho ? zWho : "";
+    json_t *pChoices = json_array();
+    int bFound = !*zWho;
+    size_t k;
+    json_t *pU;
+    json_array_foreach(pUsers, k, pU) {
+      int bSel = strcmp(json_string_value(pU), zWho) == 0;
+      bFound |= bSel;
+      json_array_append_new(pChoices,
+                            json_pack("{s:O, s:b}", "name", pU, "sel", bSel));
+    }
+    if (!bFound) {
+      json_array_append_new(pChoices,
+                            json_pack("{s:s, s:b}", "name", zWho, "sel", 1));
+    }
+    json_array_append_new(pRoles, json_pack("{s:s, s:s, s:s, s:o}", "field",
+                                            azRole[i], "label", azRoleName[i],
+                                            "who", zWho, "choices", pChoices));
+  }
+  json_decref(pUsers);
+  json_object_set_new(r->pView, "roles", pRoles);
   const char *zSummary = json_string_value(json_object_get(pInc, "summary"));
   json_object_set_new(r->pView, "summary_html",
                       md_safe_html(zSummary ? zSummary : ""));
@@ -607,13 +752,30 @@ static void add_incident_view(Req *r, json_t *pInc) {
   }
   json_object_set_new(r->pView, "updates", pUpdates);
   json_t *pChoices = json_array();
+  json_t *pAffected = json_object_get(pInc, "components");
   p = db_prepare(
       "SELECT id, name, status FROM components ORDER BY position, name");
   while (p && db_step(p) == SQLITE_ROW) {
+    /* "affected" lets the resolve flow reset exactly these; the label is
+    ** the status as people say it ("partial outage"). */
+    const char *zName = db_col_text(p, 1);
+    int bAffected = 0;
+    size_t k;
+    json_t *pName;
+    json_array_foreach(pAffected, k, pName) {
+      bAffected |= strcmp(json_string_value(pName), zName) == 0;
+    }
+    char zLabel[40];
+    snprintf(zLabel, sizeof(zLabel), "%s", db_col_text(p, 2));
+    for (char *c = zLabel; *c; c++) {
+      *c = *c == '_' ? ' ' : *c;
+    }
     json_array_append_new(
-        pChoices, json_pack("{s:I, s:s, s:s}", "id",
-                            (json_int_t)db_col_int(p, 0), "name",
-                            db_col_text(p, 1), "status", db_col_text(p, 2)));
+        pChoices,
+        json_pack("{s:I, s:s, s:s, s:s, s:b}", "id",
+                  (json_int_t)db_col_int(p, 0), "name", zName, "status",
+                  db_col_text(p, 2), "status_label", zLabel, "affected",
+                  bAffected));
   }
   db_reset(p);
   json_object_set_new(r->pView, "component_choices", pChoices);
@@ -712,6 +874,9 @@ int incident_update(Req *r) {
   }
   if (rc == 0) {
     rc = audit_log("incident", id, r->zUser, "update", pBefore, pRow);
+  }
+  if (rc == 0) {
+    rc = note_changes(id, r->zUser, pBefore, pRow);
   }
   rc = rc == 0 ? db_commit() : rc;
   if (rc) {
