@@ -140,7 +140,20 @@
   // "partial_outage" reads "Partial outage".
   function pretty(v) { return v ? v.charAt(0).toUpperCase() + v.slice(1).replace(/_/g, " ") : v; }
 
+  // Phones show tables as cards: each cell is labelled by its column.
+  function labelCells() {
+    document.querySelectorAll("table.list").forEach(function (t) {
+      const heads = Array.from(t.querySelectorAll("thead th")).map(function (th) { return th.textContent.trim(); });
+      t.querySelectorAll("tbody tr").forEach(function (tr) {
+        Array.from(tr.children).forEach(function (td, i) {
+          if (heads[i] && !td.hasAttribute("data-label")) { td.setAttribute("data-label", heads[i]); }
+        });
+      });
+    });
+  }
+
   function render() {
+    labelCells();
     renderTimes();
     document.querySelectorAll("[data-seconds]").forEach(function (el) {
       const s = parseInt(el.dataset.seconds, 10);
