@@ -582,33 +582,61 @@ int incident_list(Req *r) {
       return req_fail(r, E_INVALID, "limit: must be 1 to 500");
     }
   }
+  /* The page lists incidents by start, newest first (the API keeps id
+  ** order); its cursor is "<started ms>.<id>". */
+  int bByStart = !r->bJsonOut;
+  int64_t cursorMs = INT64_MAX;
   if (zCursor && *zCursor) {
     char *zEnd;
-    cursor = strtoll(zCursor, &zEnd, 10);
+    if (bByStart) {
+      cursorMs = strtoll(zCursor, &zEnd, 10);
+      if (*zEnd == '.') {
+        cursor = strtoll(zEnd + 1, &zEnd, 10);
+      } else {
+        cursor = 0;
+      }
+    } else {
+      cursor = strtoll(zCursor, &zEnd, 10);
+    }
     if (*zEnd || cursor < 1) {
       return req_fail(r, E_INVALID, "cursor: not a cursor from this list");
     }
   }
   const char *zStatus = req_query(r, "status");
   if (zStatus && *zStatus && strcmp(zStatus, "open") &&
+      strcmp(zStatus, "closed") &&
       enum_index(azIncidentStatus, zStatus) < 0) {
     return req_fail(r, E_INVALID,
-                    "status: must be open or an incident status");
+                    "status: must be open, closed or an incident status");
   }
   sqlite3_stmt *p = db_prepare(
-      "SELECT id FROM incidents WHERE id < :cursor"
-      " AND (:status IS NULL OR status = :status OR (:status = 'open'"
-      "  AND status IN ('investigating', 'identified', 'monitoring')))"
-      " ORDER BY id DESC LIMIT :limit");
+      bByStart
+          ? "SELECT id, started_at FROM incidents WHERE (started_at < :ms"
+            "  OR (started_at = :ms AND id < :cursor))"
+            " AND (:status IS NULL OR status = :status OR (:status = 'open'"
+            "  AND status IN ('investigating', 'identified', 'monitoring'))"
+            "  OR (:status = 'closed' AND status IN ('resolved',"
+            "  'postmortem')))"
+            " ORDER BY started_at DESC, id DESC LIMIT :limit"
+          : "SELECT id, 0 FROM incidents WHERE id < :cursor"
+            " AND (:status IS NULL OR status = :status OR (:status = 'open'"
+            "  AND status IN ('investigating', 'identified', 'monitoring'))"
+            "  OR (:status = 'closed' AND status IN ('resolved',"
+            "  'postmortem')))"
+            " ORDER BY id DESC LIMIT :limit");
   if (!p) {
     return E_DB;
+  }
+  if (bByStart) {
+    db_bind_int(p, ":ms", cursorMs);
   }
   db_bind_int(p, ":cursor", cursor);
   db_bind_text(p, ":status", zStatus && *zStatus ? zStatus : NULL);
   db_bind_int(p, ":limit", limit + 1);
-  int64_t aId[501];
+  int64_t aId[501], aMs[501];
   int nId = 0;
   while (db_step(p) == SQLITE_ROW && nId < limit + 1) {
+    aMs[nId] = db_col_int(p, 1);
     aId[nId++] = db_col_int(p, 0);
   }
   db_reset(p);
@@ -626,9 +654,18 @@ int incident_list(Req *r) {
     }
   }
   r->pModel = json_pack("{s:o}", "incidents", pList);
+  if (!r->bJsonOut) {
+    json_object_set_new(r->pView ? r->pView : (r->pView = json_object()),
+                        "filter", json_string(zStatus ? zStatus : ""));
+  }
   if (nId > limit) {
-    char zNext[32];
-    snprintf(zNext, sizeof(zNext), "%lld", (long long)aId[limit - 1]);
+    char zNext[48];
+    if (bByStart) {
+      snprintf(zNext, sizeof(zNext), "%lld.%lld", (long long)aMs[limit - 1],
+               (long long)aId[limit - 1]);
+    } else {
+      snprintf(zNext, sizeof(zNext), "%lld", (long long)aId[limit - 1]);
+    }
     json_object_set_new(r->pModel, "next_cursor", json_string(zNext));
   } else {
     json_object_set_new(r->pModel, "next_cursor", json_null());

@@ -101,6 +101,20 @@
       }
       el.title = d.toISOString().replace(".000Z", "Z") + " (" + z + ")";
     });
+    // Signal titles say "at 21:13" in UTC (written at ingest): show those
+    // clock times in the chosen zone too, labelled.
+    document.querySelectorAll("[data-utc-day]").forEach(function (el) {
+      if (!el.dataset.utcText) { el.dataset.utcText = el.textContent; }
+      const base = new Date(el.dataset.utcDay);
+      if (isNaN(base)) { return; }
+      el.textContent = el.dataset.utcText.replace(/\b([01]\d|2[0-3]):([0-5]\d)\b( UTC)?/g, function (all, h, m) {
+        const d = new Date(Date.UTC(base.getUTCFullYear(), base.getUTCMonth(), base.getUTCDate(), +h, +m));
+        // A time far before the event's own is on the next day.
+        if (d.getTime() < base.getTime() - 12 * 3600000) { d.setTime(d.getTime() + 86400000); }
+        const p = parts(d, z);
+        return p.time.slice(0, 5) + " " + p.abbr;
+      });
+    });
     document.querySelectorAll("[data-zone-label]").forEach(function (el) {
       el.textContent = "times in " + z + " (" + parts(new Date(), z).abbr + ")";
     });

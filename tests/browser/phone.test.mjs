@@ -9,7 +9,7 @@ const server = await startServer([["admin", "admin", "phone-admin-password"]], [
 const browser = await launchBrowser();
 const PAGES = [
   ["incidents", "/app/incidents"],
-  ["incidents-resolved", "/app/incidents?state=resolved"],
+  ["incidents-resolved", "/app/incidents?status=closed"],
   ["incident-new", "/app/incidents/new"],
   ["incident", "/app/incidents/1"],
   ["postmortem", "/app/incidents/1/postmortem"],
