@@ -377,3 +377,142 @@ int component_link(int eOwner, int64_t id, json_t *pNames, char *zErr,
   }
   return rc;
 }
+
+/* Reordering and deleting (admins, from /app/components) --------------- */
+
+int component_move(Req *r) {
+  int64_t id;
+  int rc = req_param_id(r, "id", &id);
+  if (rc) {
+    return rc;
+  }
+  json_t *pIn = NULL;
+  rc = req_input(r, &pIn);
+  if (rc) {
+    return rc;
+  }
+  const char *zDir = json_string_value(json_object_get(pIn, "direction"));
+  if (!zDir || (strcmp(zDir, "up") && strcmp(zDir, "down"))) {
+    return req_fail(r, E_INVALID, "direction: must be up or down");
+  }
+  rc = db_begin_write();
+  if (rc) {
+    return rc;
+  }
+  /* Renumber 10, 20, ... in the shown order, then swap with the neighbour:
+  ** equal positions (the default) would otherwise not move. */
+  sqlite3_stmt *p = db_prepare("SELECT id FROM components"
+                               " ORDER BY position, name LIMIT 1000");
+  int64_t aId[1000];
+  int n = 0, at = -1;
+  while (p && db_step(p) == SQLITE_ROW && n < 1000) {
+    aId[n] = db_col_int(p, 0);
+    at = aId[n] == id ? n : at;
+    n++;
+  }
+  db_reset(p);
+  rc = p ? 0 : E_DB;
+  if (rc == 0 && at < 0) {
+    rc = E_NOTFOUND;
+  }
+  int other = zDir[0] == 'u' ? at - 1 : at + 1;
+  if (rc == 0 && other >= 0 && other < n) {
+    int64_t t = aId[at];
+    aId[at] = aId[other];
+    aId[other] = t;
+  }
+  p = rc == 0 ? db_prepare("UPDATE components SET position = :pos"
+                           " WHERE id = :id")
+              : NULL;
+  for (int i = 0; rc == 0 && i < n; i++) {
+    if (!p) {
+      rc = E_DB;
+      break;
+    }
+    db_bind_int(p, ":pos", (int64_t)(i + 1) * 10);
+    db_bind_int(p, ":id", aId[i]);
+    rc = db_run(p);
+  }
+  if (rc == 0) {
+    json_t *pA = json_pack("{s:s}", "moved", zDir);
+    rc = audit_log("component", id, r->zUser, "update", NULL, pA);
+    json_decref(pA);
+  }
+  rc = rc == 0 ? db_commit() : rc;
+  if (rc) {
+    db_rollback();
+    return rc == E_NOTFOUND
+               ? req_fail(r, rc, "no component %lld", (long long)id)
+               : rc;
+  }
+  r->zRedirect = "/app/components";
+  return 0;
+}
+
+/*
+** Deleting a component removes it everywhere: from the status page, its
+** uptime history, the component lists of past incidents, maintenances and
+** status updates, and subscriptions to it. The incidents, their updates'
+** text and their timelines stay. An open incident or an active or planned
+** maintenance naming it blocks the delete: close it or unlink it first.
+*/
+int component_delete(Req *r) {
+  int64_t id;
+  int rc = req_param_id(r, "id", &id);
+  if (rc) {
+    return rc;
+  }
+  json_t *pOld = component_load(id);
+  if (!pOld) {
+    return req_fail(r, E_NOTFOUND, "no component %lld", (long long)id);
+  }
+  sqlite3_stmt *p = db_prepare(
+      "SELECT (SELECT count(*) FROM incident_components ic"
+      "  JOIN incidents i ON i.id = ic.incident_id WHERE ic.component_id = :id"
+      "  AND i.status IN ('investigating', 'identified', 'monitoring')),"
+      " (SELECT count(*) FROM maintenance_components mc"
+      "  JOIN maintenances m ON m.id = mc.maintenance_id"
+      "  WHERE mc.component_id = :id AND m.status IN ('scheduled',"
+      "  'in_progress', 'verifying'))");
+  int64_t nOpen = 0, nMaint = 0;
+  if (p) {
+    db_bind_int(p, ":id", id);
+    if (db_step(p) == SQLITE_ROW) {
+      nOpen = db_col_int(p, 0);
+      nMaint = db_col_int(p, 1);
+    }
+    db_reset(p);
+  }
+  rc = p ? 0 : E_DB;
+  if (rc == 0 && (nOpen || nMaint)) {
+    json_decref(pOld);
+    return req_fail(r, E_CONFLICT,
+                    "an open incident or a planned maintenance names this "
+                    "component: resolve it or remove the component from it "
+                    "first");
+  }
+  if (rc == 0) {
+    rc = db_begin_write();
+  }
+  if (rc == 0) {
+    p = db_prepare("DELETE FROM components WHERE id = :id");
+    rc = p ? 0 : E_DB;
+    if (p) {
+      db_bind_int(p, ":id", id);
+      rc = db_run(p);
+    }
+    if (rc == 0) {
+      rc = audit_log("component", id, r->zUser, "delete", pOld, NULL);
+    }
+    rc = rc == 0 ? db_commit() : rc;
+    if (rc) {
+      db_rollback();
+    }
+  }
+  json_decref(pOld);
+  if (rc) {
+    return rc;
+  }
+  r->zRedirect = "/app/components";
+  return 0;
+}

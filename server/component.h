@@ -11,6 +11,8 @@ int component_list(Req *r);   /* GET  /app/components, /api/v1/components */
 int component_create(Req *r); /* POST /app/components, /api/v1/components */
 int component_update(Req *r); /* PATCH /api/v1/components/{id},
                                  POST /app/components/{id} */
+int component_move(Req *r);   /* POST /app/components/{id}/move */
+int component_delete(Req *r); /* POST /app/components/{id}/delete */
 
 /* Creates a component if no component has that name (demo, tests).
 ** 0 or E_DB. */

@@ -750,7 +750,7 @@ static void add_incident_view(Req *r, json_t *pInc) {
                                             azRole[i], "label", azRoleName[i],
                                             "who", zWho, "choices", pChoices));
   }
-  json_decref(pUsers);
+  json_object_set_new(r->pView, "user_names", pUsers);
   json_object_set_new(r->pView, "roles", pRoles);
   const char *zSummary = json_string_value(json_object_get(pInc, "summary"));
   json_object_set_new(r->pView, "summary_html",

@@ -33,6 +33,7 @@
 #include "incident.h"
 #include "input.h"
 #include "md.h"
+#include "users.h"
 #include "utc.h"
 
 #define BODY_MAX ((size_t)512 << 10)   /* bytes of Markdown in a document */
@@ -913,6 +914,7 @@ static void add_editor_view(Req *r, json_t *pInc, json_t *pRow) {
       enum_json(azActionStatus), "actions", action_for_incident(id),
       "page_script", "postmortem.js", "return_to", "postmortem",
       "action_incident_id", (json_int_t)id);
+  json_object_set_new(r->pView, "user_names", users_names());
   if (!pRow) {
     return;
   }

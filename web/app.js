@@ -166,8 +166,55 @@
     });
   }
 
+  // The audit log's before/after: pretty JSON, epoch-millisecond times as
+  // dates in the chosen zone, all of it shown (no cut).
+  function prettyJson() {
+    const z = zone();
+    document.querySelectorAll("code[data-json]").forEach(function (el) {
+      if (!el.dataset.raw) { el.dataset.raw = el.textContent; }
+      let v;
+      try { v = JSON.parse(el.dataset.raw); } catch (e) { return; }
+      if (v === null) { el.textContent = "—"; return; }
+      el.textContent = JSON.stringify(v, function (k, x) {
+        if (typeof x === "number" && /(_at|^ts|_ts|^at)$/.test(k) && x > 1e11) {
+          const p = parts(new Date(x), z);
+          return p.date + " " + p.time + " " + p.abbr;
+        }
+        return x;
+      }, 2);
+    });
+  }
+
+  // Search: an incident's other hits (its postmortem, notes, actions)
+  // are shown under its best-ranked hit instead of as unrelated results.
+  function groupHits() {
+    const list = document.querySelector("ol.search-hits");
+    if (!list || list.dataset.grouped) { return; }
+    list.dataset.grouped = "1";
+    const first = {};
+    Array.from(list.children).forEach(function (li) {
+      const id = li.dataset.incident;
+      if (!id) { return; }
+      if (!first[id]) { first[id] = li; return; }
+      let sub = first[id].querySelector("ul.hit-group");
+      if (!sub) {
+        sub = document.createElement("ul");
+        sub.className = "hit-group";
+        first[id].append(sub);
+      }
+      const item = document.createElement("li");
+      const head = li.querySelector(".hit-head");
+      const snip = li.querySelector(".hit-snippet");
+      item.append(head, snip);
+      sub.append(item);
+      li.remove();
+    });
+  }
+
   function render() {
+    groupHits();
     labelCells();
+    prettyJson();
     renderTimes();
     document.querySelectorAll("[data-seconds]").forEach(function (el) {
       const s = parseInt(el.dataset.seconds, 10);
