@@ -389,30 +389,25 @@ int incident_set_moment(int64_t id, const char *zKey, int64_t ms,
 }
 
 /* Puts a change to the header (status, severity, roles, components) on the
-** timeline as a "change" event with who and when, inside the caller's
-** transaction; pBefore NULL means the incident was just declared. */
-static int add_change_event(int64_t id, const char *zActor,
+** timeline as a "change" event at ts with who, inside the caller's
+** transaction. The incident's own audit row already holds the change, so
+** the event gets none. */
+static int add_change_event(int64_t id, const char *zActor, int64_t ts,
                             const char *zTitle) {
   int64_t now = utc_now_ms();
   sqlite3_stmt *p = db_prepare(
       "INSERT INTO events (incident_id, ts, kind, source, level, title, body,"
-      " author, created_at, updated_at) VALUES (:inc, :now, 'change',"
+      " author, created_at, updated_at) VALUES (:inc, :ts, 'change',"
       " 'hindsight', 'info', :title, '', :author, :now, :now)");
   if (!p) {
     return E_DB;
   }
   db_bind_int(p, ":inc", id);
+  db_bind_int(p, ":ts", ts);
   db_bind_int(p, ":now", now);
   db_bind_text(p, ":title", zTitle);
   db_bind_text(p, ":author", zActor);
-  int rc = db_run(p);
-  if (rc == 0) {
-    int64_t eventId = db_last_id();
-    json_t *pAfter = timeline_event_load(eventId);
-    rc = audit_log("event", eventId, zActor, "create", NULL, pAfter);
-    json_decref(pAfter);
-  }
-  return rc;
+  return db_run(p);
 }
 
 static const char *row_text(json_t *pRow, const char *zKey) {
@@ -436,10 +431,17 @@ static int note_changes(int64_t id, const char *zActor, json_t *pBefore,
                         json_t *pRow) {
   char zTitle[300];
   int rc = 0;
+  int64_t now = utc_now_ms();
   if (!pBefore) {
+    /* Declared after the fact (a start in the past): the declaration heads
+    ** the timeline at the impact's start; its created_at says when. */
+    json_t *pStart = json_object_get(pRow, "started_at");
+    int64_t ts = json_is_integer(pStart) && json_integer_value(pStart) < now
+                     ? json_integer_value(pStart)
+                     : now;
     snprintf(zTitle, sizeof(zTitle), "Declared %s incident",
              row_text(pRow, "severity"));
-    return add_change_event(id, zActor, zTitle);
+    return add_change_event(id, zActor, ts, zTitle);
   }
   static const struct {
     const char *zKey, *zWhat;
@@ -458,7 +460,7 @@ static int note_changes(int64_t id, const char *zActor, json_t *pBefore,
       snprintf(zTitle, sizeof(zTitle), "%s: %.100s \xe2\x86\x92 %.100s",
                aField[i].zWhat, *zOld ? zOld : "nobody",
                *zNew ? zNew : "nobody");
-      rc = add_change_event(id, zActor, zTitle);
+      rc = add_change_event(id, zActor, now, zTitle);
     }
   }
   json_t *pOld = json_object_get(pBefore, "components");
@@ -469,14 +471,14 @@ static int note_changes(int64_t id, const char *zActor, json_t *pBefore,
     if (rc == 0 && !has_name(pOld, json_string_value(pName))) {
       snprintf(zTitle, sizeof(zTitle), "Component added: %.200s",
                json_string_value(pName));
-      rc = add_change_event(id, zActor, zTitle);
+      rc = add_change_event(id, zActor, now, zTitle);
     }
   }
   json_array_foreach(pOld, i, pName) {
     if (rc == 0 && !has_name(pNew, json_string_value(pName))) {
       snprintf(zTitle, sizeof(zTitle), "Component removed: %.200s",
                json_string_value(pName));
-      rc = add_change_event(id, zActor, zTitle);
+      rc = add_change_event(id, zActor, now, zTitle);
     }
   }
   return rc;

@@ -292,16 +292,39 @@
     if (t) { ev.preventDefault(); applyTemplate(t.dataset.template); }
   }, true);
 
-  // The status update's live preview (plain text with line breaks: the
-  // Markdown is rendered by the server once posted).
-  document.addEventListener("input", function (ev) {
-    const form = ev.target.closest && ev.target.closest("form.update-form");
-    if (!form) { return; }
+  // The status update's live preview: the server's safe Markdown renderer
+  // (cmark, raw HTML removed), debounced; plain text until it answers.
+  let previewTimer = null;
+  function updatePreview(form) {
     const out = form.querySelector("[data-update-preview]");
     if (!out) { return; }
-    const st = form.elements.status;
-    out.querySelector(".preview-status").textContent = pretty(st.value);
-    out.querySelector(".preview-body").textContent = form.elements.body.value || "…";
+    out.querySelector(".preview-status").textContent = pretty(form.elements.status.value);
+    const text = form.elements.body.value;
+    const target = out.querySelector(".preview-body");
+    target.textContent = text || "…";
+    const meta = document.querySelector("meta[name=csrf-token]");
+    clearTimeout(previewTimer);
+    if (!text || !meta) { return; }
+    previewTimer = setTimeout(function () {
+      fetch("/api/v1/markdown/preview", {
+        method: "POST", credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": meta.getAttribute("content") },
+        body: JSON.stringify({ markdown: text }),
+      }).then(function (res) { return res.ok ? res.json() : null; }).then(function (data) {
+        const now = document.querySelector("form.update-form [data-update-preview] .preview-body");
+        if (data && now && document.querySelector("form.update-form").elements.body.value === text) {
+          now.innerHTML = data.html;
+        }
+      }).catch(function () { /* the plain text stays */ });
+    }, 300);
+  }
+  document.addEventListener("input", function (ev) {
+    const form = ev.target.closest && ev.target.closest("form.update-form");
+    if (form) { updatePreview(form); }
+  });
+  document.addEventListener("change", function (ev) {
+    const form = ev.target.closest && ev.target.closest("form.update-form");
+    if (form) { updatePreview(form); }
   });
 
   // Keyboard help on every page: ? shows it, / searches (or filters a

@@ -68,6 +68,11 @@ try {
   check("resolving resets the affected component to operational", await checkoutSel.inputValue() === "operational");
   check("status names are readable", (await form.locator("select[name=status] option[value=resolved]").textContent()) === "Resolved");
   check("the update preview follows the text", (await page.textContent("[data-update-preview]")).includes("resolved"));
+  const body = form.locator("textarea[name=body]");
+  await body.fill((await body.inputValue()) + " **Sorry** for the trouble.");
+  const md = await page.waitForFunction(() => (document.querySelector("[data-update-preview]")?.innerHTML || "").includes("<strong>Sorry</strong>"),
+    null, { timeout: 10000 }).then(() => true, () => false);
+  check("the update preview renders Markdown", md);
   await page.screenshot({ path: `${SHOTS}/incident-resolve.png`, fullPage: false });
   await form.locator("button[type=submit]").click();
   await page.waitForFunction(() => document.querySelector(".badges")?.textContent.includes("resolved"), null, { timeout: 15000 });
