@@ -52,11 +52,13 @@ try {
 
   // B's own note form was sent with fetch: its page was not reloaded either
   // and the form is clean for the next note.
-  check("the sender's note form is cleared after posting", await b.inputValue("#add-note input[name=title]") === "");
+  check("the sender's note form is cleared and closed after posting",
+    await b.inputValue("#add-note input[name=title]") === "" && !(await b.locator("#add-note").evaluate((d) => d.open)));
 
   // A focused text field keeps focus and caret through a merge.
   await a.click("form.update-form textarea[name=body]");
   await a.keyboard.press("End");
+  await b.click("#add-note summary");
   await b.fill("#add-note input[name=title]", "Second note");
   await b.click("#add-note button[type=submit]");
   await a.waitForFunction(() => (document.querySelector("#timeline")?.textContent || "").includes("Second note"),
