@@ -116,7 +116,8 @@
       });
     });
     document.querySelectorAll("[data-zone-label]").forEach(function (el) {
-      el.textContent = "times in " + z + " (" + parts(new Date(), z).abbr + ")";
+      const abbr = parts(new Date(), z).abbr;
+      el.textContent = "times in " + z + (abbr === z ? "" : " (" + abbr + ")");
     });
     // Time inputs hold UTC; show them in the chosen zone with its offset,
     // which the server reads back exactly.

@@ -60,6 +60,8 @@
           ta.spellcheck = true;
           ta.value = p.text;
           ta.setAttribute("aria-label", "Postmortem text");
+          // Only line breaks between two generated blocks: nothing to edit.
+          ta.hidden = !p.text.trim();
           fit(ta);
           blocks.append(ta);
         }

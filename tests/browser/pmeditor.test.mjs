@@ -38,7 +38,7 @@ try {
   await page.fill("input[name=username]", "editor");
   await page.fill("input[name=password]", "browser-editor-pw");
   await page.click("button[type=submit]");
-  await page.waitForSelector("textarea.pm-part");
+  await page.waitForSelector("textarea.pm-part:not([hidden])");
 
   const visibleText = await page.evaluate(() => Array.from(document.querySelectorAll("textarea"))
     .filter((t) => t.offsetParent !== null).map((t) => t.value).join("\n"));

@@ -38,7 +38,7 @@ try {
   await page.waitForURL(/\/postmortem$/);
   check("the postmortem page offers a draft", (await page.textContent("main")).includes("No postmortem yet"));
   await page.click("button:has-text('Draft postmortem')");
-  await page.waitForSelector("textarea.pm-part");
+  await page.waitForSelector("textarea.pm-part:not([hidden])");
   const draft = await page.inputValue("#pm-body");
   check("the draft is generated from the incident", draft.includes("# Postmortem: Checkout returns 502 during the flash sale"));
   check("the preview is rendered server-side", (await page.innerHTML("#pm-preview")).includes("<h2>Root cause</h2>"));
