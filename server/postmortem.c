@@ -601,26 +601,23 @@ static int pm_record_revision(int64_t id, const char *zBody,
     bSameBody = db_col_int(p, 4) != 0;
   }
   db_reset(p);
-  if (bAutosave && bLastAuto && bSameAuthor &&
-      now - lastAt < AUTOSAVE_COALESCE_MS) {
-    if (!bBodyChanged) {
-      return 0;
-    }
-    p = db_prepare(
-        "UPDATE postmortem_revisions SET body = :body WHERE id = :rid");
-    if (!p) {
-      return E_DB;
-    }
-    db_bind_text(p, ":body", zBody);
+  /* What to do: fold into the newest revision, promote it to a Save, add
+  ** one, or nothing. A status change always adds one. */
+  enum { NOTHING, FOLD, PROMOTE, ADD } what = NOTHING;
+  if (bStatusChanged) {
+    what = ADD;
+  } else if (bAutosave && bLastAuto && bSameAuthor &&
+             now - lastAt < AUTOSAVE_COALESCE_MS) {
+    what = bBodyChanged ? FOLD : NOTHING;
   } else if (!bAutosave && bLastAuto && bSameBody) {
-    p = db_prepare("UPDATE postmortem_revisions SET autosave = 0,"
-                   " author = :author, created_at = :now WHERE id = :rid");
-    if (!p) {
-      return E_DB;
-    }
-    db_bind_text(p, ":author", zAuthor);
-    db_bind_int(p, ":now", now);
-  } else if (bBodyChanged || bStatusChanged || (!bAutosave && !bSameBody)) {
+    what = PROMOTE;
+  } else if (bBodyChanged || (!bAutosave && !bSameBody)) {
+    what = ADD;
+  }
+  if (what == NOTHING) {
+    return 0;
+  }
+  if (what == ADD) {
     p = db_prepare("INSERT INTO postmortem_revisions (incident_id, body,"
                    " author, created_at, autosave)"
                    " VALUES (:id, :body, :author, :now, :auto)");
@@ -633,8 +630,22 @@ static int pm_record_revision(int64_t id, const char *zBody,
     db_bind_int(p, ":now", now);
     db_bind_int(p, ":auto", bAutosave);
     return db_run(p);
+  }
+  if (what == FOLD) {
+    p = db_prepare(
+        "UPDATE postmortem_revisions SET body = :body WHERE id = :rid");
+    if (!p) {
+      return E_DB;
+    }
+    db_bind_text(p, ":body", zBody);
   } else {
-    return 0;
+    p = db_prepare("UPDATE postmortem_revisions SET autosave = 0,"
+                   " author = :author, created_at = :now WHERE id = :rid");
+    if (!p) {
+      return E_DB;
+    }
+    db_bind_text(p, ":author", zAuthor);
+    db_bind_int(p, ":now", now);
   }
   db_bind_int(p, ":rid", lastId);
   return db_run(p);
