@@ -352,5 +352,10 @@
     // Keep "12 min ago" honest on a page left open.
     setInterval(renderTimes, 60000);
   });
-  document.addEventListener("hs:content", render);
+  document.addEventListener("hs:content", function () {
+    render();
+    // A merge renders the preview empty; the kept text fills it again.
+    const f = document.querySelector("form.update-form");
+    if (f && f.elements.body.value) { updatePreview(f); }
+  });
 })();
