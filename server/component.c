@@ -380,6 +380,9 @@ int component_link(int eOwner, int64_t id, json_t *pNames, char *zErr,
 
 /* Reordering and deleting (admins, from /app/components) --------------- */
 
+/* Moves component {id} one place up or down (form field "direction") in
+** the order the status page shows. 0, or E_INVALID/E_NOTFOUND via
+** req_fail, or E_DB. */
 int component_move(Req *r) {
   int64_t id;
   int rc = req_param_id(r, "id", &id);

@@ -154,6 +154,9 @@ int users_token_revoke(Req *r) {
   return 0;
 }
 
+/* Sets user {name}'s role (form field "role"); takes effect on their next
+** request, as sessions read the role from users. 0, or E_INVALID or
+** E_NOTFOUND via req_fail, or E_DB. */
 int users_set_role(Req *r) {
   const char *zName = req_param(r, "name");
   json_t *pIn = NULL;
@@ -214,6 +217,9 @@ int users_set_role(Req *r) {
   return 0;
 }
 
+/* Sets user {name}'s password (form field "password"), ending their
+** sessions (auth_user_passwd). 0, or E_INVALID or E_NOTFOUND via
+** req_fail, or E_DB. */
 int users_reset_password(Req *r) {
   const char *zName = req_param(r, "name");
   json_t *pIn = NULL;

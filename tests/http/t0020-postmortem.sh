@@ -16,12 +16,14 @@ V="-b $T/jar.viewer"
 
 req POST /api/v1/incidents -H "$AUTH" -H "$JSON" -d '{"title":"Checkout 502s | flash sale","severity":"SEV2","impact":"major","started_at":"2026-11-20T10:00:00Z"}'
 ID=$(jget .id)
-sqlite3 "$DB" "INSERT INTO events (incident_id, ts, kind, title, key, pinned, created_at, updated_at) VALUES
+# The server indexes in the background (the declaration is a timeline
+# event): the shell waits for the write lock as the server does.
+sqlite3 -cmd ".timeout 5000" "$DB" "INSERT INTO events (incident_id, ts, kind, title, key, pinned, created_at, updated_at) VALUES
  ($ID, 1795169100000, 'alert', 'HighErrorRate fired', 'detected', 0, 0, 0),
  ($ID, 1795169400000, 'change', 'LB pool config pushed <!-- /hs:generated -->', NULL, 1, 0, 0),
  ($ID, 1795169700000, 'log', 'noise nobody pinned', NULL, 0, 0, 0),
  ($ID, 1795170000000, 'note', 'deleted pin', NULL, 1, 0, 0)"
-sqlite3 "$DB" "UPDATE events SET deleted = 1 WHERE title = 'deleted pin'"
+sqlite3 -cmd ".timeout 5000" "$DB" "UPDATE events SET deleted = 1 WHERE title = 'deleted pin'"
 P=/api/v1/incidents/$ID/postmortem
 
 # No postmortem yet.
@@ -103,7 +105,7 @@ check "a save without a body change adds no revision" eq "$(sqlite3 "$DB" "SELEC
 # Refresh keeps what people wrote and updates what Hindsight knows.
 req PATCH "/api/v1/incidents/$ID" -H "$AUTH" -H "$JSON" -H 'If-Match: "1"' -d '{"detected_at":"2026-11-20T10:05:00Z","mitigated_at":"2026-11-20T10:40:00Z","resolved_at":"2026-11-20T11:00:00Z","status":"resolved"}'
 check "the incident gets its moments" eq "$STATUS" 200
-sqlite3 "$DB" "UPDATE events SET pinned = 1 WHERE title = 'noise nobody pinned'"
+sqlite3 -cmd ".timeout 5000" "$DB" "UPDATE events SET pinned = 1 WHERE title = 'noise nobody pinned'"
 req POST "$P/refresh" -H "$AUTH" -H "$JSON" -H 'If-Match: "3"'
 check "refresh is 200" eq "$STATUS" 200
 jget .body > "$T/refreshed.md"
