@@ -90,6 +90,11 @@ try {
   check("each incident is listed once", new Set(ids).size === ids.length, ids.join(","));
   check("an incident's postmortem is grouped under it", (await page.locator("ol.search-hits > li ul.hit-group .hit-type").count()) > 0);
   await page.screenshot({ path: `${SHOTS}/search-grouped.png`, fullPage: false });
+  await page.goto(server.base + "/app/search?q=balancers");
+  check("stemmed search: 'balancers' finds the load balancer incidents",
+    (await page.locator("ol.search-hits > li").count()) > 0 && (await page.textContent("main")).includes("without their endings"));
+  await page.goto(server.base + "/app/search?q=rolling+back");
+  check("stemmed search: 'rolling back' finds 'rolled back'", (await page.locator("ol.search-hits > li").count()) > 0);
 
   // Dark theme.
   await page.emulateMedia({ colorScheme: "dark" });

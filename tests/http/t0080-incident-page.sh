@@ -91,6 +91,22 @@ check "a non-integer incident_id is 400" eq "$STATUS" 400
 req POST /api/v1/markdown/preview -H "$AUTH" -H "$JSON" -d '{"markdown":"x","incident_id":999999}'
 check "an unknown incident is 404" eq "$STATUS" 404
 
+# Search: a word that matches nothing as typed is tried without its
+# ending; exact words never are.
+req POST /api/v1/incidents -H "$AUTH" -H "$JSON" -d '{"title":"Misconfigured load balancer pool","summary":"We rolled the change back."}'
+req GET "/api/v1/search?q=balancers" -H "$AUTH"
+check "balancers finds the balancer incident" eq "$(jget '.hits | map(select(.title | test("balancer"))) | length > 0')" true
+check "the answer says it was stemmed" eq "$(jget .stemmed)" true
+req GET "/api/v1/search?q=balancer" -H "$AUTH"
+check "an exact word is not stemmed" eq "$(jget .stemmed)" null
+req GET "/api/v1/search?q=rolling+pool" -H "$AUTH"
+check "rolling finds rolled" eq "$(jget '.hits | length > 0')" true
+req GET "/api/v1/search?q=class" -H "$AUTH"
+check "a word ending in ss is not cut" eq "$(jget .stemmed)" null
+req GET "/app/search?q=balancers" -b "$T/jar.viewer"
+check "the page says the words were taken without endings" contains "$T/body" "without their endings"
+check "the page shows no raw scores" lacks "$T/body" "score "
+
 # Admins: role change and password reset.
 login admin "$PW_ADMIN"
 req POST /app/users/viewer/role -b "$T/jar.admin" --data "csrf_token=$CSRF&role=editor"
