@@ -380,7 +380,7 @@ int component_link(int eOwner, int64_t id, json_t *pNames, char *zErr,
 
 /* Reordering and deleting (admins, from /app/components) --------------- */
 
-/* Moves component {id} one place up or down (form field "direction") in
+/* Moves component {id} one place up or down (form field "dir") in
 ** the order the status page shows. 0, or E_INVALID/E_NOTFOUND via
 ** req_fail, or E_DB. */
 int component_move(Req *r) {
@@ -394,9 +394,9 @@ int component_move(Req *r) {
   if (rc) {
     return rc;
   }
-  const char *zDir = json_string_value(json_object_get(pIn, "direction"));
+  const char *zDir = json_string_value(json_object_get(pIn, "dir"));
   if (!zDir || (strcmp(zDir, "up") && strcmp(zDir, "down"))) {
-    return req_fail(r, E_INVALID, "direction: must be up or down");
+    return req_fail(r, E_INVALID, "dir: must be up or down");
   }
   rc = db_begin_write();
   if (rc) {

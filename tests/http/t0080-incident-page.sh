@@ -140,14 +140,14 @@ for n in Alpha Beta Gamma; do
 done
 cid() { sqlite3 "$DB" "SELECT id FROM components WHERE name = '$1'"; }
 order() { sqlite3 "$DB" "SELECT group_concat(name, ',') FROM (SELECT name FROM components ORDER BY position, name)"; }
-req POST "/app/components/$(cid Gamma)/move" -b "$T/jar.admin" --data "csrf_token=$CSRF&direction=up"
+req POST "/app/components/$(cid Gamma)/move" -b "$T/jar.admin" --data "csrf_token=$CSRF&dir=up"
 check "moving up redirects" eq "$STATUS" 303
 check "Gamma moved up" eq "$(order)" "Alpha,Gamma,Beta"
-req POST "/app/components/$(cid Alpha)/move" -b "$T/jar.admin" --data "csrf_token=$CSRF&direction=up"
+req POST "/app/components/$(cid Alpha)/move" -b "$T/jar.admin" --data "csrf_token=$CSRF&dir=up"
 check "the first stays first" eq "$(order)" "Alpha,Gamma,Beta"
-req POST "/app/components/$(cid Alpha)/move" -b "$T/jar.admin" --data "csrf_token=$CSRF&direction=sideways"
+req POST "/app/components/$(cid Alpha)/move" -b "$T/jar.admin" --data "csrf_token=$CSRF&dir=sideways"
 check "a bad direction is 400" eq "$STATUS" 400
-req POST "/app/components/99999/move" -b "$T/jar.admin" --data "csrf_token=$CSRF&direction=up"
+req POST "/app/components/99999/move" -b "$T/jar.admin" --data "csrf_token=$CSRF&dir=up"
 check "moving an unknown component is 404" eq "$STATUS" 404
 req POST /api/v1/incidents -H "$AUTH" -H "$JSON" -d '{"title":"Beta down","components":["Beta"]}'
 req POST "/app/components/$(cid Beta)/delete" -b "$T/jar.admin" --data "csrf_token=$CSRF"
