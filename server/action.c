@@ -26,6 +26,7 @@
 #include "input.h"
 #include "md.h"
 #include "statusapi.h"
+#include "users.h"
 #include "utc.h"
 
 #define TITLE_MAX 200
@@ -273,6 +274,8 @@ int action_list(Req *r) {
                   enum_json(azActionStatus), "types", enum_json(azActionType),
                   "priorities", enum_json(azActionPriority), "show_incident", 1,
                   "return_to", "actions");
+    /* Owners are picked from the users (free text still allowed). */
+    json_object_set_new(r->pView, "user_names", users_names());
   }
   r->zTemplate = "actions";
   r->zTitle = "Action items";

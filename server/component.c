@@ -461,3 +461,73 @@ int component_link(int eOwner, int64_t id, json_t *pNames, char *zErr,
   }
   return rc;
 }
+
+/* Deleting (admins, from /app/components) ------------------------------ */
+
+/*
+** Deleting a component removes it everywhere: from the status page, its
+** uptime history, the component lists of past incidents, maintenances and
+** status updates, and subscriptions to it. The incidents, their updates'
+** text and their timelines stay. An open incident or an active or planned
+** maintenance naming it blocks the delete: close it or unlink it first.
+*/
+int component_delete(Req *r) {
+  int64_t id;
+  int rc = req_param_id(r, "id", &id);
+  if (rc) {
+    return rc;
+  }
+  json_t *pOld = component_load(id);
+  if (!pOld) {
+    return req_fail(r, E_NOTFOUND, "no component %lld", (long long)id);
+  }
+  sqlite3_stmt *p = db_prepare(
+      "SELECT (SELECT count(*) FROM incident_components ic"
+      "  JOIN incidents i ON i.id = ic.incident_id WHERE ic.component_id = :id"
+      "  AND i.status IN ('investigating', 'identified', 'monitoring')),"
+      " (SELECT count(*) FROM maintenance_components mc"
+      "  JOIN maintenances m ON m.id = mc.maintenance_id"
+      "  WHERE mc.component_id = :id AND m.status IN ('scheduled',"
+      "  'in_progress', 'verifying'))");
+  int64_t nOpen = 0, nMaint = 0;
+  if (p) {
+    db_bind_int(p, ":id", id);
+    if (db_step(p) == SQLITE_ROW) {
+      nOpen = db_col_int(p, 0);
+      nMaint = db_col_int(p, 1);
+    }
+    db_reset(p);
+  }
+  rc = p ? 0 : E_DB;
+  if (rc == 0 && (nOpen || nMaint)) {
+    json_decref(pOld);
+    return req_fail(r, E_CONFLICT,
+                    "an open incident or a planned maintenance names this "
+                    "component: resolve it or remove the component from it "
+                    "first");
+  }
+  if (rc == 0) {
+    rc = db_begin_write();
+  }
+  if (rc == 0) {
+    p = db_prepare("DELETE FROM components WHERE id = :id");
+    rc = p ? 0 : E_DB;
+    if (p) {
+      db_bind_int(p, ":id", id);
+      rc = db_run(p);
+    }
+    if (rc == 0) {
+      rc = audit_log("component", id, r->zUser, "delete", pOld, NULL);
+    }
+    rc = rc == 0 ? db_commit() : rc;
+    if (rc) {
+      db_rollback();
+    }
+  }
+  json_decref(pOld);
+  if (rc) {
+    return rc;
+  }
+  r->zRedirect = "/app/components";
+  return 0;
+}

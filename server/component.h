@@ -15,6 +15,7 @@ int component_update(Req *r); /* PATCH /api/v1/components/{id},
 ** (admins): dir=up|down swaps it with its neighbour in its group; the
 ** group is numbered 1..n (position) in the order shown. Audited. */
 int component_move(Req *r);
+int component_delete(Req *r); /* POST /app/components/{id}/delete */
 
 /* Creates a component if no component has that name (demo, tests).
 ** 0 or E_DB. */

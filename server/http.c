@@ -149,6 +149,9 @@ static const Route aRoute[] = {
     {"GET", "/app/users", users_page, ROLE_ADMIN, 0},
     {"POST", "/app/users", users_create, ROLE_ADMIN, 0},
     {"POST", "/app/users/{name}/delete", users_delete, ROLE_ADMIN, 0},
+    {"POST", "/app/users/{name}/role", users_set_role, ROLE_ADMIN, 0},
+    {"POST", "/app/users/{name}/password", users_reset_password, ROLE_ADMIN,
+     0},
     {"POST", "/app/tokens", users_token_create, ROLE_ADMIN, 0},
     {"POST", "/app/tokens/{name}/revoke", users_token_revoke, ROLE_ADMIN, 0},
     {"GET", "/app/search", search_get, ROLE_VIEWER, 0},
@@ -157,6 +160,7 @@ static const Route aRoute[] = {
     {"POST", "/app/components", component_create, ROLE_ADMIN, 0},
     {"POST", "/app/components/{id}", component_update, ROLE_ADMIN, 0},
     {"POST", "/app/components/{id}/move", component_move, ROLE_ADMIN, 0},
+    {"POST", "/app/components/{id}/delete", component_delete, ROLE_ADMIN, 0},
 
     {"GET", "/api/v1/incidents", incident_list, ROLE_VIEWER, 0},
     {"POST", "/api/v1/incidents", incident_create, ROLE_EDITOR, 0},

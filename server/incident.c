@@ -43,6 +43,7 @@ static const char *const azMetric[] = {
 static const char *const azWritable[] = {
     "title",         "severity",        "status",       "impact",
     "public",        "components",      "commander",    "summary",
+    "comms_lead",    "ops_lead",        "scribe",
     "started_at",    "detected_at",     "acknowledged_at", "escalated_at",
     "mitigated_at",  "resolved_at",     NULL};
 /* Extra fields an HTML form carries. */
@@ -62,7 +63,7 @@ static json_t *incident_row(int64_t id, int *pRc) {
       "SELECT id, title, severity, status, impact, public, commander,"
       " summary, started_at, detected_at, acknowledged_at, escalated_at,"
       " mitigated_at, resolved_at, created_by, created_at, updated_at,"
-      " version FROM incidents WHERE id = :id");
+      " version, comms_lead, ops_lead, scribe FROM incidents WHERE id = :id");
   if (!p) {
     *pRc = E_DB;
     return NULL;
@@ -88,6 +89,10 @@ static json_t *incident_row(int64_t id, int *pRc) {
       "created_at", (json_int_t)db_col_int(p, 15), "updated_at",
       (json_int_t)db_col_int(p, 16), "version",
       (json_int_t)db_col_int(p, 17));
+  static const char *const azRole[] = {"comms_lead", "ops_lead", "scribe"};
+  for (int i = 0; i < 3; i++) {
+    json_object_set_new(pRow, azRole[i], json_string(db_col_text(p, 18 + i)));
+  }
   db_reset(p);
   p = db_prepare("SELECT c.name FROM incident_components ic"
                  " JOIN components c ON c.id = ic.component_id"
@@ -223,13 +228,17 @@ static int incident_apply(json_t *pRow, json_t *pIn, int bForm, char *zErr,
       json_object_set_new(pRow, aEnum[i].zField, json_string(z));
     }
   }
-  z = NULL;
-  rc = in_string(pIn, "commander", 100, 1, &z, NULL, zErr, nErr);
-  if (rc) {
-    return rc;
-  }
-  if (z) {
-    json_object_set_new(pRow, "commander", json_string(z));
+  static const char *const azRole[] = {"commander", "comms_lead", "ops_lead",
+                                       "scribe", NULL};
+  for (int i = 0; azRole[i]; i++) {
+    z = NULL;
+    rc = in_string(pIn, azRole[i], 100, 1, &z, NULL, zErr, nErr);
+    if (rc) {
+      return rc;
+    }
+    if (z) {
+      json_object_set_new(pRow, azRole[i], json_string(z));
+    }
   }
   z = NULL;
   rc = in_string(pIn, "summary", SUMMARY_MAX, 0, &z, NULL, zErr, nErr);
@@ -295,9 +304,9 @@ static int incident_apply(json_t *pRow, json_t *pIn, int bForm, char *zErr,
 }
 
 static void bind_row(sqlite3_stmt *p, json_t *pRow) {
-  static const char *const azText[] = {"title",     "severity", "status",
-                                       "impact",    "commander", "summary",
-                                       NULL};
+  static const char *const azText[] = {
+      "title",   "severity",   "status",   "impact", "commander",
+      "summary", "comms_lead", "ops_lead", "scribe", NULL};
   char zParam[32];
   for (int i = 0; azText[i]; i++) {
     snprintf(zParam, sizeof(zParam), ":%s", azText[i]);
@@ -325,6 +334,7 @@ static int incident_write(int64_t id, json_t *pRow, int64_t version) {
       "UPDATE incidents SET title = :title, severity = :severity,"
       " status = :status, impact = :impact, public = :public,"
       " commander = :commander, summary = :summary,"
+      " comms_lead = :comms_lead, ops_lead = :ops_lead, scribe = :scribe,"
       " started_at = :started_at, detected_at = :detected_at,"
       " acknowledged_at = :acknowledged_at, escalated_at = :escalated_at,"
       " mitigated_at = :mitigated_at, resolved_at = :resolved_at,"
@@ -382,14 +392,111 @@ int incident_set_moment(int64_t id, const char *zKey, int64_t ms,
   return rc;
 }
 
+/* Puts a change to the header (status, severity, roles, components) on the
+** timeline as a "change" event at ts with who, inside the caller's
+** transaction. The incident's own audit row already holds the change, so
+** the event gets none. */
+static int add_change_event(int64_t id, const char *zActor, int64_t ts,
+                            const char *zTitle) {
+  int64_t now = utc_now_ms();
+  sqlite3_stmt *p = db_prepare(
+      "INSERT INTO events (incident_id, ts, kind, source, level, title, body,"
+      " author, created_at, updated_at) VALUES (:inc, :ts, 'change',"
+      " 'hindsight', 'info', :title, '', :author, :now, :now)");
+  if (!p) {
+    return E_DB;
+  }
+  db_bind_int(p, ":inc", id);
+  db_bind_int(p, ":ts", ts);
+  db_bind_int(p, ":now", now);
+  db_bind_text(p, ":title", zTitle);
+  db_bind_text(p, ":author", zActor);
+  return db_run(p);
+}
+
+static const char *row_text(json_t *pRow, const char *zKey) {
+  const char *z = json_string_value(json_object_get(pRow, zKey));
+  return z ? z : "";
+}
+
+/* Whether the JSON array pList holds the string z. */
+static int has_name(json_t *pList, const char *z) {
+  size_t i;
+  json_t *p;
+  json_array_foreach(pList, i, p) {
+    if (strcmp(json_string_value(p), z) == 0) {
+      return 1;
+    }
+  }
+  return 0;
+}
+
+static int note_changes(int64_t id, const char *zActor, json_t *pBefore,
+                        json_t *pRow) {
+  char zTitle[300];
+  int rc = 0;
+  int64_t now = utc_now_ms();
+  if (!pBefore) {
+    /* Declared after the fact (a start in the past): the declaration heads
+    ** the timeline at the impact's start; its created_at says when. */
+    json_t *pStart = json_object_get(pRow, "started_at");
+    int64_t ts = json_is_integer(pStart) && json_integer_value(pStart) < now
+                     ? json_integer_value(pStart)
+                     : now;
+    snprintf(zTitle, sizeof(zTitle), "Declared %s incident",
+             row_text(pRow, "severity"));
+    return add_change_event(id, zActor, ts, zTitle);
+  }
+  static const struct {
+    const char *zKey, *zWhat;
+  } aField[] = {{"severity", "Severity changed"},
+                {"status", "Status changed"},
+                {"impact", "Customer impact changed"},
+                {"commander", "Commander assigned"},
+                {"comms_lead", "Communications lead assigned"},
+                {"ops_lead", "Operations lead assigned"},
+                {"scribe", "Scribe assigned"}};
+  for (size_t i = 0; rc == 0 && i < sizeof(aField) / sizeof(aField[0]);
+       i++) {
+    const char *zOld = row_text(pBefore, aField[i].zKey);
+    const char *zNew = row_text(pRow, aField[i].zKey);
+    if (strcmp(zOld, zNew) != 0) {
+      snprintf(zTitle, sizeof(zTitle), "%s: %.100s \xe2\x86\x92 %.100s",
+               aField[i].zWhat, *zOld ? zOld : "nobody",
+               *zNew ? zNew : "nobody");
+      rc = add_change_event(id, zActor, now, zTitle);
+    }
+  }
+  json_t *pOld = json_object_get(pBefore, "components");
+  json_t *pNew = json_object_get(pRow, "components");
+  size_t i;
+  json_t *pName;
+  json_array_foreach(pNew, i, pName) {
+    if (rc == 0 && !has_name(pOld, json_string_value(pName))) {
+      snprintf(zTitle, sizeof(zTitle), "Component added: %.200s",
+               json_string_value(pName));
+      rc = add_change_event(id, zActor, now, zTitle);
+    }
+  }
+  json_array_foreach(pOld, i, pName) {
+    if (rc == 0 && !has_name(pNew, json_string_value(pName))) {
+      snprintf(zTitle, sizeof(zTitle), "Component removed: %.200s",
+               json_string_value(pName));
+      rc = add_change_event(id, zActor, now, zTitle);
+    }
+  }
+  return rc;
+}
+
 int incident_declare(json_t *pIn, int bForm, const char *zActor,
                      int64_t *pId, char *zErr, size_t nErr) {
   int64_t now = utc_now_ms();
   json_t *pRow = json_pack(
-      "{s:s, s:s, s:s, s:s, s:b, s:s, s:s, s:I, s:n, s:n, s:n, s:n, s:n,"
-      " s:[]}",
+      "{s:s, s:s, s:s, s:s, s:b, s:s, s:s, s:s, s:s, s:s, s:I, s:n, s:n,"
+      " s:n, s:n, s:n, s:[]}",
       "title", "", "severity", "SEV3", "status", "investigating", "impact",
-      "minor", "public", 0, "commander", zActor, "summary", "", "started_at",
+      "minor", "public", 0, "commander", zActor, "comms_lead", "",
+      "ops_lead", "", "scribe", "", "summary", "", "started_at",
       (json_int_t)now, "detected_at", "acknowledged_at", "escalated_at",
       "mitigated_at", "resolved_at", "components");
   int rc = 0;
@@ -406,10 +513,11 @@ int incident_declare(json_t *pIn, int bForm, const char *zActor,
   if (rc == 0) {
     sqlite3_stmt *p = db_prepare(
         "INSERT INTO incidents (title, severity, status, impact, public,"
-        " commander, summary, started_at, detected_at, acknowledged_at,"
+        " commander, summary, comms_lead, ops_lead, scribe, started_at,"
+        " detected_at, acknowledged_at,"
         " escalated_at, mitigated_at, resolved_at, created_by, created_at,"
         " updated_at) VALUES (:title, :severity, :status, :impact, :public,"
-        " :commander, :summary, :started_at, :detected_at, :acknowledged_at,"
+        " :commander, :summary, :comms_lead, :ops_lead, :scribe, :started_at, :detected_at, :acknowledged_at,"
         " :escalated_at, :mitigated_at, :resolved_at, :actor, :now, :now)");
     rc = E_DB;
     if (p) {
@@ -428,6 +536,9 @@ int incident_declare(json_t *pIn, int bForm, const char *zActor,
     }
     if (rc == 0) {
       rc = audit_log("incident", *pId, zActor, "create", NULL, pRow);
+    }
+    if (rc == 0) {
+      rc = note_changes(*pId, zActor, NULL, pRow);
     }
     rc = rc == 0 ? db_commit() : rc;
     if (rc) {
@@ -480,33 +591,61 @@ int incident_list(Req *r) {
       return req_fail(r, E_INVALID, "limit: must be 1 to 500");
     }
   }
+  /* The page lists incidents by start, newest first (the API keeps id
+  ** order); its cursor is "<started ms>.<id>". */
+  int bByStart = !r->bJsonOut;
+  int64_t cursorMs = INT64_MAX;
   if (zCursor && *zCursor) {
     char *zEnd;
-    cursor = strtoll(zCursor, &zEnd, 10);
+    if (bByStart) {
+      cursorMs = strtoll(zCursor, &zEnd, 10);
+      if (*zEnd == '.') {
+        cursor = strtoll(zEnd + 1, &zEnd, 10);
+      } else {
+        cursor = 0;
+      }
+    } else {
+      cursor = strtoll(zCursor, &zEnd, 10);
+    }
     if (*zEnd || cursor < 1) {
       return req_fail(r, E_INVALID, "cursor: not a cursor from this list");
     }
   }
   const char *zStatus = req_query(r, "status");
   if (zStatus && *zStatus && strcmp(zStatus, "open") &&
+      strcmp(zStatus, "closed") &&
       enum_index(azIncidentStatus, zStatus) < 0) {
     return req_fail(r, E_INVALID,
-                    "status: must be open or an incident status");
+                    "status: must be open, closed or an incident status");
   }
   sqlite3_stmt *p = db_prepare(
-      "SELECT id FROM incidents WHERE id < :cursor"
-      " AND (:status IS NULL OR status = :status OR (:status = 'open'"
-      "  AND status IN ('investigating', 'identified', 'monitoring')))"
-      " ORDER BY id DESC LIMIT :limit");
+      bByStart
+          ? "SELECT id, started_at FROM incidents WHERE (started_at < :ms"
+            "  OR (started_at = :ms AND id < :cursor))"
+            " AND (:status IS NULL OR status = :status OR (:status = 'open'"
+            "  AND status IN ('investigating', 'identified', 'monitoring'))"
+            "  OR (:status = 'closed' AND status IN ('resolved',"
+            "  'postmortem')))"
+            " ORDER BY started_at DESC, id DESC LIMIT :limit"
+          : "SELECT id, 0 FROM incidents WHERE id < :cursor"
+            " AND (:status IS NULL OR status = :status OR (:status = 'open'"
+            "  AND status IN ('investigating', 'identified', 'monitoring'))"
+            "  OR (:status = 'closed' AND status IN ('resolved',"
+            "  'postmortem')))"
+            " ORDER BY id DESC LIMIT :limit");
   if (!p) {
     return E_DB;
+  }
+  if (bByStart) {
+    db_bind_int(p, ":ms", cursorMs);
   }
   db_bind_int(p, ":cursor", cursor);
   db_bind_text(p, ":status", zStatus && *zStatus ? zStatus : NULL);
   db_bind_int(p, ":limit", limit + 1);
-  int64_t aId[501];
+  int64_t aId[501], aMs[501];
   int nId = 0;
   while (db_step(p) == SQLITE_ROW && nId < limit + 1) {
+    aMs[nId] = db_col_int(p, 1);
     aId[nId++] = db_col_int(p, 0);
   }
   db_reset(p);
@@ -524,9 +663,18 @@ int incident_list(Req *r) {
     }
   }
   r->pModel = json_pack("{s:o}", "incidents", pList);
+  if (!r->bJsonOut) {
+    json_object_set_new(r->pView ? r->pView : (r->pView = json_object()),
+                        "filter", json_string(zStatus ? zStatus : ""));
+  }
   if (nId > limit) {
-    char zNext[32];
-    snprintf(zNext, sizeof(zNext), "%lld", (long long)aId[limit - 1]);
+    char zNext[48];
+    if (bByStart) {
+      snprintf(zNext, sizeof(zNext), "%lld.%lld", (long long)aMs[limit - 1],
+               (long long)aId[limit - 1]);
+    } else {
+      snprintf(zNext, sizeof(zNext), "%lld", (long long)aId[limit - 1]);
+    }
     json_object_set_new(r->pModel, "next_cursor", json_string(zNext));
   } else {
     json_object_set_new(r->pModel, "next_cursor", json_null());
@@ -597,6 +745,42 @@ int incident_create(Req *r) {
 /* Adds the view-only parts of the incident page. */
 static void add_incident_view(Req *r, json_t *pInc) {
   add_form_choices(r, json_object_get(pInc, "components"));
+  /* Roles are users: the header's pickers list them (a name no longer a
+  ** user, e.g. from before roles were pickers, stays selectable). */
+  static const char *const azRole[] = {"commander", "comms_lead", "ops_lead",
+                                       "scribe"};
+  static const char *const azRoleName[] = {
+      "Commander", "Communications lead", "Operations lead", "Scribe"};
+  json_t *pUsers = json_array();
+  sqlite3_stmt *pq = db_prepare("SELECT name FROM users ORDER BY name");
+  while (pq && db_step(pq) == SQLITE_ROW) {
+    json_array_append_new(pUsers, json_string(db_col_text(pq, 0)));
+  }
+  db_reset(pq);
+  json_t *pRoles = json_array();
+  for (int i = 0; i < 4; i++) {
+    const char *zWho = json_string_value(json_object_get(pInc, azRole[i]));
+    zWho = zWho ? zWho : "";
+    json_t *pChoices = json_array();
+    int bFound = !*zWho;
+    size_t k;
+    json_t *pU;
+    json_array_foreach(pUsers, k, pU) {
+      int bSel = strcmp(json_string_value(pU), zWho) == 0;
+      bFound |= bSel;
+      json_array_append_new(pChoices,
+                            json_pack("{s:O, s:b}", "name", pU, "sel", bSel));
+    }
+    if (!bFound) {
+      json_array_append_new(pChoices,
+                            json_pack("{s:s, s:b}", "name", zWho, "sel", 1));
+    }
+    json_array_append_new(pRoles, json_pack("{s:s, s:s, s:s, s:o}", "field",
+                                            azRole[i], "label", azRoleName[i],
+                                            "who", zWho, "choices", pChoices));
+  }
+  json_object_set_new(r->pView, "user_names", pUsers);
+  json_object_set_new(r->pView, "roles", pRoles);
   const char *zSummary = json_string_value(json_object_get(pInc, "summary"));
   json_object_set_new(r->pView, "summary_html",
                       md_safe_html(zSummary ? zSummary : ""));
@@ -634,13 +818,30 @@ static void add_incident_view(Req *r, json_t *pInc) {
   }
   json_object_set_new(r->pView, "updates", pUpdates);
   json_t *pChoices = json_array();
+  json_t *pAffected = json_object_get(pInc, "components");
   p = db_prepare(
       "SELECT id, name, status FROM components ORDER BY position, name");
   while (p && db_step(p) == SQLITE_ROW) {
+    /* "affected" lets the resolve flow reset exactly these; the label is
+    ** the status as people say it ("partial outage"). */
+    const char *zName = db_col_text(p, 1);
+    int bAffected = 0;
+    size_t k;
+    json_t *pName;
+    json_array_foreach(pAffected, k, pName) {
+      bAffected |= strcmp(json_string_value(pName), zName) == 0;
+    }
+    char zLabel[40];
+    snprintf(zLabel, sizeof(zLabel), "%s", db_col_text(p, 2));
+    for (char *c = zLabel; *c; c++) {
+      *c = *c == '_' ? ' ' : *c;
+    }
     json_array_append_new(
-        pChoices, json_pack("{s:I, s:s, s:s}", "id",
-                            (json_int_t)db_col_int(p, 0), "name",
-                            db_col_text(p, 1), "status", db_col_text(p, 2)));
+        pChoices,
+        json_pack("{s:I, s:s, s:s, s:s, s:b}", "id",
+                  (json_int_t)db_col_int(p, 0), "name", zName, "status",
+                  db_col_text(p, 2), "status_label", zLabel, "affected",
+                  bAffected));
   }
   db_reset(p);
   json_object_set_new(r->pView, "component_choices", pChoices);
@@ -742,6 +943,9 @@ int incident_update(Req *r) {
   }
   if (rc == 0) {
     rc = audit_log("incident", id, r->zUser, "update", pBefore, pRow);
+  }
+  if (rc == 0) {
+    rc = note_changes(id, r->zUser, pBefore, pRow);
   }
   rc = rc == 0 ? db_commit() : rc;
   if (rc) {

@@ -33,6 +33,7 @@
 #include "incident.h"
 #include "input.h"
 #include "md.h"
+#include "users.h"
 #include "utc.h"
 
 #define BODY_MAX ((size_t)512 << 10)   /* bytes of Markdown in a document */
@@ -566,6 +567,108 @@ static int pm_add_revision(int64_t id, const char *zBody, const char *zAuthor,
   return db_run(p);
 }
 
+/* How long autosaves by one author fold into one revision. */
+#define AUTOSAVE_COALESCE_MS (5 * 60 * 1000)
+
+/*
+** Records zBody as a revision (inside the caller's write). An autosave
+** folds into the newest revision while that is an autosave by the same
+** author started less than AUTOSAVE_COALESCE_MS ago, so a session of typing
+** is one revision, not one per five seconds. A Save or a status change
+** (bAutosave 0) leaves a revision of its own unless the newest already
+** holds this text as a Save: when the body is the newest autosave's, that
+** one becomes the Save's.
+*/
+static int pm_record_revision(int64_t id, const char *zBody,
+                              const char *zAuthor, int64_t now, int bAutosave,
+                              int bBodyChanged, int bStatusChanged) {
+  sqlite3_stmt *p = db_prepare(
+      "SELECT id, author, created_at, autosave, body = :body"
+      " FROM postmortem_revisions WHERE incident_id = :id"
+      " ORDER BY id DESC LIMIT 1");
+  if (!p) {
+    return E_DB;
+  }
+  db_bind_int(p, ":id", id);
+  db_bind_text(p, ":body", zBody);
+  int64_t lastId = 0, lastAt = 0;
+  int bLastAuto = 0, bSameAuthor = 0, bSameBody = 0;
+  if (db_step(p) == SQLITE_ROW) {
+    lastId = db_col_int(p, 0);
+    bSameAuthor = strcmp(db_col_text(p, 1), zAuthor) == 0;
+    lastAt = db_col_int(p, 2);
+    bLastAuto = db_col_int(p, 3) != 0;
+    bSameBody = db_col_int(p, 4) != 0;
+  }
+  db_reset(p);
+  /* What to do: fold into the newest revision, promote it to a Save, add
+  ** one, or nothing. A status change always adds one. */
+  enum { NOTHING, FOLD, PROMOTE, ADD } what = NOTHING;
+  if (bStatusChanged) {
+    what = ADD;
+  } else if (bAutosave && bLastAuto && bSameAuthor &&
+             now - lastAt < AUTOSAVE_COALESCE_MS) {
+    what = bBodyChanged ? FOLD : NOTHING;
+  } else if (!bAutosave && bLastAuto && bSameBody) {
+    what = PROMOTE;
+  } else if (bBodyChanged || (!bAutosave && !bSameBody)) {
+    what = ADD;
+  }
+  if (what == NOTHING) {
+    return 0;
+  }
+  if (what == ADD) {
+    p = db_prepare("INSERT INTO postmortem_revisions (incident_id, body,"
+                   " author, created_at, autosave)"
+                   " VALUES (:id, :body, :author, :now, :auto)");
+    if (!p) {
+      return E_DB;
+    }
+    db_bind_int(p, ":id", id);
+    db_bind_text(p, ":body", zBody);
+    db_bind_text(p, ":author", zAuthor);
+    db_bind_int(p, ":now", now);
+    db_bind_int(p, ":auto", bAutosave);
+    return db_run(p);
+  }
+  if (what == FOLD) {
+    p = db_prepare(
+        "UPDATE postmortem_revisions SET body = :body WHERE id = :rid");
+    if (!p) {
+      return E_DB;
+    }
+    db_bind_text(p, ":body", zBody);
+  } else {
+    p = db_prepare("UPDATE postmortem_revisions SET autosave = 0,"
+                   " author = :author, created_at = :now WHERE id = :rid");
+    if (!p) {
+      return E_DB;
+    }
+    db_bind_text(p, ":author", zAuthor);
+    db_bind_int(p, ":now", now);
+  }
+  db_bind_int(p, ":rid", lastId);
+  return db_run(p);
+}
+
+/* Copies z with CRLF and lone CR turned into LF: browsers post textareas
+** with CRLF, scripts with LF, and a diff must not see every line change.
+** NEW (free()). */
+static char *lf_only(const char *z) {
+  char *zOut = xstrdup(z);
+  size_t j = 0;
+  for (size_t i = 0; z[i]; i++) {
+    if (z[i] == '\r') {
+      zOut[j++] = '\n';
+      i += z[i + 1] == '\n';
+    } else {
+      zOut[j++] = z[i];
+    }
+  }
+  zOut[j] = 0;
+  return zOut;
+}
+
 /* A copy of a row for the change log: the body lives in revisions. NEW. */
 static json_t *log_copy(json_t *pRow) {
   json_t *p = json_copy(pRow);
@@ -626,8 +729,15 @@ static int pm_store(Req *r, int64_t id, int64_t version, json_t *pBefore,
   if (rc == 0 && db_changes() == 0) {
     rc = req_fail(r, E_CONFLICT, "this postmortem was changed meanwhile");
   }
-  if (rc == 0 && bBodyChanged) {
-    rc = pm_add_revision(id, zBody, r->zUser, now);
+  /* A status change is a revision too: the text as it was reviewed. */
+  int bStatusChanged =
+      strcmp(json_string_value(json_object_get(pAfter, "status")),
+             json_string_value(json_object_get(pBefore, "status"))) != 0;
+  const char *zAuto = req_query(r, "autosave");
+  int bAutosave = zAuto && strcmp(zAuto, "1") == 0 && !bStatusChanged;
+  if (rc == 0 && (bBodyChanged || bStatusChanged || !bAutosave)) {
+    rc = pm_record_revision(id, zBody, r->zUser, now, bAutosave,
+                            bBodyChanged, bStatusChanged);
   }
   if (rc == 0) {
     json_t *pB = log_copy(pBefore), *pA = log_copy(pAfter);
@@ -721,7 +831,9 @@ static int pm_apply(Req *r, json_t *pRow, json_t *pIn, json_t *pInc, char *zErr,
     return rc;
   }
   if (z) {
-    json_object_set_new(pRow, "body", json_string(z));
+    char *zLf = lf_only(z);
+    json_object_set_new(pRow, "body", json_string(zLf));
+    free(zLf);
   }
   z = NULL;
   rc = in_string(pIn, "public_summary", SUMMARY_MAX, 0, &z, NULL, zErr, nErr);
@@ -729,7 +841,9 @@ static int pm_apply(Req *r, json_t *pRow, json_t *pIn, json_t *pInc, char *zErr,
     return rc;
   }
   if (z) {
-    json_object_set_new(pRow, "public_summary", json_string(z));
+    char *zLf = lf_only(z);
+    json_object_set_new(pRow, "public_summary", json_string(zLf));
+    free(zLf);
   }
   z = NULL;
   rc = in_enum(pIn, "root_cause_category", azRootCause, &z, zErr, nErr);
@@ -811,6 +925,7 @@ static void add_editor_view(Req *r, json_t *pInc, json_t *pRow) {
       enum_json(azActionStatus), "actions", action_for_incident(id),
       "page_script", "postmortem.js", "return_to", "postmortem",
       "action_incident_id", (json_int_t)id);
+  json_object_set_new(r->pView, "user_names", users_names());
   if (!pRow) {
     return;
   }
@@ -1096,21 +1211,32 @@ int postmortem_revisions(Req *r) {
     json_decref(pInc);
     return rc;
   }
+  /* Revisions are numbered per postmortem (1 is the draft); "n" counts the
+  ** ones before, so the newest 500 still carry their true numbers. */
   sqlite3_stmt *p = db_prepare(
-      "SELECT id, author, created_at, length(body) FROM postmortem_revisions"
-      " WHERE incident_id = :id ORDER BY id DESC LIMIT 500");
+      "SELECT r.id, r.author, r.created_at, length(r.body), r.autosave,"
+      " (SELECT count(*) FROM postmortem_revisions o"
+      "  WHERE o.incident_id = r.incident_id AND o.id <= r.id)"
+      " FROM postmortem_revisions r"
+      " WHERE r.incident_id = :id ORDER BY r.id DESC LIMIT 500");
   if (!p) {
     json_decref(pInc);
     return E_DB;
   }
   db_bind_int(p, ":id", id);
   json_t *pList = json_array();
+  json_int_t nFrom = 0, nTo = 0;
   while (db_step(p) == SQLITE_ROW) {
+    json_int_t rid = (json_int_t)db_col_int(p, 0);
+    json_int_t n = (json_int_t)db_col_int(p, 5);
+    nFrom = rid == iFrom ? n : nFrom;
+    nTo = rid == iTo ? n : nTo;
     json_array_append_new(
         pList,
-        json_pack("{s:I, s:s, s:o, s:I}", "id", (json_int_t)db_col_int(p, 0),
+        json_pack("{s:I, s:I, s:s, s:o, s:I, s:b}", "id", rid, "n", n,
                   "author", db_col_text(p, 1), "created_at", time_json(p, 2),
-                  "bytes", (json_int_t)db_col_int(p, 3)));
+                  "bytes", (json_int_t)db_col_int(p, 3), "autosave",
+                  (int)db_col_int(p, 4)));
   }
   db_reset(p);
   r->pModel = json_pack("{s:I, s:o}", "incident_id", (json_int_t)id,
@@ -1124,10 +1250,11 @@ int postmortem_revisions(Req *r) {
       int nAdd = 0, nDel = 0;
       json_t *pDiff = diff_lines(zA, zB, &nAdd, &nDel);
       json_object_set_new(r->pModel, "diff",
-                          json_pack("{s:I, s:I, s:i, s:i, s:o}", "from",
-                                    (json_int_t)iFrom, "to", (json_int_t)iTo,
-                                    "added", nAdd, "removed", nDel, "lines",
-                                    pDiff));
+                          json_pack("{s:I, s:I, s:I, s:I, s:i, s:i, s:o}",
+                                    "from", (json_int_t)iFrom, "to",
+                                    (json_int_t)iTo, "from_n", nFrom, "to_n",
+                                    nTo, "added", nAdd, "removed", nDel,
+                                    "lines", pDiff));
     }
     free(zA);
     free(zB);
@@ -1197,12 +1324,17 @@ int postmortem_preview(Req *r) {
   if (rc) {
     return rc;
   }
-  static const char *const azKnown[] = {"markdown", NULL};
+  static const char *const azKnown[] = {"markdown", "incident_id", NULL};
   char zErr[256];
   const char *z = "";
   rc = in_only_known(pIn, azKnown, zErr, sizeof(zErr));
   if (rc == 0) {
     rc = in_string(pIn, "markdown", BODY_MAX, 0, &z, NULL, zErr, sizeof(zErr));
+  }
+  json_t *pId = json_object_get(pIn, "incident_id");
+  if (rc == 0 && pId && (!json_is_integer(pId) || json_integer_value(pId) < 1)) {
+    snprintf(zErr, sizeof(zErr), "incident_id: must be an incident id");
+    rc = E_INVALID;
   }
   if (rc) {
     return req_fail(r, rc, "%s", zErr);
@@ -1211,5 +1343,15 @@ int postmortem_preview(Req *r) {
   r->pModel = json_pack("{s:s, s:o}", "html", md_safe_html_str(pSafe), "hints",
                         pm_hints(z));
   json_decref(pSafe);
+  /* With incident_id, the editor's checklist follows the text too. */
+  if (pId) {
+    json_t *pInc = incident_load(json_integer_value(pId));
+    if (!pInc) {
+      return req_fail(r, E_NOTFOUND, "no incident %lld",
+                      (long long)json_integer_value(pId));
+    }
+    json_object_set_new(r->pModel, "missing", pm_missing(pInc, z));
+    json_decref(pInc);
+  }
   return 0;
 }

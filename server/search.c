@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "arena.h"
@@ -110,6 +111,7 @@ typedef struct Term {
   const char *azWord[PHRASE_WORDS]; /* BORROWED from the input */
   size_t anWord[PHRASE_WORDS];  /* bytes of each word */
   int nLastChars;               /* characters in the last word */
+  int bStemmed;                 /* its ending dropped: matched as a prefix */
 } Term;
 
 /* Reads words from z[*pi] until a space (unless bQuoted), a quote or the
@@ -190,10 +192,12 @@ static int parse_terms(const char *zIn, Term *aTerm) {
   return nTerm;
 }
 
-/* Whether term k of nTerm is searched as a prefix: the last one, bare,
-** with a last word of 2 or more characters. */
+/* Whether term k of nTerm is searched as a prefix: the last one or one
+** whose ending was dropped (stem_terms), bare, with a last word of 2 or
+** more characters. */
 static int term_is_prefix(const Term *aTerm, int k, int nTerm) {
-  return k == nTerm - 1 && !aTerm[k].bQuoted && aTerm[k].nLastChars >= 2;
+  return (k == nTerm - 1 || aTerm[k].bStemmed) && !aTerm[k].bQuoted &&
+         aTerm[k].nLastChars >= 2;
 }
 
 /* Appends term t as an FTS5 phrase: its words quoted, a '*' if bPrefix. */
@@ -1215,6 +1219,44 @@ static int load_hits(Plan *pPlan, const Ranked *aPage, int nPage,
   return rc;
 }
 
+/* Bytes of the English inflection ending word z (n bytes) to drop for a
+** second try ("balancers" -> "balancer", "rolled" -> "roll", "failing" ->
+** "fail"), or 0. What is left keeps 3 or more characters. */
+static size_t inflection(const char *z, size_t n) {
+  static const char *const azEnd[] = {"ing", "ed", "s", NULL};
+  for (int i = 0; azEnd[i]; i++) {
+    size_t k = strlen(azEnd[i]);
+    if (n < k + 3 || strncasecmp(z + n - k, azEnd[i], k) != 0) {
+      continue;
+    }
+    if (k == 1 && (z[n - 2] == 's' || z[n - 2] == 'S')) {
+      return 0; /* "class", "address" */
+    }
+    return k;
+  }
+  return 0;
+}
+
+/* Drops the inflection of every bare one-word term, which is then matched
+** as a prefix ("roll" finds "rolled" and "rolling"). 1 if any changed. */
+static int stem_terms(Term *aTerm, int nTerm) {
+  int bChanged = 0;
+  for (int k = 0; k < nTerm; k++) {
+    Term *t = &aTerm[k];
+    if (t->bQuoted || t->nWord != 1) {
+      continue;
+    }
+    size_t nDrop = inflection(t->azWord[0], t->anWord[0]);
+    if (nDrop) {
+      t->anWord[0] -= nDrop;
+      t->nLastChars -= (int)nDrop;
+      t->bStemmed = 1;
+      bChanged = 1;
+    }
+  }
+  return bChanged;
+}
+
 int search_run(const SearchQuery *q, json_t **ppOut) {
   *ppOut = NULL;
   Term aTerm[SEARCH_TERMS_MAX];
@@ -1252,6 +1294,15 @@ int search_run(const SearchQuery *q, json_t **ppOut) {
     bSnapshot = db_exec("BEGIN") == 0;
   }
   rc = plan_build(&plan, q, aTerm, nTerm);
+  /* Nothing holds the words as typed: try them without their endings
+  ** ("balancers" finds "balancer"). Exact words rank first because this
+  ** runs only when they match nothing. */
+  if (rc == 0 && plan.bNone && stem_terms(aTerm, nTerm)) {
+    plan_free(&plan);
+    memset(&plan, 0, sizeof(plan));
+    rc = plan_build(&plan, q, aTerm, nTerm);
+    json_object_set_new(pOut, "stemmed", json_true());
+  }
   if (rc || plan.bNone) {
     goto done;
   }
@@ -1395,6 +1446,8 @@ static void add_hits_view(Req *r, json_t *pResult, const SearchQuery *q) {
                       pOf ? json_sprintf("%lld+", (long long)nTotal)
                           : json_integer(nTotal));
   json_object_set(r->pView, "counts_of", pOf ? pOf : json_null());
+  json_object_set_new(r->pView, "stemmed",
+                  json_boolean(json_is_true(json_object_get(pResult, "stemmed"))));
 }
 
 /* Every argument must be valid UTF-8 (they are echoed as JSON). */
@@ -1484,6 +1537,9 @@ int search_get(Req *r) {
   json_t *pIndexing = json_object_get(pResult, "indexing");
   if (pIndexing) {
     json_object_set(r->pModel, "indexing", pIndexing);
+  }
+  if (json_is_true(json_object_get(pResult, "stemmed"))) {
+    json_object_set_new(r->pModel, "stemmed", json_true());
   }
   if (!r->bJsonOut) {
     if (!r->pView) {

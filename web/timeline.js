@@ -4,18 +4,19 @@
 "use strict";
 
 (function () {
-  const timeline = document.getElementById("timeline");
-  if (!timeline) { return; }
-  const incidentId = timeline.dataset.incident;
-  const csrf = (document.querySelector("input[name=csrf_token]") || {}).value || "";
-  let selected = null;
-  let editing = false;
+  if (!document.getElementById("timeline")) { return; }
+  const incidentId = document.getElementById("timeline").dataset.incident;
+  function csrf() { return (document.querySelector("input[name=csrf_token]") || {}).value || ""; }
+  let selectedId = null;
 
-  function events() { return Array.from(timeline.querySelectorAll("li.event")); }
+  function timeline() { return document.getElementById("timeline"); }
+  function events() { return Array.from(timeline().querySelectorAll("li.event")); }
+  function selected() { return selectedId ? document.getElementById(selectedId) : null; }
 
   function select(el) {
-    if (selected) { selected.classList.remove("is-selected"); }
-    selected = el;
+    const old = selected();
+    if (old) { old.classList.remove("is-selected"); }
+    selectedId = el ? el.id : null;
     if (el) {
       el.classList.add("is-selected");
       el.focus({ preventScroll: true });
@@ -26,7 +27,7 @@
   function move(step) {
     const list = events();
     if (!list.length) { return; }
-    const i = selected ? list.indexOf(selected) : -1;
+    const i = selected() ? list.indexOf(selected()) : -1;
     select(list[Math.max(0, Math.min(list.length - 1, i + step))]);
   }
 
@@ -36,106 +37,100 @@
   }
 
   document.addEventListener("keydown", function (ev) {
-    if (ev.ctrlKey || ev.metaKey || ev.altKey) { return; }
-    if (ev.key === "Escape") {
-      document.getElementById("keys-help").hidden = true;
-      return;
-    }
-    if (typing(ev)) { return; }
+    if (ev.ctrlKey || ev.metaKey || ev.altKey || typing(ev)) { return; }
+    const sel = selected();
     if (ev.key === "j") { move(1); } else if (ev.key === "k") { move(-1); } else if (ev.key === "n") {
       const d = document.getElementById("add-note");
       if (d) { d.open = true; d.querySelector("[data-note-body]").focus(); }
     } else if (ev.key === "/") {
       document.querySelector("[data-filter-input]").focus();
-    } else if (ev.key === "e" && selected) {
-      const d = selected.querySelector(".edit-event");
+    } else if (ev.key === "e" && sel) {
+      const d = sel.querySelector(".edit-event");
       if (d) { d.open = true; d.querySelector("input[name=title]").focus(); }
-    } else if (ev.key === "m" && selected) {
-      const s = selected.querySelector(".mark-form select");
+    } else if (ev.key === "m" && sel) {
+      const s = sel.querySelector(".mark-form select");
       if (s) { s.focus(); }
-    } else if (ev.key === "?") {
-      const h = document.getElementById("keys-help");
-      h.hidden = !h.hidden;
     } else { return; }
     ev.preventDefault();
   });
 
-  timeline.addEventListener("click", function (ev) {
-    const li = ev.target.closest("li.event");
+  document.addEventListener("click", function (ev) {
+    const li = ev.target.closest("#timeline li.event");
     if (li && !ev.target.closest("form, a, summary, button, select")) { select(li); }
   });
-  timeline.addEventListener("focusin", function (ev) {
-    if (ev.target.closest(".edit-event, .add-note")) { editing = true; }
+  // After a merge the selection is re-applied to the new element.
+  document.addEventListener("hs:content", function () {
+    const el = selected();
+    if (el) { el.classList.add("is-selected"); }
   });
 
   // Edits go through the API with If-Match; a 409 shows the other version.
-  timeline.querySelectorAll(".edit-event form").forEach(function (form) {
-    form.addEventListener("submit", async function (ev) {
-      ev.preventDefault();
-      const li = form.closest("li.event");
-      const body = {
-        ts: form.ts.value, title: form.title.value, body: form.body.value,
-      };
-      const res = await fetch("/api/v1/events/" + li.dataset.id, {
-        method: "PATCH",
-        headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf, "If-Match": '"' + li.dataset.version + '"' },
-        body: JSON.stringify(body),
+  document.addEventListener("submit", async function (ev) {
+    const form = ev.target.closest(".edit-event form");
+    if (!form) { return; }
+    ev.preventDefault();
+    const li = form.closest("li.event");
+    const body = {
+      ts: form.ts.value, title: form.title.value, body: form.body.value,
+    };
+    const res = await fetch("/api/v1/events/" + li.dataset.id, {
+      method: "PATCH",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf(), "If-Match": '"' + form.elements.version.value + '"' },
+      body: JSON.stringify(body),
+    });
+    const out = await res.json();
+    form.querySelectorAll(".form-alert").forEach(function (n) { n.remove(); });
+    if (res.ok) {
+      form.closest("details").open = false;
+      form.reset();
+      const page = await fetch(location.pathname + location.search, { cache: "no-store" });
+      if (page.ok) { HS.merge(await page.text(), form); }
+      return;
+    }
+    const box = document.createElement("div");
+    box.setAttribute("role", "alert");
+    if (res.status === 409 && out.current) {
+      box.className = "form-alert conflict";
+      box.textContent = "Someone else changed this event (theirs: \u201c" + out.current.title + "\u201d at " +
+        out.current.ts + "; yours: \u201c" + body.title + "\u201d at " + body.ts + "). ";
+      const again = document.createElement("button");
+      again.type = "button";
+      again.textContent = "Apply my edit to their version";
+      again.addEventListener("click", function () {
+        // The box may have moved into a merged copy of the form.
+        const f = again.closest("form");
+        f.elements.version.value = out.current.version;
+        f.requestSubmit();
       });
-      const out = await res.json();
-      form.querySelectorAll(".conflict, .alert").forEach(function (n) { n.remove(); });
-      if (res.ok) { location.hash = "e" + li.dataset.id; location.reload(); return; }
-      const box = document.createElement("div");
-      if (res.status === 409 && out.current) {
-        box.className = "conflict";
-        box.textContent = "Someone else changed this event (now: \u201c" + out.current.title + "\u201d at " +
-          out.current.ts + "). ";
-        const again = document.createElement("button");
-        again.type = "button";
-        again.textContent = "Apply my edit to their version";
-        again.addEventListener("click", function () {
-          li.dataset.version = out.current.version;
-          form.requestSubmit();
-        });
-        box.appendChild(again);
-      } else {
-        box.className = "alert";
-        box.textContent = (out.error && out.error.message) || ("Error " + res.status);
-      }
-      form.prepend(box);
-    });
-  });
+      box.appendChild(again);
+    } else {
+      box.className = "form-alert alert";
+      box.textContent = (out.error && out.error.message) || ("Error " + res.status);
+    }
+    form.prepend(box);
+  }, true);
 
-  // Signals: load their raw lines on demand.
-  timeline.querySelectorAll("details.raw-lines").forEach(function (d) {
-    d.addEventListener("toggle", async function () {
-      if (!d.open || d.dataset.loaded) { return; }
-      d.dataset.loaded = "1";
-      const res = await fetch(d.dataset.rawUrl);
-      if (!res.ok) { return; }
-      const out = await res.json();
-      const pre = document.createElement("pre");
-      pre.textContent = out.lines.map(function (l) { return l.line; }).join("\n") || "(no raw lines)";
-      d.querySelector("p").replaceWith(pre);
-    });
-  });
+  // Signals: load their raw lines on demand (toggle does not bubble).
+  document.addEventListener("toggle", async function (ev) {
+    const d = ev.target;
+    if (!d.matches || !d.matches("details.raw-lines") || !d.open || d.dataset.loaded) { return; }
+    d.dataset.loaded = "1";
+    const res = await fetch(d.dataset.rawUrl);
+    if (!res.ok) { return; }
+    const out = await res.json();
+    const pre = document.createElement("pre");
+    pre.textContent = out.lines.map(function (l) { return l.line; }).join("\n") || "(no raw lines)";
+    const p = d.querySelector("p");
+    if (p) { p.replaceWith(pre); }
+  }, true);
 
   // Live updates: the stream answers with what changed since the last id
-  // and the browser reconnects every second.
+  // and the browser reconnects every second; each change merges the page
+  // again, keeping whatever is being typed.
   if (window.EventSource) {
     const src = new EventSource("/api/v1/incidents/" + incidentId + "/stream");
-    src.addEventListener("change", function () {
-      if (editing) {
-        document.getElementById("live-banner").hidden = false;
-      } else {
-        sessionStorage.setItem("hindsight.scroll", String(window.scrollY));
-        location.reload();
-      }
-    });
-    const y = sessionStorage.getItem("hindsight.scroll");
-    if (y) { sessionStorage.removeItem("hindsight.scroll"); window.scrollTo(0, parseInt(y, 10)); }
+    src.addEventListener("change", function () { HS.refresh(); });
   }
-  const reload = document.querySelector("[data-reload]");
-  if (reload) { reload.addEventListener("click", function (ev) { ev.preventDefault(); location.reload(); }); }
 
   const target = location.hash && document.getElementById(location.hash.slice(1));
   if (target && target.classList.contains("event")) { select(target); }
@@ -144,14 +139,14 @@
 // The upload box: sends the file as the raw body with progress, then shows
 // the ingest report and refreshes the timeline.
 (function () {
-  const box = document.getElementById("upload");
-  if (!box) { return; }
-  const form = box.querySelector("[data-upload]");
-  const bar = form.querySelector("progress");
-  const out = box.querySelector("[data-upload-report]");
-  const csrf = (document.querySelector("input[name=csrf_token]") || {}).value || "";
-  form.addEventListener("submit", function (ev) {
+  document.addEventListener("submit", function (ev) {
+    const form = ev.target.closest("#upload [data-upload]");
+    if (!form) { return; }
     ev.preventDefault();
+    const box = document.getElementById("upload");
+    const bar = form.querySelector("progress");
+    const out = box.querySelector("[data-upload-report]");
+    const csrf = (document.querySelector("input[name=csrf_token]") || {}).value || "";
     const file = form.file.files[0];
     if (!file) { return; }
     const url = "/api/v1/incidents/" + box.dataset.incident + "/ingest?format=" +
@@ -169,11 +164,16 @@
       let res = {};
       try { res = JSON.parse(xhr.responseText); } catch (e) { res = {}; }
       if (xhr.status === 200) {
-        out.textContent = "Accepted " + res.accepted + ", duplicates " + res.duplicates +
+        const msg = "Accepted " + res.accepted + ", duplicates " + res.duplicates +
           ", rejected " + res.rejected +
           (res.errors && res.errors.length ? " (line " + res.errors[0].line + ": " + res.errors[0].reason + ")" : "") +
-          ". Refreshing…";
-        setTimeout(function () { location.reload(); }, 1200);
+          ".";
+        out.textContent = msg;
+        // The merge renders the box anew: put the report back after it.
+        HS.refresh().then(function () {
+          const now = document.querySelector("#upload [data-upload-report]");
+          if (now) { now.textContent = msg; }
+        });
       } else {
         out.textContent = (res.error && res.error.message) || ("Upload failed: " + xhr.status);
       }

@@ -55,9 +55,10 @@ try {
   await page.screenshot({ path: `${SHOTS}/incidents.png`, fullPage: true });
 
   await page.click("table.incidents a");
-  page.once("dialog", (d) => d.accept());
-  await page.click("button:has-text('Resolve incident')");
-  await page.waitForLoadState("load");
+  // Resolving goes through the resolve flow: a prefilled final update.
+  await page.click("a:has-text('Resolve incident')");
+  await page.click("form.update-form button[type=submit]");
+  await page.waitForFunction(() => document.querySelector(".badges")?.textContent.includes("resolved"));
   check("resolving changes the status", (await page.textContent(".badges")).includes("resolved"));
   check("the clock shows time to resolve", (await page.textContent(".metrics")).match(/\d+s|\d+m/) !== null);
 

@@ -5,6 +5,16 @@
 import { check, startServer, launchBrowser, finish, SHOTS } from "./lib.mjs";
 
 const server = await startServer([["editor", "editor", "browser-editor-pw"]]);
+
+// The editor shows the body as text boxes between read-only generated
+// blocks: this writes into the box holding the heading.
+async function writeAfter(page, heading, addition) {
+  const idx = await page.evaluate((h) => Array.from(document.querySelectorAll("textarea.pm-part"))
+    .findIndex((t) => t.value.includes(h)), heading);
+  const ta = page.locator("textarea.pm-part").nth(idx);
+  const v = await ta.inputValue();
+  await ta.fill(v.replace(heading + "\n", heading + "\n" + addition));
+}
 const browser = await launchBrowser();
 try {
   const page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
@@ -28,7 +38,7 @@ try {
   await page.waitForURL(/\/postmortem$/);
   check("the postmortem page offers a draft", (await page.textContent("main")).includes("No postmortem yet"));
   await page.click("button:has-text('Draft postmortem')");
-  await page.waitForSelector("#pm-body");
+  await page.waitForSelector("textarea.pm-part:not([hidden])");
   const draft = await page.inputValue("#pm-body");
   check("the draft is generated from the incident", draft.includes("# Postmortem: Checkout returns 502 during the flash sale"));
   check("the preview is rendered server-side", (await page.innerHTML("#pm-preview")).includes("<h2>Root cause</h2>"));
@@ -36,8 +46,7 @@ try {
   await page.screenshot({ path: `${SHOTS}/postmortem-draft.png`, fullPage: false });
 
   // Write in the Root cause section; the preview and hints follow.
-  const text = draft.replace("## Root cause\n", "## Root cause\n\nA **load balancer** change sent all traffic to web-1. It was human error.\n");
-  await page.fill("#pm-body", text);
+  await writeAfter(page, "## Root cause", "\nA **load balancer** change sent all traffic to web-1. It was human error.\n");
   await page.waitForFunction(() => document.querySelector("#pm-preview").innerHTML.includes("<strong>load balancer</strong>"));
   check("the live preview renders the new text", true);
   await page.waitForSelector("#pm-hints:not(.is-empty)");
@@ -59,7 +68,7 @@ try {
     return res.status;
   });
   check("another tab saves first", other === 200);
-  await page.fill("#pm-body", text + "\nOne more line.\n");
+  await writeAfter(page, "## Lessons learned", "\nOne more line.\n");
   await page.waitForSelector(".pm-save-state.is-conflict", { timeout: 15000 });
   check("a conflict is shown, not swallowed", (await page.textContent("#pm-save-state")).includes("Someone else saved"));
   await page.screenshot({ path: `${SHOTS}/postmortem-conflict.png`, fullPage: false });

@@ -32,7 +32,7 @@ try {
   await a.fill("#add-note input[name=title]", "Rolled back LB change");
   await a.fill("#add-note textarea[name=body]", "Traffic **spread** again");
   await a.click("#add-note button[type=submit]");
-  await a.waitForSelector("li.event");
+  await a.waitForFunction(() => (document.querySelector("#timeline")?.textContent || "").includes("Rolled back LB change"));
   check("the note appears on the timeline", (await a.textContent("#timeline")).includes("Rolled back LB change"));
   check("the note's Markdown is rendered", (await a.innerHTML("li.event .event-body")).includes("<strong>spread</strong>"));
 
@@ -43,7 +43,7 @@ try {
   await a.fill("#add-note input[name=title]", "Alert paged the on-call");
   await a.selectOption("#add-note select[name=key]", "detected");
   await a.click("#add-note button[type=submit]");
-  await a.waitForLoadState("load");
+  await a.waitForFunction(() => (document.querySelector(".metrics")?.textContent || "").includes("1m 30s")).catch(() => {});
   check("marking detected sets time to detect", (await a.textContent(".metrics")).includes("1m 30s"));
   await a.screenshot({ path: `${SHOTS}/timeline.png`, fullPage: true });
 

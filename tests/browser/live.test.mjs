@@ -1,0 +1,121 @@
+// live.test.mjs (issue 18, points 1 and 7): a teammate's change merges into
+// the incident page without reloading it and without touching what is being
+// typed; a stale version shows both versions; a refused form (an
+// out-of-order key-moment mark) shows its error on that form, input kept.
+import { check, startServer, launchBrowser, finish, SHOTS } from "./lib.mjs";
+import { execFileSync } from "node:child_process";
+
+const server = await startServer([["ic", "editor", "browser-editor-pw"], ["ic2", "editor", "browser-editor-pw2"]]);
+const id = execFileSync(process.env.HS_BIN || "./hindsight",
+  ["--db", server.db, "incident", "open", "Checkout is slow", "--severity", "SEV2"]).toString().trim();
+const browser = await launchBrowser();
+
+async function login(ctx, user, pw) {
+  const page = await ctx.newPage();
+  await page.goto(server.base + "/login?next=/app/incidents/" + id);
+  await page.fill("input[name=username]", user);
+  await page.fill("input[name=password]", pw);
+  await page.click("button[type=submit]");
+  await page.waitForURL("**/app/incidents/" + id);
+  return page;
+}
+
+try {
+  const a = await login(await browser.newContext({ viewport: { width: 1280, height: 900 } }), "ic", "browser-editor-pw");
+  const b = await login(await browser.newContext({ viewport: { width: 1280, height: 900 } }), "ic2", "browser-editor-pw2");
+  const errors = [];
+  a.on("pageerror", (e) => errors.push(e.message));
+  // The 409 and 400 answers are expected; anything else logged is not.
+  a.on("console", (m) => { if (m.type() === "error" && !/status of (409|400)/.test(m.text())) { errors.push(m.text()); } });
+
+  // A is half-way through a status update and an action item, not focused
+  // on the note box (which is what survived before).
+  await a.evaluate(() => { window.__sameDocument = 1; });
+  await a.fill("form.update-form textarea[name=body]", "Half-written: we are looking at the");
+  await a.evaluate(() => { document.querySelector(".add-action").open = true; });
+  await a.fill(".add-action input[name=title]", "Unfinished action title");
+  await a.locator("#timeline h2").click();
+
+  // B adds a note; A sees it merged in.
+  await b.click("#add-note summary");
+  await b.fill("#add-note input[name=title]", "Note from the second commander");
+  await b.click("#add-note button[type=submit]");
+  const merged = await a.waitForFunction(
+    () => (document.querySelector("#timeline")?.textContent || "").includes("Note from the second commander"),
+    null, { timeout: 15000 }).then(() => true, () => false);
+  check("a teammate's note shows up on the other page", merged);
+  check("the page was merged, not reloaded", await a.evaluate(() => window.__sameDocument === 1));
+  check("the half-written status update survives the live update",
+    await a.inputValue("form.update-form textarea[name=body]") === "Half-written: we are looking at the");
+  check("the half-written action item survives the live update",
+    await a.inputValue(".add-action input[name=title]") === "Unfinished action title");
+
+  // B's own note form was sent with fetch: its page was not reloaded either
+  // and the form is clean for the next note.
+  check("the sender's note form is cleared and closed after posting",
+    await b.inputValue("#add-note input[name=title]") === "" && !(await b.locator("#add-note").evaluate((d) => d.open)));
+
+  // A focused text field keeps focus and caret through a merge.
+  await a.click("form.update-form textarea[name=body]");
+  await a.keyboard.press("End");
+  await b.click("#add-note summary");
+  await b.fill("#add-note input[name=title]", "Second note");
+  await b.click("#add-note button[type=submit]");
+  await a.waitForFunction(() => (document.querySelector("#timeline")?.textContent || "").includes("Second note"),
+    null, { timeout: 15000 });
+  await a.keyboard.type(" database");
+  check("typing continues in the same field after a merge",
+    await a.inputValue("form.update-form textarea[name=body]") === "Half-written: we are looking at the database");
+
+  // A stale version of the edit form: both versions shown, input kept.
+  await a.click("#edit summary");
+  await a.fill("#edit input[name=title]", "Checkout is slow for EU customers");
+  await b.goto(server.base + "/app/incidents/" + id);
+  await b.click("#edit summary");
+  await b.fill("#edit input[name=title]", "Checkout fails");
+  await b.click("#edit button[type=submit]");
+  await b.waitForFunction(() => document.querySelector("h1")?.textContent.includes("Checkout fails"), null, { timeout: 15000 });
+  await a.click("#edit button[type=submit]");
+  await a.waitForSelector("#edit .conflict-diff", { timeout: 15000 });
+  const conflict = await a.textContent("#edit .conflict");
+  check("a stale edit shows their version", conflict.includes("Checkout fails"), conflict);
+  check("a stale edit shows my version", conflict.includes("Checkout is slow for EU customers"), conflict);
+  check("the stale form keeps my input", await a.inputValue("#edit input[name=title]") === "Checkout is slow for EU customers");
+  await a.screenshot({ path: `${SHOTS}/live-conflict.png`, fullPage: false });
+  await a.click("#edit .conflict button");
+  const won = await a.waitForFunction(() => document.querySelector("h1")?.textContent.includes("EU customers"),
+    null, { timeout: 15000 }).then(() => true, () => false);
+  check("saving mine over theirs wins on purpose", won);
+
+  // An out-of-order key-moment mark: the error is on the form, input kept.
+  const started = await a.getAttribute("section.clock time", "datetime");
+  const before = new Date(Date.parse(started) - 3600 * 1000).toISOString();
+  await a.click("#add-note summary");
+  await a.fill("#add-note input[name=ts]", new Date(Date.parse(started) + 600 * 1000).toISOString());
+  await a.fill("#add-note input[name=title]", "Mitigated by rollback");
+  await a.selectOption("#add-note select[name=key]", "mitigated");
+  await a.click("#add-note button[type=submit]");
+  await a.waitForFunction(() => !document.querySelector("#add-note[open]") || document.querySelector("#add-note .form-alert") ||
+    (document.querySelector("#timeline")?.textContent || "").includes("Mitigated by rollback"), null, { timeout: 15000 });
+  await a.click("#add-note summary").catch(() => {});
+  await a.evaluate(() => { document.getElementById("add-note").open = true; });
+  await a.fill("#add-note input[name=ts]", before);
+  await a.fill("#add-note input[name=title]", "Detected late");
+  await a.fill("#add-note textarea[name=body]", "A long explanation I typed");
+  await a.selectOption("#add-note select[name=key]", "detected");
+  await a.click("#add-note button[type=submit]");
+  await a.waitForSelector("#add-note .form-alert", { timeout: 15000 }).catch(() => {});
+  const alert = (await a.locator("#add-note .form-alert").count()) ? await a.textContent("#add-note .form-alert") : "";
+  check("the refused mark shows its error on the note form", /detected_at|before|after/.test(alert), alert || a.url());
+  check("the page stays the incident page", a.url().endsWith("/app/incidents/" + id));
+  check("the typed note is kept after the error", await a.inputValue("#add-note textarea[name=body]") === "A long explanation I typed");
+  await a.screenshot({ path: `${SHOTS}/live-error.png`, fullPage: false });
+  check("no script errors on the page", errors.length === 0, errors.join("; "));
+} catch (e) {
+  check("live flow completed", false, e.message);
+  console.log(server.stderr().slice(-1500));
+} finally {
+  await browser.close();
+  await server.stop();
+  finish();
+}
