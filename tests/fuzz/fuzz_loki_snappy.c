@@ -1,4 +1,4 @@
-// fuzz-sources: server/door_loki.c server/door_labels.c server/ingest.c server/ingest_syslog.c server/ingest_access.c server/ingest_jsonl.c server/ingest_journal.c server/ingest_alert.c server/ingest_csv.c server/ingest_zendesk.c server/utc.c server/buf.c server/arena.c server/input.c server/sha256.c
+// fuzz-sources: server/door_loki.c server/door_labels.c server/ingest.c server/ingest_syslog.c server/ingest_access.c server/ingest_jsonl.c server/ingest_journal.c server/ingest_alert.c server/ingest_csv.c server/ingest_zendesk.c server/ingest_logfmt.c server/ingest_haproxy.c server/ingest_aws.c server/tz.c server/utc.c server/buf.c server/arena.c server/input.c server/sha256.c
 // fuzz-libs: -ljansson -lsnappy -lm
 /*
 ** fuzz_loki_snappy.c: libFuzzer target for the Loki push snappy-compressed protobuf decoder
