@@ -1370,7 +1370,9 @@ static int merge_group(ZSTD_CCtx *pCtx, const char *zSource, const int64_t *aId,
             (unsigned char)(aKey[i] >> (8 * (RS_KEY_BYTES - 1 - x)));
       }
     }
-    qsort(aGrp, nGrp, sizeof(uint64_t), cmp_u64);
+    if (nGrp) { /* qsort's base must not be NULL, even for none */
+      qsort(aGrp, nGrp, sizeof(uint64_t), cmp_u64);
+    }
     size_t nOut = 0;
     if (nGrp) {
       j->aGrps = xmalloc(nGrp * 8);

@@ -31,6 +31,9 @@ hs_start() {
   printf '%s\n' "$PW_ADMIN" | "$HS_BIN" --db "$DB" user add admin --role admin
   printf '%s\n' "$PW_EDITOR" | "$HS_BIN" --db "$DB" user add editor --role editor
   printf '%s\n' "$PW_VIEWER" | "$HS_BIN" --db "$DB" user add viewer --role viewer
+  # A restart must not read the last server's "listening on" line before
+  # the new one truncates the file.
+  rm -f "$T/server.out"
   "$HS_BIN" --db "$DB" serve --listen 127.0.0.1:0 --threads 2 "$@" \
     >"$T/server.out" 2>"$T/server.err" &
   HS_PID=$!
