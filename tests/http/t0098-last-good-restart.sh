@@ -32,7 +32,15 @@ check "/ is kept beside the database" cmp -s "$DB.lastgood/index.html" "$T/good.
 check "summary.json too" cmp -s "$DB.lastgood/summary.json" "$T/good.json"
 check "no temporary file is left" eq "$(ls "$DB.lastgood" | grep -c tmp)" 0
 
-stop() { kill -TERM $HS_PID; wait $HS_PID; }
+# stop: SIGTERM, exit 0 and no sanitizer report; server.out goes, so the
+# next hs_start cannot read the old "listening on" (and the old port).
+stop() {
+  kill -TERM $HS_PID
+  wait $HS_PID
+  check "server exits 0 (restart)" eq $? 0
+  check "no sanitizer report" sh -c "! grep -q 'ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:' '$T/server.err'"
+  rm -f "$T/server.out"
+}
 stop
 printf '{{#status}}broken' >"$T/site/templates/status.html"
 hs_start --dev
