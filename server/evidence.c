@@ -589,9 +589,9 @@ int evidence_raw(Req *r) {
     json_array_append_new(
         pKeep, json_pack("{s:s, s:s}", "name", "source", "value", zSource));
   }
-  r->pModel = json_pack("{s:s, s:s, s:s, s:o}", "q", zQ ? zQ : "", "window",
-                        zWindow, "raw_base", "/app/evidence/raw", "raw_keep",
-                        pKeep);
+  r->pModel =
+      json_pack("{s:s, s:s, s:s, s:o}", "q", zQ ? zQ : "", "window", zWindow,
+                "raw_base", "/app/evidence/raw", "raw_keep", pKeep);
   json_object_update(r->pModel, pPage);
   json_decref(pPage);
   r->zTemplate = "raw_lines";
