@@ -353,6 +353,8 @@ void db_set_read_only(void) { bWantReadOnly = 1; }
 
 int db_read_only(void) { return eMode != DB_RW; }
 
+const char *db_path(void) { return zDbPath; }
+
 int db_step(sqlite3_stmt *p) {
   int rc = sqlite3_step(p);
   if (rc != SQLITE_ROW && rc != SQLITE_DONE &&

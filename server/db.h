@@ -27,6 +27,10 @@ void db_global_init(void);
 */
 int db_setup(const char *zPath);
 
+/* The path db_setup() was given (files kept beside the database are
+** named after it). BORROWED; NULL before db_setup(). */
+const char *db_path(void);
+
 /* The newest schema version this binary knows (highest schema/NNN). */
 int db_schema_version(void);
 /* The database's PRAGMA user_version, or a negative error. */

@@ -573,8 +573,8 @@ int evidence_raw(Req *r) {
                                 strcmp(req_query(r, "bad"), "1") == 0,
                     .zText = zQ,
                     .bNoCase = 1};
-  json_t *pLines = NULL, *pNext = NULL;
-  rc = timeline_raw_lines(r, &query, &pLines, &pNext);
+  json_t *pPage = NULL;
+  rc = timeline_raw_lines(r, &query, &pPage);
   if (rc) {
     return rc;
   }
@@ -590,9 +590,10 @@ int evidence_raw(Req *r) {
         pKeep, json_pack("{s:s, s:s}", "name", "source", "value", zSource));
   }
   r->pModel =
-      json_pack("{s:s, s:s, s:s, s:o, s:o, s:o}", "q", zQ ? zQ : "", "window",
-                zWindow, "raw_base", "/app/evidence/raw", "raw_keep", pKeep,
-                "lines", pLines, "next_cursor", pNext);
+      json_pack("{s:s, s:s, s:s, s:o}", "q", zQ ? zQ : "", "window", zWindow,
+                "raw_base", "/app/evidence/raw", "raw_keep", pKeep);
+  json_object_update(r->pModel, pPage);
+  json_decref(pPage);
   r->zTemplate = "raw_lines";
   r->zTitle = "Raw lines";
   return 0;

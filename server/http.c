@@ -1239,6 +1239,11 @@ static void slow_run(void *pArg) {
   db_clear_error();
   r->rcSlow = dispatch(r);
   db_rollback(); /* this thread's connection */
+  /* The work is done: the place is free before the answer goes out, so
+  ** a client that follows a partial search's cursor at once is not told
+  ** the lane is busy with its own previous request. */
+  lane_leave(LANE_SLOW);
+  r->iLane = -1;
   r->bSlowDone = 1;
   MHD_resume_connection(r->pConn);
 }

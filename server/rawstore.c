@@ -1042,6 +1042,12 @@ static int scan_run(const RawQuery *pQ, RawEach xEach, void *pArg, char *zNext,
   int64_t pendTsMin = 0;
   int bFull = 0;     /* the limit is reached: looking for one more match */
   int bRowsDone = 0; /* stepping after SQLITE_DONE would start over */
+  /* Lines examined. The budget stops a scan only after one: every call
+  ** moves past its cursor (a budget smaller than one block's decoding
+  ** would otherwise page forever), and the cursor it writes then lies
+  ** after the one it was given (a block that starts before that cursor
+  ** can be pending while none is examined yet). */
+  int64_t nSeen = 0;
   for (;;) {
     if (!bPending && !bRowsDone) {
       int r = db_step(q);
@@ -1077,8 +1083,10 @@ static int scan_run(const RawQuery *pQ, RawEach xEach, void *pArg, char *zNext,
     if (bPending &&
         (iBest < 0 || pendTsMin <= aAct[iBest]->blk.aLine[aAct[iBest]->i].ts)) {
       bPending = 0;
-      if (tEnd && now_ms() >= tEnd) {
+      if (tEnd && nSeen > 0 && now_ms() >= tEnd) {
         if (zNext) {
+          /* Every line before pendTsMin was examined (the merge takes
+          ** this block before any line at or after its start). */
           snprintf(zNext, nNext, "b1.%lld.0.0", (long long)pendTsMin);
         }
         break;
@@ -1136,8 +1144,11 @@ static int scan_run(const RawQuery *pQ, RawEach xEach, void *pArg, char *zNext,
     }
     Act *a = aAct[iBest];
     int i = a->i++;
+    nSeen++;
     if (!line_ok(&s, a, i)) {
-      if (tEnd && (a->i & 1023) == 0 && now_ms() >= tEnd) {
+      /* Counted across blocks: blocks of fewer than 1024 lines (small
+      ** pushes) used to reach this check never. */
+      if (tEnd && (nSeen & 255) == 0 && now_ms() >= tEnd) {
         if (zNext) {
           /* Just after line i: nothing between is unread. */
           snprintf(zNext, nNext, "b1.%lld.%lld.%d",
@@ -1196,6 +1207,17 @@ int rawstore_scan(const RawQuery *pQ, RawEach xEach, void *pArg, char *zNext,
                   size_t nNext) {
   assert(xEach && nNext >= 64);
   return scan_run(pQ, xEach, pArg, zNext, nNext, NULL);
+}
+
+int64_t rawstore_cursor_ts(const char *zCursor) {
+  long long a, b;
+  int c, nUsed = 0;
+  if (!zCursor ||
+      sscanf(zCursor, "b1.%lld.%lld.%d%n", &a, &b, &c, &nUsed) != 3 ||
+      zCursor[nUsed] != 0) {
+    return INT64_MIN;
+  }
+  return a;
 }
 
 int64_t rawstore_count(const RawQuery *pQ) {

@@ -57,7 +57,11 @@ typedef struct RawQuery {
   const char *zCursor;       /* from a previous scan's *pzNext, or NULL */
   int nLimit;                /* most lines to return (1..1000) */
   int64_t budgetMs;          /* stop early after this long (0: no budget);
-                                a cursor is still returned */
+                                a cursor is still returned, and fewer
+                                than nLimit lines with a cursor means
+                                the budget ended the scan. A scan always
+                                examines at least one line first, so
+                                following cursors ends. */
 } RawQuery;
 
 /* One line handed to a scan's callback; BORROWED until it returns. */
@@ -79,6 +83,10 @@ typedef int (*RawEach)(void *pArg, const RawLine *pLine);
 ** 0; E_INVALID for a cursor that is not one of ours; E_DB. */
 int rawstore_scan(const RawQuery *pQ, RawEach xEach, void *pArg,
                   char *zNext, size_t nNext);
+
+/* The time (UTC ms) a scan's cursor stopped at: every line before it was
+** searched. INT64_MIN for a string that is not a cursor. */
+int64_t rawstore_cursor_ts(const char *zCursor);
 
 /* Counts lines matching pQ (its cursor and limit ignored). -1 on E_DB. */
 int64_t rawstore_count(const RawQuery *pQ);

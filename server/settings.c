@@ -49,6 +49,7 @@ static const char *const azKnown[] = {
     "subscriptions.outbox_keep_days",
     "serve.drain_timeout_seconds",
     "reminders.days_before",
+    "search.raw_budget_ms",
     "retention.logs_days",
     "retention.alerts_days",
     "retention.tickets_days",

@@ -19,6 +19,9 @@
 **   subscriptions.max_attempts        attempts before a message is dead (8)
 **   reminders.days_before  action reminders start this many days before
 **                          the due date (2)
+**   search.raw_budget_ms   a raw-line search stops after this long and
+**                          answers partial: true with a cursor (2000;
+**                          0: no budget)
 **   serve.drain_timeout_seconds  SIGTERM waits this long for requests in
 **                          flight (60; serve --drain-timeout overrides)
 */

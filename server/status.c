@@ -7,7 +7,8 @@
 ** /api/v2 from statusapi.c) and kept in memory with a content ETag until
 ** the data version changes, the next maintenance window is due to move,
 ** or a minute passes (today's uptime bar grows). If a render fails, the
-** last good copy is served. The same renderers write the static export,
+** last good copy is served; that of `/` and summary.json survives a
+** restart (lastgood.h). The same renderers write the static export,
 ** with relative links.
 **
 ** Privacy: the models come from statusapi.c, which reads only published
@@ -39,6 +40,7 @@
 #include "db.h"
 #include "err.h"
 #include "input.h"
+#include "lastgood.h"
 #include "maintenance.h"
 #include "md.h"
 #include "settings.h"
@@ -1110,7 +1112,21 @@ static int cache_serve(Req *r, const char *zKey, uint64_t version,
   return bHit;
 }
 
+/* A kept last good render (lastgood.h) as a stale entry: served only when
+** a render fails (version 0 is never current: versions start from the
+** clock). */
+static void cache_put_kept(const char *zPath, const char *zType, char *z,
+                           size_t n) {
+  cache_put(zPath, z, n, zType, 0, 0);
+}
+
+static pthread_once_t keptOnce = PTHREAD_ONCE_INIT;
+
+static void cache_load_kept(void) { lastgood_load(cache_put_kept); }
+
 int status_public(Req *r) {
+  /* After a restart the first render may fail too: the kept copies. */
+  pthread_once(&keptOnce, cache_load_kept);
   int64_t now = utc_now_ms();
   r->zCacheControl = CACHE_CONTROL;
   /* /badge.svg?component=NAME is the path form /badge/NAME.svg. */
@@ -1150,6 +1166,7 @@ int status_public(Req *r) {
     /* Keep the page up on its worst day: the last good copy. */
     return cache_serve(r, zKey, version, now, 1) ? 0 : rc;
   }
+  lastgood_save(zKey, z, n);
   cache_put(zKey, z, n, zType, version, tValid);
   if (cache_serve(r, zKey, version, now, 1)) {
     return 0;

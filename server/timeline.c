@@ -28,6 +28,7 @@
 #include "incident.h"
 #include "input.h"
 #include "md.h"
+#include "settings.h"
 #include "utc.h"
 
 const char *const azEventKind[] = {"log",  "signal", "alert",        "ticket",
@@ -651,8 +652,7 @@ static int raw_collect(void *pArg, const RawLine *pLine) {
   return 0;
 }
 
-int timeline_raw_lines(Req *r, RawQuery *pQ, json_t **ppLines,
-                       json_t **ppNext) {
+int timeline_raw_lines(Req *r, RawQuery *pQ, json_t **ppPage) {
   const char *zCursor = req_query(r, "cursor");
   if (zCursor && (strlen(zCursor) > 64 || !utf8_valid(zCursor,
                                                       strlen(zCursor)))) {
@@ -660,7 +660,9 @@ int timeline_raw_lines(Req *r, RawQuery *pQ, json_t **ppLines,
   }
   pQ->zCursor = zCursor && *zCursor ? zCursor : NULL;
   pQ->nLimit = 200;
-  pQ->budgetMs = 2000; /* a slow text search pages instead of hanging */
+  /* A slow text search pages instead of holding a thread (issue 20). */
+  long long nBudget = settings_get_int("search.raw_budget_ms", 2000);
+  pQ->budgetMs = nBudget < 0 ? 2000 : nBudget;
   char zNext[64];
   json_t *pLines = json_array();
   int rc = rawstore_scan(pQ, raw_collect, pLines, zNext, sizeof(zNext));
@@ -670,8 +672,19 @@ int timeline_raw_lines(Req *r, RawQuery *pQ, json_t **ppLines,
                ? req_fail(r, rc, "cursor: not a cursor from this list")
                : rc;
   }
-  *ppLines = pLines;
-  *ppNext = zNext[0] ? json_string(zNext) : json_null();
+  /* A cursor with less than a page: the budget ended the scan. */
+  int bPartial = zNext[0] && json_array_size(pLines) < (size_t)pQ->nLimit;
+  json_t *pTo = json_null();
+  int64_t tsTo = bPartial ? rawstore_cursor_ts(zNext) : INT64_MIN;
+  if (tsTo != INT64_MIN) {
+    char zTime[25];
+    utc_format(tsTo, zTime);
+    json_decref(pTo);
+    pTo = json_string(zTime);
+  }
+  *ppPage = json_pack("{s:o, s:o, s:b, s:o}", "lines", pLines, "next_cursor",
+                      zNext[0] ? json_string(zNext) : json_null(), "partial",
+                      bPartial, "searched_to", pTo);
   return 0;
 }
 
@@ -702,20 +715,21 @@ int timeline_raw(Req *r) {
     q.bBadOnly = 1;
   }
   db_reset(p);
-  json_t *pLines = NULL, *pNext = NULL;
+  json_t *pPage = NULL;
   if (bFound) {
     const char *azSource[2] = {zSource, NULL};
     q.azSource = azSource;
-    rc = timeline_raw_lines(r, &q, &pLines, &pNext);
+    rc = timeline_raw_lines(r, &q, &pPage);
     if (rc) {
       return rc;
     }
   } else {
-    pLines = json_array();
-    pNext = json_null();
+    pPage = json_pack("{s:[], s:n, s:b, s:n}", "lines", "next_cursor",
+                      "partial", 0, "searched_to");
   }
-  r->pModel = json_pack("{s:I, s:o, s:o}", "event_id", (json_int_t)id,
-                        "lines", pLines, "next_cursor", pNext);
+  r->pModel = json_pack("{s:I}", "event_id", (json_int_t)id);
+  json_object_update(r->pModel, pPage);
+  json_decref(pPage);
   return 0;
 }
 
@@ -764,18 +778,19 @@ int timeline_raw_search(Req *r) {
   q.azSource = azSource;
   q.zText = zQ && *zQ ? zQ : NULL;
   q.bNoCase = 1;
-  json_t *pLines = NULL, *pNext = NULL;
-  rc = timeline_raw_lines(r, &q, &pLines, &pNext);
+  json_t *pPage = NULL;
+  rc = timeline_raw_lines(r, &q, &pPage);
   if (rc) {
     return rc;
   }
   char zBase[64];
   snprintf(zBase, sizeof(zBase), "/app/incidents/%lld/raw",
            (long long)incidentId);
-  r->pModel = json_pack("{s:I, s:s, s:s, s:o, s:o}", "incident_id",
+  r->pModel = json_pack("{s:I, s:s, s:s}", "incident_id",
                         (json_int_t)incidentId, "q", zQ ? zQ : "",
-                        "raw_base", zBase, "lines", pLines, "next_cursor",
-                        pNext);
+                        "raw_base", zBase);
+  json_object_update(r->pModel, pPage);
+  json_decref(pPage);
   r->zTemplate = "raw_lines";
   r->zTitle = "Raw lines";
   return 0;

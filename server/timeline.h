@@ -20,11 +20,12 @@ int timeline_update(Req *r);    /* PATCH /api/v1/events/{id},
                                    POST /app/events/{id} */
 int timeline_delete(Req *r);    /* DELETE /api/v1/events/{id} */
 int timeline_history(Req *r);   /* GET  /api/v1/events/{id}/history */
-/* Scans pQ's lines for a page (the request's ?cursor, 200 lines) into
-** *ppLines (NEW array of {ts, source, line, bad}) and *ppNext (NEW cursor
-** string or null). 0, or an error already put to the request. */
-int timeline_raw_lines(Req *r, RawQuery *pQ, json_t **ppLines,
-                       json_t **ppNext);
+/* Scans pQ's lines for a page (the request's ?cursor, 200 lines, the
+** search.raw_budget_ms setting as its time budget) into *ppPage, NEW
+** {lines: [{ts, source, line, bad}], next_cursor: string or null,
+** partial: the budget ended the scan, searched_to: the time it reached
+** when partial, else null}. 0, or an error already put to the request. */
+int timeline_raw_lines(Req *r, RawQuery *pQ, json_t **ppPage);
 int timeline_raw(Req *r);       /* GET  /api/v1/events/{id}/raw */
 int timeline_stream(Req *r);    /* GET  /api/v1/incidents/{id}/stream */
 int timeline_raw_search(Req *r); /* GET /api/v1/incidents/{id}/raw?q=,
