@@ -482,13 +482,15 @@ static int put_evidence(IngestRun *p, const Evidence *pE) {
 static void put_condensed(IngestRun *p, const Evidence *pE) {
   sqlite3_stmt *q = db_prepare(
       "SELECT 1 FROM evidence WHERE fingerprint = :fp AND count = :count"
-      " AND title = :title AND coalesce(end_ts, -1) = coalesce(:end, -1)");
+      " AND kind = :kind AND title = :title"
+      " AND coalesce(end_ts, -1) = coalesce(:end, -1)");
   if (!q) {
     p->rcDb = E_DB;
     return;
   }
   db_bind_text(q, ":fp", pE->zFp);
   db_bind_int(q, ":count", pE->count);
+  db_bind_text(q, ":kind", pE->zKind);
   db_bind_text(q, ":title", pE->zTitle);
   db_bind_opt_int(q, ":end", pE->endTs);
   int bSame = db_step(q) == SQLITE_ROW;

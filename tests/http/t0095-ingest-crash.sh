@@ -100,6 +100,16 @@ crash_case "jsonl, in the finish before condensing" 5 "$T/app.jsonl" jsonl app 5
 # condensed items commit as the 14th to 16th.
 crash_case "jsonl, while condensing" 14 "$T/small.jsonl" jsonl small 4
 
+# An upload cut short is stored and condensed as far as it came (two lines
+# of the storm of ten: a plain item); the whole file after it gives the
+# reference, the item now a burst signal.
+head -n 9102 "$T/app.jsonl" > "$T/cut.jsonl"
+ingest "$T/cut.db" "$T/cut.jsonl" jsonl app
+ingest "$T/cut.db" "$T/app.jsonl" jsonl app
+check "the whole file after a cut one: accepted the rest" contains "$T/out" '"accepted":10898,"duplicates":9102'
+state "$T/cut.db" > "$T/cut.state"
+check "the whole file after a cut one: same as uninterrupted" same "$T/ref.app.state" "$T/cut.state"
+
 # Re-running a file changes nothing, not even updated_at.
 before=$(sqlite3 "$REF" "SELECT max(updated_at) FROM evidence")
 ingest "$REF" "$T/access.log" nginx web-1
