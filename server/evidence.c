@@ -154,11 +154,14 @@ int evidence_upsert(const Evidence *p, int64_t *pId) {
     sqlite3_stmt *q = db_prepare(
         "UPDATE evidence SET ts = CASE WHEN :ts < ts THEN :ts ELSE ts END,"
         " end_ts = coalesce(:end,"
-        " end_ts), title = :title, body = :body, count = :count,"
-        " updated_at = :now WHERE id = :id");
+        " end_ts), kind = :kind, title = :title, body = :body,"
+        " count = :count, updated_at = :now WHERE id = :id");
     if (!q) {
       return E_DB;
     }
+    /* The kind follows too: a group of two lines stored by a run cut
+    ** short becomes a burst signal once the rest of its lines come. */
+    db_bind_text(q, ":kind", p->zKind);
     db_bind_int(q, ":ts", p->ts);
     db_bind_opt_int(q, ":end", p->endTs);
     db_bind_text(q, ":title", p->zTitle ? p->zTitle : "");
@@ -172,6 +175,7 @@ int evidence_upsert(const Evidence *p, int64_t *pId) {
     /* The copies follow, except text a person edited. */
     q = db_prepare(
         "UPDATE events SET end_ts = coalesce(:end, end_ts), count = :count,"
+        " kind = CASE WHEN version = 1 THEN :kind ELSE kind END,"
         " title = CASE WHEN version = 1 THEN :title ELSE title END,"
         " body = CASE WHEN version = 1 THEN :body ELSE body END,"
         " updated_at = :now WHERE evidence_id = :id");
@@ -179,6 +183,7 @@ int evidence_upsert(const Evidence *p, int64_t *pId) {
       return E_DB;
     }
     db_bind_opt_int(q, ":end", p->endTs);
+    db_bind_text(q, ":kind", p->zKind);
     db_bind_text(q, ":title", p->zTitle ? p->zTitle : "");
     db_bind_text(q, ":body", p->zBody ? p->zBody : "");
     db_bind_int(q, ":count", p->count);

@@ -36,7 +36,7 @@ typedef struct Evidence {
 int evidence_find(const char *zFp, int64_t *pId, int *pbEnded, int64_t *pCount);
 
 /* Inserts or refreshes the row for p->zFp; a refresh also refreshes the
-** incidents' copies (end, title, body, count). An alert's start is the
+** incidents' copies (kind, end, title, body, count). An alert's start is the
 ** earliest notice's. Returns 1 new, 0 refreshed, E_DB; *pId its id. */
 int evidence_upsert(const Evidence *p, int64_t *pId);
 

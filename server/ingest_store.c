@@ -19,6 +19,15 @@
 ** slices of INGEST_BATCH rows, so a huge file does not hold one giant
 ** transaction); a report counts accepted, duplicate and rejected input.
 **
+** Crashes: derived evidence agrees with the raw lines stored at every
+** commit. A slice carries its lines' minute cells into access_series in
+** the same transaction (only new lines count, so a retry's duplicates are
+** never counted twice). What is condensed at the end is recomputed: rate
+** signals from the stored series over every minute the input touched,
+** duplicates included; error groups from every error line of the input,
+** duplicates included. So a crash at any point followed by the same
+** command again gives the same series, signals and counts as one run.
+**
 ** Memory: the minute series and the error groups are bounded tables
 ** (INGEST_MAX_GROUPS); raw lines stream straight to SQLite.
 **
@@ -26,6 +35,7 @@
 */
 #include "ingest_store.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,6 +91,9 @@ struct IngestRun {
   char zFormat[32];         /* format name */
   int rcDb;                 /* sticky storage error */
   int64_t nInSlice;         /* rows written since the last commit */
+  int64_t nBatch;           /* rows per slice (INGEST_BATCH) */
+  int64_t nCommits;         /* slices committed */
+  int64_t nCrashAfter;      /* tests: die after this many commits (0) */
   IngestReport report;      /* counts so far */
   int64_t nBadInput;        /* rejections of the input itself */
   MinuteCell *aCell;        /* open-addressed minute cells */
@@ -153,20 +166,43 @@ static void note_touched(IngestRun *p, int64_t incidentId) {
 }
 
 static void flush_given(IngestRun *p);
+static void flush_minutes(IngestRun *p);
 
-/* Commits every INGEST_BATCH rows so one file never holds one huge
-** transaction; the report stays exact because dedupe is in the schema. */
-static void slice_commit(IngestRun *p) {
-  if (++p->nInSlice < INGEST_BATCH || p->rcDb) {
-    return;
-  }
+/* A positive number from the environment, or dflt. For tests only: a
+** small HS_INGEST_BATCH makes slices of a small file. */
+static int64_t env_count(const char *zName, int64_t dflt) {
+  const char *z = getenv(zName);
+  char *zEnd;
+  long long n = z ? strtoll(z, &zEnd, 10) : 0;
+  return z && *z && !*zEnd && n > 0 ? n : dflt;
+}
+
+/* Commits the slice with everything derived from its lines (minute cells,
+** sources given) so a crash after it loses nothing the lines imply. */
+static void commit_slice(IngestRun *p) {
   p->nInSlice = 0;
+  flush_minutes(p);
+  memset(p->aCell, 0, sizeof(MinuteCell) * INGEST_MAX_GROUPS);
   flush_given(p);
   p->rcDb = p->rcDb ? p->rcDb : rawstore_flush(p->pRaw);
   p->rcDb = p->rcDb ? p->rcDb : db_commit();
   if (p->rcDb == 0) {
+    p->nCommits++;
+    if (p->nCommits == p->nCrashAfter) {
+      raise(SIGKILL); /* HS_INGEST_CRASH_AFTER: the crash tests' kill -9 */
+    }
     p->rcDb = db_begin_write();
   }
+}
+
+/* Commits every nBatch rows so one file never holds one huge
+** transaction; the report stays exact because dedupe is in the schema.
+** Called once a row and what it implies are both written. */
+static void slice_commit(IngestRun *p) {
+  if (++p->nInSlice < p->nBatch || p->rcDb) {
+    return;
+  }
+  commit_slice(p);
 }
 
 /* ingest.auto_declare: a firing critical alert that matches no incident
@@ -313,12 +349,13 @@ static int store_raw(IngestRun *p, const IngestEvent *pEv, int bBad,
   }
   if (rc > 0) {
     note_source(p, zSource, pEv->ts);
-    slice_commit(p);
   }
   return p->rcDb ? -1 : rc;
 }
 
-static void flush_minutes(IngestRun *p);
+static int64_t minute_of(int64_t ts) {
+  return ts - ((ts % 60000) + 60000) % 60000;
+}
 
 static void note_series(IngestRun *p, const char *zSource, int64_t minute) {
   for (int i = 0; i < p->nSeries; i++) {
@@ -337,7 +374,7 @@ static void note_series(IngestRun *p, const char *zSource, int64_t minute) {
 }
 
 static void add_minute(IngestRun *p, const IngestEvent *pEv) {
-  int64_t minute = pEv->ts - ((pEv->ts % 60000) + 60000) % 60000;
+  int64_t minute = minute_of(pEv->ts);
   const char *zSource = pEv->zSource ? pEv->zSource : p->zFormat;
   note_series(p, zSource, minute);
   uint64_t h = hash64(zSource, strlen(zSource), (uint64_t)minute);
@@ -439,6 +476,30 @@ static int put_evidence(IngestRun *p, const Evidence *pE) {
   return nMatched;
 }
 
+/* A condensed item (signal, burst): written unless already there as it
+** is, so re-running a file, or the retry after a crash that stored it,
+** changes nothing and tells no timeline to refresh. */
+static void put_condensed(IngestRun *p, const Evidence *pE) {
+  sqlite3_stmt *q = db_prepare(
+      "SELECT 1 FROM evidence WHERE fingerprint = :fp AND count = :count"
+      " AND kind = :kind AND title = :title"
+      " AND coalesce(end_ts, -1) = coalesce(:end, -1)");
+  if (!q) {
+    p->rcDb = E_DB;
+    return;
+  }
+  db_bind_text(q, ":fp", pE->zFp);
+  db_bind_int(q, ":count", pE->count);
+  db_bind_text(q, ":kind", pE->zKind);
+  db_bind_text(q, ":title", pE->zTitle);
+  db_bind_opt_int(q, ":end", pE->endTs);
+  int bSame = db_step(q) == SQLITE_ROW;
+  db_reset(q);
+  if (!bSame) {
+    put_evidence(p, pE);
+  }
+}
+
 /* Alerts, tickets, changes: one evidence item each, by fingerprint. */
 static void store_item(IngestRun *p, const IngestEvent *pEv) {
   const char *zKind = pEv->zKind;
@@ -537,8 +598,17 @@ static int on_event(void *pArg, const IngestEvent *pEv) {
   if (bNew < 0) {
     return 1;
   }
+  /* Error groups count duplicates too (a retry sees the lines a crashed
+  ** run stored as duplicates); the series counts only new lines, but
+  ** its condensing covers the duplicates' minutes. */
+  if (!bAccess && bBad) {
+    add_error(p, pEv, grp);
+  }
   if (!bNew) {
     p->report.nDuplicate++;
+    if (bAccess) {
+      note_series(p, zSource, minute_of(pEv->ts));
+    }
     return 0;
   }
   p->report.nAccepted++;
@@ -547,10 +617,9 @@ static int on_event(void *pArg, const IngestEvent *pEv) {
   }
   if (bAccess) {
     add_minute(p, pEv);
-  } else if (bBad) {
-    add_error(p, pEv, grp);
   }
-  return 0;
+  slice_commit(p);
+  return p->rcDb != 0;
 }
 IngestRun *ingest_run_new(const char *zFormat, const IngestOptions *pOpt,
                           const IngestTarget *pTarget, int *pRc) {
@@ -587,6 +656,8 @@ IngestRun *ingest_run_new(const char *zFormat, const IngestOptions *pOpt,
   p->aCell = xcalloc(INGEST_MAX_GROUPS, sizeof(MinuteCell));
   p->aGroup = xcalloc(INGEST_MAX_GROUPS, sizeof(ErrorGroup));
   p->pRaw = rawstore_writer_new();
+  p->nBatch = env_count("HS_INGEST_BATCH", INGEST_BATCH);
+  p->nCrashAfter = env_count("HS_INGEST_CRASH_AFTER", 0);
   p->bEmails = settings_get_int("redact.emails", 0) == 1;
   p->bAutoDeclare = settings_get_int("ingest.auto_declare", 0) == 1;
   p->zExtraKeys = settings_get("redact.keys", "");
@@ -693,7 +764,7 @@ static void emit_rate_signal(IngestRun *p, const char *zSource, double baseline,
                 .zTitle = zTitle,
                 .zBody = zBody,
                 .count = n5xx};
-  put_evidence(p, &e);
+  put_condensed(p, &e);
 }
 
 /*
@@ -809,13 +880,18 @@ static void condense_errors(IngestRun *p) {
       e.endTs = g->last;
       e.zTitle = zTitle;
     }
-    put_evidence(p, &e);
+    put_condensed(p, &e);
   }
 }
 
 int ingest_run_finish(IngestRun *p, IngestReport *pReport) {
   if (!p->rcDb && p->pParser) {
     ingest_parser_finish(p->pParser);
+  }
+  /* A run already in slices commits its last one before condensing (a
+  ** smaller run stays one transaction; webhooks stay all or nothing). */
+  if (!p->rcDb && p->nCommits > 0 && !p->target.bAllOrNothing) {
+    commit_slice(p);
   }
   flush_minutes(p);
   for (int i = 0; i < p->nSeries && !p->rcDb; i++) {

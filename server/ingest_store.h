@@ -38,7 +38,9 @@ typedef struct IngestRun IngestRun;
 /* Starts a run for zFormat. NEW (ingest_run_free), or NULL with *pRc =
 ** E_INVALID for an unknown format ("generic" takes events through
 ** ingest_run_event instead of bytes), E_NOTFOUND for a missing incident,
-** E_DB. Opens a write transaction; nothing is visible until finish. */
+** E_DB. Opens a write transaction; a small run is visible at finish, a
+** large one slice by slice, each slice with its lines' series (a crash,
+** then the same input again, ends as one uninterrupted run would). */
 IngestRun *ingest_run_new(const char *zFormat, const IngestOptions *pOpt,
                           const IngestTarget *pTarget, int *pRc);
 /* Stores one event directly (the "generic" format, which has no parser).
