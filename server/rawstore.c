@@ -66,6 +66,7 @@
 #include "arena.h"
 #include "db.h"
 #include "err.h"
+#include "hash.h"
 #include "rawblock.h"
 #include "utc.h"
 #include "worker.h"
@@ -80,24 +81,6 @@
 #define RS_CODEC_ZSTD1 1
 
 /* ---- keys and hashes ---- */
-
-/* The ingest's line hash (ingest_store.c's hash64, the same function so
-** the old raw_lines.fp values migrate as they are). */
-static uint64_t hash64(const char *z, size_t n, uint64_t seed) {
-  uint64_t h = 0x9e3779b97f4a7c15ULL ^ seed ^ (n * 0xff51afd7ed558ccdULL);
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    uint64_t w;
-    memcpy(&w, z + i, 8);
-    h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
-    h ^= h >> 29;
-  }
-  uint64_t w = 0;
-  memcpy(&w, z + i, n - i);
-  h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
-  h ^= h >> 32;
-  return h;
-}
 
 /* 48-bit dedupe key of a line: splitmix64's finalizer over (ts, fp). */
 static uint64_t line_key(int64_t ts, uint64_t fp) {
