@@ -361,7 +361,7 @@ int settings_post(Req *r) {
   int nChanged = 0;
   json_object_foreach(pIn, zKey, pV) {
     const SettingDef *d = def_find(zKey);
-    if (!d || rc) {
+    if (!d) {
       continue;
     }
     const char *z = json_string_value(pV);
@@ -387,6 +387,9 @@ int settings_post(Req *r) {
       }
     }
     free(zOld);
+    if (rc) {
+      break;
+    }
   }
   if (rc) {
     db_rollback();
