@@ -16,8 +16,10 @@ chromium wrk nginx-light time prometheus-alertmanager"
 # zone files --tz and the status page read.
 PKGS="$PKGS rsyslog haproxy bsdutils tzdata"
 # The streaming doors: Loki's snappy, and the libraries of the syslog-ng
-# that tools/syslog-ng.sh unpacks beside rsyslog (t0068).
-PKGS="$PKGS libsnappy-dev libivykis0 libnet1 libwrap0"
+# that tools/syslog-ng.sh unpacks beside rsyslog (t0068): all that
+# syslog-ng-core depends on (a plain Debian 12 lacks libpcre3, libjson-c5).
+PKGS="$PKGS libsnappy-dev libivykis0 libnet1 libwrap0 libpcre3 libjson-c5
+libcap2 libglib2.0-0 libssl3 libsystemd0"
 # What the tests run by name; node and npm come from Debian's nodejs and
 # npm unless some Node.js (with its npm) is already installed.
 CMDS="gcc make pkg-config sqlite3 curl jq xmllint openssl python3 faketime
@@ -27,9 +29,13 @@ if [ "${1:-}" = --if-missing ]; then
   shift
   missing=
   pkg-config --exists $LIBS 2>/dev/null || missing="libraries"
-  # No pkg-config file for snappy on Debian 12; rsyslogd is in /usr/sbin.
-  [ -e /usr/include/snappy-c.h ] || missing="$missing libsnappy-dev"
-  [ -x /usr/sbin/rsyslogd ] || missing="$missing rsyslog"
+  # Every package of the list, as dpkg knows it (libraries without a
+  # pkg-config file, daemons outside PATH, syslog-ng's libraries).
+  # shellcheck disable=SC2086
+  for p in $(dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' $PKGS 2>&1 |
+    awk '$1 != "ii" { print $NF }'); do
+    missing="$missing $p"
+  done
   for c in $CMDS; do
     command -v "$c" >/dev/null 2>&1 || missing="$missing $c"
   done
