@@ -97,8 +97,8 @@ try {
   // The page sets the #fragment (a navigation of its own) and then
   // reloads: wait for the reloaded timeline, not for the first navigation.
   await a.click(".conflict button");
-  // The stored title, then the page: a live update from B's save may merge
-  // in while the conflict box is open, so the box itself is not waited on.
+  // The page shows the re-applied title; a live update from B's save may
+  // merge in while the conflict box is open, so the box is not waited on.
   const reapplied = await a.waitForFunction(
     () => (document.querySelector("#timeline")?.textContent || "").includes("Title by A"),
     null, { timeout: 20000 }).then(() => true, () => false);
