@@ -245,6 +245,7 @@
     sel.value = zoneSetting();
     sel.addEventListener("change", function () {
       localStorage.setItem(KEY, sel.value);
+      shareZone();
       document.querySelectorAll("input[data-time]").forEach(function (el) {
         // Back to the UTC the server sent, then re-rendered in the new zone.
         const d = new Date(el.value);
@@ -255,6 +256,32 @@
       });
       render();
     });
+  }
+
+  // The server writes the postmortem page and its exports in the display
+  // zone too (server/viewtz.c): the hs_tz cookie carries it to pages, ?tz=
+  // to the export links (data-tz-link), so a downloaded file has it.
+  function typing() {
+    return Array.from(document.querySelectorAll("textarea, input")).some(function (el) {
+      return (el.type === "checkbox" || el.type === "radio") ? el.checked !== el.defaultChecked
+        : el.type !== "hidden" && el.value !== el.defaultValue;
+    });
+  }
+  function shareZone() {
+    const z = zone();
+    document.cookie = "hs_tz=" + z + "; Path=/app; SameSite=Lax; Max-Age=31536000";
+    document.querySelectorAll("a[data-tz-link]").forEach(function (a) {
+      const u = new URL(a.getAttribute("href"), location.href);
+      u.searchParams.set("tz", z);
+      a.setAttribute("href", u.pathname + u.search);
+    });
+    // A page written in another zone (no cookie yet, or the zone changed)
+    // is fetched again once, unless something was typed into it.
+    const v = document.querySelector("[data-view-tz]");
+    if (v && v.dataset.viewTz !== z && sessionStorage.getItem("hs.tzReload") !== z && !typing()) {
+      sessionStorage.setItem("hs.tzReload", z);
+      location.reload();
+    }
   }
 
   // Status-update templates: fill the form unless something was typed.
@@ -348,6 +375,7 @@
   document.addEventListener("DOMContentLoaded", function () {
     if (!document.body.classList.contains("app")) { publicToggle(); }
     zonePicker();
+    shareZone();
     render();
     // Keep "12 min ago" honest on a page left open.
     setInterval(renderTimes, 60000);
