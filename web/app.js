@@ -261,12 +261,6 @@
   // The server writes the postmortem page and its exports in the display
   // zone too (server/viewtz.c): the hs_tz cookie carries it to pages, ?tz=
   // to the export links (data-tz-link), so a downloaded file has it.
-  function typing() {
-    return Array.from(document.querySelectorAll("textarea, input")).some(function (el) {
-      return (el.type === "checkbox" || el.type === "radio") ? el.checked !== el.defaultChecked
-        : el.type !== "hidden" && el.value !== el.defaultValue;
-    });
-  }
   function shareZone() {
     const z = zone();
     document.cookie = "hs_tz=" + z + "; Path=/app; SameSite=Lax; Max-Age=31536000";
@@ -275,13 +269,25 @@
       u.searchParams.set("tz", z);
       a.setAttribute("href", u.pathname + u.search);
     });
-    // A page written in another zone (no cookie yet, or the zone changed)
-    // is fetched again once, unless something was typed into it.
-    const v = document.querySelector("[data-view-tz]");
-    if (v && v.dataset.viewTz !== z && sessionStorage.getItem("hs.tzReload") !== z && !typing()) {
-      sessionStorage.setItem("hs.tzReload", z);
-      location.reload();
-    }
+    // Parts written in another zone (no cookie yet, or the zone changed)
+    // are fetched again and swapped in: nothing typed on the page is lost.
+    const stale = Array.from(document.querySelectorAll("[data-view-tz]")).filter(function (el) {
+      return el.dataset.viewTz !== z && el.id;
+    });
+    if (!stale.length) { return; }
+    fetch(location.pathname, { credentials: "same-origin" }).then(function (res) {
+      return res.ok ? res.text() : null;
+    }).then(function (html) {
+      if (!html || zone() !== z) { return; }
+      const doc = new DOMParser().parseFromString(html, "text/html");
+      stale.forEach(function (el) {
+        const fresh = doc.getElementById(el.id);
+        if (fresh && fresh.dataset.viewTz === z) {
+          el.innerHTML = fresh.innerHTML;
+          el.dataset.viewTz = z;
+        }
+      });
+    }).catch(function () { /* the page keeps its times */ });
   }
 
   // Status-update templates: fill the form unless something was typed.
