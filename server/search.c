@@ -785,27 +785,6 @@ static int plan_term(Plan *pPlan, const Term *t, int bPrefix) {
     pRank->aShift[pRank->nPhrase] = 0;
     pRank->aGroup[pRank->nPhrase++] = (unsigned char)g;
   }
-  if (nStemAlt > 0) { /* one token: no pairs, term is all of filtered */
-    Buf alts;
-    buf_init(&alts, 8192);
-    buf_putc(&alts, '(');
-    buf_puts(&alts, buf_str(&term));
-    for (int k = 0; k < nStemAlt; k++) {
-      buf_puts(&alts, " OR ");
-      buf_puts(&alts, pAlt->az[k]);
-      pRank->aShift[pRank->nPhrase] = pAlt->aShift[k];
-      pRank->aGroup[pRank->nPhrase++] = (unsigned char)g;
-    }
-    buf_putc(&alts, ')');
-    buf_reset(&term);
-    buf_puts(&term, buf_str(&alts));
-    if (buf_err(&alts)) {
-      buf_free(&alts);
-      rc = E_DB;
-      goto done;
-    }
-    buf_free(&alts);
-  }
   if (!bPairsOnly) {
     buf_puts(&filtered, buf_str(&term));
   }
@@ -814,15 +793,7 @@ static int plan_term(Plan *pPlan, const Term *t, int bPrefix) {
   }
   /* Its document frequency. */
   int64_t nDf;
-  if (nStemAlt > 0) {
-    /* The word and its stems: counted as one query. */
-    text_query(buf_str(&filtered), &expr);
-    if (buf_err(&expr)) {
-      rc = E_DB;
-      goto done;
-    }
-    nDf = term_df(pPlan, buf_str(&expr), buf_str(&expr), -1);
-  } else if (pTok->n == 1 && !bPrefix) {
+  if (pTok->n == 1 && !bPrefix) {
     nDf = nRare; /* a word */
   } else if (pTok->n == 1 && pWords->n == 1 && pWords->bAll) {
     nDf = pWords->nDocs; /* a prefix of one word */
@@ -851,6 +822,33 @@ static int plan_term(Plan *pPlan, const Term *t, int bPrefix) {
       goto done;
     }
     nDf = term_df(pPlan, buf_str(&expr), buf_str(&range), nRange);
+  }
+  /* Stems: one token, so no pairs and filtered is term. Their documents
+  ** are added to the word's (a bound: a document may hold both), which
+  ** costs no count. */
+  if (nStemAlt > 0) {
+    nDf += pAlt->nDocs;
+    Buf alts;
+    buf_init(&alts, 8192);
+    buf_putc(&alts, '(');
+    buf_puts(&alts, buf_str(&term));
+    for (int k = 0; k < nStemAlt; k++) {
+      buf_puts(&alts, " OR ");
+      buf_puts(&alts, pAlt->az[k]);
+      pRank->aShift[pRank->nPhrase] = pAlt->aShift[k];
+      pRank->aGroup[pRank->nPhrase++] = (unsigned char)g;
+    }
+    buf_putc(&alts, ')');
+    buf_reset(&term);
+    buf_puts(&term, buf_str(&alts));
+    if (buf_err(&alts)) {
+      buf_free(&alts);
+      rc = E_DB;
+      goto done;
+    }
+    buf_free(&alts);
+    buf_reset(&filtered);
+    buf_puts(&filtered, buf_str(&term));
   }
   if (buf_err(&term) || buf_err(&filtered)) {
     rc = E_DB;
