@@ -558,7 +558,7 @@ static void stem_alts(const char *z, int n, int bPrefix, StemAlts *a) {
   if (nStem == 0) {
     return;
   }
-  char zWord[SEARCH_STEM_MAX]; /* the stem's letters */
+  char zWord[SEARCH_STEM_MAX] = {0}; /* the stem's letters */
   for (int i = 1; i < nStem; i++) {
     zWord[i - 1] = (char)(((unsigned char)aStem[i] & 0x3F) | 0x40);
   }
