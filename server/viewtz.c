@@ -19,18 +19,15 @@ static int viewtz_load(const char *zName, ViewTz *p) {
   if (strcmp(zName, "UTC") == 0 || strcmp(zName, "Etc/UTC") == 0) {
     return 0; /* the stored form: nothing to convert */
   }
-  int rc;
-  p->pZone = tz_shared(zName, &rc);
-  if (!p->pZone && rc == E_INVALID) {
-    /* Its name was fine, so either not TZif or the shared table is full
-    ** (callers choose names): load it for this request only. */
-    rc = tz_load(zName, &p->pOwned);
-    p->pZone = p->pOwned;
-  }
-  if (!p->pZone) {
+  /* Loaded for this request, not with tz_shared(): its table holds 64
+  ** names for the process, and names chosen by users would fill it and
+  ** leave the status page's zone out. A TZif file is a few KiB. */
+  int rc = tz_load(zName, &p->pOwned);
+  if (rc) {
     p->zName[0] = 0;
-    return rc ? rc : E_NOTFOUND;
+    return rc;
   }
+  p->pZone = p->pOwned;
   return 0;
 }
 

@@ -6,8 +6,8 @@
 ** postmortem page and its exports write times in that zone, labelled.
 ** No zone (or "UTC") keeps UTC, the stored form.
 **
-** Threading: per request; zones come from tz_shared() (kept for the
-** process) or, once its table is full, from tz_load() for this request.
+** Threading: per request; a zone is loaded with tz_load() for the request
+** (not tz_shared(), whose 64 names users could fill).
 */
 #ifndef HS_VIEWTZ_H
 #define HS_VIEWTZ_H
@@ -18,8 +18,8 @@
 #include "tz.h"
 
 typedef struct ViewTz {
-  const TzZone *pZone; /* BORROWED (or pOwned); NULL: UTC, the default */
-  TzZone *pOwned;      /* NEW when tz_shared() had no room; viewtz_done() */
+  const TzZone *pZone; /* pOwned, or NULL: UTC, the default */
+  TzZone *pOwned;      /* NEW (tz_load); viewtz_done() frees it */
   char zName[72];      /* the zone's name as asked, "" for none */
 } ViewTz;
 
