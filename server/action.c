@@ -28,6 +28,7 @@
 #include "statusapi.h"
 #include "users.h"
 #include "utc.h"
+#include "viewtz.h"
 
 #define TITLE_MAX 200
 #define DESCRIPTION_MAX 16384
@@ -619,8 +620,17 @@ static void csv_cell(Buf *pOut, const char *z, int bLast) {
 }
 
 int action_csv(Req *r) {
+  /* The app's export links carry the display zone (viewtz.h); this export
+  ** has calendar days only (and a UTC stamp RFC 5545 wants), so the zone
+  ** is checked, not applied. */
+  ViewTz vt;
+  int rc = viewtz_get(r, &vt);
+  viewtz_done(&vt);
+  if (rc) {
+    return rc;
+  }
   ActionFilter f;
-  int rc = read_filter(r, &f);
+  rc = read_filter(r, &f);
   if (rc) {
     return rc;
   }
@@ -723,8 +733,17 @@ static void ics_line(Buf *pOut, const char *zName, const char *zValue) {
 }
 
 int action_ics(Req *r) {
+  /* The app's export links carry the display zone (viewtz.h); this export
+  ** has calendar days only (and a UTC stamp RFC 5545 wants), so the zone
+  ** is checked, not applied. */
+  ViewTz vt;
+  int rc = viewtz_get(r, &vt);
+  viewtz_done(&vt);
+  if (rc) {
+    return rc;
+  }
   ActionFilter f;
-  int rc = read_filter(r, &f);
+  rc = read_filter(r, &f);
   if (rc) {
     return rc;
   }

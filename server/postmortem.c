@@ -35,6 +35,7 @@
 #include "md.h"
 #include "users.h"
 #include "utc.h"
+#include "viewtz.h"
 
 #define BODY_MAX ((size_t)512 << 10)   /* bytes of Markdown in a document */
 #define SUMMARY_MAX ((size_t)64 << 10) /* bytes of the public summary */
@@ -94,14 +95,18 @@ static void md_inline(Buf *pOut, const char *z) {
   }
 }
 
-/* "2026-11-20 10:38 UTC" for an RFC 3339 string from the API shape. */
-static void md_time(Buf *pOut, json_t *pAt) {
+/* "2026-11-20 10:38 UTC" for an RFC 3339 string from the API shape, in
+** the display zone pVt ("2026-11-20 11:38 CET"; NULL: UTC). */
+static void md_time(Buf *pOut, json_t *pAt, const ViewTz *pVt) {
   const char *z = json_string_value(pAt);
-  if (!z || strlen(z) < 16) {
+  int64_t ms;
+  if (!z || utc_parse_iso(z, strlen(z), &ms) != 0) {
     buf_puts(pOut, "—");
     return;
   }
-  buf_printf(pOut, "%.10s %.5s UTC", z, z + 11);
+  char zOut[40];
+  viewtz_format(pVt, ms, 0, zOut);
+  buf_puts(pOut, zOut);
 }
 
 /* "1h 23m" for a duration in seconds. */
@@ -124,7 +129,7 @@ static void md_duration(Buf *pOut, json_t *pSeconds) {
 
 /* Generated sections -------------------------------------------------- */
 
-static void gen_header(Buf *pOut, json_t *pInc) {
+static void gen_header(Buf *pOut, json_t *pInc, const ViewTz *pVt) {
   buf_puts(pOut, "# Postmortem: ");
   md_inline(pOut, json_string_value(json_object_get(pInc, "title")));
   buf_printf(pOut, "\n\n- **Incident:** \\#%lld · %s · impact %s\n",
@@ -132,9 +137,9 @@ static void gen_header(Buf *pOut, json_t *pInc) {
              json_string_value(json_object_get(pInc, "severity")),
              json_string_value(json_object_get(pInc, "impact")));
   buf_puts(pOut, "- **Started:** ");
-  md_time(pOut, json_object_get(pInc, "started_at"));
+  md_time(pOut, json_object_get(pInc, "started_at"), pVt);
   buf_puts(pOut, "\n- **Resolved:** ");
-  md_time(pOut, json_object_get(pInc, "resolved_at"));
+  md_time(pOut, json_object_get(pInc, "resolved_at"), pVt);
   buf_puts(pOut, "\n- **Duration:** ");
   md_duration(pOut, json_object_get(json_object_get(pInc, "metrics"),
                                     "time_to_resolve_s"));
@@ -154,7 +159,7 @@ static void gen_header(Buf *pOut, json_t *pInc) {
   buf_puts(pOut, "\n");
 }
 
-static void gen_clock(Buf *pOut, json_t *pInc) {
+static void gen_clock(Buf *pOut, json_t *pInc, const ViewTz *pVt) {
   static const struct {
     const char *zLabel, *zField, *zMetric;
   } aRow[] = {{"Started", "started_at", NULL},
@@ -170,7 +175,7 @@ static void gen_clock(Buf *pOut, json_t *pInc) {
       buf_puts(pOut, "not marked\n");
       continue;
     }
-    md_time(pOut, pAt);
+    md_time(pOut, pAt, pVt);
     if (aRow[i].zMetric) {
       buf_puts(pOut, " · ");
       md_duration(pOut, json_object_get(pMetrics, aRow[i].zMetric));
@@ -180,7 +185,7 @@ static void gen_clock(Buf *pOut, json_t *pInc) {
   }
 }
 
-static void gen_timeline(Buf *pOut, json_t *pInc) {
+static void gen_timeline(Buf *pOut, json_t *pInc, const ViewTz *pVt) {
   int64_t id = json_integer_value(json_object_get(pInc, "id"));
   int64_t start = 0;
   utc_parse_iso(json_string_value(json_object_get(pInc, "started_at")), 24,
@@ -198,9 +203,15 @@ static void gen_timeline(Buf *pOut, json_t *pInc) {
   int n = 0;
   while (db_step(p) == SQLITE_ROW && n < TIMELINE_MAX) {
     n++;
-    char z[25];
-    utc_format(db_col_int(p, 0), z);
-    buf_printf(pOut, "- **%.10s %.8s** · ", z, z + 11);
+    if (pVt && pVt->pZone) {
+      char z[40];
+      viewtz_format(pVt, db_col_int(p, 0), 1, z);
+      buf_printf(pOut, "- **%s** · ", z);
+    } else {
+      char z[25]; /* the stored form, as it always was: UTC */
+      utc_format(db_col_int(p, 0), z);
+      buf_printf(pOut, "- **%.10s %.8s** · ", z, z + 11);
+    }
     json_t *pSince = json_integer((db_col_int(p, 0) - start) / 1000);
     if (db_col_int(p, 0) >= start) {
       buf_puts(pOut, "\\+");
@@ -229,7 +240,8 @@ static void gen_timeline(Buf *pOut, json_t *pInc) {
   }
 }
 
-static void gen_actions(Buf *pOut, json_t *pInc) {
+static void gen_actions(Buf *pOut, json_t *pInc, const ViewTz *pVt) {
+  (void)pVt; /* due dates are calendar days: no zone */
   json_t *pList =
       action_for_incident(json_integer_value(json_object_get(pInc, "id")));
   if (json_array_size(pList) == 0) {
@@ -262,13 +274,13 @@ static void gen_actions(Buf *pOut, json_t *pInc) {
 /* Writes the generated section zName (nName bytes) into pOut. 0, or -1 for
 ** a name we do not know (the section is then left as it is). */
 static int gen_section(const char *zName, size_t nName, const char *zOnly,
-                       json_t *pInc, Buf *pOut) {
+                       json_t *pInc, const ViewTz *pVt, Buf *pOut) {
   if (zOnly && (strlen(zOnly) != nName || memcmp(zOnly, zName, nName))) {
     return -1;
   }
   static const struct {
     const char *zName;
-    void (*xGen)(Buf *, json_t *);
+    void (*xGen)(Buf *, json_t *, const ViewTz *);
   } aGen[] = {{"header", gen_header},
               {"clock", gen_clock},
               {"timeline", gen_timeline},
@@ -276,7 +288,7 @@ static int gen_section(const char *zName, size_t nName, const char *zOnly,
   for (size_t i = 0; i < sizeof(aGen) / sizeof(aGen[0]); i++) {
     if (strlen(aGen[i].zName) == nName &&
         memcmp(aGen[i].zName, zName, nName) == 0) {
-      aGen[i].xGen(pOut, pInc);
+      aGen[i].xGen(pOut, pInc, pVt);
       return 0;
     }
   }
@@ -288,7 +300,7 @@ static int gen_section(const char *zName, size_t nName, const char *zOnly,
 ** shape). Text outside markers, other sections and a marker without its
 ** closing line are copied unchanged. */
 static void pm_fill(const char *zBody, json_t *pInc, const char *zOnly,
-                    Buf *pOut) {
+                    const ViewTz *pVt, Buf *pOut) {
   const char *z = zBody;
   for (;;) {
     const char *zOpen = strstr(z, MARK_OPEN);
@@ -307,7 +319,8 @@ static void pm_fill(const char *zBody, json_t *pInc, const char *zOnly,
     buf_append(pOut, z, (size_t)(zEol + 1 - z));
     Buf gen;
     buf_init(&gen, BODY_MAX);
-    if (gen_section(zName, nName, zOnly, pInc, &gen) == 0 && !buf_err(&gen)) {
+    if (gen_section(zName, nName, zOnly, pInc, pVt, &gen) == 0 &&
+        !buf_err(&gen)) {
       buf_append(pOut, buf_str(&gen), gen.n);
     } else {
       buf_append(pOut, zEol + 1, (size_t)(zClose - zEol - 1));
@@ -327,11 +340,30 @@ static char *pm_body_fresh(json_t *pRow) {
   Buf body;
   buf_init(&body, BODY_MAX + (BODY_MAX >> 2));
   pm_fill(json_string_value(json_object_get(pRow, "body")), pInc, "actions",
-          &body);
+          NULL, &body);
   json_decref(pInc);
   if (buf_err(&body)) {
     buf_free(&body);
     return xstrdup(json_string_value(json_object_get(pRow, "body")));
+  }
+  return buf_take(&body, NULL);
+}
+
+/* The body as shown in display zone pVt: stored bodies keep UTC, so with
+** another zone every generated section is written afresh in it (they are
+** ours, read-only in the editor); without one, pm_body_fresh(). pInc is the
+** incident (API shape). NEW (free()). */
+static char *pm_body_view(json_t *pRow, json_t *pInc, const ViewTz *pVt) {
+  if (!pVt || !pVt->pZone) {
+    return pm_body_fresh(pRow);
+  }
+  Buf body;
+  buf_init(&body, BODY_MAX + (BODY_MAX >> 2));
+  pm_fill(json_string_value(json_object_get(pRow, "body")), pInc, NULL, pVt,
+          &body);
+  if (buf_err(&body)) {
+    buf_free(&body);
+    return pm_body_fresh(pRow);
   }
   return buf_take(&body, NULL);
 }
@@ -915,7 +947,8 @@ static int pm_apply(Req *r, json_t *pRow, json_t *pIn, json_t *pInc, char *zErr,
 /* Handlers ------------------------------------------------------------ */
 
 /* Enumerations and the incident's action items for the editor page. */
-static void add_editor_view(Req *r, json_t *pInc, json_t *pRow) {
+static void add_editor_view(Req *r, json_t *pInc, json_t *pRow,
+                            const ViewTz *pVt) {
   int64_t id = json_integer_value(json_object_get(pInc, "id"));
   r->pView = json_pack(
       "{s:O, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:s, s:I}", "incident", pInc,
@@ -929,8 +962,11 @@ static void add_editor_view(Req *r, json_t *pInc, json_t *pRow) {
   if (!pRow) {
     return;
   }
-  char *zBody = pm_body_fresh(pRow);
+  char *zBody = pm_body_view(pRow, pInc, pVt);
   json_object_set_new(r->pView, "body_html", md_safe_html(zBody));
+  /* app.js fetches the page again when it was written in another zone. */
+  json_object_set_new(r->pView, "view_tz",
+                      json_string(pVt && pVt->zName[0] ? pVt->zName : "UTC"));
   json_object_set_new(r->pView, "missing", pm_missing(pInc, zBody));
   json_object_set_new(r->pView, "hints", pm_hints(zBody));
   free(zBody);
@@ -964,8 +1000,14 @@ static void add_editor_view(Req *r, json_t *pInc, json_t *pRow) {
 int postmortem_get(Req *r) {
   int64_t id;
   json_t *pInc = NULL;
-  int rc = load_incident(r, &id, &pInc);
+  ViewTz vt;
+  int rc = viewtz_get(r, &vt);
   if (rc) {
+    return rc;
+  }
+  rc = load_incident(r, &id, &pInc);
+  if (rc) {
+    viewtz_done(&vt);
     return rc;
   }
   json_t *pRow = pm_row(id, &rc);
@@ -973,7 +1015,7 @@ int postmortem_get(Req *r) {
     /* The page offers "Draft postmortem". */
     r->pModel =
         json_pack("{s:I, s:b}", "incident_id", (json_int_t)id, "exists", 0);
-    add_editor_view(r, pInc, NULL);
+    add_editor_view(r, pInc, NULL, NULL);
     rc = 0;
   } else if (!pRow) {
     rc = rc == E_NOTFOUND
@@ -984,11 +1026,13 @@ int postmortem_get(Req *r) {
     r->pModel = pm_api(pRow);
     json_object_set_new(r->pModel, "exists", json_true());
     if (!r->bJsonOut) {
-      add_editor_view(r, pInc, pRow);
+      add_editor_view(r, pInc, pRow, &vt);
     }
-    char zEtag[32];
-    snprintf(zEtag, sizeof(zEtag), "\"%lld\"",
-             (long long)json_integer_value(json_object_get(pRow, "version")));
+    /* The page's times follow the zone: a zone change is a new entity. */
+    char zEtag[128];
+    snprintf(zEtag, sizeof(zEtag), "\"%lld%s%s\"",
+             (long long)json_integer_value(json_object_get(pRow, "version")),
+             vt.zName[0] ? "-" : "", vt.zName);
     r->zEtag = arena_strdup(&r->arena, zEtag);
   }
   r->zTemplate = "postmortem";
@@ -1000,6 +1044,7 @@ int postmortem_get(Req *r) {
   buf_free(&title);
   json_decref(pRow);
   json_decref(pInc);
+  viewtz_done(&vt);
   return rc;
 }
 
@@ -1036,7 +1081,7 @@ int postmortem_create(Req *r) {
   }
   Buf body;
   buf_init(&body, BODY_MAX);
-  pm_fill(zTmpl, pInc, NULL, &body);
+  pm_fill(zTmpl, pInc, NULL, NULL, &body);
   free(zTmpl);
   json_decref(pInc);
   if (buf_err(&body)) {
@@ -1150,7 +1195,7 @@ int postmortem_refresh(Req *r) {
   Buf body;
   buf_init(&body, BODY_MAX);
   pm_fill(json_string_value(json_object_get(pBefore, "body")), pInc, NULL,
-          &body);
+          NULL, &body);
   json_t *pAfter = json_deep_copy(pBefore);
   if (buf_err(&body)) {
     rc = req_fail(r, E_TOOBIG, "the refreshed postmortem is too large");
@@ -1270,15 +1315,26 @@ int postmortem_revisions(Req *r) {
 
 int postmortem_export_md(Req *r) {
   int64_t id;
-  int rc = req_param_id(r, "id", &id);
+  json_t *pInc = NULL;
+  ViewTz vt;
+  int rc = viewtz_get(r, &vt);
   if (rc) {
+    return rc;
+  }
+  rc = load_incident(r, &id, &pInc);
+  if (rc) {
+    viewtz_done(&vt);
     return rc;
   }
   json_t *pRow = pm_row(id, &rc);
   if (!pRow) {
+    json_decref(pInc);
+    viewtz_done(&vt);
     return rc == E_NOTFOUND ? req_fail(r, rc, "no postmortem here") : rc;
   }
-  r->zRaw = pm_body_fresh(pRow);
+  r->zRaw = pm_body_view(pRow, pInc, &vt);
+  json_decref(pInc);
+  viewtz_done(&vt);
   r->nRaw = strlen(r->zRaw);
   r->zRawType = "text/markdown; charset=utf-8";
   char z[96];
@@ -1292,19 +1348,35 @@ int postmortem_export_md(Req *r) {
 int postmortem_export_html(Req *r) {
   int64_t id;
   json_t *pInc = NULL;
-  int rc = load_incident(r, &id, &pInc);
+  ViewTz vt;
+  int rc = viewtz_get(r, &vt);
   if (rc) {
+    return rc;
+  }
+  rc = load_incident(r, &id, &pInc);
+  if (rc) {
+    viewtz_done(&vt);
     return rc;
   }
   json_t *pRow = pm_row(id, &rc);
   if (!pRow) {
     json_decref(pInc);
+    viewtz_done(&vt);
     return rc == E_NOTFOUND ? req_fail(r, rc, "no postmortem here") : rc;
   }
   r->pModel = pm_api(pRow);
-  r->pView = json_pack(
-      "{s:O, s:o}", "incident", pInc, "body_html",
-      md_safe_html(json_string_value(json_object_get(r->pModel, "body"))));
+  char *zBody = pm_body_view(pRow, pInc, &vt);
+  int64_t savedMs = 0;
+  const char *zSaved =
+      json_string_value(json_object_get(r->pModel, "updated_at"));
+  char zSavedAt[40] = "";
+  if (zSaved && utc_parse_iso(zSaved, strlen(zSaved), &savedMs) == 0) {
+    viewtz_format(&vt, savedMs, 1, zSavedAt);
+  }
+  viewtz_done(&vt);
+  r->pView = json_pack("{s:O, s:o, s:s}", "incident", pInc, "body_html",
+                       md_safe_html(zBody), "saved_at", zSavedAt);
+  free(zBody);
   /* One file with its own styles and no scripts: opened from disk it
   ** needs nothing else, and its own CSP keeps it script-free there. */
   r->zTemplate = "postmortem_export";

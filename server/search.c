@@ -328,6 +328,7 @@ typedef struct Plan {
   int64_t nMerge;  /* doclist entries FTS5 merges for its prefix queries
                    ** before the first row of any statement */
   int bNone;       /* nothing can match */
+  int bStemmed;    /* a word as typed is in no document, its stems are */
   int bDates;      /* check started_at against fromMs/toMs */
   int64_t fromMs;  /* started_at >= this */
   int64_t toMs;    /* started_at < this */
@@ -507,6 +508,97 @@ static void pairs_phrase(const TermTokens *pTok, int nTok, const char *zLast,
   buf_putc(pOut, '"');
 }
 
+/*
+** Stems (search_tokenizer.c). A bare term of one word of letters also
+** matches, ranked a quarter (SearchRank.aShift): its stem as a word
+** ("balancers": "balancer"), its stem token (what the index holds beside
+** "balancers", "rolled", "rolling"), and for a compound of the table below
+** its parts as a phrase, plain and with the first part through its stem
+** ("rollback": "roll back", "rolled back"). A term searched as a prefix
+** also gets its word whole at a half, since its prefix matches "balancers"
+** as fully as "balancer": so the word as typed always ranks first.
+*/
+typedef struct StemAlts {
+  int n;                               /* phrases */
+  char az[SEARCH_STEM_PHRASES][WORD_MAX * 2 + SEARCH_STEM_MAX + 8];
+  unsigned char aShift[SEARCH_STEM_PHRASES];
+  int64_t nDocs; /* documents of the stem word and token (an upper bound);
+                 ** 1 for a compound whose parts both occur */
+} StemAlts;
+
+/* Compounds people write both ways. */
+static const char *const azCompound[][3] = {
+    {"rollback", "roll", "back"}, {"rollout", "roll", "out"},
+    {"failover", "fail", "over"}, {"fallback", "fall", "back"},
+    {"shutdown", "shut", "down"}, {"startup", "start", "up"},
+    {"setup", "set", "up"},       {"lookup", "look", "up"},
+    {"timeout", "time", "out"},   {"backup", "back", "up"},
+    {"cleanup", "clean", "up"},   {"login", "log", "in"},
+    {"logout", "log", "out"},     {"signup", "sign", "up"}};
+
+/* Appends to a the phrase z (n bytes, no quote inside) with shift. */
+static void alt_add(StemAlts *a, const char *z, int n, int shift) {
+  if (a->n >= SEARCH_STEM_PHRASES || n + 3 > (int)sizeof(a->az[0])) {
+    return;
+  }
+  char *zOut = a->az[a->n];
+  zOut[0] = '"';
+  memcpy(zOut + 1, z, (size_t)n);
+  zOut[n + 1] = '"';
+  zOut[n + 2] = 0;
+  a->aShift[a->n++] = (unsigned char)shift;
+}
+
+/* The stem phrases of the one token z (n bytes) into a; a->n is 0 when it
+** has none (not 3 to 60 letters a-z). */
+static void stem_alts(const char *z, int n, int bPrefix, StemAlts *a) {
+  memset(a, 0, sizeof(*a));
+  char aStem[SEARCH_STEM_MAX];
+  int nStem = search_stem(z, n, aStem);
+  if (nStem == 0) {
+    return;
+  }
+  char zWord[SEARCH_STEM_MAX] = {0}; /* the stem's letters */
+  for (int i = 1; i < nStem; i++) {
+    zWord[i - 1] = (char)(((unsigned char)aStem[i] & 0x3F) | 0x40);
+  }
+  int nWord = nStem - 1;
+  if (bPrefix) {
+    alt_add(a, z, n, 1);
+  }
+  if (nWord != n || memcmp(zWord, z, (size_t)n) != 0) {
+    alt_add(a, zWord, nWord, 2);
+    a->nDocs += search_term_docs(zWord, nWord);
+  }
+  alt_add(a, aStem, nStem, 2);
+  a->nDocs += search_term_docs(aStem, nStem);
+  for (size_t k = 0; k < sizeof(azCompound) / sizeof(azCompound[0]); k++) {
+    const char *const *az = azCompound[k];
+    size_t nKey = strlen(az[0]);
+    if (!((size_t)n == nKey && memcmp(z, az[0], nKey) == 0) &&
+        !((size_t)nWord == nKey && memcmp(zWord, az[0], nKey) == 0)) {
+      continue;
+    }
+    char zPhrase[WORD_MAX + SEARCH_STEM_MAX];
+    int n1 = (int)strlen(az[1]), n2 = (int)strlen(az[2]);
+    snprintf(zPhrase, sizeof(zPhrase), "%s %s", az[1], az[2]);
+    alt_add(a, zPhrase, n1 + 1 + n2, 2);
+    /* "rolled back": the first part's stem token, then the second word. */
+    char aPart[SEARCH_STEM_MAX];
+    int nPart = search_stem(az[1], n1, aPart);
+    memcpy(zPhrase, aPart, (size_t)nPart);
+    zPhrase[nPart] = ' ';
+    memcpy(zPhrase + nPart + 1, az[2], (size_t)n2);
+    alt_add(a, zPhrase, nPart + 1 + n2, 2);
+    if (search_term_docs(az[2], n2) > 0 &&
+        (search_term_docs(az[1], n1) > 0 ||
+         search_term_docs(aPart, nPart) > 0)) {
+      a->nDocs += 1;
+    }
+    break;
+  }
+}
+
 /* The indexed words that start with a prefix. */
 typedef struct PrefixWords {
   int n;                /* words, counted up to PREFIX_SCAN */
@@ -568,6 +660,7 @@ static int plan_term(Plan *pPlan, const Term *t, int bPrefix) {
   }
   TermTokens *pTok = xcalloc(1, sizeof(TermTokens));
   PrefixWords *pWords = xcalloc(1, sizeof(PrefixWords));
+  StemAlts *pAlt = xcalloc(1, sizeof(StemAlts));
   SearchRank *pRank = &pPlan->rank;
   Buf term, filtered, expr, range;
   buf_init(&term, 8192);
@@ -596,9 +689,16 @@ static int plan_term(Plan *pPlan, const Term *t, int bPrefix) {
       nRare = n;
     }
   }
-  if (iRare >= 0 && nRare == 0) {
+  if (!t->bQuoted && pTok->n == 1) {
+    stem_alts(pTok->z, pTok->aLen[0], bPrefix, pAlt);
+  }
+  int bStems = pAlt->nDocs > 0; /* only what can match is asked for */
+  if (iRare >= 0 && nRare == 0 && !bStems) {
     pPlan->bNone = 1;
     goto done;
+  }
+  if (iRare >= 0 && nRare == 0) {
+    pPlan->bStemmed = 1; /* found through its stems only */
   }
   /* A prefix is spelled out as its words unless a prefix index serves it
   ** (2 or 3 characters) or merging its doclists is cheap. */
@@ -610,9 +710,12 @@ static int plan_term(Plan *pPlan, const Term *t, int bPrefix) {
     if (rc) {
       goto done;
     }
-    if (pWords->n == 0) {
+    if (pWords->n == 0 && !bStems) {
       pPlan->bNone = 1; /* no indexed word starts so */
       goto done;
+    }
+    if (pWords->n == 0) {
+      pPlan->bStemmed = 1;
     }
     int nChar = utf8_chars(zLast, nLast);
     bIndexed = nChar == 2 || nChar == 3; /* prefix = '2 3' in 008 */
@@ -636,7 +739,8 @@ static int plan_term(Plan *pPlan, const Term *t, int bPrefix) {
   int bFilter = !bPairsOnly && nWhole >= 2;
   int nAlt = bPrefix ? pWords->n : 1; /* phrases when bPairsOnly */
   size_t nPairs = 0; /* bytes of the filter's phrase in filtered, after '(' */
-  if (pRank->nPhrase + (bPairsOnly ? nAlt : nPhrase + bFilter) >
+  int nStemAlt = bStems ? pAlt->n : 0;
+  if (pRank->nPhrase + (bPairsOnly ? nAlt : nPhrase + bFilter) + nStemAlt >
       SEARCH_PHRASES_MAX) {
     rc = E_DB; /* SEARCH_PHRASES_MAX holds every term's: a bug */
     goto done;
@@ -678,6 +782,7 @@ static int plan_term(Plan *pPlan, const Term *t, int bPrefix) {
     buf_putc(&term, ')');
   }
   for (int k = 0; k < (bPairsOnly ? nAlt : nPhrase); k++) {
+    pRank->aShift[pRank->nPhrase] = 0;
     pRank->aGroup[pRank->nPhrase++] = (unsigned char)g;
   }
   if (!bPairsOnly) {
@@ -718,6 +823,33 @@ static int plan_term(Plan *pPlan, const Term *t, int bPrefix) {
     }
     nDf = term_df(pPlan, buf_str(&expr), buf_str(&range), nRange);
   }
+  /* Stems: one token, so no pairs and filtered is term. Their documents
+  ** are added to the word's (a bound: a document may hold both), which
+  ** costs no count. */
+  if (nStemAlt > 0) {
+    nDf += pAlt->nDocs;
+    Buf alts;
+    buf_init(&alts, 8192);
+    buf_putc(&alts, '(');
+    buf_puts(&alts, buf_str(&term));
+    for (int k = 0; k < nStemAlt; k++) {
+      buf_puts(&alts, " OR ");
+      buf_puts(&alts, pAlt->az[k]);
+      pRank->aShift[pRank->nPhrase] = pAlt->aShift[k];
+      pRank->aGroup[pRank->nPhrase++] = (unsigned char)g;
+    }
+    buf_putc(&alts, ')');
+    buf_reset(&term);
+    buf_puts(&term, buf_str(&alts));
+    if (buf_err(&alts)) {
+      buf_free(&alts);
+      rc = E_DB;
+      goto done;
+    }
+    buf_free(&alts);
+    buf_reset(&filtered);
+    buf_puts(&filtered, buf_str(&term));
+  }
   if (buf_err(&term) || buf_err(&filtered)) {
     rc = E_DB;
     goto done;
@@ -725,9 +857,10 @@ static int plan_term(Plan *pPlan, const Term *t, int bPrefix) {
   pRank->aDf[g] = nDf;
   /* What iterating the term reads: its rarest word's documents, or all
   ** the documents of a prefix's words (estimated when not all read). */
-  pPlan->aScan[g] = iRare >= 0 ? nRare
-                    : pWords->bAll ? pWords->nDocs
-                                   : INT64_MAX / 2;
+  pPlan->aScan[g] = (iRare >= 0     ? nRare
+                     : pWords->bAll ? pWords->nDocs
+                                    : INT64_MAX / 2) +
+                    (nStemAlt > 0 ? pAlt->nDocs : 0);
   if (bPrefix && !bSpell && !bIndexed) {
     pPlan->nMerge += pWords->bAll ? pWords->nDocs : INT64_MAX / 4;
   }
@@ -743,6 +876,7 @@ done:
   buf_free(&range);
   buf_free(&expr);
   buf_free(&term);
+  free(pAlt);
   free(pWords);
   free(pTok);
   return rc;
@@ -1301,6 +1435,8 @@ int search_run(const SearchQuery *q, json_t **ppOut) {
     plan_free(&plan);
     memset(&plan, 0, sizeof(plan));
     rc = plan_build(&plan, q, aTerm, nTerm);
+    json_object_set_new(pOut, "stemmed", json_true());
+  } else if (rc == 0 && plan.bStemmed) {
     json_object_set_new(pOut, "stemmed", json_true());
   }
   if (rc || plan.bNone) {

@@ -114,8 +114,11 @@ void search_indexer_stop(void);
 #define SEARCH_TEXT_COLUMNS "{title root_cause body}"
 /* Phrases one term may be written as (a prefix spelled out as words). */
 #define SEARCH_TERM_PHRASES 32
+/* Phrases a one-word term adds for its stems (search.c, stem_alts). */
+#define SEARCH_STEM_PHRASES 5
 /* ... and one more per term: the phrase of its word pairs (a filter). */
-#define SEARCH_PHRASES_MAX (SEARCH_TERMS_MAX * (SEARCH_TERM_PHRASES + 1))
+#define SEARCH_PHRASES_MAX \
+  (SEARCH_TERMS_MAX * (SEARCH_TERM_PHRASES + 1 + SEARCH_STEM_PHRASES))
 /* aGroup of a phrase that only filters (word pairs): not ranked. */
 #define SEARCH_RANK_SKIP 0xFF
 
@@ -143,6 +146,8 @@ int search_tokenize(const char *z, int n, int bQuery, SearchTokenFn xToken,
 typedef struct SearchRank {
   int nPhrase;                       /* text phrases, first in the query */
   unsigned char aGroup[SEARCH_PHRASES_MAX]; /* term of each phrase */
+  unsigned char aShift[SEARCH_PHRASES_MAX]; /* instances count 1/2^shift:
+                                            ** stems rank below the word */
   int nGroup;                        /* terms */
   int64_t aDf[SEARCH_TERMS_MAX];     /* documents matching each term */
   int bReady;                        /* aIdf and avgdl are set */

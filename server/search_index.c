@@ -70,7 +70,8 @@ static void api_forget(void *pSlot) { *(fts5_api **)pSlot = NULL; }
 ** fixed (10, 5, 1; facets 0), document lengths count only the three text
 ** columns, and each query term's document frequency comes from the caller
 ** (SearchRank), so nothing reads a whole doclist per query. A term written
-** as several phrases (a prefix spelled out as its words) counts as one. */
+** as several phrases (a prefix spelled out as its words) counts as one;
+** its stems' phrases count a quarter (aShift), so exact words rank first. */
 static void rank_fn(const Fts5ExtensionApi *pApi, Fts5Context *pFts,
                     sqlite3_context *pCtx, int nVal, sqlite3_value **apVal) {
   static const double aWeight[3] = {10.0, 5.0, 1.0};
@@ -115,7 +116,7 @@ static void rank_fn(const Fts5ExtensionApi *pApi, Fts5Context *pFts,
     rc = pApi->xPhraseFirst(pFts, ip, &iter, &ic, &io);
     while (rc == SQLITE_OK && ic >= 0) {
       if (ic < 3) {
-        aFreq[p->aGroup[ip]] += aWeight[ic];
+        aFreq[p->aGroup[ip]] += aWeight[ic] / (double)(1 << p->aShift[ip]);
       }
       pApi->xPhraseNext(pFts, &iter, &ic, &io);
     }
@@ -385,6 +386,15 @@ static int termmap_add(void *pCtx, const char *zToken, int nToken) {
   return SQLITE_OK;
 }
 
+/* termmap_add() of a token and of its stem token when the index holds
+** one (search_tokenizer.c), so stems have document frequencies too. */
+static int termmap_add_stem(void *pCtx, const char *zToken, int nToken) {
+  int rc = termmap_add(pCtx, zToken, nToken);
+  char aStem[SEARCH_STEM_MAX];
+  int nStem = search_stem_indexed(zToken, nToken, aStem);
+  return rc == SQLITE_OK && nStem > 0 ? termmap_add(pCtx, aStem, nStem) : rc;
+}
+
 /* Counts the distinct terms of title, root_cause and body (one version of
 ** one document) with sign (+1 or -1). 0 or E_DB. */
 static int termmap_doc(TermMap *p, int sign, const char *const azCol[3]) {
@@ -392,7 +402,7 @@ static int termmap_doc(TermMap *p, int sign, const char *const azCol[3]) {
   p->sign = sign;
   for (int c = 0; c < 3; c++) {
     int rc = search_tokenize(azCol[c], (int)strlen(azCol[c]), 0,
-                             termmap_add, p);
+                             termmap_add_stem, p);
     if (rc) {
       return rc;
     }

@@ -23,6 +23,15 @@
 ** separated by single spaces (as search.c writes them); any other text goes
 ** to unicode61 unchanged.
 **
+** Stems (issue 18, "stemmed search that still ranks exact words first"):
+** after a word whose stem differs from it ("rolled": "roll"), a stem
+** token, colocated (search_stem). A search asks for the word as typed, its
+** stem as a word and its stem token, and ranks the last two lower
+** (search.c), so "rolling" finds "rolled" and "roll" and an exact match
+** comes first. In queries, a text that starts with 0xF9 is tokens
+** separated by single spaces, passed as they are (stem tokens and folded
+** words, as search.c writes them: "roll back" through a stem).
+**
 ** Built twice: into the server, where db.c registers the tokenizer on each
 ** connection before it reads the schema, and with -DHS_SQLITE_EXTENSION as
 ** build/hs_fts.so, which the sqlite3 shell loads (.load build/hs_fts) to
@@ -43,6 +52,7 @@ SQLITE_EXTENSION_INIT1
 #include "search_tokenizer.h"
 
 #define PAIR_LEAD 0xF8
+#define STEM_LEAD 0xF9
 #define TOKEN_KEEP 32768 /* FTS5 keeps this many bytes of a token */
 #define FNV_OFFSET 0xcbf29ce484222325ULL
 #define FNV_PRIME 0x100000001b3ULL
@@ -97,6 +107,92 @@ static int is_pair(const char *z) {
   return 1;
 }
 
+/* Stems ------------------------------------------------------------------ */
+
+/* Whether z[0..n) ends with the suffix zEnd. */
+static int ends(const char *z, int n, const char *zEnd) {
+  int k = (int)strlen(zEnd);
+  return n >= k && memcmp(z + n - k, zEnd, (size_t)k) == 0;
+}
+
+static int is_vowel(char c) { return strchr("aeiou", c) != NULL; }
+
+/* The letters of the stem of z[0..n) (a-z only) into zStem; its length.
+** Few rules, in order: -ies/-ied -> -y, -sses -> -ss, -s (not -ss, -us,
+** -is), then -ing/-ed when a vowel stays before them, undoubling the
+** consonant left ("stopped" -> "stop", not "roll" -> "rol"), then a final
+** -e ("balance", "balanced", "balancing" all -> "balanc"). At least 3
+** letters stay. */
+static int stem_letters(const char *z, int n, char *zStem) {
+  memcpy(zStem, z, (size_t)n);
+  if ((ends(zStem, n, "ies") || ends(zStem, n, "ied")) && n >= 5) {
+    n -= 2;
+    zStem[n - 1] = 'y';
+  } else if (ends(zStem, n, "sses")) {
+    n -= 2;
+  } else if (ends(zStem, n, "s") && !ends(zStem, n, "ss") &&
+             !ends(zStem, n, "us") && !ends(zStem, n, "is") && n >= 4) {
+    n -= 1;
+  }
+  int k = ends(zStem, n, "ing")                         ? 3
+          : ends(zStem, n, "ed") && !ends(zStem, n, "eed") ? 2
+                                                             : 0;
+  if (k && n - k >= 3) {
+    int bVowel = 0;
+    for (int i = 0; i < n - k; i++) {
+      bVowel |= is_vowel(zStem[i]);
+    }
+    if (bVowel) {
+      n -= k;
+      char c = zStem[n - 1];
+      if (c == zStem[n - 2] && !is_vowel(c) && !strchr("lsz", c) && n >= 4) {
+        n--;
+      }
+    }
+  }
+  if (zStem[n - 1] == 'e' && zStem[n - 2] != 'e' && n >= 4) {
+    n--;
+  }
+  return n;
+}
+
+int search_stem(const char *z, int n, char zOut[SEARCH_STEM_MAX]) {
+  if (n < 3 || n > SEARCH_STEM_MAX - 4) {
+    return 0;
+  }
+  for (int i = 0; i < n; i++) {
+    if (z[i] < 'a' || z[i] > 'z') {
+      return 0;
+    }
+  }
+  char zStem[SEARCH_STEM_MAX];
+  int nStem = stem_letters(z, n, zStem);
+  zOut[0] = (char)STEM_LEAD;
+  for (int i = 0; i < nStem; i++) {
+    zOut[1 + i] = (char)(0x80 | (zStem[i] & 0x3F));
+  }
+  return 1 + nStem;
+}
+
+/* Whether stem token zStem (nStem bytes) spells token z (n bytes): the
+** word is its own stem, and the index holds no stem token for it. */
+static int stem_is_word(const char *zStem, int nStem, const char *z, int n) {
+  if (nStem - 1 != n) {
+    return 0;
+  }
+  for (int i = 0; i < n; i++) {
+    if ((unsigned char)zStem[1 + i] != (0x80 | (z[i] & 0x3F))) {
+      return 0;
+    }
+  }
+  return 1;
+}
+
+int search_stem_indexed(const char *z, int n, char zOut[SEARCH_STEM_MAX]) {
+  int nStem = search_stem(z, n, zOut);
+  return nStem > 0 && !stem_is_word(zOut, nStem, z, n) ? nStem : 0;
+}
+
 /* The state of one document-mode call: unicode61's tokens pass through,
 ** each followed by its pair with the one before. */
 typedef struct PairCtx {
@@ -112,6 +208,14 @@ static int pair_cb(void *pArg, int tflags, const char *pToken, int nToken,
   int rc = p->xToken(p->pCtx, tflags, pToken, nToken, iStart, iEnd);
   if (rc != SQLITE_OK || (tflags & FTS5_TOKEN_COLOCATED)) {
     return rc; /* unicode61 emits no synonyms; if it did, they'd pair not */
+  }
+  char aStem[SEARCH_STEM_MAX];
+  int nStem = search_stem_indexed(pToken, nToken, aStem);
+  if (nStem > 0) {
+    rc = p->xToken(p->pCtx, FTS5_TOKEN_COLOCATED, aStem, nStem, iStart, iEnd);
+    if (rc != SQLITE_OK) {
+      return rc;
+    }
   }
   if (p->bPrev) {
     char aPair[SEARCH_PAIR_BYTES];
@@ -150,6 +254,28 @@ static int pairs_query(void *pCtx, const char *pText, int nText,
   return SQLITE_OK;
 }
 
+/* Query mode, text starting with 0xF9: tokens, single spaces apart, as
+** they are (search.c writes stem tokens and folded words there). */
+static int raw_query(void *pCtx, const char *pText, int nText,
+                     int (*xToken)(void *, int, const char *, int, int, int)) {
+  int i = 0;
+  while (i < nText) {
+    int j = i;
+    while (j < nText && pText[j] != ' ') {
+      j++;
+    }
+    if (j == i) {
+      return SQLITE_ERROR; /* two spaces, or a trailing one: a caller's bug */
+    }
+    int rc = xToken(pCtx, 0, pText + i, j - i, i, j);
+    if (rc != SQLITE_OK) {
+      return rc;
+    }
+    i = j + 1;
+  }
+  return SQLITE_OK;
+}
+
 static int pairs_tokenize(Fts5Tokenizer *pTok, void *pCtx, int flags,
                           const char *pText, int nText,
                           int (*xToken)(void *, int, const char *, int, int,
@@ -158,6 +284,10 @@ static int pairs_tokenize(Fts5Tokenizer *pTok, void *pCtx, int flags,
   if ((flags & FTS5_TOKENIZE_QUERY) && nText > 0 &&
       (unsigned char)pText[0] == PAIR_LEAD) {
     return pairs_query(pCtx, pText, nText, xToken);
+  }
+  if ((flags & FTS5_TOKENIZE_QUERY) && nText > 0 &&
+      (unsigned char)pText[0] == STEM_LEAD) {
+    return raw_query(pCtx, pText, nText, xToken);
   }
   if (!(flags & FTS5_TOKENIZE_DOCUMENT)) {
     /* Queries, and snippets and highlights (AUX): positions only count

@@ -245,6 +245,7 @@
     sel.value = zoneSetting();
     sel.addEventListener("change", function () {
       localStorage.setItem(KEY, sel.value);
+      shareZone();
       document.querySelectorAll("input[data-time]").forEach(function (el) {
         // Back to the UTC the server sent, then re-rendered in the new zone.
         const d = new Date(el.value);
@@ -255,6 +256,38 @@
       });
       render();
     });
+  }
+
+  // The server writes the postmortem page and its exports in the display
+  // zone too (server/viewtz.c): the hs_tz cookie carries it to pages, ?tz=
+  // to the export links (data-tz-link), so a downloaded file has it.
+  function shareZone() {
+    const z = zone();
+    document.cookie = "hs_tz=" + z + "; Path=/app; SameSite=Lax; Max-Age=31536000";
+    document.querySelectorAll("a[data-tz-link]").forEach(function (a) {
+      const u = new URL(a.getAttribute("href"), location.href);
+      u.searchParams.set("tz", z);
+      a.setAttribute("href", u.pathname + u.search);
+    });
+    // Parts written in another zone (no cookie yet, or the zone changed)
+    // are fetched again and swapped in: nothing typed on the page is lost.
+    const stale = Array.from(document.querySelectorAll("[data-view-tz]")).filter(function (el) {
+      return el.dataset.viewTz !== z && el.id;
+    });
+    if (!stale.length) { return; }
+    fetch(location.pathname, { credentials: "same-origin" }).then(function (res) {
+      return res.ok ? res.text() : null;
+    }).then(function (html) {
+      if (!html || zone() !== z) { return; }
+      const doc = new DOMParser().parseFromString(html, "text/html");
+      stale.forEach(function (el) {
+        const fresh = doc.getElementById(el.id);
+        if (fresh && fresh.dataset.viewTz === z) {
+          el.innerHTML = fresh.innerHTML;
+          el.dataset.viewTz = z;
+        }
+      });
+    }).catch(function () { /* the page keeps its times */ });
   }
 
   // Status-update templates: fill the form unless something was typed.
@@ -348,6 +381,7 @@
   document.addEventListener("DOMContentLoaded", function () {
     if (!document.body.classList.contains("app")) { publicToggle(); }
     zonePicker();
+    shareZone();
     render();
     // Keep "12 min ago" honest on a page left open.
     setInterval(renderTimes, 60000);

@@ -4,7 +4,7 @@
 // the incident page, the list, the timeline's labels, signal titles and the
 // form fields (which round-trip exactly); relative times stand beside
 // absolute ones. The incident list is sorted by start with open/resolved
-// filters.
+// filters. The postmortem page and its exports follow the picked zone.
 import { check, startServer, launchBrowser, finish, SHOTS } from "./lib.mjs";
 
 const server = await startServer([["admin", "admin", "clock-admin-password"]], ["--demo-if-empty"]);
@@ -67,6 +67,23 @@ try {
   const after = await page.getAttribute("section.clock time", "datetime");
   check("saving the form keeps the times exactly", Date.parse(before) === Date.parse(after), `${before} -> ${after}`);
   await page.screenshot({ path: `${SHOTS}/clock-new-york.png`, fullPage: false });
+
+  // The postmortem page and its exports follow the zone (the hs_tz cookie
+  // and ?tz= on the export links): the server writes their times.
+  const incUrl = page.url().replace(/[?#].*$/, "");
+  await page.goto(incUrl + "/postmortem");
+  const pmText = await page.textContent("[data-view-tz]");
+  check("the postmortem is written in the picked zone", /Started:\s*\d{4}-\d\d-\d\d \d\d:\d\d (EST|EDT)/.test(pmText) && !/\d\d:\d\d UTC/.test(pmText),
+    pmText.slice(0, 300));
+  const mdHref = await page.getAttribute("a:has-text('Export Markdown')", "href");
+  check("the export link carries the zone", mdHref.endsWith("?tz=America%2FNew_York"), mdHref);
+  const md = await (await page.request.get(server.base + mdHref)).text();
+  check("the Markdown export is in the picked zone", /Started:\*\* \d{4}-\d\d-\d\d \d\d:\d\d (EST|EDT)/.test(md), md.slice(0, 300));
+  await page.selectOption("[data-tz-select]", "UTC");
+  await page.waitForFunction(() => document.querySelector("[data-view-tz]")?.dataset.viewTz === "UTC", null, { timeout: 10000 });
+  check("picking UTC writes the postmortem in UTC", /Started:\s*\d{4}-\d\d-\d\d \d\d:\d\d UTC/.test(await page.textContent("[data-view-tz]")));
+  await page.goto(incUrl);
+  await page.waitForSelector("#timeline");
 
   // UTC.
   await page.selectOption("[data-tz-select]", "UTC");

@@ -7,10 +7,14 @@
 ** The low bit of the first byte picks the mode: document or query; the
 ** rest is the text. Properties, against unicode61 on the same text:
 ** - documents: the tokens that are not colocated are exactly unicode61's;
-**   each token after the first is followed by one colocated token, the
+**   each is followed by its search_stem_indexed() token when it has one,
+**   colocated, then (from the second on) by one colocated token, the
 **   search_pair_token() of it and the one before; nothing else is added;
-** - queries: text that does not start with 0xF8 gives unicode61's tokens;
-**   text that does is refused (SQLITE_ERROR) or gives only pair tokens.
+** - stems: a stem token is 0xF9 and at most one letter more than its
+**   word, all continuation bytes, and only words of letters a-z have one;
+** - queries: text that does not start with 0xF8 or 0xF9 gives unicode61's
+**   tokens; 0xF8 text is refused (SQLITE_ERROR) or gives only pair tokens;
+**   0xF9 text gives its space-separated parts as they are, or an error.
 ** A broken property calls abort(). Single-threaded: one in-memory
 ** database for the whole run.
 */
@@ -100,6 +104,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *aData, size_t nData) {
         abort();
       }
     }
+  } else if (bQuery && n > 0 && (unsigned char)z[0] == 0xF9) {
+    for (int i = 0; rcGot == SQLITE_OK && i < pGot->n; i++) {
+      if (pGot->aLen[i] < 1 || memchr(pGot->azTok[i], ' ', (size_t)pGot->aLen[i]) ||
+          pGot->aFlags[i]) {
+        abort();
+      }
+    }
   } else if (bQuery) {
     if (rcGot != SQLITE_OK || pGot->n != pWant->n) {
       abort();
@@ -110,27 +121,47 @@ int LLVMFuzzerTestOneInput(const uint8_t *aData, size_t nData) {
       }
     }
   } else {
-    /* word, then (from the second word on) its pair with the one before */
-    if (rcGot != SQLITE_OK ||
-        pGot->n != (pWant->n ? 2 * pWant->n - 1 : 0)) {
+    /* word, its stem if any, then (from the second word on) its pair
+    ** with the one before */
+    if (rcGot != SQLITE_OK) {
       abort();
     }
-    for (int w = 0, i = 0; w < pWant->n; w++) {
-      if (pGot->aFlags[i] || !same_token(pGot, i, pWant, w)) {
+    int i = 0;
+    for (int w = 0; w < pWant->n; w++) {
+      if (i >= pGot->n || pGot->aFlags[i] || !same_token(pGot, i, pWant, w)) {
         abort();
       }
       i++;
+      char aStem[SEARCH_STEM_MAX];
+      int nStem = search_stem_indexed(pWant->azTok[w], pWant->aLen[w], aStem);
+      if (nStem > 0) {
+        if (i >= pGot->n || pGot->aFlags[i] != FTS5_TOKEN_COLOCATED ||
+            pGot->aLen[i] != nStem ||
+            memcmp(pGot->azTok[i], aStem, (size_t)nStem) != 0 ||
+            (unsigned char)aStem[0] != 0xF9 || nStem > pWant->aLen[w] + 1) {
+          abort();
+        }
+        for (int k = 1; k < nStem; k++) {
+          if (((unsigned char)aStem[k] & 0xC0) != 0x80) {
+            abort();
+          }
+        }
+        i++;
+      }
       if (w > 0) {
         char aPair[SEARCH_PAIR_BYTES];
         search_pair_token(pWant->azTok[w - 1], pWant->aLen[w - 1],
                           pWant->azTok[w], pWant->aLen[w], aPair);
-        if (pGot->aFlags[i] != FTS5_TOKEN_COLOCATED ||
+        if (i >= pGot->n || pGot->aFlags[i] != FTS5_TOKEN_COLOCATED ||
             pGot->aLen[i] != SEARCH_PAIR_BYTES ||
             memcmp(pGot->azTok[i], aPair, SEARCH_PAIR_BYTES) != 0) {
           abort();
         }
         i++;
       }
+    }
+    if (i != pGot->n) {
+      abort();
     }
   }
 done:

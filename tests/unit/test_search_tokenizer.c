@@ -2,7 +2,9 @@
 ** test_search_tokenizer.c: hs_pairs, the index's tokenizer, on a real
 ** in-memory SQLite database: the pair tokens it adds (where, which, not
 ** across columns, not counted as words), their spelling from
-** search_pair_token(), phrases of pairs, and bad pair text in queries.
+** search_pair_token(), phrases of pairs, and bad pair text in queries;
+** the stem tokens beside inflected words (search_stem) and phrases of
+** them.
 */
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -80,12 +82,12 @@ int main(void) {
             3);
   CHECK_INT("doc 1: pairs at offsets 1 and 2",
             query_int("SELECT group_concat(offset, '') FROM v WHERE doc = 1"
-                      " AND CAST(term AS BLOB) >= x'F8'",
+                      " AND CAST(term AS BLOB) BETWEEN x'F8' AND x'F8FF'",
                       NULL, 0),
             12);
   CHECK_INT("a pair token is 12 bytes",
             query_int("SELECT length(CAST(term AS BLOB)) FROM v"
-                      " WHERE doc = 1 AND CAST(term AS BLOB) >= x'F8'",
+                      " WHERE doc = 1 AND CAST(term AS BLOB) BETWEEN x'F8' AND x'F8FF'",
                       NULL, 0),
             SEARCH_PAIR_BYTES);
   /* Column sizes (bm25's lengths) count words only: 3 and 0. */
@@ -131,6 +133,63 @@ int main(void) {
   CHECK_INT("a 2-character prefix still searches",
             query_int("SELECT count(*) FROM t WHERE t MATCH 'fl*'", NULL, 0),
             3);
+  /* Stems: a colocated token beside a word whose stem differs from it. */
+  static const struct {
+    const char *zWord, *zStem;
+  } aStem[] = {{"balancers", "balancer"}, {"balancer", "balancer"},
+               {"rolled", "roll"},         {"rolling", "roll"},
+               {"stopped", "stop"},        {"policies", "policy"},
+               {"retried", "retry"},       {"class", "class"},
+               {"caching", "cach"},        {"cache", "cach"},
+               {"balanced", "balanc"},     {"balance", "balanc"},
+               {"addresses", "address"},   {"status", "status"},
+               {"speed", "speed"},         {"ring", "ring"},
+               {"string", "string"},       {"sale", "sal"}};
+  for (size_t i = 0; i < sizeof(aStem) / sizeof(aStem[0]); i++) {
+    char aOut[SEARCH_STEM_MAX], zLetters[SEARCH_STEM_MAX] = "";
+    int n = search_stem(aStem[i].zWord, (int)strlen(aStem[i].zWord), aOut);
+    for (int k = 1; k < n; k++) {
+      zLetters[k - 1] = (char)(((unsigned char)aOut[k] & 0x3F) | 0x40);
+    }
+    CHECK_STR(aStem[i].zWord, zLetters, aStem[i].zStem);
+  }
+  char aSt[SEARCH_STEM_MAX];
+  CHECK_INT("no stem for digits", search_stem("abc1", 4, aSt), 0);
+  CHECK_INT("no stem for two letters", search_stem("ab", 2, aSt), 0);
+  CHECK_INT("no stem for folded non-ASCII", search_stem("caf\xc3\xa9", 5, aSt), 0);
+  CHECK_INT("a word that is its own stem has none in the index",
+            search_stem_indexed("balancer", 8, aSt), 0);
+  CHECK_INT("create stems table", exec(
+      "CREATE VIRTUAL TABLE s USING fts5(a, tokenize = 'hs_pairs');"
+      "CREATE VIRTUAL TABLE sv USING fts5vocab(s, instance);"
+      "INSERT INTO s (rowid, a) VALUES (1, 'we rolled back'),"
+      " (2, 'roll back now'), (3, 'balancers'), (4, 'balancer');"), SQLITE_OK);
+  CHECK_INT("one stem token in doc 1, at rolled",
+            query_int("SELECT group_concat(offset, '') FROM sv WHERE doc = 1"
+                      " AND CAST(term AS BLOB) >= x'F9'", NULL, 0), 1);
+  CHECK_INT("none in doc 2 (roll is its own stem)",
+            query_int("SELECT count(*) FROM sv WHERE doc = 2"
+                      " AND CAST(term AS BLOB) >= x'F9'", NULL, 0), 0);
+  char zQ[64];
+  int nQ = search_stem("roll", 4, aSt);
+  zQ[0] = '"';
+  memcpy(zQ + 1, aSt, (size_t)nQ);
+  memcpy(zQ + 1 + nQ, " back\"", 6);
+  CHECK_INT("a phrase of a stem token and a word: rolled back",
+            query_int("SELECT group_concat(rowid) FROM s WHERE s MATCH ?1", zQ,
+                      nQ + 7), 1);
+  nQ = search_stem("balancers", 9, aSt);
+  zQ[0] = '"';
+  memcpy(zQ + 1, aSt, (size_t)nQ);
+  zQ[nQ + 1] = '"';
+  CHECK_INT("the stem token of balancers is only beside balancers",
+            query_int("SELECT group_concat(rowid) FROM s WHERE s MATCH ?1", zQ,
+                      nQ + 2), 3);
+  CHECK_INT("stems add nothing to column sizes",
+            query_int("SELECT sz = x'03' FROM s_docsize WHERE id = 1", NULL,
+                      0), 1);
+  CHECK_INT("fts5 integrity check with stems",
+            exec("INSERT INTO s (s) VALUES ('integrity-check')"), SQLITE_OK);
   CHECK_INT("fts5 integrity check (re-tokenizes every row)",
             exec("INSERT INTO t (t) VALUES ('integrity-check')"), SQLITE_OK);
   sqlite3_close(db);
