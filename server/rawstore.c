@@ -180,7 +180,7 @@ struct RawWriter {
   int bThread;                  /* it was started */
   pthread_mutex_t mu;           /* guards the three fields below */
   pthread_cond_t cond;          /* signalled on every change of them */
-  SealJob *pTodo;               /* handed to the thread, not started */
+  SealJob *pQueued;               /* handed to the thread, not started */
   SealJob *pBusy;               /* being compressed */
   SealJob *pDone;               /* compressed, to insert */
   int bStop;                    /* the thread should exit */
@@ -205,20 +205,20 @@ static void job_encode(ZSTD_CCtx *pCtx, SealJob *j) {
                           j->tsMin, &j->pPay, &j->nPay, &j->nRaw);
 }
 
-/* The compression thread: takes pTodo, compresses it, leaves it in
+/* The compression thread: takes pQueued, compresses it, leaves it in
 ** pDone (waiting while pDone is still full, so at most two blocks). */
 static void *compress_main(void *pArg) {
   RawWriter *p = pArg;
   pthread_mutex_lock(&p->mu);
   for (;;) {
-    while (!p->bStop && (!p->pTodo || p->pDone)) {
+    while (!p->bStop && (!p->pQueued || p->pDone)) {
       pthread_cond_wait(&p->cond, &p->mu);
     }
     if (p->bStop) {
       break;
     }
-    SealJob *j = p->pTodo;
-    p->pTodo = NULL;
+    SealJob *j = p->pQueued;
+    p->pQueued = NULL;
     p->pBusy = j;
     pthread_mutex_unlock(&p->mu);
     job_encode(p->pCtx, j);
@@ -284,7 +284,7 @@ static int job_store(SealJob *j) {
 static int collect(RawWriter *p, int bAll) {
   for (;;) {
     pthread_mutex_lock(&p->mu);
-    while (bAll && !p->pDone && (p->pTodo || p->pBusy)) {
+    while (bAll && !p->pDone && (p->pQueued || p->pBusy)) {
       pthread_cond_wait(&p->cond, &p->mu);
     }
     SealJob *j = p->pDone;
@@ -319,13 +319,13 @@ static int submit(RawWriter *p, SealJob *j) {
   }
   for (;;) {
     pthread_mutex_lock(&p->mu);
-    if (!p->pTodo) {
-      p->pTodo = j;
+    if (!p->pQueued) {
+      p->pQueued = j;
       pthread_cond_broadcast(&p->cond);
       pthread_mutex_unlock(&p->mu);
       break;
     }
-    while (p->pTodo && !p->pDone) {
+    while (p->pQueued && !p->pDone) {
       pthread_cond_wait(&p->cond, &p->mu);
     }
     pthread_mutex_unlock(&p->mu);
@@ -657,7 +657,7 @@ void rawstore_writer_free(RawWriter *p) {
     pthread_mutex_unlock(&p->mu);
     pthread_join(p->thread, NULL);
   }
-  job_free(p->pTodo);
+  job_free(p->pQueued);
   job_free(p->pDone);
   for (int i = 0; i < RS_MAX_OPEN; i++) {
     open_free(&p->aOpen[i]);
