@@ -26,6 +26,7 @@ pg_stop() {
   rm -rf "$PGD"
 }
 trap pg_stop EXIT
+trap 'exit 1' HUP INT TERM # so that EXIT stops it too
 as_pg "$PG_BIN/initdb" -D "$PGD/data" -A trust -U hindsight --no-sync \
   >"$PGD/initdb.out" 2>&1 || { echo "FAIL initdb"; cat "$PGD/initdb.out"; exit 1; }
 as_pg "$PG_BIN/pg_ctl" -D "$PGD/data" -l "$PGD/log" -w -o \
