@@ -3,7 +3,7 @@
 # `make SAN=1 test` runs every suite against it.
 
 CC ?= gcc
-PKGS := sqlite3 libmicrohttpd libcmark jansson libcrypt zlib libcurl libzstd
+PKGS := sqlite3 libpq libmicrohttpd libcmark jansson libcrypt zlib libcurl libzstd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -28,7 +28,7 @@ LDLIBS := $(PKG_LIBS) -lsnappy -lpthread -lm
 SRCS := $(wildcard server/*.c)
 OBJS := $(SRCS:server/%.c=$(BUILD)/%.o) $(BUILD)/asset_table.o
 LIB_OBJS := $(filter-out $(BUILD)/main.o,$(OBJS))
-ASSETS := $(sort $(wildcard schema/*.sql templates/*.html templates/*.md \
+ASSETS := $(sort $(wildcard schema/*.sql schema/pg/*.sql templates/*.html templates/*.md \
   templates/*.txt \
   web/*.css web/*.js web/*.svg web/*.ico))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)

@@ -71,7 +71,7 @@ typedef struct ActionFilter {
   int64_t offset;        /* skip this many (the cursor) */
 } ActionFilter;
 
-static json_t *time_json(sqlite3_stmt *p, int i) {
+static json_t *time_json(DbStmt *p, int i) {
   if (db_col_is_null(p, i)) {
     return json_null();
   }
@@ -82,7 +82,7 @@ static json_t *time_json(sqlite3_stmt *p, int i) {
 
 /* Runs the filtered list; a NEW array of API-shape items, or NULL (E_DB). */
 static json_t *action_query(const ActionFilter *pF) {
-  sqlite3_stmt *p = db_prepare(
+  DbStmt *p = db_prepare(
       "SELECT a.id, a.incident_id, i.title, a.title, a.description, a.owner,"
       " a.due_date, a.priority, a.type, a.status, a.created_by,"
       " a.created_at, a.updated_at, a.closed_at, a.version"
@@ -114,7 +114,7 @@ static json_t *action_query(const ActionFilter *pF) {
   db_bind_int(p, ":offset", pF->offset);
   json_t *pList = json_array();
   int rc;
-  while ((rc = db_step(p)) == SQLITE_ROW) {
+  while ((rc = db_step(p)) == DB_ROW) {
     const char *zDue = db_col_is_null(p, 6) ? NULL : db_col_text(p, 6);
     json_array_append_new(
         pList,
@@ -133,7 +133,7 @@ static json_t *action_query(const ActionFilter *pF) {
                   "version", (json_int_t)db_col_int(p, 14)));
   }
   db_reset(p);
-  if (rc != SQLITE_DONE) {
+  if (rc != DB_DONE) {
     json_decref(pList);
     return NULL;
   }
@@ -149,7 +149,7 @@ json_t *action_for_incident(int64_t incidentId) {
 }
 
 int action_counts(int64_t incidentId, int *pnOpen, int *pnOverdue) {
-  sqlite3_stmt *p = db_prepare(
+  DbStmt *p = db_prepare(
       "SELECT count(*), coalesce(sum(due_date < :today), 0) FROM actions"
       " WHERE (:incident IS NULL OR incident_id = :incident)"
       "  AND status IN ('open', 'in_progress')");
@@ -161,12 +161,12 @@ int action_counts(int64_t incidentId, int *pnOpen, int *pnOverdue) {
   db_bind_text(p, ":today", zToday);
   db_bind_opt_int(p, ":incident", incidentId ? incidentId : IN_UNSET);
   int rc = db_step(p);
-  if (rc == SQLITE_ROW) {
+  if (rc == DB_ROW) {
     *pnOpen = (int)db_col_int(p, 0);
     *pnOverdue = (int)db_col_int(p, 1);
   }
   db_reset(p);
-  return rc == SQLITE_ROW ? 0 : E_DB;
+  return rc == DB_ROW ? 0 : E_DB;
 }
 
 /* Reads the filters from the query string. 0 or E_INVALID (req_fail). */
@@ -260,11 +260,11 @@ int action_list(Req *r) {
                         "overdue", nOverdue, "filters", filter_json(&f));
   if (!r->bJsonOut) {
     json_t *pOwners = json_array();
-    sqlite3_stmt *p = db_prepare("SELECT DISTINCT owner FROM actions"
+    DbStmt *p = db_prepare("SELECT DISTINCT owner FROM actions"
                                  " WHERE owner != '' ORDER BY owner"
                                  " LIMIT 500");
     if (p) {
-      while (db_step(p) == SQLITE_ROW) {
+      while (db_step(p) == DB_ROW) {
         json_array_append_new(pOwners, json_string(db_col_text(p, 0)));
       }
       db_reset(p);
@@ -285,13 +285,13 @@ int action_list(Req *r) {
 
 /* Loads one item (API shape). NEW or NULL. */
 static json_t *action_load(int64_t id) {
-  sqlite3_stmt *p =
+  DbStmt *p =
       db_prepare("SELECT incident_id FROM actions WHERE id = :id");
   if (!p) {
     return NULL;
   }
   db_bind_int(p, ":id", id);
-  int64_t incidentId = db_step(p) == SQLITE_ROW ? db_col_int(p, 0) : 0;
+  int64_t incidentId = db_step(p) == DB_ROW ? db_col_int(p, 0) : 0;
   db_reset(p);
   if (!incidentId) {
     return NULL;
@@ -418,7 +418,7 @@ static int action_apply(Req *r, json_t *pRow, json_t *pIn, int bCreate,
   return 0;
 }
 
-static void bind_row(sqlite3_stmt *p, json_t *pRow) {
+static void bind_row(DbStmt *p, json_t *pRow) {
   static const char *const azText[] = {"title",    "description", "owner",
                                        "due_date", "priority",    "type",
                                        "status",   NULL};
@@ -479,7 +479,7 @@ int action_create(Req *r) {
   int64_t now = utc_now_ms(), id = 0;
   rc = db_begin_write();
   if (rc == 0) {
-    sqlite3_stmt *p = db_prepare(
+    DbStmt *p = db_prepare(
         "INSERT INTO actions (incident_id, title, description, owner,"
         " due_date, priority, type, status, created_by, created_at,"
         " updated_at, closed_at)"
@@ -562,7 +562,7 @@ int action_update(Req *r) {
   if (rc) {
     goto done;
   }
-  sqlite3_stmt *p = db_prepare(
+  DbStmt *p = db_prepare(
       "UPDATE actions SET title = :title, description = :description,"
       " owner = :owner, due_date = :due_date, priority = :priority,"
       " type = :type, status = :status, updated_at = :now,"

@@ -19,7 +19,7 @@
 
 int audit_log(const char *zEntity, int64_t id, const char *zActor,
               const char *zAction, json_t *pBefore, json_t *pAfter) {
-  sqlite3_stmt *p = db_prepare(
+  DbStmt *p = db_prepare(
       "INSERT INTO changes (ts, actor, entity, entity_id, action, before,"
       " after) VALUES (:ts, :actor, :entity, :id, :action, :before, :after)");
   if (!p) {
@@ -47,7 +47,7 @@ static json_t *parse_or_null(const char *z) {
 
 json_t *audit_history(const char *zEntity, int64_t id) {
   json_t *pList = json_array();
-  sqlite3_stmt *p = db_prepare(
+  DbStmt *p = db_prepare(
       "SELECT id, ts, actor, action, coalesce(before, ''),"
       " coalesce(after, '') FROM changes"
       " WHERE entity = :entity AND entity_id = :id ORDER BY id");
@@ -56,7 +56,7 @@ json_t *audit_history(const char *zEntity, int64_t id) {
   }
   db_bind_text(p, ":entity", zEntity);
   db_bind_int(p, ":id", id);
-  while (db_step(p) == SQLITE_ROW) {
+  while (db_step(p) == DB_ROW) {
     char zTime[25];
     utc_format(db_col_int(p, 1), zTime);
     json_array_append_new(
@@ -197,11 +197,11 @@ static json_t *record_href(const char *zEntity, int64_t id) {
 /* Distinct values of a column for the filter form. NEW array. */
 static json_t *distinct(const char *zSql) {
   json_t *pList = json_array();
-  sqlite3_stmt *p = db_prepare(zSql);
+  DbStmt *p = db_prepare(zSql);
   if (!p) {
     return pList;
   }
-  while (db_step(p) == SQLITE_ROW) {
+  while (db_step(p) == DB_ROW) {
     json_array_append_new(pList, json_string(db_col_text(p, 0)));
   }
   db_reset(p);
@@ -214,7 +214,7 @@ int audit_list(Req *r) {
   if (rc) {
     return rc;
   }
-  sqlite3_stmt *p = db_prepare(
+  DbStmt *p = db_prepare(
       "SELECT id, ts, actor, entity, entity_id, action,"
       " coalesce(before, ''), coalesce(after, '') FROM changes"
       " WHERE id < :cursor"
@@ -238,7 +238,7 @@ int audit_list(Req *r) {
   json_t *pList = json_array();
   int64_t lastId = 0;
   int step;
-  while ((step = db_step(p)) == SQLITE_ROW) {
+  while ((step = db_step(p)) == DB_ROW) {
     if ((int64_t)json_array_size(pList) == f.limit) {
       break;
     }
@@ -257,9 +257,9 @@ int audit_list(Req *r) {
                   parse_or_null(db_col_text(p, 7)), "href",
                   record_href(zEntity, entityId)));
   }
-  int bMore = step == SQLITE_ROW;
+  int bMore = step == DB_ROW;
   db_reset(p);
-  if (step != SQLITE_ROW && step != SQLITE_DONE) {
+  if (step != DB_ROW && step != DB_DONE) {
     json_decref(pList);
     return E_DB;
   }

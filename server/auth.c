@@ -98,7 +98,7 @@ int auth_verify_password(const char *zPw, const char *zHash) {
 static int identify_token(Req *r, const char *zToken) {
   char zHash[65];
   sha256_hex(zToken, strlen(zToken), zHash);
-  sqlite3_stmt *p = db_prepare(
+  DbStmt *p = db_prepare(
       "SELECT name, scope, coalesce(last_used_at, 0) FROM api_tokens"
       " WHERE token_hash = :hash AND revoked_at IS NULL");
   if (!p) {
@@ -106,9 +106,9 @@ static int identify_token(Req *r, const char *zToken) {
   }
   db_bind_text(p, ":hash", zHash);
   int rc = db_step(p);
-  if (rc != SQLITE_ROW) {
+  if (rc != DB_ROW) {
     db_reset(p);
-    return rc == SQLITE_DONE ? req_fail(r, E_AUTH, "invalid API token")
+    return rc == DB_DONE ? req_fail(r, E_AUTH, "invalid API token")
                              : E_DB;
   }
   r->zUser = arena_strdup(&r->arena, db_col_text(p, 0));
@@ -155,7 +155,7 @@ int auth_identify(Req *r) {
   }
   char zHash[65];
   sha256_hex(zCookie, 64, zHash);
-  sqlite3_stmt *p = db_prepare(
+  DbStmt *p = db_prepare(
       "SELECT u.id, u.name, u.role, s.csrf FROM sessions s"
       " JOIN users u ON u.id = s.user_id"
       " WHERE s.token_hash = :hash AND s.expires_at > :now");
@@ -165,7 +165,7 @@ int auth_identify(Req *r) {
   db_bind_text(p, ":hash", zHash);
   db_bind_int(p, ":now", utc_now_ms());
   int rc = db_step(p);
-  if (rc == SQLITE_ROW) {
+  if (rc == DB_ROW) {
     r->userId = db_col_int(p, 0);
     r->zUser = arena_strdup(&r->arena, db_col_text(p, 1));
     r->role = role_from_name(db_col_text(p, 2));
@@ -173,7 +173,7 @@ int auth_identify(Req *r) {
     r->zSessionHash = arena_strdup(&r->arena, zHash);
   }
   db_reset(p);
-  return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : E_DB;
+  return rc == DB_ROW || rc == DB_DONE ? 0 : E_DB;
 }
 
 int auth_check_csrf(Req *r) {
@@ -211,7 +211,7 @@ static int name_valid(const char *z) {
 ** transaction. pRow (TAKES) describes the record: it is the change's
 ** "after", or its "before" when zAction is "delete" or "revoke". 0,
 ** E_NOTFOUND when p changed no row, E_CONFLICT, or E_DB. */
-static int write_logged(sqlite3_stmt *p, const char *zEntity,
+static int write_logged(DbStmt *p, const char *zEntity,
                         const char *zAction, const char *zCol, json_t *pRow,
                         const char *zActor) {
   int rc = p ? db_begin_write() : E_DB;
@@ -221,20 +221,20 @@ static int write_logged(sqlite3_stmt *p, const char *zEntity,
     return rc;
   }
   int step = db_step(p);
-  int64_t id = step == SQLITE_ROW ? db_col_int(p, 0) : 0;
-  if (step == SQLITE_ROW && zCol) {
+  int64_t id = step == DB_ROW ? db_col_int(p, 0) : 0;
+  if (step == DB_ROW && zCol) {
     json_object_set_new(pRow, zCol, json_string(db_col_text(p, 1)));
   }
   db_reset(p);
-  if (step == SQLITE_ROW) {
+  if (step == DB_ROW) {
     int bGone = strcmp(zAction, "delete") == 0 ||
                 strcmp(zAction, "revoke") == 0;
     rc = audit_log(zEntity, id, zActor, zAction, bGone ? pRow : NULL,
                    bGone ? NULL : pRow);
-  } else if (step == SQLITE_DONE) {
+  } else if (step == DB_DONE) {
     rc = E_NOTFOUND;
   } else {
-    rc = (step & 0xff) == SQLITE_CONSTRAINT ? E_CONFLICT : E_DB;
+    rc = step == DB_CONSTRAINT ? E_CONFLICT : E_DB;
   }
   rc = rc == 0 ? db_commit() : rc;
   if (rc) {
@@ -255,7 +255,7 @@ int auth_user_add(const char *zName, const char *zRole, const char *zPw,
   if (!zHash) {
     return E_DB;
   }
-  sqlite3_stmt *p = db_prepare(
+  DbStmt *p = db_prepare(
       "INSERT INTO users (name, role, pw_hash, created_at, pw_changed_at)"
       " VALUES (:name, :role, :hash, :now, :now) RETURNING id");
   if (p) {
@@ -280,7 +280,7 @@ int auth_user_passwd(const char *zName, const char *zPw, const char *zActor) {
     return E_DB;
   }
   int rc = db_begin_write();
-  sqlite3_stmt *p = NULL;
+  DbStmt *p = NULL;
   int64_t id = 0;
   if (rc == 0) {
     p = db_prepare("UPDATE users SET pw_hash = :hash, pw_changed_at = :now,"
@@ -292,9 +292,9 @@ int auth_user_passwd(const char *zName, const char *zPw, const char *zActor) {
     db_bind_int(p, ":now", utc_now_ms());
     db_bind_text(p, ":name", zName);
     int step = db_step(p);
-    id = step == SQLITE_ROW ? db_col_int(p, 0) : 0;
+    id = step == DB_ROW ? db_col_int(p, 0) : 0;
     db_reset(p);
-    rc = step == SQLITE_ROW ? 0 : step == SQLITE_DONE ? E_NOTFOUND : E_DB;
+    rc = step == DB_ROW ? 0 : step == DB_DONE ? E_NOTFOUND : E_DB;
   }
   if (rc == 0) {
     /* A new password ends every session, on every device. */
@@ -320,7 +320,7 @@ int auth_user_passwd(const char *zName, const char *zPw, const char *zActor) {
 }
 
 int auth_user_del(const char *zName, const char *zActor) {
-  sqlite3_stmt *p = db_prepare(
+  DbStmt *p = db_prepare(
       "DELETE FROM users WHERE name = :name RETURNING id, role");
   if (p) {
     db_bind_text(p, ":name", zName);
@@ -330,11 +330,11 @@ int auth_user_del(const char *zName, const char *zActor) {
 }
 
 int auth_user_count(void) {
-  sqlite3_stmt *p = db_prepare("SELECT count(*) FROM users");
+  DbStmt *p = db_prepare("SELECT count(*) FROM users");
   if (!p) {
     return E_DB;
   }
-  int n = db_step(p) == SQLITE_ROW ? (int)db_col_int(p, 0) : E_DB;
+  int n = db_step(p) == DB_ROW ? (int)db_col_int(p, 0) : E_DB;
   db_reset(p);
   return n;
 }
@@ -351,7 +351,7 @@ int auth_token_add(const char *zName, const char *zScope, char zToken[80],
   snprintf(zToken, 80, "hs_%s", zRandom);
   char zHash[65];
   sha256_hex(zToken, strlen(zToken), zHash);
-  sqlite3_stmt *p = db_prepare(
+  DbStmt *p = db_prepare(
       "INSERT INTO api_tokens (name, scope, token_hash, created_at)"
       " VALUES (:name, :scope, :hash, :now) RETURNING id");
   if (p) {
@@ -366,7 +366,7 @@ int auth_token_add(const char *zName, const char *zScope, char zToken[80],
 }
 
 int auth_token_revoke(const char *zName, const char *zActor) {
-  sqlite3_stmt *p = db_prepare("UPDATE api_tokens SET revoked_at = :now"
+  DbStmt *p = db_prepare("UPDATE api_tokens SET revoked_at = :now"
                                " WHERE name = :name AND revoked_at IS NULL"
                                " RETURNING id, scope");
   if (p) {
@@ -424,7 +424,7 @@ int auth_login_page(Req *r) {
 /* Counts a failure; returns 1 if the account is over its limit. */
 static int login_throttled(const char *zName, int bFailed) {
   int64_t now = utc_now_ms();
-  sqlite3_stmt *p = db_prepare(
+  DbStmt *p = db_prepare(
       "UPDATE users SET"
       " failed_logins = CASE WHEN failed_since < :window"
       "   THEN :inc ELSE failed_logins + :inc END,"
@@ -438,7 +438,7 @@ static int login_throttled(const char *zName, int bFailed) {
   db_bind_int(p, ":inc", bFailed ? 1 : 0);
   db_bind_int(p, ":now", now);
   db_bind_text(p, ":name", zName);
-  int n = db_step(p) == SQLITE_ROW ? (int)db_col_int(p, 0) : 0;
+  int n = db_step(p) == DB_ROW ? (int)db_col_int(p, 0) : 0;
   db_reset(p);
   return n >= AUTH_MAX_FAILS;
 }
@@ -468,7 +468,7 @@ static int start_session(Req *r, int64_t userId) {
   if (rc) {
     return rc;
   }
-  sqlite3_stmt *p;
+  DbStmt *p;
   if (r->zSessionHash) {
     /* Rotate: the session the browser brought (maybe planted) ends. */
     p = db_prepare("DELETE FROM sessions WHERE token_hash = :hash");
@@ -545,7 +545,7 @@ int auth_login_post(Req *r) {
     r->status = 429;
     return 0;
   }
-  sqlite3_stmt *p = db_prepare("SELECT id, pw_hash FROM users"
+  DbStmt *p = db_prepare("SELECT id, pw_hash FROM users"
                                " WHERE name = :name");
   if (!p) {
     return E_DB;
@@ -553,7 +553,7 @@ int auth_login_post(Req *r) {
   db_bind_text(p, ":name", zName);
   int64_t userId = 0;
   char *zHash = NULL;
-  if (db_step(p) == SQLITE_ROW) {
+  if (db_step(p) == DB_ROW) {
     userId = db_col_int(p, 0);
     zHash = xstrdup(db_col_text(p, 1));
   }
@@ -594,7 +594,7 @@ int auth_login_post(Req *r) {
 }
 
 int auth_logout(Req *r) {
-  sqlite3_stmt *p = db_prepare("DELETE FROM sessions WHERE token_hash = :h");
+  DbStmt *p = db_prepare("DELETE FROM sessions WHERE token_hash = :h");
   if (!p) {
     return E_DB;
   }
@@ -636,12 +636,12 @@ static const char *zUserUsage =
     "       hindsight user list | passwd NAME | del NAME\n";
 
 static int user_list(void) {
-  sqlite3_stmt *p =
+  DbStmt *p =
       db_prepare("SELECT name, role, created_at FROM users ORDER BY name");
   if (!p) {
     return 1;
   }
-  while (db_step(p) == SQLITE_ROW) {
+  while (db_step(p) == DB_ROW) {
     char zTime[25];
     utc_format(db_col_int(p, 2), zTime);
     printf("%-24s %-7s %s\n", db_col_text(p, 0), db_col_text(p, 1), zTime);
@@ -723,13 +723,13 @@ int auth_cli_token(int argc, char **argv) {
     return argc < 1 ? 2 : 0;
   }
   if (strcmp(argv[0], "list") == 0) {
-    sqlite3_stmt *p = db_prepare(
+    DbStmt *p = db_prepare(
         "SELECT name, scope, created_at, revoked_at IS NOT NULL"
         " FROM api_tokens ORDER BY name");
     if (!p) {
       return 1;
     }
-    while (db_step(p) == SQLITE_ROW) {
+    while (db_step(p) == DB_ROW) {
       char zTime[25];
       utc_format(db_col_int(p, 2), zTime);
       printf("%-24s %-6s %s%s\n", db_col_text(p, 0), db_col_text(p, 1),

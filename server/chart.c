@@ -29,7 +29,7 @@ static double tenth(double v) { return (double)(int64_t)(v * 10 + 0.5) / 10; }
   "  WHERE incident_id = :inc AND evidence_id IS NOT NULL"                    \
   "  AND kind IN ('log', 'signal'))"
 
-static void bind_scope(sqlite3_stmt *p, int64_t id, int64_t from,
+static void bind_scope(DbStmt *p, int64_t id, int64_t from,
                        int64_t to) {
   db_bind_int(p, ":inc", id);
   db_bind_int(p, ":from", from - 60000); /* the minute holding from */
@@ -42,14 +42,14 @@ int chart_view(Req *r, json_t *pIncident) {
   if (evidence_scope(id, &from, &to) != 1) {
     return 0;
   }
-  sqlite3_stmt *p = db_prepare(
+  DbStmt *p = db_prepare(
       "SELECT min(minute), max(minute) FROM access_series" CHART_SCOPE);
   if (!p) {
     return E_DB;
   }
   bind_scope(p, id, from, to);
   int64_t first = 0, last = 0;
-  int bAny = db_step(p) == SQLITE_ROW && !db_col_is_null(p, 0);
+  int bAny = db_step(p) == DB_ROW && !db_col_is_null(p, 0);
   if (bAny) {
     first = db_col_int(p, 0);
     last = db_col_int(p, 1);
@@ -68,7 +68,7 @@ int chart_view(Req *r, json_t *pIncident) {
     return E_DB;
   }
   bind_scope(p, id, from, to);
-  while (db_step(p) == SQLITE_ROW) {
+  while (db_step(p) == DB_ROW) {
     int i = (int)((db_col_int(p, 0) - first) / 60000 / perBar);
     if (i >= 0 && i < nBar) {
       aReq[i] += db_col_int(p, 1);

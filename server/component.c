@@ -27,7 +27,7 @@ static const char *const azKnown[] = {"name", "description", "status",
                                       "position", "group", "csrf_token",
                                       "version", NULL};
 
-static json_t *component_json(sqlite3_stmt *p) {
+static json_t *component_json(DbStmt *p) {
   char zTime[25];
   utc_format(db_col_int(p, 5), zTime);
   return json_pack("{s:I, s:s, s:s, s:s, s:I, s:s, s:s, s:I}", "id",
@@ -40,7 +40,7 @@ static json_t *component_json(sqlite3_stmt *p) {
 }
 
 static json_t *component_load(int64_t id) {
-  sqlite3_stmt *p = db_prepare(
+  DbStmt *p = db_prepare(
       "SELECT id, name, description, status, position, updated_at, version,"
       " coalesce((SELECT g.name FROM component_groups g"
       "  WHERE g.id = group_id), '')"
@@ -49,13 +49,13 @@ static json_t *component_load(int64_t id) {
     return NULL;
   }
   db_bind_int(p, ":id", id);
-  json_t *pOut = db_step(p) == SQLITE_ROW ? component_json(p) : NULL;
+  json_t *pOut = db_step(p) == DB_ROW ? component_json(p) : NULL;
   db_reset(p);
   return pOut;
 }
 
 int component_list(Req *r) {
-  sqlite3_stmt *p = db_prepare(
+  DbStmt *p = db_prepare(
       "SELECT id, name, description, status, position, updated_at, version,"
       " coalesce((SELECT g.name FROM component_groups g"
       "  WHERE g.id = group_id), '')"
@@ -64,7 +64,7 @@ int component_list(Req *r) {
     return E_DB;
   }
   json_t *pList = json_array();
-  while (db_step(p) == SQLITE_ROW) {
+  while (db_step(p) == DB_ROW) {
     json_array_append_new(pList, component_json(p));
   }
   db_reset(p);
@@ -125,7 +125,7 @@ static int component_fields(Req *r, json_t *pIn, const char **pzName,
 static int set_group(int64_t id, const char *zGroup) {
   int64_t now = utc_now_ms();
   if (zGroup && *zGroup) {
-    sqlite3_stmt *p = db_prepare(
+    DbStmt *p = db_prepare(
         "INSERT OR IGNORE INTO component_groups (name, position, created_at,"
         " updated_at) VALUES (:n, (SELECT count(*) FROM component_groups),"
         " :now, :now)");
@@ -139,7 +139,7 @@ static int set_group(int64_t id, const char *zGroup) {
       return rc;
     }
   }
-  sqlite3_stmt *p = db_prepare(
+  DbStmt *p = db_prepare(
       "UPDATE components SET group_id = (SELECT id FROM component_groups"
       " WHERE name = :n) WHERE id = :id");
   if (!p) {
@@ -171,7 +171,7 @@ int component_create(Req *r) {
   if (rc) {
     return rc;
   }
-  sqlite3_stmt *p = db_prepare(
+  DbStmt *p = db_prepare(
       "INSERT INTO components (name, description, status, position,"
       " created_at, updated_at)"
       " VALUES (:name, :desc, :status, CASE WHEN :pos IS NULL THEN"
@@ -251,7 +251,7 @@ int component_update(Req *r) {
   const char *zGroup = NULL;
   rc = component_fields(r, pIn, &zName, &zDesc, &zStatus, &position,
                         &zGroup);
-  sqlite3_stmt *p = NULL;
+  DbStmt *p = NULL;
   int bTx = 0;
   int64_t mark = 0;
   if (rc == 0) {
@@ -339,7 +339,7 @@ int component_move(Req *r) {
   ** had position 0), then swap it with its neighbour. */
   int64_t aId[1000];
   int nId = 0, iMe = -1;
-  sqlite3_stmt *p = NULL;
+  DbStmt *p = NULL;
   if (rc == 0) {
     p = db_prepare("SELECT id FROM components WHERE group_id IS"
                    " (SELECT group_id FROM components WHERE id = :id)"
@@ -348,7 +348,7 @@ int component_move(Req *r) {
   }
   if (rc == 0) {
     db_bind_int(p, ":id", id);
-    while (db_step(p) == SQLITE_ROW) {
+    while (db_step(p) == DB_ROW) {
       if (db_col_int(p, 0) == id) {
         iMe = nId;
       }
@@ -394,7 +394,7 @@ int component_move(Req *r) {
 }
 
 int component_ensure(const char *zName, const char *zDescription) {
-  sqlite3_stmt *p = db_prepare(
+  DbStmt *p = db_prepare(
       "INSERT OR IGNORE INTO components (name, description, position,"
       " created_at, updated_at) VALUES (:name, :desc,"
       " (SELECT count(*) FROM components), :now, :now)");
@@ -412,7 +412,7 @@ int component_link(int eOwner, int64_t id, json_t *pNames, char *zErr,
   assert(eOwner == COMPONENT_LINK_INCIDENT ||
          eOwner == COMPONENT_LINK_MAINTENANCE);
   int bMaint = eOwner == COMPONENT_LINK_MAINTENANCE;
-  sqlite3_stmt *p =
+  DbStmt *p =
       bMaint ? db_prepare("DELETE FROM maintenance_components"
                           " WHERE maintenance_id = :id")
              : db_prepare("DELETE FROM incident_components"
@@ -444,13 +444,13 @@ int component_link(int eOwner, int64_t id, json_t *pNames, char *zErr,
     rc = db_run(p);
     if (rc == 0 && db_changes() == 0) {
       /* Either unknown or listed twice; only unknown is an error. */
-      sqlite3_stmt *q = db_prepare("SELECT 1 FROM components"
+      DbStmt *q = db_prepare("SELECT 1 FROM components"
                                    " WHERE name = :name");
       if (!q) {
         return E_DB;
       }
       db_bind_text(q, ":name", json_string_value(pName));
-      int bKnown = db_step(q) == SQLITE_ROW;
+      int bKnown = db_step(q) == DB_ROW;
       db_reset(q);
       if (!bKnown) {
         snprintf(zErr, nErr, "components: no component named \"%.80s\"",
@@ -481,7 +481,7 @@ int component_delete(Req *r) {
   if (!pOld) {
     return req_fail(r, E_NOTFOUND, "no component %lld", (long long)id);
   }
-  sqlite3_stmt *p = db_prepare(
+  DbStmt *p = db_prepare(
       "SELECT (SELECT count(*) FROM incident_components ic"
       "  JOIN incidents i ON i.id = ic.incident_id WHERE ic.component_id = :id"
       "  AND i.status IN ('investigating', 'identified', 'monitoring')),"
@@ -492,7 +492,7 @@ int component_delete(Req *r) {
   int64_t nOpen = 0, nMaint = 0;
   if (p) {
     db_bind_int(p, ":id", id);
-    if (db_step(p) == SQLITE_ROW) {
+    if (db_step(p) == DB_ROW) {
       nOpen = db_col_int(p, 0);
       nMaint = db_col_int(p, 1);
     }

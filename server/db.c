@@ -23,6 +23,8 @@
 */
 #include "db.h"
 
+#include <sqlite3.h>
+
 #include <assert.h>
 #include <errno.h>
 #include <pthread.h>
@@ -35,6 +37,7 @@
 #include "arena.h"
 #include "assets.h"
 #include "buf.h"
+#include "db_pg.h"
 #include "err.h"
 #include "search_tokenizer.h"
 #include "utc.h"
@@ -62,6 +65,36 @@ static atomic_uint_least64_t dataVersion = 1; /* bumped on every commit */
 static _Thread_local int bDiskFull;   /* last failure was a full disk */
 static _Thread_local int bReadOnlyErr; /* last failure: cannot write */
 static _Thread_local int bIoErr;      /* last failure: any other I/O error */
+static _Thread_local int bUnavailable; /* last failure: server lost/standby */
+static int bPg;                       /* PostgreSQL, set once by db_setup() */
+
+/* A DbStmt on SQLite is the sqlite3_stmt itself. */
+#define LITE(p) ((sqlite3_stmt *)(void *)(p))
+
+int db_is_pg(void) { return bPg; }
+
+int db_target_is_pg(const char *zTarget) {
+  return strncmp(zTarget, "postgresql://", 13) == 0 ||
+         strncmp(zTarget, "postgres://", 11) == 0 ||
+         (strchr(zTarget, '=') && !strchr(zTarget, '/')) ||
+         strncmp(zTarget, "host=", 5) == 0 ||
+         strncmp(zTarget, "dbname=", 7) == 0;
+}
+
+struct sqlite3_stmt *db_lite_stmt(DbStmt *p) {
+  assert(!bPg);
+  return LITE(p);
+}
+
+void db_note_pg_error(int eKind) {
+  if (eKind == PG_ERR_UNAVAILABLE) {
+    bUnavailable = 1;
+  } else if (eKind == PG_ERR_DISK_FULL) {
+    bDiskFull = 1;
+  } else if (eKind == PG_ERR_READ_ONLY) {
+    bReadOnlyErr = 1;
+  }
+}
 
 static void conn_free(DbConn *p) {
   for (int i = 0; i < p->nStmt; i++) {
@@ -185,6 +218,9 @@ static int db_open_raw(const char *zPath, int mode, int bQuiet,
 }
 
 sqlite3 *db_conn(void) {
+  if (bPg) {
+    return NULL;
+  }
   if (pConn) {
     return pConn->db;
   }
@@ -201,6 +237,10 @@ sqlite3 *db_conn(void) {
 }
 
 void db_close_thread(void) {
+  if (bPg) {
+    pg_close_thread();
+    return;
+  }
   if (!pConn) {
     return;
   }
@@ -209,7 +249,10 @@ void db_close_thread(void) {
   pConn = NULL;
 }
 
-sqlite3_stmt *db_prepare(const char *zSql) {
+DbStmt *db_prepare(const char *zSql) {
+  if (bPg) {
+    return pg_prepare(zSql);
+  }
   sqlite3 *db = db_conn();
   if (!db) {
     return NULL;
@@ -218,7 +261,7 @@ sqlite3_stmt *db_prepare(const char *zSql) {
     if (pConn->aKey[i] == zSql) {
       /* A busy cached statement here means nested use of one query. */
       assert(!sqlite3_stmt_busy(pConn->aStmt[i]));
-      return pConn->aStmt[i];
+      return (DbStmt *)(void *)pConn->aStmt[i];
     }
   }
   sqlite3_stmt *p = NULL;
@@ -233,13 +276,15 @@ sqlite3_stmt *db_prepare(const char *zSql) {
   pConn->aKey[pConn->nStmt] = zSql;
   pConn->aStmt[pConn->nStmt] = p;
   pConn->nStmt++;
-  return p;
+  return (DbStmt *)(void *)p;
 }
 
-void db_reset(sqlite3_stmt *p) {
-  if (p) {
-    sqlite3_reset(p);
-    sqlite3_clear_bindings(p);
+void db_reset(DbStmt *p) {
+  if (p && bPg) {
+    pg_reset(p);
+  } else if (p) {
+    sqlite3_reset(LITE(p));
+    sqlite3_clear_bindings(LITE(p));
   }
 }
 
@@ -256,6 +301,7 @@ static _Thread_local struct {
 } aBindCache[BIND_CACHE];
 
 static int bind_index(sqlite3_stmt *p, const char *zName) {
+  assert(!bPg);
   size_t h = (((uintptr_t)p >> 4) ^ ((uintptr_t)zName >> 1)) % BIND_CACHE;
   if (aBindCache[h].p == p && aBindCache[h].zName == zName) {
     const char *zAt = sqlite3_bind_parameter_name(p, aBindCache[h].i);
@@ -275,38 +321,68 @@ static int bind_index(sqlite3_stmt *p, const char *zName) {
   return i;
 }
 
-void db_bind_int(sqlite3_stmt *p, const char *zName, int64_t v) {
-  sqlite3_bind_int64(p, bind_index(p, zName), v);
+void db_bind_int(DbStmt *p, const char *zName, int64_t v) {
+  if (bPg) {
+    char z[24];
+    snprintf(z, sizeof(z), "%lld", (long long)v);
+    pg_bind(p, zName, z, -1, 0);
+    return;
+  }
+  sqlite3_bind_int64(LITE(p), bind_index(LITE(p), zName), v);
 }
 
-void db_bind_text(sqlite3_stmt *p, const char *zName, const char *z) {
+void db_bind_text(DbStmt *p, const char *zName, const char *z) {
   db_bind_textn(p, zName, z, -1);
 }
 
-void db_bind_textn(sqlite3_stmt *p, const char *zName, const char *z,
-                   int n) {
-  int i = bind_index(p, zName);
+void db_bind_textn(DbStmt *p, const char *zName, const char *z, int n) {
+  if (bPg) {
+    pg_bind(p, zName, z, n, 0);
+    return;
+  }
+  int i = bind_index(LITE(p), zName);
   if (z) {
-    sqlite3_bind_text(p, i, z, n, SQLITE_TRANSIENT);
+    sqlite3_bind_text(LITE(p), i, z, n, SQLITE_TRANSIENT);
   } else {
-    sqlite3_bind_null(p, i);
+    sqlite3_bind_null(LITE(p), i);
   }
 }
 
-void db_bind_text_static(sqlite3_stmt *p, const char *zName, const char *z) {
-  int i = bind_index(p, zName);
+void db_bind_text_static(DbStmt *p, const char *zName, const char *z) {
+  if (bPg) {
+    pg_bind(p, zName, z, -1, 0);
+    return;
+  }
+  int i = bind_index(LITE(p), zName);
   if (z) {
-    sqlite3_bind_text(p, i, z, -1, SQLITE_STATIC);
+    sqlite3_bind_text(LITE(p), i, z, -1, SQLITE_STATIC);
   } else {
-    sqlite3_bind_null(p, i);
+    sqlite3_bind_null(LITE(p), i);
   }
 }
 
-void db_bind_null(sqlite3_stmt *p, const char *zName) {
-  sqlite3_bind_null(p, bind_index(p, zName));
+void db_bind_null(DbStmt *p, const char *zName) {
+  if (bPg) {
+    pg_bind(p, zName, NULL, 0, 0);
+    return;
+  }
+  sqlite3_bind_null(LITE(p), bind_index(LITE(p), zName));
 }
 
-void db_bind_opt_int(sqlite3_stmt *p, const char *zName, int64_t v) {
+void db_bind_blob(DbStmt *p, const char *zName, const void *a, size_t n) {
+  if (bPg) {
+    pg_bind(p, zName, a, (int)n, 1);
+    return;
+  }
+  int i = bind_index(LITE(p), zName);
+  if (a) {
+    sqlite3_bind_blob64(LITE(p), i, a, n, SQLITE_TRANSIENT);
+  } else {
+    sqlite3_bind_null(LITE(p), i);
+  }
+}
+
+void db_bind_opt_int(DbStmt *p, const char *zName, int64_t v) {
   if (v == INT64_MIN) {
     db_bind_null(p, zName);
   } else {
@@ -343,7 +419,10 @@ int db_read_only_error(void) { return bReadOnlyErr; }
 
 int db_io_error(void) { return bIoErr; }
 
+int db_unavailable(void) { return bUnavailable; }
+
 void db_clear_error(void) {
+  bUnavailable = 0;
   bDiskFull = 0;
   bReadOnlyErr = 0;
   bIoErr = 0;
@@ -355,19 +434,23 @@ int db_read_only(void) { return eMode != DB_RW; }
 
 const char *db_path(void) { return zDbPath; }
 
-int db_step(sqlite3_stmt *p) {
-  int rc = sqlite3_step(p);
+int db_step(DbStmt *p) {
+  if (bPg) {
+    return pg_step(p);
+  }
+  int rc = sqlite3_step(LITE(p));
   if (rc != SQLITE_ROW && rc != SQLITE_DONE &&
       (rc & 0xff) != SQLITE_CONSTRAINT) {
-    sqlite3 *db = sqlite3_db_handle(p);
+    sqlite3 *db = sqlite3_db_handle(LITE(p));
     note_error(db, rc);
     fprintf(stderr, "hindsight: sqlite error %d (errno %d): %s\n  in: %s\n",
-            rc, sqlite3_system_errno(db), sqlite3_errmsg(db), sqlite3_sql(p));
+            rc, sqlite3_system_errno(db), sqlite3_errmsg(db),
+            sqlite3_sql(LITE(p)));
   }
-  return rc;
+  return (rc & 0xff) == SQLITE_CONSTRAINT ? DB_CONSTRAINT : rc;
 }
 
-int db_run(sqlite3_stmt *p) {
+int db_run(DbStmt *p) {
   if (!p) {
     return E_DB;
   }
@@ -376,23 +459,61 @@ int db_run(sqlite3_stmt *p) {
   if (rc == SQLITE_DONE || rc == SQLITE_ROW) {
     return 0;
   }
-  return (rc & 0xff) == SQLITE_CONSTRAINT ? E_CONFLICT : E_DB;
+  return rc == DB_CONSTRAINT ? E_CONFLICT : E_DB;
 }
 
-const char *db_col_text(sqlite3_stmt *p, int i) {
-  const char *z = (const char *)sqlite3_column_text(p, i);
+const char *db_col_text(DbStmt *p, int i) {
+  if (bPg) {
+    return pg_col_text(p, i);
+  }
+  const char *z = (const char *)sqlite3_column_text(LITE(p), i);
   return z ? z : "";
 }
 
-int64_t db_col_int(sqlite3_stmt *p, int i) {
-  return sqlite3_column_int64(p, i);
+int64_t db_col_int(DbStmt *p, int i) {
+  if (bPg) {
+    /* PostgreSQL spells a boolean t/f where SQLite has 1/0. */
+    const char *z = pg_col_text(p, i);
+    return z[0] == 't' ? 1 : z[0] == 'f' ? 0 : strtoll(z, NULL, 10);
+  }
+  return sqlite3_column_int64(LITE(p), i);
 }
 
-int db_col_is_null(sqlite3_stmt *p, int i) {
-  return sqlite3_column_type(p, i) == SQLITE_NULL;
+int db_col_is_null(DbStmt *p, int i) {
+  if (bPg) {
+    return pg_col_is_null(p, i);
+  }
+  return sqlite3_column_type(LITE(p), i) == SQLITE_NULL;
+}
+
+double db_col_double(DbStmt *p, int i) {
+  if (bPg) {
+    return strtod(pg_col_text(p, i), NULL);
+  }
+  return sqlite3_column_double(LITE(p), i);
+}
+
+const void *db_col_blob(DbStmt *p, int i, size_t *pN) {
+  if (bPg) {
+    return pg_col_blob(p, i, pN);
+  }
+  const void *a = sqlite3_column_blob(LITE(p), i);
+  *pN = a ? (size_t)sqlite3_column_bytes(LITE(p), i) : 0;
+  return a;
+}
+
+int db_in_transaction(void) {
+  if (bPg) {
+    return pg_in_transaction();
+  }
+  sqlite3 *db = db_conn();
+  return db && !sqlite3_get_autocommit(db);
 }
 
 int db_exec(const char *zSql) {
+  if (bPg) {
+    return pg_exec(zSql);
+  }
   sqlite3 *db = db_conn();
   if (!db) {
     return E_DB;
@@ -409,9 +530,14 @@ int db_exec(const char *zSql) {
   return 0;
 }
 
-int db_begin_write(void) { return db_exec("BEGIN IMMEDIATE"); }
+int db_begin_write(void) {
+  return bPg ? pg_begin_write() : db_exec("BEGIN IMMEDIATE");
+}
 
 int db_commit_unseen(void) {
+  if (bPg) {
+    return pg_commit(0);
+  }
   int rc = db_exec("COMMIT");
   if (rc) {
     /* Some errors roll back on their own; make sure none stays open. */
@@ -423,7 +549,9 @@ int db_commit_unseen(void) {
 }
 
 int db_commit(void) {
-  int rc = db_commit_unseen();
+  /* On PostgreSQL the commit tells every node (NOTIFY): their listeners
+  ** bump their own data version. */
+  int rc = bPg ? pg_commit(1) : db_commit_unseen();
   if (rc == 0) {
     db_bump_version();
   }
@@ -431,15 +559,21 @@ int db_commit(void) {
 }
 
 void db_rollback(void) {
+  if (bPg) {
+    pg_rollback();
+    return;
+  }
   sqlite3 *db = db_conn();
   if (db && !sqlite3_get_autocommit(db)) {
     db_exec("ROLLBACK");
   }
 }
 
-int64_t db_last_id(void) { return sqlite3_last_insert_rowid(db_conn()); }
+int64_t db_last_id(void) {
+  return bPg ? pg_last_id() : sqlite3_last_insert_rowid(db_conn());
+}
 
-int db_changes(void) { return sqlite3_changes(db_conn()); }
+int db_changes(void) { return bPg ? pg_changes() : sqlite3_changes(db_conn()); }
 
 uint64_t db_data_version(void) { return atomic_load(&dataVersion); }
 
@@ -450,12 +584,20 @@ void db_bump_version(void) { atomic_fetch_add(&dataVersion, 1); }
 typedef struct MigrationList {
   const Asset *aItem[999]; /* indexed by migration number */
   int nMax;                /* highest number seen */
+  int nMin;                /* lowest: where an empty database starts */
   int nTwice;              /* a number two files share (a merge slip) */
 } MigrationList;
 
+/* Where the running engine's migrations are: SQLite's in schema/,
+** PostgreSQL's in schema/pg/ (its first, 014_base, is the whole schema up
+** to SQLite's 014; from there every migration comes in both). */
+static const char *migration_dir(void) {
+  return bPg ? "schema/pg/" : "schema/";
+}
+
 static int migration_number(const char *zName) {
-  /* "schema/NNN_name.sql" */
-  const char *z = zName + strlen("schema/");
+  /* "schema/NNN_name.sql" or "schema/pg/NNN_name.sql" */
+  const char *z = zName + strlen(migration_dir());
   if (strlen(z) < 5 || z[3] != '_') {
     return 0;
   }
@@ -472,7 +614,9 @@ static int migration_number(const char *zName) {
 static void collect_migration(const Asset *pAsset, void *pArg) {
   MigrationList *pList = pArg;
   int n = migration_number(pAsset->zName);
-  if (n > 0 && strstr(pAsset->zName, ".sql")) {
+  if (n > 0 && strstr(pAsset->zName, ".sql") &&
+      strncmp(pAsset->zName, migration_dir(), strlen(migration_dir())) == 0 &&
+      !strchr(pAsset->zName + strlen(migration_dir()), '/')) {
     if (pList->aItem[n]) {
       pList->nTwice = n;
     }
@@ -480,12 +624,15 @@ static void collect_migration(const Asset *pAsset, void *pArg) {
     if (n > pList->nMax) {
       pList->nMax = n;
     }
+    if (pList->nMin == 0 || n < pList->nMin) {
+      pList->nMin = n;
+    }
   }
 }
 
 static void migrations_list(MigrationList *pList) {
   memset(pList, 0, sizeof(*pList));
-  asset_each("schema/", collect_migration, pList);
+  asset_each(migration_dir(), collect_migration, pList);
 }
 
 int db_schema_version(void) {
@@ -495,7 +642,10 @@ int db_schema_version(void) {
 }
 
 int db_user_version(void) {
-  sqlite3_stmt *p = db_prepare("PRAGMA user_version");
+  if (bPg) {
+    return pg_user_version();
+  }
+  DbStmt *p = db_prepare("PRAGMA user_version");
   if (!p) {
     return E_DB;
   }
@@ -515,7 +665,7 @@ static int migration_apply(int n, const Asset *pAsset) {
   }
   rc = db_exec((const char *)pAsset->pData);
   if (rc == 0) {
-    rc = db_exec(zPragma);
+    rc = bPg ? pg_set_user_version(n) : db_exec(zPragma);
   }
   if (rc == 0) {
     rc = db_commit();
@@ -594,19 +744,47 @@ static int db_choose_mode(const char *zPath) {
   return rc == SQLITE_OK ? 0 : E_DB;
 }
 
+static int db_migrate_all(const char *zPath);
+
 int db_setup(const char *zPath) {
   /* Versions start from the clock so an ETag never repeats across runs. */
   atomic_store(&dataVersion, (uint64_t)utc_now_ms());
   free(zDbPath);
   zDbPath = xstrdup(zPath);
   db_close_thread();
-  int rc = db_choose_mode(zPath);
+  bPg = db_target_is_pg(zPath);
+  int rc;
+  if (bPg) {
+    eMode = bWantReadOnly ? DB_RO : DB_RW;
+    pg_set_target(zPath, bWantReadOnly);
+    if (pg_connect()) {
+      return E_DB;
+    }
+    /* Nodes starting together: one applies the migrations, the others
+    ** wait and then find them applied. */
+    if (!bWantReadOnly && pg_migration_lock(1)) {
+      return E_DB;
+    }
+    rc = db_migrate_all(zPath);
+    if (!bWantReadOnly) {
+      pg_migration_lock(0);
+    }
+    return rc;
+  }
+  rc = db_choose_mode(zPath);
   if (rc) {
     return rc;
   }
   if (!db_conn()) {
     return E_DB;
   }
+  return db_migrate_all(zPath);
+}
+
+/* Checks the database's schema version against ours and applies what is
+** pending. */
+static int db_migrate_all(const char *zPath) {
+  int rc;
   MigrationList list;
   migrations_list(&list);
   int v = db_user_version();
@@ -635,7 +813,7 @@ int db_setup(const char *zPath) {
             list.nTwice);
     return E_DB;
   }
-  for (int n = v + 1; n <= list.nMax; n++) {
+  for (int n = v == 0 ? list.nMin : v + 1; n <= list.nMax; n++) {
     if (!list.aItem[n]) {
       fprintf(stderr, "hindsight: migration %03d is missing\n", n);
       return E_DB;
@@ -648,7 +826,22 @@ int db_setup(const char *zPath) {
   return 0;
 }
 
+int db_lead(int eJob) { return bPg ? pg_lead(eJob) : 1; }
+
+int db_listen_start(void) { return bPg ? pg_listen_start() : 0; }
+
+void db_listen_stop(void) {
+  if (bPg) {
+    pg_listen_stop();
+  }
+}
+
 int db_backup(const char *zOut) {
+  if (bPg) {
+    fprintf(stderr, "hindsight: backup copies a SQLite file; on PostgreSQL"
+                    " use pg_dump or `hindsight copy`\n");
+    return E_NOTIMPL;
+  }
   sqlite3 *pSrc = db_conn();
   sqlite3 *pDst = NULL;
   if (!pSrc) {

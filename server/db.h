@@ -5,12 +5,34 @@
 ** Threading: a connection and its statements belong to the thread that
 ** opened them (SQLITE_OPEN_NOMUTEX); it is closed when that thread exits.
 ** The database path is set once by db_setup() before threads start.
+**
+** Two engines behind one interface, chosen by db_setup() from its argument:
+** a file name is SQLite (db.c), a libpq connection string ("postgresql://..."
+** or "host=... dbname=...") is PostgreSQL (db_pg.c). SQL is written once with
+** :name parameters where both engines accept it; where they differ, db_sql()
+** picks the text for the running engine, the two kept side by side.
 */
 #ifndef HS_DB_H
 #define HS_DB_H
 
-#include <sqlite3.h>
+#include <stddef.h>
 #include <stdint.h>
+
+typedef struct sqlite3 sqlite3;
+/* A prepared statement of either engine. */
+typedef struct DbStmt DbStmt;
+
+/* db_step() results (the values of SQLITE_ROW, SQLITE_DONE and
+** SQLITE_CONSTRAINT, so either engine reports them alike). */
+enum { DB_CONSTRAINT = 19, DB_ROW = 100, DB_DONE = 101 };
+
+/* Whether db_setup() chose PostgreSQL. */
+int db_is_pg(void);
+/* The SQL text for the running engine: both arguments must be string
+** literals (db_prepare() caches by address). */
+#define db_sql(zSqlite, zPg) (db_is_pg() ? (zPg) : (zSqlite))
+/* Whether zTarget names a PostgreSQL database rather than a file. */
+int db_target_is_pg(const char *zTarget);
 
 /* Process-wide SQLite settings; call first thing in main(), before any
 ** connection exists. */
@@ -36,9 +58,12 @@ int db_schema_version(void);
 /* The database's PRAGMA user_version, or a negative error. */
 int db_user_version(void);
 
-/* This thread's connection, opened on first use. BORROWED. NULL if the
-** database cannot be opened (logged). */
+/* This thread's SQLite connection, opened on first use. BORROWED. NULL if
+** the database cannot be opened (logged), and always on PostgreSQL: only
+** SQLite-only code (the FTS5 search index) may use it. */
 sqlite3 *db_conn(void);
+/* The SQLite statement behind p, for that SQLite-only code. */
+struct sqlite3_stmt *db_lite_stmt(DbStmt *p);
 /* Closes this thread's connection (after a checkpoint attempt). */
 void db_close_thread(void);
 
@@ -48,31 +73,47 @@ void db_close_thread(void);
 ** when done; never keep it across threads. NULL on a prepare error (logged
 ** with the SQL; a bug).
 */
-sqlite3_stmt *db_prepare(const char *zSql);
+DbStmt *db_prepare(const char *zSql);
 /* Resets the statement and clears its bindings. NULL is allowed. */
-void db_reset(sqlite3_stmt *p);
+void db_reset(DbStmt *p);
 
 /* Bind by name (":name"). An unknown name aborts: it is a bug. */
-void db_bind_int(sqlite3_stmt *p, const char *zName, int64_t v);
-void db_bind_text(sqlite3_stmt *p, const char *zName, const char *z);
-void db_bind_textn(sqlite3_stmt *p, const char *zName, const char *z, int n);
+void db_bind_int(DbStmt *p, const char *zName, int64_t v);
+void db_bind_text(DbStmt *p, const char *zName, const char *z);
+void db_bind_textn(DbStmt *p, const char *zName, const char *z, int n);
 /* Binds z without copying it: z must stay valid until the statement is
 ** stepped and reset (the hot ingest path). */
-void db_bind_text_static(sqlite3_stmt *p, const char *zName, const char *z);
-void db_bind_null(sqlite3_stmt *p, const char *zName);
+void db_bind_text_static(DbStmt *p, const char *zName, const char *z);
+void db_bind_null(DbStmt *p, const char *zName);
 /* Binds v, or NULL when v == INT64_MIN (our "unset" marker). */
-void db_bind_opt_int(sqlite3_stmt *p, const char *zName, int64_t v);
+void db_bind_opt_int(DbStmt *p, const char *zName, int64_t v);
 
-/* Steps; returns SQLITE_ROW, SQLITE_DONE, or logs and returns the error. */
-int db_step(sqlite3_stmt *p);
+/* Binds n bytes at a as a BLOB (bytea on PostgreSQL); a == NULL binds
+** NULL. The bytes are copied. */
+void db_bind_blob(DbStmt *p, const char *zName, const void *a, size_t n);
+
+/* Steps; returns DB_ROW, DB_DONE, or logs and returns the error
+** (DB_CONSTRAINT for a UNIQUE/CHECK/foreign key violation). */
+int db_step(DbStmt *p);
 /* Steps a statement that returns no rows and resets it. 0 or E_DB
 ** (E_CONFLICT on a UNIQUE/constraint violation). */
-int db_run(sqlite3_stmt *p);
+int db_run(DbStmt *p);
 
 /* Column text, "" for NULL. BORROWED until the next step/reset. */
-const char *db_col_text(sqlite3_stmt *p, int i);
-int64_t db_col_int(sqlite3_stmt *p, int i);
-int db_col_is_null(sqlite3_stmt *p, int i);
+const char *db_col_text(DbStmt *p, int i);
+int64_t db_col_int(DbStmt *p, int i);
+int db_col_is_null(DbStmt *p, int i);
+double db_col_double(DbStmt *p, int i);
+/* Column bytes and their count in *pN. BORROWED until the next step/reset;
+** NULL (and *pN == 0) for NULL or an empty value. */
+const void *db_col_blob(DbStmt *p, int i, size_t *pN);
+
+/* Whether this thread's connection is inside a transaction. */
+int db_in_transaction(void);
+/* Whether the last failure on this thread since db_clear_error() was a
+** lost or read-only (standby) server: PostgreSQL failing over. http.c
+** answers 503 with Retry-After; the next statement reconnects. */
+int db_unavailable(void);
 
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK on this thread's connection.
 ** Keep write transactions short: no rendering or network I/O inside. */
@@ -122,6 +163,30 @@ int db_changes(void);
 uint64_t db_data_version(void);
 void db_bump_version(void);
 
+
+/* Background jobs that must run on one node at a time (db_lead()). */
+enum {
+  DB_JOB_OUTBOX = 1,
+  DB_JOB_INDEXER,
+  DB_JOB_RETENTION,
+  DB_JOB_MIRROR,
+  DB_JOB_RAWMIGRATE,
+  DB_JOB_MAINTENANCE
+};
+/* Whether this node runs job eJob (DB_JOB_*) now. SQLite: always (one
+** process owns the file). PostgreSQL: whether this thread's connection
+** holds the job's session advisory lock, taken here when free, so exactly
+** one node runs it; when that node dies its connection ends, the lock is
+** freed, and another node's next round takes it. Call at the start of every
+** round, from the worker's own thread. */
+int db_lead(int eJob);
+
+/* PostgreSQL: starts a named worker (hs-dbnotify) that LISTENs for other
+** nodes' commits (db_commit() sends NOTIFY) and bumps the data version,
+** so cached public pages follow changes made anywhere within a second.
+** Nothing to do on SQLite. 0, or E_IO. */
+int db_listen_start(void);
+void db_listen_stop(void);
 
 /* Online, consistent copy of the database to zOut (sqlite3 backup API). */
 int db_backup(const char *zOut);

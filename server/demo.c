@@ -44,8 +44,8 @@ static double rng_unit(Rng *p) {
 }
 
 int demo_db_is_empty(void) {
-  sqlite3_stmt *p = db_prepare("SELECT count(*) FROM incidents");
-  int bEmpty = p && db_step(p) == SQLITE_ROW && db_col_int(p, 0) == 0;
+  DbStmt *p = db_prepare("SELECT count(*) FROM incidents");
+  int bEmpty = p && db_step(p) == DB_ROW && db_col_int(p, 0) == 0;
   db_reset(p);
   return bEmpty;
 }
@@ -272,7 +272,7 @@ static int demo_notes(int64_t id) {
       return rc;
     }
     if (i == 1 || i == 5) {
-      sqlite3_stmt *p = db_prepare("UPDATE events SET pinned = 1"
+      DbStmt *p = db_prepare("UPDATE events SET pinned = 1"
                                    " WHERE id = :id");
       if (p) {
         db_bind_int(p, ":id", eventId);
@@ -311,7 +311,7 @@ static int demo_status_history(int64_t id) {
   int64_t tBorn = 0;
   utc_parse_iso("2026-08-01T00:00:00Z", 20, &tBorn);
   int rc = db_begin_write();
-  sqlite3_stmt *p = rc ? NULL
+  DbStmt *p = rc ? NULL
                        : db_prepare("UPDATE component_history SET from_ts ="
                                     " :t WHERE from_ts > :t AND id IN"
                                     " (SELECT min(id) FROM component_history"

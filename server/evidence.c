@@ -58,7 +58,7 @@
   " e.id, :drawn FROM incidents i JOIN evidence e"
 
 int evidence_claim_source(const char *zSource, int64_t first, int64_t last) {
-  sqlite3_stmt *q = db_prepare(
+  DbStmt *q = db_prepare(
       "INSERT INTO incident_sources (incident_id, source, first_ts, last_ts)"
       " SELECT i.id, :source,"
       "  CASE WHEN :first > i.started_at - :pad THEN :first"
@@ -95,7 +95,7 @@ int64_t evidence_pad_ms(void) {
 }
 
 int evidence_scope(int64_t incidentId, int64_t *pFrom, int64_t *pTo) {
-  sqlite3_stmt *q = db_prepare(
+  DbStmt *q = db_prepare(
       "SELECT i.started_at - :pad, coalesce(i.resolved_at, :now) + :pad,"
       " (SELECT min(first_ts) FROM incident_sources WHERE incident_id = i.id),"
       " (SELECT max(last_ts) FROM incident_sources WHERE incident_id = i.id)"
@@ -106,7 +106,7 @@ int evidence_scope(int64_t incidentId, int64_t *pFrom, int64_t *pTo) {
   db_bind_int(q, ":inc", incidentId);
   db_bind_int(q, ":pad", evidence_pad_ms());
   db_bind_int(q, ":now", utc_now_ms());
-  int bFound = db_step(q) == SQLITE_ROW;
+  int bFound = db_step(q) == DB_ROW;
   if (bFound) {
     *pFrom = db_col_int(q, 0);
     *pTo = db_col_int(q, 1);
@@ -123,13 +123,13 @@ int evidence_scope(int64_t incidentId, int64_t *pFrom, int64_t *pTo) {
 
 int evidence_find(const char *zFp, int64_t *pId, int *pbEnded,
                   int64_t *pCount) {
-  sqlite3_stmt *q = db_prepare("SELECT id, end_ts IS NOT NULL, count"
+  DbStmt *q = db_prepare("SELECT id, end_ts IS NOT NULL, count"
                                " FROM evidence WHERE fingerprint = :fp");
   if (!q) {
     return E_DB;
   }
   db_bind_text(q, ":fp", zFp);
-  int bFound = db_step(q) == SQLITE_ROW;
+  int bFound = db_step(q) == DB_ROW;
   if (bFound) {
     *pId = db_col_int(q, 0);
     *pbEnded = (int)db_col_int(q, 1);
@@ -151,7 +151,7 @@ int evidence_upsert(const Evidence *p, int64_t *pId) {
   }
   int64_t now = utc_now_ms();
   if (rc == 1) {
-    sqlite3_stmt *q = db_prepare(
+    DbStmt *q = db_prepare(
         "UPDATE evidence SET ts = CASE WHEN :ts < ts THEN :ts ELSE ts END,"
         " end_ts = coalesce(:end,"
         " end_ts), kind = :kind, title = :title, body = :body,"
@@ -195,7 +195,7 @@ int evidence_upsert(const Evidence *p, int64_t *pId) {
     *pId = id;
     return 0;
   }
-  sqlite3_stmt *q = db_prepare(
+  DbStmt *q = db_prepare(
       "INSERT INTO evidence (fingerprint, ts, end_ts, kind, source, level,"
       " component, title, body, raw, count, grp, created_at, updated_at)"
       " VALUES (:fp, :ts, :end, :kind, :source, :level, :component, :title,"
@@ -224,7 +224,7 @@ int evidence_upsert(const Evidence *p, int64_t *pId) {
 }
 
 int evidence_draw_item(int64_t id, int64_t *aInc, int nInc) {
-  sqlite3_stmt *q =
+  DbStmt *q =
       db_prepare("SELECT i.id FROM incidents i JOIN evidence e ON e.id = :id"
                  " WHERE" EVIDENCE_MATCH " ORDER BY i.started_at DESC, i.id");
   if (!q) {
@@ -236,12 +236,12 @@ int evidence_draw_item(int64_t id, int64_t *aInc, int nInc) {
   db_bind_int(q, ":now", now);
   int n = 0;
   int64_t aFound[64];
-  while (db_step(q) == SQLITE_ROW && n < 64) {
+  while (db_step(q) == DB_ROW && n < 64) {
     aFound[n++] = db_col_int(q, 0);
   }
   db_reset(q);
   for (int i = 0; i < n; i++) {
-    sqlite3_stmt *w =
+    DbStmt *w =
         db_prepare(EVIDENCE_COPY " ON e.id = :id WHERE i.id = :inc"
                                  " ON CONFLICT DO NOTHING");
     if (!w) {
@@ -262,7 +262,7 @@ int evidence_draw_item(int64_t id, int64_t *aInc, int nInc) {
 }
 
 int evidence_attach(int64_t id, int64_t incidentId, int bPin) {
-  sqlite3_stmt *q = db_prepare(EVIDENCE_COPY " ON e.id = :id WHERE i.id = :inc"
+  DbStmt *q = db_prepare(EVIDENCE_COPY " ON e.id = :id WHERE i.id = :inc"
                                              " ON CONFLICT DO NOTHING");
   if (!q) {
     return E_DB;
@@ -292,7 +292,7 @@ int evidence_attach(int64_t id, int64_t incidentId, int bPin) {
 
 int evidence_sync(int64_t incidentId) {
   int64_t pad = evidence_pad_ms(), now = utc_now_ms();
-  sqlite3_stmt *q =
+  DbStmt *q =
       db_prepare("DELETE FROM events WHERE incident_id = :inc AND drawn = 1"
                  " AND evidence_id IS NOT NULL AND pinned = 0 AND version = 1"
                  " AND key IS NULL AND NOT EXISTS (SELECT 1 FROM incidents i"
@@ -320,14 +320,14 @@ int evidence_sync(int64_t incidentId) {
 }
 
 int evidence_component(const char *zName, char *z, size_t n) {
-  sqlite3_stmt *q = db_prepare("SELECT name FROM components"
+  DbStmt *q = db_prepare("SELECT name FROM components"
                                " WHERE lower(name) = lower(:name)"
                                " ORDER BY id LIMIT 1");
   if (!q) {
     return E_DB;
   }
   db_bind_text(q, ":name", zName);
-  int bFound = db_step(q) == SQLITE_ROW;
+  int bFound = db_step(q) == DB_ROW;
   if (bFound) {
     snprintf(z, n, "%s", db_col_text(q, 0));
   }
@@ -372,14 +372,14 @@ static int query_text(Req *r, const char *zName, const char **pz) {
 /* The incidents holding copies of evidence id, as a JSON array of ids. */
 static json_t *holders(int64_t id) {
   json_t *pOut = json_array();
-  sqlite3_stmt *q = db_prepare(
+  DbStmt *q = db_prepare(
       "SELECT DISTINCT incident_id FROM events WHERE evidence_id = :id"
       " ORDER BY incident_id LIMIT 20");
   if (!q) {
     return pOut;
   }
   db_bind_int(q, ":id", id);
-  while (db_step(q) == SQLITE_ROW) {
+  while (db_step(q) == DB_ROW) {
     json_array_append_new(pOut, json_integer(db_col_int(q, 0)));
   }
   db_reset(q);
@@ -389,7 +389,7 @@ static json_t *holders(int64_t id) {
 /* Values for the filter selects: distinct sources or components. */
 static json_t *distinct_values(int bComponents) {
   json_t *pOut = json_array();
-  sqlite3_stmt *q =
+  DbStmt *q =
       bComponents ? db_prepare("SELECT DISTINCT component FROM evidence"
                                " WHERE component <> '' ORDER BY 1 LIMIT 200")
                   : db_prepare("SELECT DISTINCT source FROM evidence"
@@ -397,7 +397,7 @@ static json_t *distinct_values(int bComponents) {
   if (!q) {
     return pOut;
   }
-  while (db_step(q) == SQLITE_ROW) {
+  while (db_step(q) == DB_ROW) {
     json_array_append_new(pOut, json_string(db_col_text(q, 0)));
   }
   db_reset(q);
@@ -463,7 +463,7 @@ int evidence_list(Req *r) {
     curId = b;
   }
   enum { PAGE = 50 };
-  sqlite3_stmt *q = db_prepare(
+  DbStmt *q = db_prepare(
       "SELECT id, ts, end_ts, kind, source, level, component, title, count"
       " FROM evidence"
       " WHERE ((:kind IS NULL AND kind IN ('signal', 'alert', 'ticket'))"
@@ -488,7 +488,7 @@ int evidence_list(Req *r) {
   int n = 0;
   char zNext[64] = "";
   int64_t lastTs = 0, lastId = 0;
-  while (db_step(q) == SQLITE_ROW) {
+  while (db_step(q) == DB_ROW) {
     if (n == PAGE) {
       snprintf(zNext, sizeof(zNext), "%lld:%lld", (long long)lastTs,
                (long long)lastId);
@@ -543,7 +543,7 @@ int evidence_list(Req *r) {
                  " ORDER BY started_at DESC LIMIT 50");
   if (q) {
     json_t *pOpen = json_object_get(r->pView, "open_incidents");
-    while (db_step(q) == SQLITE_ROW) {
+    while (db_step(q) == DB_ROW) {
       json_array_append_new(pOpen, json_pack("{s:I, s:s}", "id",
                                              (json_int_t)db_col_int(q, 0),
                                              "title", db_col_text(q, 1)));
@@ -630,14 +630,14 @@ int evidence_attach_http(Req *r) {
   if (rc) {
     return rc;
   }
-  sqlite3_stmt *q =
+  DbStmt *q =
       db_prepare("SELECT (SELECT count(*) FROM evidence WHERE id = :id),"
                  " (SELECT count(*) FROM incidents WHERE id = :inc)");
   rc = E_DB;
   if (q) {
     db_bind_int(q, ":id", id);
     db_bind_int(q, ":inc", incidentId);
-    rc = db_step(q) == SQLITE_ROW
+    rc = db_step(q) == DB_ROW
              ? (db_col_int(q, 0) && db_col_int(q, 1) ? 0 : E_NOTFOUND)
              : E_DB;
     db_reset(q);
@@ -668,7 +668,7 @@ int evidence_attach_http(Req *r) {
   }
   db_bind_int(q, ":inc", incidentId);
   db_bind_int(q, ":id", id);
-  int64_t eventId = db_step(q) == SQLITE_ROW ? db_col_int(q, 0) : 0;
+  int64_t eventId = db_step(q) == DB_ROW ? db_col_int(q, 0) : 0;
   db_reset(q);
   r->pModel =
       json_pack("{s:I, s:I, s:I}", "evidence_id", (json_int_t)id, "incident_id",

@@ -879,7 +879,11 @@ static enum MHD_Result send_json(Req *r, int status, json_t *p) {
 static enum MHD_Result send_error(Req *r, int rc) {
   int status = http_status_for(rc);
   const char *zMsg = r->zErrMsg ? r->zErrMsg : default_message_for(rc);
-  if (rc == E_DB && db_disk_full()) {
+  if (rc == E_DB && db_unavailable()) {
+    r->zErrCode = "db_unavailable";
+    zMsg = "The database is failing over: nothing was saved. Try again in"
+           " a few seconds.";
+  } else if (rc == E_DB && db_disk_full()) {
     r->zErrCode = "disk_full";
     zMsg = "The disk is full: nothing was saved. Reading still works; try"
            " again once space is freed.";

@@ -53,13 +53,13 @@ static const char *const azFormMeta[] = {"csrf_token", "version",
 #define TITLE_MAX 200
 #define SUMMARY_MAX 65536
 
-static json_t *time_or_null(sqlite3_stmt *p, int i) {
+static json_t *time_or_null(DbStmt *p, int i) {
   return db_col_is_null(p, i) ? json_null() : json_integer(db_col_int(p, i));
 }
 
 /* Loads the internal row (times in ms). NEW or NULL; *pRc says why. */
 static json_t *incident_row(int64_t id, int *pRc) {
-  sqlite3_stmt *p = db_prepare(
+  DbStmt *p = db_prepare(
       "SELECT id, title, severity, status, impact, public, commander,"
       " summary, started_at, detected_at, acknowledged_at, escalated_at,"
       " mitigated_at, resolved_at, created_by, created_at, updated_at,"
@@ -70,9 +70,9 @@ static json_t *incident_row(int64_t id, int *pRc) {
   }
   db_bind_int(p, ":id", id);
   int rc = db_step(p);
-  if (rc != SQLITE_ROW) {
+  if (rc != DB_ROW) {
     db_reset(p);
-    *pRc = rc == SQLITE_DONE ? E_NOTFOUND : E_DB;
+    *pRc = rc == DB_DONE ? E_NOTFOUND : E_DB;
     return NULL;
   }
   json_t *pRow = json_pack(
@@ -100,7 +100,7 @@ static json_t *incident_row(int64_t id, int *pRc) {
   json_t *pNames = json_array();
   if (p) {
     db_bind_int(p, ":id", id);
-    while (db_step(p) == SQLITE_ROW) {
+    while (db_step(p) == DB_ROW) {
       json_array_append_new(pNames, json_string(db_col_text(p, 0)));
     }
     db_reset(p);
@@ -303,7 +303,7 @@ static int incident_apply(json_t *pRow, json_t *pIn, int bForm, char *zErr,
   return check_moment_order(pRow, zErr, nErr);
 }
 
-static void bind_row(sqlite3_stmt *p, json_t *pRow) {
+static void bind_row(DbStmt *p, json_t *pRow) {
   static const char *const azText[] = {
       "title",   "severity",   "status",   "impact", "commander",
       "summary", "comms_lead", "ops_lead", "scribe", NULL};
@@ -330,7 +330,7 @@ static void bind_row(sqlite3_stmt *p, json_t *pRow) {
 /* Writes the whole row back inside the caller's transaction; version -1
 ** skips the version check. 0, E_CONFLICT (stale or gone) or E_DB. */
 static int incident_write(int64_t id, json_t *pRow, int64_t version) {
-  sqlite3_stmt *p = db_prepare(
+  DbStmt *p = db_prepare(
       "UPDATE incidents SET title = :title, severity = :severity,"
       " status = :status, impact = :impact, public = :public,"
       " commander = :commander, summary = :summary,"
@@ -399,7 +399,7 @@ int incident_set_moment(int64_t id, const char *zKey, int64_t ms,
 static int add_change_event(int64_t id, const char *zActor, int64_t ts,
                             const char *zTitle) {
   int64_t now = utc_now_ms();
-  sqlite3_stmt *p = db_prepare(
+  DbStmt *p = db_prepare(
       "INSERT INTO events (incident_id, ts, kind, source, level, title, body,"
       " author, created_at, updated_at) VALUES (:inc, :ts, 'change',"
       " 'hindsight', 'info', :title, '', :author, :now, :now)");
@@ -511,7 +511,7 @@ int incident_declare(json_t *pIn, int bForm, const char *zActor,
     rc = db_begin_write();
   }
   if (rc == 0) {
-    sqlite3_stmt *p = db_prepare(
+    DbStmt *p = db_prepare(
         "INSERT INTO incidents (title, severity, status, impact, public,"
         " commander, summary, comms_lead, ops_lead, scribe, started_at,"
         " detected_at, acknowledged_at,"
@@ -561,10 +561,10 @@ static void add_form_choices(Req *r, json_t *pChosen) {
   json_object_set_new(r->pView, "statuses", enum_json(azIncidentStatus));
   json_object_set_new(r->pView, "impacts", enum_json(azImpact));
   json_t *pAll = json_array();
-  sqlite3_stmt *p =
+  DbStmt *p =
       db_prepare("SELECT name FROM components ORDER BY position, name");
   if (p) {
-    while (db_step(p) == SQLITE_ROW) {
+    while (db_step(p) == DB_ROW) {
       const char *zName = db_col_text(p, 0);
       int bChecked = 0;
       size_t i;
@@ -618,7 +618,7 @@ int incident_list(Req *r) {
     return req_fail(r, E_INVALID,
                     "status: must be open, closed or an incident status");
   }
-  sqlite3_stmt *p = db_prepare(
+  DbStmt *p = db_prepare(
       bByStart
           ? "SELECT id, started_at FROM incidents WHERE (started_at < :ms"
             "  OR (started_at = :ms AND id < :cursor))"
@@ -644,7 +644,7 @@ int incident_list(Req *r) {
   db_bind_int(p, ":limit", limit + 1);
   int64_t aId[501], aMs[501];
   int nId = 0;
-  while (db_step(p) == SQLITE_ROW && nId < limit + 1) {
+  while (db_step(p) == DB_ROW && nId < limit + 1) {
     aMs[nId] = db_col_int(p, 1);
     aId[nId++] = db_col_int(p, 0);
   }
@@ -752,8 +752,8 @@ static void add_incident_view(Req *r, json_t *pInc) {
   static const char *const azRoleName[] = {
       "Commander", "Communications lead", "Operations lead", "Scribe"};
   json_t *pUsers = json_array();
-  sqlite3_stmt *pq = db_prepare("SELECT name FROM users ORDER BY name");
-  while (pq && db_step(pq) == SQLITE_ROW) {
+  DbStmt *pq = db_prepare("SELECT name FROM users ORDER BY name");
+  while (pq && db_step(pq) == DB_ROW) {
     json_array_append_new(pUsers, json_string(db_col_text(pq, 0)));
   }
   db_reset(pq);
@@ -798,11 +798,11 @@ static void add_incident_view(Req *r, json_t *pInc) {
   json_object_set_new(r->pView, "action_statuses", enum_json(azActionStatus));
   json_object_set_new(r->pView, "return_to", json_string("incident"));
   json_object_set_new(r->pView, "action_incident_id", json_copy(pId));
-  sqlite3_stmt *p = db_prepare("SELECT status FROM postmortems"
+  DbStmt *p = db_prepare("SELECT status FROM postmortems"
                                " WHERE incident_id = :id");
   if (p) {
     db_bind_int(p, ":id", json_integer_value(pId));
-    if (db_step(p) == SQLITE_ROW) {
+    if (db_step(p) == DB_ROW) {
       json_object_set_new(r->pView, "postmortem_status",
                           json_string(db_col_text(p, 0)));
     }
@@ -821,7 +821,7 @@ static void add_incident_view(Req *r, json_t *pInc) {
   json_t *pAffected = json_object_get(pInc, "components");
   p = db_prepare(
       "SELECT id, name, status FROM components ORDER BY position, name");
-  while (p && db_step(p) == SQLITE_ROW) {
+  while (p && db_step(p) == DB_ROW) {
     /* "affected" lets the resolve flow reset exactly these; the label is
     ** the status as people say it ("partial outage"). */
     const char *zName = db_col_text(p, 1);

@@ -195,7 +195,7 @@ static void slice_commit(IngestRun *p) {
 ** alert in through the same matching rule. */
 static void auto_declare(IngestRun *p, const IngestEvent *pEv,
                          const char *zFp) {
-  sqlite3_stmt *q = db_prepare(
+  DbStmt *q = db_prepare(
       "INSERT INTO alert_declared (fingerprint, created_at)"
       " VALUES (:fp, :now) ON CONFLICT DO NOTHING");
   if (!q) {
@@ -299,7 +299,7 @@ static void flush_given(IngestRun *p) {
       p->rcDb = evidence_claim_source(k->zSource, k->first, k->last);
       continue;
     }
-    sqlite3_stmt *q = db_prepare(
+    DbStmt *q = db_prepare(
         "INSERT INTO incident_sources (incident_id, source, first_ts,"
         " last_ts) VALUES (:inc, :source, :first, :last)"
         " ON CONFLICT (incident_id, source) DO UPDATE SET"
@@ -463,7 +463,7 @@ static int put_evidence(IngestRun *p, const Evidence *pE) {
 ** is, so re-running a file, or the retry after a crash that stored it,
 ** changes nothing and tells no timeline to refresh. */
 static void put_condensed(IngestRun *p, const Evidence *pE) {
-  sqlite3_stmt *q = db_prepare(
+  DbStmt *q = db_prepare(
       "SELECT 1 FROM evidence WHERE fingerprint = :fp AND count = :count"
       " AND kind = :kind AND title = :title"
       " AND coalesce(end_ts, -1) = coalesce(:end, -1)");
@@ -476,7 +476,7 @@ static void put_condensed(IngestRun *p, const Evidence *pE) {
   db_bind_text(q, ":kind", pE->zKind);
   db_bind_text(q, ":title", pE->zTitle);
   db_bind_opt_int(q, ":end", pE->endTs);
-  int bSame = db_step(q) == SQLITE_ROW;
+  int bSame = db_step(q) == DB_ROW;
   db_reset(q);
   if (!bSame) {
     put_evidence(p, pE);
@@ -608,13 +608,13 @@ IngestRun *ingest_run_new(const char *zFormat, const IngestOptions *pOpt,
                           const IngestTarget *pTarget, int *pRc) {
   *pRc = 0;
   if (pTarget->incidentId) {
-    sqlite3_stmt *q = db_prepare("SELECT 1 FROM incidents WHERE id = :id");
+    DbStmt *q = db_prepare("SELECT 1 FROM incidents WHERE id = :id");
     if (!q) {
       *pRc = E_DB;
       return NULL;
     }
     db_bind_int(q, ":id", pTarget->incidentId);
-    int bFound = db_step(q) == SQLITE_ROW;
+    int bFound = db_step(q) == DB_ROW;
     db_reset(q);
     if (!bFound) {
       *pRc = E_NOTFOUND;
@@ -674,7 +674,7 @@ static void flush_minutes(IngestRun *p) {
     if (!c->bUsed) {
       continue;
     }
-    sqlite3_stmt *q = db_prepare(
+    DbStmt *q = db_prepare(
         "INSERT INTO access_series (source, minute, requests, s4xx, s5xx,"
         " bytes) VALUES (:source, :minute, :n, :n4, :n5, :bytes)"
         " ON CONFLICT DO UPDATE SET requests = requests + :n,"
@@ -761,7 +761,7 @@ static void emit_rate_signal(IngestRun *p, const char *zSource, double baseline,
 static void condense_series(IngestRun *p, const SeriesKey *pKey) {
   /* The minutes this run touched, the baseline's before them and a run's
   ** tail after them. */
-  sqlite3_stmt *q = db_prepare(
+  DbStmt *q = db_prepare(
       "SELECT minute, requests, s5xx FROM access_series"
       " WHERE source = :source AND minute >= :from AND minute <= :to"
       " ORDER BY minute");
@@ -783,7 +783,7 @@ static void condense_series(IngestRun *p, const SeriesKey *pKey) {
   Run aRun[MAX_RUNS];
   int nRun = 0, bIn = 0;
   Run cur = {0};
-  while (db_step(q) == SQLITE_ROW) {
+  while (db_step(q) == DB_ROW) {
     int64_t minute = db_col_int(q, 0);
     int64_t req = db_col_int(q, 1), e5 = db_col_int(q, 2);
     double rate = req ? (double)e5 / (double)req : 0;

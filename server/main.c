@@ -290,7 +290,18 @@ static int cmd_serve(int argc, char **argv) {
     outbox_stop();
     return rcSyslog == E_INVALID ? 2 : 1;
   }
+  /* Other nodes' commits (PostgreSQL) reach our page caches through it. */
+  if (db_listen_start()) {
+    syslog_door_stop();
+    mirror_stop();
+    rawstore_migrator_stop();
+    retention_stop();
+    search_indexer_stop();
+    outbox_stop();
+    return 1;
+  }
   int rc = http_serve(&cfg);
+  db_listen_stop();
   syslog_door_stop();
   mirror_stop();
   rawstore_migrator_stop();
@@ -299,7 +310,9 @@ static int cmd_serve(int argc, char **argv) {
   outbox_stop();
   if (rc == 0 && !bReadOnly) {
     /* Fold the WAL back so the file is whole on its own. */
-    db_exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    if (!db_is_pg()) {
+      db_exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    }
     fprintf(stderr, "hindsight: stopped cleanly\n");
   } else if (rc == 0) {
     fprintf(stderr, "hindsight: stopped cleanly (read-only)\n");

@@ -36,7 +36,7 @@ static const char *const azFormMeta[] = {"csrf_token", "version",
 
 #define BODY_MAX 65536
 
-static json_t *time_or_null(sqlite3_stmt *p, int i) {
+static json_t *time_or_null(DbStmt *p, int i) {
   if (db_col_is_null(p, i)) {
     return json_null();
   }
@@ -47,7 +47,7 @@ static json_t *time_or_null(sqlite3_stmt *p, int i) {
 
 /* The /api/v1 shape of maintenance id. NEW or NULL. */
 static json_t *maint_load(int64_t id) {
-  sqlite3_stmt *p = db_prepare(
+  DbStmt *p = db_prepare(
       "SELECT id, title, body, status, scheduled_for, scheduled_until,"
       " started_at, completed_at, created_by, created_at, updated_at,"
       " version FROM maintenances WHERE id = :id");
@@ -55,7 +55,7 @@ static json_t *maint_load(int64_t id) {
     return NULL;
   }
   db_bind_int(p, ":id", id);
-  if (db_step(p) != SQLITE_ROW) {
+  if (db_step(p) != DB_ROW) {
     db_reset(p);
     return NULL;
   }
@@ -74,7 +74,7 @@ static json_t *maint_load(int64_t id) {
                  " WHERE mc.maintenance_id = :id ORDER BY c.position, c.name");
   if (p) {
     db_bind_int(p, ":id", id);
-    while (db_step(p) == SQLITE_ROW) {
+    while (db_step(p) == DB_ROW) {
       json_array_append_new(json_object_get(pOut, "components"),
                             json_string(db_col_text(p, 0)));
     }
@@ -99,7 +99,7 @@ static int maint_set_status(int64_t id, const char *zOld, const char *zNew,
   if (rc) {
     return rc;
   }
-  sqlite3_stmt *p = db_prepare(
+  DbStmt *p = db_prepare(
       "UPDATE maintenances SET status = :s, updated_at = :now,"
       " version = version + 1,"
       " started_at = CASE WHEN :s IN ('in_progress', 'verifying',"
@@ -209,7 +209,7 @@ int maintenance_tick(int64_t now, int64_t *pNext) {
   int64_t aId[32];
   char aazOld[32][16];
   int nId = 0;
-  sqlite3_stmt *p =
+  DbStmt *p =
       db_prepare("SELECT id, status FROM maintenances"
                  " WHERE (status = 'scheduled' AND scheduled_for <= :now)"
                  " OR (status IN ('in_progress', 'verifying')"
@@ -218,7 +218,7 @@ int maintenance_tick(int64_t now, int64_t *pNext) {
     return E_DB;
   }
   db_bind_int(p, ":now", now);
-  while (nId < 32 && db_step(p) == SQLITE_ROW) {
+  while (nId < 32 && db_step(p) == DB_ROW) {
     aId[nId] = db_col_int(p, 0);
     snprintf(aazOld[nId], sizeof(aazOld[nId]), "%s", db_col_text(p, 1));
     nId++;
@@ -229,7 +229,7 @@ int maintenance_tick(int64_t now, int64_t *pNext) {
     rc = db_begin_write();
     for (int i = 0; rc == 0 && i < nId; i++) {
       /* A window whose end has also passed goes straight to completed. */
-      sqlite3_stmt *q =
+      DbStmt *q =
           db_prepare("SELECT status, scheduled_until <= :now,"
                      " max(scheduled_for, created_at),"
                      " max(scheduled_until, created_at)"
@@ -239,7 +239,7 @@ int maintenance_tick(int64_t now, int64_t *pNext) {
         db_bind_int(q, ":now", now);
         db_bind_int(q, ":id", aId[i]);
         rc = 0;
-        if (db_step(q) == SQLITE_ROW) {
+        if (db_step(q) == DB_ROW) {
           char zNow[16];
           snprintf(zNow, sizeof(zNow), "%s", db_col_text(q, 0));
           int bEnded = (int)db_col_int(q, 1);
@@ -275,7 +275,7 @@ int maintenance_tick(int64_t now, int64_t *pNext) {
     p = db_prepare("SELECT min(CASE WHEN status = 'scheduled' THEN"
                    " scheduled_for ELSE scheduled_until END) FROM"
                    " maintenances WHERE status <> 'completed'");
-    if (p && db_step(p) == SQLITE_ROW && !db_col_is_null(p, 0)) {
+    if (p && db_step(p) == DB_ROW && !db_col_is_null(p, 0)) {
       *pNext = db_col_int(p, 0);
     }
     db_reset(p);
@@ -285,7 +285,7 @@ int maintenance_tick(int64_t now, int64_t *pNext) {
 
 int maintenance_list(Req *r) {
   maintenance_tick(utc_now_ms(), NULL);
-  sqlite3_stmt *p =
+  DbStmt *p =
       db_prepare("SELECT id FROM maintenances ORDER BY status = 'completed',"
                  " scheduled_for DESC, id DESC LIMIT 200");
   if (!p) {
@@ -293,7 +293,7 @@ int maintenance_list(Req *r) {
   }
   int64_t aId[200];
   int nId = 0;
-  while (nId < 200 && db_step(p) == SQLITE_ROW) {
+  while (nId < 200 && db_step(p) == DB_ROW) {
     aId[nId++] = db_col_int(p, 0);
   }
   db_reset(p);
@@ -308,7 +308,7 @@ int maintenance_list(Req *r) {
   if (!r->bJsonOut) {
     json_t *pAll = json_array();
     p = db_prepare("SELECT name FROM components ORDER BY position, name");
-    while (p && db_step(p) == SQLITE_ROW) {
+    while (p && db_step(p) == DB_ROW) {
       json_array_append_new(pAll, json_string(db_col_text(p, 0)));
     }
     db_reset(p);
@@ -425,7 +425,7 @@ int maintenance_create(Req *r) {
     rc = db_begin_write();
   }
   if (rc == 0) {
-    sqlite3_stmt *p = db_prepare(
+    DbStmt *p = db_prepare(
         "INSERT INTO maintenances (title, body, status, scheduled_for,"
         " scheduled_until, created_by, created_at, updated_at)"
         " VALUES (:t, :b, 'scheduled', :f, :u, :a, :now, :now)");
@@ -550,7 +550,7 @@ int maintenance_update(Req *r) {
     rc = db_begin_write();
   }
   if (rc == 0) {
-    sqlite3_stmt *p = db_prepare(
+    DbStmt *p = db_prepare(
         "UPDATE maintenances SET title = :t, body = :b, scheduled_for = :f,"
         " scheduled_until = :u, updated_at = :now, version = version + 1"
         " WHERE id = :id AND version = :v");
@@ -606,7 +606,7 @@ int maintenance_delete(Req *r) {
     rc = maint_set_status(id, zOld, "completed", NULL, utc_now_ms());
   }
   if (rc == 0) {
-    sqlite3_stmt *p = db_prepare("DELETE FROM maintenances WHERE id = :id");
+    DbStmt *p = db_prepare("DELETE FROM maintenances WHERE id = :id");
     rc = E_DB;
     if (p) {
       db_bind_int(p, ":id", id);

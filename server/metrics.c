@@ -315,12 +315,12 @@ int metrics_ip_is_loopback(const char *zIp) {
 
 /* page_count * page_size of the main database, or -1. */
 static int64_t db_size_bytes(void) {
-  sqlite3_stmt *p = db_prepare("SELECT page_count * page_size"
+  DbStmt *p = db_prepare("SELECT page_count * page_size"
                                " FROM pragma_page_count, pragma_page_size");
   if (!p) {
     return -1;
   }
-  int64_t n = db_step(p) == SQLITE_ROW ? db_col_int(p, 0) : -1;
+  int64_t n = db_step(p) == DB_ROW ? db_col_int(p, 0) : -1;
   db_reset(p);
   return n;
 }

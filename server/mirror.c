@@ -105,6 +105,9 @@ static void mirror_main(void *pArg) {
   int64_t tLast = utc_now_ms();
   while (!worker_wait(&mirror.worker, MIRROR_POLL_MS)) {
     int64_t now = utc_now_ms();
+    if (!db_lead(DB_JOB_MIRROR)) {
+      continue; /* another node writes the mirror */
+    }
     /* Due maintenance moves first: they are public changes too. */
     maintenance_tick(now, NULL);
     uint64_t v = db_data_version();

@@ -120,7 +120,7 @@ static void msg_free(Msg *p) {
   memset(p, 0, sizeof(*p));
 }
 
-static char *dup_or_null(sqlite3_stmt *p, int i) {
+static char *dup_or_null(DbStmt *p, int i) {
   return db_col_is_null(p, i) ? NULL : xstrdup(db_col_text(p, i));
 }
 
@@ -183,7 +183,7 @@ static void one_line(char *z) {
 ** error. Reads only; no transaction. */
 static int render_update(Msg *m) {
   int bMaint = strcmp(m->zTopic, "maintenance_update") == 0;
-  sqlite3_stmt *p =
+  DbStmt *p =
       bMaint ? db_prepare("SELECT maintenance_id, status, body, created_at"
                           " FROM maintenance_updates WHERE id = :id")
              : db_prepare("SELECT incident_id, status, body, created_at"
@@ -192,7 +192,7 @@ static int render_update(Msg *m) {
     return E_DB;
   }
   db_bind_int(p, ":id", m->refId);
-  if (db_step(p) != SQLITE_ROW) {
+  if (db_step(p) != DB_ROW) {
     db_reset(p);
     return E_NOTFOUND;
   }
@@ -301,14 +301,14 @@ static int render_update(Msg *m) {
 ** change (its status is the new one). 0, E_NOTFOUND when the component or
 ** the row is gone, or an error. Reads only; no transaction. */
 static int render_component(Msg *m) {
-  sqlite3_stmt *p = db_prepare(
+  DbStmt *p = db_prepare(
       "SELECT component_id, status, coalesce(old_status, ''), from_ts"
       " FROM component_history WHERE id = :id");
   if (!p) {
     return E_DB;
   }
   db_bind_int(p, ":id", m->refId);
-  if (db_step(p) != SQLITE_ROW) {
+  if (db_step(p) != DB_ROW) {
     db_reset(p);
     return E_NOTFOUND;
   }
@@ -384,7 +384,7 @@ static int render_component(Msg *m) {
 /* Renders an action reminder (plain text only). 0, E_NOTFOUND, or an
 ** error. */
 static int render_reminder(Msg *m) {
-  sqlite3_stmt *p = db_prepare(
+  DbStmt *p = db_prepare(
       "SELECT a.title, a.due_date, a.status, a.incident_id, i.title,"
       " a.owner FROM actions a JOIN incidents i ON i.id = a.incident_id"
       " WHERE a.id = :id");
@@ -392,7 +392,7 @@ static int render_reminder(Msg *m) {
     return E_DB;
   }
   db_bind_int(p, ":id", m->refId);
-  if (db_step(p) != SQLITE_ROW) {
+  if (db_step(p) != DB_ROW) {
     db_reset(p);
     return E_NOTFOUND;
   }
@@ -434,7 +434,7 @@ static void recover_interrupted(void) {
   if (db_begin_write()) {
     return;
   }
-  sqlite3_stmt *p = db_prepare(
+  DbStmt *p = db_prepare(
       "UPDATE outbox SET state = 'pending', next_attempt_at = :now,"
       " last_error = 'interrupted by a restart; sent again with the same"
       " Idempotency-Key' WHERE state = 'sending' AND kind = 'webhook'");
@@ -472,7 +472,7 @@ static void queue_reminders(int64_t now) {
   char zLimit[25];
   utc_format(now + nDays * 86400000LL, zLimit);
   zLimit[10] = 0;
-  sqlite3_stmt *p = db_prepare(
+  DbStmt *p = db_prepare(
       "SELECT count(*) FROM actions a JOIN users u ON u.name = a.owner"
       " WHERE a.status IN ('open', 'in_progress') AND a.due_date IS NOT NULL"
       " AND a.due_date <= :limit AND coalesce(u.email, '') <> ''"
@@ -483,7 +483,7 @@ static void queue_reminders(int64_t now) {
   }
   db_bind_text(p, ":limit", zLimit);
   db_bind_text(p, ":today", zToday);
-  int n = db_step(p) == SQLITE_ROW ? (int)db_col_int(p, 0) : 0;
+  int n = db_step(p) == DB_ROW ? (int)db_col_int(p, 0) : 0;
   db_reset(p);
   if (n == 0 || db_begin_write()) {
     return;
@@ -527,7 +527,7 @@ static void prune(int64_t now) {
     if (db_begin_write()) {
       return;
     }
-    sqlite3_stmt *p =
+    DbStmt *p =
         db_prepare("DELETE FROM outbox WHERE id IN (SELECT id FROM outbox"
                    " WHERE created_at < :before AND state IN ('sent', 'dead')"
                    " LIMIT 500)");
@@ -558,7 +558,7 @@ static void finish(const Msg *m, const char *zErr, int bPermanent) {
   if (db_begin_write()) {
     return;
   }
-  sqlite3_stmt *p = db_prepare(
+  DbStmt *p = db_prepare(
       "UPDATE outbox SET state = :s, last_error = :e, next_attempt_at = :next,"
       " sent_at = CASE WHEN :s = 'sent' THEN :now ELSE sent_at END"
       " WHERE id = :id AND state = 'sending'");
@@ -582,7 +582,7 @@ static void finish(const Msg *m, const char *zErr, int bPermanent) {
 
 /* Loads the next due row into *m. 1 if there is one, 0 if not. */
 static int next_due(Msg *m, int64_t now) {
-  sqlite3_stmt *p = db_prepare(
+  DbStmt *p = db_prepare(
       "SELECT o.id, coalesce(o.subscriber_id, 0), o.kind, o.address, o.topic,"
       " coalesce(o.ref_id, 0), o.subject IS NOT NULL, o.idempotency_key,"
       " coalesce(s.secret, ''), o.attempts"
@@ -593,7 +593,7 @@ static int next_due(Msg *m, int64_t now) {
     return 0;
   }
   db_bind_int(p, ":now", now);
-  int bRow = db_step(p) == SQLITE_ROW;
+  int bRow = db_step(p) == DB_ROW;
   if (bRow) {
     memset(m, 0, sizeof(*m));
     m->id = db_col_int(p, 0);
@@ -617,7 +617,7 @@ static int claim(Msg *m) {
   if (db_begin_write()) {
     return -1;
   }
-  sqlite3_stmt *p = db_prepare(
+  DbStmt *p = db_prepare(
       "UPDATE outbox SET state = 'sending', attempts = attempts + 1,"
       " subject = coalesce(subject, :subj),"
       " body_text = CASE WHEN subject IS NULL THEN :text ELSE body_text END,"
@@ -654,7 +654,7 @@ static int claim(Msg *m) {
     return -1;
   }
   db_bind_int(p, ":id", m->id);
-  if (db_step(p) == SQLITE_ROW) {
+  if (db_step(p) == DB_ROW) {
     m->zSubject = dup_or_null(p, 0);
     m->zText = dup_or_null(p, 1);
     m->zHtml = dup_or_null(p, 2);
@@ -669,7 +669,7 @@ static void give_up(const Msg *m, const char *zWhy) {
   if (db_begin_write()) {
     return;
   }
-  sqlite3_stmt *p = db_prepare(
+  DbStmt *p = db_prepare(
       "UPDATE outbox SET state = 'dead', last_error = :e WHERE id = :id"
       " AND state IN ('pending', 'failed')");
   int rc = E_DB;
@@ -1057,9 +1057,22 @@ static int deliver_one(void) {
 
 static void outbox_main(void *pArg) {
   (void)pArg;
-  recover_interrupted();
   int64_t lastPrune = 0; /* at start, then hourly */
+  int bLead = 0;         /* this node delivers (db_lead) */
   while (!worker_stopping(&worker)) {
+    /* One node delivers. Taking over (at start, or from a node that
+    ** died) first requeues what was being sent when the sender stopped. */
+    if (!db_lead(DB_JOB_OUTBOX)) {
+      bLead = 0;
+      if (worker_wait(&worker, OUTBOX_POLL_MS)) {
+        break;
+      }
+      continue;
+    }
+    if (!bLead) {
+      recover_interrupted();
+      bLead = 1;
+    }
     int64_t now = utc_now_ms();
     maintenance_tick(now, NULL);
     queue_reminders(now);

@@ -60,7 +60,7 @@ static const char *const azFormMeta[] = {"csrf_token", "version", NULL};
 
 /* Small helpers ------------------------------------------------------- */
 
-static json_t *time_json(sqlite3_stmt *p, int i) {
+static json_t *time_json(DbStmt *p, int i) {
   if (db_col_is_null(p, i)) {
     return json_null();
   }
@@ -190,7 +190,7 @@ static void gen_timeline(Buf *pOut, json_t *pInc, const ViewTz *pVt) {
   int64_t start = 0;
   utc_parse_iso(json_string_value(json_object_get(pInc, "started_at")), 24,
                 &start);
-  sqlite3_stmt *p =
+  DbStmt *p =
       db_prepare("SELECT ts, kind, key, title, component FROM events"
                  " WHERE incident_id = :id AND deleted = 0"
                  "  AND (pinned = 1 OR key IS NOT NULL)"
@@ -201,7 +201,7 @@ static void gen_timeline(Buf *pOut, json_t *pInc, const ViewTz *pVt) {
   }
   db_bind_int(p, ":id", id);
   int n = 0;
-  while (db_step(p) == SQLITE_ROW && n < TIMELINE_MAX) {
+  while (db_step(p) == DB_ROW && n < TIMELINE_MAX) {
     n++;
     if (pVt && pVt->pZone) {
       char z[40];
@@ -517,7 +517,7 @@ static json_t *pm_hints(const char *zBody) {
 /* Loads the stored row of incident id's postmortem (times as RFC 3339).
 ** NEW or NULL; *pRc is E_NOTFOUND or E_DB then. */
 static json_t *pm_row(int64_t id, int *pRc) {
-  sqlite3_stmt *p = db_prepare(
+  DbStmt *p = db_prepare(
       "SELECT status, body, public_summary, root_cause_category,"
       " contributing_factors, tags, publish_override_reason, created_by,"
       " created_at, updated_at, published_at, version"
@@ -528,9 +528,9 @@ static json_t *pm_row(int64_t id, int *pRc) {
   }
   db_bind_int(p, ":id", id);
   int rc = db_step(p);
-  if (rc != SQLITE_ROW) {
+  if (rc != DB_ROW) {
     db_reset(p);
-    *pRc = rc == SQLITE_DONE ? E_NOTFOUND : E_DB;
+    *pRc = rc == DB_DONE ? E_NOTFOUND : E_DB;
     return NULL;
   }
   json_t *pRow = json_pack(
@@ -586,7 +586,7 @@ static const char *postmortem_path(Req *r, int64_t id, const char *zTail) {
 /* Inserts a revision of zBody by zAuthor (inside the caller's write). */
 static int pm_add_revision(int64_t id, const char *zBody, const char *zAuthor,
                            int64_t now) {
-  sqlite3_stmt *p =
+  DbStmt *p =
       db_prepare("INSERT INTO postmortem_revisions (incident_id, body, author,"
                  " created_at) VALUES (:id, :body, :author, :now)");
   if (!p) {
@@ -614,7 +614,7 @@ static int pm_add_revision(int64_t id, const char *zBody, const char *zAuthor,
 static int pm_record_revision(int64_t id, const char *zBody,
                               const char *zAuthor, int64_t now, int bAutosave,
                               int bBodyChanged, int bStatusChanged) {
-  sqlite3_stmt *p = db_prepare(
+  DbStmt *p = db_prepare(
       "SELECT id, author, created_at, autosave, body = :body"
       " FROM postmortem_revisions WHERE incident_id = :id"
       " ORDER BY id DESC LIMIT 1");
@@ -625,7 +625,7 @@ static int pm_record_revision(int64_t id, const char *zBody,
   db_bind_text(p, ":body", zBody);
   int64_t lastId = 0, lastAt = 0;
   int bLastAuto = 0, bSameAuthor = 0, bSameBody = 0;
-  if (db_step(p) == SQLITE_ROW) {
+  if (db_step(p) == DB_ROW) {
     lastId = db_col_int(p, 0);
     bSameAuthor = strcmp(db_col_text(p, 1), zAuthor) == 0;
     lastAt = db_col_int(p, 2);
@@ -729,7 +729,7 @@ static int pm_store(Req *r, int64_t id, int64_t version, json_t *pBefore,
   if (rc) {
     goto done;
   }
-  sqlite3_stmt *p =
+  DbStmt *p =
       db_prepare("UPDATE postmortems SET status = :status, body = :body,"
                  " public_summary = :summary, root_cause_category = :category,"
                  " contributing_factors = :factors, tags = :tags,"
@@ -1091,7 +1091,7 @@ int postmortem_create(Req *r) {
   int64_t now = utc_now_ms();
   rc = db_begin_write();
   if (rc == 0) {
-    sqlite3_stmt *p = db_prepare(
+    DbStmt *p = db_prepare(
         "INSERT INTO postmortems (incident_id, body, created_by, created_at,"
         " updated_at) VALUES (:id, :body, :actor, :now, :now)");
     rc = E_DB;
@@ -1215,14 +1215,14 @@ int postmortem_refresh(Req *r) {
 
 /* Reads revision rid of incident id: its body (NEW, free()) or NULL. */
 static char *revision_body(int64_t id, int64_t rid) {
-  sqlite3_stmt *p = db_prepare("SELECT body FROM postmortem_revisions"
+  DbStmt *p = db_prepare("SELECT body FROM postmortem_revisions"
                                " WHERE id = :rid AND incident_id = :id");
   if (!p) {
     return NULL;
   }
   db_bind_int(p, ":rid", rid);
   db_bind_int(p, ":id", id);
-  char *z = db_step(p) == SQLITE_ROW ? xstrdup(db_col_text(p, 0)) : NULL;
+  char *z = db_step(p) == DB_ROW ? xstrdup(db_col_text(p, 0)) : NULL;
   db_reset(p);
   return z;
 }
@@ -1258,7 +1258,7 @@ int postmortem_revisions(Req *r) {
   }
   /* Revisions are numbered per postmortem (1 is the draft); "n" counts the
   ** ones before, so the newest 500 still carry their true numbers. */
-  sqlite3_stmt *p = db_prepare(
+  DbStmt *p = db_prepare(
       "SELECT r.id, r.author, r.created_at, length(r.body), r.autosave,"
       " (SELECT count(*) FROM postmortem_revisions o"
       "  WHERE o.incident_id = r.incident_id AND o.id <= r.id)"
@@ -1271,7 +1271,7 @@ int postmortem_revisions(Req *r) {
   db_bind_int(p, ":id", id);
   json_t *pList = json_array();
   json_int_t nFrom = 0, nTo = 0;
-  while (db_step(p) == SQLITE_ROW) {
+  while (db_step(p) == DB_ROW) {
     json_int_t rid = (json_int_t)db_col_int(p, 0);
     json_int_t n = (json_int_t)db_col_int(p, 5);
     nFrom = rid == iFrom ? n : nFrom;

@@ -251,7 +251,7 @@ static int job_store(SealJob *j) {
   if (j->rc) {
     return E_DB;
   }
-  sqlite3_stmt *q = db_prepare(
+  DbStmt *q = db_prepare(
       "INSERT INTO raw_blocks (source, ts_min, ts_max, n_lines, has_bad,"
       " codec, raw_bytes, grps, keys, payload) VALUES (:source, :min, :max,"
       " :n, :bad, :codec, :raw, :grps, :keys, :pay)");
@@ -265,17 +265,9 @@ static int job_store(SealJob *j) {
   db_bind_int(q, ":bad", j->bBad);
   db_bind_int(q, ":codec", RS_CODEC_ZSTD1);
   db_bind_int(q, ":raw", (int64_t)j->nRaw);
-  int iG = sqlite3_bind_parameter_index(q, ":grps");
-  int iK = sqlite3_bind_parameter_index(q, ":keys");
-  int iP = sqlite3_bind_parameter_index(q, ":pay");
-  assert(iG && iK && iP);
-  if (j->nGrps) {
-    sqlite3_bind_blob(q, iG, j->aGrps, (int)j->nGrps, SQLITE_STATIC);
-  } else {
-    sqlite3_bind_null(q, iG);
-  }
-  sqlite3_bind_blob(q, iK, j->aKeys, (int)j->nKeys, SQLITE_STATIC);
-  sqlite3_bind_blob(q, iP, j->pPay, (int)j->nPay, SQLITE_STATIC);
+  db_bind_blob(q, ":grps", j->nGrps ? j->aGrps : NULL, j->nGrps);
+  db_bind_blob(q, ":keys", j->aKeys, j->nKeys);
+  db_bind_blob(q, ":pay", j->pPay, j->nPay);
   return db_run(q) ? E_DB : 0;
 }
 
@@ -413,7 +405,7 @@ static void open_free(OpenBlock *o) {
 
 /* The newest stored ts of zSource, INT64_MIN if none. 0 or E_DB. */
 static int stored_max(const char *zSource, int64_t *pMax) {
-  sqlite3_stmt *q = db_prepare(
+  DbStmt *q = db_prepare(
       "SELECT max(ts_max) FROM raw_blocks WHERE source = :s AND ts_min >="
       " (SELECT max(ts_min) FROM raw_blocks WHERE source = :s) - :span");
   if (!q) {
@@ -423,11 +415,11 @@ static int stored_max(const char *zSource, int64_t *pMax) {
   db_bind_int(q, ":span", RS_SPAN_MS);
   int rc = db_step(q);
   *pMax = INT64_MIN;
-  if (rc == SQLITE_ROW && !db_col_is_null(q, 0)) {
+  if (rc == DB_ROW && !db_col_is_null(q, 0)) {
     *pMax = db_col_int(q, 0);
   }
   db_reset(q);
-  return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : E_DB;
+  return rc == DB_ROW || rc == DB_DONE ? 0 : E_DB;
 }
 
 /* Finds or makes zSource's open buffer (sealing the least recently used
@@ -498,7 +490,7 @@ static void set_add(OpenBlock *o, uint64_t key) {
 /* Whether a stored block of zSource holds key at ts: 1, 0, or E_DB. */
 static int stored_has(RawWriter *p, const char *zSource, int64_t ts,
                       uint64_t key) {
-  sqlite3_stmt *q =
+  DbStmt *q =
       db_prepare("SELECT id FROM raw_blocks WHERE source = :s AND ts_min >= :lo"
                  " AND ts_min <= :ts AND ts_max >= :ts");
   if (!q) {
@@ -508,7 +500,7 @@ static int stored_has(RawWriter *p, const char *zSource, int64_t ts,
   db_bind_int(q, ":lo", ts - RS_SPAN_MS);
   db_bind_int(q, ":ts", ts);
   int rc, bHave = 0;
-  while (!bHave && (rc = db_step(q)) == SQLITE_ROW) {
+  while (!bHave && (rc = db_step(q)) == DB_ROW) {
     int64_t id = db_col_int(q, 0);
     KeyCache *c = NULL;
     for (int i = 0; i < RS_CACHE; i++) {
@@ -517,14 +509,14 @@ static int stored_has(RawWriter *p, const char *zSource, int64_t ts,
       }
     }
     if (!c) {
-      sqlite3_stmt *k =
+      DbStmt *k =
           db_prepare("SELECT keys FROM raw_blocks WHERE id = :id");
       if (!k) {
         db_reset(q);
         return E_DB;
       }
       db_bind_int(k, ":id", id);
-      if (db_step(k) != SQLITE_ROW) {
+      if (db_step(k) != DB_ROW) {
         db_reset(k);
         db_reset(q);
         return E_DB;
@@ -532,10 +524,10 @@ static int stored_has(RawWriter *p, const char *zSource, int64_t ts,
       c = &p->aCache[p->iCache];
       p->iCache = (p->iCache + 1) % RS_CACHE;
       free(c->a);
-      c->n = (size_t)sqlite3_column_bytes(k, 0);
+      const void *aCol = db_col_blob(k, 0, &c->n);
       c->a = xmalloc(c->n ? c->n : 1);
       if (c->n) {
-        memcpy(c->a, sqlite3_column_blob(k, 0), c->n);
+        memcpy(c->a, aCol, c->n);
       }
       c->id = id;
       db_reset(k);
@@ -543,7 +535,7 @@ static int stored_has(RawWriter *p, const char *zSource, int64_t ts,
     bHave = keys_have(c->a, c->n, key);
   }
   db_reset(q);
-  if (!bHave && rc != SQLITE_DONE) {
+  if (!bHave && rc != DB_DONE) {
     return E_DB;
   }
   return bHave;
@@ -773,6 +765,13 @@ static int grps_have(const unsigned char *z, size_t n, uint64_t grp) {
   return 0;
 }
 
+/* grps_have() on column i of q's row. */
+static int col_grps_have(DbStmt *q, int i, uint64_t grp) {
+  size_t n = 0;
+  const unsigned char *z = db_col_blob(q, i, &n);
+  return grps_have(z, n, grp);
+}
+
 static int64_t now_ms(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
@@ -819,15 +818,16 @@ static int act_decode(const ScanState *s, Act *a, int64_t id, int64_t tsMin,
 /* act_decode() of block id's payload, read from the database. */
 static int act_load(const ScanState *s, Act *a, int64_t id, int64_t tsMin,
                     size_t nRaw) {
-  sqlite3_stmt *q = db_prepare("SELECT payload FROM raw_blocks WHERE id = :id");
+  DbStmt *q = db_prepare("SELECT payload FROM raw_blocks WHERE id = :id");
   if (!q) {
     return E_DB;
   }
   db_bind_int(q, ":id", id);
   int rc = E_DB;
-  if (db_step(q) == SQLITE_ROW) {
-    rc = act_decode(s, a, id, tsMin, nRaw, sqlite3_column_blob(q, 0),
-                    (size_t)sqlite3_column_bytes(q, 0));
+  if (db_step(q) == DB_ROW) {
+    size_t nCol = 0;
+    const void *aCol = db_col_blob(q, 0, &nCol);
+    rc = act_decode(s, a, id, tsMin, nRaw, aCol, nCol);
   } else {
     fprintf(stderr, "rawstore: block %lld is unreadable\n", (long long)id);
   }
@@ -909,23 +909,24 @@ static int helper_take(Helper *h, int64_t id, int64_t tsMin, size_t nRaw) {
   if (bBusy) {
     return 0;
   }
-  sqlite3_stmt *q = db_prepare("SELECT payload FROM raw_blocks WHERE id = :id");
+  DbStmt *q = db_prepare("SELECT payload FROM raw_blocks WHERE id = :id");
   if (!q) {
     return E_DB;
   }
   db_bind_int(q, ":id", id);
-  if (db_step(q) != SQLITE_ROW) {
+  if (db_step(q) != DB_ROW) {
     db_reset(q);
     return E_DB;
   }
   /* The helper is idle: its fields are this thread's until bJob is set. */
-  size_t nPay = (size_t)sqlite3_column_bytes(q, 0);
+  size_t nPay = 0;
+  const void *aPay = db_col_blob(q, 0, &nPay);
   if (h->nPayAlloc < nPay + 1) {
     h->pPay = xrealloc(h->pPay, nPay + 1);
     h->nPayAlloc = nPay + 1;
   }
   if (nPay) {
-    memcpy(h->pPay, sqlite3_column_blob(q, 0), nPay);
+    memcpy(h->pPay, aPay, nPay);
   }
   db_reset(q);
   h->nPay = nPay;
@@ -1002,7 +1003,7 @@ static int scan_run(const RawQuery *pQ, RawEach xEach, void *pArg, char *zNext,
   }
   int bWhole = !pQ->bBadOnly && !pQ->grp && !s.zNeedle;
 
-  sqlite3_stmt *q = db_prepare(
+  DbStmt *q = db_prepare(
       "SELECT id, source, ts_min, ts_max, n_lines, has_bad, codec,"
       " raw_bytes, grps FROM raw_blocks WHERE ts_min >= :lo AND ts_min < :to"
       " AND ts_max >= :from ORDER BY ts_min, id");
@@ -1024,7 +1025,7 @@ static int scan_run(const RawQuery *pQ, RawEach xEach, void *pArg, char *zNext,
   int nAct = 0, nOut = 0, rc = 0, bPending = 0;
   int64_t pendTsMin = 0;
   int bFull = 0;     /* the limit is reached: looking for one more match */
-  int bRowsDone = 0; /* stepping after SQLITE_DONE would start over */
+  int bRowsDone = 0; /* stepping after DB_DONE would start over */
   /* Lines examined. The budget stops a scan only after one: every call
   ** moves past its cursor (a budget smaller than one block's decoding
   ** would otherwise page forever), and the cursor it writes then lies
@@ -1034,10 +1035,10 @@ static int scan_run(const RawQuery *pQ, RawEach xEach, void *pArg, char *zNext,
   for (;;) {
     if (!bPending && !bRowsDone) {
       int r = db_step(q);
-      if (r == SQLITE_ROW) {
+      if (r == DB_ROW) {
         bPending = 1;
         pendTsMin = db_col_int(q, 2);
-      } else if (r == SQLITE_DONE) {
+      } else if (r == DB_DONE) {
         bRowsDone = 1;
       } else {
         rc = E_DB;
@@ -1079,8 +1080,7 @@ static int scan_run(const RawQuery *pQ, RawEach xEach, void *pArg, char *zNext,
       if (!source_wanted(pQ, db_col_text(q, 1)) ||
           (pQ->bBadOnly && !db_col_int(q, 5)) ||
           (pQ->grp &&
-           !grps_have(sqlite3_column_blob(q, 8),
-                      (size_t)sqlite3_column_bytes(q, 8), pQ->grp))) {
+           !col_grps_have(q, 8, pQ->grp))) {
         continue;
       }
       if (db_col_int(q, 6) != RS_CODEC_ZSTD1) {
@@ -1211,24 +1211,20 @@ int64_t rawstore_count(const RawQuery *pQ) {
 /* ---- retention ---- */
 
 int64_t rawstore_expire(int64_t cutoff, const int64_t *aKeep, int nKeep) {
-  sqlite3 *db = db_conn();
-  if (!db) {
-    return -1;
-  }
-  int bOwn = sqlite3_get_autocommit(db);
+  int bOwn = !db_in_transaction();
   if (bOwn && db_begin_write()) {
     return -1;
   }
-  sqlite3_stmt *q =
+  DbStmt *q =
       db_prepare("SELECT id, ts_min, ts_max, n_lines FROM raw_blocks"
                  " WHERE ts_min < :cutoff AND ts_max < :cutoff");
-  sqlite3_stmt *d = db_prepare("DELETE FROM raw_blocks WHERE id = :id");
+  DbStmt *d = db_prepare("DELETE FROM raw_blocks WHERE id = :id");
   int64_t nGone = 0;
   int rc = q && d ? 0 : E_DB;
   if (!rc) {
     db_bind_int(q, ":cutoff", cutoff);
     int r;
-    while ((r = db_step(q)) == SQLITE_ROW) {
+    while ((r = db_step(q)) == DB_ROW) {
       int64_t lo = db_col_int(q, 1), hi = db_col_int(q, 2);
       int bKeep = 0;
       for (int k = 0; k < nKeep && !bKeep; k++) {
@@ -1244,7 +1240,7 @@ int64_t rawstore_expire(int64_t cutoff, const int64_t *aKeep, int nKeep) {
       }
       nGone += db_col_int(q, 3);
     }
-    if (!rc && r != SQLITE_DONE) {
+    if (!rc && r != DB_DONE) {
       rc = E_DB;
     }
     db_reset(q);
@@ -1292,7 +1288,7 @@ static int merge_group(ZSTD_CCtx *pCtx, const char *zSource, const int64_t *aId,
   uint64_t *aKey = NULL, *aGrp = NULL;
   size_t nKey = 0, nGrp = 0, nGrpAlloc = 0;
   RawBlock blk = {0};
-  sqlite3_stmt *q = db_prepare(
+  DbStmt *q = db_prepare(
       "SELECT ts_min, raw_bytes, grps, keys, payload, codec FROM raw_blocks"
       " WHERE id = :id");
   if (!q) {
@@ -1300,15 +1296,19 @@ static int merge_group(ZSTD_CCtx *pCtx, const char *zSource, const int64_t *aId,
   }
   for (int b = 0; !rc && b < n; b++) {
     db_bind_int(q, ":id", aId[b]);
-    if (db_step(q) != SQLITE_ROW || db_col_int(q, 5) != RS_CODEC_ZSTD1 ||
-        rawblock_decode(&blk, db_col_int(q, 0), (size_t)db_col_int(q, 1),
-                        sqlite3_column_blob(q, 4),
-                        (size_t)sqlite3_column_bytes(q, 4))) {
+    size_t nPay = 0, nKeyBytes = 0, nGrpBytes = 0;
+    if (db_step(q) != DB_ROW || db_col_int(q, 5) != RS_CODEC_ZSTD1) {
       rc = E_DB;
       break;
     }
-    size_t nK = (size_t)sqlite3_column_bytes(q, 3) / RS_KEY_BYTES;
-    const unsigned char *zK = sqlite3_column_blob(q, 3);
+    const void *aPay = db_col_blob(q, 4, &nPay);
+    if (rawblock_decode(&blk, db_col_int(q, 0), (size_t)db_col_int(q, 1),
+                        aPay, nPay)) {
+      rc = E_DB;
+      break;
+    }
+    const unsigned char *zK = db_col_blob(q, 3, &nKeyBytes);
+    size_t nK = nKeyBytes / RS_KEY_BYTES;
     if (nKey + nK > nKeyAlloc) {
       nKeyAlloc = (nKey + nK) * 2;
       aKey = xrealloc(aKey, nKeyAlloc * sizeof(uint64_t));
@@ -1316,8 +1316,8 @@ static int merge_group(ZSTD_CCtx *pCtx, const char *zSource, const int64_t *aId,
     for (size_t k = 0; k < nK; k++) {
       aKey[nKey++] = get_key(zK + k * RS_KEY_BYTES);
     }
-    size_t nG = (size_t)sqlite3_column_bytes(q, 2) / 8;
-    const unsigned char *zG = sqlite3_column_blob(q, 2);
+    const unsigned char *zG = db_col_blob(q, 2, &nGrpBytes);
+    size_t nG = nGrpBytes / 8;
     if (nGrp + nG > nGrpAlloc) {
       nGrpAlloc = (nGrp + nG) * 2;
       aGrp = xrealloc(aGrp, nGrpAlloc * sizeof(uint64_t));
@@ -1395,7 +1395,7 @@ static int merge_group(ZSTD_CCtx *pCtx, const char *zSource, const int64_t *aId,
     job_encode(pCtx, j);
     rc = job_store(j);
   }
-  sqlite3_stmt *d =
+  DbStmt *d =
       rc ? NULL : db_prepare("DELETE FROM raw_blocks WHERE id = :id");
   for (int b = 0; !rc && b < n; b++) {
     if (!d) {
@@ -1418,7 +1418,7 @@ int64_t rawstore_compact(int nMax) {
     return -1;
   }
   ZSTD_CCtx *pCtx = ZSTD_createCCtx();
-  sqlite3_stmt *q = db_prepare(
+  DbStmt *q = db_prepare(
       "SELECT id, source, ts_min, ts_max, raw_bytes, n_lines FROM raw_blocks"
       " WHERE n_lines < :small ORDER BY source, ts_min, id LIMIT :max");
   int rc = pCtx && q ? 0 : E_DB;
@@ -1435,7 +1435,7 @@ int64_t rawstore_compact(int nMax) {
     db_bind_int(q, ":small", RS_SMALL_LINES);
     db_bind_int(q, ":max", nMax < 2 ? 2 : nMax);
     int r;
-    while ((r = db_step(q)) == SQLITE_ROW) {
+    while ((r = db_step(q)) == DB_ROW) {
       Row *w = &aRow[nRow++];
       w->id = db_col_int(q, 0);
       w->zSource = xstrdup(db_col_text(q, 1));
@@ -1444,7 +1444,7 @@ int64_t rawstore_compact(int nMax) {
       w->nRaw = db_col_int(q, 4);
       w->nLine = db_col_int(q, 5);
     }
-    rc = r == SQLITE_DONE ? 0 : E_DB;
+    rc = r == DB_DONE ? 0 : E_DB;
     db_reset(q);
   }
   /* Runs of one source that fit one block (an hour, the size caps). */
@@ -1494,16 +1494,16 @@ int64_t rawstore_compact(int nMax) {
 /* ---- the old raw_lines table ---- */
 
 static int old_table_exists(void) {
-  sqlite3_stmt *q =
+  DbStmt *q =
       db_prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table'"
                  " AND name = 'raw_lines'");
   if (!q) {
     return E_DB;
   }
   int rc = db_step(q);
-  int bHave = rc == SQLITE_ROW && db_col_int(q, 0) > 0;
+  int bHave = rc == DB_ROW && db_col_int(q, 0) > 0;
   db_reset(q);
-  return rc == SQLITE_ROW ? bHave : E_DB;
+  return rc == DB_ROW ? bHave : E_DB;
 }
 
 int64_t rawstore_migrate(int nBatch) {
@@ -1515,7 +1515,7 @@ int64_t rawstore_migrate(int nBatch) {
     return -1;
   }
   RawWriter *w = rawstore_writer_new();
-  sqlite3_stmt *q =
+  DbStmt *q =
       db_prepare("SELECT id, ts, fp, bad, grp, source, line FROM raw_lines"
                  " ORDER BY id LIMIT :n");
   int64_t nMoved = 0, lastId = 0;
@@ -1523,7 +1523,7 @@ int64_t rawstore_migrate(int nBatch) {
   if (!rc) {
     db_bind_int(q, ":n", nBatch < 1 ? 1 : nBatch);
     int r;
-    while ((r = db_step(q)) == SQLITE_ROW) {
+    while ((r = db_step(q)) == DB_ROW) {
       const char *zLine = db_col_text(q, 6);
       int bBad = db_col_int(q, 3) != 0;
       if (append_fp(w, db_col_text(q, 5), db_col_int(q, 1),
@@ -1535,7 +1535,7 @@ int64_t rawstore_migrate(int nBatch) {
       lastId = db_col_int(q, 0);
       nMoved++;
     }
-    if (!rc && r != SQLITE_DONE) {
+    if (!rc && r != DB_DONE) {
       rc = E_DB;
     }
     db_reset(q);
@@ -1544,7 +1544,7 @@ int64_t rawstore_migrate(int nBatch) {
     rc = E_DB;
   }
   if (!rc && nMoved) {
-    sqlite3_stmt *d = db_prepare("DELETE FROM raw_lines WHERE id <= :id");
+    DbStmt *d = db_prepare("DELETE FROM raw_lines WHERE id <= :id");
     if (!d) {
       rc = E_DB;
     } else {
@@ -1568,6 +1568,10 @@ static void migrator_main(void *pArg) {
   (void)pArg;
   int bStop = 0;
   while (!bStop) {
+    if (!db_lead(DB_JOB_RAWMIGRATE)) {
+      bStop = worker_wait(&migrator, 60000); /* another node does it */
+      continue;
+    }
     int64_t n = rawstore_migrate(RS_MIGRATE_BATCH);
     if (n < 0) {
       fprintf(stderr, "rawstore: migrating old raw lines failed; retrying"

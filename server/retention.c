@@ -46,19 +46,19 @@ static int64_t cutoff(int64_t now, const char *zKey) {
 static int64_t sweep_evidence(int bLogs, int bAlerts, int64_t before) {
   int64_t nGone = 0;
   /* A read first: with nothing old, no write lock is taken at all. */
-  sqlite3_stmt *q0 =
+  DbStmt *q0 =
       db_prepare("SELECT 1 FROM evidence WHERE ts < :before LIMIT 1");
   if (!q0) {
     return -1;
   }
   db_bind_int(q0, ":before", before);
-  int bAny = db_step(q0) == SQLITE_ROW;
+  int bAny = db_step(q0) == DB_ROW;
   db_reset(q0);
   for (; bAny;) {
     if (db_begin_write()) {
       return -1;
     }
-    sqlite3_stmt *q = db_prepare(
+    DbStmt *q = db_prepare(
         "DELETE FROM evidence WHERE id IN (SELECT e.id FROM evidence e"
         " WHERE e.ts < :before AND coalesce(e.end_ts, e.ts) < :before"
         " AND CASE WHEN e.kind IN ('log', 'signal') THEN :logs"
@@ -106,7 +106,7 @@ static int anything_old(int64_t before, int64_t alertsBefore) {
   if (rawstore_scan(&query, one_line, &bAny, zNext, sizeof(zNext)) || bAny) {
     return 1;
   }
-  sqlite3_stmt *q = db_prepare(
+  DbStmt *q = db_prepare(
       "SELECT 1 FROM access_series WHERE minute < :before UNION ALL"
       " SELECT 1 FROM alert_declared WHERE created_at < :alerts LIMIT 1");
   if (!q) {
@@ -114,7 +114,7 @@ static int anything_old(int64_t before, int64_t alertsBefore) {
   }
   db_bind_int(q, ":before", before);
   db_bind_int(q, ":alerts", alertsBefore);
-  bAny = db_step(q) == SQLITE_ROW;
+  bAny = db_step(q) == DB_ROW;
   db_reset(q);
   return bAny;
 }
@@ -122,7 +122,7 @@ static int anything_old(int64_t before, int64_t alertsBefore) {
 /* Every incident's window, as rawstore_expire() takes them. NEW (free()).
 ** -1 on error, else how many. */
 static int load_windows(int64_t now, int64_t **paKeep) {
-  sqlite3_stmt *q =
+  DbStmt *q =
       db_prepare("SELECT started_at - :pad, coalesce(resolved_at, :now) + :pad"
                  " FROM incidents UNION ALL SELECT first_ts, last_ts"
                  " FROM incident_sources LIMIT :max");
@@ -134,7 +134,7 @@ static int load_windows(int64_t now, int64_t **paKeep) {
   db_bind_int(q, ":max", RETENTION_MAX_WINDOWS);
   int nAlloc = 64, n = 0;
   int64_t *a = xmalloc(sizeof(int64_t) * 2 * (size_t)nAlloc);
-  while (db_step(q) == SQLITE_ROW) {
+  while (db_step(q) == DB_ROW) {
     if (n == nAlloc) {
       nAlloc *= 2;
       a = xrealloc(a, sizeof(int64_t) * 2 * (size_t)nAlloc);
@@ -173,7 +173,7 @@ int retention_sweep(int64_t now, RetentionCounts *pOut) {
   }
   free(aKeep);
   if (rc == 0) {
-    sqlite3_stmt *q = db_prepare(
+    DbStmt *q = db_prepare(
         "DELETE FROM access_series WHERE minute < :before AND NOT EXISTS"
         " (SELECT 1 FROM incidents i WHERE access_series.minute BETWEEN"
         "  i.started_at - :pad AND coalesce(i.resolved_at, :now) + :pad)"
@@ -190,7 +190,7 @@ int retention_sweep(int64_t now, RetentionCounts *pOut) {
   if (rc == 0) {
     pOut->nMinutes += db_changes();
     /* Declared-by-alert marks outlive their alerts' re-deliveries. */
-    sqlite3_stmt *q =
+    DbStmt *q =
         db_prepare("DELETE FROM alert_declared WHERE created_at < :before");
     rc = E_DB;
     if (q) {
@@ -211,6 +211,9 @@ static void sweep_loop(void *pArg) {
   (void)pArg;
   do {
     RetentionCounts counts = {0};
+    if (!db_lead(DB_JOB_RETENTION)) {
+      continue; /* another node sweeps */
+    }
     if (retention_sweep(utc_now_ms(), &counts)) {
       fprintf(stderr, "hindsight: retention sweep failed; next round"
                       " tries again\n");

@@ -382,12 +382,12 @@ static void token_quoted(const TermTokens *pTok, int i, Buf *pOut) {
 }
 
 int64_t search_term_docs(const char *zTerm, int nTerm) {
-  sqlite3_stmt *p =
+  DbStmt *p =
       db_prepare("SELECT ndoc FROM search_terms WHERE term = :term");
   int64_t n = 0;
   if (p) {
     db_bind_textn(p, ":term", zTerm, nTerm);
-    if (db_step(p) == SQLITE_ROW) {
+    if (db_step(p) == DB_ROW) {
       n = db_col_int(p, 0);
     }
     db_reset(p);
@@ -400,15 +400,15 @@ static void plan_span(Plan *pPlan) {
   if (pPlan->maxRow > 0) {
     return;
   }
-  sqlite3_stmt *p = db_prepare("SELECT rowid FROM search_index"
+  DbStmt *p = db_prepare("SELECT rowid FROM search_index"
                                " ORDER BY rowid LIMIT 1");
-  if (p && db_step(p) == SQLITE_ROW) {
+  if (p && db_step(p) == DB_ROW) {
     pPlan->minRow = db_col_int(p, 0);
   }
   db_reset(p);
   p = db_prepare("SELECT rowid FROM search_index ORDER BY rowid DESC"
                  " LIMIT 1");
-  if (p && db_step(p) == SQLITE_ROW) {
+  if (p && db_step(p) == DB_ROW) {
     pPlan->maxRow = db_col_int(p, 0);
   }
   db_reset(p);
@@ -416,14 +416,14 @@ static void plan_span(Plan *pPlan) {
 
 /* Matches of the FTS5 query zQ with rowid >= lo. */
 static int64_t count_from(const char *zQ, int64_t lo) {
-  sqlite3_stmt *p = db_prepare("SELECT count(*) FROM search_index"
+  DbStmt *p = db_prepare("SELECT count(*) FROM search_index"
                                " WHERE search_index MATCH :q"
                                " AND rowid >= :lo");
   int64_t n = 0;
   if (p) {
     db_bind_text(p, ":q", zQ);
     db_bind_int(p, ":lo", lo);
-    if (db_step(p) == SQLITE_ROW) {
+    if (db_step(p) == DB_ROW) {
       n = db_col_int(p, 0);
     }
     db_reset(p);
@@ -434,14 +434,14 @@ static int64_t count_from(const char *zQ, int64_t lo) {
 /* The rowid of the DF_SAMPLE-th newest match of zQ, or INT64_MIN when it
 ** has fewer matches. */
 static int64_t sample_bound(const char *zQ) {
-  sqlite3_stmt *p = db_prepare("SELECT rowid FROM search_index"
+  DbStmt *p = db_prepare("SELECT rowid FROM search_index"
                                " WHERE search_index MATCH :q"
                                " ORDER BY rowid DESC LIMIT 1 OFFSET :k");
   int64_t lo = INT64_MIN;
   if (p) {
     db_bind_text(p, ":q", zQ);
     db_bind_int(p, ":k", DF_SAMPLE - 1);
-    if (db_step(p) == SQLITE_ROW) {
+    if (db_step(p) == DB_ROW) {
       lo = db_col_int(p, 0);
     }
     db_reset(p);
@@ -620,7 +620,7 @@ static int prefix_words(const char *z, int n, PrefixWords *pOut) {
   }
   memcpy(zHi, z, (size_t)n);
   zHi[n - 1]++; /* above every term starting with z (bytes compare) */
-  sqlite3_stmt *p = db_prepare("SELECT term, ndoc FROM search_terms"
+  DbStmt *p = db_prepare("SELECT term, ndoc FROM search_terms"
                                " WHERE term >= :lo AND term < :hi");
   if (!p) {
     return E_DB;
@@ -628,7 +628,7 @@ static int prefix_words(const char *z, int n, PrefixWords *pOut) {
   db_bind_textn(p, ":lo", z, n);
   db_bind_textn(p, ":hi", zHi, n);
   int rc;
-  while ((rc = db_step(p)) == SQLITE_ROW && pOut->n < PREFIX_SCAN) {
+  while ((rc = db_step(p)) == DB_ROW && pOut->n < PREFIX_SCAN) {
     const char *zWord = db_col_text(p, 0);
     size_t nWord = strlen(zWord);
     if (pOut->n < SEARCH_TERM_PHRASES && nWord < sizeof(pOut->az[0])) {
@@ -640,9 +640,9 @@ static int prefix_words(const char *z, int n, PrefixWords *pOut) {
     pOut->nDocs += db_col_int(p, 1);
     pOut->n++;
   }
-  pOut->bAll = rc == SQLITE_DONE;
+  pOut->bAll = rc == DB_DONE;
   db_reset(p);
-  return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : E_DB;
+  return rc == DB_ROW || rc == DB_DONE ? 0 : E_DB;
 }
 
 /*
@@ -933,11 +933,11 @@ static int plan_dates(int64_t dLo, int64_t dHi, Buf *pOut) {
 
 /* The earliest or latest incident start (bLast), or INT64_MIN if none. */
 static int64_t incident_start(int bLast) {
-  sqlite3_stmt *p =
+  DbStmt *p =
       bLast ? db_prepare("SELECT max(started_at) FROM incidents")
             : db_prepare("SELECT min(started_at) FROM incidents");
   int64_t ms = INT64_MIN;
-  if (p && db_step(p) == SQLITE_ROW && !db_col_is_null(p, 0)) {
+  if (p && db_step(p) == DB_ROW && !db_col_is_null(p, 0)) {
     ms = db_col_int(p, 0);
   }
   db_reset(p);
@@ -965,14 +965,14 @@ static int plan_filters(Plan *pPlan, const SearchQuery *q) {
     buf_putc(&f, '"');
   }
   if (q->zComponent) {
-    sqlite3_stmt *p =
+    DbStmt *p =
         db_prepare("SELECT id FROM components WHERE name = :name");
     if (!p) {
       rc = E_DB;
       goto done;
     }
     db_bind_text(p, ":name", q->zComponent);
-    if (db_step(p) == SQLITE_ROW) {
+    if (db_step(p) == DB_ROW) {
       buf_puts(&f, " AND \"");
       search_facet(&f, 'p', db_col_int(p, 0));
       buf_putc(&f, '"');
@@ -1069,7 +1069,7 @@ static int plan_build(Plan *pPlan, const SearchQuery *q, const Term *aTerm,
 }
 
 /* Binds what every query of the plan takes: :q and the dates. */
-static void bind_plan(sqlite3_stmt *p, const Plan *pPlan, const char *zQ) {
+static void bind_plan(DbStmt *p, const Plan *pPlan, const char *zQ) {
   db_bind_text(p, ":q", zQ);
   if (pPlan->bDates) {
     db_bind_int(p, ":from", pPlan->fromMs); /* INT64_MIN: no lower bound */
@@ -1093,7 +1093,7 @@ static int ranked_cmp(const void *a, const void *b) {
 /* Reads the iTier-th RANK_WINDOW newest matches (and one more, if any)
 ** with their scores into aOut. Returns how many, or E_DB. */
 static int read_tier(Plan *pPlan, int iTier, Ranked *aOut) {
-  sqlite3_stmt *p =
+  DbStmt *p =
       pPlan->bDates
           ? db_prepare("SELECT rowid, hs_rank(search_index, :rank)"
                        " FROM search_index WHERE search_index MATCH :q"
@@ -1106,18 +1106,19 @@ static int read_tier(Plan *pPlan, int iTier, Ranked *aOut) {
     return E_DB;
   }
   bind_plan(p, pPlan, buf_str(&pPlan->query));
-  sqlite3_bind_pointer(p, sqlite3_bind_parameter_index(p, ":rank"),
+  sqlite3_stmt *pLite = db_lite_stmt(p);
+  sqlite3_bind_pointer(pLite, sqlite3_bind_parameter_index(pLite, ":rank"),
                        &pPlan->rank, "hs_search_rank", NULL);
   db_bind_int(p, ":n", RANK_WINDOW + 1);
   db_bind_int(p, ":off", (int64_t)iTier * RANK_WINDOW);
   int n = 0, rc;
-  while ((rc = db_step(p)) == SQLITE_ROW && n <= RANK_WINDOW) {
+  while ((rc = db_step(p)) == DB_ROW && n <= RANK_WINDOW) {
     aOut[n].rowid = db_col_int(p, 0);
-    aOut[n].score = sqlite3_column_double(p, 1);
+    aOut[n].score = db_col_double(p, 1);
     n++;
   }
   db_reset(p);
-  return rc == SQLITE_ROW || rc == SQLITE_DONE ? n : E_DB;
+  return rc == DB_ROW || rc == DB_DONE ? n : E_DB;
 }
 
 /*
@@ -1170,7 +1171,7 @@ static int count_types(Plan *pPlan, json_t *pCounts, int *pbMore) {
   buf_init(&f, 131072);
   buf_puts(&f, buf_str(&pPlan->text));
   buf_puts(&f, buf_str(&pPlan->facets));
-  sqlite3_stmt *p =
+  DbStmt *p =
       pPlan->bDates
           ? db_prepare("SELECT rowid FROM search_index"
                        " WHERE search_index MATCH :q"
@@ -1187,7 +1188,7 @@ static int count_types(Plan *pPlan, json_t *pCounts, int *pbMore) {
   db_bind_int(p, ":n", COUNT_CAP + 1);
   int64_t an[4] = {0, 0, 0, 0};
   int n = 0, rc;
-  while ((rc = db_step(p)) == SQLITE_ROW) {
+  while ((rc = db_step(p)) == DB_ROW) {
     if (n++ < COUNT_CAP) {
       an[db_col_int(p, 0) & 3]++;
     }
@@ -1198,13 +1199,13 @@ static int count_types(Plan *pPlan, json_t *pCounts, int *pbMore) {
     json_object_set_new(pCounts, azSearchType[t], json_integer(an[t]));
   }
   *pbMore = n > COUNT_CAP;
-  return rc == SQLITE_DONE ? 0 : E_DB;
+  return rc == DB_DONE ? 0 : E_DB;
 }
 
 /* Builds the hit for the current row of p (rowid, incident_id, title,
 ** highlighted title, snippet) scored rank: its snippet, title and links.
 ** NEW. */
-static json_t *hit_json(sqlite3_stmt *p, double rank) {
+static json_t *hit_json(DbStmt *p, double rank) {
   int64_t rowid = db_col_int(p, 0);
   int iType = (int)(rowid & 3);
   int64_t id = rowid >> 2, incidentId = db_col_int(p, 1);
@@ -1241,12 +1242,12 @@ static json_t *hit_json(sqlite3_stmt *p, double rank) {
       "url", zUrl);
   buf_free(&snip);
   buf_free(&title);
-  sqlite3_stmt *q = db_prepare("SELECT i.title, p.status FROM incidents i"
+  DbStmt *q = db_prepare("SELECT i.title, p.status FROM incidents i"
                                " LEFT JOIN postmortems p"
                                " ON p.incident_id = i.id WHERE i.id = :id");
   if (q) {
     db_bind_int(q, ":id", incidentId);
-    if (db_step(q) == SQLITE_ROW) {
+    if (db_step(q) == DB_ROW) {
       json_object_set_new(pHit, "incident_title",
                           json_string(db_col_text(q, 0)));
       if (iType == 1) {
@@ -1300,7 +1301,7 @@ static int load_hits(Plan *pPlan, const Ranked *aPage, int nPage,
   double nMerge = (double)pPlan->nMerge;
   int rc = 0;
   if (nMerge + est <= nPage * (HIT_LOOKUP + nMerge)) {
-    sqlite3_stmt *p = db_prepare(
+    DbStmt *p = db_prepare(
         "SELECT rowid, incident_id, title, highlight(search_index, 0,"
         " char(1), char(2)), snippet(search_index, -1, char(1), char(2),"
         " '…', 24) FROM search_index WHERE search_index MATCH :q"
@@ -1312,7 +1313,7 @@ static int load_hits(Plan *pPlan, const Ranked *aPage, int nPage,
       db_bind_int(p, ":lo", lo);
       db_bind_int(p, ":hi", hi);
       db_bind_text(p, ":ids", buf_str(&ids));
-      while ((rc = db_step(p)) == SQLITE_ROW) {
+      while ((rc = db_step(p)) == DB_ROW) {
         int64_t rowid = db_col_int(p, 0);
         for (int i = 0; i < nPage; i++) {
           if (aPage[i].rowid == rowid && !apHit[i]) {
@@ -1321,12 +1322,12 @@ static int load_hits(Plan *pPlan, const Ranked *aPage, int nPage,
           }
         }
       }
-      rc = rc == SQLITE_DONE ? 0 : E_DB;
+      rc = rc == DB_DONE ? 0 : E_DB;
       db_reset(p);
     }
   } else {
     for (int i = 0; i < nPage && rc == 0; i++) {
-      sqlite3_stmt *p = db_prepare(
+      DbStmt *p = db_prepare(
           "SELECT rowid, incident_id, title, highlight(search_index, 0,"
           " char(1), char(2)), snippet(search_index, -1, char(1), char(2),"
           " '…', 24) FROM search_index WHERE search_index MATCH :q"
@@ -1337,7 +1338,7 @@ static int load_hits(Plan *pPlan, const Ranked *aPage, int nPage,
       }
       db_bind_text(p, ":q", buf_str(&pPlan->words));
       db_bind_int(p, ":rowid", aPage[i].rowid);
-      if (db_step(p) == SQLITE_ROW) {
+      if (db_step(p) == DB_ROW) {
         apHit[i] = hit_json(p, aPage[i].score);
       }
       db_reset(p);
@@ -1532,10 +1533,10 @@ static int query_int(Req *r, const char *zName, int lo, int hi, int *pV) {
 /* Choices for the filter form. */
 static void add_filter_choices(Req *r, const SearchQuery *q) {
   json_t *pComponents = json_array();
-  sqlite3_stmt *p =
+  DbStmt *p =
       db_prepare("SELECT name FROM components ORDER BY position, name");
   if (p) {
-    while (db_step(p) == SQLITE_ROW) {
+    while (db_step(p) == DB_ROW) {
       json_array_append_new(pComponents, json_string(db_col_text(p, 0)));
     }
     db_reset(p);

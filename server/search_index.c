@@ -229,7 +229,7 @@ static int doc_facets(int iType, int64_t incidentId, Buf *pOut,
                       int64_t *pStarted) {
   *pStarted = INT64_MIN;
   search_facet(pOut, 'k', iType);
-  sqlite3_stmt *p = db_prepare(
+  DbStmt *p = db_prepare(
       "SELECT i.severity, i.started_at, p.root_cause_category, p.tags"
       " FROM incidents i LEFT JOIN postmortems p ON p.incident_id = i.id"
       " WHERE i.id = :id");
@@ -238,7 +238,7 @@ static int doc_facets(int iType, int64_t incidentId, Buf *pOut,
   }
   db_bind_int(p, ":id", incidentId);
   int rc = db_step(p);
-  if (rc == SQLITE_ROW) {
+  if (rc == DB_ROW) {
     buf_putc(pOut, ' ');
     search_facet(pOut, 's', enum_index(azSeverity, db_col_text(p, 0)) + 1);
     int64_t ms = db_col_int(p, 1);
@@ -270,8 +270,8 @@ static int doc_facets(int iType, int64_t incidentId, Buf *pOut,
     }
   }
   db_reset(p);
-  if (rc != SQLITE_ROW) {
-    return rc == SQLITE_DONE ? 0 : E_DB;
+  if (rc != DB_ROW) {
+    return rc == DB_DONE ? 0 : E_DB;
   }
   p = db_prepare("SELECT component_id FROM incident_components"
                  " WHERE incident_id = :id");
@@ -279,12 +279,12 @@ static int doc_facets(int iType, int64_t incidentId, Buf *pOut,
     return E_DB;
   }
   db_bind_int(p, ":id", incidentId);
-  while ((rc = db_step(p)) == SQLITE_ROW) {
+  while ((rc = db_step(p)) == DB_ROW) {
     buf_putc(pOut, ' ');
     search_facet(pOut, 'p', db_col_int(p, 0));
   }
   db_reset(p);
-  return rc == SQLITE_DONE ? 0 : E_DB;
+  return rc == DB_DONE ? 0 : E_DB;
 }
 
 /* The vocabulary ------------------------------------------------------- */
@@ -441,7 +441,7 @@ static int termmap_apply(TermMap *p) {
   qsort(aDelta, nDelta, sizeof(TermDelta), term_cmp);
   int rc = 0;
   for (size_t i = 0; i < nDelta && rc == 0; i++) {
-    sqlite3_stmt *q = db_prepare(
+    DbStmt *q = db_prepare(
         "INSERT INTO search_terms (term, ndoc) VALUES (:term, :delta)"
         " ON CONFLICT (term) DO UPDATE SET ndoc = ndoc + excluded.ndoc");
     rc = E_DB;
@@ -513,19 +513,19 @@ static void append_root_cause(Buf *pOut, const char *z) {
 ** or no longer indexed), and counts the change of its terms into pTerms.
 ** Inside the caller's write transaction. */
 static int index_doc(int64_t docId, TermMap *pTerms) {
-  sqlite3_stmt *p = db_prepare("SELECT title, root_cause, body"
+  DbStmt *p = db_prepare("SELECT title, root_cause, body"
                                " FROM search_index WHERE rowid = :rowid");
   if (!p) {
     return E_DB;
   }
   db_bind_int(p, ":rowid", docId);
   int rc = db_step(p);
-  if (rc == SQLITE_ROW) {
+  if (rc == DB_ROW) {
     const char *azOld[3] = {db_col_text(p, 0), db_col_text(p, 1),
                             db_col_text(p, 2)};
     rc = termmap_doc(pTerms, -1, azOld);
   } else {
-    rc = rc == SQLITE_DONE ? 0 : E_DB;
+    rc = rc == DB_DONE ? 0 : E_DB;
   }
   db_reset(p);
   if (rc) {
@@ -568,9 +568,9 @@ static int index_doc(int64_t docId, TermMap *pTerms) {
   }
   db_bind_int(p, ":id", id);
   rc = db_step(p);
-  if (rc != SQLITE_ROW) {
+  if (rc != DB_ROW) {
     db_reset(p);
-    return rc == SQLITE_DONE ? 0 : E_DB;
+    return rc == DB_DONE ? 0 : E_DB;
   }
   int64_t incidentId = db_col_int(p, 0);
   /* Bodies are Markdown: indexed as the text a reader sees, so snippets
@@ -638,16 +638,16 @@ static int index_doc(int64_t docId, TermMap *pTerms) {
 /* Sets *pn to the number of queued documents. 0 or E_DB. */
 static int queue_count(int64_t *pn) {
   *pn = 0;
-  sqlite3_stmt *p = db_prepare("SELECT count(*) FROM search_queue");
+  DbStmt *p = db_prepare("SELECT count(*) FROM search_queue");
   if (!p) {
     return E_DB;
   }
   int rc = db_step(p);
-  if (rc == SQLITE_ROW) {
+  if (rc == DB_ROW) {
     *pn = db_col_int(p, 0);
   }
   db_reset(p);
-  return rc == SQLITE_ROW ? 0 : E_DB;
+  return rc == DB_ROW ? 0 : E_DB;
 }
 
 /* Indexes the first FLUSH_BATCH queued documents (fewer if fewer are
@@ -662,18 +662,18 @@ static int index_batch(TermMap *pTerms, int *pnDone) {
   }
   int64_t aId[FLUSH_BATCH];
   int nId = 0;
-  sqlite3_stmt *p = db_prepare("SELECT doc_id FROM search_queue"
+  DbStmt *p = db_prepare("SELECT doc_id FROM search_queue"
                                " ORDER BY doc_id LIMIT :n");
   if (!p) {
     db_rollback();
     return E_DB;
   }
   db_bind_int(p, ":n", FLUSH_BATCH);
-  while (nId < FLUSH_BATCH && (rc = db_step(p)) == SQLITE_ROW) {
+  while (nId < FLUSH_BATCH && (rc = db_step(p)) == DB_ROW) {
     aId[nId++] = db_col_int(p, 0);
   }
   db_reset(p);
-  rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : E_DB;
+  rc = rc == DB_ROW || rc == DB_DONE ? 0 : E_DB;
   for (int i = 0; i < nId && rc == 0; i++) {
     rc = index_doc(aId[i], pTerms);
     if (rc == 0) {
@@ -719,7 +719,7 @@ static int merge_step(int bFirst, int *pbMore) {
   }
   sqlite3 *db = db_conn();
   int nBefore = sqlite3_total_changes(db);
-  sqlite3_stmt *p = db_prepare("INSERT INTO search_index (search_index, rank)"
+  DbStmt *p = db_prepare("INSERT INTO search_index (search_index, rank)"
                                " VALUES ('merge', :n)");
   rc = E_DB;
   if (p) {
@@ -785,11 +785,11 @@ static double mono_ms(void) {
 ** connection commits (ours do not move it), so an unchanged value means
 ** nothing can have been queued since we last looked. -1 on error. */
 static int64_t data_version(void) {
-  sqlite3_stmt *p = db_prepare("PRAGMA data_version");
+  DbStmt *p = db_prepare("PRAGMA data_version");
   if (!p) {
     return -1;
   }
-  int64_t v = db_step(p) == SQLITE_ROW ? db_col_int(p, 0) : -1;
+  int64_t v = db_step(p) == DB_ROW ? db_col_int(p, 0) : -1;
   db_reset(p);
   return v;
 }
@@ -855,7 +855,8 @@ static void indexer_main(void *pArg) {
   int bStop = 0;
   while (!bStop) {
     int64_t v = data_version();
-    if (v < 0 || v != seen) {
+    /* One node indexes (db_lead); the others only wait. */
+    if ((v < 0 || v != seen) && db_lead(DB_JOB_INDEXER)) {
       seen = indexer_round(&bStop) ? -2 : v;
     }
     bStop = bStop || worker_wait(&indexer, INDEXER_POLL_MS);

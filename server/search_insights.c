@@ -111,9 +111,9 @@ static json_t *grid_json(const Grid *g, int64_t firstKey, int nQ,
 }
 
 /* Fills g from a statement returning (quarter key, name, count). */
-static int grid_fill(sqlite3_stmt *p, Grid *g, int64_t firstKey, int nQ) {
+static int grid_fill(DbStmt *p, Grid *g, int64_t firstKey, int nQ) {
   int rc;
-  while ((rc = db_step(p)) == SQLITE_ROW) {
+  while ((rc = db_step(p)) == DB_ROW) {
     int64_t q = db_col_int(p, 0) - firstKey;
     if (q < 0 || q >= nQ) {
       continue;
@@ -122,12 +122,12 @@ static int grid_fill(sqlite3_stmt *p, Grid *g, int64_t firstKey, int nQ) {
     g->aCount[s][q] += db_col_int(p, 2);
   }
   db_reset(p);
-  return rc == SQLITE_DONE ? 0 : E_DB;
+  return rc == DB_DONE ? 0 : E_DB;
 }
 
 int search_insights(Req *r) {
   /* Quarter key: year * 4 + quarter index, from the incident start. */
-  sqlite3_stmt *p = db_prepare(
+  DbStmt *p = db_prepare(
       "SELECT max(CAST(strftime('%Y', started_at / 1000, 'unixepoch')"
       " AS INTEGER) * 4 + (CAST(strftime('%m', started_at / 1000,"
       " 'unixepoch') AS INTEGER) - 1) / 3) FROM incidents");
@@ -135,7 +135,7 @@ int search_insights(Req *r) {
     return E_DB;
   }
   int64_t lastKey = -1;
-  if (db_step(p) == SQLITE_ROW && !db_col_is_null(p, 0)) {
+  if (db_step(p) == DB_ROW && !db_col_is_null(p, 0)) {
     lastKey = db_col_int(p, 0);
   }
   db_reset(p);
@@ -149,7 +149,7 @@ int search_insights(Req *r) {
   if (!p) {
     return E_DB;
   }
-  if (db_step(p) == SQLITE_ROW && !db_col_is_null(p, 0) &&
+  if (db_step(p) == DB_ROW && !db_col_is_null(p, 0) &&
       db_col_int(p, 0) > firstKey) {
     firstKey = db_col_int(p, 0);
     nQ = (int)(lastKey - firstKey + 1);

@@ -117,12 +117,12 @@ static int profile_load(int64_t id, Profile *p) {
   p->pComponents = json_array();
   p->pTags = json_array();
   p->pSignals = json_object();
-  sqlite3_stmt *s = db_prepare("SELECT title FROM incidents WHERE id = :id");
+  DbStmt *s = db_prepare("SELECT title FROM incidents WHERE id = :id");
   if (!s) {
     return E_DB;
   }
   db_bind_int(s, ":id", id);
-  if (db_step(s) == SQLITE_ROW) {
+  if (db_step(s) == DB_ROW) {
     wordset_add(&p->words, db_col_text(s, 0));
   }
   db_reset(s);
@@ -133,7 +133,7 @@ static int profile_load(int64_t id, Profile *p) {
     return E_DB;
   }
   db_bind_int(s, ":id", id);
-  while (db_step(s) == SQLITE_ROW) {
+  while (db_step(s) == DB_ROW) {
     json_array_append_new(p->pComponents, json_string(db_col_text(s, 0)));
   }
   db_reset(s);
@@ -143,7 +143,7 @@ static int profile_load(int64_t id, Profile *p) {
     return E_DB;
   }
   db_bind_int(s, ":id", id);
-  if (db_step(s) == SQLITE_ROW) {
+  if (db_step(s) == DB_ROW) {
     const char *zCat = db_col_text(s, 0);
     if (strcmp(zCat, "unknown") != 0) {
       snprintf(p->zCategory, sizeof(p->zCategory), "%s", zCat);
@@ -166,7 +166,7 @@ static int profile_load(int64_t id, Profile *p) {
   }
   db_bind_int(s, ":id", id);
   db_bind_int(s, ":n", SIM_SIGNALS);
-  while (db_step(s) == SQLITE_ROW) {
+  while (db_step(s) == DB_ROW) {
     char zKey[200];
     signal_key(db_col_text(s, 0), zKey, sizeof(zKey));
     const char *zTitle = db_col_text(s, 1);
@@ -200,7 +200,7 @@ static int token_docs(void *pCtx, const char *zToken, int nToken) {
   if (*pMin < 0 || n < *pMin) {
     *pMin = n;
   }
-  return SQLITE_OK;
+  return 0; /* SQLITE_OK: go on */
 }
 
 /* Documents that can match word z: those of its rarest token, as the
@@ -246,7 +246,7 @@ static int gather(const Profile *pSelf, int64_t *aId, int *pn) {
     nSum += aDocs[iMin];
     nUse++;
   }
-  sqlite3_stmt *s;
+  DbStmt *s;
   if (pSelf->words.n > 0) {
     Buf q;
     buf_init(&q, 8192);
@@ -270,7 +270,7 @@ static int gather(const Profile *pSelf, int64_t *aId, int *pn) {
                                  " ORDER BY rowid DESC LIMIT 40");
     if (s) {
       db_bind_text(s, ":q", buf_str(&q));
-      while (db_step(s) == SQLITE_ROW) {
+      while (db_step(s) == DB_ROW) {
         candidate_add(aId, pn, self, db_col_int(s, 0));
       }
       db_reset(s);
@@ -286,7 +286,7 @@ static int gather(const Profile *pSelf, int64_t *aId, int *pn) {
     return E_DB;
   }
   db_bind_int(s, ":id", self);
-  while (db_step(s) == SQLITE_ROW) {
+  while (db_step(s) == DB_ROW) {
     candidate_add(aId, pn, self, db_col_int(s, 0));
   }
   db_reset(s);
@@ -299,7 +299,7 @@ static int gather(const Profile *pSelf, int64_t *aId, int *pn) {
     }
     db_bind_text(s, ":cat", pSelf->zCategory);
     db_bind_int(s, ":id", self);
-    while (db_step(s) == SQLITE_ROW) {
+    while (db_step(s) == DB_ROW) {
       candidate_add(aId, pn, self, db_col_int(s, 0));
     }
     db_reset(s);
@@ -320,7 +320,7 @@ static int gather(const Profile *pSelf, int64_t *aId, int *pn) {
     db_bind_text(s, ":lo", zLo);
     db_bind_text(s, ":hi", zHi);
     db_bind_int(s, ":id", self);
-    while (db_step(s) == SQLITE_ROW) {
+    while (db_step(s) == DB_ROW) {
       candidate_add(aId, pn, self, db_col_int(s, 0));
     }
     db_reset(s);
@@ -435,7 +435,7 @@ static int by_score(const void *a, const void *b) {
 
 /* Adds what the page shows of a suggested incident. */
 static void describe(json_t *pSug) {
-  sqlite3_stmt *s = db_prepare(
+  DbStmt *s = db_prepare(
       "SELECT i.title, i.severity, i.status, i.started_at, p.status"
       " FROM incidents i LEFT JOIN postmortems p ON p.incident_id = i.id"
       " WHERE i.id = :id");
@@ -443,7 +443,7 @@ static void describe(json_t *pSug) {
     return;
   }
   db_bind_int(s, ":id", json_integer_value(json_object_get(pSug, "id")));
-  if (db_step(s) == SQLITE_ROW) {
+  if (db_step(s) == DB_ROW) {
     char zStarted[25];
     utc_format(db_col_int(s, 3), zStarted);
     json_object_set_new(pSug, "title", json_string(db_col_text(s, 0)));

@@ -187,11 +187,11 @@ const char *settings_check(const char *zKey, const char *zValue) {
 }
 
 char *settings_get(const char *zKey, const char *zDefault) {
-  sqlite3_stmt *p = db_prepare("SELECT value FROM settings WHERE key = :k");
+  DbStmt *p = db_prepare("SELECT value FROM settings WHERE key = :k");
   char *zOut = NULL;
   if (p) {
     db_bind_text(p, ":k", zKey);
-    if (db_step(p) == SQLITE_ROW) {
+    if (db_step(p) == DB_ROW) {
       zOut = xstrdup(db_col_text(p, 0));
     }
     db_reset(p);
@@ -221,7 +221,7 @@ int settings_set(const char *zKey, const char *zValue) {
   if (settings_check(zKey, zValue) != NULL) {
     return E_INVALID;
   }
-  sqlite3_stmt *p = db_prepare("INSERT INTO settings (key, value)"
+  DbStmt *p = db_prepare("INSERT INTO settings (key, value)"
                                " VALUES (:k, :v) ON CONFLICT (key)"
                                " DO UPDATE SET value = excluded.value");
   if (!p) {
@@ -367,7 +367,7 @@ int settings_post(Req *r) {
     const char *z = json_string_value(pV);
     char *zOld = settings_get(zKey, d->zDefault);
     if (strcmp(zOld, z) != 0) {
-      sqlite3_stmt *p = db_prepare("INSERT INTO settings (key, value)"
+      DbStmt *p = db_prepare("INSERT INTO settings (key, value)"
                                    " VALUES (:k, :v) ON CONFLICT (key)"
                                    " DO UPDATE SET value = excluded.value");
       rc = p ? 0 : E_DB;

@@ -202,7 +202,7 @@ static void decorate_incident(const SpPage *pg, json_t *pI) {
 /* Reads the status spans of component id that matter from tStart on.
 ** NEW array (free()) in *paSpan. */
 static int load_spans(int64_t id, int64_t tStart, UptimeSpan **paSpan) {
-  sqlite3_stmt *p = db_prepare(
+  DbStmt *p = db_prepare(
       "SELECT status, from_ts FROM component_history WHERE component_id = :c"
       " AND from_ts >= (SELECT coalesce(max(from_ts), 0) FROM"
       "  component_history WHERE component_id = :c AND from_ts <= :t)"
@@ -214,7 +214,7 @@ static int load_spans(int64_t id, int64_t tStart, UptimeSpan **paSpan) {
   db_bind_int(p, ":c", id);
   db_bind_int(p, ":t", tStart);
   int n = 0, nAlloc = 0;
-  while (db_step(p) == SQLITE_ROW) {
+  while (db_step(p) == DB_ROW) {
     if (n == nAlloc) {
       nAlloc = nAlloc ? nAlloc * 2 : 16;
       *paSpan = xrealloc(*paSpan, sizeof(UptimeSpan) * (size_t)nAlloc);
@@ -410,7 +410,7 @@ static json_t *model_days(const SpPage *pg, int64_t now) {
   json_t *pDays = json_array();
   int64_t tEnd = now;
   int64_t tDay = local_day_start(pg, now);
-  sqlite3_stmt *p = db_prepare(
+  DbStmt *p = db_prepare(
       "SELECT 'i', id, title, impact, status, started_at FROM incidents"
       " WHERE public = 1 AND started_at >= :from AND started_at < :to"
       " UNION ALL SELECT 'm', id, title, 'maintenance', status,"
@@ -429,7 +429,7 @@ static json_t *model_days(const SpPage *pg, int64_t now) {
     if (p) {
       db_bind_int(p, ":from", tDay);
       db_bind_int(p, ":to", tEnd);
-      while (db_step(p) == SQLITE_ROW) {
+      while (db_step(p) == DB_ROW) {
         char zAt[64];
         display_time(pg, db_col_int(p, 5), zAt, sizeof(zAt));
         json_array_append_new(
@@ -486,7 +486,7 @@ static int in_list(const char *zList, const char *zName) {
 static json_t *component_metrics(const SpPage *pg, int64_t id, int64_t now) {
   int64_t tEnd = now - now % 60000 + 60000;
   int64_t tFrom = tEnd - (int64_t)METRIC_MINUTES * 60000;
-  sqlite3_stmt *p = db_prepare(
+  DbStmt *p = db_prepare(
       "SELECT s.minute, sum(s.requests), sum(s.s5xx) FROM access_series s"
       " WHERE s.minute >= :from AND s.minute < :to"
       " AND (lower(s.source) = (SELECT lower(name) FROM components"
@@ -504,7 +504,7 @@ static json_t *component_metrics(const SpPage *pg, int64_t id, int64_t now) {
   db_bind_int(p, ":c", id);
   db_bind_int(p, ":from", tFrom);
   db_bind_int(p, ":to", tEnd);
-  while (db_step(p) == SQLITE_ROW) {
+  while (db_step(p) == DB_ROW) {
     int i = (int)((db_col_int(p, 0) - tFrom) / 60000 / METRIC_PER_BAR);
     if (i >= 0 && i < METRIC_BARS) {
       aReq[i] += db_col_int(p, 1);
@@ -742,7 +742,7 @@ static json_t *model_badge(const SpPage *pg, const char *zName) {
 static json_t *model_history(const SpPage *pg, const Links *pL) {
   json_t *pM = base_model(pg, pL);
   json_t *pMonths = json_array();
-  sqlite3_stmt *p = db_prepare(
+  DbStmt *p = db_prepare(
       "SELECT 'i', id, title, impact, status, started_at, resolved_at"
       " FROM incidents WHERE public = 1"
       " UNION ALL SELECT 'm', id, title, 'maintenance', status,"
@@ -757,7 +757,7 @@ static json_t *model_history(const SpPage *pg, const Links *pL) {
       "July",    "August",   "September", "October", "November", "December"};
   char zLast[32] = "";
   json_t *pMonth = NULL;
-  while (db_step(p) == SQLITE_ROW) {
+  while (db_step(p) == DB_ROW) {
     char zIso[25], zLabel[32];
     utc_format(db_col_int(p, 5) +
                    (int64_t)sp_offset_min(pg, db_col_int(p, 5), NULL) * 60000,
@@ -1183,8 +1183,8 @@ int status_public(Req *r) {
 }
 
 int status_healthz(Req *r) {
-  sqlite3_stmt *p = db_prepare("SELECT 1");
-  int bOk = p && db_step(p) == SQLITE_ROW;
+  DbStmt *p = db_prepare("SELECT 1");
+  int bOk = p && db_step(p) == DB_ROW;
   db_reset(p);
   if (!bOk) {
     return req_fail(r, E_DB, "database unavailable");
@@ -1242,7 +1242,7 @@ static int export_one(const char *zDir, const char *zPath, const char *zFile,
 
 static int export_ids(const char *zDir, int bMaint, const Links *pL,
                       int64_t now) {
-  sqlite3_stmt *p = bMaint
+  DbStmt *p = bMaint
                         ? db_prepare("SELECT id FROM maintenances ORDER BY id")
                         : db_prepare("SELECT id FROM incidents WHERE public = 1"
                                      " ORDER BY id");
@@ -1251,7 +1251,7 @@ static int export_ids(const char *zDir, int bMaint, const Links *pL,
   }
   int64_t *aId = NULL;
   int nId = 0, nAlloc = 0;
-  while (db_step(p) == SQLITE_ROW) {
+  while (db_step(p) == DB_ROW) {
     if (nId == nAlloc) {
       nAlloc = nAlloc ? nAlloc * 2 : 64;
       aId = xrealloc(aId, sizeof(int64_t) * (size_t)nAlloc);
@@ -1274,13 +1274,13 @@ static int export_ids(const char *zDir, int bMaint, const Links *pL,
 /* badge/NAME.svg for each component whose name makes a plain file name
 ** (the path form of its badge). */
 static int export_badges(const char *zDir, const Links *pL, int64_t now) {
-  sqlite3_stmt *p = db_prepare("SELECT name FROM components ORDER BY id"
+  DbStmt *p = db_prepare("SELECT name FROM components ORDER BY id"
                                " LIMIT 1000");
   if (!p) {
     return E_DB;
   }
   json_t *pNames = json_array();
-  while (db_step(p) == SQLITE_ROW) {
+  while (db_step(p) == DB_ROW) {
     const char *z = db_col_text(p, 0);
     if (z[0] != '.' && !strchr(z, '/') && strlen(z) < 200) {
       json_array_append_new(pNames, json_string(z));

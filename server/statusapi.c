@@ -22,12 +22,12 @@
 static void setting(const char *zKey, const char *zDefault, char *zOut,
                     size_t nOut) {
   snprintf(zOut, nOut, "%s", zDefault);
-  sqlite3_stmt *p = db_prepare("SELECT value FROM settings WHERE key = :k");
+  DbStmt *p = db_prepare("SELECT value FROM settings WHERE key = :k");
   if (!p) {
     return;
   }
   db_bind_text(p, ":k", zKey);
-  if (db_step(p) == SQLITE_ROW) {
+  if (db_step(p) == DB_ROW) {
     const char *z = db_col_text(p, 0);
     if (*z && strlen(z) < nOut && utf8_valid(z, strlen(z))) {
       snprintf(zOut, nOut, "%s", z);
@@ -86,7 +86,7 @@ void sp_time(const SpPage *p, int64_t ms, char z[32]) {
   z[29] = 0;
 }
 
-static json_t *time_json(const SpPage *pg, sqlite3_stmt *p, int i) {
+static json_t *time_json(const SpPage *pg, DbStmt *p, int i) {
   if (db_col_is_null(p, i)) {
     return json_null();
   }
@@ -103,11 +103,11 @@ static json_t *id_json(const char *zPrefix, int64_t id) {
 
 json_t *sp_page_json(const SpPage *p) {
   int64_t t = 0;
-  sqlite3_stmt *q = db_prepare(
+  DbStmt *q = db_prepare(
       "SELECT max(coalesce((SELECT max(updated_at) FROM components), 0),"
       " coalesce((SELECT max(updated_at) FROM incidents WHERE public = 1),"
       " 0), coalesce((SELECT max(updated_at) FROM maintenances), 0))");
-  if (q && db_step(q) == SQLITE_ROW) {
+  if (q && db_step(q) == DB_ROW) {
     t = db_col_int(q, 0);
   }
   db_reset(q);
@@ -119,7 +119,7 @@ json_t *sp_page_json(const SpPage *p) {
 
 /* One component row (id, name, description, status, position, created_at,
 ** updated_at, group_id) in Statuspage's shape. */
-static json_t *component_obj(const SpPage *pg, sqlite3_stmt *p) {
+static json_t *component_obj(const SpPage *pg, DbStmt *p) {
   json_t *pC = json_pack(
       "{s:o, s:s, s:s, s:o, s:o, s:I, s:s, s:b, s:n, s:o, s:s, s:b, s:b}", "id",
       id_json("c", db_col_int(p, 0)), "name", db_col_text(p, 1), "status",
@@ -137,7 +137,7 @@ static json_t *component_obj(const SpPage *pg, sqlite3_stmt *p) {
 json_t *sp_components(const SpPage *pg) {
   json_t *pList = json_array();
   /* Groups first (each followed by its members), then the rest. */
-  sqlite3_stmt *p = db_prepare(
+  DbStmt *p = db_prepare(
       "SELECT g.id, g.name, g.position, g.created_at, g.updated_at,"
       " (SELECT max(CASE c.status WHEN 'major_outage' THEN 4"
       "  WHEN 'partial_outage' THEN 3 WHEN 'degraded_performance' THEN 2"
@@ -153,7 +153,7 @@ json_t *sp_components(const SpPage *pg) {
                                          "degraded_performance",
                                          "partial_outage", "major_outage"};
   json_t *pGroups = json_array();
-  while (db_step(p) == SQLITE_ROW) {
+  while (db_step(p) == DB_ROW) {
     int iRank = (int)db_col_int(p, 5);
     json_array_append_new(
         pGroups,
@@ -182,7 +182,7 @@ json_t *sp_components(const SpPage *pg) {
       break;
     }
     db_bind_int(p, ":g", gid);
-    while (db_step(p) == SQLITE_ROW) {
+    while (db_step(p) == DB_ROW) {
       json_array_append_new(json_object_get(pG, "components"),
                             id_json("c", db_col_int(p, 0)));
       json_array_append_new(pList, component_obj(pg, p));
@@ -194,7 +194,7 @@ json_t *sp_components(const SpPage *pg) {
                  " created_at, updated_at, group_id FROM components"
                  " WHERE group_id IS NULL ORDER BY position, name");
   if (p) {
-    while (db_step(p) == SQLITE_ROW) {
+    while (db_step(p) == DB_ROW) {
       json_array_append_new(pList, component_obj(pg, p));
     }
     db_reset(p);
@@ -203,14 +203,14 @@ json_t *sp_components(const SpPage *pg) {
 }
 
 json_t *sp_component(const SpPage *pg, int64_t id) {
-  sqlite3_stmt *p = db_prepare("SELECT id, name, description, status,"
+  DbStmt *p = db_prepare("SELECT id, name, description, status,"
                                " position, created_at, updated_at, group_id"
                                " FROM components WHERE id = :id");
   if (!p) {
     return NULL;
   }
   db_bind_int(p, ":id", id);
-  json_t *pC = db_step(p) == SQLITE_ROW ? component_obj(pg, p) : NULL;
+  json_t *pC = db_step(p) == DB_ROW ? component_obj(pg, p) : NULL;
   db_reset(p);
   return pC;
 }
@@ -220,7 +220,7 @@ json_t *sp_component(const SpPage *pg, int64_t id) {
 ** (their created_at stands in); both record the components they moved. */
 static json_t *status_updates(const SpPage *pg, int64_t id, int bMaint) {
   json_t *pList = json_array();
-  sqlite3_stmt *p =
+  DbStmt *p =
       bMaint ? db_prepare("SELECT id, status, body, created_at, created_at"
                           " FROM maintenance_updates"
                           " WHERE maintenance_id = :id"
@@ -232,7 +232,7 @@ static json_t *status_updates(const SpPage *pg, int64_t id, int bMaint) {
     return pList;
   }
   db_bind_int(p, ":id", id);
-  while (db_step(p) == SQLITE_ROW) {
+  while (db_step(p) == DB_ROW) {
     json_array_append_new(
         pList,
         json_pack("{s:o, s:s, s:s, s:o, s:o, s:o, s:o, s:[], s:b, s:n,"
@@ -268,7 +268,7 @@ static json_t *status_updates(const SpPage *pg, int64_t id, int bMaint) {
     }
     db_bind_int(p, ":u", uid);
     json_t *pAff = json_object_get(pU, "affected_components");
-    while (db_step(p) == SQLITE_ROW) {
+    while (db_step(p) == DB_ROW) {
       json_array_append_new(pAff, json_pack("{s:o, s:s, s:s, s:s}", "code",
                                             id_json("c", db_col_int(p, 0)),
                                             "name", db_col_text(p, 1),
@@ -283,7 +283,7 @@ static json_t *status_updates(const SpPage *pg, int64_t id, int bMaint) {
 /* Components linked to an incident or a maintenance. */
 static json_t *linked_components(const SpPage *pg, int64_t id, int bMaint) {
   json_t *pList = json_array();
-  sqlite3_stmt *p =
+  DbStmt *p =
       bMaint ? db_prepare("SELECT c.id, c.name, c.description, c.status,"
                           " c.position, c.created_at, c.updated_at,"
                           " c.group_id FROM maintenance_components mc"
@@ -300,7 +300,7 @@ static json_t *linked_components(const SpPage *pg, int64_t id, int bMaint) {
     return pList;
   }
   db_bind_int(p, ":id", id);
-  while (db_step(p) == SQLITE_ROW) {
+  while (db_step(p) == DB_ROW) {
     json_array_append_new(pList, component_obj(pg, p));
   }
   db_reset(p);
@@ -311,14 +311,14 @@ static json_t *linked_components(const SpPage *pg, int64_t id, int bMaint) {
 ** postmortem's public summary (Markdown) and when it was published, null
 ** until the postmortem is published or when the summary is empty. */
 static void add_postmortem(const SpPage *pg, json_t *pI, int64_t id) {
-  sqlite3_stmt *p = db_prepare(
+  DbStmt *p = db_prepare(
       "SELECT public_summary, published_at FROM postmortems"
       " WHERE incident_id = :id AND status = 'published'"
       " AND public_summary <> '' AND published_at IS NOT NULL");
   json_t *pBody = json_null(), *pAt = json_null();
   if (p) {
     db_bind_int(p, ":id", id);
-    if (db_step(p) == SQLITE_ROW) {
+    if (db_step(p) == DB_ROW) {
       json_decref(pBody);
       json_decref(pAt);
       pBody = json_string(db_col_text(p, 0));
@@ -331,7 +331,7 @@ static void add_postmortem(const SpPage *pg, json_t *pI, int64_t id) {
 }
 
 json_t *sp_incident(const SpPage *pg, int64_t id) {
-  sqlite3_stmt *p =
+  DbStmt *p =
       db_prepare("SELECT id, title, status, created_at, updated_at,"
                  " (SELECT min(created_at) FROM incident_updates u"
                  "  WHERE u.incident_id = i.id AND u.status = 'monitoring'),"
@@ -341,7 +341,7 @@ json_t *sp_incident(const SpPage *pg, int64_t id) {
     return NULL;
   }
   db_bind_int(p, ":id", id);
-  if (db_step(p) != SQLITE_ROW) {
+  if (db_step(p) != DB_ROW) {
     db_reset(p);
     return NULL;
   }
@@ -363,7 +363,7 @@ json_t *sp_incident(const SpPage *pg, int64_t id) {
 
 json_t *sp_incidents(const SpPage *pg, int eWhich) {
   json_t *pList = json_array();
-  sqlite3_stmt *p = db_prepare(
+  DbStmt *p = db_prepare(
       "SELECT id FROM incidents WHERE public = 1 AND (:open = 0 OR status"
       " IN ('investigating', 'identified', 'monitoring'))"
       " ORDER BY started_at DESC, id DESC LIMIT 50");
@@ -373,7 +373,7 @@ json_t *sp_incidents(const SpPage *pg, int eWhich) {
   db_bind_int(p, ":open", eWhich == SP_UNRESOLVED);
   int64_t aId[50];
   int nId = 0;
-  while (nId < 50 && db_step(p) == SQLITE_ROW) {
+  while (nId < 50 && db_step(p) == DB_ROW) {
     aId[nId++] = db_col_int(p, 0);
   }
   db_reset(p);
@@ -387,7 +387,7 @@ json_t *sp_incidents(const SpPage *pg, int eWhich) {
 }
 
 json_t *sp_maintenance(const SpPage *pg, int64_t id) {
-  sqlite3_stmt *p = db_prepare(
+  DbStmt *p = db_prepare(
       "SELECT id, title, status, created_at, updated_at, completed_at,"
       " coalesce(started_at, scheduled_for), scheduled_for,"
       " scheduled_until FROM maintenances WHERE id = :id");
@@ -395,7 +395,7 @@ json_t *sp_maintenance(const SpPage *pg, int64_t id) {
     return NULL;
   }
   db_bind_int(p, ":id", id);
-  if (db_step(p) != SQLITE_ROW) {
+  if (db_step(p) != DB_ROW) {
     db_reset(p);
     return NULL;
   }
@@ -418,7 +418,7 @@ json_t *sp_maintenance(const SpPage *pg, int64_t id) {
 
 json_t *sp_maintenances(const SpPage *pg, int eWhich) {
   json_t *pList = json_array();
-  sqlite3_stmt *p =
+  DbStmt *p =
       db_prepare("SELECT id FROM maintenances WHERE :w = 0"
                  " OR (:w = 2 AND status = 'scheduled')"
                  " OR (:w = 3 AND status IN ('in_progress', 'verifying'))"
@@ -430,7 +430,7 @@ json_t *sp_maintenances(const SpPage *pg, int eWhich) {
   db_bind_int(p, ":w", eWhich);
   int64_t aId[50];
   int nId = 0;
-  while (nId < 50 && db_step(p) == SQLITE_ROW) {
+  while (nId < 50 && db_step(p) == DB_ROW) {
     aId[nId++] = db_col_int(p, 0);
   }
   db_reset(p);

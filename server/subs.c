@@ -240,13 +240,13 @@ static int read_components(json_t *pIn, int64_t *aId, int *pnId, char *zErr,
       rc = E_INVALID;
       break;
     }
-    sqlite3_stmt *q = db_prepare("SELECT 1 FROM components WHERE id = :id");
+    DbStmt *q = db_prepare("SELECT 1 FROM components WHERE id = :id");
     if (!q) {
       rc = E_DB;
       break;
     }
     db_bind_int(q, ":id", id);
-    int bFound = db_step(q) == SQLITE_ROW;
+    int bFound = db_step(q) == DB_ROW;
     db_reset(q);
     if (!bFound) {
       snprintf(zErr, nErr, "component: no component %lld", id);
@@ -280,12 +280,12 @@ static void public_page(Req *r, json_t *pM, const char *zTemplate,
 /* The components to choose from. NEW array. */
 static json_t *component_choices(void) {
   json_t *pList = json_array();
-  sqlite3_stmt *p =
+  DbStmt *p =
       db_prepare("SELECT id, name FROM components ORDER BY position, name");
   if (!p) {
     return pList;
   }
-  while (db_step(p) == SQLITE_ROW) {
+  while (db_step(p) == DB_ROW) {
     json_array_append_new(pList, json_pack("{s:I, s:s}", "id",
                                            (json_int_t)db_col_int(p, 0), "name",
                                            db_col_text(p, 1)));
@@ -334,7 +334,7 @@ int subs_page(Req *r) {
 /* Counts this attempt and says whether the address is over its limit.
 ** Inside the caller's transaction. */
 static int rate_limited(const char *zAddress, int64_t now, int *pbLimited) {
-  sqlite3_stmt *p = db_prepare("DELETE FROM subscribe_attempts"
+  DbStmt *p = db_prepare("DELETE FROM subscribe_attempts"
                                " WHERE created_at < :old");
   if (!p) {
     return E_DB;
@@ -350,7 +350,7 @@ static int rate_limited(const char *zAddress, int64_t now, int *pbLimited) {
     return E_DB;
   }
   db_bind_text(p, ":a", zAddress);
-  int n = db_step(p) == SQLITE_ROW ? (int)db_col_int(p, 0) : 0;
+  int n = db_step(p) == DB_ROW ? (int)db_col_int(p, 0) : 0;
   db_reset(p);
   *pbLimited = n >= SUBS_RATE_MAX;
   p = db_prepare("INSERT INTO subscribe_attempts (address, created_at)"
@@ -498,7 +498,7 @@ int subs_post(Req *r) {
     rc = rate_limited(zAddress, now, &bLimited);
   }
   if (rc == 0 && !bLimited) {
-    sqlite3_stmt *p = db_prepare("SELECT id, confirmed_at IS NOT NULL"
+    DbStmt *p = db_prepare("SELECT id, confirmed_at IS NOT NULL"
                                  " FROM subscribers"
                                  " WHERE kind = :k AND address = :a");
     rc = E_DB;
@@ -506,7 +506,7 @@ int subs_post(Req *r) {
       db_bind_text(p, ":k", zKind);
       db_bind_text(p, ":a", zAddress);
       rc = 0;
-      if (db_step(p) == SQLITE_ROW) {
+      if (db_step(p) == DB_ROW) {
         id = db_col_int(p, 0);
         bAlready = (int)db_col_int(p, 1);
       }
@@ -515,7 +515,7 @@ int subs_post(Req *r) {
   }
   if (rc == 0 && !bLimited && !bAlready) {
     /* New, or not yet confirmed: (re)start the opt-in with new tokens. */
-    sqlite3_stmt *p =
+    DbStmt *p =
         id ? db_prepare("UPDATE subscribers SET secret = :s,"
                         " confirm_token_hash = :ch, confirm_expires_at = :exp,"
                         " unsubscribe_token_hash = :uh, created_at = :now"
@@ -631,7 +631,7 @@ static int by_token(Req *r, const char *zToken, int bConfirm, int64_t *pId,
     return E_NOTFOUND;
   }
   sha256_hex(zToken, 64, zHash);
-  sqlite3_stmt *p =
+  DbStmt *p =
       bConfirm ? db_prepare("SELECT id, address, kind,"
                             " confirm_expires_at <= :now FROM subscribers"
                             " WHERE confirm_token_hash = :h")
@@ -645,7 +645,7 @@ static int by_token(Req *r, const char *zToken, int bConfirm, int64_t *pId,
     db_bind_int(p, ":now", utc_now_ms());
   }
   int rc = E_NOTFOUND;
-  if (db_step(p) == SQLITE_ROW) {
+  if (db_step(p) == DB_ROW) {
     *pId = db_col_int(p, 0);
     *pzAddress = arena_strdup(&r->arena, db_col_text(p, 1));
     *pzKind = arena_strdup(&r->arena, db_col_text(p, 2));
@@ -729,7 +729,7 @@ int subs_confirm_post(Req *r) {
   int64_t now = utc_now_ms();
   rc = db_begin_write();
   if (rc == 0) {
-    sqlite3_stmt *p =
+    DbStmt *p =
         db_prepare("UPDATE subscribers SET confirmed_at = :now,"
                    " confirm_token_hash = NULL, confirm_expires_at = NULL"
                    " WHERE id = :id AND confirm_expires_at > :now");
@@ -789,7 +789,7 @@ int subs_unsub_post(Req *r) {
   rc = db_begin_write();
   if (rc == 0) {
     /* Cascades to its components and its unsent messages. */
-    sqlite3_stmt *p = db_prepare("DELETE FROM subscribers WHERE id = :id");
+    DbStmt *p = db_prepare("DELETE FROM subscribers WHERE id = :id");
     rc = E_DB;
     if (p) {
       db_bind_int(p, ":id", id);
@@ -813,7 +813,7 @@ int subs_unsub_post(Req *r) {
 /* Queue hooks -------------------------------------------------------------- */
 
 int subs_queue_incident_update(int64_t updateId, int64_t incidentId) {
-  sqlite3_stmt *p = db_prepare(
+  DbStmt *p = db_prepare(
       "INSERT OR IGNORE INTO outbox (subscriber_id, kind, address, topic,"
       " ref_id, next_attempt_at, idempotency_key, created_at)"
       " SELECT s.id, s.kind, s.address, 'incident_update', :u, :now,"
@@ -839,7 +839,7 @@ int subs_queue_incident_update(int64_t updateId, int64_t incidentId) {
 
 int subs_queue_maintenance_update(int64_t maintenanceUpdateId,
                                   int64_t maintenanceId) {
-  sqlite3_stmt *p = db_prepare(
+  DbStmt *p = db_prepare(
       "INSERT OR IGNORE INTO outbox (subscriber_id, kind, address, topic,"
       " ref_id, next_attempt_at, idempotency_key, created_at)"
       " SELECT s.id, s.kind, s.address, 'maintenance_update', :u, :now,"
@@ -860,12 +860,12 @@ int subs_queue_maintenance_update(int64_t maintenanceUpdateId,
 }
 
 int subs_component_mark(int64_t *pMark) {
-  sqlite3_stmt *p =
+  DbStmt *p =
       db_prepare("SELECT coalesce(max(id), 0) FROM component_history");
   if (!p) {
     return E_DB;
   }
-  int rc = db_step(p) == SQLITE_ROW ? 0 : E_DB;
+  int rc = db_step(p) == DB_ROW ? 0 : E_DB;
   *pMark = rc == 0 ? db_col_int(p, 0) : 0;
   db_reset(p);
   return rc;
@@ -874,7 +874,7 @@ int subs_component_mark(int64_t *pMark) {
 int subs_queue_component_updates(int64_t mark, int bEmail) {
   /* A history row with no old_status is a component's first: a new
   ** component, not a change. */
-  sqlite3_stmt *p = db_prepare(
+  DbStmt *p = db_prepare(
       "INSERT OR IGNORE INTO outbox (subscriber_id, kind, address, topic,"
       " ref_id, next_attempt_at, idempotency_key, created_at)"
       " SELECT s.id, s.kind, s.address, 'component_update', h.id, :now,"
@@ -898,7 +898,7 @@ int subs_queue_component_updates(int64_t mark, int bEmail) {
 
 /* Admin ------------------------------------------------------------------ */
 
-static json_t *time_or_null(sqlite3_stmt *p, int i) {
+static json_t *time_or_null(DbStmt *p, int i) {
   if (db_col_is_null(p, i)) {
     return json_null();
   }
@@ -909,7 +909,7 @@ static json_t *time_or_null(sqlite3_stmt *p, int i) {
 
 int subs_admin_list(Req *r) {
   json_t *pSubs = json_array();
-  sqlite3_stmt *p = db_prepare(
+  DbStmt *p = db_prepare(
       "SELECT s.id, s.kind, s.address, s.confirmed_at, s.created_at,"
       " (SELECT group_concat(c.name, ', ') FROM subscriber_components sc"
       "  JOIN components c ON c.id = sc.component_id"
@@ -921,7 +921,7 @@ int subs_admin_list(Req *r) {
     json_decref(pSubs);
     return E_DB;
   }
-  while (db_step(p) == SQLITE_ROW) {
+  while (db_step(p) == DB_ROW) {
     json_array_append_new(
         pSubs,
         json_pack("{s:I, s:s, s:s, s:b, s:o, s:o, s:s, s:I}", "id",
@@ -943,7 +943,7 @@ int subs_admin_list(Req *r) {
     json_decref(pOut);
     return E_DB;
   }
-  while (db_step(p) == SQLITE_ROW) {
+  while (db_step(p) == DB_ROW) {
     int bDone = strcmp(db_col_text(p, 5), "sent") == 0 ||
                 strcmp(db_col_text(p, 5), "dead") == 0;
     json_array_append_new(
@@ -979,7 +979,7 @@ int subs_admin_delete(Req *r) {
   }
   rc = db_begin_write();
   if (rc == 0) {
-    sqlite3_stmt *p = db_prepare("DELETE FROM subscribers WHERE id = :id");
+    DbStmt *p = db_prepare("DELETE FROM subscribers WHERE id = :id");
     rc = E_DB;
     if (p) {
       db_bind_int(p, ":id", id);
@@ -1020,12 +1020,12 @@ int subs_feed(Req *r) {
   int64_t id = atoll(zFile);
   SpPage pg;
   sp_page_load(&pg);
-  sqlite3_stmt *p = db_prepare("SELECT name FROM components WHERE id = :id");
+  DbStmt *p = db_prepare("SELECT name FROM components WHERE id = :id");
   if (!p) {
     return E_DB;
   }
   db_bind_int(p, ":id", id);
-  if (db_step(p) != SQLITE_ROW) {
+  if (db_step(p) != DB_ROW) {
     db_reset(p);
     return req_fail(r, E_NOTFOUND, "Not found.");
   }
@@ -1052,7 +1052,7 @@ int subs_feed(Req *r) {
   db_bind_int(p, ":c", id);
   json_t *pEntries = json_object_get(pM, "entries");
   int bFirst = 1;
-  while (db_step(p) == SQLITE_ROW) {
+  while (db_step(p) == DB_ROW) {
     char zAt[25], zUp[25], zRfc[64], zLink[400];
     utc_format(db_col_int(p, 5), zAt);
     utc_format(db_col_int(p, 6), zUp);
@@ -1106,7 +1106,7 @@ int subs_cli_user_email(int argc, char **argv) {
           stderr);
     return 2;
   }
-  sqlite3_stmt *p =
+  DbStmt *p =
       db_prepare("UPDATE users SET email = nullif(:e, '') WHERE name = :n");
   if (!p) {
     return 1;

@@ -55,7 +55,7 @@ static const char *const azUpdateFields[] = {
   " body, key, pinned, hidden, count, author, created_at, updated_at,"        \
   " version"
 
-static json_t *opt_time(sqlite3_stmt *p, int i) {
+static json_t *opt_time(DbStmt *p, int i) {
   if (db_col_is_null(p, i)) {
     return json_null();
   }
@@ -65,7 +65,7 @@ static json_t *opt_time(sqlite3_stmt *p, int i) {
 }
 
 /* The API shape of the row at p (selected with EVENT_COLUMNS). NEW. */
-static json_t *event_json(sqlite3_stmt *p) {
+static json_t *event_json(DbStmt *p) {
   return json_pack(
       "{s:I, s:I, s:o, s:o, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:b, s:b,"
       " s:I, s:s, s:o, s:o, s:I}",
@@ -82,13 +82,13 @@ static json_t *event_json(sqlite3_stmt *p) {
 }
 
 json_t *timeline_event_load(int64_t id) {
-  sqlite3_stmt *p = db_prepare("SELECT " EVENT_COLUMNS " FROM events"
+  DbStmt *p = db_prepare("SELECT " EVENT_COLUMNS " FROM events"
                                " WHERE id = :id AND deleted = 0");
   if (!p) {
     return NULL;
   }
   db_bind_int(p, ":id", id);
-  json_t *pOut = db_step(p) == SQLITE_ROW ? event_json(p) : NULL;
+  json_t *pOut = db_step(p) == DB_ROW ? event_json(p) : NULL;
   db_reset(p);
   return pOut;
 }
@@ -97,7 +97,7 @@ json_t *timeline_event_load(int64_t id) {
 ** that mark (or clears it). Inside the caller's transaction. */
 static int sync_moment(int64_t incidentId, const char *zKey,
                        const char *zActor, char *zErr, size_t nErr) {
-  sqlite3_stmt *p = db_prepare(
+  DbStmt *p = db_prepare(
       "SELECT min(ts) FROM events WHERE incident_id = :inc AND key = :key"
       " AND deleted = 0");
   if (!p) {
@@ -106,7 +106,7 @@ static int sync_moment(int64_t incidentId, const char *zKey,
   db_bind_int(p, ":inc", incidentId);
   db_bind_text(p, ":key", zKey);
   int64_t ms = IN_UNSET;
-  if (db_step(p) == SQLITE_ROW && !db_col_is_null(p, 0)) {
+  if (db_step(p) == DB_ROW && !db_col_is_null(p, 0)) {
     ms = db_col_int(p, 0);
   }
   db_reset(p);
@@ -119,12 +119,12 @@ static int path_incident(Req *r, int64_t *pId) {
   if (rc) {
     return rc;
   }
-  sqlite3_stmt *p = db_prepare("SELECT 1 FROM incidents WHERE id = :id");
+  DbStmt *p = db_prepare("SELECT 1 FROM incidents WHERE id = :id");
   if (!p) {
     return E_DB;
   }
   db_bind_int(p, ":id", *pId);
-  int bFound = db_step(p) == SQLITE_ROW;
+  int bFound = db_step(p) == DB_ROW;
   db_reset(p);
   return bFound ? 0
                 : req_fail(r, E_NOTFOUND, "no incident %lld",
@@ -220,7 +220,7 @@ static int read_filter(Req *r, TimelineFilter *pF) {
 /* Runs the filtered query; fills a NEW array and the next cursor. */
 static int query_events(Req *r, int64_t incidentId, const TimelineFilter *pF,
                         json_t **ppList, char *zNext, size_t nNext) {
-  sqlite3_stmt *p = db_prepare(
+  DbStmt *p = db_prepare(
       "SELECT " EVENT_COLUMNS " FROM events"
       " WHERE incident_id = :inc AND deleted = 0"
       " AND (:hidden OR hidden = 0)"
@@ -247,7 +247,7 @@ static int query_events(Req *r, int64_t incidentId, const TimelineFilter *pF,
   int64_t n = 0, lastTs = 0, lastId = 0;
   int rc;
   zNext[0] = 0;
-  while ((rc = db_step(p)) == SQLITE_ROW) {
+  while ((rc = db_step(p)) == DB_ROW) {
     if (n == pF->limit) {
       snprintf(zNext, nNext, "%lld:%lld", (long long)lastTs,
                (long long)lastId);
@@ -261,7 +261,7 @@ static int query_events(Req *r, int64_t incidentId, const TimelineFilter *pF,
   db_reset(p);
   (void)r;
   *ppList = pList;
-  return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : E_DB;
+  return rc == DB_ROW || rc == DB_DONE ? 0 : E_DB;
 }
 
 int timeline_list(Req *r) {
@@ -347,7 +347,7 @@ int timeline_add(int64_t incidentId, json_t *pIn, const char *zActor,
     return rc;
   }
   int64_t now = utc_now_ms();
-  sqlite3_stmt *p = db_prepare(
+  DbStmt *p = db_prepare(
       "INSERT INTO events (incident_id, ts, kind, source, level, component,"
       " title, body, key, author, created_at, updated_at)"
       " VALUES (:inc, :ts, :kind, :source, :level, :component, :title,"
@@ -502,7 +502,7 @@ static int event_edit(Req *r, int64_t id, json_t *pBefore, json_t *pIn,
     return req_fail(r, rc, "%s", zErr);
   }
   rc = db_begin_write();
-  sqlite3_stmt *p = NULL;
+  DbStmt *p = NULL;
   if (rc == 0) {
     p = db_prepare(
         "UPDATE events SET ts = coalesce(:ts, ts), kind = :kind,"
@@ -696,14 +696,14 @@ int timeline_raw(Req *r) {
   }
   /* A signal's lines: its source's error lines in its time range, of its
   ** message group when it has one. */
-  sqlite3_stmt *p = db_prepare(
+  DbStmt *p = db_prepare(
       "SELECT e.source, e.ts, e.end_ts, e.grp, e.kind FROM events ev"
       " JOIN evidence e ON e.id = ev.evidence_id WHERE ev.id = :id");
   if (!p) {
     return E_DB;
   }
   db_bind_int(p, ":id", id);
-  int bFound = db_step(p) == SQLITE_ROW;
+  int bFound = db_step(p) == DB_ROW;
   char *zSource = NULL;
   RawQuery q = {0};
   if (bFound) {
@@ -756,7 +756,7 @@ int timeline_raw_search(Req *r) {
     return rc;
   }
   q.to++;
-  sqlite3_stmt *p = db_prepare(
+  DbStmt *p = db_prepare(
       "SELECT source FROM incident_sources WHERE incident_id = :inc"
       " UNION SELECT source FROM events WHERE incident_id = :inc"
       " AND evidence_id IS NOT NULL AND kind IN ('log', 'signal')"
@@ -767,7 +767,7 @@ int timeline_raw_search(Req *r) {
   db_bind_int(p, ":inc", incidentId);
   const char **azSource = arena_alloc(&r->arena, sizeof(char *) * 33);
   int nSource = 0;
-  while (db_step(p) == SQLITE_ROW) {
+  while (db_step(p) == DB_ROW) {
     const char *z = db_col_text(p, 0);
     if (!zSource || !*zSource || strcmp(z, zSource) == 0) {
       azSource[nSource++] = arena_strdup(&r->arena, z);
@@ -811,18 +811,18 @@ int timeline_stream(Req *r) {
   buf_puts(&out, "retry: 1000\n\n");
   if (!zLast || !*zLast) {
     /* A new listener starts from now. */
-    sqlite3_stmt *p = db_prepare("SELECT coalesce(max(id), 0) FROM changes");
+    DbStmt *p = db_prepare("SELECT coalesce(max(id), 0) FROM changes");
     if (!p) {
       buf_free(&out);
       return E_DB;
     }
-    int64_t maxId = db_step(p) == SQLITE_ROW ? db_col_int(p, 0) : 0;
+    int64_t maxId = db_step(p) == DB_ROW ? db_col_int(p, 0) : 0;
     db_reset(p);
     buf_printf(&out, "id: %lld\nevent: hello\ndata: {}\n\n",
                (long long)maxId);
   } else {
     int64_t last = strtoll(zLast, NULL, 10);
-    sqlite3_stmt *p = db_prepare(
+    DbStmt *p = db_prepare(
         "SELECT c.id, c.entity, c.entity_id, c.action, c.actor FROM changes c"
         " LEFT JOIN events e ON c.entity = 'event' AND e.id = c.entity_id"
         " WHERE c.id > :last AND ((c.entity = 'incident'"
@@ -834,7 +834,7 @@ int timeline_stream(Req *r) {
     }
     db_bind_int(p, ":last", last);
     db_bind_int(p, ":inc", incidentId);
-    while (db_step(p) == SQLITE_ROW) {
+    while (db_step(p) == DB_ROW) {
       json_t *pData = json_pack("{s:s, s:I, s:s, s:s}", "entity",
                                 db_col_text(p, 1), "id",
                                 (json_int_t)db_col_int(p, 2), "action",
@@ -933,12 +933,12 @@ int timeline_view(Req *r, int64_t id) {
     return rc;
   }
   json_t *pSources = json_array();
-  sqlite3_stmt *p = db_prepare("SELECT DISTINCT source FROM events"
+  DbStmt *p = db_prepare("SELECT DISTINCT source FROM events"
                                " WHERE incident_id = :inc AND source != ''"
                                " AND deleted = 0 ORDER BY source LIMIT 100");
   if (p) {
     db_bind_int(p, ":inc", id);
-    while (db_step(p) == SQLITE_ROW) {
+    while (db_step(p) == DB_ROW) {
       json_array_append_new(pSources, json_string(db_col_text(p, 0)));
     }
     db_reset(p);

@@ -43,14 +43,14 @@ int update_text_ok(const char *z, size_t n) {
 
 json_t *update_list_json(int64_t id) {
   json_t *pList = json_array();
-  sqlite3_stmt *p = db_prepare(
+  DbStmt *p = db_prepare(
       "SELECT id, status, body, author, created_at FROM incident_updates"
       " WHERE incident_id = :id ORDER BY created_at DESC, id DESC");
   if (!p) {
     return pList;
   }
   db_bind_int(p, ":id", id);
-  while (db_step(p) == SQLITE_ROW) {
+  while (db_step(p) == DB_ROW) {
     char zAt[25];
     utc_format(db_col_int(p, 4), zAt);
     json_array_append_new(
@@ -73,7 +73,7 @@ json_t *update_list_json(int64_t id) {
     }
     db_bind_int(p, ":id", json_integer_value(json_object_get(pU, "id")));
     json_t *pAff = json_object_get(pU, "affected_components");
-    while (db_step(p) == SQLITE_ROW) {
+    while (db_step(p) == DB_ROW) {
       char zCode[32];
       snprintf(zCode, sizeof(zCode), "c%lld", (long long)db_col_int(p, 0));
       json_array_append_new(pAff, json_pack("{s:s, s:s, s:s, s:s}", "code",
@@ -88,12 +88,12 @@ json_t *update_list_json(int64_t id) {
 
 /* Looks up a component by name; 0 and *pId, or E_INVALID. */
 static int component_by_name(const char *zName, int64_t *pId) {
-  sqlite3_stmt *p = db_prepare("SELECT id FROM components WHERE name = :n");
+  DbStmt *p = db_prepare("SELECT id FROM components WHERE name = :n");
   if (!p) {
     return E_DB;
   }
   db_bind_text(p, ":n", zName);
-  int rc = db_step(p) == SQLITE_ROW ? 0 : E_INVALID;
+  int rc = db_step(p) == DB_ROW ? 0 : E_INVALID;
   if (rc == 0) {
     *pId = db_col_int(p, 0);
   }
@@ -175,12 +175,12 @@ static int read_changes(json_t *pIn, int bForm, CompChange *aChange,
 static int apply_change(int64_t updateId, int64_t incidentId,
                         const CompChange *pC, int64_t now, char *zErr,
                         size_t nErr) {
-  sqlite3_stmt *p = db_prepare("SELECT status FROM components WHERE id = :id");
+  DbStmt *p = db_prepare("SELECT status FROM components WHERE id = :id");
   if (!p) {
     return E_DB;
   }
   db_bind_int(p, ":id", pC->id);
-  if (db_step(p) != SQLITE_ROW) {
+  if (db_step(p) != DB_ROW) {
     db_reset(p);
     snprintf(zErr, nErr, "cs_%lld: no such component", (long long)pC->id);
     return E_INVALID;
@@ -241,7 +241,7 @@ static int post_update(int64_t id, const char *zStatus, const char *zBody,
   }
   /* Where this post's component changes start in component_history. */
   rc = subs_component_mark(&mark);
-  sqlite3_stmt *p = NULL;
+  DbStmt *p = NULL;
   if (rc == 0) {
     p = db_prepare(
         "INSERT INTO incident_updates (incident_id, status, body, author,"
@@ -354,12 +354,12 @@ int update_create(Req *r) {
       return req_fail(r, E_INVALID, "%.60s: is not a known field", zKey);
     }
   }
-  sqlite3_stmt *p = db_prepare("SELECT status FROM incidents WHERE id = :id");
+  DbStmt *p = db_prepare("SELECT status FROM incidents WHERE id = :id");
   if (!p) {
     return E_DB;
   }
   db_bind_int(p, ":id", id);
-  if (db_step(p) != SQLITE_ROW) {
+  if (db_step(p) != DB_ROW) {
     db_reset(p);
     return req_fail(r, E_NOTFOUND, "no incident %lld", (long long)id);
   }
@@ -421,12 +421,12 @@ int update_list(Req *r) {
   if (rc) {
     return rc;
   }
-  sqlite3_stmt *p = db_prepare("SELECT 1 FROM incidents WHERE id = :id");
+  DbStmt *p = db_prepare("SELECT 1 FROM incidents WHERE id = :id");
   if (!p) {
     return E_DB;
   }
   db_bind_int(p, ":id", id);
-  int bFound = db_step(p) == SQLITE_ROW;
+  int bFound = db_step(p) == DB_ROW;
   db_reset(p);
   if (!bFound) {
     return req_fail(r, E_NOTFOUND, "no incident %lld", (long long)id);

@@ -17,7 +17,7 @@
 #include "input.h"
 #include "utc.h"
 
-static json_t *time_or_null(sqlite3_stmt *p, int i) {
+static json_t *time_or_null(DbStmt *p, int i) {
   if (db_col_is_null(p, i)) {
     return json_null();
   }
@@ -28,13 +28,13 @@ static json_t *time_or_null(sqlite3_stmt *p, int i) {
 
 int users_page(Req *r) {
   json_t *pUsers = json_array();
-  sqlite3_stmt *p = db_prepare("SELECT name, role, created_at FROM users"
+  DbStmt *p = db_prepare("SELECT name, role, created_at FROM users"
                                " ORDER BY name");
   if (!p) {
     json_decref(pUsers);
     return E_DB;
   }
-  while (db_step(p) == SQLITE_ROW) {
+  while (db_step(p) == DB_ROW) {
     json_array_append_new(
         pUsers, json_pack("{s:s, s:s, s:o, s:b}", "name", db_col_text(p, 0),
                           "role", db_col_text(p, 1), "created_at",
@@ -46,7 +46,7 @@ int users_page(Req *r) {
   p = db_prepare("SELECT name, scope, created_at, last_used_at, revoked_at"
                  " FROM api_tokens ORDER BY revoked_at IS NOT NULL, name");
   if (p) {
-    while (db_step(p) == SQLITE_ROW) {
+    while (db_step(p) == DB_ROW) {
       json_array_append_new(
           pTokens, json_pack("{s:s, s:s, s:o, s:o, s:o}", "name",
                              db_col_text(p, 0), "scope", db_col_text(p, 1),
@@ -177,14 +177,14 @@ int users_set_role(Req *r) {
   if (rc) {
     return rc;
   }
-  sqlite3_stmt *p = db_prepare("SELECT id, role FROM users WHERE name = :n");
+  DbStmt *p = db_prepare("SELECT id, role FROM users WHERE name = :n");
   int64_t id = 0;
   char zOld[16] = "";
   if (!p) {
     rc = E_DB;
   } else {
     db_bind_text(p, ":n", zName ? zName : "");
-    if (db_step(p) == SQLITE_ROW) {
+    if (db_step(p) == DB_ROW) {
       id = db_col_int(p, 0);
       snprintf(zOld, sizeof(zOld), "%s", db_col_text(p, 1));
     } else {
@@ -245,8 +245,8 @@ int users_reset_password(Req *r) {
 /* The user names, for the pickers of owners and roles. NEW. */
 json_t *users_names(void) {
   json_t *pOut = json_array();
-  sqlite3_stmt *p = db_prepare("SELECT name FROM users ORDER BY name");
-  while (p && db_step(p) == SQLITE_ROW) {
+  DbStmt *p = db_prepare("SELECT name FROM users ORDER BY name");
+  while (p && db_step(p) == DB_ROW) {
     json_array_append_new(pOut, json_string(db_col_text(p, 0)));
   }
   db_reset(p);

@@ -22,6 +22,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <sqlite3.h>
+
 #include "db.h"
 #include "search.h"
 #include "utc.h"
@@ -192,7 +194,7 @@ static int build(int n) {
     return 1;
   }
   for (int i = 0; i < 8; i++) {
-    sqlite3_stmt *p = db_prepare("INSERT OR IGNORE INTO components (name,"
+    DbStmt *p = db_prepare("INSERT OR IGNORE INTO components (name,"
                                  " created_at, updated_at)"
                                  " VALUES (:name, 0, 0)");
     db_bind_text(p, ":name", azComp[i]);
@@ -203,7 +205,7 @@ static int build(int n) {
   static char zTitle[256], zBody[8192], zRoot[1024], zTags[128];
   for (int i = 0; i < n; i++) {
     sentence(zTitle, sizeof(zTitle), 4 + (int)(rnd() % 4));
-    sqlite3_stmt *pInc = db_prepare(
+    DbStmt *pInc = db_prepare(
         "INSERT INTO incidents (title, severity, started_at,"
         " created_at, updated_at) VALUES (:title, :sev, :at, :at, :at)");
     db_bind_text(pInc, ":title", zTitle);
@@ -215,7 +217,7 @@ static int build(int n) {
       return 1;
     }
     int64_t id = db_last_id();
-    sqlite3_stmt *pComp = db_prepare(
+    DbStmt *pComp = db_prepare(
         "INSERT INTO incident_components (incident_id, component_id)"
         " SELECT :inc, id FROM components WHERE name = :name");
     db_bind_int(pComp, ":inc", id);
@@ -235,7 +237,7 @@ static int build(int n) {
     word(w1, sizeof(w1));
     word(w2, sizeof(w2));
     snprintf(zTags, sizeof(zTags), "[\"%s\",\"%s\"]", w1, w2);
-    sqlite3_stmt *pPm =
+    DbStmt *pPm =
         db_prepare("INSERT INTO postmortems (incident_id, body,"
                    " root_cause_category, tags, created_at, updated_at)"
                    " VALUES (:inc, :body, :cat, :tags, 0, 0)");
@@ -275,8 +277,8 @@ int main(int argc, char **argv) {
   if (db_setup(argv[1])) {
     return 1;
   }
-  sqlite3_stmt *pHave = db_prepare("SELECT count(*) FROM incidents");
-  int nHave = pHave && db_step(pHave) == SQLITE_ROW
+  DbStmt *pHave = db_prepare("SELECT count(*) FROM incidents");
+  int nHave = pHave && db_step(pHave) == DB_ROW
                   ? (int)db_col_int(pHave, 0)
                   : 0;
   db_reset(pHave);

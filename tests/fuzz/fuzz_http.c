@@ -71,6 +71,8 @@
 #include "accesslog.h"
 #include "auth.h"
 #include "buf.h"
+#include <sqlite3.h>
+
 #include "db.h"
 #include "http.h"
 #include "sha256.h"
@@ -175,7 +177,7 @@ static void db_fresh(void) {
 /* Puts back the admin user, its session and the write token if an input
 ** deleted, ended or revoked them. Cheap when nothing is missing. */
 static void credentials_ensure(void) {
-  sqlite3_stmt *p = db_prepare(
+  DbStmt *p = db_prepare(
       "SELECT (SELECT count(*) FROM sessions s JOIN users u"
       "        ON u.id = s.user_id AND u.name = :user AND u.role = 'admin'"
       "        WHERE s.token_hash = :session AND s.expires_at > :now)"
@@ -192,7 +194,7 @@ static void credentials_ensure(void) {
   db_bind_text(p, ":session", zSession);
   db_bind_text(p, ":token", zToken);
   db_bind_int(p, ":now", now);
-  int n = db_step(p) == SQLITE_ROW ? (int)db_col_int(p, 0) : -1;
+  int n = db_step(p) == DB_ROW ? (int)db_col_int(p, 0) : -1;
   db_reset(p);
   if (n == 2) {
     return;
@@ -215,9 +217,9 @@ static void credentials_ensure(void) {
     if (!p) {
       abort();
     }
-    int nParam = sqlite3_bind_parameter_count(p);
+    int nParam = sqlite3_bind_parameter_count(db_lite_stmt(p));
     for (int j = 1; j <= nParam; j++) {
-      const char *zName = sqlite3_bind_parameter_name(p, j);
+      const char *zName = sqlite3_bind_parameter_name(db_lite_stmt(p), j);
       if (strcmp(zName, ":user") == 0) {
         db_bind_text(p, zName, FUZZ_USER);
       } else if (strcmp(zName, ":pw") == 0) {

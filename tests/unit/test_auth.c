@@ -66,7 +66,7 @@ int main(void) {
   CHECK("token has a recognisable prefix", strncmp(zToken, "hs_", 3) == 0);
   char zTokHash[65];
   sha256_hex(zToken, strlen(zToken), zTokHash);
-  sqlite3_stmt *p = db_prepare("SELECT count(*) FROM api_tokens"
+  DbStmt *p = db_prepare("SELECT count(*) FROM api_tokens"
                                " WHERE token_hash = :h");
   db_bind_text(p, ":h", zTokHash);
   db_step(p);

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "db.h"
 #include "err.h"
 #include "harness.h"
@@ -62,7 +64,7 @@ int main(void) {
   CHECK_INT("setup again is a no-op", db_setup(zPath), 0);
   CHECK_INT("version unchanged", db_user_version(), v);
 
-  sqlite3_stmt *p = db_prepare("SELECT :x + 1");
+  DbStmt *p = db_prepare("SELECT :x + 1");
   CHECK("prepare returns a statement", p != NULL);
   CHECK("the same SQL literal gives the cached statement",
         db_prepare("SELECT :x + 1") == p || 1);
@@ -81,7 +83,7 @@ int main(void) {
   db_exec("INSERT INTO settings (key, value) VALUES ('a', '1')");
   CHECK_INT("commit", db_commit(), 0);
   CHECK("commit bumps the data version", db_data_version() > ver);
-  sqlite3_stmt *pDup =
+  DbStmt *pDup =
       db_prepare("INSERT INTO settings (key, value) VALUES ('a', '2')");
   CHECK_INT("a constraint violation is E_CONFLICT", db_run(pDup),
             E_CONFLICT);

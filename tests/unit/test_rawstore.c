@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sqlite3.h>
+
 #include "db.h"
 #include "err.h"
 #include "harness.h"
@@ -390,7 +392,7 @@ static void test_migrate(void) {
   db_exec("INSERT INTO incidents (id, title, started_at, created_at,"
           " updated_at) VALUES (900, 'old', 0, 0, 0), (901, 'other', 0, 0, 0)");
   db_begin_write();
-  sqlite3_stmt *q = db_prepare(
+  DbStmt *q = db_prepare(
       "INSERT INTO raw_lines (incident_id, ts, fp, bad, grp, source, line)"
       " VALUES (:inc, :ts, :fp, :bad, :grp, 'mig', :line)");
   for (int i = 0; i < 2500; i++) {

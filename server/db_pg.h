@@ -1,0 +1,54 @@
+/*
+** db_pg.h: the PostgreSQL engine behind db.h, for db.c only. Every other
+** file goes through db.h, whichever engine runs.
+*/
+#ifndef HS_DB_PG_H
+#define HS_DB_PG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "db.h"
+
+/* Remembers the connection string for every thread (db_setup()). */
+void pg_set_target(const char *zConn, int bReadOnly);
+/* Opens this thread's connection if needed: 0, or E_DB (logged). */
+int pg_connect(void);
+void pg_close_thread(void);
+
+DbStmt *pg_prepare(const char *zSql);
+void pg_reset(DbStmt *p);
+/* Binds n bytes at z (n < 0: up to the NUL); z == NULL binds NULL.
+** bBinary sends the bytes as binary (bytea). */
+void pg_bind(DbStmt *p, const char *zName, const char *z, int n, int bBinary);
+int pg_step(DbStmt *p);
+const char *pg_col_text(DbStmt *p, int i);
+int pg_col_is_null(DbStmt *p, int i);
+const void *pg_col_blob(DbStmt *p, int i, size_t *pN);
+
+int pg_exec(const char *zSql);
+int pg_begin_write(void);
+/* COMMIT; with bNotify, other nodes hear of the change (NOTIFY hs_data,
+** delivered only if the commit succeeds). */
+int pg_commit(int bNotify);
+void pg_rollback(void);
+int pg_in_transaction(void);
+int64_t pg_last_id(void);
+int pg_changes(void);
+/* The schema version (table hs_schema), 0 for an empty database. */
+int pg_user_version(void);
+int pg_set_user_version(int n);
+/* Session advisory lock around migrations, so nodes starting together
+** apply each one once. */
+int pg_migration_lock(int bLock);
+
+/* db_lead() on PostgreSQL. */
+int pg_lead(int eJob);
+int pg_listen_start(void);
+void pg_listen_stop(void);
+
+/* What a failure was, for db.c's per-thread error flags. */
+enum { PG_ERR_OTHER = 1, PG_ERR_UNAVAILABLE, PG_ERR_DISK_FULL, PG_ERR_READ_ONLY };
+void db_note_pg_error(int eKind);
+
+#endif
