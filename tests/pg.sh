@@ -105,6 +105,24 @@ EOF
     fi
   done
   echo "$port" >"$dir/port"
+  # The tests' sql() (tests/http/lib.sh) reads with SQLite's group_concat;
+  # every database made from template1 gets it, outside public.
+  psql -X -q -v ON_ERROR_STOP=1 \
+    "host=127.0.0.1 port=$port user=hindsight dbname=template1" <<'EOF' >&2 ||
+CREATE SCHEMA sqlite_compat;
+CREATE FUNCTION sqlite_compat.gc_step(acc text, v anyelement, sep text)
+  RETURNS text LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE WHEN v IS NULL THEN acc WHEN acc IS NULL THEN v::text
+    ELSE acc || sep || v::text END $$;
+CREATE FUNCTION sqlite_compat.gc_step(acc text, v anyelement)
+  RETURNS text LANGUAGE sql IMMUTABLE AS $$
+  SELECT sqlite_compat.gc_step(acc, v, ',') $$;
+CREATE AGGREGATE sqlite_compat.group_concat(anyelement)
+  (SFUNC = sqlite_compat.gc_step, STYPE = text);
+CREATE AGGREGATE sqlite_compat.group_concat(anyelement, text)
+  (SFUNC = sqlite_compat.gc_step, STYPE = text);
+EOF
+    die "could not add sqlite_compat to template1"
   echo "host=127.0.0.1 port=$port user=hindsight"
 }
 
