@@ -7,6 +7,8 @@
 #   pg.sh createdb BASE  a new empty database with a unique name; prints
 #                        BASE plus its dbname.
 #   pg.sh dropdb CONNINFO  drops the database CONNINFO names.
+#   pg.sh check CONNINFO   pg_amcheck (tables and their indexes) on that
+#                        database: prints "ok", or what it found and fails.
 # As root (CI runs as root; initdb and postgres refuse it) the cluster runs
 # as the `postgres` user with DIR owned by it; otherwise as the caller.
 # Messages go to stderr: stdout is only the conninfo.
@@ -155,12 +157,23 @@ dropdb() {
   psql_admin "$base" -c "DROP DATABASE IF EXISTS $name WITH (FORCE)"
 }
 
+# check CONNINFO: PostgreSQL's counterpart of PRAGMA integrity_check (the
+# amcheck extension goes into pg_catalog, not into the schema under test).
+check() {
+  out=$("$(bindir)/pg_amcheck" --install-missing --heapallindexed "$1" 2>&1) ||
+    { printf '%s\n' "$out"; return 1; }
+  [ -z "$out" ] || { printf '%s\n' "$out"; return 1; }
+  echo ok
+}
+
 cmd=${1:-}
-[ $# -eq 2 ] || die "usage: pg.sh start DIR | stop DIR | createdb BASE | dropdb CONNINFO"
+[ $# -eq 2 ] ||
+  die "usage: pg.sh start DIR | stop DIR | createdb BASE | dropdb CONNINFO | check CONNINFO"
 case $cmd in
 start) start "$2" ;;
 stop) stop "$2" ;;
 createdb) createdb "$2" ;;
 dropdb) dropdb "$2" ;;
+check) check "$2" ;;
 *) die "unknown command $cmd" ;;
 esac

@@ -140,9 +140,14 @@ login() { # login USER PASSWORD
 # databases a group_concat() in the schema sqlite_compat, which only this
 # psql has on its search_path (the server does not see it).
 HS_FTS=${HS_FTS:-$PWD/build/hs_fts}
-sql() {
+sql() { sql_on "$DB" "$@"; }
+
+# sql_on DB [SQL...]: sql on another database of the suite (new_db).
+sql_on() {
+  zDb=$1
+  shift
   if [ -z "$HS_PG" ]; then
-    sqlite3 -cmd '.timeout 5000' -cmd ".load $HS_FTS" "$DB" "$@"
+    sqlite3 -cmd '.timeout 5000' -cmd ".load $HS_FTS" "$zDb" "$@"
     return
   fi
   for zSql in "$@"; do
@@ -150,7 +155,28 @@ sql() {
     shift
   done
   PGOPTIONS='-c search_path=public,sqlite_compat' \
-    psql -X -q -A -t -v ON_ERROR_STOP=1 "$DB" "$@"
+    psql -X -q -A -t -v ON_ERROR_STOP=1 "$zDb" "$@"
+}
+
+# new_db NAME: another empty database for a suite that needs several, for
+# --db: the file $T/NAME.db, or under HS_PG a fresh PostgreSQL database
+# (left to the end of the run's cluster).
+new_db() {
+  if [ -n "$HS_PG" ]; then
+    sh tests/pg.sh createdb "$HS_PG"
+  else
+    echo "$T/$1.db"
+  fi
+}
+
+# db_integrity: "ok" when the database is whole: PRAGMA integrity_check on
+# SQLite, pg_amcheck (tables and indexes) on PostgreSQL.
+db_integrity() {
+  if [ -n "$HS_PG" ]; then
+    sh tests/pg.sh check "$DB"
+  else
+    sql 'PRAGMA integrity_check'
+  fi
 }
 
 # vocab_mismatches: terms whose search_terms.ndoc differs from the documents
