@@ -91,8 +91,10 @@ test:
 	@sh tools/deps.sh --if-missing
 	@$(MAKE) --no-print-directory test-all
 
+# DB=pg (make test DB=pg, make test-http DB=pg): the HTTP suites on a
+# throwaway PostgreSQL cluster the run starts and stops (tests/pg.sh).
 test-all: $(BIN) $(UNIT_BINS) $(FTS_EXT) node_modules/.package-lock.json
-	sh tests/run.sh $(BIN) $(BUILD)
+	HS_DB=$(DB) sh tests/run.sh $(BIN) $(BUILD)
 
 # The HTTP suites again with the clock moved to later dates (libfaketime):
 # tests must not depend on the day they run. DATES="2031-07-01T09:00:00Z ..."
@@ -104,7 +106,7 @@ test-unit: $(UNIT_BINS)
 	sh tests/run.sh $(BIN) $(BUILD) unit
 
 test-http: $(BIN) $(FTS_EXT) node_modules/.package-lock.json
-	sh tests/run.sh $(BIN) $(BUILD) http
+	HS_DB=$(DB) sh tests/run.sh $(BIN) $(BUILD) http
 
 test-browser: $(BIN) node_modules/.package-lock.json
 	sh tests/run.sh $(BIN) $(BUILD) browser

@@ -2,6 +2,11 @@
 # run.sh BIN BUILD [unit|http|browser]: runs the test suites and adds up
 # their PASS/FAIL lines. The last line is always "N passed, N failed".
 # Every suite prints one line per check: "PASS name" or "FAIL name".
+# HS_DB=pg (make test DB=pg): the HTTP suites run on one PostgreSQL cluster
+# started here (tests/pg.sh, its base conninfo in HS_PG); unit and browser
+# suites stay on SQLite. A suite about the SQLite file itself prints
+# "SKIP suite: reason" instead: these are listed and counted, and the last
+# line reads "N passed, N failed, N skipped (PG: listed above)".
 # A failing suite's whole output is kept in BUILD/test-logs/NAME.out and
 # its last lines other than PASS are printed here.
 set -u
@@ -11,16 +16,31 @@ ONLY=${3:-all}
 HS_BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
 export HS_BIN
 LOG=$(mktemp -d "${TMPDIR:-/tmp}/hs-run.XXXXXX")
-KEEP=${HS_TEST_LOGS:-$BUILD/test-logs}
+KEEP=${HS_TEST_LOGS:-$BUILD/test-logs${HS_DB:+-$HS_DB}}
 rm -rf "$KEEP"
 pass=0
 fail=0
+skip=0
+PG_DIR=
+
+# The cluster goes with the run, also on failure or interrupt.
+cleanup() {
+  if [ -n "$PG_DIR" ]; then
+    sh tests/pg.sh stop "$PG_DIR" || echo "run.sh: could not stop $PG_DIR" >&2
+  fi
+  rm -rf "$LOG"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 # count NAME FILE RC: adds FILE's PASS/FAIL lines; a nonzero exit without a
 # FAIL line (a crash, a sanitizer report) counts as one failure.
 count() {
   p=$(grep -c '^PASS ' "$2")
   f=$(grep -c '^FAIL ' "$2")
+  s=$(grep -c '^SKIP ' "$2")
+  grep '^SKIP ' "$2" | tee -a "$LOG/skipped"
   if [ "$3" -ne 0 ] && [ "$f" -eq 0 ]; then
     f=1
     echo "FAIL $1 exited with status $3"
@@ -34,6 +54,7 @@ count() {
   fi
   pass=$((pass + p))
   fail=$((fail + f))
+  skip=$((skip + s))
   echo "-- $1: $p passed, $f failed"
 }
 
@@ -50,6 +71,17 @@ fi
 # each has its own server, port and temporary directory, and most of their
 # time is spent waiting on peers and sleeps. Counted in name order.
 if [ "$ONLY" = all ] || [ "$ONLY" = http ]; then
+  if [ "${HS_DB:-}" = pg ]; then
+    # Outside $LOG: as root the cluster's owner (postgres) must reach it.
+    PG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/hs-pg.XXXXXX")
+    if ! HS_PG=$(sh tests/pg.sh start "$PG_DIR"); then
+      echo "FAIL PostgreSQL did not start"
+      echo "0 passed, 1 failed"
+      exit 1
+    fi
+    export HS_PG
+    echo "-- HTTP suites on PostgreSQL: $HS_PG"
+  fi
   jobs=${HS_JOBS:-$(nproc 2>/dev/null || echo 1)}
   [ "$jobs" -ge 1 ] 2>/dev/null || jobs=1
   ls tests/http/t[0-9]*.sh 2>/dev/null |
@@ -62,6 +94,11 @@ if [ "$ONLY" = all ] || [ "$ONLY" = http ]; then
     rc=$(cat "$LOG/$name.rc" 2>/dev/null || echo 1)
     count "$name" "$LOG/$name.out" "$rc"
   done
+  if [ -n "$PG_DIR" ]; then
+    sh tests/pg.sh stop "$PG_DIR"
+    PG_DIR=
+    unset HS_PG
+  fi
 fi
 
 if [ "$ONLY" = all ] || [ "$ONLY" = browser ]; then
@@ -73,6 +110,11 @@ if [ "$ONLY" = all ] || [ "$ONLY" = browser ]; then
   done
 fi
 
-rm -rf "$LOG"
-echo "$pass passed, $fail failed"
+if [ "$skip" -gt 0 ]; then
+  echo "Skipped on PostgreSQL (about the SQLite file itself):"
+  sed 's/^SKIP /  /' "$LOG/skipped"
+  echo "$pass passed, $fail failed, $skip skipped (PG: listed above)"
+else
+  echo "$pass passed, $fail failed"
+fi
 [ "$fail" -eq 0 ]

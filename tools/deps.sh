@@ -7,7 +7,7 @@
 # Another apt-get or dpkg holding the lock is waited for, up to 10 minutes.
 set -eu
 # pkg-config's names of the libraries (the Makefile's PKGS).
-LIBS="sqlite3 libmicrohttpd libcmark jansson libcrypt zlib libcurl libzstd"
+LIBS="sqlite3 libmicrohttpd libcmark jansson libcrypt zlib libcurl libzstd libpq"
 PKGS="gcc make pkg-config libsqlite3-dev libmicrohttpd-dev libcmark-dev
 libjansson-dev libcrypt-dev zlib1g-dev libcurl4-openssl-dev libzstd-dev zstd
 sqlite3 curl jq libxml2-utils openssl ca-certificates python3 faketime
@@ -20,10 +20,13 @@ PKGS="$PKGS rsyslog haproxy bsdutils tzdata"
 # syslog-ng-core depends on (a plain Debian 12 lacks libpcre3, libjson-c5).
 PKGS="$PKGS libsnappy-dev libivykis0 libnet1 libwrap0 libpcre3 libjson-c5
 libcap2 libglib2.0-0 libssl3 libsystemd0"
+# The PostgreSQL backend (libpq) and the server `make test DB=pg` starts
+# (tests/pg.sh: initdb and pg_ctl from /usr/lib/postgresql/15/bin, psql).
+PKGS="$PKGS libpq-dev postgresql-15 postgresql-client-15"
 # What the tests run by name; node and npm come from Debian's nodejs and
 # npm unless some Node.js (with its npm) is already installed.
 CMDS="gcc make pkg-config sqlite3 curl jq xmllint openssl python3 faketime
-chromium node npm prometheus-alertmanager"
+chromium node npm prometheus-alertmanager psql"
 
 if [ "${1:-}" = --if-missing ]; then
   shift

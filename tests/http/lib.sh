@@ -5,6 +5,18 @@ set -u
 HS_BIN=${HS_BIN:-./hindsight}
 T=$(mktemp -d "${TMPDIR:-/tmp}/hs-http.XXXXXX")
 DB=$T/test.db
+# Under `make test DB=pg` tests/run.sh exports HS_PG, the base conninfo of
+# the run's PostgreSQL cluster (tests/pg.sh): DB is then the conninfo of a
+# fresh database of this suite, passed as `--db "$DB"` as a file name is,
+# and dropped by hs_stop.
+HS_PG=${HS_PG:-}
+if [ -n "$HS_PG" ]; then
+  DB=$(sh tests/pg.sh createdb "$HS_PG") || {
+    echo "FAIL no PostgreSQL database for this suite"
+    exit 1
+  }
+fi
+HS_SUITE=$(basename "$0" .sh)
 PW_ADMIN=admin-password-1
 PW_EDITOR=editor-password-1
 PW_VIEWER=viewer-password-1
@@ -63,7 +75,36 @@ hs_stop() {
     nfail=$((nfail + 1))
   fi
   rm -rf "$T"
+  if [ -n "$HS_PG" ]; then
+    sh tests/pg.sh dropdb "$DB" || echo "    could not drop $DB"
+  fi
   [ $nfail -eq 0 ]
+}
+
+# needs_sqlite_file REASON: the rest of this suite is about the SQLite file
+# itself (copied, corrupted, made read-only, full): on PostgreSQL it prints
+# "SKIP <suite>: REASON" (tests/run.sh lists and counts these) and ends the
+# suite, stopping its server if one runs. On SQLite it does nothing.
+needs_sqlite_file() {
+  [ -n "$HS_PG" ] || return 0
+  echo "SKIP $HS_SUITE: $1"
+  if [ -n "${HS_PID:-}" ] && kill -0 "$HS_PID" 2>/dev/null; then
+    hs_stop
+    exit $?
+  fi
+  rm -rf "$T"
+  sh tests/pg.sh dropdb "$DB" >/dev/null 2>&1
+  [ $nfail -eq 0 ]
+  exit $?
+}
+
+# sqlite_file_part REASON: for one part of a suite that is about the SQLite
+# file: `if sqlite_file_part "why"; then ...; fi`. True on SQLite; on
+# PostgreSQL prints "SKIP <suite>: REASON" and is false.
+sqlite_file_part() {
+  [ -n "$HS_PG" ] || return 0
+  echo "SKIP $HS_SUITE: $1"
+  return 1
 }
 
 # req METHOD PATH [curl args...]: sets STATUS; the body is in $T/body and
@@ -89,13 +130,54 @@ login() { # login USER PASSWORD
   CSRF=$(sed -n 's/.*name="csrf_token" value="\([0-9a-f]*\)".*/\1/p' "$T/page.html" | head -n1)
 }
 
-# sql SQL...: the sqlite3 shell on the test database, waiting up to 5 s
+# sql [SQL...]: the sqlite3 shell on the test database, waiting up to 5 s
 # for the write lock as the server does (its search indexer writes in the
 # background, so a write from the shell may meet a batch in progress).
 # The index's tokenizer (make build/hs_fts.so) lets the shell read
-# search_index.
+# search_index. Each SQL argument runs in turn; without one, stdin does.
+# Under HS_PG it is psql, printing as the sqlite3 shell does ("|" between
+# columns, one row per line, NULL as nothing); tests/pg.sh gives its
+# databases a group_concat() in the schema sqlite_compat, which only this
+# psql has on its search_path (the server does not see it).
 HS_FTS=${HS_FTS:-$PWD/build/hs_fts}
-sql() { sqlite3 -cmd '.timeout 5000' -cmd ".load $HS_FTS" "$DB" "$@"; }
+sql() { sql_on "$DB" "$@"; }
+
+# sql_on DB [SQL...]: sql on another database of the suite (new_db).
+sql_on() {
+  zDb=$1
+  shift
+  if [ -z "$HS_PG" ]; then
+    sqlite3 -cmd '.timeout 5000' -cmd ".load $HS_FTS" "$zDb" "$@"
+    return
+  fi
+  for zSql in "$@"; do
+    set -- "$@" -c "$zSql"
+    shift
+  done
+  PGOPTIONS='-c search_path=public,sqlite_compat' \
+    psql -X -q -A -t -v ON_ERROR_STOP=1 "$zDb" "$@"
+}
+
+# new_db NAME: another empty database for a suite that needs several, for
+# --db: the file $T/NAME.db, or under HS_PG a fresh PostgreSQL database
+# (left to the end of the run's cluster).
+new_db() {
+  if [ -n "$HS_PG" ]; then
+    sh tests/pg.sh createdb "$HS_PG"
+  else
+    echo "$T/$1.db"
+  fi
+}
+
+# db_integrity: "ok" when the database is whole: PRAGMA integrity_check on
+# SQLite, pg_amcheck (tables and indexes) on PostgreSQL.
+db_integrity() {
+  if [ -n "$HS_PG" ]; then
+    sh tests/pg.sh check "$DB"
+  else
+    sql 'PRAGMA integrity_check'
+  fi
+}
 
 # vocab_mismatches: terms whose search_terms.ndoc differs from the documents
 # the index holds them in (text columns; word-pair tokens, 0xF8..., are not

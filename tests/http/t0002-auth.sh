@@ -90,7 +90,7 @@ READ=$("$HS_BIN" --db "$DB" token add reader --scope read)
 WRITE=$("$HS_BIN" --db "$DB" token add writer --scope write)
 INGEST=$("$HS_BIN" --db "$DB" token add feeder --scope ingest)
 check "token is printed alone" test "$(printf '%s' "$READ" | wc -l)" -eq 0 -a -n "$READ"
-check "only the token hash is stored" test "$(sqlite3 "$DB" "SELECT count(*) FROM api_tokens WHERE token_hash LIKE '%$READ%' OR token_hash = '$READ'")" = 0
+check "only the token hash is stored" test "$(sql "SELECT count(*) FROM api_tokens WHERE token_hash LIKE '%$READ%' OR token_hash = '$READ'")" = 0
 req GET /api/v1/incidents -H "Authorization: Bearer $READ"
 check "read token can read" eq "$STATUS" 200
 req POST /api/v1/incidents -H "Authorization: Bearer $READ" -H 'Content-Type: application/json' -d '{"title":"read token write"}'

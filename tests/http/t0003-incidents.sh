@@ -53,10 +53,10 @@ req PATCH "/api/v1/incidents/$ID" -H "$AUTH" -H "$JSON" -H 'If-Match: "2"' -d '{
 check "closing the incident is 200" eq "$STATUS" 200
 check "resolving sets resolved_at" test "$(jget .resolved_at)" != null
 check "time to resolve is known" test "$(jget .metrics.time_to_resolve_s)" != null
-check "every change is logged" test "$(sqlite3 "$DB" "SELECT count(*) FROM changes WHERE entity='incident' AND entity_id=$ID")" -eq 3
+check "every change is logged" test "$(sql "SELECT count(*) FROM changes WHERE entity='incident' AND entity_id=$ID")" -eq 3
 
 # Bad input: 400 naming the problem, never 500, nothing half-written.
-before=$(sqlite3 "$DB" 'SELECT count(*) FROM incidents')
+before=$(sql 'SELECT count(*) FROM incidents')
 req POST /api/v1/incidents -H "$AUTH" -H "$JSON" -d '{"title": "x",'
 check "malformed JSON is 400" eq "$STATUS" 400
 check "malformed JSON names the problem" contains "$T/body" "malformed JSON at line 1"
@@ -94,7 +94,7 @@ req POST /api/v1/incidents -H "$AUTH" -H "$JSON" --data-binary @"$T/big.json"
 check "a 3 MB JSON body is 413" eq "$STATUS" 413
 req POST /api/v1/incidents -H "$AUTH" -H "$JSON" -d "{\"title\":\"$(head -c 300 /dev/zero | tr '\0' 'x')\"}"
 check "an over-long title is 400" contains "$T/body" "title: longer than 200 bytes"
-check "no rejected request wrote anything" eq "$(sqlite3 "$DB" 'SELECT count(*) FROM incidents')" "$before"
+check "no rejected request wrote anything" eq "$(sql 'SELECT count(*) FROM incidents')" "$before"
 
 # Hostile text is stored as text and escaped on the page.
 req POST /api/v1/incidents -H "$AUTH" -H "$JSON" -d '{"title":"\"><svg onload=alert(1)> {{7*7}}","summary":"<script>alert(1)</script> [x](javascript:alert(1))"}'

@@ -34,7 +34,7 @@ req POST /api/v1/incidents/$ID/events -H "$AUTH" -H "$JSON" -d '{}'
 check "an empty note is refused" contains "$T/body" "title: write a title or a body"
 req POST /api/v1/incidents/$ID/events -H "$AUTH" -H "$JSON" -d '{"title":"early","key":"resolved","ts":"2026-11-20T11:00:00Z"}'
 check "a mark that breaks the order is refused" contains "$T/body" "resolved_at: cannot be before"
-check "the refused mark wrote nothing" eq "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE title='early'")" 0
+check "the refused mark wrote nothing" eq "$(sql "SELECT count(*) FROM events WHERE title='early'")" 0
 req POST /api/v1/incidents/999/events -H "$AUTH" -H "$JSON" -d '{"title":"x"}'
 check "events of a missing incident are 404" eq "$STATUS" 404
 req POST /api/v1/incidents/$ID/events -H "Authorization: Bearer $READ" -H "$JSON" -d '{"title":"x"}'
@@ -69,7 +69,7 @@ req DELETE /api/v1/events/$E3 -H "$AUTH" -H 'If-Match: "4"'
 check "delete is 200" eq "$STATUS" 200
 req GET /api/v1/events/$E3 -H "$AUTH"
 check "a deleted event is gone from the API" eq "$STATUS" 404
-check "deletes are soft" eq "$(sqlite3 "$DB" "SELECT deleted FROM events WHERE id=$E3")" 1
+check "deletes are soft" eq "$(sql "SELECT deleted FROM events WHERE id=$E3")" 1
 req GET /api/v1/incidents/$ID -H "$AUTH"
 check "deleting the marked event clears the moment" eq "$(jget .detected_at)" null
 req GET /api/v1/events/$E3/history -H "$AUTH"
@@ -115,10 +115,10 @@ check "form note redirects to the event" grep -qi '^location: /app/incidents/'$I
 req GET /app/incidents/$ID -b "$T/jar.editor"
 check "note titles are escaped" contains "$T/body" "&lt;img src=x onerror=alert(1)&gt;"
 check "script in a note body is omitted" lacks "$T/body" "<script>alert(1)"
-XE=$(sqlite3 "$DB" "SELECT id FROM events WHERE title LIKE '<img%'")
+XE=$(sql "SELECT id FROM events WHERE title LIKE '<img%'")
 req POST /app/events/$XE -b "$T/jar.editor" --data "csrf_token=$CSRF&version=1&pinned=1"
 check "pin form redirects" eq "$STATUS" 303
-check "pin form pins" eq "$(sqlite3 "$DB" "SELECT pinned FROM events WHERE id=$XE")" 1
+check "pin form pins" eq "$(sql "SELECT pinned FROM events WHERE id=$XE")" 1
 req POST /app/events/$XE -b "$T/jar.editor" --data "csrf_token=$CSRF&version=1&hidden=1"
 check "a stale form edit is 409" eq "$STATUS" 409
 req POST /app/events/$XE -b "$T/jar.editor" --data "version=2&hidden=1"

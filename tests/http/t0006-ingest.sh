@@ -30,10 +30,10 @@ check "the rejected line is named by number" contains "$T/out" "line 2401"
 "$HS_BIN" --db "$DB" ingest --format nginx --incident $ID --source web-1 --json "$T/access.log" > "$T/out2"
 check "re-ingesting adds nothing" eq "$(jq -r .duplicates "$T/out2")" 2400
 check "--json prints the report shape" eq "$(jq -r '.accepted' "$T/out2")" 0
-check "one signal condenses the error burst" eq "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE incident_id=$ID AND kind='signal'")" 1
-TITLE=$(sqlite3 "$DB" "SELECT title FROM events WHERE kind='signal'")
+check "one signal condenses the error burst" eq "$(sql "SELECT count(*) FROM events WHERE incident_id=$ID AND kind='signal'")" 1
+TITLE=$(sql "SELECT title FROM events WHERE kind='signal'")
 check "the signal names the rise, peak and return" sh -c "echo '$TITLE' | grep -q '5xx rate rose from .* to .* on web-1 at 11:40, peak .*, back to normal 11:48'"
-SIG=$(sqlite3 "$DB" "SELECT id FROM events WHERE kind='signal'")
+SIG=$(sql "SELECT id FROM events WHERE kind='signal'")
 req GET /api/v1/events/$SIG/raw -H "$AUTH"
 check "a signal expands into its raw lines" test "$(jget '.lines | length')" -gt 10
 check "raw lines behind the signal are errors" contains "$T/body" '\" 502 '
@@ -41,14 +41,14 @@ req GET "/api/v1/incidents/$ID/raw?q=s3cr3t" -H "$AUTH"
 check "secrets in URLs are masked before storage" eq "$(jget '.lines | length')" 0
 req GET "/api/v1/incidents/$ID/raw?q=token" -H "$AUTH"
 check "the masked lines are the incident's raw lines" test "$(jget '.lines | length')" -gt 0
-check "the series per minute is stored" eq "$(sqlite3 "$DB" "SELECT sum(requests) FROM access_series WHERE source='web-1'")" 2400
+check "the series per minute is stored" eq "$(sql "SELECT sum(requests) FROM access_series WHERE source='web-1'")" 2400
 # A log spanning more minutes than the in-memory series table holds.
 req POST /api/v1/incidents -H "$AUTH" -H "$JSON" -d '{"title":"Long tail","started_at":"2026-11-01T00:00:00Z"}'
 LONG=$(jget .id)
 awk 'BEGIN { for (m = 0; m < 5000; m++) { t = 1793491200 + m * 60; printf "10.0.0.1 - - [%s +0000] \"GET / HTTP/1.1\" 200 5 \"-\" \"x\"\n", strftime("%d/%b/%Y:%H:%M:%S", t, 1) } }' > "$T/long.log" 2>/dev/null
 if [ -s "$T/long.log" ]; then
   "$HS_BIN" --db "$DB" ingest --format nginx --incident $LONG --source lb "$T/long.log" > /dev/null
-  check "series over 5000 minutes are all kept" eq "$(sqlite3 "$DB" "SELECT sum(requests), count(*) FROM access_series WHERE source='lb'")" "5000|5000"
+  check "series over 5000 minutes are all kept" eq "$(sql "SELECT sum(requests), count(*) FROM access_series WHERE source='lb'")" "5000|5000"
 fi
 "$HS_BIN" --db "$DB" ingest --format nope --incident $ID "$T/access.log" 2>/dev/null
 check "an unknown format is a usage error" eq $? 2
@@ -76,11 +76,11 @@ LOG
 req POST "/api/v1/incidents/$ID/ingest?format=syslog" -H "$AUTH" --data-binary @"$T/sys.log"
 check "HTTP ingest answers 200" eq "$STATUS" 200
 check "HTTP ingest reports accepted lines" eq "$(jget .accepted)" 7
-check "a burst of identical errors becomes one signal" test "$(sqlite3 "$DB" "SELECT count FROM events WHERE kind='signal' AND title LIKE 'upstream timed out%'")" = 4
-check "single errors stay plain events" eq "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE kind='log' AND title LIKE 'too many connections%'")" 1
-check "info lines stay raw only" eq "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE title LIKE 'request served%'")" 0
+check "a burst of identical errors becomes one signal" test "$(sql "SELECT count FROM events WHERE kind='signal' AND title LIKE 'upstream timed out%'")" = 4
+check "single errors stay plain events" eq "$(sql "SELECT count(*) FROM events WHERE kind='log' AND title LIKE 'too many connections%'")" 1
+check "info lines stay raw only" eq "$(sql "SELECT count(*) FROM events WHERE title LIKE 'request served%'")" 0
 req GET "/api/v1/incidents/$ID/raw?q=hunter2" -H "$AUTH"
-check "password= is masked" eq "$(jget '.lines | length') $(sqlite3 "$DB" "SELECT count(*) FROM events WHERE title LIKE '%hunter2%'")" "0 0"
+check "password= is masked" eq "$(jget '.lines | length') $(sql "SELECT count(*) FROM events WHERE title LIKE '%hunter2%'")" "0 0"
 req POST "/api/v1/incidents/$ID/ingest?format=syslog" -H "$AUTH" --data-binary @"$T/sys.log"
 check "HTTP re-ingest adds nothing" eq "$(jget .duplicates)" 7
 req POST "/api/v1/incidents/$ID/ingest" -H "$AUTH" --data-binary @"$T/sys.log"
@@ -99,7 +99,7 @@ printf 'id,created_at,subject,body,requester,priority,status,tags\r\n1,2026-11-2
 req POST "/api/v1/incidents/$ID/ingest?format=tickets-csv" -H "$AUTH" --data-binary @"$T/t.csv"
 check "tickets: good rows accepted" eq "$(jget .accepted)" 1
 check "tickets: a short row is rejected with a reason" contains "$T/body" "fields"
-check "tickets land on the timeline" eq "$(sqlite3 "$DB" "SELECT title FROM events WHERE kind='ticket'")" "Payment failed, twice"
+check "tickets land on the timeline" eq "$(sql "SELECT title FROM events WHERE kind='ticket'")" "Payment failed, twice"
 
 # Webhooks: Alertmanager firing then resolved is one alert.
 cat > "$T/am.json" <<'JSON'
@@ -109,15 +109,15 @@ JSON
 sed 's/2026-11-20T11:41:00.123456789+01:00/2026-11-20T11:41:00.123456789Z/' "$T/am.json" > "$T/am2.json"
 req POST /hooks/alertmanager -H "Authorization: Bearer $HOOK" -H "$JSON" --data-binary @"$T/am2.json"
 check "alertmanager webhook is 200" eq "$STATUS" 200
-check "the alert joins the incident of its component" eq "$(sqlite3 "$DB" "SELECT incident_id FROM events WHERE kind='alert'")" "$ID"
+check "the alert joins the incident of its component" eq "$(sql "SELECT incident_id FROM events WHERE kind='alert'")" "$ID"
 req POST /hooks/alertmanager -H "Authorization: Bearer $HOOK" -H "$JSON" --data-binary @"$T/am2.json"
 check "a replayed notice is a duplicate" eq "$(jget .duplicates)" 1
 sed 's/"status":"firing","labels"/"status":"resolved","labels"/; s/"endsAt":"0001-01-01T00:00:00Z"/"endsAt":"2026-11-20T11:58:00Z"/' "$T/am2.json" > "$T/am3.json"
 req POST /hooks/alertmanager -H "Authorization: Bearer $HOOK" -H "$JSON" --data-binary @"$T/am3.json"
-check "the resolved notice closes the same alert" eq "$(sqlite3 "$DB" "SELECT count(*), count(end_ts) FROM events WHERE kind='alert'")" "1|1"
+check "the resolved notice closes the same alert" eq "$(sql "SELECT count(*), count(end_ts) FROM events WHERE kind='alert'")" "1|1"
 req POST /hooks/alertmanager -H "Authorization: Bearer $HOOK" -H "$JSON" -d '{"version":"4","alerts":[{"status":"firing"'
 check "a truncated payload is 400" eq "$STATUS" 400
-check "and stores nothing" eq "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE kind='alert'")" 1
+check "and stores nothing" eq "$(sql "SELECT count(*) FROM events WHERE kind='alert'")" 1
 req POST /hooks/alertmanager -H "Authorization: Bearer $TOKEN" -H "$JSON" --data-binary @"$T/am2.json"
 check "a write token may post webhooks too" eq "$STATUS" 200
 req POST /hooks/alertmanager -H "$JSON" --data-binary @"$T/am2.json"
@@ -137,7 +137,7 @@ check "generic: the error names the item and field" contains "$T/body" "event 2:
 # an event between its start and today would be inside it.
 req POST /hooks/generic -H "Authorization: Bearer $HOOK" -H "$JSON" -d '{"title":"way earlier","ts":"2026-06-01T00:00:00Z"}'
 check "an event outside every incident window is kept as evidence" eq "$(jget .accepted) $(jget .rejected)" "1 0"
-check "but on no timeline" eq "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE title='way earlier'") $(sqlite3 "$DB" "SELECT count(*) FROM evidence WHERE title='way earlier'")" "0 1"
+check "but on no timeline" eq "$(sql "SELECT count(*) FROM events WHERE title='way earlier'") $(sql "SELECT count(*) FROM evidence WHERE title='way earlier'")" "0 1"
 
 # Settings: a critical alert with no incident declares one when asked to.
 "$HS_BIN" --db "$DB" config set ingest.auto_declare 1
@@ -149,36 +149,36 @@ check "an unknown setting is refused" eq $? 2
 # Dated before every incident (open ones cover up to now), after 2020-01-01
 # (which --auto below must find uncovered).
 sed 's/2026-11-20T11:41:00.123456789Z/2026-10-01T08:00:00Z/; s/abc123/def456/' "$T/am2.json" > "$T/am4.json"
-before=$(sqlite3 "$DB" 'SELECT count(*) FROM incidents')
+before=$(sql 'SELECT count(*) FROM incidents')
 req POST /hooks/alertmanager -H "Authorization: Bearer $HOOK" -H "$JSON" --data-binary @"$T/am4.json"
-check "a lone critical alert declares an incident" eq "$(sqlite3 "$DB" 'SELECT count(*) FROM incidents')" $((before + 1))
-check "the declared incident holds the alert" eq "$(sqlite3 "$DB" "SELECT count(*) FROM events e JOIN incidents i ON i.id=e.incident_id WHERE i.title LIKE '%declared by an alert%' AND e.kind='alert' AND e.fingerprint LIKE 'alert:def456:%'")" 1
+check "a lone critical alert declares an incident" eq "$(sql 'SELECT count(*) FROM incidents')" $((before + 1))
+check "the declared incident holds the alert" eq "$(sql "SELECT count(*) FROM events e JOIN incidents i ON i.id=e.incident_id WHERE i.title LIKE '%declared by an alert%' AND e.kind='alert' AND e.fingerprint LIKE 'alert:def456:%'")" 1
 "$HS_BIN" --db "$DB" config set ingest.auto_declare 0
 
 # --auto attaches by time window.
 printf '{"ts":"2026-11-20T11:50:00Z","level":"error","msg":"payment provider 503"}\n{"ts":"2020-01-01T00:00:00Z","level":"error","msg":"long ago"}\n' > "$T/app.jsonl"
 "$HS_BIN" --db "$DB" ingest --format jsonl --auto "$T/app.jsonl" > "$T/out"
 check "--auto keeps every line, covered or not" contains "$T/out" "accepted 2, duplicates 0, rejected 0"
-check "--auto: the covered line reaches the timeline" eq "$(sqlite3 "$DB" "SELECT count(*) > 0 FROM events WHERE title='payment provider 503'") $(sqlite3 "$DB" "SELECT count(*) FROM events WHERE title='long ago'")" "1 0"
+check "--auto: the covered line reaches the timeline" eq "$(sql "SELECT CAST(count(*) > 0 AS INTEGER) FROM events WHERE title='payment provider 503'") $(sql "SELECT count(*) FROM events WHERE title='long ago'")" "1 0"
 
 # The other formats through the doors: journal, apache and zendesk over
 # HTTP, grafana as a webhook.
 printf '{"__REALTIME_TIMESTAMP":"1795693320000000","PRIORITY":"3","_HOSTNAME":"web-2","SYSLOG_IDENTIFIER":"shop","MESSAGE":"worker pool exhausted"}\n{"__REALTIME_TIMESTAMP":"oops"}\n' > "$T/j.json"
 req POST "/api/v1/incidents/$ID/ingest?format=journal" -H "$AUTH" --data-binary @"$T/j.json"
 check "journal over HTTP: one accepted, one rejected" eq "$(jget .accepted) $(jget .rejected)" "1 1"
-check "journal error lines reach the timeline" eq "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE title='worker pool exhausted'")" 1
+check "journal error lines reach the timeline" eq "$(sql "SELECT count(*) FROM events WHERE title='worker pool exhausted'")" 1
 printf '::1 - - [20/Nov/2026:11:45:00 +0000] "GET /cart HTTP/1.1" 503 -\n' > "$T/apache.log"
 req POST "/api/v1/incidents/$ID/ingest?format=apache&source=web-3" -H "$AUTH" --data-binary @"$T/apache.log"
 check "apache common log with IPv6 and - bytes" eq "$(jget .accepted)" 1
 printf '{"tickets":[{"id":77,"created_at":"2026-11-20T11:48:00Z","subject":"Zendesk: cannot pay","description":"Card declined?","priority":"high","status":"open","tags":["checkout"]}]}' > "$T/z.json"
 req POST "/api/v1/incidents/$ID/ingest?format=zendesk" -H "$AUTH" --data-binary @"$T/z.json"
-check "zendesk tickets over HTTP" eq "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE kind='ticket' AND title='Zendesk: cannot pay'")" 1
+check "zendesk tickets over HTTP" eq "$(sql "SELECT count(*) FROM events WHERE kind='ticket' AND title='Zendesk: cannot pay'")" 1
 cat > "$T/g.json" <<'JSON'
 {"receiver":"hs","status":"firing","orgId":1,"alerts":[{"status":"firing","labels":{"alertname":"CheckoutLatency","severity":"warning","service":"checkout"},"annotations":{"summary":"p99 above 2 s"},"startsAt":"2026-11-20T11:44:00Z","endsAt":"0001-01-01T00:00:00Z","fingerprint":"g1"}],"groupLabels":{},"commonLabels":{},"commonAnnotations":{},"externalURL":"http://grafana","version":"1","groupKey":"k","truncatedAlerts":0,"title":"[FIRING:1]","state":"alerting","message":"p99"}
 JSON
 req POST /hooks/grafana -H "Authorization: Bearer $HOOK" -H "$JSON" --data-binary @"$T/g.json"
 check "grafana webhook is 200" eq "$STATUS" 200
-check "the grafana alert joins the incident" eq "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE kind='alert' AND title LIKE 'CheckoutLatency%' AND incident_id = $ID")" 1
+check "the grafana alert joins the incident" eq "$(sql "SELECT count(*) FROM events WHERE kind='alert' AND title LIKE 'CheckoutLatency%' AND incident_id = $ID")" 1
 req POST /hooks/grafana -H "Authorization: Bearer $HOOK" -H "$JSON" -d '{"alerts": "nope"}'
 check "a grafana body that is not its format is 400" eq "$STATUS" 400
 

@@ -86,7 +86,7 @@ check "a read token cannot post" eq "$STATUS" 403
 login editor "$PW_EDITOR"
 req POST "/app/incidents/$ID/updates" -b "$T/jar.editor" --data "status=monitoring&body=form+post"
 check "a form post without the CSRF token is 403" eq "$STATUS" 403
-CID=$(sqlite3 "$DB" "SELECT id FROM components WHERE name='Checkout'")
+CID=$(sql "SELECT id FROM components WHERE name='Checkout'")
 req POST "/app/incidents/$ID/updates" -b "$T/jar.editor" --data-urlencode "csrf_token=$CSRF" --data "status=monitoring&body=A+fix+is+out.&cs_$CID=operational"
 check "the form post redirects to the incident" grep -qi "^location: /app/incidents/$ID#updates" "$T/headers"
 req GET "/app/incidents/$ID" -b "$T/jar.editor"
@@ -95,8 +95,8 @@ check "the incident page has the post form" contains "$T/body" "Post update"
 req GET "/api/v1/incidents/$ID/updates" -H "$AUTH"
 check "GET updates lists all four" eq "$(jget '.updates | length')" 4
 check "updates newest first" eq "$(jget '.updates[0].status')" monitoring
-check "the timeline got status_update events" eq "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE incident_id=$ID AND kind='status_update'")" 4
-check "component history recorded every change" eq "$(sqlite3 "$DB" "SELECT group_concat(status) FROM (SELECT status FROM component_history WHERE component_id=$CID ORDER BY id)")" "operational,degraded_performance,partial_outage,major_outage,operational"
+check "the timeline got status_update events" eq "$(sql "SELECT count(*) FROM events WHERE incident_id=$ID AND kind='status_update'")" 4
+check "component history recorded every change" eq "$(sql "SELECT group_concat(status) FROM (SELECT status FROM component_history WHERE component_id=$CID ORDER BY id)")" "operational,degraded_performance,partial_outage,major_outage,operational"
 
 req GET /api/v2/incidents/unresolved.json
 check "the open public incident is unresolved" eq "$(jget '.incidents | length')" 1
@@ -156,7 +156,7 @@ check "today had the Checkout outage" eq "$(jget '.components[] | select(.name==
 check "its component is under maintenance" eq "$(jget '.components[] | select(.name=="API") | .status')" under_maintenance
 # Issue 19: dated at max(scheduled_for, created_at), never before the
 # window itself existed.
-check "a window created after its start moves when it is created" eq "$(sqlite3 "$DB" "SELECT h.from_ts = m.created_at FROM component_history h JOIN components c ON c.id = h.component_id, maintenances m WHERE c.name = 'API' AND h.status = 'under_maintenance' AND m.id = $MID")" 1
+check "a window created after its start moves when it is created" eq "$(sql "SELECT CAST(h.from_ts = m.created_at AS INTEGER) FROM component_history h JOIN components c ON c.id = h.component_id, maintenances m WHERE c.name = 'API' AND h.status = 'under_maintenance' AND m.id = $MID")" 1
 req GET /api/v2/status.json
 check "maintenance: indicator stays none" eq "$(jget .status.indicator)" none
 check "maintenance: description" eq "$(jget .status.description)" "Service Under Maintenance"
@@ -194,8 +194,8 @@ check "the maintenance page lists windows" contains "$T/body" "Network work"
 login admin "$PW_ADMIN"
 req POST /api/v1/components -b "$T/jar.admin" -H "X-CSRF-Token: $CSRF" -H "$JSON" -d '{"name":"Search","group":"Storefront"}'
 check "a component with a group is 201" eq "$(jget .group)" Storefront
-WID=$(sqlite3 "$DB" "SELECT id FROM components WHERE name='Website'")
-WV=$(sqlite3 "$DB" "SELECT version FROM components WHERE name='Website'")
+WID=$(sql "SELECT id FROM components WHERE name='Website'")
+WV=$(sql "SELECT version FROM components WHERE name='Website'")
 req PATCH "/api/v1/components/$WID" -b "$T/jar.admin" -H "X-CSRF-Token: $CSRF" -H "$JSON" -H "If-Match: \"$WV\"" -d '{"group":"Storefront"}'
 check "a component joins a group" eq "$(jget .group)" Storefront
 req GET /api/v2/components.json
@@ -211,7 +211,7 @@ req PATCH "/api/v1/components/$WID" -b "$T/jar.admin" -H "X-CSRF-Token: $CSRF" -
 check "an empty group takes it out" eq "$(jget .group)" ""
 
 # Time zone from the settings.
-sqlite3 "$DB" "INSERT INTO settings (key, value) VALUES ('time_zone', '+01:00'), ('page_name', 'Acme status')"
+sql "INSERT INTO settings (key, value) VALUES ('time_zone', '+01:00'), ('page_name', 'Acme status')"
 req POST /api/v1/incidents -H "$AUTH" -H "$JSON" -d '{"title":"bump the data version"}'
 req GET /api/v2/incidents.json
 check "times carry the page offset" test -n "$(jget '.incidents[0].created_at' | grep -E '\+01:00$')"

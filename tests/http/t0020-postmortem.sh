@@ -68,7 +68,7 @@ check "deleted events are not" lacks "$T/draft.md" "deleted pin"
 for s in Summary Impact "Root cause" Trigger Resolution Detection "What went well" "What went wrong" "Where we got lucky" "Lessons learned" "Action items"; do
   check "the draft has the section $s" contains "$T/draft.md" "## $s"
 done
-check "one revision after drafting" eq "$(sqlite3 "$DB" "SELECT count(*) FROM postmortem_revisions WHERE incident_id=$ID")" 1
+check "one revision after drafting" eq "$(sql "SELECT count(*) FROM postmortem_revisions WHERE incident_id=$ID")" 1
 
 # Edit: If-Match, version check, viewer refused.
 python3 - "$T/draft.md" "$T/edit.json" <<'PY'
@@ -98,7 +98,7 @@ req PUT "$P" -H "$AUTH" -H "$JSON" -H 'If-Match: "2"' -d '{"html":"<b>x</b>"}'
 check "unknown fields are refused" contains "$T/body" "html: is not a known field"
 req PATCH "$P" -H "$AUTH" -H "$JSON" -H 'If-Match: "2"' -d '{"tags":["x"]}'
 check "PUT and PATCH both update" eq "$(jget .version)" 3
-check "a save without a body change adds no revision" eq "$(sqlite3 "$DB" "SELECT count(*) FROM postmortem_revisions WHERE incident_id=$ID")" 2
+check "a save without a body change adds no revision" eq "$(sql "SELECT count(*) FROM postmortem_revisions WHERE incident_id=$ID")" 2
 
 # Refresh keeps what people wrote and updates what Hindsight knows.
 req PATCH "/api/v1/incidents/$ID" -H "$AUTH" -H "$JSON" -H 'If-Match: "1"' -d '{"detected_at":"2026-11-20T10:05:00Z","mitigated_at":"2026-11-20T10:40:00Z","resolved_at":"2026-11-20T11:00:00Z","status":"resolved"}'
@@ -114,7 +114,7 @@ check "refresh lists the action items" contains "$T/refreshed.md" "_No action it
 check "refresh adds newly pinned events" contains "$T/refreshed.md" "noise nobody pinned"
 check "refresh updates the duration" contains "$T/refreshed.md" "**Duration:** 1h 0m"
 check "markers survive the refresh" eq "$(grep -c 'hs:generated:' "$T/refreshed.md")" 4
-check "refresh is a revision" eq "$(sqlite3 "$DB" "SELECT count(*) FROM postmortem_revisions WHERE incident_id=$ID")" 3
+check "refresh is a revision" eq "$(sql "SELECT count(*) FROM postmortem_revisions WHERE incident_id=$ID")" 3
 
 # Revisions and the diff.
 req GET "$P/revisions" $V
@@ -172,7 +172,7 @@ check "in_review with a reason is 200" eq "$STATUS" 200
 check "status is in_review" eq "$(jget .status)" in_review
 check "the reason is recorded" eq "$(jget .publish_override_reason)" "Review meeting is today"
 check "the reason is in the change log" contains /dev/stdin "Review meeting is today" <<EOF2
-$(sqlite3 "$DB" "SELECT after FROM changes WHERE entity='postmortem' AND entity_id=$ID ORDER BY id DESC LIMIT 1")
+$(sql "SELECT after FROM changes WHERE entity='postmortem' AND entity_id=$ID ORDER BY id DESC LIMIT 1")
 EOF2
 # Complete it, then publish without a reason.
 python3 - "$T/refreshed.md" "$T/complete.json" <<'PY'
@@ -224,7 +224,7 @@ check "hostile Markdown saves (it is text)" eq "$STATUS" 200
 jget .html > "$T/api.html"
 check "API html has no script tag" lacks "$T/api.html" "<script"
 check "API html has no onerror" lacks "$T/api.html" "onerror"
-for page in "/app/incidents/$ID/postmortem" "/app/incidents/$ID/postmortem/export.html" "/app/incidents/$ID/postmortem/revisions?from=$R1&to=$(sqlite3 "$DB" "SELECT max(id) FROM postmortem_revisions")"; do
+for page in "/app/incidents/$ID/postmortem" "/app/incidents/$ID/postmortem/export.html" "/app/incidents/$ID/postmortem/revisions?from=$R1&to=$(sql "SELECT max(id) FROM postmortem_revisions")"; do
   req GET "$page" $E
   cp "$T/body" "$T/page.out"
   check "$page: no script tag from the document" lacks "$T/page.out" "<script>alert"

@@ -64,7 +64,7 @@ req POST /api/v1/actions -H "$AUTH" -H "$JSON" -d "{\"incident_id\":$I1,\"title\
 check "unknown fields are refused" contains "$T/body" "assignee: is not a known field"
 req POST /api/v1/actions $V -H "X-CSRF-Token: $VCSRF" -H "$JSON" -d "{\"incident_id\":$I1,\"title\":\"x\"}"
 check "a viewer cannot create (403)" eq "$STATUS" 403
-check "nothing rejected was stored" eq "$(sqlite3 "$DB" 'SELECT count(*) FROM actions')" 5
+check "nothing rejected was stored" eq "$(sql 'SELECT count(*) FROM actions')" 5
 
 # Edit with If-Match; close.
 req PATCH "/api/v1/actions/$A2" -H "$AUTH" -H "$JSON" -d '{"status":"in_progress"}'
@@ -87,13 +87,13 @@ check "viewers read one action" eq "$(jget .title)" "Due yesterday"
 # Forms from the incident page: create and close, back to where they came from.
 req POST /app/actions $E --data-urlencode "csrf_token=$ECSRF" --data "incident_id=$I1&title=From+the+page&owner=carol&due_date=$TOMORROW&type=mitigation&priority=P2&return_to=incident"
 check "form create redirects back to the incident" grep -qi "^location: /app/incidents/$I1#actions" "$T/headers"
-A6=$(sqlite3 "$DB" "SELECT id FROM actions WHERE title='From the page'")
+A6=$(sql "SELECT id FROM actions WHERE title='From the page'")
 req POST "/app/actions/$A6" $E --data "csrf_token=$ECSRF&version=1&status=done&owner=carol&due_date=$TOMORROW&return_to=postmortem"
 check "form close redirects to the postmortem" grep -qi "^location: /app/incidents/$I1/postmortem#actions" "$T/headers"
-check "closing sets closed_at" test -n "$(sqlite3 "$DB" "SELECT closed_at FROM actions WHERE id=$A6")"
+check "closing sets closed_at" test -n "$(sql "SELECT closed_at FROM actions WHERE id=$A6")"
 req POST "/app/actions/$A6" $E --data "csrf_token=$ECSRF&version=2&status=open&return_to=actions"
-check "reopening clears closed_at" eq "$(sqlite3 "$DB" "SELECT coalesce(closed_at, 'null') FROM actions WHERE id=$A6")" null
-check "every change is logged" eq "$(sqlite3 "$DB" "SELECT count(*) FROM changes WHERE entity='action' AND entity_id=$A6")" 3
+check "reopening clears closed_at" eq "$(sql "SELECT coalesce(closed_at, 'null') FROM actions WHERE id=$A6")" null
+check "every change is logged" eq "$(sql "SELECT count(*) FROM changes WHERE entity='action' AND entity_id=$A6")" 3
 req GET "/app/incidents/$I1" $E
 check "the incident page lists its actions" contains "$T/body" "From the page"
 check "the incident page can add actions" contains "$T/body" 'action="/app/actions"'
@@ -128,7 +128,7 @@ for bad in "status=closed" "type=x" "priority=P0" "incident=abc" "limit=0" "limi
   check "filter $bad is 400" eq "$STATUS" 400
 done
 # The boundary moves with the day: due today turns overdue once it is past.
-sqlite3 "$DB" "UPDATE actions SET due_date='$YESTERDAY' WHERE id=$A2"
+sql "UPDATE actions SET due_date='$YESTERDAY' WHERE id=$A2"
 req GET "/api/v1/actions?overdue=1" $V
 check "yesterday's in_progress item is overdue too" eq "$(ids)" "$A1,$A2"
 

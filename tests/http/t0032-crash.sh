@@ -98,9 +98,9 @@ check "all $ROUNDS rounds ran" eq "$nRestart" "$ROUNDS"
 cat "$T"/acked.* >"$T/acked" 2>/dev/null
 nAcked=$(wc -l <"$T/acked")
 check "writes were acknowledged before the kills" test "$nAcked" -gt 20
-check "integrity_check after $ROUNDS kill -9 rounds" eq "$(sqlite3 "$DB" 'PRAGMA integrity_check')" ok
+check "integrity_check after $ROUNDS kill -9 rounds" eq "$(db_integrity)" ok
 values=$(awk '{ printf "%s(\x27%s\x27,%s)", (NR > 1 ? "," : ""), $1, $2 }' "$T/acked")
-nFound=$(sqlite3 "$DB" "WITH a(title, id) AS (VALUES $values)
+nFound=$(sql "WITH a(title, id) AS (VALUES $values)
   SELECT count(*) FROM a
   WHERE (SELECT count(*) FROM events e WHERE e.title = a.title) = 1
     AND EXISTS (SELECT 1 FROM events e WHERE e.id = a.id AND e.title = a.title)")
@@ -125,16 +125,21 @@ for w in 1 2 3; do
   writer b $w &
 done
 sleep 0.3
-"$HS_BIN" --db "$DB" backup --out "$T/backup.db"
-check "hindsight backup during writes exits 0" eq $? 0
+# `hindsight backup` copies the SQLite file (PostgreSQL has pg_dump).
+if sqlite_file_part "the online backup is a copy of the SQLite file"; then
+  "$HS_BIN" --db "$DB" backup --out "$T/backup.db"
+  check "hindsight backup during writes exits 0" eq $? 0
+fi
 sleep 0.2
 hs_stop_keep() { kill -TERM $HS_PID; wait $HS_PID; }
 hs_stop_keep
 check "server drains writers on SIGTERM and exits 0" eq $? 0
 wait
-check "the backup passes integrity_check" eq "$(sqlite3 "$T/backup.db" 'PRAGMA integrity_check')" ok
-check "the backup holds the events" test "$(sqlite3 "$T/backup.db" "SELECT count(*) FROM events WHERE incident_id = $ID")" -ge "$nAcked"
-check "the backup opens with hindsight" sh -c "'$HS_BIN' --db '$T/backup.db' token list >/dev/null"
+if [ -z "$HS_PG" ]; then
+  check "the backup passes integrity_check" eq "$(sqlite3 "$T/backup.db" 'PRAGMA integrity_check')" ok
+  check "the backup holds the events" test "$(sqlite3 "$T/backup.db" "SELECT count(*) FROM events WHERE incident_id = $ID")" -ge "$nAcked"
+  check "the backup opens with hindsight" sh -c "'$HS_BIN' --db '$T/backup.db' token list >/dev/null"
+fi
 
 check "no sanitizer report from any server run" sh -c "! grep -q 'ERROR: AddressSanitizer\|runtime error:' '$T/server.err'"
 rm -rf "$T"

@@ -45,9 +45,9 @@ wait
 check "SIGTERM with requests in flight exits 0" eq "$rc" 0
 check "in-flight requests got 201 or no connection, never an error" sh -c "! grep -qv '^\(201\|000\)$' '$T/codes'"
 n201=$(grep -c '^201$' "$T/codes")
-nDb=$(sqlite3 "$DB" "SELECT count(*) FROM incidents WHERE title LIKE 'in flight %'")
+nDb=$(sql "SELECT count(*) FROM incidents WHERE title LIKE 'in flight %'")
 check "every 201 is in the database" test "$nDb" -ge "$n201"
-check "the database is whole after the drain" eq "$(sqlite3 "$DB" 'PRAGMA integrity_check')" ok
+check "the database is whole after the drain" eq "$(db_integrity)" ok
 check "the drain is logged" grep -q 'stopped cleanly' "$T/server.err"
 rm -rf "$T"
 [ $nfail -eq 0 ]

@@ -9,6 +9,7 @@
 # both after a restart and in the running process (no transaction stuck
 # open on a pool thread). Bounded: a few seconds.
 . tests/http/lib.sh
+needs_sqlite_file "a full disk via RLIMIT_FSIZE on the database file"
 hs_start
 JSON='Content-Type: application/json'
 WRITE=$("$HS_BIN" --db "$DB" token add writer --scope write)
@@ -135,35 +136,35 @@ rc=$?
 check "SIGTERM on a full disk still exits 0" eq "$rc" 0
 
 # Nothing half-written.
-check "integrity_check is ok after the full disk" eq "$(sqlite3 "$DB" 'PRAGMA integrity_check')" ok
+check "integrity_check is ok after the full disk" eq "$(db_integrity)" ok
 nAck=$(wc -l <"$T/acked" | tr -d ' ')
 check "every acknowledged note is stored once" eq \
-  "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE title LIKE 'a-%'")" "$nAck"
+  "$(sql "SELECT count(*) FROM events WHERE title LIKE 'a-%'")" "$nAck"
 missing=0
 while read -r t; do
-  [ "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE title = '$t'")" = 1 ] || missing=$((missing + 1))
+  [ "$(sql "SELECT count(*) FROM events WHERE title = '$t'")" = 1 ] || missing=$((missing + 1))
 done <"$T/acked"
 check "each acknowledged title is there" eq "$missing" 0
 stray=0
 while read -r t; do
-  [ "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE title = '$t'")" = 0 ] || stray=$((stray + 1))
+  [ "$(sql "SELECT count(*) FROM events WHERE title = '$t'")" = 0 ] || stray=$((stray + 1))
 done <"$T/refused"
 check "no refused note was stored" eq "$stray" 0
 check "no audit row without its note" eq \
-  "$(sqlite3 "$DB" "SELECT count(*) FROM changes WHERE entity = 'event' AND action = 'create'")" \
-  "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE kind = 'note'")"
+  "$(sql "SELECT count(*) FROM changes WHERE entity = 'event' AND action = 'create'")" \
+  "$(sql "SELECT count(*) FROM events WHERE kind = 'note'")"
 check "the refused incident left no row" eq \
-  "$(sqlite3 "$DB" "SELECT count(*) FROM incidents WHERE title = 'multi-row while full'")" 0
+  "$(sql "SELECT count(*) FROM incidents WHERE title = 'multi-row while full'")" 0
 check "no orphaned incident_components" eq \
-  "$(sqlite3 "$DB" "SELECT count(*) FROM incident_components WHERE incident_id NOT IN (SELECT id FROM incidents)")" 0
+  "$(sql "SELECT count(*) FROM incident_components WHERE incident_id NOT IN (SELECT id FROM incidents)")" 0
 if [ "$INGEST_STATUS" = 503 ]; then
   check "the refused ingest batch left no line" eq \
     "$("$HS_BIN" --db "$DB" raw --grep full-batch- | wc -l)" 0
 fi
 check "the component is stored exactly when it was acknowledged" eq \
-  "$(sqlite3 "$DB" "SELECT count(*) FROM components WHERE name = 'Added while full'")" \
+  "$(sql "SELECT count(*) FROM components WHERE name = 'Added while full'")" \
   "$([ "$COMPONENT_STATUS" = 201 ] && echo 1 || echo 0)"
-check "foreign keys hold" eq "$(sqlite3 "$DB" 'PRAGMA foreign_key_check' | wc -l)" 0
+check "foreign keys hold" eq "$(sql 'PRAGMA foreign_key_check' | wc -l)" 0
 
 # Restart without the limit: writes work again.
 serve_limited 0
@@ -173,7 +174,7 @@ req POST /api/v1/incidents -H "$AUTH" -H "$JSON" -d '{"title":"multi-row after r
 check "an incident with components after the restart gets 201" eq "$STATUS" 201
 kill -TERM $HS_PID
 wait $HS_PID
-check "integrity_check is ok after the restart" eq "$(sqlite3 "$DB" 'PRAGMA integrity_check')" ok
+check "integrity_check is ok after the restart" eq "$(db_integrity)" ok
 
 # Space freed while running: raise the limit of the live process; every
 # pool thread must write again (a stuck transaction would fail them).
@@ -193,9 +194,9 @@ if command -v prlimit >/dev/null 2>&1; then
   check "once space is freed, the running server writes again (8 of 8)" eq "$ok" 8
   kill -TERM $HS_PID
   wait $HS_PID
-  check "integrity_check is ok after freeing space live" eq "$(sqlite3 "$DB" 'PRAGMA integrity_check')" ok
+  check "integrity_check is ok after freeing space live" eq "$(db_integrity)" ok
   check "the notes written after freeing space are stored" eq \
-    "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE title LIKE 'freed-%'")" 8
+    "$(sql "SELECT count(*) FROM events WHERE title LIKE 'freed-%'")" 8
 fi
 if grep -q 'ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:' "$T/server.err"; then
   echo "FAIL sanitizer report from the server"

@@ -42,7 +42,7 @@ check "failures 1-99 for one account are 401" \
 check "the 100th failure in an hour is 429" eq "$(awk '$1 == 100 {print $2}' "$T/codes")" 429
 check "the throttle message is generic" contains "$T/a.body" "Too many failed attempts for this account. Try again later."
 check "the database counts 100 failures" \
-  eq "$(sqlite3 "$DB" "SELECT failed_logins FROM users WHERE name='editor'")" 100
+  eq "$(sql "SELECT failed_logins FROM users WHERE name='editor'")" 100
 
 s=$(attempt 127.0.0.20 editor "$PW_EDITOR")
 check "the right password from a fresh address is 429 too" eq "$s" 429
@@ -61,11 +61,11 @@ s=$(attempt 127.0.0.21 viewer wrong-password)
 check "a failure on another account is still an ordinary 401" eq "$s" 401
 
 # The window is an hour: move its start back an hour in the live database.
-sqlite3 "$DB" "UPDATE users SET failed_since = failed_since - 3600001 WHERE name='editor'"
+sql "UPDATE users SET failed_since = failed_since - 3600001 WHERE name='editor'"
 s=$(attempt 127.0.0.22 editor "$PW_EDITOR")
 check "after the hour the right password works (303)" eq "$s" 303
 req GET /api/v1/incidents -b "$T/ja"
 check "and its session works" eq "$STATUS" 200
 check "a new window starts at zero" \
-  eq "$(sqlite3 "$DB" "SELECT failed_logins FROM users WHERE name='editor'")" 0
+  eq "$(sql "SELECT failed_logins FROM users WHERE name='editor'")" 0
 hs_stop

@@ -129,7 +129,7 @@ sort "$T/want" >"$T/want.sorted"
 check "every change made here is in the log exactly once ($nWant)" \
   sh -c "diff '$T/want.sorted' '$T/got' >&2"
 check "the log holds every row of the changes table" \
-  eq "$(jq '.changes | length' "$T/all.json")" "$(sqlite3 "$DB" 'SELECT count(*) FROM changes')"
+  eq "$(jq '.changes | length' "$T/all.json")" "$(sql 'SELECT count(*) FROM changes')"
 check "newest first (ids strictly descending)" \
   eq "$(jq '[.changes[].id] | . == (sort | reverse) and (unique | length) == length' "$T/all.json")" true
 check "records carry their ids (incident)" \

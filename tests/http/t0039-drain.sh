@@ -47,8 +47,11 @@ reader 1 / &
 reader 2 "/api/v1/incidents/$ID/events?limit=50" &
 sleep 1
 nBefore=$(acked)
-"$HS_BIN" --db "$DB" backup --out "$T/backup.db" 2>"$T/backup.err"
-check "hindsight backup during the load exits 0" eq $? 0
+# `hindsight backup` copies the SQLite file (PostgreSQL has pg_dump).
+if sqlite_file_part "the online backup is a copy of the SQLite file"; then
+  "$HS_BIN" --db "$DB" backup --out "$T/backup.db" 2>"$T/backup.err"
+  check "hindsight backup during the load exits 0" eq $? 0
+fi
 sleep 1
 kill -TERM $HS_PID
 wait $HS_PID
@@ -61,19 +64,24 @@ check "writes were acknowledged before the backup ($nBefore) and after it ($nAck
   test "$nBefore" -gt 0 -a "$nAcked" -gt "$nBefore"
 check "no answer was a 5xx or unexpected" \
   eq "$(cat "$T"/w.* | awk '$2 != 201 && $2 != "000"' | wc -l) $(cat "$T"/r.* | grep -cv '^200$\|^000$')" "0 0"
-check "the backup passes integrity_check" eq "$(sqlite3 "$T/backup.db" 'PRAGMA integrity_check')" ok
-nBackup=$(sqlite3 "$T/backup.db" "SELECT count(*) FROM events WHERE incident_id = $ID AND kind = 'note'")
-check "the backup holds what was acknowledged before it ($nBefore <= $nBackup <= $nAcked)" \
-  test "$nBackup" -ge "$nBefore" -a "$nBackup" -le "$nAcked"
-check "the backup opens with hindsight" sh -c "'$HS_BIN' --db '$T/backup.db' token list | grep -q writer"
+nBackup=-
+if [ -z "$HS_PG" ]; then
+  check "the backup passes integrity_check" eq "$(sqlite3 "$T/backup.db" 'PRAGMA integrity_check')" ok
+  nBackup=$(sqlite3 "$T/backup.db" "SELECT count(*) FROM events WHERE incident_id = $ID AND kind = 'note'")
+  check "the backup holds what was acknowledged before it ($nBefore <= $nBackup <= $nAcked)" \
+    test "$nBackup" -ge "$nBefore" -a "$nBackup" -le "$nAcked"
+  check "the backup opens with hindsight" sh -c "'$HS_BIN' --db '$T/backup.db' token list | grep -q writer"
+fi
 cat "$T"/w.* | awk '$2 == 201 { print $1 }' >"$T/acked"
 values=$(awk '{ printf "%s(\x27%s\x27)", (NR > 1 ? "," : ""), $1 }' "$T/acked")
-nFound=$(sqlite3 "$DB" "WITH a(title) AS (VALUES $values)
+nFound=$(sql "WITH a(title) AS (VALUES $values)
   SELECT count(*) FROM a
   WHERE (SELECT count(*) FROM events e WHERE e.title = a.title) = 1")
 check "every acknowledged note ($nAcked) is stored exactly once" eq "$nFound" "$nAcked"
-check "the database passes integrity_check" eq "$(sqlite3 "$DB" 'PRAGMA integrity_check')" ok
-check "no -wal file with data is left" test ! -s "$DB-wal"
+check "the database passes integrity_check" eq "$(db_integrity)" ok
+if [ -z "$HS_PG" ]; then
+  check "no -wal file with data is left" test ! -s "$DB-wal"
+fi
 echo "    ($nBefore notes before the backup, $nBackup in it, $nAcked in all)"
 check "no sanitizer report" sh -c "! grep -q 'ERROR: AddressSanitizer\|runtime error:' '$T/server.err'"
 rm -rf "$T"

@@ -18,6 +18,7 @@
 # is not injected: the server aborts on OOM by design (STYLE.md section 4)
 # and ASan's allocator cannot be interposed. Bounded: about 10 s.
 . tests/http/lib.sh
+needs_sqlite_file "EIO injected into the database file's reads and writes"
 K=${EIO_ROUNDS:-12}
 SHIM=$(pwd)/build/failshim.so
 if [ ! -f "$SHIM" ] || [ tests/faults/failshim.c -nt "$SHIM" ]; then
@@ -146,7 +147,7 @@ sweep() {
   wait $HS_PID
   rc=$?
   check "$2 $3: SIGTERM exits 0" eq "$rc" 0
-  check "$2 $3: integrity_check is ok" eq "$(sql 'PRAGMA integrity_check')" ok
+  check "$2 $3: integrity_check is ok" eq "$(db_integrity)" ok
 }
 
 : >"$T/acked"

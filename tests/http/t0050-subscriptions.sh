@@ -31,8 +31,8 @@ cfg smtp.host 127.0.0.1
 cfg smtp.port "$SMTP_PORT"
 cfg smtp.from status@example.com
 cfg subscriptions.retry_base_seconds 1
-sqlite3 "$DB" "INSERT INTO settings (key, value) VALUES ('page_url', '$BASE')"
-q() { sqlite3 "$DB" "$1"; }
+sql "INSERT INTO settings (key, value) VALUES ('page_url', '$BASE')"
+q() { sql "$1"; }
 
 # wait_for 'SHELL CONDITION': re-evaluates it for up to 15 s.
 wait_for() {

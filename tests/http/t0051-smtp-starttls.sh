@@ -25,7 +25,7 @@ while [ ! -s "$TLS/port" ] || [ ! -s "$PLAIN/port" ]; do
 done
 
 cfg() { "$HS_BIN" --db "$DB" config set "$1" "$2"; }
-q() { sqlite3 "$DB" "$1"; }
+q() { sql "$1"; }
 wait_for() { # wait_for 'SHELL CONDITION': up to 15 s
   n=0
   while ! eval "$1" 2>/dev/null; do

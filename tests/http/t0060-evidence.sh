@@ -36,7 +36,7 @@ check "every line is kept" eq "$(jget .accepted) $(jget .rejected)" "900 0"
 printf 'id,created_at,subject,body,requester,priority,status,tags\r\n501,2026-11-20T10:04:00Z,Cannot pay my invoice,Card page errors,ann,urgent,open,billing\r\n' > "$T/t.csv"
 req POST "/api/v1/ingest?format=tickets-csv" -H "$AUTH" --data-binary @"$T/t.csv"
 check "a ticket with no incident is kept" eq "$(jget .accepted)" 1
-check "nothing is on any timeline yet" eq "$(sqlite3 "$DB" 'SELECT count(*) FROM events')" 0
+check "nothing is on any timeline yet" eq "$(sql 'SELECT count(*) FROM events')" 0
 
 # 4. Ten minutes after the alert someone declares the incident, with a
 # start before all three. Nobody uploads anything after that.
@@ -62,13 +62,13 @@ check "the chart draws the incident-free series" contains "$T/body" "requests, 1
 # The resolved notice arrives later: the same alert ends, on the timeline.
 sed 's/"status":"firing","labels"/"status":"resolved","labels"/; s/"endsAt":"0001-01-01T00:00:00Z"/"endsAt":"2026-11-20T10:20:00Z"/' "$T/am.json" > "$T/am-res.json"
 req POST /hooks/alertmanager -H "Authorization: Bearer $HOOK" -H "$JSON" --data-binary @"$T/am-res.json"
-check "the resolved notice ends the drawn alert" eq "$(sqlite3 "$DB" "SELECT count(*), count(end_ts) FROM events WHERE incident_id = $ID AND kind = 'alert'")" "1|1"
+check "the resolved notice ends the drawn alert" eq "$(sql "SELECT count(*), count(end_ts) FROM events WHERE incident_id = $ID AND kind = 'alert'")" "1|1"
 
 # 5. Take-out. A second incident, declared late; then its start moves
 # earlier (draw-in), its component goes (the alert leaves) and comes back.
 req POST /api/v1/incidents -H "$AUTH" -H "$JSON" -d '{"title":"Later look","started_at":"2026-11-20T11:00:00Z"}'
 ID2=$(jget .id)
-n() { sqlite3 "$DB" "SELECT count(*) FROM events WHERE incident_id = $ID2 AND kind = '$1'"; }
+n() { sql "SELECT count(*) FROM events WHERE incident_id = $ID2 AND kind = '$1'"; }
 check "nothing matches a start an hour later" eq "$(n alert)$(n signal)$(n ticket)" 000
 req PATCH "/api/v1/incidents/$ID2" -H "$AUTH" -H "$JSON" -H 'If-Match: "1"' -d '{"started_at":"2026-11-20T09:59:00Z","components":["Billing"]}'
 check "moving the start earlier draws evidence in" eq "$(n alert)$(n signal)$(n ticket)" 111
@@ -76,22 +76,22 @@ req PATCH "/api/v1/incidents/$ID2" -H "$AUTH" -H "$JSON" -H 'If-Match: "2"' -d '
 check "removing the component takes its alert out" eq "$(n alert)$(n signal)$(n ticket)" 011
 req PATCH "/api/v1/incidents/$ID2" -H "$AUTH" -H "$JSON" -H 'If-Match: "3"' -d '{"components":["Billing"]}'
 check "adding it back draws the alert in again" eq "$(n alert)" 1
-TK=$(sqlite3 "$DB" "SELECT id FROM events WHERE incident_id = $ID2 AND kind = 'ticket'")
-SG=$(sqlite3 "$DB" "SELECT id FROM events WHERE incident_id = $ID2 AND kind = 'signal'")
+TK=$(sql "SELECT id FROM events WHERE incident_id = $ID2 AND kind = 'ticket'")
+SG=$(sql "SELECT id FROM events WHERE incident_id = $ID2 AND kind = 'signal'")
 req PATCH "/api/v1/events/$TK" -H "$AUTH" -H "$JSON" -H 'If-Match: "1"' -d '{"pinned":true}'
 check "pin the ticket" eq "$STATUS" 200
 req PATCH "/api/v1/events/$SG" -H "$AUTH" -H "$JSON" -H 'If-Match: "1"' -d '{"title":"The 5xx burst that paged us"}'
 check "edit the signal" eq "$STATUS" 200
 req PATCH "/api/v1/incidents/$ID2" -H "$AUTH" -H "$JSON" -H 'If-Match: "4"' -d '{"started_at":"2026-11-20T11:00:00Z"}'
 check "a later start takes out the alert, keeps the pinned and the edited" eq "$(n alert)$(n signal)$(n ticket)" 011
-check "the edited title stays" eq "$(sqlite3 "$DB" "SELECT title FROM events WHERE id = $SG")" "The 5xx burst that paged us"
-check "the first incident is untouched" eq "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE incident_id = $ID AND kind IN ('alert', 'signal', 'ticket')")" 3
+check "the edited title stays" eq "$(sql "SELECT title FROM events WHERE id = $SG")" "The 5xx burst that paged us"
+check "the first incident is untouched" eq "$(sql "SELECT count(*) FROM events WHERE incident_id = $ID AND kind IN ('alert', 'signal', 'ticket')")" 3
 
 # Widening: a resolved incident ending before the evidence draws it in
 # when resolved later, and when reopened.
 req POST /api/v1/incidents -H "$AUTH" -H "$JSON" -d '{"title":"Earlier blip","started_at":"2026-11-20T08:00:00Z","mitigated_at":"2026-11-20T08:10:00Z","resolved_at":"2026-11-20T08:20:00Z","status":"resolved","components":["Billing"]}'
 ID3=$(jget .id)
-m() { sqlite3 "$DB" "SELECT count(*) FROM events WHERE incident_id = $ID3 AND kind IN ('alert', 'signal', 'ticket')"; }
+m() { sql "SELECT count(*) FROM events WHERE incident_id = $ID3 AND kind IN ('alert', 'signal', 'ticket')"; }
 check "a window ending before the evidence holds none of it" eq "$(m)" 0
 req PATCH "/api/v1/incidents/$ID3" -H "$AUTH" -H "$JSON" -H 'If-Match: "1"' -d '{"resolved_at":"2026-11-20T09:31:00Z"}'
 check "resolving later draws in what the wider window holds" eq "$(m)" 1
@@ -102,7 +102,7 @@ check "reopening draws in everything since" eq "$STATUS $(m)" "200 3"
 printf '{"ts":"2026-11-20T10:05:00Z","level":"error","msg":"invoice renderer crashed"}\n' > "$T/app.jsonl"
 "$HS_BIN" --db "$DB" ingest --format jsonl --source billing-app "$T/app.jsonl" > "$T/out"
 check "hindsight ingest without --incident keeps the line" contains "$T/out" "accepted 1, duplicates 0, rejected 0"
-check "and it reaches the open timeline it matches" eq "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE incident_id = $ID AND title = 'invoice renderer crashed'")" 1
+check "and it reaches the open timeline it matches" eq "$(sql "SELECT count(*) FROM events WHERE incident_id = $ID AND title = 'invoice renderer crashed'")" 1
 "$HS_BIN" --db "$DB" ingest --format jsonl --auto --incident "$ID" "$T/app.jsonl" > /dev/null 2>&1
 check "--auto and --incident together are refused" eq $? 2
 hs_stop

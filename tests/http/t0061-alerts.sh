@@ -59,11 +59,11 @@ check "alertmanager is up" eq 1 1
 # most: a bound for a hung peer, not a timing check).
 wait_for() {
   i=0
-  while [ "$(sqlite3 -cmd '.timeout 2000' "$DB" "$1")" != "$2" ] && [ $i -lt 300 ]; do
+  while [ "$(sql "$1")" != "$2" ] && [ $i -lt 300 ]; do
     sleep 0.1
     i=$((i + 1))
   done
-  sqlite3 -cmd '.timeout 2000' "$DB" "$1"
+  sql "$1"
 }
 runs() { curl -s "$BASE/metrics" | sed -n 's/^hindsight_ingest_runs_total \([0-9]*\)$/\1/p'; }
 # push NAME LABELS START [END]: one alert to Alertmanager's API v2.
@@ -94,10 +94,10 @@ r0=$(runs)
 i=0
 while [ "$(runs)" -lt $((r0 + 2)) ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 check "alertmanager re-delivered the group" test "$(runs)" -ge $((r0 + 2))
-check "re-deliveries are duplicates: still one alert" eq "$(sqlite3 "$DB" "SELECT count(*) FROM evidence WHERE title LIKE 'BillingDown%'") $(sqlite3 "$DB" "SELECT count(*) FROM events WHERE kind = 'alert' AND incident_id = $ID")" "1 1"
+check "re-deliveries are duplicates: still one alert" eq "$(sql "SELECT count(*) FROM evidence WHERE title LIKE 'BillingDown%'") $(sql "SELECT count(*) FROM events WHERE kind = 'alert' AND incident_id = $ID")" "1 1"
 check "resolve it" eq "$(push BillingDown '"severity":"warning","service":"billing"' "$START" "$(at '-1 minute')")" 200
 check "the resolved notice closes the alert on the timeline" eq "$(wait_for "SELECT count(*), count(end_ts) FROM events WHERE kind='alert' AND incident_id = $ID" '1|1')" '1|1'
-check "resolved: resolved the incident-free alert too" eq "$(sqlite3 "$DB" "SELECT count(end_ts) FROM evidence WHERE title LIKE 'BillingDown%'")" 1
+check "resolved: resolved the incident-free alert too" eq "$(sql "SELECT count(end_ts) FROM evidence WHERE title LIKE 'BillingDown%'")" 1
 
 # 2. Auto-declare: `service: billing` against component "Billing" and a
 # job that names no component; each declares once, whatever the
@@ -114,13 +114,13 @@ r0=$(runs)
 i=0
 while [ "$(runs)" -lt $((r0 + 4)) ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 check "alertmanager re-delivered both groups" test "$(runs)" -ge $((r0 + 4))
-check "re-deliveries never declare again" eq "$(sqlite3 "$DB" "SELECT count(*) FROM incidents WHERE title LIKE 'InvoicesStuck%' OR title LIKE 'QueueFull%'")" 2
-check "the component matched case-insensitively" eq "$(sqlite3 "$DB" "SELECT c.name FROM incidents i JOIN incident_components ic ON ic.incident_id = i.id JOIN components c ON c.id = ic.component_id WHERE i.title LIKE 'InvoicesStuck%'")" Billing
-check "the declared incident holds its alert, once" eq "$(sqlite3 "$DB" "SELECT count(*) FROM events e JOIN incidents i ON i.id = e.incident_id WHERE i.title LIKE 'InvoicesStuck%' AND e.kind = 'alert' AND e.title LIKE 'InvoicesStuck%'")" 1
+check "re-deliveries never declare again" eq "$(sql "SELECT count(*) FROM incidents WHERE title LIKE 'InvoicesStuck%' OR title LIKE 'QueueFull%'")" 2
+check "the component matched case-insensitively" eq "$(sql "SELECT c.name FROM incidents i JOIN incident_components ic ON ic.incident_id = i.id JOIN components c ON c.id = ic.component_id WHERE i.title LIKE 'InvoicesStuck%'")" Billing
+check "the declared incident holds its alert, once" eq "$(sql "SELECT count(*) FROM events e JOIN incidents i ON i.id = e.incident_id WHERE i.title LIKE 'InvoicesStuck%' AND e.kind = 'alert' AND e.title LIKE 'InvoicesStuck%'")" 1
 check "resolve the billing alert" eq "$(push InvoicesStuck '"severity":"critical","service":"billing"' "$OLD" "$(at '-1 minute')")" 200
 check "its resolved notice closes the same alert" eq "$(wait_for "SELECT count(*), count(e.end_ts) FROM events e JOIN incidents i ON i.id = e.incident_id WHERE i.title LIKE 'InvoicesStuck%' AND e.kind = 'alert' AND e.title LIKE 'InvoicesStuck%'" '1|1')" '1|1'
 check "and is not refused" eq "$(curl -s "$BASE/metrics" | grep -c 'result="rejected"} 0')" 1
-check "still two declared incidents" eq "$(sqlite3 "$DB" "SELECT count(*) FROM incidents WHERE title LIKE 'InvoicesStuck%' OR title LIKE 'QueueFull%'")" 2
+check "still two declared incidents" eq "$(sql "SELECT count(*) FROM incidents WHERE title LIKE 'InvoicesStuck%' OR title LIKE 'QueueFull%'")" 2
 kill $AM_PID
 wait $AM_PID 2>/dev/null
 "$HS_BIN" --db "$DB" config set ingest.auto_declare 0
@@ -134,8 +134,9 @@ req POST /hooks/alertmanager -H "Authorization: Bearer $HOOK" -H "$JSON" -d "$(b
 check "resolved first: 200, accepted" eq "$STATUS $(jget .accepted)" "200 1"
 req POST /hooks/alertmanager -H "Authorization: Bearer $HOOK" -H "$JSON" -d "$(body firing 0001-01-01T00:00:00Z)"
 check "the late firing notice is a duplicate" eq "$STATUS $(jget .duplicates)" "200 1"
-check "one alert with start and end" eq "$(sqlite3 "$DB" "SELECT count(*), min(ts) = 1000 * strftime('%s', '2026-11-20 08:00:00'), min(end_ts) = 1000 * strftime('%s', '2026-11-20 08:30:00') FROM evidence WHERE title LIKE 'Reordered%'")" "1|1|1"
+# 2026-11-20 08:00 and 08:30 UTC in ms; CAST: PostgreSQL prints a boolean as t.
+check "one alert with start and end" eq "$(sql "SELECT count(*), CAST(min(ts) = 1795161600000 AS INTEGER), CAST(min(end_ts) = 1795163400000 AS INTEGER) FROM evidence WHERE title LIKE 'Reordered%'")" "1|1|1"
 req POST /api/v1/incidents -H "$AUTH" -H "$JSON" -d '{"title":"Morning","started_at":"2026-11-20T08:10:00Z"}'
 ID3=$(jget .id)
-check "drawn in with its end" eq "$(sqlite3 "$DB" "SELECT count(*), count(end_ts) FROM events WHERE incident_id = $ID3 AND kind = 'alert'")" "1|1"
+check "drawn in with its end" eq "$(sql "SELECT count(*), count(end_ts) FROM events WHERE incident_id = $ID3 AND kind = 'alert'")" "1|1"
 hs_stop

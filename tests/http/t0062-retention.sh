@@ -7,7 +7,7 @@ hs_start
 TOKEN=$("$HS_BIN" --db "$DB" token add api --scope write)
 AUTH="Authorization: Bearer $TOKEN"
 JSON='Content-Type: application/json'
-q() { sqlite3 -cmd '.timeout 5000' "$DB" "$1"; }
+q() { sql "$1"; }
 
 # An incident long ago; evidence in its window, evidence outside every
 # window, and evidence of the last hour.

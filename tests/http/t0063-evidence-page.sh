@@ -76,12 +76,12 @@ check "start" contains "$T/body" 'name="started_at" value="2026-10-03T11:00:00'
 check "and component" contains "$T/body" 'value="Search" checked'
 req POST /api/v1/incidents -H "$AUTH" -H "$JSON" -d '{"title":"Search slow","started_at":"2026-10-03T11:00:00Z","components":["Search"]}'
 ID=$(jget .id)
-TICKET=$(sqlite3 "$DB" "SELECT id FROM evidence WHERE kind = 'ticket'")
+TICKET=$(sql "SELECT id FROM evidence WHERE kind = 'ticket'")
 req POST "/app/evidence/$TICKET/attach" -b "$T/jar.editor" --data "incident_id=$ID"
 check "attach needs the CSRF token" eq "$STATUS" 403
 req POST "/app/evidence/$TICKET/attach" -b "$T/jar.editor" --data "csrf_token=$CSRF&incident_id=$ID"
 check "attach redirects to the incident" eq "$STATUS" 303
-check "the ticket is on its timeline, pinned" eq "$(sqlite3 "$DB" "SELECT count(*), max(pinned) FROM events WHERE incident_id = $ID AND kind = 'ticket'")" "1|1"
+check "the ticket is on its timeline, pinned" eq "$(sql "SELECT count(*), max(pinned) FROM events WHERE incident_id = $ID AND kind = 'ticket'")" "1|1"
 req POST "/api/v1/evidence/$SIGNAL/attach" -H "Authorization: Bearer $READ" -H "$JSON" -d "{\"incident_id\":$ID}"
 check "a read token cannot attach" eq "$STATUS" 403
 req POST "/api/v1/evidence/$SIGNAL/attach" -H "$AUTH" -H "$JSON" -d "{\"incident_id\":$ID}"
@@ -90,9 +90,9 @@ req POST "/api/v1/evidence/999999/attach" -H "$AUTH" -H "$JSON" -d "{\"incident_
 check "unknown evidence is 404" eq "$STATUS" 404
 req POST "/api/v1/evidence/$SIGNAL/attach" -H "$AUTH" -H "$JSON" -d '{"incident_id":"x"}'
 check "a bad incident is 400" eq "$STATUS" 400
-V=$(sqlite3 "$DB" "SELECT version FROM incidents WHERE id = $ID")
+V=$(sql "SELECT version FROM incidents WHERE id = $ID")
 req PATCH "/api/v1/incidents/$ID" -H "$AUTH" -H "$JSON" -H "If-Match: \"$V\"" -d '{"started_at":"2026-10-04T11:00:00Z","components":[]}'
-check "a narrowing edit keeps what was attached by hand" eq "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE incident_id = $ID AND kind IN ('ticket', 'signal')")" 2
+check "a narrowing edit keeps what was attached by hand" eq "$(sql "SELECT count(*) FROM events WHERE incident_id = $ID AND kind IN ('ticket', 'signal')")" 2
 req GET /api/v1/evidence?kind=ticket -H "$AUTH"
 check "the list names the incidents holding an item" eq "$(jget '.items[0].incidents[0]')" "$ID"
 hs_stop

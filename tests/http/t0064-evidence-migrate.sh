@@ -3,6 +3,7 @@
 # over: its raw lines, series and evidence become incident-free, its
 # timelines stay as they were and its signals still open onto their lines.
 . tests/http/lib.sh
+needs_sqlite_file "an old SQLite file at schema 9 migrates (PostgreSQL starts at 014)"
 HS_FTS=${HS_FTS:-$PWD/build/hs_fts}
 for f in schema/00[1-9]_*.sql; do
   cat "$f"
@@ -34,7 +35,7 @@ INSERT INTO raw_lines (incident_id, ts, fp, signal_id, bad, grp, source, line)
 INSERT INTO access_minutes (incident_id, source, minute, requests, s4xx, s5xx,
   bytes) VALUES (1, 'web-1', 1795693200000, 10, 0, 3, 100);
 SQL
-check "an old database (schema 9)" eq "$(sqlite3 "$DB" 'PRAGMA user_version')" 9
+check "an old database (schema 9)" eq "$(sql 'PRAGMA user_version')" 9
 "$HS_BIN" --db "$DB" migrate > "$T/out" 2>&1
 check "migrates" eq $? 0
 hs_start
@@ -45,22 +46,22 @@ check "the timeline is as it was" eq "$(jget '[.events[].title] | sort | join("|
 # The retention worker moves the old one-row-a-line table into blocks, a
 # batch at a time, after the start.
 i=0
-while [ "$(sqlite3 "$DB" "SELECT count(*) FROM sqlite_master WHERE name = 'raw_lines'")" = 1 ] &&
-  [ "$(sqlite3 "$DB" 'SELECT count(*) FROM raw_lines')" != 0 ] && [ $i -lt 100 ]; do
+while [ "$(sql "SELECT count(*) FROM sqlite_master WHERE name = 'raw_lines'")" = 1 ] &&
+  [ "$(sql 'SELECT count(*) FROM raw_lines')" != 0 ] && [ $i -lt 100 ]; do
   sleep 0.1
   i=$((i + 1))
 done
-check "the old raw lines moved into blocks" eq "$(sqlite3 "$DB" 'SELECT sum(n_lines) FROM raw_blocks')" 4
+check "the old raw lines moved into blocks" eq "$(sql 'SELECT sum(n_lines) FROM raw_blocks')" 4
 req GET /api/v1/events/1/raw -H "$AUTH"
 check "the signal still opens onto its error lines" eq "$(jget '[.lines[].line] | join("|")')" "GET /pay 502 a|GET /pay 502 b|GET /pay 502 c"
 req GET /api/v1/incidents/1/raw -H "$AUTH"
 check "the incident's raw lines are all there" eq "$(jget '.lines | length')" 4
 req GET "/api/v1/evidence?kind=alert" -H "$AUTH"
 check "its alert is incident-free evidence, held by the incident" eq "$(jget '.items[0].title') $(jget '.items[0].incidents[0]')" "CheckoutDown 1"
-check "the minute series moved" eq "$(sqlite3 "$DB" "SELECT sum(requests), sum(s5xx) FROM access_series WHERE source = 'web-1'")" "10|3"
-check "notes are not evidence" eq "$(sqlite3 "$DB" "SELECT count(*) FROM evidence WHERE kind = 'note'")" 0
+check "the minute series moved" eq "$(sql "SELECT sum(requests), sum(s5xx) FROM access_series WHERE source = 'web-1'")" "10|3"
+check "notes are not evidence" eq "$(sql "SELECT count(*) FROM evidence WHERE kind = 'note'")" 0
 # Old copies are held on purpose (not drawn): an edit never takes them out.
 req PATCH /api/v1/incidents/1 -H "$AUTH" -H 'Content-Type: application/json' -H 'If-Match: "1"' -d '{"started_at":"2026-11-20T11:30:00Z","mitigated_at":"2026-11-20T11:35:00Z","resolved_at":"2026-11-20T11:40:00Z"}'
 check "a later start" eq "$STATUS" 200
-check "keeps the migrated events" eq "$(sqlite3 "$DB" 'SELECT count(*) FROM events WHERE incident_id = 1')" 3
+check "keeps the migrated events" eq "$(sql 'SELECT count(*) FROM events WHERE incident_id = 1')" 3
 hs_stop

@@ -66,7 +66,7 @@ while ! grep -q 'listening on' "$T/server.out" 2>/dev/null && [ $k -lt 100 ]; do
 PORT=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$T/server.out")
 BASE=http://127.0.0.1:$PORT
 check "the server restarts after kill -9" test -n "$PORT"
-check "integrity_check after kill -9" eq "$(sqlite3 "$DB" 'PRAGMA integrity_check')" ok
+check "integrity_check after kill -9" eq "$(db_integrity)" ok
 
 # count DOOR B: lines of batch B stored.
 count() {
@@ -90,6 +90,7 @@ done
 # Pushes then get 503 with Retry-After and a JSON error, never a 5xx
 # other than that nor a crash, and nothing of a refused push is stored;
 # every acknowledged push is.
+needs_sqlite_file "a full disk via RLIMIT_FSIZE on the file"
 kill -TERM $HS_PID
 wait $HS_PID
 size=$(wc -c <"$DB")

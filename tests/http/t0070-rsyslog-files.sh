@@ -57,11 +57,11 @@ for f in trad file; do
   check "$f: every line accepted" eq "$(jq -r '.rejected' "$T/out.$f")" 0
 done
 check "the program is the source, not 'syslog'" eq "$("$HS_BIN" --db "$DB" raw --source payments | wc -l)" "$(cat "$T/rs/trad.log" "$T/rs/file.log" | grep -c 'payments\[')"
-check "four identical errors in each file became one signal" eq "$(sqlite3 "$DB" "SELECT count(*) || ' ' || max(count) || ' ' || source FROM events WHERE incident_id=$ID AND kind='signal'")" "2 4 payments"
+check "four identical errors in each file became one signal" eq "$(sql "SELECT count(*) || ' ' || max(count) || ' ' || source FROM events WHERE incident_id=$ID AND kind='signal'")" "2 4 payments"
 check "the signal names its source" contains /dev/stdin "on payments" <<X
-$(sqlite3 "$DB" "SELECT title FROM events WHERE incident_id=$ID AND kind='signal'")
+$(sql "SELECT title FROM events WHERE incident_id=$ID AND kind='signal'")
 X
 check "the tag with a colon is a source too" eq "$("$HS_BIN" --db "$DB" raw --source billing --bad | wc -l)" 2
-check "an error word without a PRI is an error" eq "$(sqlite3 "$DB" "SELECT level FROM events WHERE incident_id=$ID AND source='billing' LIMIT 1")" error
+check "an error word without a PRI is an error" eq "$(sql "SELECT level FROM events WHERE incident_id=$ID AND source='billing' LIMIT 1")" error
 check "info lines are not errors" eq "$("$HS_BIN" --db "$DB" raw --grep starting --bad | wc -l)" 0
 hs_stop

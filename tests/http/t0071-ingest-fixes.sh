@@ -18,8 +18,8 @@ cat > "$T/journal.json" <<'J'
 J
 "$HS_BIN" --db "$DB" ingest --format journal --incident $ID --json "$T/journal.json" > "$T/j1"
 check "journal: a byte-array MESSAGE is accepted" eq "$(jq -c '[.accepted, .rejected]' "$T/j1")" "[3,0]"
-check "journal: the error is on the timeline, decoded with U+FFFD" eq "$(sqlite3 "$DB" "SELECT level || ' ' || source FROM events WHERE incident_id=$ID AND title LIKE 'caf' || char(65533) || ' login failed%'")" "error pay"
-check "journal: the secret in the bytes is masked in the title" eq "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE title LIKE '%hunter2%'")" 0
+check "journal: the error is on the timeline, decoded with U+FFFD" eq "$(sql "SELECT level || ' ' || source FROM events WHERE incident_id=$ID AND title LIKE 'caf� login failed%'")" "error pay"
+check "journal: the secret in the bytes is masked in the title" eq "$(sql "SELECT count(*) FROM events WHERE title LIKE '%hunter2%'")" 0
 check "journal: secrets are masked" eq "$({ "$HS_BIN" --db "$DB" raw --grep s3cretpw; "$HS_BIN" --db "$DB" raw --grep abc123secret; } | wc -l)" 0
 "$HS_BIN" --db "$DB" ingest --format journal --incident $ID --json "$T/journal.json" > "$T/j2"
 check "journal: a re-run is all duplicates" eq "$(jq -c '[.accepted, .duplicates]' "$T/j2")" "[0,3]"
@@ -36,7 +36,7 @@ BEGIN {
   for (i = 0; i < 350; i++) line(13, i, i < 150 ? 503 : 200)
 }' > "$T/base.log"
 "$HS_BIN" --db "$DB" ingest --format nginx --incident $ID --source lb "$T/base.log" > /dev/null
-TITLE=$(sqlite3 "$DB" "SELECT title FROM events WHERE incident_id=$ID AND kind='signal' AND source='lb'")
+TITLE=$(sql "SELECT title FROM events WHERE incident_id=$ID AND kind='signal' AND source='lb'")
 check "baseline: the rise is a signal" eq "$(printf '%s' "$TITLE" | grep -c '^5xx rate rose from 0.5% to 43% on lb at 09:13')" 1
 
 # --auto: two incidents cover the time; the CDN log goes to the one that

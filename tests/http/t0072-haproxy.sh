@@ -136,14 +136,14 @@ check "every request was logged" test "$N_HTTP" -ge 64
 "$HS_BIN" --db "$DB" ingest --format haproxy --incident $ID --json "$T/ha/rsyslog.log" > "$T/out1"
 check "rsyslog file: no line rejected" eq "$(jq -c '[.rejected, .errors]' "$T/out1")" "[0,[]]"
 check "rsyslog file: every line accepted" eq "$(jq .accepted "$T/out1")" "$(grep -c . "$T/ha/rsyslog.log")"
-check "HTTP lines feed the request series" eq "$(sqlite3 "$DB" "SELECT sum(requests) FROM access_series")" "$N_HTTP"
-check "503s feed the 5xx series" eq "$(sqlite3 "$DB" "SELECT sum(s5xx) FROM access_series")" 33
-check "the series is per server" eq "$(sqlite3 "$DB" "SELECT group_concat(DISTINCT source) FROM (SELECT source FROM access_series ORDER BY source)")" "d1,s1"
+check "HTTP lines feed the request series" eq "$(sql "SELECT sum(requests) FROM access_series")" "$N_HTTP"
+check "503s feed the 5xx series" eq "$(sql "SELECT sum(s5xx) FROM access_series")" 33
+check "the series is per server" eq "$(sql "SELECT group_concat(DISTINCT source) FROM (SELECT source FROM access_series ORDER BY source)")" "d1,s1"
 check "a 503 raw line is bad" test "$("$HS_BIN" --db "$DB" raw --bad --grep 'GET /fail' | wc -l)" -eq 30
 check "the down server's SC lines are errors" test "$("$HS_BIN" --db "$DB" raw --source d1 --bad --grep ' SC-- ' | wc -l)" -eq 3
-check "TCP connect failures (SC) condense into one signal" eq "$(sqlite3 "$DB" "SELECT count || ' ' || level || ' ' || component FROM events WHERE incident_id=$ID AND kind='signal' AND source='t1'")" "3 error tcpapp"
+check "TCP connect failures (SC) condense into one signal" eq "$(sql "SELECT count || ' ' || level || ' ' || component FROM events WHERE incident_id=$ID AND kind='signal' AND source='t1'")" "3 error tcpapp"
 check "the signal says what ended how" contains /dev/stdin "TCP tcpfe to tcpapp/t1 ended SC" <<X
-$(sqlite3 "$DB" "SELECT title FROM events WHERE incident_id=$ID AND kind='signal' AND source='t1'")
+$(sql "SELECT title FROM events WHERE incident_id=$ID AND kind='signal' AND source='t1'")
 X
 
 "$HS_BIN" --db "$DB" ingest --format haproxy --incident $ID2 --json "$T/ha/udp.log" > "$T/out2"
@@ -152,6 +152,6 @@ check "UDP file: every line accepted" eq "$(jq -c '[.accepted, .rejected]' "$T/o
 # second way (other raw text) count again. The sink listened before haproxy
 # started; rsyslogd may have missed the first warm-up requests, so the UDP
 # copy can only have more of those.
-check "UDP file: the same series again" eq "$(sqlite3 "$DB" "SELECT sum(requests) || '/' || sum(s5xx) FROM access_series")" "$((N_HTTP + $(grep -c '"GET ' "$T/ha/udp.log")))/66"
+check "UDP file: the same series again" eq "$(sql "SELECT sum(requests) || '/' || sum(s5xx) FROM access_series")" "$((N_HTTP + $(grep -c '"GET ' "$T/ha/udp.log")))/66"
 check "the accept date is the time (UTC with --tz default)" eq "$("$HS_BIN" --db "$DB" raw | awk -F '\t' '{ k = $1 substr($3, index($3, ": 127.0.0.1")); n[k]++ } END { for (k in n) if (n[k] == 2) c++; print c + 0 }')" "$(grep -c . "$T/ha/rsyslog.log")"
 hs_stop

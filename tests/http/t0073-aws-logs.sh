@@ -21,8 +21,8 @@ awk 'BEGIN {
 req POST "/api/v1/incidents/$ID/ingest?format=alb" -H "$AUTH" --data-binary @"$T/alb.log"
 check "alb: 200" eq "$STATUS" 200
 check "alb: every line accepted" eq "$(jq -c '[.accepted, .rejected]' "$T/body")" "[1200,0]"
-check "alb: the request series per load balancer" eq "$(sqlite3 "$DB" "SELECT source || ' ' || sum(requests) || ' ' || sum(s5xx) FROM access_series GROUP BY source")" "shop-lb 1200 96"
-check "alb: the 502 burst is one signal" eq "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE incident_id=$ID AND kind='signal' AND title LIKE '5xx rate rose from 0.0% to 40% on shop-lb at 09:10%'")" 1
+check "alb: the request series per load balancer" eq "$(sql "SELECT source || ' ' || sum(requests) || ' ' || sum(s5xx) FROM access_series GROUP BY source")" "shop-lb 1200 96"
+check "alb: the 502 burst is one signal" eq "$(sql "SELECT count(*) FROM events WHERE incident_id=$ID AND kind='signal' AND title LIKE '5xx rate rose from 0.0% to 40% on shop-lb at 09:10%'")" 1
 check "alb: raw lines keep the error reason" test "$("$HS_BIN" --db "$DB" raw --bad --grep TargetConnectionError | wc -l)" -eq 96
 req POST "/api/v1/incidents/$ID/ingest?format=alb" -H "$AUTH" --data-binary @"$T/alb.log"
 check "alb: a re-run adds nothing" eq "$(jq -c '[.accepted, .duplicates]' "$T/body")" "[0,1200]"
@@ -42,7 +42,7 @@ check "alb: a short line is rejected with its number" eq "$(jq -c '.errors[0]' "
 "$HS_BIN" --db "$DB" ingest --format vpc-flow --incident $ID --json "$T/flow.log" > "$T/v1"
 check "vpc: records kept, NODATA skipped" eq "$(jq -c '[.accepted, .rejected]' "$T/v1")" "[14,0]"
 check "vpc: every record is a raw line" eq "$("$HS_BIN" --db "$DB" raw --source vpc-flow | wc -l)" 13
-check "vpc: the REJECTs are one warning event" eq "$(sqlite3 "$DB" "SELECT level || ' ' || component || ' ' || title FROM events WHERE incident_id=$ID AND title LIKE 'REJECT x%'")" "warning eni-0a1b2c3d REJECT x12: 203.0.113.50 -> 10.0.1.15:3389 TCP (09:00 to 09:04 UTC)"
+check "vpc: the REJECTs are one warning event" eq "$(sql "SELECT level || ' ' || component || ' ' || title FROM events WHERE incident_id=$ID AND title LIKE 'REJECT x%'")" "warning eni-0a1b2c3d REJECT x12: 203.0.113.50 -> 10.0.1.15:3389 TCP (09:00 to 09:04 UTC)"
 "$HS_BIN" --db "$DB" ingest --format vpc-flow --incident $ID --json "$T/flow.log" > "$T/v2"
 check "vpc: a re-run adds nothing" eq "$(jq -c '[.accepted, .duplicates]' "$T/v2")" "[0,14]"
 hs_stop

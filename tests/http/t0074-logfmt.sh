@@ -27,9 +27,9 @@ check "logfmt: good lines accepted, bad ones rejected" eq "$(jq -c '[.accepted, 
 check "logfmt: a line without time names the keys" eq "$(jq -c '.errors[0]' "$T/body")" '{"line":6,"reason":"no time field (ts, time or timestamp)"}'
 check "logfmt: an unterminated string names its column" eq "$(jq -r '.errors[1].reason' "$T/body")" "unterminated quoted value at column 29"
 check "logfmt: a stray quote names its column" eq "$(jq -c '.errors[2]' "$T/body")" '{"line":8,"reason":"unexpected byte after a quoted value at column 41"}'
-check "logfmt: three timeouts became one signal" eq "$(sqlite3 "$DB" "SELECT count || ' ' || level || ' ' || source || ' ' || component FROM events WHERE incident_id=$ID AND kind='signal'")" "3 error checkout payments"
+check "logfmt: three timeouts became one signal" eq "$(sql "SELECT count || ' ' || level || ' ' || source || ' ' || component FROM events WHERE incident_id=$ID AND kind='signal'")" "3 error checkout payments"
 check "logfmt: the signal keeps the first message" contains /dev/stdin "charge failed: timeout after 3012 ms (x3 on checkout" <<X
-$(sqlite3 "$DB" "SELECT title FROM events WHERE incident_id=$ID AND kind='signal'")
+$(sql "SELECT title FROM events WHERE incident_id=$ID AND kind='signal'")
 X
 req GET "/api/v1/incidents/$ID/raw?source=checkout" -H "$AUTH"
 check "logfmt: a zoneless time is read at ?tz" eq "$(jq -r '.lines[] | select(.line | startswith("time=")) | .ts' "$T/body")" 2026-04-02T10:03:00.000Z

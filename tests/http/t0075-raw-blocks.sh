@@ -4,6 +4,7 @@
 # The database main made before blocks is rebuilt from the demo: its lines
 # go back into the old table (incident 1, one row a line) and its blocks go.
 . tests/http/lib.sh
+needs_sqlite_file "the pre-blocks raw_lines rows rebuilt in the file (python sqlite3, VACUUM INTO, ATTACH); PostgreSQL starts with blocks"
 "$HS_BIN" --db "$DB" demo >/dev/null
 check "demo loads" eq $? 0
 "$HS_BIN" --db "$DB" raw >"$T/demo.raw"
@@ -24,21 +25,21 @@ c.executemany("INSERT INTO raw_lines (incident_id, ts, fp, bad, grp, source, lin
               ((ms, i, int((ms, src, line) in bads), src, line) for i, (ms, src, line) in enumerate(rows(raw))))
 c.commit()
 PY
-n_old=$(sqlite3 "$DB" 'SELECT count(*) FROM raw_lines')
+n_old=$(sql 'SELECT count(*) FROM raw_lines')
 check "the demo stored raw lines in the old table" test "$n_old" -gt 1000
 sqlite3 -separator '	' "$DB" "SELECT strftime('%Y-%m-%dT%H:%M:%fZ', ts / 1000.0, 'unixepoch'), source, line FROM raw_lines" | sort >"$T/before"
-sqlite3 "$DB" "SELECT count(*) FROM raw_lines WHERE bad" >"$T/bad_before"
-sqlite3 "$DB" "VACUUM INTO '$T/orig.db'"
+sql "SELECT count(*) FROM raw_lines WHERE bad" >"$T/bad_before"
+sql "VACUUM INTO '$T/orig.db'"
 
 "$HS_BIN" --db "$DB" raw --migrate >"$T/moved" 2>"$T/mig.err"
 check "migrate exits 0" eq $? 0
 check "migrate reports every row moved" eq "$(cat "$T/moved")" "$n_old"
 check "it went in batches" contains "$T/mig.err" "moved 20000 rows"
-check "the old table is empty" eq "$(sqlite3 "$DB" 'SELECT count(*) FROM raw_lines')" 0
-check "blocks hold every line" eq "$(sqlite3 "$DB" 'SELECT sum(n_lines) FROM raw_blocks')" "$n_old"
+check "the old table is empty" eq "$(sql 'SELECT count(*) FROM raw_lines')" 0
+check "blocks hold every line" eq "$(sql 'SELECT sum(n_lines) FROM raw_blocks')" "$n_old"
 check "sqlite3 reads every column but the payload" \
-  eq "$(sqlite3 "$DB" "SELECT count(*) FROM raw_blocks WHERE source <> '' AND ts_max >= ts_min AND codec = 1 AND length(keys) = 6 * n_lines")" \
-  "$(sqlite3 "$DB" 'SELECT count(*) FROM raw_blocks')"
+  eq "$(sql "SELECT count(*) FROM raw_blocks WHERE source <> '' AND ts_max >= ts_min AND codec = 1 AND length(keys) = 6 * n_lines")" \
+  "$(sql 'SELECT count(*) FROM raw_blocks')"
 "$HS_BIN" --db "$DB" raw >"$T/after.raw" 2>"$T/raw.err"
 check "raw exits 0" eq $? 0
 sort "$T/after.raw" >"$T/after"
@@ -50,11 +51,11 @@ check "migrate again moves nothing" eq "$(cat "$T/moved2")" 0
 
 # Resumable and idempotent: the same rows coming back (an old binary
 # writing them again) migrate as duplicates.
-sqlite3 "$DB" "ATTACH '$T/orig.db' AS o; INSERT INTO raw_lines SELECT * FROM o.raw_lines"
-check "the old rows are back" eq "$(sqlite3 "$DB" 'SELECT count(*) FROM raw_lines')" "$n_old"
+sql "ATTACH '$T/orig.db' AS o; INSERT INTO raw_lines SELECT * FROM o.raw_lines"
+check "the old rows are back" eq "$(sql 'SELECT count(*) FROM raw_lines')" "$n_old"
 "$HS_BIN" --db "$DB" raw --migrate >"$T/moved3" 2>/dev/null
 check "they move again" eq "$(cat "$T/moved3")" "$n_old"
-check "rows migrated twice add no line" eq "$(sqlite3 "$DB" 'SELECT sum(n_lines) FROM raw_blocks')" "$n_old"
+check "rows migrated twice add no line" eq "$(sql 'SELECT sum(n_lines) FROM raw_blocks')" "$n_old"
 
 # Filters.
 first=$(head -n 1 "$T/after.raw" | cut -f1)
@@ -81,7 +82,7 @@ check "raw --help" contains "$T/help" "usage: hindsight raw"
 check "no sanitizer report (under make SAN=1)" sh -c "! cat '$T'/*.err | grep -q 'Sanitizer\|runtime error'"
 
 # A corrupt block is a clean error, never a crash.
-sqlite3 "$DB" "UPDATE raw_blocks SET payload = substr(payload, 1, 20) WHERE id = (SELECT min(id) FROM raw_blocks)"
+sql "UPDATE raw_blocks SET payload = substr(payload, 1, 20) WHERE id = (SELECT min(id) FROM raw_blocks)"
 "$HS_BIN" --db "$DB" raw >/dev/null 2>"$T/err"
 check "a corrupt block: exit 1" eq $? 1
 check "and a message" contains "$T/err" "could not be read"

@@ -15,16 +15,16 @@ req POST /api/v1/incidents -H "$AUTH" -H "$JSON" -d '{"title":"Old one","started
 OLD=$(jget .id)
 check "a declared incident has empty extra roles" eq "$(jget '[.comms_lead, .ops_lead, .scribe] | join(",")')" ",,"
 check "declaring is a change event at the impact start" eq \
-  "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE incident_id = $OLD AND kind = 'change' AND title = 'Declared SEV3 incident' AND ts = 1767607200000")" 1
+  "$(sql "SELECT count(*) FROM events WHERE incident_id = $OLD AND kind = 'change' AND title = 'Declared SEV3 incident' AND ts = 1767607200000")" 1
 req PATCH "/api/v1/incidents/$OLD" -H "$AUTH" -H "$JSON" -H 'If-Match: "1"' -d '{"severity":"SEV1","comms_lead":"editor","scribe":"viewer"}'
 check "roles are written through the API" eq "$STATUS" 200
 check "the API returns the roles" eq "$(jget '.comms_lead + "/" + .scribe')" "editor/viewer"
 check "a severity change is an event" eq \
-  "$(sqlite3 "$DB" "SELECT author FROM events WHERE incident_id = $OLD AND title = 'Severity changed: SEV3 → SEV1'")" api
+  "$(sql "SELECT author FROM events WHERE incident_id = $OLD AND title = 'Severity changed: SEV3 → SEV1'")" api
 check "a role assignment is an event" eq \
-  "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE incident_id = $OLD AND title LIKE 'Scribe assigned: nobody → viewer'")" 1
+  "$(sql "SELECT count(*) FROM events WHERE incident_id = $OLD AND title LIKE 'Scribe assigned: nobody → viewer'")" 1
 check "change events add no audit rows of their own" eq \
-  "$(sqlite3 "$DB" "SELECT count(*) FROM changes c JOIN events e ON c.entity = 'event' AND c.entity_id = e.id WHERE e.kind = 'change'")" 0
+  "$(sql "SELECT count(*) FROM changes c JOIN events e ON c.entity = 'event' AND c.entity_id = e.id WHERE e.kind = 'change'")" 0
 req PATCH "/api/v1/incidents/$OLD" -H "$AUTH" -H "$JSON" -H 'If-Match: "2"' -d '{"scribe":123}'
 check "a role that is not a string is 400 naming it" contains "$T/body" "scribe"
 req PATCH "/api/v1/incidents/$OLD" -H "$AUTH" -H "$JSON" -H 'If-Match: "2"' -d "{\"ops_lead\":\"$(head -c 150 /dev/zero | tr '\0' a)\"}"
@@ -59,22 +59,23 @@ check "an unknown status is 400" eq "$STATUS" 400
 P="/api/v1/incidents/$NEWER/postmortem"
 req POST "$P" -H "$AUTH" -H "$JSON" -d '{}'
 V=$(jget .version)
-revs() { sqlite3 "$DB" "SELECT count(*) FROM postmortem_revisions WHERE incident_id = $NEWER"; }
+revs() { sql "SELECT count(*) FROM postmortem_revisions WHERE incident_id = $NEWER"; }
 check "the draft is revision one" eq "$(revs)" 1
 printf '{"body":"# A\\r\\nline one\\r\\nline two\\r\\n"}' > "$T/crlf.json"
 req PATCH "$P?autosave=1" -H "$AUTH" -H "$JSON" -H "If-Match: \"$V\"" --data-binary @"$T/crlf.json"
 check "an autosave is 200" eq "$STATUS" 200
 V=$(jget .version)
-check "CRLF is stored as LF" eq "$(sqlite3 "$DB" "SELECT instr(body, char(13)) FROM postmortems WHERE incident_id = $NEWER")" 0
+CR=$(printf '\r')
+check "CRLF is stored as LF" eq "$(sql "SELECT CAST(body LIKE '%$CR%' AS INTEGER) FROM postmortems WHERE incident_id = $NEWER")" 0
 req PATCH "$P?autosave=1" -H "$AUTH" -H "$JSON" -H "If-Match: \"$V\"" -d '{"body":"# A\nline one\nline 2\n"}'
 V=$(jget .version)
 check "autosaves fold into one revision" eq "$(revs)" 2
 check "the folded revision holds the newest text" eq \
-  "$(sqlite3 "$DB" "SELECT body LIKE '%line 2%' FROM postmortem_revisions WHERE incident_id = $NEWER ORDER BY id DESC LIMIT 1")" 1
+  "$(sql "SELECT body LIKE '%line 2%' FROM postmortem_revisions WHERE incident_id = $NEWER ORDER BY id DESC LIMIT 1")" 1
 req PATCH "$P" -H "$AUTH" -H "$JSON" -H "If-Match: \"$V\"" -d '{"body":"# A\nline one\nline 2\n"}'
 V=$(jget .version)
 check "a Save of the autosaved text marks it, no new revision" eq "$(revs)" 2
-check "it is a Save now" eq "$(sqlite3 "$DB" "SELECT autosave FROM postmortem_revisions WHERE incident_id = $NEWER ORDER BY id DESC LIMIT 1")" 0
+check "it is a Save now" eq "$(sql "SELECT autosave FROM postmortem_revisions WHERE incident_id = $NEWER ORDER BY id DESC LIMIT 1")" 0
 req PATCH "$P?autosave=1" -H "$AUTH" -H "$JSON" -H "If-Match: \"$V\"" -d '{"body":"# A\nline one\nline 2\nthree\n"}'
 V=$(jget .version)
 check "an autosave after a Save starts a revision" eq "$(revs)" 3
@@ -111,8 +112,8 @@ check "the page shows no raw scores" lacks "$T/body" "score "
 login admin "$PW_ADMIN"
 req POST /app/users/viewer/role -b "$T/jar.admin" --data "csrf_token=$CSRF&role=editor"
 check "changing a role redirects" eq "$STATUS" 303
-check "the role is changed" eq "$(sqlite3 "$DB" "SELECT role FROM users WHERE name = 'viewer'")" editor
-check "the change is in the audit log" eq "$(sqlite3 "$DB" "SELECT count(*) FROM changes WHERE entity = 'user' AND before LIKE '%\"role\":\"viewer\"%' AND after LIKE '%\"role\":\"editor\"%'")" 1
+check "the role is changed" eq "$(sql "SELECT role FROM users WHERE name = 'viewer'")" editor
+check "the change is in the audit log" eq "$(sql "SELECT count(*) FROM changes WHERE entity = 'user' AND before LIKE '%\"role\":\"viewer\"%' AND after LIKE '%\"role\":\"editor\"%'")" 1
 req POST /app/users/viewer/role -b "$T/jar.admin" --data "csrf_token=$CSRF&role=root"
 check "an unknown role is 400" eq "$STATUS" 400
 req POST /app/users/admin/role -b "$T/jar.admin" --data "csrf_token=$CSRF&role=viewer"
@@ -138,8 +139,8 @@ login admin "$PW_ADMIN"
 for n in Alpha Beta Gamma; do
   req POST /app/components -b "$T/jar.admin" --data "csrf_token=$CSRF&name=$n"
 done
-cid() { sqlite3 "$DB" "SELECT id FROM components WHERE name = '$1'"; }
-order() { sqlite3 "$DB" "SELECT group_concat(name, ',') FROM (SELECT name FROM components ORDER BY position, name)"; }
+cid() { sql "SELECT id FROM components WHERE name = '$1'"; }
+order() { sql "SELECT group_concat(name, ',') FROM (SELECT name FROM components ORDER BY position, name)"; }
 req POST "/app/components/$(cid Gamma)/move" -b "$T/jar.admin" --data "csrf_token=$CSRF&dir=up"
 check "moving up redirects" eq "$STATUS" 303
 check "Gamma moved up" eq "$(order)" "Alpha,Gamma,Beta"
@@ -155,7 +156,7 @@ check "a component on an open incident cannot be deleted" eq "$STATUS" 409
 req POST "/app/components/$(cid Gamma)/delete" -b "$T/jar.admin" --data "csrf_token=$CSRF"
 check "deleting redirects" eq "$STATUS" 303
 check "the component is gone" eq "$(order)" "Alpha,Beta"
-check "the delete is in the audit log" eq "$(sqlite3 "$DB" "SELECT count(*) FROM changes WHERE entity = 'component' AND action = 'delete'")" 1
+check "the delete is in the audit log" eq "$(sql "SELECT count(*) FROM changes WHERE entity = 'component' AND action = 'delete'")" 1
 login editor "$PW_EDITOR"
 req POST "/app/components/$(cid Alpha)/delete" -b "$T/jar.editor" --data "csrf_token=$CSRF"
 check "editors cannot delete components" eq "$STATUS" 403

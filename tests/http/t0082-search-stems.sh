@@ -46,19 +46,23 @@ req GET "$S?q=rolled+back&type=incident" -H "$AUTH"
 check "snippets mark the stemmed word" eq "$(jget '.hits | length')" 1
 req GET "$S?q=rolling&type=incident" -H "$AUTH"
 check "the snippet highlights the inflected word" contains "$T/body" "<mark>rolled</mark>"
-check "the vocabulary counts stems and agrees with the index" eq "$(vocab_mismatches)" 0
+if sqlite_file_part "the FTS5 vocabulary check (fts5vocab)"; then
+  check "the vocabulary counts stems and agrees with the index" eq "$(vocab_mismatches)" 0
+fi
 
 # An existing database (before stems) is reindexed on upgrade, in the
-# background: the migration only queues the documents.
+# background: the migration only queues the documents. PostgreSQL's schema
+# starts at 014 (schema/pg/014_base.sql): it has no database before stems.
+needs_sqlite_file "an upgrade from before 014 (PRAGMA user_version)"
 kill -TERM $HS_PID
 wait $HS_PID
 check "server exits 0 (restart)" eq $? 0
 rm -f "$T/server.out"
-v=$(sqlite3 "$DB" 'PRAGMA user_version')
-sqlite3 "$DB" "PRAGMA user_version = $((v - 1))"
+v=$(sql 'PRAGMA user_version')
+sql "PRAGMA user_version = $((v - 1))"
 hs_start
 req GET "$S?q=rollback&type=incident" -H "$AUTH"
 check "after the upgrade rollback still finds rolled back" eq "$(ids)" "$ROLLBACK $ROLLED"
-check "the queue was emptied" eq "$(sqlite3 "$DB" 'SELECT count(*) FROM search_queue')" 0
+check "the queue was emptied" eq "$(sql 'SELECT count(*) FROM search_queue')" 0
 check "after the upgrade the vocabulary agrees" eq "$(vocab_mismatches)" 0
 hs_stop

@@ -119,7 +119,7 @@ check "re-running the file rewrites no evidence" \
 
 # The HTTP door: the server killed after its third slice, restarted, the
 # same upload again. (Retention keeps the 2026 lines whatever the date.)
-DB=$T/http.db
+DB=$(new_db http)
 "$HS_BIN" --db "$DB" config set retention.logs_days 36500 > /dev/null
 HS_INGEST_BATCH=10000 HS_INGEST_CRASH_AFTER=3 hs_start
 TOKEN=$("$HS_BIN" --db "$DB" token add api --scope write)
@@ -140,7 +140,7 @@ req POST "/api/v1/ingest?format=nginx&source=web-1" -H "Authorization: Bearer $T
 check "the HTTP retry succeeds" eq "$STATUS" 200
 check "the HTTP retry finds the first three slices stored" contains "$T/body" '"accepted":120000,"duplicates":30000'
 check "HTTP: same series and 5xx signal as uninterrupted" \
-  eq "$(sqlite3 "$DB" "SELECT * FROM access_series ORDER BY minute;
+  eq "$(sql "SELECT * FROM access_series ORDER BY minute;
     SELECT title, count FROM evidence")" \
   "$(sqlite3 "$REF" "SELECT * FROM access_series ORDER BY minute;
     SELECT title, count FROM evidence WHERE source = 'web-1'")"
