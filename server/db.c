@@ -325,7 +325,7 @@ void db_bind_int(DbStmt *p, const char *zName, int64_t v) {
   if (bPg) {
     char z[24];
     snprintf(z, sizeof(z), "%lld", (long long)v);
-    pg_bind(p, zName, z, -1, 0);
+    pg_bind(p, zName, z, -1, 'i');
     return;
   }
   sqlite3_bind_int64(LITE(p), bind_index(LITE(p), zName), v);
@@ -337,7 +337,7 @@ void db_bind_text(DbStmt *p, const char *zName, const char *z) {
 
 void db_bind_textn(DbStmt *p, const char *zName, const char *z, int n) {
   if (bPg) {
-    pg_bind(p, zName, z, n, 0);
+    pg_bind(p, zName, z, n, 't');
     return;
   }
   int i = bind_index(LITE(p), zName);
@@ -350,7 +350,7 @@ void db_bind_textn(DbStmt *p, const char *zName, const char *z, int n) {
 
 void db_bind_text_static(DbStmt *p, const char *zName, const char *z) {
   if (bPg) {
-    pg_bind(p, zName, z, -1, 0);
+    pg_bind(p, zName, z, -1, 't');
     return;
   }
   int i = bind_index(LITE(p), zName);
@@ -363,7 +363,7 @@ void db_bind_text_static(DbStmt *p, const char *zName, const char *z) {
 
 void db_bind_null(DbStmt *p, const char *zName) {
   if (bPg) {
-    pg_bind(p, zName, NULL, 0, 0);
+    pg_bind(p, zName, NULL, 0, 't');
     return;
   }
   sqlite3_bind_null(LITE(p), bind_index(LITE(p), zName));
@@ -371,7 +371,7 @@ void db_bind_null(DbStmt *p, const char *zName) {
 
 void db_bind_blob(DbStmt *p, const char *zName, const void *a, size_t n) {
   if (bPg) {
-    pg_bind(p, zName, a, (int)n, 1);
+    pg_bind(p, zName, a, (int)n, 'b');
     return;
   }
   int i = bind_index(LITE(p), zName);
@@ -433,6 +433,10 @@ void db_set_read_only(void) { bWantReadOnly = 1; }
 int db_read_only(void) { return eMode != DB_RW; }
 
 const char *db_path(void) { return zDbPath; }
+
+static char *zLocalName; /* set once by db_setup() */
+
+const char *db_local_name(void) { return bPg ? zLocalName : zDbPath; }
 
 int db_step(DbStmt *p) {
   if (bPg) {
@@ -757,6 +761,8 @@ int db_setup(const char *zPath) {
   if (bPg) {
     eMode = bWantReadOnly ? DB_RO : DB_RW;
     pg_set_target(zPath, bWantReadOnly);
+    free(zLocalName);
+    zLocalName = pg_local_name();
     if (pg_connect()) {
       return E_DB;
     }

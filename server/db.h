@@ -52,6 +52,10 @@ int db_setup(const char *zPath);
 /* The path db_setup() was given (files kept beside the database are
 ** named after it). BORROWED; NULL before db_setup(). */
 const char *db_path(void);
+/* The name this node's local files (the last good pages) start with:
+** the SQLite path, or on PostgreSQL "hindsight-pg-DBNAME" in the working
+** directory (the connection string is no file name). BORROWED. */
+const char *db_local_name(void);
 
 /* The newest schema version this binary knows (highest schema/NNN). */
 int db_schema_version(void);

@@ -44,17 +44,30 @@
 #define PG_LOCK_MIGRATE 7216002
 #define PG_LOCK_JOB 7216100 /* + DB_JOB_* */
 #define PG_BYTEAOID 17
+#define PG_INT8OID 20
+#define PG_TEXTOID 25
+#define PG_MAX_VARIANT 4 /* typed preparations kept per statement */
+
+/* A server-side preparation of a statement for one pattern of bound types
+** (see stmt_prepare()). */
+typedef struct Variant {
+  char zSig[PG_MAX_PARAM + 1]; /* 'i', 't', 'b', 'n' (NULL) per parameter */
+  char zName[24];              /* server-side name */
+  unsigned gen;                /* connection generation; 0: unused */
+} Variant;
 
 struct DbStmt {
   const char *zKey;             /* the SQL literal's address */
-  char zName[16];               /* server-side name: "h<n>" */
+  int iStmt;                    /* its index in the cache (names) */
+  char aType[PG_MAX_PARAM];     /* what each value was bound as (pg_bind) */
+  Variant aVar[PG_MAX_VARIANT]; /* its preparations on the connection */
+  int iNextVar;                 /* the slot the next new variant takes */
   char *zSql;                   /* the text with $n parameters */
   int nParam;
   char *azParam[PG_MAX_PARAM];  /* parameter names, ":name", by $n - 1 */
   char *azVal[PG_MAX_PARAM];    /* bound values (NEW), NULL for NULL */
   int anLen[PG_MAX_PARAM];
   int aFormat[PG_MAX_PARAM];    /* 0 text, 1 binary */
-  unsigned gen;                 /* connection generation it was prepared on */
   PGresult *pRes;               /* the rows, after the first step */
   int iRow;                     /* the current row in pRes */
   unsigned char *aBlob[PG_MAX_COL]; /* db_col_blob()'s bytes, per column */
@@ -117,6 +130,28 @@ void pg_set_target(const char *zConn, int bReadOnly) {
   free(zTarget);
   zTarget = xstrdup(zConn);
   bTargetReadOnly = bReadOnly;
+}
+
+char *pg_local_name(void) {
+  PQconninfoOption *a = PQconninfoParse(zTarget, NULL);
+  const char *zDb = "hindsight";
+  for (PQconninfoOption *o = a; o && o->keyword; o++) {
+    if (strcmp(o->keyword, "dbname") == 0 && o->val && o->val[0]) {
+      zDb = o->val;
+    }
+  }
+  Buf b;
+  buf_init(&b, 64);
+  buf_puts(&b, "hindsight-pg-");
+  /* Only file-name-safe bytes of the name. */
+  for (const char *z = zDb; *z; z++) {
+    char c = *z;
+    int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+             (c >= '0' && c <= '9') || c == '_' || c == '-';
+    buf_putc(&b, ok ? c : '_');
+  }
+  PQconninfoFree(a);
+  return buf_take(&b, NULL);
 }
 
 /* Drops a connection that failed: the server is gone or became a standby.
@@ -279,8 +314,9 @@ DbStmt *pg_prepare(const char *zSql) {
   DbStmt *p = xcalloc(1, sizeof(*p));
   p->zKey = zSql;
   p->iRow = -1;
-  snprintf(p->zName, sizeof(p->zName), "h%d", pConn->nStmt);
+  p->iStmt = pConn->nStmt;
   translate(p, zSql);
+  memset(p->aType, 'n', sizeof(p->aType));
   pConn->aStmt[pConn->nStmt++] = p;
   return p;
 }
@@ -292,11 +328,12 @@ void pg_reset(DbStmt *p) {
     p->azVal[k] = NULL;
     p->anLen[k] = 0;
     p->aFormat[k] = 0;
+    p->aType[k] = 'n';
   }
 }
 
 void pg_bind(DbStmt *p, const char *zName, const char *z, int n,
-             int bBinary) {
+             char cType) {
   int k = 0;
   while (k < p->nParam && strcmp(p->azParam[k], zName) != 0) {
     k++;
@@ -314,7 +351,116 @@ void pg_bind(DbStmt *p, const char *zName, const char *z, int n,
     p->azVal[k][len] = 0;
     p->anLen[k] = (int)len;
   }
-  p->aFormat[k] = bBinary;
+  p->aFormat[k] = cType == 'b';
+  p->aType[k] = z ? cType : 'n';
+}
+
+/* Whether a failed PREPARE was about parameter types the server could not
+** infer or match ("$1 IS NULL" alone, text against bigint). */
+static int is_type_error(const PGresult *r) {
+  const char *z = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+  return z && (strcmp(z, "42P18") == 0 || strcmp(z, "42P08") == 0 ||
+               strcmp(z, "42804") == 0 || strcmp(z, "42883") == 0 ||
+               strcmp(z, "42725") == 0);
+}
+
+/* The parameter a failed PREPARE names ("... of parameter $3"), 0-based,
+** or -1. */
+static int error_param(const PGresult *r) {
+  const char *z = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+  z = z ? strstr(z, "parameter $") : NULL;
+  return z ? atoi(z + strlen("parameter $")) - 1 : -1;
+}
+
+/* One PREPARE of p as zName with parameter types aOid, under a savepoint
+** inside a transaction (a failed PREPARE would abort the caller's
+** transaction). The result (NEW, PQclear). */
+static PGresult *prepare_try(DbStmt *p, const char *zName, const Oid *aOid,
+                             int bTx) {
+  if (bTx) {
+    PQclear(PQexec(pConn->pg, "SAVEPOINT hs_prepare"));
+  }
+  PGresult *r = PQprepare(pConn->pg, zName, p->zSql, p->nParam, aOid);
+  if (bTx) {
+    PQclear(PQexec(pConn->pg, PQresultStatus(r) == PGRES_COMMAND_OK
+                                  ? "RELEASE SAVEPOINT hs_prepare"
+                                  : "ROLLBACK TO SAVEPOINT hs_prepare"));
+  }
+  return r;
+}
+
+/* Makes sure p is prepared on this connection for the pattern of types now
+** bound (zSig: 'i' integer, 't' text, 'b' bytes, 'n' NULL per parameter;
+** up to PG_MAX_VARIANT patterns kept); *ppVar is the preparation to run.
+**
+** Types: integers are sent as bigint (PostgreSQL would infer int4 from a
+** literal beside them, and our times overflow it); text and NULL are left
+** for the server to infer from their context, as SQLite's loose typing
+** expects. Where it cannot ("$1 IS NULL OR status = $1" with a NULL, or a
+** text bound beside a bigint), the parameter the error names is sent as
+** text, and if that then meets a bigint, as bigint. If integers as bigint
+** do not fit (a function wanting int4), everything is inferred instead. */
+static int stmt_prepare(DbStmt *p, const Variant **ppVar) {
+  char zSig[PG_MAX_PARAM + 1];
+  memcpy(zSig, p->aType, (size_t)p->nParam);
+  zSig[p->nParam] = 0;
+  for (int i = 0; i < PG_MAX_VARIANT; i++) {
+    Variant *v = &p->aVar[i];
+    if (v->gen == pConn->gen && strcmp(v->zSig, zSig) == 0) {
+      *ppVar = v;
+      return 0;
+    }
+  }
+  Variant *v = &p->aVar[p->iNextVar];
+  p->iNextVar = (p->iNextVar + 1) % PG_MAX_VARIANT;
+  int bTx = pg_in_transaction();
+  if (v->gen == pConn->gen) {
+    char zSql[64];
+    snprintf(zSql, sizeof(zSql), "DEALLOCATE %s", v->zName);
+    PQclear(PQexec(pConn->pg, zSql));
+  }
+  v->gen = 0;
+  snprintf(v->zName, sizeof(v->zName), "h%d_%d", p->iStmt,
+           (int)(v - p->aVar));
+  PGresult *r = NULL;
+  for (int bInts = 1; bInts >= 0; bInts--) {
+    Oid aOid[PG_MAX_PARAM];
+    for (int k = 0; k < p->nParam; k++) {
+      aOid[k] = zSig[k] == 'b'              ? PG_BYTEAOID
+                : zSig[k] == 'i' && bInts ? PG_INT8OID
+                                          : 0;
+    }
+    int iLast = -1; /* the parameter typed last */
+    for (int iTry = 0; iTry <= 2 * p->nParam; iTry++) {
+      PQclear(r);
+      r = prepare_try(p, v->zName, aOid, bTx);
+      if (PQresultStatus(r) == PGRES_COMMAND_OK || !is_type_error(r)) {
+        break;
+      }
+      int k = error_param(r);
+      if (k >= 0 && k < p->nParam && aOid[k] == 0) {
+        aOid[k] = PG_TEXTOID;
+        iLast = k;
+      } else if (iLast >= 0 && aOid[iLast] == PG_TEXTOID) {
+        aOid[iLast] = PG_INT8OID;
+      } else {
+        break;
+      }
+    }
+    if (PQresultStatus(r) == PGRES_COMMAND_OK || !is_type_error(r)) {
+      break;
+    }
+  }
+  if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+    int rc = result_error(r, p->zSql);
+    PQclear(r);
+    return rc;
+  }
+  PQclear(r);
+  memcpy(v->zSig, zSig, sizeof(zSig));
+  v->gen = pConn->gen;
+  *ppVar = v;
+  return 0;
 }
 
 /* Runs p on this thread's connection, preparing it there first if needed.
@@ -323,27 +469,27 @@ static int stmt_run(DbStmt *p) {
   if (pg_connect()) {
     return 1;
   }
-  if (p->gen != pConn->gen) {
-    PGresult *r = PQprepare(pConn->pg, p->zName, p->zSql, 0, NULL);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-      int rc = result_error(r, p->zSql);
-      PQclear(r);
-      return rc;
-    }
-    PQclear(r);
-    p->gen = pConn->gen;
+  const Variant *v = NULL;
+  int rc = stmt_prepare(p, &v);
+  if (rc) {
+    return rc;
   }
-  PGresult *r = PQexecPrepared(pConn->pg, p->zName, p->nParam,
+  PGresult *r = PQexecPrepared(pConn->pg, v->zName, p->nParam,
                                (const char *const *)p->azVal, p->anLen,
                                p->aFormat, 0);
   ExecStatusType st = PQresultStatus(r);
   if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
-    int rc = result_error(r, p->zSql);
+    rc = result_error(r, p->zSql);
     PQclear(r);
     return rc;
   }
-  const char *zN = PQcmdTuples(r);
-  pConn->nChanges = zN[0] ? atoi(zN) : 0;
+  /* Like sqlite3_changes(): rows the last INSERT, UPDATE or DELETE
+  ** touched; a SELECT leaves it alone. */
+  const char *zCmd = PQcmdStatus(r);
+  if (strncmp(zCmd, "INSERT", 6) == 0 || strncmp(zCmd, "UPDATE", 6) == 0 ||
+      strncmp(zCmd, "DELETE", 6) == 0) {
+    pConn->nChanges = atoi(PQcmdTuples(r));
+  }
   p->pRes = r;
   p->iRow = -1;
   return 0;
