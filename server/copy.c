@@ -261,7 +261,8 @@ static int table_columns(DbSide *pSide, CopyTable *t) {
       pSide,
       db_side_is_pg(pSide)
           ? "SELECT a.attname, format_type(a.atttypid, a.atttypmod),"
-            " COALESCE(array_position(i.indkey::int2[], a.attnum), 0)"
+            " COALESCE((SELECT k.n FROM unnest(i.indkey::int2[])"
+            " WITH ORDINALITY AS k(att, n) WHERE k.att = a.attnum), 0)"
             " FROM pg_attribute a LEFT JOIN pg_index i"
             " ON i.indrelid = a.attrelid AND i.indisprimary"
             " WHERE a.attrelid = (quote_ident(current_schema()) || '.' ||"
