@@ -26,7 +26,6 @@ else
     exit 0
   fi
 fi
-PG_DBS=
 finish() {
   if [ -n "${HS_PID:-}" ] && kill -0 "$HS_PID" 2>/dev/null; then
     kill -TERM "$HS_PID"
@@ -35,20 +34,23 @@ finish() {
   if [ -n "$PG_OWN" ]; then
     sh tests/pg.sh stop "$PG_OWN"
   else
-    for d in $PG_DBS; do
-      sh tests/pg.sh dropdb "$(cat "$d")" >/dev/null 2>&1
+    for d in "$T"/*.pg; do
+      [ -f "$d" ] && sh tests/pg.sh dropdb "$(cat "$d")" >/dev/null 2>&1
     done
     [ -z "$HS_PG" ] || sh tests/pg.sh dropdb "$LIB_DB" >/dev/null 2>&1
   fi
   rm -rf "$T"
 }
 trap finish EXIT
-# pg_db NAME: a fresh PostgreSQL database, its conninfo also in $T/NAME.pg.
+# pg_db NAME: a fresh PostgreSQL database, its conninfo also in $T/NAME.pg
+# (for finish, which drops them on the run's cluster).
 pg_db() {
   sh tests/pg.sh createdb "$PG_BASE" >"$T/$1.pg" || return 1
-  PG_DBS="$PG_DBS $T/$1.pg"
   cat "$T/$1.pg"
 }
+
+# lite SQL...: the sqlite3 shell on the origin (sql() is psql under HS_PG).
+lite() { sqlite3 -cmd '.timeout 5000' "$DB" "$@"; }
 
 # pg_sql CONNINFO SQL: one query through psql ("|" between columns).
 pg_sql() { psql -X -q -A -t -v ON_ERROR_STOP=1 "$1" -c "$2"; }
@@ -99,12 +101,12 @@ answers() {
 hs_start
 READ=$("$HS_BIN" --db "$DB" token add reader --scope read)
 WRITE=$("$HS_BIN" --db "$DB" token add writer --scope write)
-INC=$(sql "SELECT min(incident_id) FROM postmortems")
+INC=$(lite "SELECT min(incident_id) FROM postmortems")
 awk 'BEGIN { for (m = 0; m < 20; m++) for (i = 0; i < 30; i++)
   printf "10.0.0.%d - - [20/Nov/2026:12:%02d:%02d +0000] \"GET /cart?id=%d HTTP/1.1\" %d 512 \"-\" \"curl/8\"\n",
     i, m, i, i, (m >= 5 && m < 9 && i % 3 == 0) ? 502 : 200 }' >"$T/access.log"
 "$HS_BIN" --db "$DB" ingest --format nginx --incident "$INC" --source lb-1 "$T/access.log" >/dev/null
-check "evidence ingested into the origin" test "$(sql "SELECT count(*) FROM raw_blocks WHERE source = 'lb-1'")" -gt 0
+check "evidence ingested into the origin" test "$(lite "SELECT count(*) FROM raw_blocks WHERE source = 'lb-1'")" -gt 0
 jar=$T/jar.sub
 curl -s -c "$jar" -b "$jar" -o "$T/form.html" "$BASE/subscribe"
 tok=$(sed -n 's/.*name="csrf_token" value="\([0-9a-f]*\)".*/\1/p' "$T/form.html" | head -n1)
@@ -119,7 +121,7 @@ check "the origin answers the API" eq "$(head -n1 "$T/sqlite.raw")" 200
 check "the origin has raw lines to show" test "$(sed 1d "$T/sqlite.raw" | jq '.lines | length')" -gt 0
 unserve SQLite
 check "the origin has a subscriber and an outbox message" eq \
-  "$(sql "SELECT (SELECT count(*) FROM subscribers) || ' ' || (SELECT count(*) > 0 FROM outbox)")" "1 1"
+  "$(lite "SELECT (SELECT count(*) FROM subscribers) || ' ' || (SELECT count(*) > 0 FROM outbox)")" "1 1"
 
 # SQLite -> PostgreSQL.
 PG1=$(pg_db first)
@@ -130,17 +132,17 @@ check "every table is ok" eq "$(awk 'NR > 1 && $1 != "copied" && $4 != "ok"' "$T
 check "the report lists the raw blocks" grep -q '^raw_blocks  *[1-9]' "$T/copy1.out"
 for t in users sessions api_tokens subscribers outbox changes evidence raw_blocks postmortems; do
   check "the report has $t with its rows" test "$(awk -v t=$t '$1 == t { print $2 }' "$T/copy1.out")" = \
-    "$(sql "SELECT count(*) FROM $t")"
+    "$(lite "SELECT count(*) FROM $t")"
 done
 check "PostgreSQL holds the rows" eq "$(pg_sql "$PG1" 'SELECT count(*) FROM raw_blocks')" \
-  "$(sql 'SELECT count(*) FROM raw_blocks')"
+  "$(lite 'SELECT count(*) FROM raw_blocks')"
 check "every search document is queued on PostgreSQL" eq \
   "$(pg_sql "$PG1" 'SELECT count(*) FROM search_queue')" \
-  "$(sql "SELECT (SELECT count(*) FROM incidents) + (SELECT count(*) FROM postmortems) + (SELECT count(*) FROM actions) + (SELECT count(*) FROM events WHERE kind IN ('note', 'change', 'status_update') AND deleted = 0)")"
+  "$(lite "SELECT (SELECT count(*) FROM incidents) + (SELECT count(*) FROM postmortems) + (SELECT count(*) FROM actions) + (SELECT count(*) FROM events WHERE kind IN ('note', 'change', 'status_update') AND deleted = 0)")"
 check "the copy's triggers are on again" eq \
   "$(pg_sql "$PG1" "SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal AND tgenabled <> 'O'")" 0
 check "component history was not written twice" eq \
-  "$(pg_sql "$PG1" 'SELECT count(*) FROM component_history')" "$(sql 'SELECT count(*) FROM component_history')"
+  "$(pg_sql "$PG1" 'SELECT count(*) FROM component_history')" "$(lite 'SELECT count(*) FROM component_history')"
 check "the PostgreSQL copy is whole" eq "$(sh tests/pg.sh check "$PG1")" ok
 
 # PostgreSQL -> a new SQLite file, before anything serves from it.
@@ -156,9 +158,16 @@ done
 check "the round trip gives the origin's rows, table by table" eq "$ndiff" 0
 check "the round trip's triggers are back" eq \
   "$(sqlite3 "$T/back.db" "SELECT count(*) FROM sqlite_schema WHERE type = 'trigger'")" \
-  "$(sql "SELECT count(*) FROM sqlite_schema WHERE type = 'trigger'")"
+  "$(lite "SELECT count(*) FROM sqlite_schema WHERE type = 'trigger'")"
 check "the round trip passes integrity and key checks" eq \
   "$(sqlite3 "$T/back.db" 'PRAGMA integrity_check' 'PRAGMA foreign_key_check')" ok
+
+# The same engine on both sides works too.
+"$HS_BIN" copy --from "$DB" --to "$T/lite2.db" >"$T/copy3.out" 2>"$T/copy3.err"
+check "SQLite to SQLite: the same report" eq "$(cat "$T/copy3.out")" "$(cat "$T/copy1.out")"
+PG2=$(pg_db second)
+"$HS_BIN" copy --from "$PG1" --to "$PG2" >"$T/copy4.out" 2>"$T/copy4.err"
+check "PostgreSQL to PostgreSQL: the same report" eq "$(cat "$T/copy4.out")" "$(cat "$T/copy1.out")"
 
 serve "$T/back.db"
 answers back
@@ -186,7 +195,7 @@ check "the same password logs in on PostgreSQL" eq "$LOGIN_STATUS" 303
 req POST /api/v1/incidents -H "Authorization: Bearer $WRITE" -H 'Content-Type: application/json' \
   -d '{"title":"After the move"}'
 check "a new incident on PostgreSQL gets the next id" eq "$(jget .id)" \
-  "$(($(sql 'SELECT max(id) FROM incidents') + 1))"
+  "$(($(lite 'SELECT max(id) FROM incidents') + 1))"
 unserve PostgreSQL
 
 # Refused, and nothing written.
