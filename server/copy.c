@@ -55,6 +55,13 @@
 
 #define COPY_MAX_COL 64 /* columns of one table (ours have at most 24) */
 #define COPY_SQL_MAX ((size_t)64 << 10) /* built SQL text */
+/* A batch: rows, values (SQLite's default limit is 32766) and bytes. */
+#define COPY_BATCH_ROWS 500
+#define COPY_BATCH_VALUES 4000
+#define COPY_BATCH_BYTES ((size_t)8 << 20)
+/* What a batch may hold past COPY_BATCH_BYTES: one more row, up to
+** SQLite's value limit (db.c) per column, within reason. */
+#define COPY_ROW_MAX ((size_t)1 << 30)
 
 typedef struct CopyCol {
   char *zName; /* NEW */
@@ -379,7 +386,8 @@ static void select_sql(const CopyTable *t, Buf *b) {
   }
 }
 
-static void insert_sql(const CopyTable *t, int bPg, Buf *b) {
+/* INSERT of nRow rows of t, the values numbered row by row. */
+static void insert_sql(const CopyTable *t, int bPg, int nRow, Buf *b) {
   buf_puts(b, "INSERT INTO ");
   put_ident(b, t->zName);
   buf_puts(b, " (");
@@ -387,11 +395,15 @@ static void insert_sql(const CopyTable *t, int bPg, Buf *b) {
     buf_puts(b, i ? ", " : "");
     put_ident(b, t->aCol[i].zName);
   }
-  buf_puts(b, ") VALUES (");
-  for (int i = 0; i < t->nCol; i++) {
-    buf_printf(b, "%s%c%d", i ? ", " : "", bPg ? '$' : '?', i + 1);
+  buf_puts(b, ") VALUES ");
+  for (int r = 0; r < nRow; r++) {
+    buf_puts(b, r ? ", (" : "(");
+    for (int i = 0; i < t->nCol; i++) {
+      buf_printf(b, "%s%c%d", i ? ", " : "", bPg ? '$' : '?',
+                 r * t->nCol + i + 1);
+    }
+    buf_putc(b, ')');
   }
-  buf_puts(b, ")");
 }
 
 /* Reads column i of the current row of pSide for table t's checksum and
@@ -409,39 +421,98 @@ static uint64_t hash_value(uint64_t h, const DbValue *v) {
   return v->n ? hash64(v->a, v->n, h) : h;
 }
 
+/* Rows read from SRC and not yet inserted: one multi-row INSERT saves a
+** round trip per row (PostgreSQL), and its size is capped in rows, values
+** and bytes, so memory stays bounded whatever the table holds. */
+typedef struct Batch {
+  Buf bytes;                       /* the values' bytes, back to back */
+  int nRow;                        /* rows held */
+  int nVal;                        /* values held: nRow * the table's nCol */
+  int aType[COPY_BATCH_VALUES];    /* DB_V* per value */
+  size_t aOff[COPY_BATCH_VALUES];  /* where its bytes start in bytes */
+  size_t aLen[COPY_BATCH_VALUES];  /* how many */
+  DbValue aVal[COPY_BATCH_VALUES]; /* the values, pointing into bytes */
+} Batch;
+
+/* Inserts the batch's rows into t on DST and empties it. 0 or E_DB. */
+static int batch_flush(Copy *c, const CopyTable *t, Batch *pB) {
+  if (pB->nRow == 0) {
+    return 0;
+  }
+  if (buf_err(&pB->bytes)) {
+    fprintf(stderr, "hindsight: a row of %s is too large to copy\n",
+            t->zName);
+    return E_TOOBIG;
+  }
+  const char *aBytes = buf_str(&pB->bytes);
+  for (int i = 0; i < pB->nVal; i++) {
+    pB->aVal[i].eType = pB->aType[i];
+    pB->aVal[i].a = pB->aType[i] == DB_VNULL ? NULL : aBytes + pB->aOff[i];
+    pB->aVal[i].n = pB->aLen[i];
+  }
+  Buf ins;
+  buf_init(&ins, COPY_SQL_MAX + (size_t)pB->nVal * 12);
+  insert_sql(t, db_side_is_pg(c->pDst), pB->nRow, &ins);
+  int rc = db_side_query(c->pDst, buf_str(&ins), pB->nVal, pB->aVal);
+  if (rc == 0) {
+    rc = db_side_next(c->pDst) == DB_DONE ? 0 : E_DB;
+  }
+  buf_free(&ins);
+  buf_reset(&pB->bytes);
+  pB->nRow = 0;
+  pB->nVal = 0;
+  return rc;
+}
+
 /* Streams t's rows from SRC into DST, summing SRC's. 0 or E_DB. */
 static int table_copy(Copy *c, CopyTable *t) {
-  Buf sel, ins;
+  Buf sel;
   buf_init(&sel, COPY_SQL_MAX);
-  buf_init(&ins, COPY_SQL_MAX);
   select_sql(t, &sel);
-  insert_sql(t, db_side_is_pg(c->pDst), &ins);
-  DbValue aVal[COPY_MAX_COL];
+  Batch *pB = xcalloc(1, sizeof(*pB));
+  buf_init(&pB->bytes, COPY_ROW_MAX);
+  int nRowMax = COPY_BATCH_VALUES / t->nCol;
+  if (nRowMax > COPY_BATCH_ROWS) {
+    nRowMax = COPY_BATCH_ROWS;
+  }
   int rc = db_side_query(c->pSrc, buf_str(&sel), 0, NULL);
   while (rc == 0 && (rc = db_side_next(c->pSrc)) == DB_ROW) {
+    rc = 0;
     uint64_t h = 0;
     for (int i = 0; i < t->nCol; i++) {
-      read_col(c->pSrc, t, i, &aVal[i]);
-      h = hash_value(h, &aVal[i]);
+      DbValue v;
+      read_col(c->pSrc, t, i, &v);
+      h = hash_value(h, &v);
+      pB->aType[pB->nVal] = v.eType;
+      pB->aOff[pB->nVal] = pB->bytes.n;
+      pB->aLen[pB->nVal] = v.n;
+      if (v.n) {
+        buf_append(&pB->bytes, v.a, v.n);
+      }
+      pB->nVal++;
     }
+    pB->nRow++;
     /* Rows are summed in key order: a row moved, lost or repeated
     ** changes the sum. */
     t->hSrc = hash64((const char *)&h, sizeof(h), t->hSrc);
     t->nSrc++;
-    rc = db_side_query(c->pDst, buf_str(&ins), t->nCol, aVal);
-    if (rc == 0) {
-      rc = db_side_next(c->pDst);
-      rc = rc == DB_DONE ? 0 : E_DB;
-    }
-    if (rc) {
-      fprintf(stderr, "hindsight: copying row %lld of %s failed\n",
-              (long long)t->nSrc, t->zName);
-      db_side_finish(c->pSrc);
+    if (pB->nRow == nRowMax || pB->bytes.n >= COPY_BATCH_BYTES ||
+        buf_err(&pB->bytes)) {
+      rc = batch_flush(c, t, pB);
     }
   }
+  if (rc == DB_DONE) {
+    rc = batch_flush(c, t, pB);
+  }
+  if (rc) {
+    fprintf(stderr, "hindsight: copying %s failed near row %lld\n",
+            t->zName, (long long)t->nSrc);
+    db_side_finish(c->pSrc);
+  }
+  buf_free(&pB->bytes);
+  free(pB);
   buf_free(&sel);
-  buf_free(&ins);
-  return rc == DB_DONE || rc == 0 ? 0 : E_DB;
+  return rc ? E_DB : 0;
 }
 
 /* Reads t back from DST and sums it as table_copy() summed SRC. */

@@ -225,7 +225,8 @@ int db_side_is_pg(DbSide *p);
 /* Runs SQL text without parameters or rows (several statements are
 ** allowed). 0 or E_DB (logged). */
 int db_side_exec(DbSide *p, const char *zSql);
-/* Starts zSql with nParam values (BORROWED for the call). The statement
+/* Starts zSql with nParam values (BORROWED for the call; at most 65535 on
+** PostgreSQL, SQLITE_MAX_VARIABLE_NUMBER on SQLite). The statement
 ** is prepared once per text and side (a few texts cached). 0 or E_DB
 ** (logged); then db_side_next() until it returns DB_DONE or an error. */
 int db_side_query(DbSide *p, const char *zSql, int nParam,

@@ -737,7 +737,7 @@ static int side_prepare(PgSide *p, const char *zSql, int nParam,
 
 int pg_side_query(PgSide *p, const char *zSql, int nParam,
                   const DbValue *aParam) {
-  assert(nParam <= PG_MAX_PARAM);
+  assert(nParam >= 0 && nParam <= 65535); /* the protocol's limit */
   pg_side_finish(p);
   char zName[16];
   if (side_prepare(p, zSql, nParam, zName, sizeof(zName))) {
@@ -745,9 +745,10 @@ int pg_side_query(PgSide *p, const char *zSql, int nParam,
   }
   /* Text values go NUL-terminated (libpq reads text parameters up to the
   ** NUL); bytes go as binary bytea. libpq copies them while sending. */
-  char *azVal[PG_MAX_PARAM];
-  int anLen[PG_MAX_PARAM];
-  int aFormat[PG_MAX_PARAM];
+  size_t nAlloc = (size_t)(nParam ? nParam : 1);
+  char **azVal = xcalloc(nAlloc, sizeof(char *));
+  int *anLen = xcalloc(nAlloc, sizeof(int));
+  int *aFormat = xcalloc(nAlloc, sizeof(int));
   for (int i = 0; i < nParam; i++) {
     const DbValue *v = &aParam[i];
     azVal[i] = NULL;
@@ -767,6 +768,9 @@ int pg_side_query(PgSide *p, const char *zSql, int nParam,
   for (int i = 0; i < nParam; i++) {
     free(azVal[i]);
   }
+  free(azVal);
+  free(anLen);
+  free(aFormat);
   if (!ok) {
     fprintf(stderr, "hindsight: postgresql error: %s  in: %s\n",
             PQerrorMessage(p->pg), zSql);
