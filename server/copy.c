@@ -12,9 +12,9 @@
 **   running installation copies consistently; DST is written in one
 **   transaction, committed only when every table verifies.
 ** - Tables go parents first (their foreign keys, which stay enforced),
-**   rows in primary-key order, ids as they are. Rows stream: one at a time
-**   from SRC into a prepared INSERT on DST, so memory does not grow with
-**   the data.
+**   rows in primary-key order, ids as they are. Rows stream from SRC into
+**   multi-row INSERTs on DST, a batch capped in rows and bytes (Batch), so
+**   memory does not grow with the data.
 ** - Triggers would fire on DST's inserts (queueing search documents,
 **   writing component history). On PostgreSQL they are switched off for
 **   the transaction (ALTER TABLE ... DISABLE TRIGGER USER: the owner may,
@@ -70,20 +70,20 @@ typedef struct CopyCol {
 } CopyCol;
 
 typedef struct CopyTable {
-  char *zName;          /* NEW */
-  int nCol;             /* columns in aCol */
+  char *zName;                /* NEW */
+  int nCol;                   /* columns in aCol */
   CopyCol aCol[COPY_MAX_COL]; /* in declaration order (equal on both) */
-  int bDone;            /* placed in copy order */
-  int64_t nSrc;         /* rows read from SRC */
-  int64_t nDst;         /* rows read back from DST */
-  uint64_t hSrc;        /* checksum of SRC's rows */
-  uint64_t hDst;        /* checksum of DST's rows */
+  int bDone;                  /* placed in copy order */
+  int64_t nSrc;               /* rows read from SRC */
+  int64_t nDst;               /* rows read back from DST */
+  uint64_t hSrc;              /* checksum of SRC's rows */
+  uint64_t hDst;              /* checksum of DST's rows */
 } CopyTable;
 
 typedef struct Copy {
-  DbSide *pSrc;     /* read, in one snapshot */
-  DbSide *pDst;     /* written, in one transaction */
-  CopyTable *aTab;  /* in copy order once sorted (NEW) */
+  DbSide *pSrc;    /* read, in one snapshot */
+  DbSide *pDst;    /* written, in one transaction */
+  CopyTable *aTab; /* in copy order once sorted (NEW) */
   int nTab;
   char **azTrigger; /* SQLite DST: name, sql pairs dropped for the copy */
   int nTrigger;     /* pairs in azTrigger */
@@ -168,8 +168,7 @@ static int copy_skipped(const char *zName) {
          strncmp(zName, "search_index_", 13) == 0 || /* FTS5 shadows */
          strcmp(zName, "search_queue") == 0 ||
          strcmp(zName, "search_terms") == 0 ||
-         strcmp(zName, "hs_schema") == 0 ||
-         strncmp(zName, "sqlite_", 7) == 0;
+         strcmp(zName, "hs_schema") == 0 || strncmp(zName, "sqlite_", 7) == 0;
 }
 
 /* The schema version of a side: user_version or hs_schema; 0 for an empty
@@ -281,8 +280,7 @@ static int table_columns(DbSide *pSide, CopyTable *t) {
     return rc;
   }
   if (s.nRow > COPY_MAX_COL || s.nRow == 0) {
-    fprintf(stderr, "hindsight: table %s has %d columns\n", t->zName,
-            s.nRow);
+    fprintf(stderr, "hindsight: table %s has %d columns\n", t->zName, s.nRow);
     strings_free(&s);
     return E_INVALID;
   }
@@ -440,8 +438,7 @@ static int batch_flush(Copy *c, const CopyTable *t, Batch *pB) {
     return 0;
   }
   if (buf_err(&pB->bytes)) {
-    fprintf(stderr, "hindsight: a row of %s is too large to copy\n",
-            t->zName);
+    fprintf(stderr, "hindsight: a row of %s is too large to copy\n", t->zName);
     return E_TOOBIG;
   }
   const char *aBytes = buf_str(&pB->bytes);
@@ -505,8 +502,8 @@ static int table_copy(Copy *c, CopyTable *t) {
     rc = batch_flush(c, t, pB);
   }
   if (rc) {
-    fprintf(stderr, "hindsight: copying %s failed near row %lld\n",
-            t->zName, (long long)t->nSrc);
+    fprintf(stderr, "hindsight: copying %s failed near row %lld\n", t->zName,
+            (long long)t->nSrc);
     db_side_finish(c->pSrc);
   }
   buf_free(&pB->bytes);
@@ -628,7 +625,8 @@ static int search_requeue(Copy *c, int64_t *pn) {
       " UNION SELECT id * 4 + 2 FROM events"
       " WHERE kind IN ('note', 'change', 'status_update') AND deleted = 0"
       " UNION SELECT id * 4 + 3 FROM actions");
-  char *z = rc ? NULL : side_value(c->pDst, "SELECT count(*) FROM search_queue");
+  char *z =
+      rc ? NULL : side_value(c->pDst, "SELECT count(*) FROM search_queue");
   *pn = z ? strtoll(z, NULL, 10) : 0;
   free(z);
   return z || rc ? rc : E_DB;
@@ -647,8 +645,7 @@ static int tables_load(Copy *c) {
     return rc;
   }
   for (int i = 0; rc == 0 && (i < src.nRow || i < dst.nRow); i++) {
-    if (i >= src.nRow || i >= dst.nRow ||
-        strcmp(src.az[i], dst.az[i]) != 0) {
+    if (i >= src.nRow || i >= dst.nRow || strcmp(src.az[i], dst.az[i]) != 0) {
       fprintf(stderr,
               "hindsight: the source and destination have different tables"
               " (%s); is one of them not a Hindsight database?\n",
@@ -676,8 +673,10 @@ static int tables_load(Copy *c) {
       }
     }
     if (rc == 0 && other.nCol != t->nCol) {
-      fprintf(stderr, "hindsight: table %s has other columns in the source"
-                      " and the destination\n", t->zName);
+      fprintf(stderr,
+              "hindsight: table %s has other columns in the source"
+              " and the destination\n",
+              t->zName);
       rc = E_INVALID;
     }
     for (int k = 0; k < other.nCol; k++) {
@@ -741,8 +740,10 @@ static int dst_precheck(const char *zDst, DbSide *pSrc) {
   }
   int v = rc ? 0 : side_version(pDst);
   if (rc == 0 && v < 0) {
-    fprintf(stderr, "hindsight: the destination %s is not a readable"
-                    " Hindsight database\n", db_target_is_pg(zDst) ? "" : zDst);
+    fprintf(stderr,
+            "hindsight: the destination %s is not a readable"
+            " Hindsight database\n",
+            db_target_is_pg(zDst) ? "" : zDst);
     rc = E_DB;
   } else if (rc == 0 && v > 0) {
     Strings tables;
@@ -786,15 +787,18 @@ static int copy_run(Copy *c) {
   }
   /* Checked again inside the transaction: nobody wrote since. */
   Strings names = {.az = xcalloc((size_t)c->nTab + 1, sizeof(char *)),
-                   .nRow = c->nTab, .nCol = 1};
+                   .nRow = c->nTab,
+                   .nCol = 1};
   for (int i = 0; i < c->nTab; i++) {
     names.az[i] = xstrdup(c->aTab[i].zName);
   }
   const char *zFull = NULL;
   int bEmpty = side_empty(c->pDst, &names, &zFull);
   if (bEmpty == 0) {
-    fprintf(stderr, "hindsight: the destination is not empty (table %s has"
-                    " rows)\n", zFull);
+    fprintf(stderr,
+            "hindsight: the destination is not empty (table %s has"
+            " rows)\n",
+            zFull);
     rc = E_CONFLICT;
   } else if (bEmpty < 0) {
     rc = bEmpty;
@@ -833,13 +837,15 @@ static int copy_run(Copy *c) {
     printf("%-32s %10lld  %016llx  %s\n", t->zName, (long long)t->nSrc,
            (unsigned long long)t->hSrc, bOk ? "ok" : "MISMATCH");
     if (!bOk) {
-      printf("%-32s %10lld  %016llx  (destination)\n", "",
-             (long long)t->nDst, (unsigned long long)t->hDst);
+      printf("%-32s %10lld  %016llx  (destination)\n", "", (long long)t->nDst,
+             (unsigned long long)t->hDst);
     }
   }
   if (nBad) {
-    fprintf(stderr, "hindsight: %d tables differ after copying; nothing was"
-                    " committed\n", nBad);
+    fprintf(stderr,
+            "hindsight: %d tables differ after copying; nothing was"
+            " committed\n",
+            nBad);
     return E_CONFLICT;
   }
   rc = db_side_exec(c->pDst, "COMMIT");
@@ -872,19 +878,23 @@ int copy_cli(int argc, char **argv) {
     } else if (strcmp(argv[i], "--to") == 0 && i + 1 < argc) {
       zDst = argv[++i];
     } else {
-      fprintf(stderr, "hindsight: copy: unknown argument %s (try hindsight"
-                      " copy --help)\n", argv[i]);
+      fprintf(stderr,
+              "hindsight: copy: unknown argument %s (try hindsight"
+              " copy --help)\n",
+              argv[i]);
       return 2;
     }
   }
   if (!zSrc || !zDst || !zSrc[0] || !zDst[0]) {
     fputs("hindsight: copy needs --from SRC and --to DST (try hindsight"
-          " copy --help)\n", stderr);
+          " copy --help)\n",
+          stderr);
     return 2;
   }
   if (same_target(zSrc, zDst)) {
     fputs("hindsight: the source and the destination are the same"
-          " database\n", stderr);
+          " database\n",
+          stderr);
     return 1;
   }
   Copy c = {0};
@@ -895,13 +905,17 @@ int copy_cli(int argc, char **argv) {
       fputs("hindsight: the source is not a readable Hindsight database\n",
             stderr);
     } else if (v < db_schema_version()) {
-      fprintf(stderr, "hindsight: the source has schema version %d, older"
-                      " than this binary's %d: run `hindsight --db SRC"
-                      " migrate` first\n", v, db_schema_version());
+      fprintf(stderr,
+              "hindsight: the source has schema version %d, older"
+              " than this binary's %d: run `hindsight --db SRC"
+              " migrate` first\n",
+              v, db_schema_version());
     } else {
-      fprintf(stderr, "hindsight: the source has schema version %d, newer"
-                      " than this binary knows (%d): use a newer"
-                      " hindsight\n", v, db_schema_version());
+      fprintf(stderr,
+              "hindsight: the source has schema version %d, newer"
+              " than this binary knows (%d): use a newer"
+              " hindsight\n",
+              v, db_schema_version());
     }
     rc = E_INVALID;
   }

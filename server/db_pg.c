@@ -631,7 +631,9 @@ PgSide *pg_side_open(const char *zConn, const char *zWhat) {
   PQsetNoticeReceiver(pg, notice_quiet, NULL);
   PgSide *p = xcalloc(1, sizeof(*p));
   p->pg = pg;
-  if (pg_side_exec(p, "SET TIME ZONE 'UTC'")) {
+  /* A lock held elsewhere (a node serving the database) fails the copy
+  ** after a while rather than hanging it. */
+  if (pg_side_exec(p, "SET TIME ZONE 'UTC'; SET lock_timeout = '30s'")) {
     pg_side_close(p);
     return NULL;
   }
