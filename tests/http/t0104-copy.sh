@@ -227,6 +227,21 @@ sqlite3 "$T/old.db" 'PRAGMA user_version = 9'
 "$HS_BIN" copy --from "$T/old.db" --to "$T/new.db" 2>"$T/err" >/dev/null
 check "an older source is refused" eq "$?" 1
 check "it says to migrate it first" contains "$T/err" "migrate"
+
+# A row PostgreSQL refuses (text that is not UTF-8) late in the copy: the
+# transaction writes nothing, and the same destination takes a good copy.
+sqlite3 "$DB" ".backup '$T/bad.db'"
+sqlite3 "$T/bad.db" "INSERT INTO settings VALUES ('zz.bad', CAST(X'FF41' AS TEXT))"
+PG3=$(pg_db third)
+"$HS_BIN" copy --from "$T/bad.db" --to "$PG3" >"$T/out" 2>"$T/err"
+check "a row the destination refuses fails the copy" eq "$?" 1
+check "it names the table" contains "$T/err" "copying settings failed"
+check "and nothing was written" eq "$(pg_sql "$PG3" 'SELECT (SELECT count(*) FROM incidents) + (SELECT count(*) FROM users)')" 0
+sqlite3 "$T/bad.db" "DELETE FROM settings WHERE key = 'zz.bad'"
+"$HS_BIN" copy --from "$T/bad.db" --to "$PG3" >"$T/out" 2>"$T/err"
+check "the same destination then takes the copy" eq "$?" 0
+check "with the origin's checksums" eq "$(cat "$T/out")" "$(cat "$T/copy1.out")"
+
 "$HS_BIN" copy --from "$DB" 2>/dev/null
 check "copy without --to is a usage error" eq "$?" 2
 "$HS_BIN" copy --help | grep -q 'copy --from SRC --to DST'
