@@ -577,11 +577,35 @@ static int triggers_switch(Copy *c, int bOff) {
 
 /* PostgreSQL DST: every identity sequence continues after the highest id
 ** copied, as SQLite's rowids do. */
+/* The last id SRC's sequence for the identity column a (table as a quoted
+** identifier, column) handed out, deleted rows' included, as text into
+** zOut; "0" when SRC is SQLite (its rowids continue after the highest) or
+** the sequence has handed out none. 0 or E_DB. */
+static int src_sequence(Copy *c, const DbValue *a, char *zOut, size_t nOut) {
+  snprintf(zOut, nOut, "0");
+  if (!db_side_is_pg(c->pSrc)) {
+    return 0;
+  }
+  int rc = db_side_query(c->pSrc,
+                         "SELECT COALESCE(pg_sequence_last_value("
+                         "pg_get_serial_sequence($1, $2)::regclass), 0)",
+                         2, a);
+  while (rc == 0 && (rc = db_side_next(c->pSrc)) == DB_ROW) {
+    DbValue v;
+    db_side_col(c->pSrc, 0, &v);
+    snprintf(zOut, nOut, "%.*s", (int)v.n, (const char *)v.a);
+    rc = 0;
+  }
+  return rc == DB_DONE ? 0 : E_DB;
+}
+
 static int sequences_set(Copy *c) {
   if (!db_side_is_pg(c->pDst)) {
     return 0;
   }
   Strings s;
+  /* Past the highest id copied, and on from PostgreSQL past the last id
+  ** SRC handed out, so a deleted incident's number is not given again. */
   int rc = side_strings(c->pDst,
                         "SELECT c.relname, a.attname FROM pg_attribute a"
                         " JOIN pg_class c ON c.oid = a.attrelid"
@@ -595,14 +619,20 @@ static int sequences_set(Copy *c) {
     buf_init(&t, COPY_SQL_MAX);
     put_ident(&t, s.az[i * 2]);
     buf_puts(&b, "SELECT setval(pg_get_serial_sequence($1, $2),"
-                 " COALESCE((SELECT max(");
+                 " GREATEST(COALESCE((SELECT max(");
     put_ident(&b, s.az[i * 2 + 1]);
     buf_puts(&b, ") FROM ");
     buf_puts(&b, buf_str(&t));
-    buf_puts(&b, "), 0) + 1, false)");
-    DbValue a[2] = {{DB_VTEXT, buf_str(&t), strlen(buf_str(&t))},
-                    {DB_VTEXT, s.az[i * 2 + 1], strlen(s.az[i * 2 + 1])}};
-    rc = db_side_query(c->pDst, buf_str(&b), 2, a);
+    buf_puts(&b, "), 0), $3::bigint) + 1, false)");
+    char zLast[24];
+    DbValue a[3] = {{DB_VTEXT, buf_str(&t), strlen(buf_str(&t))},
+                    {DB_VTEXT, s.az[i * 2 + 1], strlen(s.az[i * 2 + 1])},
+                    {DB_VTEXT, zLast, 0}};
+    rc = src_sequence(c, a, zLast, sizeof(zLast));
+    a[2].n = strlen(zLast);
+    if (rc == 0) {
+      rc = db_side_query(c->pDst, buf_str(&b), 3, a);
+    }
     while (rc == 0 && (rc = db_side_next(c->pDst)) == DB_ROW) {
       rc = 0;
     }

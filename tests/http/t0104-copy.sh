@@ -242,6 +242,16 @@ sqlite3 "$T/bad.db" "DELETE FROM settings WHERE key = 'zz.bad'"
 check "the same destination then takes the copy" eq "$?" 0
 check "with the origin's checksums" eq "$(cat "$T/out")" "$(cat "$T/copy1.out")"
 
+# From PostgreSQL, ids continue after the last one handed out, also when
+# its row is gone: a deleted incident's number is not given again.
+LAST=$(pg_sql "$PG1" 'SELECT max(id) FROM incidents')
+pg_sql "$PG1" "DELETE FROM incidents WHERE id = $LAST" >/dev/null
+PG4=$(pg_db fourth)
+"$HS_BIN" copy --from "$PG1" --to "$PG4" >"$T/out" 2>"$T/err"
+check "PostgreSQL to PostgreSQL after a deletion" eq "$?" 0
+check "the next incident id is past the deleted one" eq \
+  "$(pg_sql "$PG4" "SELECT nextval(pg_get_serial_sequence('incidents', 'id'))")" $((LAST + 1))
+
 "$HS_BIN" copy --from "$DB" 2>/dev/null
 check "copy without --to is a usage error" eq "$?" 2
 "$HS_BIN" copy --help | grep -q 'copy --from SRC --to DST'
