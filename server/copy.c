@@ -655,11 +655,16 @@ static int search_requeue(Copy *c, int64_t *pn) {
       " UNION SELECT id * 4 + 2 FROM events"
       " WHERE kind IN ('note', 'change', 'status_update') AND deleted = 0"
       " UNION SELECT id * 4 + 3 FROM actions");
-  char *z =
-      rc ? NULL : side_value(c->pDst, "SELECT count(*) FROM search_queue");
-  *pn = z ? strtoll(z, NULL, 10) : 0;
+  if (rc) {
+    return rc;
+  }
+  char *z = side_value(c->pDst, "SELECT count(*) FROM search_queue");
+  if (!z) {
+    return E_DB;
+  }
+  *pn = strtoll(z, NULL, 10);
   free(z);
-  return z || rc ? rc : E_DB;
+  return 0;
 }
 
 /* Fills c->aTab from both sides' catalogs, refusing different schemas. */
