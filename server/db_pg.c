@@ -750,3 +750,226 @@ int pg_listen_start(void) {
 }
 
 void pg_listen_stop(void) { worker_stop(&listener); }
+
+/* A second database (db.h's DbSide, for `hindsight copy`) --------------- */
+
+#define PG_SIDE_CACHE 16 /* statement texts prepared per side */
+
+struct PgSide {
+  PGconn *pg;                       /* its own connection */
+  char *azSql[PG_SIDE_CACHE];       /* prepared texts (NEW), by slot */
+  int nSql;                         /* slots used */
+  int iEvict;                       /* the slot a new text takes when full */
+  int bBusy;                        /* a query's results are pending */
+  int bFailed;                      /* the pending query failed */
+  PGresult *pRow;                   /* the current row (single-row mode) */
+  unsigned char *aBlob[PG_MAX_PARAM]; /* unescaped bytea of pRow, by column */
+};
+
+PgSide *pg_side_open(const char *zConn, const char *zWhat) {
+  PGconn *pg = PQconnectdb(zConn);
+  if (PQstatus(pg) != CONNECTION_OK) {
+    fprintf(stderr, "hindsight: cannot connect to the %s (PostgreSQL): %s",
+            zWhat, PQerrorMessage(pg));
+    PQfinish(pg);
+    return NULL;
+  }
+  PQsetNoticeReceiver(pg, notice_quiet, NULL);
+  PgSide *p = xcalloc(1, sizeof(*p));
+  p->pg = pg;
+  /* A lock held elsewhere (a node serving the database) fails the copy
+  ** after a while rather than hanging it. */
+  if (pg_side_exec(p, "SET TIME ZONE 'UTC'; SET lock_timeout = '30s'")) {
+    pg_side_close(p);
+    return NULL;
+  }
+  return p;
+}
+
+static void side_row_clear(PgSide *p) {
+  for (int i = 0; i < PG_MAX_PARAM; i++) {
+    PQfreemem(p->aBlob[i]);
+    p->aBlob[i] = NULL;
+  }
+  PQclear(p->pRow);
+  p->pRow = NULL;
+}
+
+void pg_side_finish(PgSide *p) {
+  side_row_clear(p);
+  if (!p->bBusy) {
+    return;
+  }
+  /* Drop what is left of the query; libpq has no cheaper way out of
+  ** single-row mode than reading it (or cancelling, then reading). */
+  PGcancel *pCancel = PQgetCancel(p->pg);
+  if (pCancel) {
+    char zErr[256];
+    PQcancel(pCancel, zErr, sizeof(zErr));
+    PQfreeCancel(pCancel);
+  }
+  PGresult *r;
+  while ((r = PQgetResult(p->pg)) != NULL) {
+    PQclear(r);
+  }
+  p->bBusy = 0;
+}
+
+void pg_side_close(PgSide *p) {
+  if (!p) {
+    return;
+  }
+  pg_side_finish(p);
+  for (int i = 0; i < p->nSql; i++) {
+    free(p->azSql[i]);
+  }
+  PQfinish(p->pg);
+  free(p);
+}
+
+int pg_side_exec(PgSide *p, const char *zSql) {
+  assert(!p->bBusy);
+  PGresult *r = PQexec(p->pg, zSql);
+  ExecStatusType st = PQresultStatus(r);
+  int rc = 0;
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+    fprintf(stderr, "hindsight: postgresql error: %s  in: %s\n",
+            PQresultErrorMessage(r), zSql);
+    rc = E_DB;
+  }
+  PQclear(r);
+  return rc;
+}
+
+/* The server-side name of zSql on p ("c<slot>"), preparing it first. 0, or
+** E_DB (logged). */
+static int side_prepare(PgSide *p, const char *zSql, int nParam,
+                        char *zName, size_t nName) {
+  int i = 0;
+  while (i < p->nSql && strcmp(p->azSql[i], zSql) != 0) {
+    i++;
+  }
+  if (i < p->nSql) {
+    snprintf(zName, nName, "c%d", i);
+    return 0;
+  }
+  if (p->nSql < PG_SIDE_CACHE) {
+    i = p->nSql++;
+  } else {
+    i = p->iEvict;
+    p->iEvict = (p->iEvict + 1) % PG_SIDE_CACHE;
+    char zDeallocate[32];
+    snprintf(zDeallocate, sizeof(zDeallocate), "DEALLOCATE c%d", i);
+    if (pg_side_exec(p, zDeallocate)) {
+      return E_DB;
+    }
+    free(p->azSql[i]);
+  }
+  /* The slot is empty until the prepare succeeds. */
+  p->azSql[i] = xstrdup("");
+  snprintf(zName, nName, "c%d", i);
+  PGresult *r = PQprepare(p->pg, zName, zSql, nParam, NULL);
+  int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+  if (!ok) {
+    fprintf(stderr, "hindsight: postgresql error: %s  in: %s\n",
+            PQresultErrorMessage(r), zSql);
+  }
+  PQclear(r);
+  if (!ok) {
+    return E_DB;
+  }
+  free(p->azSql[i]);
+  p->azSql[i] = xstrdup(zSql);
+  return 0;
+}
+
+int pg_side_query(PgSide *p, const char *zSql, int nParam,
+                  const DbValue *aParam) {
+  assert(nParam >= 0 && nParam <= 65535); /* the protocol's limit */
+  pg_side_finish(p);
+  char zName[16];
+  if (side_prepare(p, zSql, nParam, zName, sizeof(zName))) {
+    return E_DB;
+  }
+  /* Text values go NUL-terminated (libpq reads text parameters up to the
+  ** NUL); bytes go as binary bytea. libpq copies them while sending. */
+  size_t nAlloc = (size_t)(nParam ? nParam : 1);
+  char **azVal = xcalloc(nAlloc, sizeof(char *));
+  int *anLen = xcalloc(nAlloc, sizeof(int));
+  int *aFormat = xcalloc(nAlloc, sizeof(int));
+  for (int i = 0; i < nParam; i++) {
+    const DbValue *v = &aParam[i];
+    azVal[i] = NULL;
+    anLen[i] = 0;
+    aFormat[i] = v->eType == DB_VBLOB;
+    if (v->eType != DB_VNULL) {
+      azVal[i] = xmalloc(v->n + 1);
+      if (v->n) {
+        memcpy(azVal[i], v->a, v->n);
+      }
+      azVal[i][v->n] = 0;
+      anLen[i] = (int)v->n;
+    }
+  }
+  int ok = PQsendQueryPrepared(p->pg, zName, nParam,
+                               (const char *const *)azVal, anLen, aFormat, 0);
+  for (int i = 0; i < nParam; i++) {
+    free(azVal[i]);
+  }
+  free(azVal);
+  free(anLen);
+  free(aFormat);
+  if (!ok) {
+    fprintf(stderr, "hindsight: postgresql error: %s  in: %s\n",
+            PQerrorMessage(p->pg), zSql);
+    return E_DB;
+  }
+  PQsetSingleRowMode(p->pg);
+  p->bBusy = 1;
+  p->bFailed = 0;
+  return 0;
+}
+
+int pg_side_next(PgSide *p) {
+  side_row_clear(p);
+  if (!p->bBusy) {
+    return DB_DONE;
+  }
+  PGresult *r;
+  while ((r = PQgetResult(p->pg)) != NULL) {
+    ExecStatusType st = PQresultStatus(r);
+    if (st == PGRES_SINGLE_TUPLE) {
+      p->pRow = r;
+      return DB_ROW;
+    }
+    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+      fprintf(stderr, "hindsight: postgresql error: %s",
+              PQresultErrorMessage(r));
+      p->bFailed = 1;
+    }
+    PQclear(r);
+  }
+  p->bBusy = 0;
+  return p->bFailed ? E_DB : DB_DONE;
+}
+
+int pg_side_ncol(PgSide *p) { return p->pRow ? PQnfields(p->pRow) : 0; }
+
+void pg_side_col(PgSide *p, int i, DbValue *pV) {
+  memset(pV, 0, sizeof(*pV));
+  if (!p->pRow || i >= PQnfields(p->pRow) || PQgetisnull(p->pRow, 0, i)) {
+    return;
+  }
+  const char *z = PQgetvalue(p->pRow, 0, i);
+  if (PQftype(p->pRow, i) != PG_BYTEAOID) {
+    pV->eType = DB_VTEXT;
+    pV->a = z;
+    pV->n = (size_t)PQgetlength(p->pRow, 0, i);
+    return;
+  }
+  assert(i < PG_MAX_PARAM);
+  PQfreemem(p->aBlob[i]);
+  p->aBlob[i] = PQunescapeBytea((const unsigned char *)z, &pV->n);
+  pV->eType = DB_VBLOB;
+  pV->a = p->aBlob[i] ? (const void *)p->aBlob[i] : (const void *)"";
+}

@@ -54,4 +54,17 @@ void pg_listen_stop(void);
 enum { PG_ERR_OTHER = 1, PG_ERR_UNAVAILABLE, PG_ERR_DISK_FULL, PG_ERR_READ_ONLY };
 void db_note_pg_error(int eKind);
 
+/* db.h's DbSide on PostgreSQL: one connection of its own. */
+typedef struct PgSide PgSide;
+/* NULL after a message naming zWhat. */
+PgSide *pg_side_open(const char *zConn, const char *zWhat);
+void pg_side_close(PgSide *p);
+int pg_side_exec(PgSide *p, const char *zSql);
+int pg_side_query(PgSide *p, const char *zSql, int nParam,
+                  const DbValue *aParam);
+int pg_side_next(PgSide *p);
+int pg_side_ncol(PgSide *p);
+void pg_side_col(PgSide *p, int i, DbValue *pV);
+void pg_side_finish(PgSide *p);
+
 #endif
