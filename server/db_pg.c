@@ -599,7 +599,24 @@ int pg_begin_write(void) {
 }
 
 int pg_commit(int bNotify) {
-  int rc = pg_exec(bNotify ? "NOTIFY hs_data; COMMIT" : "COMMIT");
+  int rc = bNotify ? pg_exec("NOTIFY hs_data") : 0;
+  if (rc == 0 && pg_connect() == 0) {
+    /* COMMIT of a transaction an earlier error aborted "succeeds" as a
+    ** ROLLBACK: that is a failure here, nothing was saved. */
+    PGresult *r = PQexec(pConn->pg, "COMMIT");
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+      result_error(r, "COMMIT");
+      rc = E_DB;
+    } else if (strcmp(PQcmdStatus(r), "COMMIT") != 0) {
+      fprintf(stderr, "hindsight: postgresql: the transaction was rolled"
+                      " back by an earlier error\n");
+      db_note_pg_error(PG_ERR_OTHER);
+      rc = E_DB;
+    }
+    PQclear(r);
+  } else if (rc == 0) {
+    rc = E_DB;
+  }
   if (rc) {
     pg_rollback();
   }
