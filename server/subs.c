@@ -552,8 +552,9 @@ int subs_post(Req *r) {
       }
     }
     for (int i = 0; rc == 0 && i < nComp; i++) {
-      p = db_prepare("INSERT OR IGNORE INTO subscriber_components"
-                     " (subscriber_id, component_id) VALUES (:s, :c)");
+      p = db_prepare("INSERT INTO subscriber_components"
+                     " (subscriber_id, component_id) VALUES (:s, :c)"
+                     " ON CONFLICT DO NOTHING");
       rc = E_DB;
       if (p) {
         db_bind_int(p, ":s", id);
@@ -812,12 +813,21 @@ int subs_unsub_post(Req *r) {
 
 /* Queue hooks -------------------------------------------------------------- */
 
+/* Binds :nonce, the random tail of the idempotency keys a queue hook makes
+** (drawn here, not by SQL: the engines' random functions differ). */
+static void bind_nonce(DbStmt *p) {
+  char zNonce[17];
+  auth_random_hex(zNonce, 8);
+  db_bind_text(p, ":nonce", zNonce);
+}
+
 int subs_queue_incident_update(int64_t updateId, int64_t incidentId) {
   DbStmt *p = db_prepare(
-      "INSERT OR IGNORE INTO outbox (subscriber_id, kind, address, topic,"
+      "INSERT INTO outbox (subscriber_id, kind, address, topic,"
       " ref_id, next_attempt_at, idempotency_key, created_at)"
-      " SELECT s.id, s.kind, s.address, 'incident_update', :u, :now,"
-      "  'iu' || :u || '.' || s.id || '.' || lower(hex(randomblob(8))), :now"
+      " SELECT s.id, s.kind, s.address, 'incident_update',"
+      "  CAST(:u AS BIGINT), CAST(:now AS BIGINT),"
+      "  'iu' || :u || '.' || s.id || '.' || :nonce, :now"
       " FROM subscribers s WHERE s.confirmed_at IS NOT NULL AND ("
       "  NOT EXISTS (SELECT 1 FROM subscriber_components sc"
       "   WHERE sc.subscriber_id = s.id)"
@@ -827,35 +837,40 @@ int subs_queue_incident_update(int64_t updateId, int64_t incidentId) {
       "  OR EXISTS (SELECT 1 FROM subscriber_components sc"
       "   JOIN incident_update_components uc"
       "    ON uc.component_id = sc.component_id"
-      "   WHERE sc.subscriber_id = s.id AND uc.update_id = :u))");
+      "   WHERE sc.subscriber_id = s.id AND uc.update_id = :u))"
+      " ON CONFLICT DO NOTHING");
   if (!p) {
     return E_DB;
   }
   db_bind_int(p, ":u", updateId);
   db_bind_int(p, ":i", incidentId);
   db_bind_int(p, ":now", utc_now_ms());
+  bind_nonce(p);
   return db_run(p);
 }
 
 int subs_queue_maintenance_update(int64_t maintenanceUpdateId,
                                   int64_t maintenanceId) {
   DbStmt *p = db_prepare(
-      "INSERT OR IGNORE INTO outbox (subscriber_id, kind, address, topic,"
+      "INSERT INTO outbox (subscriber_id, kind, address, topic,"
       " ref_id, next_attempt_at, idempotency_key, created_at)"
-      " SELECT s.id, s.kind, s.address, 'maintenance_update', :u, :now,"
-      "  'mu' || :u || '.' || s.id || '.' || lower(hex(randomblob(8))), :now"
+      " SELECT s.id, s.kind, s.address, 'maintenance_update',"
+      "  CAST(:u AS BIGINT), CAST(:now AS BIGINT),"
+      "  'mu' || :u || '.' || s.id || '.' || :nonce, :now"
       " FROM subscribers s WHERE s.confirmed_at IS NOT NULL AND ("
       "  NOT EXISTS (SELECT 1 FROM subscriber_components sc"
       "   WHERE sc.subscriber_id = s.id)"
       "  OR EXISTS (SELECT 1 FROM subscriber_components sc"
       "   JOIN maintenance_components mc ON mc.component_id = sc.component_id"
-      "   WHERE sc.subscriber_id = s.id AND mc.maintenance_id = :m))");
+      "   WHERE sc.subscriber_id = s.id AND mc.maintenance_id = :m))"
+      " ON CONFLICT DO NOTHING");
   if (!p) {
     return E_DB;
   }
   db_bind_int(p, ":u", maintenanceUpdateId);
   db_bind_int(p, ":m", maintenanceId);
   db_bind_int(p, ":now", utc_now_ms());
+  bind_nonce(p);
   return db_run(p);
 }
 
@@ -875,10 +890,11 @@ int subs_queue_component_updates(int64_t mark, int bEmail) {
   /* A history row with no old_status is a component's first: a new
   ** component, not a change. */
   DbStmt *p = db_prepare(
-      "INSERT OR IGNORE INTO outbox (subscriber_id, kind, address, topic,"
+      "INSERT INTO outbox (subscriber_id, kind, address, topic,"
       " ref_id, next_attempt_at, idempotency_key, created_at)"
-      " SELECT s.id, s.kind, s.address, 'component_update', h.id, :now,"
-      "  'cu' || h.id || '.' || s.id || '.' || lower(hex(randomblob(8))), :now"
+      " SELECT s.id, s.kind, s.address, 'component_update', h.id,"
+      "  CAST(:now AS BIGINT),"
+      "  'cu' || h.id || '.' || s.id || '.' || :nonce, :now"
       " FROM component_history h, subscribers s"
       " WHERE h.id > :mark AND h.old_status IS NOT NULL"
       " AND s.confirmed_at IS NOT NULL AND (:email OR s.kind = 'webhook')"
@@ -886,13 +902,14 @@ int subs_queue_component_updates(int64_t mark, int bEmail) {
       "   WHERE sc.subscriber_id = s.id)"
       "  OR EXISTS (SELECT 1 FROM subscriber_components sc"
       "   WHERE sc.subscriber_id = s.id AND sc.component_id = h.component_id))"
-      " ORDER BY h.id, s.id");
+      " ORDER BY h.id, s.id ON CONFLICT DO NOTHING");
   if (!p) {
     return E_DB;
   }
   db_bind_int(p, ":mark", mark);
   db_bind_int(p, ":email", bEmail ? 1 : 0);
   db_bind_int(p, ":now", utc_now_ms());
+  bind_nonce(p);
   return db_run(p);
 }
 
