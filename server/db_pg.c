@@ -19,7 +19,12 @@
 ** connection; the next statement reconnects, and libpq's multi-host
 ** strings with target_session_attrs=read-write find the new primary.
 ** Statement structs outlive connections: each is prepared again on the new
-** one (a connection generation tells).
+** one (a connection generation tells). A write transaction never moves:
+** once its connection is lost, its statements and its COMMIT fail instead
+** of reconnecting (on a new connection they would run, and commit, one by
+** one). A connection lost with COMMIT sent leaves the outcome unknown (the
+** commit may have reached the synchronous standby that is promoted next):
+** db_unavailable() says 2, and http.c asks the client to check first.
 */
 #include "db_pg.h"
 
@@ -91,6 +96,11 @@ static int bTargetReadOnly;
 static pthread_key_t connKey;
 static pthread_once_t connKeyOnce = PTHREAD_ONCE_INIT;
 static _Thread_local PgConn *pConn;
+/* This thread's write transaction (pg_begin_write() to commit/rollback). */
+static _Thread_local struct {
+  int bOpen;    /* one is open */
+  unsigned gen; /* on this connection generation */
+} tx;
 
 static void blobs_free(DbStmt *p) {
   for (int i = 0; i < PG_MAX_COL; i++) {
@@ -166,6 +176,16 @@ static void conn_lost(void) {
     PQfinish(pConn->pg);
     pConn->pg = NULL;
   }
+}
+
+/* Whether this thread's write transaction lost its connection: then
+** nothing may run until it is rolled back (marked unavailable here). */
+static int tx_lost(void) {
+  if (tx.bOpen && (!pConn || !pConn->pg || pConn->gen != tx.gen)) {
+    db_note_pg_error(PG_ERR_UNAVAILABLE);
+    return 1;
+  }
+  return 0;
 }
 
 int pg_connect(void) {
@@ -490,7 +510,7 @@ static int stmt_prepare(DbStmt *p, const Variant **ppVar) {
 /* Runs p on this thread's connection, preparing it there first if needed.
 ** 0, or the db_step() error. */
 static int stmt_run(DbStmt *p) {
-  if (pg_connect()) {
+  if (tx_lost() || pg_connect()) {
     return 1;
   }
   const Variant *v = NULL;
@@ -573,7 +593,7 @@ const void *pg_col_blob(DbStmt *p, int i, size_t *pN) {
 }
 
 int pg_exec(const char *zSql) {
-  if (pg_connect()) {
+  if (tx_lost() || pg_connect()) {
     return E_DB;
   }
   PGresult *r = PQexec(pConn->pg, zSql);
@@ -594,13 +614,20 @@ int pg_begin_write(void) {
   int rc = pg_exec(zSql);
   if (rc) {
     pg_rollback();
+    return rc;
   }
-  return rc;
+  tx.bOpen = 1;
+  tx.gen = pConn->gen;
+  return 0;
 }
 
 int pg_commit(int bNotify) {
+  if (tx_lost()) {
+    tx.bOpen = 0;
+    return E_DB;
+  }
   int rc = bNotify ? pg_exec("NOTIFY hs_data") : 0;
-  if (rc == 0 && pg_connect() == 0) {
+  if (rc == 0 && pConn->pg) {
     /* COMMIT of a transaction an earlier error aborted "succeeds" as a
     ** ROLLBACK: that is a failure here, nothing was saved. */
     PGresult *r = PQexec(pConn->pg, "COMMIT");
@@ -614,9 +641,14 @@ int pg_commit(int bNotify) {
       rc = E_DB;
     }
     PQclear(r);
+    if (rc && !pConn->pg) {
+      /* Lost with COMMIT sent: it may have committed. */
+      db_note_pg_error(PG_ERR_COMMIT_UNKNOWN);
+    }
   } else if (rc == 0) {
     rc = E_DB;
   }
+  tx.bOpen = 0;
   if (rc) {
     pg_rollback();
   }
@@ -629,6 +661,7 @@ int pg_in_transaction(void) {
 }
 
 void pg_rollback(void) {
+  tx.bOpen = 0;
   if (pg_in_transaction()) {
     PGresult *r = PQexec(pConn->pg, "ROLLBACK");
     PQclear(r);
@@ -637,7 +670,7 @@ void pg_rollback(void) {
 
 /* Runs a one-value query; the value (NEW) or NULL after a logged error. */
 static char *query_value(const char *zSql) {
-  if (pg_connect()) {
+  if (tx_lost() || pg_connect()) {
     return NULL;
   }
   PGresult *r = PQexec(pConn->pg, zSql);

@@ -54,7 +54,13 @@ int pg_listen_start(void);
 void pg_listen_stop(void);
 
 /* What a failure was, for db.c's per-thread error flags. */
-enum { PG_ERR_OTHER = 1, PG_ERR_UNAVAILABLE, PG_ERR_DISK_FULL, PG_ERR_READ_ONLY };
+enum {
+  PG_ERR_OTHER = 1,
+  PG_ERR_UNAVAILABLE,
+  PG_ERR_DISK_FULL,
+  PG_ERR_READ_ONLY,
+  PG_ERR_COMMIT_UNKNOWN /* lost with COMMIT sent: may have committed */
+};
 void db_note_pg_error(int eKind);
 
 /* db.h's DbSide on PostgreSQL: one connection of its own. */

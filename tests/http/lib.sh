@@ -100,6 +100,16 @@ needs_sqlite_file() {
   exit $?
 }
 
+# needs_pg REASON: the reverse of needs_sqlite_file, for suites about
+# several nodes or servers on PostgreSQL: on SQLite it prints "SKIP
+# <suite>: REASON" and ends the suite (call it before hs_start).
+needs_pg() {
+  [ -z "$HS_PG" ] || return 0
+  echo "SKIP $HS_SUITE: $1"
+  rm -rf "$T"
+  exit 0
+}
+
 # sqlite_file_part REASON: for one part of a suite that is about the SQLite
 # file: `if sqlite_file_part "why"; then ...; fi`. True on SQLite; on
 # PostgreSQL prints "SKIP <suite>: REASON" and is false.
