@@ -32,6 +32,7 @@
 ** is guarded by its mutex.
 */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,23 +167,79 @@ static fts5_api *fts5(void) {
 
 int search_rank_ready(void) { return fts5() ? 0 : E_DB; }
 
+/* PostgreSQL has no FTS5: the same tokenizer (unicode61, as in 008) comes
+** from a private in-memory SQLite connection of each thread, closed when
+** the thread ends, so both engines see the same tokens. */
+static pthread_key_t tokKey;
+static pthread_once_t tokKeyOnce = PTHREAD_ONCE_INIT;
+static _Thread_local fts5_api *pTokApi; /* NULL until first use */
+
+static void tok_close(void *pDb) {
+  sqlite3_close(pDb);
+  pTokApi = NULL;
+}
+
+static void tok_key_init(void) { pthread_key_create(&tokKey, tok_close); }
+
+/* This thread's tokenizing fts5_api: the database's on SQLite, the
+** private connection's on PostgreSQL. BORROWED; NULL if unavailable. */
+static fts5_api *tok_api(void) {
+  if (!db_is_pg()) {
+    return fts5();
+  }
+  if (pTokApi) {
+    return pTokApi;
+  }
+  pthread_once(&tokKeyOnce, tok_key_init);
+  sqlite3 *db = NULL;
+  if (sqlite3_open_v2(":memory:", &db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                      NULL) != SQLITE_OK) {
+    sqlite3_close(db);
+    return NULL;
+  }
+  fts5_api *pApi = search_fts5_api(db);
+  if (!pApi) {
+    sqlite3_close(db);
+    fprintf(stderr, "hindsight: the FTS5 tokenizer is not available\n");
+    return NULL;
+  }
+  pthread_setspecific(tokKey, db);
+  pTokApi = pApi;
+  return pApi;
+}
+
 typedef struct TokenCtx {
-  SearchTokenFn xToken; /* the caller's callback */
-  void *pCtx;           /* and its context */
+  SearchTokenFn xToken;     /* the caller's callback, or */
+  SearchTokenAtFn xTokenAt; /* this one, with offsets */
+  void *pCtx;               /* and its context */
 } TokenCtx;
 
 static int token_cb(void *pCtx, int tflags, const char *pToken, int nToken,
                     int iStart, int iEnd) {
   (void)tflags;
-  (void)iStart;
-  (void)iEnd;
   TokenCtx *p = pCtx;
-  return p->xToken(p->pCtx, pToken, nToken > TOKEN_MAX ? TOKEN_MAX : nToken);
+  nToken = nToken > TOKEN_MAX ? TOKEN_MAX : nToken;
+  return p->xTokenAt ? p->xTokenAt(p->pCtx, pToken, nToken, iStart, iEnd)
+                     : p->xToken(p->pCtx, pToken, nToken);
 }
+
+static int tokenize(const char *z, int n, int bQuery, TokenCtx *pCtx);
 
 int search_tokenize(const char *z, int n, int bQuery, SearchTokenFn xToken,
                     void *pCtx) {
-  fts5_api *pApi = fts5();
+  TokenCtx ctx = {xToken, NULL, pCtx};
+  return tokenize(z, n, bQuery, &ctx);
+}
+
+int search_tokenize_at(const char *z, int n, SearchTokenAtFn xToken,
+                       void *pCtx) {
+  TokenCtx ctx = {NULL, xToken, pCtx};
+  return tokenize(z, n, 0, &ctx);
+}
+
+static int tokenize(const char *z, int n, int bQuery, TokenCtx *pCtx) {
+  fts5_api *pApi = tok_api();
   if (!pApi) {
     return E_DB;
   }
@@ -194,8 +251,7 @@ int search_tokenize(const char *z, int n, int bQuery, SearchTokenFn xToken,
       tok.xCreate(pUser, azArg, 2, &pTok) != SQLITE_OK) {
     return E_DB;
   }
-  TokenCtx ctx = {xToken, pCtx};
-  int rc = tok.xTokenize(pTok, &ctx,
+  int rc = tok.xTokenize(pTok, pCtx,
                          bQuery ? FTS5_TOKENIZE_QUERY : FTS5_TOKENIZE_DOCUMENT,
                          z, n, token_cb);
   tok.xDelete(pTok);
@@ -392,6 +448,10 @@ static int termmap_add_stem(void *pCtx, const char *zToken, int nToken) {
   int rc = termmap_add(pCtx, zToken, nToken);
   char aStem[SEARCH_STEM_MAX];
   int nStem = search_stem_indexed(zToken, nToken, aStem);
+  if (rc == SQLITE_OK && nStem > 0 && db_is_pg()) {
+    char zPg[SEARCH_PG_STEM_MAX];
+    return termmap_add(pCtx, zPg, search_pg_stem(aStem, nStem, zPg));
+  }
   return rc == SQLITE_OK && nStem > 0 ? termmap_add(pCtx, aStem, nStem) : rc;
 }
 
@@ -443,7 +503,8 @@ static int termmap_apply(TermMap *p) {
   for (size_t i = 0; i < nDelta && rc == 0; i++) {
     DbStmt *q = db_prepare(
         "INSERT INTO search_terms (term, ndoc) VALUES (:term, :delta)"
-        " ON CONFLICT (term) DO UPDATE SET ndoc = ndoc + excluded.ndoc");
+        " ON CONFLICT (term) DO UPDATE SET ndoc = search_terms.ndoc"
+        " + excluded.ndoc");
     rc = E_DB;
     if (q) {
       db_bind_textn(q, ":term", aDelta[i].z, aDelta[i].n);
@@ -605,10 +666,34 @@ static int index_doc(int64_t docId, TermMap *pTerms) {
     rc = E_TOOBIG; /* a cap of 4 MiB per column: a bug upstream */
   }
   if (rc == 0) {
-    p = db_prepare("INSERT INTO search_index (rowid, title, root_cause, body,"
-                   " facets, kind, incident_id, started_at) VALUES (:rowid,"
-                   " :title, :root, :body, :facets, :kind, :inc, :started)");
+    /* PostgreSQL: the tsvectors are built here as text, from the same
+    ** tokens (search_pg.c), and cast. */
+    p = db_prepare(db_sql(
+        "INSERT INTO search_index (rowid, title, root_cause, body,"
+        " facets, kind, incident_id, started_at) VALUES (:rowid,"
+        " :title, :root, :body, :facets, :kind, :inc, :started)",
+        "INSERT INTO search_index (rowid, title, root_cause, body,"
+        " facets, kind, incident_id, started_at, tsv, facet_tsv) VALUES"
+        " (:rowid, :title, :root, :body, :facets, :kind, :inc, :started,"
+        " :tsv::tsvector, :ftsv::tsvector)"));
     rc = E_DB;
+    if (p && db_is_pg()) {
+      const char *azCol[3] = {buf_str(&title), buf_str(&root),
+                              buf_str(&body)};
+      Buf tsv, ftsv;
+      buf_init(&tsv, DOC_MAX * 2);
+      buf_init(&ftsv, 65536);
+      search_pg_tsv(azCol, &tsv);
+      search_pg_facet_tsv(buf_str(&facets), &ftsv);
+      if (buf_err(&tsv) || buf_err(&ftsv)) {
+        p = NULL; /* search_pg_tsv() stays within the cap: a bug */
+      } else {
+        db_bind_text(p, ":tsv", buf_str(&tsv));
+        db_bind_text(p, ":ftsv", buf_str(&ftsv));
+      }
+      buf_free(&ftsv);
+      buf_free(&tsv);
+    }
     if (p) {
       db_bind_int(p, ":rowid", docId);
       db_bind_text(p, ":title", buf_str(&title));
@@ -713,6 +798,17 @@ static int index_batch(TermMap *pTerms, int *pnDone) {
 ** 0 or E_DB. */
 static int merge_step(int bFirst, int *pbMore) {
   *pbMore = 0;
+  if (db_is_pg()) {
+    /* GIN keeps a bulk's new entries in a pending list that every search
+    ** scans: moving them into the index is PostgreSQL's merge. One step. */
+    DbStmt *p = db_prepare(
+        "SELECT gin_clean_pending_list('search_index_tsv'::regclass),"
+        " gin_clean_pending_list('search_index_facet_tsv'::regclass)");
+    int rc = p && db_step(p) == DB_ROW ? 0 : E_DB;
+    db_reset(p);
+    (void)bFirst;
+    return rc;
+  }
   int rc = db_begin_write();
   if (rc) {
     return rc;
@@ -785,6 +881,20 @@ static double mono_ms(void) {
 ** connection commits (ours do not move it), so an unchanged value means
 ** nothing can have been queued since we last looked. -1 on error. */
 static int64_t data_version(void) {
+  if (db_is_pg()) {
+    /* PostgreSQL has no such counter for writes from elsewhere (psql,
+    ** other nodes, which db_data_version() hears only when they NOTIFY):
+    ** whether anything is queued is one cheap lookup. -1 when there is,
+    ** so a round runs; 0 when not, so one more round runs after a busy
+    ** one and then none. */
+    DbStmt *q = db_prepare("SELECT 1 FROM search_queue LIMIT 1");
+    if (!q) {
+      return -1;
+    }
+    int rc = db_step(q);
+    db_reset(q);
+    return rc == DB_DONE ? 0 : -1;
+  }
   DbStmt *p = db_prepare("PRAGMA data_version");
   if (!p) {
     return -1;
