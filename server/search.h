@@ -187,6 +187,9 @@ int search_pg_stem(const char *aStem, int nStem, char *zOut);
 ** root cause and body: each token of the index's tokenizer at its
 ** position with weight A, B or D, and its stem token beside it. */
 void search_pg_tsv(const char *const azCol[3], Buf *pOut);
+/* Appends the n bytes at z as an element of an array literal ("..." with
+** backslash and double quote escaped). */
+void search_pg_array_item(Buf *pOut, const char *z, int n);
 /* Appends the tsvector text of facets (space-separated facet tokens). */
 void search_pg_facet_tsv(const char *zFacets, Buf *pOut);
 /* Appends the tsquery text of the OR of the words (each a phrase of its

@@ -237,14 +237,13 @@ static void group_query(const Group *g, Buf *pOut) {
   buf_putc(pOut, ')');
 }
 
-/* Appends z as an element of an array literal: "..." with \ and " escaped. */
-static void array_item(Buf *pOut, const char *z) {
+void search_pg_array_item(Buf *pOut, const char *z, int n) {
   buf_putc(pOut, '"');
-  for (; *z; z++) {
-    if (*z == '"' || *z == '\\') {
+  for (int i = 0; i < n; i++) {
+    if (z[i] == '"' || z[i] == '\\') {
       buf_putc(pOut, '\\');
     }
-    buf_putc(pOut, *z);
+    buf_putc(pOut, z[i]);
   }
   buf_putc(pOut, '"');
 }
@@ -545,7 +544,7 @@ static int plan_build(PgPlan *pPlan, const SearchQuery *q,
         buf_putc(&pPlan->aq, ',');
         buf_putc(&pPlan->aw, ',');
       }
-      array_item(&pPlan->aq, buf_str(&one));
+      search_pg_array_item(&pPlan->aq, buf_str(&one), (int)one.n);
       buf_printf(&pPlan->aw, "%.17g", g->idf * g->aAlt[k].w);
     }
   }
