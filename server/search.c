@@ -3,7 +3,9 @@
 ** ranks with bm25 (title 10, root cause 5, body 1), highlights snippets,
 ** and serves /app/search and GET /api/v1/search. The index is kept in step
 ** with its sources by search_index.c; similar incidents and the insights
-** view live in search_similar.c and search_insights.c.
+** view live in search_similar.c and search_insights.c. On PostgreSQL
+** search_run() hands the parsed terms to search_pg.c (tsquery, ts_rank);
+** parsing, stemmed retries and the hits' JSON are shared.
 **
 ** It does not build HTML from data: snippets are escaped here and only
 ** <mark> is added, so they can be wrapped as trusted HTML.

@@ -26,8 +26,17 @@
 ** Tag facets are 64-bit hashes of the lower-cased tag: two tags whose
 ** hashes collide would filter as one (odds about 1 in 10^19 per pair).
 **
+** PostgreSQL (db_is_pg()): the same queue, rows and vocabulary; the row
+** also gets tsv and facet_tsv, built as text by search_pg.c from the same
+** tokens, which come from unicode61 on a private in-memory SQLite
+** connection per thread (tok_api). Stem tokens are respelled as UTF-8
+** (search_pg_stem). The indexer polls the queue itself instead of PRAGMA
+** data_version (writes from psql or other nodes send no NOTIFY), and a
+** merge step flushes the GIN pending lists.
+**
 ** Threading: each thread uses its own connection; pThreadApi, that
-** connection's fts5_api, is _Thread_local. Shared between threads: only
+** connection's fts5_api, and pTokApi (PostgreSQL's tokenizer connection)
+** are _Thread_local. Shared between threads: only
 ** `indexer` (the control block of the background thread), whose stop flag
 ** is guarded by its mutex.
 */
