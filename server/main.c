@@ -13,6 +13,7 @@
 
 #include "assets.h"
 #include "auth.h"
+#include "copy.h"
 #include "db.h"
 #include "demo.h"
 #include "err.h"
@@ -47,6 +48,9 @@ static const char *zUsage =
     "  demo                          load the demo scenario\n"
     "  config list | get KEY | set KEY VALUE   operational settings\n"
     "  backup --out FILE             online copy of the database\n"
+    "  copy --from SRC --to DST      move everything to another database"
+    " (SQLite\n"
+    "                                file or PostgreSQL), verified\n"
     "  export-status --out DIR       write the public status site as static"
     " files\n"
     "\n"
@@ -366,13 +370,17 @@ int main(int argc, char **argv) {
   static const char *const azCmd[] = {"serve", "migrate", "user", "token",
                                       "incident", "demo", "backup", "ingest",
                                       "config", "export-status", "raw",
-                                      NULL};
+                                      "copy", NULL};
   int bKnown = 0;
   for (int i = 0; azCmd[i]; i++) {
     bKnown |= strcmp(azCmd[i], zCmd) == 0;
   }
   if (!bKnown) {
     return usage_error("unknown command");
+  }
+  /* copy opens its two databases itself; --db plays no part. */
+  if (strcmp(zCmd, "copy") == 0) {
+    return copy_cli(argc - 2, argv + 2);
   }
   int bHelp = argc > 2 && strcmp(argv[2], "--help") == 0;
   if (strcmp(zCmd, "migrate") == 0 && bHelp) {
