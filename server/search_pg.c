@@ -45,12 +45,12 @@
 #define LEXEME_MAX 2000 /* bytes of a lexeme (PostgreSQL: under 2 KiB) */
 #define POS_MAX 16383   /* PostgreSQL's highest position */
 #define COL_GAP 8       /* positions between columns: no phrase spans two */
-#define TSV_TEXT_MAX ((size_t)768 << 10) /* tsvector text kept: < 1 MB */
-#define ELEM_MAX 32     /* tokens of one phrase */
+#define TSV_TEXT_MAX ((size_t)768 << 10)  /* tsvector text kept: < 1 MB */
+#define ELEM_MAX 32                       /* tokens of one phrase */
 #define ALT_MAX (1 + SEARCH_STEM_PHRASES) /* phrases of one term */
-#define PREFIX_SCAN 5000 /* vocabulary rows a prefix reads */
-#define DF_COUNT_MAX 5000 /* documents a phrase's frequency counts */
-#define SNIPPET_TOKENS 24 /* as FTS5 snippet(..., 24) in search.c */
+#define PREFIX_SCAN 5000                  /* vocabulary rows a prefix reads */
+#define DF_COUNT_MAX 5000   /* documents a phrase's frequency counts */
+#define SNIPPET_TOKENS 24   /* as FTS5 snippet(..., 24) in search.c */
 #define SNIPPET_SCAN 200000 /* tokens of a column a snippet reads */
 
 /* Text ------------------------------------------------------------------- */
@@ -93,10 +93,10 @@ static void lexeme(Buf *pOut, const char *z, int n) {
 }
 
 typedef struct TsvCtx {
-  Buf *pOut;   /* the tsvector text */
+  Buf *pOut;    /* the tsvector text */
   char cWeight; /* A, B or D */
-  int iPos;    /* the last position given */
-  int bFull;   /* TSV_TEXT_MAX reached: the rest is not indexed */
+  int iPos;     /* the last position given */
+  int bFull;    /* TSV_TEXT_MAX reached: the rest is not indexed */
 } TsvCtx;
 
 static int tsv_token(void *pCtx, const char *z, int n) {
@@ -104,8 +104,7 @@ static int tsv_token(void *pCtx, const char *z, int n) {
   if (c->bFull || n == 0) {
     return 0;
   }
-  if (c->pOut->n + (size_t)n * 2 + 2 * SEARCH_PG_STEM_MAX + 32 >
-      TSV_TEXT_MAX) {
+  if (c->pOut->n + (size_t)n * 2 + 2 * SEARCH_PG_STEM_MAX + 32 > TSV_TEXT_MAX) {
     c->bFull = 1;
     return 0;
   }
@@ -171,15 +170,15 @@ typedef struct Group {
 typedef struct PgPlan {
   int nGroup;
   Group aGroup[SEARCH_TERMS_MAX];
-  Buf query;     /* the tsquery every match satisfies */
-  Buf facets;    /* the facet tsquery without the type; "" for none */
-  Buf facetType; /* the same with the type */
-  Buf aq;        /* the alternatives' tsqueries: a tsquery[] literal */
-  Buf aw;        /* their weights: a float8[] literal */
-  int bNone;     /* nothing can match */
-  int bStemmed;  /* a word as typed is in no document, its stems are */
+  Buf query;            /* the tsquery every match satisfies */
+  Buf facets;           /* the facet tsquery without the type; "" for none */
+  Buf facetType;        /* the same with the type */
+  Buf aq;               /* the alternatives' tsqueries: a tsquery[] literal */
+  Buf aw;               /* their weights: a float8[] literal */
+  int bNone;            /* nothing can match */
+  int bStemmed;         /* a word as typed is in no document, its stems are */
   int64_t fromMs, toMs; /* started_at bounds, INT64_MIN: none */
-  int64_t nDoc;  /* documents in the index */
+  int64_t nDoc;         /* documents in the index */
 } PgPlan;
 
 /* The tokens of a term, as the index's tokenizer emits them. */
@@ -588,15 +587,15 @@ static int ranked_cmp(const void *a, const void *b) {
 /* Reads the iTier-th SEARCH_RANK_WINDOW newest matches (and one more, if
 ** any) with their scores into aOut. Returns how many, or E_DB. */
 static int read_tier(const PgPlan *pPlan, int iTier, Ranked *aOut) {
-  DbStmt *p = db_prepare(
-      "SELECT rowid, (SELECT coalesce(sum(u.w * ts_rank("
-      "'{0.1,0.2,0.5,1.0}', tsv, u.q, 1)), 0)"
-      " FROM unnest(:qs::tsquery[], :ws::float8[]) AS u(q, w))"
-      " FROM search_index WHERE tsv @@ :q::tsquery"
-      " AND (:f::tsquery IS NULL OR facet_tsv @@ :f::tsquery)"
-      " AND (:from::bigint IS NULL OR started_at >= :from::bigint)"
-      " AND (:to::bigint IS NULL OR started_at < :to::bigint)"
-      " ORDER BY rowid DESC LIMIT :n OFFSET :off");
+  DbStmt *p =
+      db_prepare("SELECT rowid, (SELECT coalesce(sum(u.w * ts_rank("
+                 "'{0.1,0.2,0.5,1.0}', tsv, u.q, 1)), 0)"
+                 " FROM unnest(:qs::tsquery[], :ws::float8[]) AS u(q, w))"
+                 " FROM search_index WHERE tsv @@ :q::tsquery"
+                 " AND (:f::tsquery IS NULL OR facet_tsv @@ :f::tsquery)"
+                 " AND (:from::bigint IS NULL OR started_at >= :from::bigint)"
+                 " AND (:to::bigint IS NULL OR started_at < :to::bigint)"
+                 " ORDER BY rowid DESC LIMIT :n OFFSET :off");
   if (!p) {
     return E_DB;
   }
@@ -654,12 +653,12 @@ static int rank_page(const PgPlan *pPlan, const SearchQuery *q, Ranked *aPage,
 /* The matches of each type, the type filter aside, of the newest
 ** SEARCH_COUNT_CAP (as search.c's count_types). 0 or E_DB. */
 static int count_types(const PgPlan *pPlan, json_t *pCounts, int *pbMore) {
-  DbStmt *p = db_prepare(
-      "SELECT rowid FROM search_index WHERE tsv @@ :q::tsquery"
-      " AND (:f::tsquery IS NULL OR facet_tsv @@ :f::tsquery)"
-      " AND (:from::bigint IS NULL OR started_at >= :from::bigint)"
-      " AND (:to::bigint IS NULL OR started_at < :to::bigint)"
-      " ORDER BY rowid DESC LIMIT :n");
+  DbStmt *p =
+      db_prepare("SELECT rowid FROM search_index WHERE tsv @@ :q::tsquery"
+                 " AND (:f::tsquery IS NULL OR facet_tsv @@ :f::tsquery)"
+                 " AND (:from::bigint IS NULL OR started_at >= :from::bigint)"
+                 " AND (:to::bigint IS NULL OR started_at < :to::bigint)"
+                 " ORDER BY rowid DESC LIMIT :n");
   if (!p) {
     return E_DB;
   }
@@ -698,8 +697,7 @@ typedef struct ColToks {
   Buf tok; /* the tokens' bytes */
 } ColToks;
 
-static int coltok_add(void *pCtx, const char *z, int n, int iStart,
-                      int iEnd) {
+static int coltok_add(void *pCtx, const char *z, int n, int iStart, int iEnd) {
   ColToks *p = pCtx;
   if (p->n >= SNIPPET_SCAN) {
     return 0;
@@ -754,8 +752,7 @@ static void col_match(const PgPlan *pPlan, const char *z, ColToks *c) {
         if (j == a->nElem) {
           c->a[i].group |= 1u << g;
           int iEnd = i + a->nElem - 1;
-          c->a[i].iSpanEnd =
-              iEnd > c->a[i].iSpanEnd ? iEnd : c->a[i].iSpanEnd;
+          c->a[i].iSpanEnd = iEnd > c->a[i].iSpanEnd ? iEnd : c->a[i].iSpanEnd;
         }
       }
     }
@@ -798,8 +795,7 @@ static void col_marked(const char *z, const ColToks *c, int iFrom, int iTo,
 /* The snippet: the window of SNIPPET_TOKENS of any column with the most
 ** distinct terms, then the most matches (FTS5's snippet() scores so), "…"
 ** where the column goes on. */
-static void snippet(const char *const azCol[3],
-                    ColToks aCol[3], Buf *pOut) {
+static void snippet(const char *const azCol[3], ColToks aCol[3], Buf *pOut) {
   int iBestCol = -1, iBestFrom = 0, nBest = -1;
   for (int ic = 0; ic < 3; ic++) {
     const ColToks *c = &aCol[ic];
@@ -834,8 +830,8 @@ static void snippet(const char *const azCol[3],
     }
   }
   const ColToks *c = &aCol[iBestCol];
-  int iTo = iBestFrom + SNIPPET_TOKENS < c->n ? iBestFrom + SNIPPET_TOKENS
-                                               : c->n;
+  int iTo =
+      iBestFrom + SNIPPET_TOKENS < c->n ? iBestFrom + SNIPPET_TOKENS : c->n;
   if (iBestFrom > 0) {
     buf_puts(pOut, "…");
   }
@@ -859,8 +855,9 @@ static int load_hits(const PgPlan *pPlan, const Ranked *aPage, int nPage,
   }
   buf_putc(&ids, '}');
   json_t **apHit = xcalloc((size_t)nPage, sizeof(json_t *));
-  DbStmt *p = db_prepare("SELECT rowid, incident_id, title, root_cause, body"
-                         " FROM search_index WHERE rowid = ANY(:ids::bigint[])");
+  DbStmt *p =
+      db_prepare("SELECT rowid, incident_id, title, root_cause, body"
+                 " FROM search_index WHERE rowid = ANY(:ids::bigint[])");
   int rc = p && !buf_err(&ids) ? 0 : E_DB;
   if (rc == 0) {
     db_bind_text(p, ":ids", buf_str(&ids));
@@ -888,10 +885,10 @@ static int load_hits(const PgPlan *pPlan, const Ranked *aPage, int nPage,
         buf_puts(&title, azCol[0]);
       }
       snippet(azCol, aCol, &snip);
-      apHit[i] = search_hit_json(rowid, db_col_int(p, 1), azCol[0],
-                                 buf_err(&title) ? "" : buf_str(&title),
-                                 buf_err(&snip) ? "" : buf_str(&snip),
-                                 aPage[i].score);
+      apHit[i] =
+          search_hit_json(rowid, db_col_int(p, 1), azCol[0],
+                          buf_err(&title) ? "" : buf_str(&title),
+                          buf_err(&snip) ? "" : buf_str(&snip), aPage[i].score);
       buf_free(&snip);
       buf_free(&title);
       for (int c = 0; c < 3; c++) {
@@ -967,8 +964,8 @@ int search_pg_words_query(const char *const *azWord, int nWord, Buf *pOut) {
   int nOut = 0;
   for (int i = 0; i < nWord; i++) {
     Toks *pTok = xcalloc(1, sizeof(Toks));
-    if (search_tokenize(azWord[i], (int)strlen(azWord[i]), 1, toks_add,
-                        pTok) == 0 &&
+    if (search_tokenize(azWord[i], (int)strlen(azWord[i]), 1, toks_add, pTok) ==
+            0 &&
         !pTok->bFull && pTok->n > 0) {
       Alt *a = xcalloc(1, sizeof(Alt));
       memcpy(a->aElem, pTok->a, sizeof(Elem) * (size_t)pTok->n);
