@@ -686,7 +686,8 @@ static int count_types(const PgPlan *pPlan, json_t *pCounts, int *pbMore) {
 typedef struct ColTok {
   int iStart, iEnd; /* bytes in the column's text */
   int nTok;         /* bytes of the token */
-  int iTok;         /* offset of the token in ColToks.zTok */
+  int iTok;         /* offset of the token in ColToks.tok */
+  int nStem;        /* bytes of its stem token after it in tok; 0: none */
   int iSpanEnd;     /* a match starts here: its last token; else -1 */
   unsigned group;   /* bit g: term g matches from here */
 } ColTok;
@@ -714,6 +715,10 @@ static int coltok_add(void *pCtx, const char *z, int n, int iStart, int iEnd) {
   t->iSpanEnd = -1;
   t->group = 0;
   buf_append(&p->tok, z, (size_t)n);
+  /* Its stem, once, where a phrase of stems would compute it per term. */
+  char zStem[SEARCH_PG_STEM_MAX];
+  t->nStem = stem_of(z, n, zStem);
+  buf_append(&p->tok, zStem, (size_t)t->nStem);
   return 0;
 }
 
@@ -721,9 +726,7 @@ static int coltok_add(void *pCtx, const char *z, int n, int iStart, int iEnd) {
 static int elem_match(const ColToks *c, const ColTok *t, const Elem *e) {
   const char *z = c->tok.z + t->iTok;
   if (e->bStem) {
-    char zStem[SEARCH_PG_STEM_MAX];
-    int nStem = stem_of(z, t->nTok, zStem);
-    return nStem == e->n && memcmp(zStem, e->z, (size_t)e->n) == 0;
+    return t->nStem == e->n && memcmp(z + t->nTok, e->z, (size_t)e->n) == 0;
   }
   if (e->bPrefix) {
     return t->nTok >= e->n && memcmp(z, e->z, (size_t)e->n) == 0;
