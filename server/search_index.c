@@ -629,8 +629,12 @@ static void append_root_cause(Buf *pOut, const char *z) {
 ** or no longer indexed), and counts the change of its terms into pTerms.
 ** Inside the caller's write transaction. */
 static int index_doc(int64_t docId, TermMap *pTerms) {
-  DbStmt *p = db_prepare("SELECT title, root_cause, body"
-                               " FROM search_index WHERE rowid = :rowid");
+  /* PostgreSQL: the old row's text comes back from its DELETE, one round
+  ** trip instead of two (FTS5 tables have no RETURNING). */
+  DbStmt *p = db_prepare(db_sql("SELECT title, root_cause, body"
+                                " FROM search_index WHERE rowid = :rowid",
+                                "DELETE FROM search_index WHERE rowid = :rowid"
+                                " RETURNING title, root_cause, body"));
   if (!p) {
     return E_DB;
   }
@@ -647,14 +651,16 @@ static int index_doc(int64_t docId, TermMap *pTerms) {
   if (rc) {
     return rc;
   }
-  p = db_prepare("DELETE FROM search_index WHERE rowid = :rowid");
-  if (!p) {
-    return E_DB;
-  }
-  db_bind_int(p, ":rowid", docId);
-  rc = db_run(p);
-  if (rc) {
-    return rc;
+  if (!db_is_pg()) {
+    p = db_prepare("DELETE FROM search_index WHERE rowid = :rowid");
+    if (!p) {
+      return E_DB;
+    }
+    db_bind_int(p, ":rowid", docId);
+    rc = db_run(p);
+    if (rc) {
+      return rc;
+    }
   }
   int iType = (int)(docId & 3);
   int64_t id = docId >> 2;
@@ -818,7 +824,7 @@ static int index_batch(TermMap *pTerms, int *pnDone) {
   rc = rc == DB_ROW || rc == DB_DONE ? 0 : E_DB;
   for (int i = 0; i < nId && rc == 0; i++) {
     rc = index_doc(aId[i], pTerms);
-    if (rc == 0) {
+    if (rc == 0 && !db_is_pg()) {
       p = db_prepare("DELETE FROM search_queue WHERE doc_id = :id");
       rc = E_DB;
       if (p) {
@@ -826,6 +832,24 @@ static int index_batch(TermMap *pTerms, int *pnDone) {
         rc = db_run(p);
       }
     }
+  }
+  if (rc == 0 && nId > 0 && db_is_pg()) {
+    /* PostgreSQL: the batch leaves the queue in one statement. */
+    Buf ids;
+    buf_init(&ids, (size_t)FLUSH_BATCH * 24 + 8);
+    buf_putc(&ids, '{');
+    for (int i = 0; i < nId; i++) {
+      buf_printf(&ids, "%s%lld", i ? "," : "", (long long)aId[i]);
+    }
+    buf_putc(&ids, '}');
+    p = db_prepare(
+        "DELETE FROM search_queue WHERE doc_id = ANY(:ids::bigint[])");
+    rc = p && !buf_err(&ids) ? 0 : E_DB;
+    if (rc == 0) {
+      db_bind_text(p, ":ids", buf_str(&ids));
+      rc = db_run(p);
+    }
+    buf_free(&ids);
   }
   if (rc == 0 && nId == 0) {
     db_rollback(); /* nothing was written: no commit, no version bump */
