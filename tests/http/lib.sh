@@ -194,8 +194,18 @@ db_integrity() {
 # vocab_mismatches: terms whose search_terms.ndoc differs from the documents
 # the index holds them in (text columns; word-pair tokens, 0xF8..., are not
 # words; stem tokens, 0xF9..., are counted). 0 when the vocabulary agrees with
-# the index.
+# the index. On PostgreSQL the index's tsv holds exactly the words and stems
+# (U+2171...), and ts_stat counts their documents.
 vocab_mismatches() {
+  if [ -n "$HS_PG" ]; then
+    sql "SELECT count(*) FROM (
+      (SELECT word, ndoc FROM ts_stat('SELECT tsv FROM search_index')
+       EXCEPT SELECT term, ndoc FROM search_terms)
+      UNION ALL
+      (SELECT term, ndoc FROM search_terms
+       EXCEPT SELECT word, ndoc FROM ts_stat('SELECT tsv FROM search_index'))) d"
+    return
+  fi
   sql "CREATE VIRTUAL TABLE temp.v USING fts5vocab(main, search_index, instance);
   SELECT count(*) FROM (
     SELECT * FROM (SELECT term, count(DISTINCT doc) FROM temp.v
