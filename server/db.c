@@ -65,7 +65,7 @@ static atomic_uint_least64_t dataVersion = 1; /* bumped on every commit */
 static _Thread_local int bDiskFull;   /* last failure was a full disk */
 static _Thread_local int bReadOnlyErr; /* last failure: cannot write */
 static _Thread_local int bIoErr;      /* last failure: any other I/O error */
-static _Thread_local int bUnavailable; /* last failure: server lost/standby */
+static _Thread_local int bUnavailable; /* server lost/standby: 1, 2 */
 static int bPg;                       /* PostgreSQL, set once by db_setup() */
 
 /* A DbStmt on SQLite is the sqlite3_stmt itself. */
@@ -88,7 +88,9 @@ struct sqlite3_stmt *db_lite_stmt(DbStmt *p) {
 
 void db_note_pg_error(int eKind) {
   if (eKind == PG_ERR_UNAVAILABLE) {
-    bUnavailable = 1;
+    bUnavailable = bUnavailable ? bUnavailable : 1;
+  } else if (eKind == PG_ERR_COMMIT_UNKNOWN) {
+    bUnavailable = 2;
   } else if (eKind == PG_ERR_DISK_FULL) {
     bDiskFull = 1;
   } else if (eKind == PG_ERR_READ_ONLY) {
@@ -775,7 +777,7 @@ int db_setup(const char *zPath) {
     if (!bWantReadOnly) {
       pg_migration_lock(0);
     }
-    return rc;
+    return rc ? rc : pg_load_identities();
   }
   rc = db_choose_mode(zPath);
   if (rc) {

@@ -115,7 +115,9 @@ const void *db_col_blob(DbStmt *p, int i, size_t *pN);
 /* Whether this thread's connection is inside a transaction. */
 int db_in_transaction(void);
 /* Whether the last failure on this thread since db_clear_error() was a
-** lost or read-only (standby) server: PostgreSQL failing over. http.c
+** lost or read-only (standby) server: PostgreSQL failing over. 1: nothing
+** was saved; 2: the connection was lost with COMMIT sent, so the write may
+** or may not have been saved (a synchronous standby may hold it). http.c
 ** answers 503 with Retry-After; the next statement reconnects. */
 int db_unavailable(void);
 

@@ -38,6 +38,9 @@ void pg_rollback(void);
 int pg_in_transaction(void);
 int64_t pg_last_id(void);
 int pg_changes(void);
+/* Reads which tables have an identity id (after migrations, before
+** threads start): their INSERTs return it for db_last_id(). 0 or E_DB. */
+int pg_load_identities(void);
 /* The schema version (table hs_schema), 0 for an empty database. */
 int pg_user_version(void);
 int pg_set_user_version(int n);
@@ -51,7 +54,13 @@ int pg_listen_start(void);
 void pg_listen_stop(void);
 
 /* What a failure was, for db.c's per-thread error flags. */
-enum { PG_ERR_OTHER = 1, PG_ERR_UNAVAILABLE, PG_ERR_DISK_FULL, PG_ERR_READ_ONLY };
+enum {
+  PG_ERR_OTHER = 1,
+  PG_ERR_UNAVAILABLE,
+  PG_ERR_DISK_FULL,
+  PG_ERR_READ_ONLY,
+  PG_ERR_COMMIT_UNKNOWN /* lost with COMMIT sent: may have committed */
+};
 void db_note_pg_error(int eKind);
 
 /* db.h's DbSide on PostgreSQL: one connection of its own. */

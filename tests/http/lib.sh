@@ -10,8 +10,10 @@ DB=$T/test.db
 # fresh database of this suite, passed as `--db "$DB"` as a file name is,
 # and dropped by hs_stop.
 HS_PG=${HS_PG:-}
+# Absolute: some suites cd elsewhere before hs_stop drops the database.
+PG_SH=$PWD/tests/pg.sh
 if [ -n "$HS_PG" ]; then
-  DB=$(sh tests/pg.sh createdb "$HS_PG") || {
+  DB=$(sh "$PG_SH" createdb "$HS_PG") || {
     echo "FAIL no PostgreSQL database for this suite"
     exit 1
   }
@@ -76,7 +78,7 @@ hs_stop() {
   fi
   rm -rf "$T"
   if [ -n "$HS_PG" ]; then
-    sh tests/pg.sh dropdb "$DB" || echo "    could not drop $DB"
+    sh "$PG_SH" dropdb "$DB" || echo "    could not drop $DB"
   fi
   [ $nfail -eq 0 ]
 }
@@ -93,9 +95,19 @@ needs_sqlite_file() {
     exit $?
   fi
   rm -rf "$T"
-  sh tests/pg.sh dropdb "$DB" >/dev/null 2>&1
+  sh "$PG_SH" dropdb "$DB" >/dev/null 2>&1
   [ $nfail -eq 0 ]
   exit $?
+}
+
+# needs_pg REASON: the reverse of needs_sqlite_file, for suites about
+# several nodes or servers on PostgreSQL: on SQLite it prints "SKIP
+# <suite>: REASON" and ends the suite (call it before hs_start).
+needs_pg() {
+  [ -z "$HS_PG" ] || return 0
+  echo "SKIP $HS_SUITE: $1"
+  rm -rf "$T"
+  exit 0
 }
 
 # sqlite_file_part REASON: for one part of a suite that is about the SQLite
@@ -163,7 +175,7 @@ sql_on() {
 # (left to the end of the run's cluster).
 new_db() {
   if [ -n "$HS_PG" ]; then
-    sh tests/pg.sh createdb "$HS_PG"
+    sh "$PG_SH" createdb "$HS_PG"
   else
     echo "$T/$1.db"
   fi
@@ -173,7 +185,7 @@ new_db() {
 # SQLite, pg_amcheck (tables and indexes) on PostgreSQL.
 db_integrity() {
   if [ -n "$HS_PG" ]; then
-    sh tests/pg.sh check "$DB"
+    sh "$PG_SH" check "$DB"
   else
     sql 'PRAGMA integrity_check'
   fi

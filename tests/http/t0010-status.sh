@@ -96,7 +96,7 @@ req GET "/api/v1/incidents/$ID/updates" -H "$AUTH"
 check "GET updates lists all four" eq "$(jget '.updates | length')" 4
 check "updates newest first" eq "$(jget '.updates[0].status')" monitoring
 check "the timeline got status_update events" eq "$(sql "SELECT count(*) FROM events WHERE incident_id=$ID AND kind='status_update'")" 4
-check "component history recorded every change" eq "$(sql "SELECT group_concat(status) FROM (SELECT status FROM component_history WHERE component_id=$CID ORDER BY id)")" "operational,degraded_performance,partial_outage,major_outage,operational"
+check "component history recorded every change" eq "$(sql "SELECT group_concat(status) FROM (SELECT status FROM component_history WHERE component_id=$CID ORDER BY id) AS s")" "operational,degraded_performance,partial_outage,major_outage,operational"
 
 req GET /api/v2/incidents/unresolved.json
 check "the open public incident is unresolved" eq "$(jget '.incidents | length')" 1

@@ -138,7 +138,7 @@ check "rsyslog file: no line rejected" eq "$(jq -c '[.rejected, .errors]' "$T/ou
 check "rsyslog file: every line accepted" eq "$(jq .accepted "$T/out1")" "$(grep -c . "$T/ha/rsyslog.log")"
 check "HTTP lines feed the request series" eq "$(sql "SELECT sum(requests) FROM access_series")" "$N_HTTP"
 check "503s feed the 5xx series" eq "$(sql "SELECT sum(s5xx) FROM access_series")" 33
-check "the series is per server" eq "$(sql "SELECT group_concat(DISTINCT source) FROM (SELECT source FROM access_series ORDER BY source)")" "d1,s1"
+check "the series is per server" eq "$(sql "SELECT group_concat(DISTINCT source) FROM (SELECT source FROM access_series ORDER BY source) AS s")" "d1,s1"
 check "a 503 raw line is bad" test "$("$HS_BIN" --db "$DB" raw --bad --grep 'GET /fail' | wc -l)" -eq 30
 check "the down server's SC lines are errors" test "$("$HS_BIN" --db "$DB" raw --source d1 --bad --grep ' SC-- ' | wc -l)" -eq 3
 check "TCP connect failures (SC) condense into one signal" eq "$(sql "SELECT count || ' ' || level || ' ' || component FROM events WHERE incident_id=$ID AND kind='signal' AND source='t1'")" "3 error tcpapp"

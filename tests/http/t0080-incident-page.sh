@@ -140,7 +140,7 @@ for n in Alpha Beta Gamma; do
   req POST /app/components -b "$T/jar.admin" --data "csrf_token=$CSRF&name=$n"
 done
 cid() { sql "SELECT id FROM components WHERE name = '$1'"; }
-order() { sql "SELECT group_concat(name, ',') FROM (SELECT name FROM components ORDER BY position, name)"; }
+order() { sql "SELECT group_concat(name, ',') FROM (SELECT name FROM components ORDER BY position, name) AS s"; }
 req POST "/app/components/$(cid Gamma)/move" -b "$T/jar.admin" --data "csrf_token=$CSRF&dir=up"
 check "moving up redirects" eq "$STATUS" 303
 check "Gamma moved up" eq "$(order)" "Alpha,Gamma,Beta"
