@@ -1015,17 +1015,19 @@ done:
   return rc;
 }
 
-static void plan_free(Plan *pPlan) {
+static void plan_free(void *pCtx) {
+  Plan *pPlan = pCtx;
   buf_free(&pPlan->query);
   buf_free(&pPlan->facets);
   buf_free(&pPlan->words);
   buf_free(&pPlan->text);
 }
 
-/* Plans q: 0 or E_DB; pPlan->bNone when nothing can match. Free it with
-** plan_free() either way. */
-static int plan_build(Plan *pPlan, const SearchQuery *q, const Term *aTerm,
-                      int nTerm) {
+/* Plans q: 0 or E_DB; *pbNone (and pPlan->bNone) when nothing can match.
+** Free it with plan_free() either way. */
+static int plan_build(void *pCtx, const SearchQuery *q, const Term *aTerm,
+                      int nTerm, int *pbNone, int *pbStemmed) {
+  Plan *pPlan = pCtx;
   memset(pPlan, 0, sizeof(*pPlan));
   buf_init(&pPlan->text, 65536);
   buf_init(&pPlan->words, 65536);
@@ -1060,6 +1062,8 @@ static int plan_build(Plan *pPlan, const SearchQuery *q, const Term *aTerm,
     rc = E_DB; /* the caps hold SEARCH_TERMS_MAX terms: a bug */
   }
   buf_free(&terms);
+  *pbNone = pPlan->bNone;
+  *pbStemmed = pPlan->bStemmed;
   return rc;
 }
 
@@ -1072,22 +1076,95 @@ static void bind_plan(DbStmt *p, const Plan *pPlan, const char *zQ) {
   }
 }
 
-typedef struct Ranked {
-  int64_t rowid; /* the document */
-  double score;  /* hs_rank(): lower is better */
-} Ranked;
-
 static int ranked_cmp(const void *a, const void *b) {
-  const Ranked *x = a, *y = b;
+  const SearchRanked *x = a, *y = b;
   if (x->score != y->score) {
     return x->score < y->score ? -1 : 1;
   }
   return x->rowid < y->rowid ? -1 : x->rowid > y->rowid; /* as FTS5 */
 }
 
-/* Reads the iTier-th RANK_WINDOW newest matches (and one more, if any)
-** with their scores into aOut. Returns how many, or E_DB. */
-static int read_tier(Plan *pPlan, int iTier, Ranked *aOut) {
+int search_tier_rows(DbStmt *p, int iTier, SearchRanked *aOut) {
+  db_bind_int(p, ":n", RANK_WINDOW + 1);
+  db_bind_int(p, ":off", (int64_t)iTier * RANK_WINDOW);
+  int n = 0, rc;
+  while ((rc = db_step(p)) == DB_ROW && n <= RANK_WINDOW) {
+    aOut[n].rowid = db_col_int(p, 0);
+    aOut[n].score = db_col_double(p, 1);
+    n++;
+  }
+  db_reset(p);
+  return rc == DB_ROW || rc == DB_DONE ? n : E_DB;
+}
+
+/*
+** Fills aPage with the ranked matches from q->offset on, up to
+** q->limit + 1 (one more tells there is a next page), reading tiers with
+** xTier and ranking each (score, then rowid). Returns how many, or E_DB;
+** *pbWindow is set when the matches were more than one window.
+*/
+static int rank_page(SearchTierFn xTier, void *pPlan, const SearchQuery *q,
+                     SearchRanked *aPage, int *pbWindow) {
+  SearchRanked *aTier = xmalloc(sizeof(SearchRanked) * (RANK_WINDOW + 1));
+  int iTier = q->offset / RANK_WINDOW, iFrom = q->offset % RANK_WINDOW;
+  int nPage = 0, nWant = q->limit + 1;
+  *pbWindow = 0;
+  for (;;) {
+    int n = xTier(pPlan, iTier, aTier);
+    if (n < 0) {
+      nPage = n;
+      break;
+    }
+    *pbWindow |= iTier > 0 && n > 0;
+    int bMore = n > RANK_WINDOW;
+    if (bMore) {
+      n = RANK_WINDOW;
+      *pbWindow = 1;
+    }
+    qsort(aTier, (size_t)n, sizeof(SearchRanked), ranked_cmp);
+    for (int i = iFrom; i < n && nPage < nWant; i++) {
+      aPage[nPage++] = aTier[i];
+    }
+    if (nPage == nWant || !bMore) {
+      break;
+    }
+    iTier++;
+    iFrom = 0;
+  }
+  free(aTier);
+  return nPage;
+}
+
+int search_count_rows(DbStmt *p, json_t *pCounts, int *pbMore) {
+  db_bind_int(p, ":n", COUNT_CAP + 1);
+  int64_t an[4] = {0, 0, 0, 0};
+  int n = 0, rc;
+  while ((rc = db_step(p)) == DB_ROW) {
+    if (n++ < COUNT_CAP) {
+      an[db_col_int(p, 0) & 3]++;
+    }
+  }
+  db_reset(p);
+  for (int t = 0; azSearchType[t]; t++) {
+    json_object_set_new(pCounts, azSearchType[t], json_integer(an[t]));
+  }
+  *pbMore = n > COUNT_CAP;
+  return rc == DB_DONE ? 0 : E_DB;
+}
+
+void search_hits_append(json_t **apHit, int nHit, json_t *pHits) {
+  for (int i = 0; i < nHit; i++) {
+    if (apHit[i]) {
+      json_array_append_new(pHits, apHit[i]);
+    }
+  }
+  free(apHit);
+}
+
+/* The engine step of rank_page() for FTS5: hs_rank() over the
+** tier's matches. */
+static int read_tier(void *pCtx, int iTier, SearchRanked *aOut) {
+  Plan *pPlan = pCtx;
   DbStmt *p =
       pPlan->bDates
           ? db_prepare("SELECT rowid, hs_rank(search_index, :rank)"
@@ -1104,53 +1181,7 @@ static int read_tier(Plan *pPlan, int iTier, Ranked *aOut) {
   sqlite3_stmt *pLite = db_lite_stmt(p);
   sqlite3_bind_pointer(pLite, sqlite3_bind_parameter_index(pLite, ":rank"),
                        &pPlan->rank, "hs_search_rank", NULL);
-  db_bind_int(p, ":n", RANK_WINDOW + 1);
-  db_bind_int(p, ":off", (int64_t)iTier * RANK_WINDOW);
-  int n = 0, rc;
-  while ((rc = db_step(p)) == DB_ROW && n <= RANK_WINDOW) {
-    aOut[n].rowid = db_col_int(p, 0);
-    aOut[n].score = db_col_double(p, 1);
-    n++;
-  }
-  db_reset(p);
-  return rc == DB_ROW || rc == DB_DONE ? n : E_DB;
-}
-
-/*
-** Fills aPage with the ranked matches from q->offset on, up to
-** q->limit + 1 (one more tells there is a next page). Returns how many, or
-** E_DB; *pbWindow is set when the matches were more than one window.
-*/
-static int rank_page(Plan *pPlan, const SearchQuery *q, Ranked *aPage,
-                     int *pbWindow) {
-  Ranked *aTier = xmalloc(sizeof(Ranked) * (RANK_WINDOW + 1));
-  int iTier = q->offset / RANK_WINDOW, iFrom = q->offset % RANK_WINDOW;
-  int nPage = 0, nWant = q->limit + 1;
-  *pbWindow = 0;
-  for (;;) {
-    int n = read_tier(pPlan, iTier, aTier);
-    if (n < 0) {
-      nPage = n;
-      break;
-    }
-    *pbWindow |= iTier > 0 && n > 0;
-    int bMore = n > RANK_WINDOW;
-    if (bMore) {
-      n = RANK_WINDOW;
-      *pbWindow = 1;
-    }
-    qsort(aTier, (size_t)n, sizeof(Ranked), ranked_cmp);
-    for (int i = iFrom; i < n && nPage < nWant; i++) {
-      aPage[nPage++] = aTier[i];
-    }
-    if (nPage == nWant || !bMore) {
-      break;
-    }
-    iTier++;
-    iFrom = 0;
-  }
-  free(aTier);
-  return nPage;
+  return search_tier_rows(p, iTier, aOut);
 }
 
 /*
@@ -1161,7 +1192,8 @@ static int rank_page(Plan *pPlan, const SearchQuery *q, Ranked *aPage,
 ** type to its own cap would read the whole match set when one type is
 ** rare in it. 0 or E_DB.
 */
-static int count_types(Plan *pPlan, json_t *pCounts, int *pbMore) {
+static int count_types(void *pCtx, json_t *pCounts, int *pbMore) {
+  Plan *pPlan = pCtx;
   Buf f;
   buf_init(&f, 131072);
   buf_puts(&f, buf_str(&pPlan->text));
@@ -1180,21 +1212,9 @@ static int count_types(Plan *pPlan, json_t *pCounts, int *pbMore) {
     return E_DB;
   }
   bind_plan(p, pPlan, buf_str(&f));
-  db_bind_int(p, ":n", COUNT_CAP + 1);
-  int64_t an[4] = {0, 0, 0, 0};
-  int n = 0, rc;
-  while ((rc = db_step(p)) == DB_ROW) {
-    if (n++ < COUNT_CAP) {
-      an[db_col_int(p, 0) & 3]++;
-    }
-  }
-  db_reset(p);
+  int rc = search_count_rows(p, pCounts, pbMore);
   buf_free(&f);
-  for (int t = 0; azSearchType[t]; t++) {
-    json_object_set_new(pCounts, azSearchType[t], json_integer(an[t]));
-  }
-  *pbMore = n > COUNT_CAP;
-  return rc == DB_DONE ? 0 : E_DB;
+  return rc;
 }
 
 /* Builds the hit for the current row of p (rowid, incident_id, title,
@@ -1274,8 +1294,9 @@ json_t *search_hit_json(int64_t rowid, int64_t incidentId,
 ** (a lookup reads every index segment, and each statement merges the
 ** doclists of a prefix query first): whichever reads less. 0 or E_DB.
 */
-static int load_hits(Plan *pPlan, const Ranked *aPage, int nPage,
+static int load_hits(void *pCtx, const SearchRanked *aPage, int nPage,
                      json_t *pHits) {
+  Plan *pPlan = pCtx;
   if (nPage == 0) {
     return 0;
   }
@@ -1346,12 +1367,7 @@ static int load_hits(Plan *pPlan, const Ranked *aPage, int nPage,
       db_reset(p);
     }
   }
-  for (int i = 0; i < nPage; i++) {
-    if (apHit[i]) {
-      json_array_append_new(pHits, apHit[i]);
-    }
-  }
-  free(apHit);
+  search_hits_append(apHit, nPage, pHits);
   buf_free(&ids);
   return rc;
 }
@@ -1394,6 +1410,68 @@ int search_terms_stem(Term *aTerm, int nTerm) {
   return bChanged;
 }
 
+/* The FTS5 steps of search_run(). */
+static const SearchEngine searchFts5Engine = {.nPlan = sizeof(Plan),
+                                              .xPlan = plan_build,
+                                              .xFree = plan_free,
+                                              .xTier = read_tier,
+                                              .xHits = load_hits,
+                                              .xCount = count_types};
+
+/*
+** Runs aTerm (nTerm >= 1) with engine e after the flush, in the caller's
+** snapshot: fills pOut (hits, next_cursor, window, stemmed), pCounts and
+** *pbMore. 0 or E_DB.
+*/
+static int run_plan(const SearchEngine *e, const SearchQuery *q, Term *aTerm,
+                    int nTerm, json_t *pOut, json_t *pCounts, int *pbMore) {
+  void *pPlan = xcalloc(1, e->nPlan);
+  SearchRanked *aPage = NULL;
+  int bNone = 0, bStemmed = 0;
+  int rc = e->xPlan(pPlan, q, aTerm, nTerm, &bNone, &bStemmed);
+  /* Nothing holds the words as typed: try them without their endings
+  ** ("balancers" finds "balancer"). Exact words rank first because this
+  ** runs only when they match nothing. */
+  if (rc == 0 && bNone && search_terms_stem(aTerm, nTerm)) {
+    e->xFree(pPlan);
+    rc = e->xPlan(pPlan, q, aTerm, nTerm, &bNone, &bStemmed);
+    json_object_set_new(pOut, "stemmed", json_true());
+  } else if (rc == 0 && bStemmed) {
+    json_object_set_new(pOut, "stemmed", json_true());
+  }
+  if (rc || bNone) {
+    goto done;
+  }
+  aPage = xmalloc(sizeof(SearchRanked) * (size_t)(q->limit + 1));
+  int bWindow = 0;
+  int nRow = rank_page(e->xTier, pPlan, q, aPage, &bWindow);
+  if (nRow < 0) {
+    rc = nRow;
+    goto done;
+  }
+  rc = e->xHits(pPlan, aPage, nRow > q->limit ? q->limit : nRow,
+                json_object_get(pOut, "hits"));
+  if (rc) {
+    goto done;
+  }
+  if (nRow > q->limit) {
+    char zNext[24];
+    snprintf(zNext, sizeof(zNext), "%d", q->offset + q->limit);
+    json_object_set_new(pOut, "next_cursor", json_string(zNext));
+  }
+  if (bWindow) {
+    json_object_set_new(pOut, "window", json_integer(RANK_WINDOW));
+  }
+  if (q->bCounts) {
+    rc = e->xCount(pPlan, pCounts, pbMore);
+  }
+done:
+  free(aPage);
+  e->xFree(pPlan);
+  free(pPlan);
+  return rc;
+}
+
 int search_run(const SearchQuery *q, json_t **ppOut) {
   *ppOut = NULL;
   Term aTerm[SEARCH_TERMS_MAX];
@@ -1406,9 +1484,6 @@ int search_run(const SearchQuery *q, json_t **ppOut) {
     json_object_set_new(pCounts, azSearchType[t], json_integer(0));
   }
   int rc = 0, bMore = 0, bSnapshot = 0;
-  Plan plan;
-  memset(&plan, 0, sizeof(plan));
-  Ranked *aPage = NULL;
   if (nTerm == 0) {
     json_object_clear(pCounts); /* nothing was searched */
     goto done;
@@ -1430,50 +1505,14 @@ int search_run(const SearchQuery *q, json_t **ppOut) {
     bSnapshot = !db_in_transaction() &&
                 db_exec("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY") ==
                     0;
-    rc = search_pg_run(q, aTerm, nTerm, pOut, pCounts, &bMore);
-    goto done;
+  } else {
+    sqlite3 *db = db_conn();
+    if (db && sqlite3_get_autocommit(db)) {
+      bSnapshot = db_exec("BEGIN") == 0;
+    }
   }
-  sqlite3 *db = db_conn();
-  if (db && sqlite3_get_autocommit(db)) {
-    bSnapshot = db_exec("BEGIN") == 0;
-  }
-  rc = plan_build(&plan, q, aTerm, nTerm);
-  /* Nothing holds the words as typed: try them without their endings
-  ** ("balancers" finds "balancer"). Exact words rank first because this
-  ** runs only when they match nothing. */
-  if (rc == 0 && plan.bNone && search_terms_stem(aTerm, nTerm)) {
-    plan_free(&plan);
-    memset(&plan, 0, sizeof(plan));
-    rc = plan_build(&plan, q, aTerm, nTerm);
-    json_object_set_new(pOut, "stemmed", json_true());
-  } else if (rc == 0 && plan.bStemmed) {
-    json_object_set_new(pOut, "stemmed", json_true());
-  }
-  if (rc || plan.bNone) {
-    goto done;
-  }
-  aPage = xmalloc(sizeof(Ranked) * (size_t)(q->limit + 1));
-  int bWindow = 0;
-  int nRow = rank_page(&plan, q, aPage, &bWindow);
-  if (nRow < 0) {
-    rc = nRow;
-    goto done;
-  }
-  rc = load_hits(&plan, aPage, nRow > q->limit ? q->limit : nRow, pHits);
-  if (rc) {
-    goto done;
-  }
-  if (nRow > q->limit) {
-    char zNext[24];
-    snprintf(zNext, sizeof(zNext), "%d", q->offset + q->limit);
-    json_object_set_new(pOut, "next_cursor", json_string(zNext));
-  }
-  if (bWindow) {
-    json_object_set_new(pOut, "window", json_integer(RANK_WINDOW));
-  }
-  if (q->bCounts) {
-    rc = count_types(&plan, pCounts, &bMore);
-  }
+  rc = run_plan(db_is_pg() ? &searchPgEngine : &searchFts5Engine, q, aTerm,
+                nTerm, pOut, pCounts, &bMore);
 done:
   if (q->bCounts) {
     json_object_set_new(pOut, "counts", pCounts);
@@ -1483,8 +1522,6 @@ done:
   } else {
     json_decref(pCounts);
   }
-  free(aPage);
-  plan_free(&plan);
   if (bSnapshot && db_exec("COMMIT")) {
     db_rollback();
   }

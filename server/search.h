@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "db.h"
 #include "http.h"
 
 #define SEARCH_INPUT_MAX 1024 /* bytes of a typed query that are read */
@@ -175,6 +176,58 @@ int search_tokenize(const char *z, int n, int bQuery, SearchTokenFn xToken,
 int search_tokenize_at(const char *z, int n, SearchTokenAtFn xToken,
                        void *pCtx);
 
+/* Ranking, the same on both engines (search.c) --------------------------- */
+
+/* One ranked match. */
+typedef struct SearchRanked {
+  int64_t rowid; /* the document */
+  double score;  /* lower is better: hs_rank(), or minus PostgreSQL's rank */
+} SearchRanked;
+
+/* An engine's read of the iTier-th SEARCH_RANK_WINDOW newest matches (and
+** one more, if any) of plan pPlan, with their scores, into aOut
+** (SEARCH_RANK_WINDOW + 1 entries). Returns how many, or E_DB. */
+typedef int (*SearchTierFn)(void *pPlan, int iTier, SearchRanked *aOut);
+
+/* Steps p (rowid, score of the newest matches; prepared and bound but for
+** :n and :off, which this binds for tier iTier) into aOut, then resets p.
+** For an engine's SearchTierFn. Returns how many, or E_DB. */
+int search_tier_rows(DbStmt *p, int iTier, SearchRanked *aOut);
+
+/* Steps p (rowid of the newest matches, the type filter aside; prepared
+** and bound but for :n, which this binds), then resets it: counts the
+** types of the first SEARCH_COUNT_CAP into pCounts ({incident: N, ...})
+** and sets *pbMore when there are more. 0 or E_DB. */
+int search_count_rows(DbStmt *p, json_t *pCounts, int *pbMore);
+
+/* Appends the non-NULL apHit[0..nHit) to pHits in order, and frees apHit
+** (TAKES it and its hits). */
+void search_hits_append(json_t **apHit, int nHit, json_t *pHits);
+
+/*
+** An engine's steps of search_run(), which holds the rest (the stemmed
+** retry, paging, cursors, counts): FTS5 in search.c, PostgreSQL in
+** search_pg.c. pPlan is the engine's own plan of one query.
+*/
+typedef struct SearchEngine {
+  size_t nPlan; /* bytes of a plan: search.c allocates it zeroed */
+  /* Plans q (aTerm[0..nTerm), nTerm >= 1) into pPlan, overwriting it:
+  ** clear it with xFree after, also on error. Sets *pbNone when nothing
+  ** can match and *pbStemmed when a word as typed is in no document but
+  ** its stems are. 0 or E_DB. */
+  int (*xPlan)(void *pPlan, const SearchQuery *q, const SearchTerm *aTerm,
+               int nTerm, int *pbNone, int *pbStemmed);
+  void (*xFree)(void *pPlan); /* frees what xPlan allocated in pPlan */
+  SearchTierFn xTier;         /* one tier of ranked matches */
+  /* Appends the hits of aPage[0..nPage) to pHits, in that order. 0 or
+  ** E_DB. */
+  int (*xHits)(void *pPlan, const SearchRanked *aPage, int nPage,
+               json_t *pHits);
+  /* Counts the matches of each type, the type filter aside, as
+  ** search_count_rows() does. 0 or E_DB. */
+  int (*xCount)(void *pPlan, json_t *pCounts, int *pbMore);
+} SearchEngine;
+
 /* PostgreSQL (search_pg.c) ------------------------------------------------ */
 
 /* Bytes of a stem token as PostgreSQL's index spells it, at most. */
@@ -195,11 +248,8 @@ void search_pg_facet_tsv(const char *zFacets, Buf *pOut);
 /* Appends the tsquery text of the OR of the words (each a phrase of its
 ** tokens). Returns how many words it holds. */
 int search_pg_words_query(const char *const *azWord, int nWord, Buf *pOut);
-/* search_run() on PostgreSQL after the flush: plans aTerm (nTerm >= 1),
-** retries stemmed, and fills pOut (hits, next_cursor, window, stemmed),
-** pCounts and *pbMore as search.c does on SQLite. 0 or E_DB. */
-int search_pg_run(const SearchQuery *q, SearchTerm *aTerm, int nTerm,
-                  json_t *pOut, json_t *pCounts, int *pbMore);
+/* The PostgreSQL steps of search_run(). */
+extern const SearchEngine searchPgEngine;
 
 /*
 ** What hs_rank(search_index, :rank) needs, bound with

@@ -26,6 +26,9 @@
 ** the same matching as the query (stems included), so "rolling" marks
 ** "rolled": ts_headline would re-parse the text with PostgreSQL's parser.
 **
+** search.c runs the query (the stemmed retry, paging, cursors, counts)
+** through searchPgEngine below: this file holds only the PostgreSQL steps.
+**
 ** Threading: no state of its own; uses the calling thread's connection.
 */
 #include <math.h>
@@ -495,7 +498,8 @@ static int plan_filters(PgPlan *pPlan, const SearchQuery *q) {
   return rc;
 }
 
-static void plan_free(PgPlan *pPlan) {
+static void plan_free(void *pCtx) {
+  PgPlan *pPlan = pCtx;
   buf_free(&pPlan->aw);
   buf_free(&pPlan->aq);
   buf_free(&pPlan->facetType);
@@ -503,10 +507,11 @@ static void plan_free(PgPlan *pPlan) {
   buf_free(&pPlan->query);
 }
 
-/* Plans q: 0 or E_DB; pPlan->bNone when nothing can match. Free it with
-** plan_free() either way. */
-static int plan_build(PgPlan *pPlan, const SearchQuery *q,
-                      const SearchTerm *aTerm, int nTerm) {
+/* Plans q: 0 or E_DB; *pbNone (and pPlan->bNone) when nothing can match.
+** Free it with plan_free() either way. */
+static int plan_build(void *pCtx, const SearchQuery *q, const SearchTerm *aTerm,
+                      int nTerm, int *pbNone, int *pbStemmed) {
+  PgPlan *pPlan = pCtx;
   memset(pPlan, 0, sizeof(*pPlan));
   buf_init(&pPlan->query, 262144);
   buf_init(&pPlan->facets, 4096);
@@ -529,7 +534,7 @@ static int plan_build(PgPlan *pPlan, const SearchQuery *q,
     rc = plan_term(pPlan, &aTerm[k], search_term_is_prefix(aTerm, k, nTerm));
   }
   if (rc || pPlan->bNone) {
-    return rc;
+    goto done;
   }
   buf_putc(&pPlan->aq, '{');
   buf_putc(&pPlan->aw, '{');
@@ -560,6 +565,9 @@ static int plan_build(PgPlan *pPlan, const SearchQuery *q,
     rc = E_DB; /* the caps hold SEARCH_TERMS_MAX terms: a bug */
   }
   buf_free(&one);
+done:
+  *pbNone = pPlan->bNone;
+  *pbStemmed = pPlan->bStemmed;
   return rc;
 }
 
@@ -576,24 +584,12 @@ static void bind_filters(DbStmt *p, const PgPlan *pPlan, const Buf *pFacets) {
 
 /* Ranking ------------------------------------------------------------------ */
 
-typedef struct Ranked {
-  int64_t rowid; /* the document */
-  double score;  /* minus the rank: lower is better, as hs_rank */
-} Ranked;
-
-static int ranked_cmp(const void *a, const void *b) {
-  const Ranked *x = a, *y = b;
-  if (x->score != y->score) {
-    return x->score < y->score ? -1 : 1;
-  }
-  return x->rowid < y->rowid ? -1 : x->rowid > y->rowid;
-}
-
-/* Reads the iTier-th SEARCH_RANK_WINDOW newest matches (and one more, if
-** any) with their scores into aOut. Returns how many, or E_DB. */
-static int read_tier(const PgPlan *pPlan, int iTier, Ranked *aOut) {
+/* The engine step of search.c's rank_page(): minus the summed ts_rank
+** (lower is better, as hs_rank) of the tier's matches. */
+static int read_tier(void *pCtx, int iTier, SearchRanked *aOut) {
+  const PgPlan *pPlan = pCtx;
   DbStmt *p =
-      db_prepare("SELECT rowid, (SELECT coalesce(sum(u.w * ts_rank("
+      db_prepare("SELECT rowid, -(SELECT coalesce(sum(u.w * ts_rank("
                  "'{0.1,0.2,0.5,1.0}', tsv, u.q, 1)), 0)"
                  " FROM unnest(:qs::tsquery[], :ws::float8[]) AS u(q, w))"
                  " FROM search_index WHERE tsv @@ :q::tsquery"
@@ -608,56 +604,13 @@ static int read_tier(const PgPlan *pPlan, int iTier, Ranked *aOut) {
   db_bind_text(p, ":ws", buf_str(&pPlan->aw));
   db_bind_text(p, ":q", buf_str(&pPlan->query));
   bind_filters(p, pPlan, &pPlan->facetType);
-  db_bind_int(p, ":n", SEARCH_RANK_WINDOW + 1);
-  db_bind_int(p, ":off", (int64_t)iTier * SEARCH_RANK_WINDOW);
-  int n = 0, rc;
-  while ((rc = db_step(p)) == DB_ROW && n <= SEARCH_RANK_WINDOW) {
-    aOut[n].rowid = db_col_int(p, 0);
-    aOut[n].score = -db_col_double(p, 1);
-    n++;
-  }
-  db_reset(p);
-  return rc == DB_ROW || rc == DB_DONE ? n : E_DB;
-}
-
-/* As search.c's rank_page: the ranked matches from q->offset on, up to
-** q->limit + 1, ranked a window at a time, newest windows first. */
-static int rank_page(const PgPlan *pPlan, const SearchQuery *q, Ranked *aPage,
-                     int *pbWindow) {
-  Ranked *aTier = xmalloc(sizeof(Ranked) * (SEARCH_RANK_WINDOW + 1));
-  int iTier = q->offset / SEARCH_RANK_WINDOW;
-  int iFrom = q->offset % SEARCH_RANK_WINDOW;
-  int nPage = 0, nWant = q->limit + 1;
-  *pbWindow = 0;
-  for (;;) {
-    int n = read_tier(pPlan, iTier, aTier);
-    if (n < 0) {
-      nPage = n;
-      break;
-    }
-    *pbWindow |= iTier > 0 && n > 0;
-    int bMore = n > SEARCH_RANK_WINDOW;
-    if (bMore) {
-      n = SEARCH_RANK_WINDOW;
-      *pbWindow = 1;
-    }
-    qsort(aTier, (size_t)n, sizeof(Ranked), ranked_cmp);
-    for (int i = iFrom; i < n && nPage < nWant; i++) {
-      aPage[nPage++] = aTier[i];
-    }
-    if (nPage == nWant || !bMore) {
-      break;
-    }
-    iTier++;
-    iFrom = 0;
-  }
-  free(aTier);
-  return nPage;
+  return search_tier_rows(p, iTier, aOut);
 }
 
 /* The matches of each type, the type filter aside, of the newest
 ** SEARCH_COUNT_CAP (as search.c's count_types). 0 or E_DB. */
-static int count_types(const PgPlan *pPlan, json_t *pCounts, int *pbMore) {
+static int count_types(void *pCtx, json_t *pCounts, int *pbMore) {
+  const PgPlan *pPlan = pCtx;
   DbStmt *p =
       db_prepare("SELECT rowid FROM search_index WHERE tsv @@ :q::tsquery"
                  " AND (:f::tsquery IS NULL OR facet_tsv @@ :f::tsquery)"
@@ -669,20 +622,7 @@ static int count_types(const PgPlan *pPlan, json_t *pCounts, int *pbMore) {
   }
   db_bind_text(p, ":q", buf_str(&pPlan->query));
   bind_filters(p, pPlan, &pPlan->facets);
-  db_bind_int(p, ":n", SEARCH_COUNT_CAP + 1);
-  int64_t an[4] = {0, 0, 0, 0};
-  int n = 0, rc;
-  while ((rc = db_step(p)) == DB_ROW) {
-    if (n++ < SEARCH_COUNT_CAP) {
-      an[db_col_int(p, 0) & 3]++;
-    }
-  }
-  db_reset(p);
-  for (int t = 0; azSearchType[t]; t++) {
-    json_object_set_new(pCounts, azSearchType[t], json_integer(an[t]));
-  }
-  *pbMore = n > SEARCH_COUNT_CAP;
-  return rc == DB_DONE ? 0 : E_DB;
+  return search_count_rows(p, pCounts, pbMore);
 }
 
 /* Snippets ----------------------------------------------------------------- */
@@ -850,8 +790,9 @@ static void snippet(const char *const azCol[3], ColToks aCol[3], Buf *pOut) {
 }
 
 /* Appends the hits of aPage[0..nPage) to pHits, in that order. 0 or E_DB. */
-static int load_hits(const PgPlan *pPlan, const Ranked *aPage, int nPage,
+static int load_hits(void *pCtx, const SearchRanked *aPage, int nPage,
                      json_t *pHits) {
+  const PgPlan *pPlan = pCtx;
   if (nPage == 0) {
     return 0;
   }
@@ -906,65 +847,19 @@ static int load_hits(const PgPlan *pPlan, const Ranked *aPage, int nPage,
     rc = rc == DB_DONE ? 0 : E_DB;
     db_reset(p);
   }
-  for (int i = 0; i < nPage; i++) {
-    if (apHit[i]) {
-      json_array_append_new(pHits, apHit[i]);
-    }
-  }
-  free(apHit);
+  search_hits_append(apHit, nPage, pHits);
   buf_free(&ids);
   return rc;
 }
 
-/* The query ---------------------------------------------------------------- */
+/* The engine ------------------------------------------------------------- */
 
-int search_pg_run(const SearchQuery *q, SearchTerm *aTerm, int nTerm,
-                  json_t *pOut, json_t *pCounts, int *pbMore) {
-  *pbMore = 0;
-  PgPlan *pPlan = xcalloc(1, sizeof(PgPlan));
-  Ranked *aPage = NULL;
-  int rc = plan_build(pPlan, q, aTerm, nTerm);
-  /* Nothing holds the words as typed: try them without their endings, as
-  ** search.c does. */
-  if (rc == 0 && pPlan->bNone && search_terms_stem(aTerm, nTerm)) {
-    plan_free(pPlan);
-    rc = plan_build(pPlan, q, aTerm, nTerm);
-    json_object_set_new(pOut, "stemmed", json_true());
-  } else if (rc == 0 && pPlan->bStemmed) {
-    json_object_set_new(pOut, "stemmed", json_true());
-  }
-  if (rc || pPlan->bNone) {
-    goto done;
-  }
-  aPage = xmalloc(sizeof(Ranked) * (size_t)(q->limit + 1));
-  int bWindow = 0;
-  int nRow = rank_page(pPlan, q, aPage, &bWindow);
-  if (nRow < 0) {
-    rc = nRow;
-    goto done;
-  }
-  rc = load_hits(pPlan, aPage, nRow > q->limit ? q->limit : nRow,
-                 json_object_get(pOut, "hits"));
-  if (rc) {
-    goto done;
-  }
-  if (nRow > q->limit) {
-    char zNext[24];
-    snprintf(zNext, sizeof(zNext), "%d", q->offset + q->limit);
-    json_object_set_new(pOut, "next_cursor", json_string(zNext));
-  }
-  if (bWindow) {
-    json_object_set_new(pOut, "window", json_integer(SEARCH_RANK_WINDOW));
-  }
-  if (q->bCounts) {
-    rc = count_types(pPlan, pCounts, pbMore);
-  }
-done:
-  free(aPage);
-  plan_free(pPlan);
-  free(pPlan);
-  return rc;
-}
+const SearchEngine searchPgEngine = {.nPlan = sizeof(PgPlan),
+                                     .xPlan = plan_build,
+                                     .xFree = plan_free,
+                                     .xTier = read_tier,
+                                     .xHits = load_hits,
+                                     .xCount = count_types};
 
 /* Similar incidents -------------------------------------------------------- */
 
