@@ -531,42 +531,34 @@ const char *const azSearchCompound[SEARCH_COMPOUNDS][3] = {
     {"cleanup", "clean", "up"},   {"login", "log", "in"},
     {"logout", "log", "out"},     {"signup", "sign", "up"}};
 
-/* Appends to a the phrase z (n bytes, no quote inside) with shift. */
-static void alt_add(StemAlts *a, const char *z, int n, int shift) {
-  if (a->n >= SEARCH_STEM_PHRASES || n + 3 > (int)sizeof(a->az[0])) {
-    return;
-  }
-  char *zOut = a->az[a->n];
-  zOut[0] = '"';
-  memcpy(zOut + 1, z, (size_t)n);
-  zOut[n + 1] = '"';
-  zOut[n + 2] = 0;
-  a->aShift[a->n++] = (unsigned char)shift;
-}
-
-/* The stem phrases of the one token z (n bytes) into a; a->n is 0 when it
-** has none (not 3 to 60 letters a-z). */
-static void stem_alts(const char *z, int n, int bPrefix, StemAlts *a) {
-  memset(a, 0, sizeof(*a));
+int64_t search_stem_alts(const char *z, int n, int bPrefix,
+                         SearchSpellFn xSpell, SearchStemAltFn xAlt,
+                         void *pCtx) {
   char aStem[SEARCH_STEM_MAX];
   int nStem = search_stem(z, n, aStem);
   if (nStem == 0) {
-    return;
+    return 0;
   }
+  char zStem[SEARCH_PG_STEM_MAX]; /* the stem token as the index spells it */
+  int nSpelled = xSpell(aStem, nStem, zStem);
   char zWord[SEARCH_STEM_MAX] = {0}; /* the stem's letters */
   for (int i = 1; i < nStem; i++) {
     zWord[i - 1] = (char)(((unsigned char)aStem[i] & 0x3F) | 0x40);
   }
   int nWord = nStem - 1;
+  int64_t nDocs = 0;
   if (bPrefix) {
-    alt_add(a, z, n, 1);
+    SearchAltTok tok = {z, n, 0};
+    xAlt(pCtx, &tok, 1, 1);
   }
   if (nWord != n || memcmp(zWord, z, (size_t)n) != 0) {
-    alt_add(a, zWord, nWord, 2);
-    a->nDocs += search_term_docs(zWord, nWord);
+    SearchAltTok tok = {zWord, nWord, 0};
+    xAlt(pCtx, &tok, 1, 2);
+    nDocs += search_term_docs(zWord, nWord);
   }
-  alt_add(a, aStem, nStem, 2);
-  a->nDocs += search_term_docs(aStem, nStem);
+  SearchAltTok stem = {zStem, nSpelled, 1};
+  xAlt(pCtx, &stem, 1, 2);
+  nDocs += search_term_docs(zStem, nSpelled);
   for (size_t k = 0; k < SEARCH_COMPOUNDS; k++) {
     const char *const *az = azSearchCompound[k];
     size_t nKey = strlen(az[0]);
@@ -574,24 +566,61 @@ static void stem_alts(const char *z, int n, int bPrefix, StemAlts *a) {
         !((size_t)nWord == nKey && memcmp(zWord, az[0], nKey) == 0)) {
       continue;
     }
-    char zPhrase[WORD_MAX + SEARCH_STEM_MAX];
     int n1 = (int)strlen(az[1]), n2 = (int)strlen(az[2]);
-    snprintf(zPhrase, sizeof(zPhrase), "%s %s", az[1], az[2]);
-    alt_add(a, zPhrase, n1 + 1 + n2, 2);
+    SearchAltTok aPlain[2] = {{az[1], n1, 0}, {az[2], n2, 0}};
+    xAlt(pCtx, aPlain, 2, 2);
     /* "rolled back": the first part's stem token, then the second word. */
-    char aPart[SEARCH_STEM_MAX];
-    int nPart = search_stem(az[1], n1, aPart);
-    memcpy(zPhrase, aPart, (size_t)nPart);
-    zPhrase[nPart] = ' ';
-    memcpy(zPhrase + nPart + 1, az[2], (size_t)n2);
-    alt_add(a, zPhrase, nPart + 1 + n2, 2);
+    char aPart[SEARCH_STEM_MAX], zPart[SEARCH_PG_STEM_MAX];
+    int nPart = xSpell(aPart, search_stem(az[1], n1, aPart), zPart);
+    SearchAltTok aStemmed[2] = {{zPart, nPart, 1}, {az[2], n2, 0}};
+    xAlt(pCtx, aStemmed, 2, 2);
     if (search_term_docs(az[2], n2) > 0 &&
         (search_term_docs(az[1], n1) > 0 ||
-         search_term_docs(aPart, nPart) > 0)) {
-      a->nDocs += 1;
+         search_term_docs(zPart, nPart) > 0)) {
+      nDocs += 1;
     }
     break;
   }
+  return nDocs;
+}
+
+/* Keeps the stem token in search_stem()'s spelling: FTS5 takes its bytes. */
+static int spell_fts5(const char *aStem, int nStem, char *zOut) {
+  memcpy(zOut, aStem, (size_t)nStem);
+  return nStem;
+}
+
+/* Appends to StemAlts pCtx the phrase of aTok (no quote inside) with
+** shift. */
+static void alt_add(void *pCtx, const SearchAltTok *aTok, int nTok, int shift) {
+  StemAlts *a = pCtx;
+  int n = nTok - 1;
+  for (int i = 0; i < nTok; i++) {
+    n += aTok[i].n;
+  }
+  if (a->n >= SEARCH_STEM_PHRASES || n + 3 > (int)sizeof(a->az[0])) {
+    return;
+  }
+  char *zOut = a->az[a->n];
+  int iOut = 0;
+  zOut[iOut++] = '"';
+  for (int i = 0; i < nTok; i++) {
+    if (i > 0) {
+      zOut[iOut++] = ' ';
+    }
+    memcpy(zOut + iOut, aTok[i].z, (size_t)aTok[i].n);
+    iOut += aTok[i].n;
+  }
+  zOut[iOut++] = '"';
+  zOut[iOut] = 0;
+  a->aShift[a->n++] = (unsigned char)shift;
+}
+
+/* The stem phrases of the one token z (n bytes) into a; a->n is 0 when it
+** has none (not 3 to 60 letters a-z). */
+static void stem_alts(const char *z, int n, int bPrefix, StemAlts *a) {
+  memset(a, 0, sizeof(*a));
+  a->nDocs = search_stem_alts(z, n, bPrefix, spell_fts5, alt_add, a);
 }
 
 /* The indexed words that start with a prefix. */

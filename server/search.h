@@ -136,6 +136,31 @@ int search_terms_stem(SearchTerm *aTerm, int nTerm);
 #define SEARCH_COMPOUNDS 14
 extern const char *const azSearchCompound[SEARCH_COMPOUNDS][3];
 
+/* One token of a phrase search_stem_alts() gives. */
+typedef struct SearchAltTok {
+  const char *z; /* BORROWED until the callback returns */
+  int n;         /* bytes */
+  int bStem;     /* a stem token, spelled by the engine's SearchSpellFn */
+} SearchAltTok;
+/* Takes a phrase of nTok tokens ranked 1/2^shift of its term. */
+typedef void (*SearchStemAltFn)(void *pCtx, const SearchAltTok *aTok, int nTok,
+                                int shift);
+/* Spells stem token aStem (search_stem()'s bytes) as the engine's index
+** holds it into zOut (SEARCH_PG_STEM_MAX bytes); returns its length. */
+typedef int (*SearchSpellFn)(const char *aStem, int nStem, char *zOut);
+
+/*
+** The stems of a bare one-word term, token z (n bytes): calls xAlt with
+** its stem as a word and its stem token (shift 2), for a compound its
+** parts as a phrase, plain and with the first through its stem token
+** (shift 2), and before them all, for a prefix term, its word whole
+** (shift 1). Returns the documents of those (from search_terms; an upper
+** bound), 0 when it has no stem (not 3 to 60 letters a-z) or none occurs.
+*/
+int64_t search_stem_alts(const char *z, int n, int bPrefix,
+                         SearchSpellFn xSpell, SearchStemAltFn xAlt,
+                         void *pCtx);
+
 /* The hit (API shape) for index row rowid of incidentId: zTitle plain,
 ** zTitleMarked and zSnippet with matches between \x01 and \x02; rank is
 ** lower-is-better (the score reads -rank). NEW. */

@@ -293,75 +293,29 @@ static int64_t query_docs(const char *zQ) {
   return n;
 }
 
-/* Adds to g the alternative of one token z (n bytes) at weight w. */
-static void alt_word(Group *g, const char *z, int n, int bStem, double w) {
+/* Adds to Group pCtx the alternative of aTok at weight 1/2^shift (stems,
+** a prefix's whole word: search_stem_alts). */
+static void alt_stem(void *pCtx, const SearchAltTok *aTok, int nTok,
+                     int shift) {
+  Group *g = pCtx;
   if (g->nAlt >= ALT_MAX) {
     return;
   }
   Alt *a = &g->aAlt[g->nAlt++];
   memset(a, 0, sizeof(*a));
-  elem_set(&a->aElem[0], z, n, bStem);
-  a->nElem = 1;
-  a->w = w;
+  for (int i = 0; i < nTok && i < ELEM_MAX; i++) {
+    elem_set(&a->aElem[i], aTok[i].z, aTok[i].n, aTok[i].bStem);
+  }
+  a->nElem = nTok < ELEM_MAX ? nTok : ELEM_MAX;
+  a->w = 1.0 / (double)(1 << shift);
 }
 
-/*
-** Stems, as search.c's stem_alts: a bare one-word term also matches its
-** stem as a word, its stem token and, for a compound, its parts as a
-** phrase (plain, and the first through its stem token), each ranked a
-** quarter; a prefix term also its word whole at a half. Returns the
-** documents of those (an upper bound), 0 when none can match.
-*/
+/* search.c's stem_alts here: g's alternatives through stems, each ranked
+** a quarter, and for a prefix its word whole at a half. Returns their
+** documents (an upper bound), 0 when none can match. */
 static int64_t stem_alts(Group *g, const Elem *pTok, int bPrefix) {
-  char aStem[SEARCH_STEM_MAX];
-  int nStem = search_stem(pTok->z, pTok->n, aStem);
-  if (nStem == 0) {
-    return 0;
-  }
-  char zStem[SEARCH_PG_STEM_MAX];
-  int nPg = search_pg_stem(aStem, nStem, zStem);
-  const char *zWord = zStem + STEM_MARK_LEN; /* the stem's letters */
-  int nWord = nPg - STEM_MARK_LEN;
-  int64_t nDocs = 0;
-  if (bPrefix) {
-    alt_word(g, pTok->z, pTok->n, 0, 0.5);
-  }
-  if (nWord != pTok->n || memcmp(zWord, pTok->z, (size_t)nWord) != 0) {
-    alt_word(g, zWord, nWord, 0, 0.25);
-    nDocs += search_term_docs(zWord, nWord);
-  }
-  alt_word(g, zStem, nPg, 1, 0.25);
-  nDocs += search_term_docs(zStem, nPg);
-  for (int k = 0; k < SEARCH_COMPOUNDS; k++) {
-    const char *const *az = azSearchCompound[k];
-    int nKey = (int)strlen(az[0]);
-    if (!(pTok->n == nKey && memcmp(pTok->z, az[0], (size_t)nKey) == 0) &&
-        !(nWord == nKey && memcmp(zWord, az[0], (size_t)nKey) == 0)) {
-      continue;
-    }
-    int n1 = (int)strlen(az[1]), n2 = (int)strlen(az[2]);
-    char aPart[SEARCH_STEM_MAX], zPart[SEARCH_PG_STEM_MAX];
-    int nPart = search_pg_stem(aPart, search_stem(az[1], n1, aPart), zPart);
-    for (int bStem = 0; bStem < 2 && g->nAlt < ALT_MAX; bStem++) {
-      Alt *a = &g->aAlt[g->nAlt++];
-      memset(a, 0, sizeof(*a));
-      if (bStem) {
-        elem_set(&a->aElem[0], zPart, nPart, 1); /* "rolled back" */
-      } else {
-        elem_set(&a->aElem[0], az[1], n1, 0); /* "roll back" */
-      }
-      elem_set(&a->aElem[1], az[2], n2, 0);
-      a->nElem = 2;
-      a->w = 0.25;
-    }
-    if (search_term_docs(az[2], n2) > 0 &&
-        (search_term_docs(az[1], n1) > 0 ||
-         search_term_docs(zPart, nPart) > 0)) {
-      nDocs += 1;
-    }
-    break;
-  }
-  return nDocs;
+  return search_stem_alts(pTok->z, pTok->n, bPrefix, search_pg_stem, alt_stem,
+                          g);
 }
 
 /* Adds term t to the plan: its group, and pPlan->bNone when it can match
