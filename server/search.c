@@ -968,42 +968,59 @@ static int64_t incident_start(int bLast) {
   return ms;
 }
 
+int search_filter_facets(const SearchQuery *q, SearchFacetFn xFacet, void *pCtx,
+                         int *pbNone) {
+  Buf f;
+  buf_init(&f, 256); /* a facet token is short: the tag's is a hash */
+  int rc = 0;
+  if (q->zSeverity) {
+    search_facet(&f, 's', enum_index(azSeverity, q->zSeverity) + 1);
+    xFacet(pCtx, buf_str(&f));
+    buf_reset(&f);
+  }
+  if (q->zCategory) {
+    search_facet(&f, 'c', enum_index(azRootCause, q->zCategory));
+    xFacet(pCtx, buf_str(&f));
+    buf_reset(&f);
+  }
+  if (q->zTag) {
+    search_facet_tag(&f, q->zTag);
+    xFacet(pCtx, buf_str(&f));
+    buf_reset(&f);
+  }
+  if (q->zComponent) {
+    DbStmt *p = db_prepare("SELECT id FROM components WHERE name = :name");
+    if (!p) {
+      rc = E_DB;
+    } else {
+      db_bind_text(p, ":name", q->zComponent);
+      if (db_step(p) == DB_ROW) {
+        search_facet(&f, 'p', db_col_int(p, 0));
+        xFacet(pCtx, buf_str(&f));
+      } else {
+        *pbNone = 1;
+      }
+      db_reset(p);
+    }
+  }
+  buf_free(&f);
+  return rc;
+}
+
+/* Appends " AND \"facet\"" to Buf pCtx. */
+static void facet_fts5(void *pCtx, const char *zFacet) {
+  buf_puts(pCtx, " AND \"");
+  buf_puts(pCtx, zFacet);
+  buf_putc(pCtx, '"');
+}
+
 /* The filters but the type, as facets, into pPlan->facets. 0 or E_DB. */
 static int plan_filters(Plan *pPlan, const SearchQuery *q) {
   Buf f;
   buf_init(&f, 32768);
-  int rc = 0;
-  if (q->zSeverity) {
-    buf_puts(&f, " AND \"");
-    search_facet(&f, 's', enum_index(azSeverity, q->zSeverity) + 1);
-    buf_putc(&f, '"');
-  }
-  if (q->zCategory) {
-    buf_puts(&f, " AND \"");
-    search_facet(&f, 'c', enum_index(azRootCause, q->zCategory));
-    buf_putc(&f, '"');
-  }
-  if (q->zTag) {
-    buf_puts(&f, " AND \"");
-    search_facet_tag(&f, q->zTag);
-    buf_putc(&f, '"');
-  }
-  if (q->zComponent) {
-    DbStmt *p =
-        db_prepare("SELECT id FROM components WHERE name = :name");
-    if (!p) {
-      rc = E_DB;
-      goto done;
-    }
-    db_bind_text(p, ":name", q->zComponent);
-    if (db_step(p) == DB_ROW) {
-      buf_puts(&f, " AND \"");
-      search_facet(&f, 'p', db_col_int(p, 0));
-      buf_putc(&f, '"');
-    } else {
-      pPlan->bNone = 1;
-    }
-    db_reset(p);
+  int rc = search_filter_facets(q, facet_fts5, &f, &pPlan->bNone);
+  if (rc) {
+    goto done;
   }
   if (q->fromMs != INT64_MIN || q->toMs != INT64_MIN) {
     /* The days that can hold a match, as facets: from the first bound's

@@ -313,4 +313,12 @@ void search_facet(Buf *pOut, char cKind, int64_t v);
 /* Appends the facet token for a postmortem tag (any case). */
 void search_facet_tag(Buf *pOut, const char *zTag);
 
+/* Takes the facet token zFacet (BORROWED until it returns) of a filter. */
+typedef void (*SearchFacetFn)(void *pCtx, const char *zFacet);
+/* Gives xFacet the facet token of each of q's filters but the type and the
+** dates, in this order: severity, root-cause category, tag, component
+** (looked up by name: *pbNone is set when none has it). 0 or E_DB. */
+int search_filter_facets(const SearchQuery *q, SearchFacetFn xFacet, void *pCtx,
+                         int *pbNone);
+
 #endif

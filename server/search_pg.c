@@ -394,8 +394,9 @@ static int plan_term(PgPlan *pPlan, const SearchTerm *t, int bPrefix) {
   return 0;
 }
 
-/* Appends " & 'facet'" (or the first without " & ") to pOut. */
-static void facet_and(Buf *pOut, const char *zFacet) {
+/* Appends " & 'facet'" (or the first without " & ") to Buf pCtx. */
+static void facet_and(void *pCtx, const char *zFacet) {
+  Buf *pOut = pCtx;
   if (pOut->n > 0) {
     buf_puts(pOut, " & ");
   }
@@ -404,40 +405,9 @@ static void facet_and(Buf *pOut, const char *zFacet) {
 
 /* The filters as facet tsqueries (dates: started_at, checked by SQL). */
 static int plan_filters(PgPlan *pPlan, const SearchQuery *q) {
+  int rc = search_filter_facets(q, facet_and, &pPlan->facets, &pPlan->bNone);
   Buf f;
   buf_init(&f, 256);
-  if (q->zSeverity) {
-    search_facet(&f, 's', enum_index(azSeverity, q->zSeverity) + 1);
-    facet_and(&pPlan->facets, buf_str(&f));
-    buf_reset(&f);
-  }
-  if (q->zCategory) {
-    search_facet(&f, 'c', enum_index(azRootCause, q->zCategory));
-    facet_and(&pPlan->facets, buf_str(&f));
-    buf_reset(&f);
-  }
-  if (q->zTag) {
-    search_facet_tag(&f, q->zTag);
-    facet_and(&pPlan->facets, buf_str(&f));
-    buf_reset(&f);
-  }
-  int rc = 0;
-  if (q->zComponent) {
-    DbStmt *p = db_prepare("SELECT id FROM components WHERE name = :name");
-    if (!p) {
-      rc = E_DB;
-    } else {
-      db_bind_text(p, ":name", q->zComponent);
-      if (db_step(p) == DB_ROW) {
-        search_facet(&f, 'p', db_col_int(p, 0));
-        facet_and(&pPlan->facets, buf_str(&f));
-        buf_reset(&f);
-      } else {
-        pPlan->bNone = 1;
-      }
-      db_reset(p);
-    }
-  }
   buf_puts(&pPlan->facetType, buf_str(&pPlan->facets));
   if (q->iType >= 0) {
     search_facet(&f, 'k', q->iType);
