@@ -341,9 +341,9 @@ int component_move(Req *r) {
   int nId = 0, iMe = -1;
   DbStmt *p = NULL;
   if (rc == 0) {
-    p = db_prepare("SELECT id FROM components WHERE group_id IS"
-                   " (SELECT group_id FROM components WHERE id = :id)"
-                   " ORDER BY position, name LIMIT 1000");
+    p = db_prepare("SELECT id FROM components WHERE coalesce(group_id, 0) ="
+                   " (SELECT coalesce(group_id, 0) FROM components"
+                   "  WHERE id = :id) ORDER BY position, name LIMIT 1000");
     rc = p ? 0 : E_DB;
   }
   if (rc == 0) {

@@ -777,7 +777,7 @@ int db_setup(const char *zPath) {
     if (!bWantReadOnly) {
       pg_migration_lock(0);
     }
-    return rc;
+    return rc ? rc : pg_load_identities();
   }
   rc = db_choose_mode(zPath);
   if (rc) {

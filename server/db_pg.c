@@ -76,6 +76,7 @@ struct DbStmt {
   PGresult *pRes;               /* the rows, after the first step */
   int iRow;                     /* the current row in pRes */
   unsigned char *aBlob[PG_MAX_COL]; /* db_col_blob()'s bytes, per column */
+  int bAutoId;                  /* "RETURNING id" was added: see translate() */
 };
 
 typedef struct PgConn {
@@ -84,9 +85,13 @@ typedef struct PgConn {
   int nStmt;
   DbStmt *aStmt[PG_MAX_STMT];
   int nChanges;                 /* rows the last command touched */
+  int64_t lastId;               /* id of the last row an INSERT added */
 } PgConn;
 
 static char *zTarget;
+/* Tables whose id is an identity column, " name name ... ": set once by
+** pg_load_identities() before threads start. */
+static char *zIdentities;
 static int bTargetReadOnly;
 static pthread_key_t connKey;
 static pthread_once_t connKeyOnce = PTHREAD_ONCE_INIT;
@@ -249,6 +254,11 @@ static int result_error(const PGresult *r, const char *zSql) {
   }
   fprintf(stderr, "hindsight: postgresql error %s: %s  in: %s\n", zState,
           zMsg, zSql);
+  if (strcmp(zState, "25006") == 0 && bTargetReadOnly) {
+    /* serve --read-only: our own read-only sessions refused a write. */
+    db_note_pg_error(PG_ERR_READ_ONLY);
+    return 1;
+  }
   if (strncmp(zState, "08", 2) == 0 || strncmp(zState, "57P", 3) == 0 ||
       strcmp(zState, "25006") == 0 || !pConn->pg ||
       PQstatus(pConn->pg) != CONNECTION_OK) {
@@ -314,6 +324,20 @@ static void translate(DbStmt *p, const char *zSql) {
     } else {
       buf_putc(&b, *z);
       z++;
+    }
+  }
+  /* An INSERT into a table with an identity id returns it, so that
+  ** db_last_id() is the row's id as SQLite's last_insert_rowid() is
+  ** (lastval() would be a trigger's insert, e.g. component_history). The
+  ** rows are read in stmt_run(), not shown to the caller. */
+  char zTable[64];
+  if (sscanf(zSql, "INSERT INTO %63[a-z_]", zTable) == 1 && zIdentities &&
+      !strcasestr(zSql, "RETURNING")) {
+    char zKey[80];
+    snprintf(zKey, sizeof(zKey), " %s ", zTable);
+    if (strstr(zIdentities, zKey)) {
+      buf_puts(&b, " RETURNING id");
+      p->bAutoId = 1;
     }
   }
   p->zSql = buf_take(&b, NULL);
@@ -503,6 +527,12 @@ static int stmt_run(DbStmt *p) {
     PQclear(r);
     return rc;
   }
+  if (p->bAutoId && st == PGRES_TUPLES_OK) {
+    int n = PQntuples(r);
+    if (n > 0) {
+      pConn->lastId = strtoll(PQgetvalue(r, n - 1, 0), NULL, 10);
+    }
+  }
   /* Like sqlite3_changes(): rows the last INSERT, UPDATE or DELETE
   ** touched; a SELECT leaves it alone. */
   const char *zCmd = PQcmdStatus(r);
@@ -524,6 +554,9 @@ int pg_step(DbStmt *p) {
   }
   blobs_free(p);
   p->iRow++;
+  if (p->bAutoId) {
+    return DB_DONE; /* the added RETURNING's rows are ours */
+  }
   return p->iRow < PQntuples(p->pRes) ? DB_ROW : DB_DONE;
 }
 
@@ -593,10 +626,27 @@ int pg_commit(int bNotify) {
     tx.bOpen = 0;
     return E_DB;
   }
-  int rc = pg_exec(bNotify ? "NOTIFY hs_data; COMMIT" : "COMMIT");
-  if (rc && !pConn->pg) {
-    /* Lost with COMMIT sent (or about to be): it may have committed. */
-    db_note_pg_error(PG_ERR_COMMIT_UNKNOWN);
+  int rc = bNotify ? pg_exec("NOTIFY hs_data") : 0;
+  if (rc == 0 && pConn->pg) {
+    /* COMMIT of a transaction an earlier error aborted "succeeds" as a
+    ** ROLLBACK: that is a failure here, nothing was saved. */
+    PGresult *r = PQexec(pConn->pg, "COMMIT");
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+      result_error(r, "COMMIT");
+      rc = E_DB;
+    } else if (strcmp(PQcmdStatus(r), "COMMIT") != 0) {
+      fprintf(stderr, "hindsight: postgresql: the transaction was rolled"
+                      " back by an earlier error\n");
+      db_note_pg_error(PG_ERR_OTHER);
+      rc = E_DB;
+    }
+    PQclear(r);
+    if (rc && !pConn->pg) {
+      /* Lost with COMMIT sent: it may have committed. */
+      db_note_pg_error(PG_ERR_COMMIT_UNKNOWN);
+    }
+  } else if (rc == 0) {
+    rc = E_DB;
   }
   tx.bOpen = 0;
   if (rc) {
@@ -634,22 +684,31 @@ static char *query_value(const char *zSql) {
   return z;
 }
 
-int64_t pg_last_id(void) {
-  /* lastval(): the id the last INSERT drew in this session. It fails when
-  ** none was drawn yet; inside a transaction a savepoint keeps that failure
-  ** from aborting the caller's transaction. */
-  int bTx = pg_in_transaction();
-  if (bTx && pg_exec("SAVEPOINT hs_lastval")) {
-    return 0;
+int64_t pg_last_id(void) { return pConn ? pConn->lastId : 0; }
+
+int pg_load_identities(void) {
+  if (pg_connect()) {
+    return E_DB;
   }
-  char *z = query_value("SELECT lastval()");
-  if (bTx) {
-    pg_exec(z ? "RELEASE SAVEPOINT hs_lastval"
-              : "ROLLBACK TO SAVEPOINT hs_lastval");
+  PGresult *r = PQexec(pConn->pg,
+                       "SELECT table_name FROM information_schema.columns"
+                       " WHERE table_schema = current_schema()"
+                       " AND column_name = 'id' AND is_identity = 'YES'");
+  if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+    result_error(r, "identity columns");
+    PQclear(r);
+    return E_DB;
   }
-  int64_t v = z ? strtoll(z, NULL, 10) : 0;
-  free(z);
-  return v;
+  Buf b;
+  buf_init(&b, 1024);
+  buf_putc(&b, ' ');
+  for (int i = 0; i < PQntuples(r); i++) {
+    buf_printf(&b, "%s ", PQgetvalue(r, i, 0));
+  }
+  PQclear(r);
+  free(zIdentities);
+  zIdentities = buf_take(&b, NULL);
+  return 0;
 }
 
 int pg_changes(void) { return pConn ? pConn->nChanges : 0; }

@@ -38,6 +38,9 @@ void pg_rollback(void);
 int pg_in_transaction(void);
 int64_t pg_last_id(void);
 int pg_changes(void);
+/* Reads which tables have an identity id (after migrations, before
+** threads start): their INSERTs return it for db_last_id(). 0 or E_DB. */
+int pg_load_identities(void);
 /* The schema version (table hs_schema), 0 for an empty database. */
 int pg_user_version(void);
 int pg_set_user_version(int n);

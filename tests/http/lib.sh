@@ -10,8 +10,10 @@ DB=$T/test.db
 # fresh database of this suite, passed as `--db "$DB"` as a file name is,
 # and dropped by hs_stop.
 HS_PG=${HS_PG:-}
+# Absolute: some suites cd elsewhere before hs_stop drops the database.
+PG_SH=$PWD/tests/pg.sh
 if [ -n "$HS_PG" ]; then
-  DB=$(sh tests/pg.sh createdb "$HS_PG") || {
+  DB=$(sh "$PG_SH" createdb "$HS_PG") || {
     echo "FAIL no PostgreSQL database for this suite"
     exit 1
   }
@@ -76,7 +78,7 @@ hs_stop() {
   fi
   rm -rf "$T"
   if [ -n "$HS_PG" ]; then
-    sh tests/pg.sh dropdb "$DB" || echo "    could not drop $DB"
+    sh "$PG_SH" dropdb "$DB" || echo "    could not drop $DB"
   fi
   [ $nfail -eq 0 ]
 }
@@ -93,7 +95,7 @@ needs_sqlite_file() {
     exit $?
   fi
   rm -rf "$T"
-  sh tests/pg.sh dropdb "$DB" >/dev/null 2>&1
+  sh "$PG_SH" dropdb "$DB" >/dev/null 2>&1
   [ $nfail -eq 0 ]
   exit $?
 }
@@ -173,7 +175,7 @@ sql_on() {
 # (left to the end of the run's cluster).
 new_db() {
   if [ -n "$HS_PG" ]; then
-    sh tests/pg.sh createdb "$HS_PG"
+    sh "$PG_SH" createdb "$HS_PG"
   else
     echo "$T/$1.db"
   fi
@@ -183,7 +185,7 @@ new_db() {
 # SQLite, pg_amcheck (tables and indexes) on PostgreSQL.
 db_integrity() {
   if [ -n "$HS_PG" ]; then
-    sh tests/pg.sh check "$DB"
+    sh "$PG_SH" check "$DB"
   else
     sql 'PRAGMA integrity_check'
   fi
@@ -192,8 +194,18 @@ db_integrity() {
 # vocab_mismatches: terms whose search_terms.ndoc differs from the documents
 # the index holds them in (text columns; word-pair tokens, 0xF8..., are not
 # words; stem tokens, 0xF9..., are counted). 0 when the vocabulary agrees with
-# the index.
+# the index. On PostgreSQL the index's tsv holds exactly the words and stems
+# (U+2171...), and ts_stat counts their documents.
 vocab_mismatches() {
+  if [ -n "$HS_PG" ]; then
+    sql "SELECT count(*) FROM (
+      (SELECT word, ndoc FROM ts_stat('SELECT tsv FROM search_index')
+       EXCEPT SELECT term, ndoc FROM search_terms)
+      UNION ALL
+      (SELECT term, ndoc FROM search_terms
+       EXCEPT SELECT word, ndoc FROM ts_stat('SELECT tsv FROM search_index'))) d"
+    return
+  fi
   sql "CREATE VIRTUAL TABLE temp.v USING fts5vocab(main, search_index, instance);
   SELECT count(*) FROM (
     SELECT * FROM (SELECT term, count(DISTINCT doc) FROM temp.v
