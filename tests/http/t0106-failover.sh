@@ -307,4 +307,5 @@ wait "$B_PID"
 check "node B exits cleanly" eq "$?" 0
 B_PID=
 HS_PG= # the database goes with the clusters (cleanup), not pg.sh dropdb
+HS_MORE_ERR=$T/b.err
 hs_stop
