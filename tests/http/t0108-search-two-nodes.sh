@@ -4,11 +4,7 @@
 # that node dies (kill -9) the other takes the indexing over. PostgreSQL
 # only: one SQLite file has one server.
 . tests/http/lib.sh
-if [ -z "$HS_PG" ]; then
-  echo "SKIP $HS_SUITE: two nodes need PostgreSQL (make test DB=pg)"
-  rm -rf "$T"
-  exit 0
-fi
+needs_pg "two nodes need PostgreSQL (make test DB=pg)"
 hs_start
 A_PID=$HS_PID
 A_BASE=$BASE
