@@ -80,10 +80,13 @@ DB="host=127.0.0.1,127.0.0.1 port=$P1,$P2 user=hindsight dbname=hs target_sessio
 db() { psql -X -q -A -t -v ON_ERROR_STOP=1 "$DB" -c "$1"; }
 
 # Two nodes. hs_start (lib.sh) starts node A; node B beside it.
-hs_start
+# The nodes run in $T: on PostgreSQL the last good page is kept in the
+# working directory (hindsight-pg-<dbname>.lastgood), not in the tree.
+HS_BIN=$(cd "$(dirname "$HS_BIN")" && pwd)/$(basename "$HS_BIN")
+cd "$T" && hs_start && cd "$OLDPWD"
 A_PID=$HS_PID
 A=$BASE
-"$HS_BIN" --db "$DB" serve --listen 127.0.0.1:0 --threads 2 \
+(cd "$T" && exec "$HS_BIN" --db "$DB" serve --listen 127.0.0.1:0 --threads 2) \
   >"$T/b.out" 2>"$T/b.err" &
 B_PID=$!
 i=0
