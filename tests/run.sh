@@ -108,7 +108,7 @@ if [ "$ONLY" = all ] || [ "$ONLY" = browser ]; then
 fi
 
 if [ "$skip" -gt 0 ]; then
-  echo "Skipped on PostgreSQL (about the SQLite file itself):"
+  echo "Skipped (on PostgreSQL: about the SQLite file itself; on SQLite: needs PostgreSQL):"
   sed 's/^SKIP /  /' "$LOG/skipped"
   echo "$pass passed, $fail failed, $skip skipped (PG: listed above)"
 else

@@ -66,15 +66,16 @@ hs_start() {
   BASE=http://127.0.0.1:$PORT
 }
 
-# hs_stop: SIGTERM must drain and exit 0; ASan reports fail the test.
+# hs_stop: SIGTERM must drain and exit 0; ASan reports fail the test. A
+# suite with more servers names their stderr files in HS_MORE_ERR.
 hs_stop() {
   kill -TERM $HS_PID
   wait $HS_PID
   rc=$?
   check "server exits cleanly on SIGTERM" eq "$rc" 0
-  if grep -q 'ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:' "$T/server.err"; then
+  if grep -q 'ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:' "$T/server.err" ${HS_MORE_ERR:-}; then
     echo "FAIL sanitizer report from the server"
-    grep -A20 'ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:' "$T/server.err" | head -40
+    grep -A20 'ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:' "$T/server.err" ${HS_MORE_ERR:-} | head -40
     nfail=$((nfail + 1))
   fi
   rm -rf "$T"

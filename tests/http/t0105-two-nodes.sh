@@ -199,4 +199,5 @@ check "node B indexes now" \
 
 HS_PID=$B_PID
 B_PID=
+HS_MORE_ERR=$T/b.err
 hs_stop

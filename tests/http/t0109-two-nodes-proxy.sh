@@ -150,4 +150,5 @@ NGINX_PID=
 HAPROXY_PID=
 HS_PID=$B_PID
 B_PID=
+HS_MORE_ERR=$T/b.err
 hs_stop
