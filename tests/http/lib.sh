@@ -10,6 +10,7 @@ DB=$T/test.db
 # fresh database of this suite, passed as `--db "$DB"` as a file name is,
 # and dropped by hs_stop.
 HS_PG=${HS_PG:-}
+HS_DIR=$PWD # where the servers run
 # Absolute: some suites cd elsewhere before hs_stop drops the database.
 PG_SH=$PWD/tests/pg.sh
 if [ -n "$HS_PG" ]; then
@@ -80,6 +81,9 @@ hs_stop() {
   rm -rf "$T"
   if [ -n "$HS_PG" ]; then
     sh "$PG_SH" dropdb "$DB" || echo "    could not drop $DB"
+    # The last good pages, kept in the server's working directory there.
+    rm -rf "$HS_DIR/hindsight-pg-$(printf '%s\n' "$DB" |
+      sed -n 's/.*dbname=\([A-Za-z0-9_]*\).*/\1/p').lastgood"
   fi
   [ $nfail -eq 0 ]
 }
