@@ -25,6 +25,12 @@ PG_DIR=
 
 # The cluster goes with the run, also on failure or interrupt.
 cleanup() {
+  # Suites still running (an interrupt): TERM to their timeout, which
+  # passes it on to the suite's process group.
+  for p in "$LOG"/*.pid; do
+    [ -f "$p" ] && [ ! -f "${p%.pid}.rc" ] || continue
+    kill -TERM "$(cat "$p")" 2>/dev/null
+  done
   if [ -n "$PG_DIR" ]; then
     sh tests/pg.sh stop "$PG_DIR" || echo "run.sh: could not stop $PG_DIR" >&2
   fi
@@ -84,9 +90,20 @@ if [ "$ONLY" = all ] || [ "$ONLY" = http ]; then
   fi
   jobs=${HS_JOBS:-$(nproc 2>/dev/null || echo 1)}
   [ "$jobs" -ge 1 ] 2>/dev/null || jobs=1
+  # A hung suite (a server waited for that never exits) must not hang the
+  # run: after HS_SUITE_TIMEOUT seconds (default 30 minutes, far above the
+  # slowest suite under ASan) timeout kills its process group, servers too,
+  # and it counts as failed with status 124. Its own process group keeps
+  # it from a terminal's ^C: cleanup() ends the ones still running.
   ls tests/http/t[0-9]*.sh 2>/dev/null |
-    LOG=$LOG xargs -P "$jobs" -I{} sh -c \
-      'n=$(basename "$1" .sh); sh "$1" >"$LOG/$n.out" 2>&1; echo $? >"$LOG/$n.rc"' \
+    LOG=$LOG TMO=${HS_SUITE_TIMEOUT:-1800} xargs -P "$jobs" -I{} sh -c \
+      'n=$(basename "$1" .sh)
+      timeout -k 10 "$TMO" sh "$1" >"$LOG/$n.out" 2>&1 &
+      echo $! >"$LOG/$n.pid"
+      wait $!
+      rc=$?
+      [ $rc -ne 124 ] || echo "FAIL $n timed out after $TMO s" >>"$LOG/$n.out"
+      echo $rc >"$LOG/$n.rc"' \
       sh {}
   for t in tests/http/t[0-9]*.sh; do
     [ -f "$t" ] || continue
