@@ -7,6 +7,13 @@
 # postgres user when we are root (initdb refuses root), listening on a
 # socket in its own directory only, so parallel suites cannot collide.
 . tests/http/lib.sh
+# It sets the engines side by side itself: under make test DB=pg too, $DB is
+# its SQLite file (and its PostgreSQL the one started below).
+if [ -n "$HS_PG" ]; then
+  sh tests/pg.sh dropdb "$DB" >/dev/null
+  HS_PG=
+  DB=$T/test.db
+fi
 PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)}
 if [ -z "$PG_BIN" ] || [ ! -x "$PG_BIN/initdb" ]; then
   echo "FAIL postgresql is not installed (tools/deps.sh installs it)"
