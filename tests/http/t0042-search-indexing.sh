@@ -10,6 +10,9 @@
 N=${T42_INCIDENTS:-8000} # incidents, each with a postmortem: 2N documents
 
 "$HS_BIN" --db "$DB" migrate > /dev/null
+# A newline inside the SQL text (char(10) is SQLite's, chr(10) PostgreSQL's).
+NL=$(printf '\n_')
+NL=${NL%_}
 # About 350 words a postmortem from a text of 6,000 made-up words, each
 # document at its own offset, plus a word of its own (uqN) to find it by.
 sql "
@@ -23,7 +26,7 @@ sql "
            substr((SELECT t FROM base), 1 + (i * 131) % 30000, 400),
            1600000000000 + i * 60000, 0, 0 FROM n;
   INSERT INTO postmortems (incident_id, body, root_cause_category, tags, created_at, updated_at)
-    SELECT id, '# Postmortem' || char(10) || char(10) || 'up' || id || ' '
+    SELECT id, '# Postmortem$NL${NL}up' || id || ' '
            || substr((SELECT t FROM base), 1 + (id * 977) % 30000, 2400),
            'capacity', '[\"backlog\"]', 0, 0 FROM incidents;
   COMMIT;"
@@ -105,8 +108,9 @@ check "and its segments merged" eq "$(grep 'search indexer:' "$T/server.err" | g
 
 # SIGTERM in the middle of a catch-up: exit 0 within a batch, a sound
 # database, the work done kept, the rest done by the next start.
-sql "INSERT OR IGNORE INTO search_queue SELECT id * 4 FROM incidents;
-               INSERT OR IGNORE INTO search_queue SELECT id * 4 + 1 FROM postmortems"
+# (WHERE true: SQLite reads ON CONFLICT after a bare FROM as a join's ON.)
+sql "INSERT INTO search_queue SELECT id * 4 FROM incidents WHERE true ON CONFLICT DO NOTHING;
+     INSERT INTO search_queue SELECT id * 4 + 1 FROM postmortems WHERE true ON CONFLICT DO NOTHING"
 BEFORE=$(queue)
 restart() {
   "$HS_BIN" --db "$DB" serve --listen 127.0.0.1:0 --threads 2 \
