@@ -150,7 +150,8 @@ json_t *action_for_incident(int64_t incidentId) {
 
 int action_counts(int64_t incidentId, int *pnOpen, int *pnOverdue) {
   DbStmt *p = db_prepare(
-      "SELECT count(*), coalesce(sum(due_date < :today), 0) FROM actions"
+      "SELECT count(*), coalesce(sum(CASE WHEN due_date < :today THEN 1"
+      " ELSE 0 END), 0) FROM actions"
       " WHERE (:incident IS NULL OR incident_id = :incident)"
       "  AND status IN ('open', 'in_progress')");
   if (!p) {

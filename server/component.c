@@ -126,9 +126,9 @@ static int set_group(int64_t id, const char *zGroup) {
   int64_t now = utc_now_ms();
   if (zGroup && *zGroup) {
     DbStmt *p = db_prepare(
-        "INSERT OR IGNORE INTO component_groups (name, position, created_at,"
+        "INSERT INTO component_groups (name, position, created_at,"
         " updated_at) VALUES (:n, (SELECT count(*) FROM component_groups),"
-        " :now, :now)");
+        " :now, :now) ON CONFLICT DO NOTHING");
     if (!p) {
       return E_DB;
     }
@@ -341,9 +341,9 @@ int component_move(Req *r) {
   int nId = 0, iMe = -1;
   DbStmt *p = NULL;
   if (rc == 0) {
-    p = db_prepare("SELECT id FROM components WHERE group_id IS"
-                   " (SELECT group_id FROM components WHERE id = :id)"
-                   " ORDER BY position, name LIMIT 1000");
+    p = db_prepare("SELECT id FROM components WHERE coalesce(group_id, 0) ="
+                   " (SELECT coalesce(group_id, 0) FROM components"
+                   "  WHERE id = :id) ORDER BY position, name LIMIT 1000");
     rc = p ? 0 : E_DB;
   }
   if (rc == 0) {
@@ -395,9 +395,10 @@ int component_move(Req *r) {
 
 int component_ensure(const char *zName, const char *zDescription) {
   DbStmt *p = db_prepare(
-      "INSERT OR IGNORE INTO components (name, description, position,"
+      "INSERT INTO components (name, description, position,"
       " created_at, updated_at) VALUES (:name, :desc,"
-      " (SELECT count(*) FROM components), :now, :now)");
+      " (SELECT count(*) FROM components), :now, :now)"
+      " ON CONFLICT DO NOTHING");
   if (!p) {
     return E_DB;
   }
@@ -428,14 +429,14 @@ int component_link(int eOwner, int64_t id, json_t *pNames, char *zErr,
     if (rc) {
       break;
     }
-    p = bMaint ? db_prepare("INSERT OR IGNORE INTO maintenance_components"
+    p = bMaint ? db_prepare("INSERT INTO maintenance_components"
                             " (maintenance_id, component_id)"
                             " SELECT :id, id FROM components"
-                            " WHERE name = :name")
-               : db_prepare("INSERT OR IGNORE INTO incident_components"
+                            " WHERE name = :name ON CONFLICT DO NOTHING")
+               : db_prepare("INSERT INTO incident_components"
                             " (incident_id, component_id)"
                             " SELECT :id, id FROM components"
-                            " WHERE name = :name");
+                            " WHERE name = :name ON CONFLICT DO NOTHING");
     if (!p) {
       return E_DB;
     }

@@ -65,7 +65,7 @@ static atomic_uint_least64_t dataVersion = 1; /* bumped on every commit */
 static _Thread_local int bDiskFull;   /* last failure was a full disk */
 static _Thread_local int bReadOnlyErr; /* last failure: cannot write */
 static _Thread_local int bIoErr;      /* last failure: any other I/O error */
-static _Thread_local int bUnavailable; /* last failure: server lost/standby */
+static _Thread_local int bUnavailable; /* server lost/standby: 1, 2 */
 static int bPg;                       /* PostgreSQL, set once by db_setup() */
 
 /* A DbStmt on SQLite is the sqlite3_stmt itself. */
@@ -88,7 +88,9 @@ struct sqlite3_stmt *db_lite_stmt(DbStmt *p) {
 
 void db_note_pg_error(int eKind) {
   if (eKind == PG_ERR_UNAVAILABLE) {
-    bUnavailable = 1;
+    bUnavailable = bUnavailable ? bUnavailable : 1;
+  } else if (eKind == PG_ERR_COMMIT_UNKNOWN) {
+    bUnavailable = 2;
   } else if (eKind == PG_ERR_DISK_FULL) {
     bDiskFull = 1;
   } else if (eKind == PG_ERR_READ_ONLY) {
@@ -325,7 +327,7 @@ void db_bind_int(DbStmt *p, const char *zName, int64_t v) {
   if (bPg) {
     char z[24];
     snprintf(z, sizeof(z), "%lld", (long long)v);
-    pg_bind(p, zName, z, -1, 0);
+    pg_bind(p, zName, z, -1, 'i');
     return;
   }
   sqlite3_bind_int64(LITE(p), bind_index(LITE(p), zName), v);
@@ -337,7 +339,7 @@ void db_bind_text(DbStmt *p, const char *zName, const char *z) {
 
 void db_bind_textn(DbStmt *p, const char *zName, const char *z, int n) {
   if (bPg) {
-    pg_bind(p, zName, z, n, 0);
+    pg_bind(p, zName, z, n, 't');
     return;
   }
   int i = bind_index(LITE(p), zName);
@@ -350,7 +352,7 @@ void db_bind_textn(DbStmt *p, const char *zName, const char *z, int n) {
 
 void db_bind_text_static(DbStmt *p, const char *zName, const char *z) {
   if (bPg) {
-    pg_bind(p, zName, z, -1, 0);
+    pg_bind(p, zName, z, -1, 't');
     return;
   }
   int i = bind_index(LITE(p), zName);
@@ -363,7 +365,7 @@ void db_bind_text_static(DbStmt *p, const char *zName, const char *z) {
 
 void db_bind_null(DbStmt *p, const char *zName) {
   if (bPg) {
-    pg_bind(p, zName, NULL, 0, 0);
+    pg_bind(p, zName, NULL, 0, 't');
     return;
   }
   sqlite3_bind_null(LITE(p), bind_index(LITE(p), zName));
@@ -371,7 +373,7 @@ void db_bind_null(DbStmt *p, const char *zName) {
 
 void db_bind_blob(DbStmt *p, const char *zName, const void *a, size_t n) {
   if (bPg) {
-    pg_bind(p, zName, a, (int)n, 1);
+    pg_bind(p, zName, a, (int)n, 'b');
     return;
   }
   int i = bind_index(LITE(p), zName);
@@ -433,6 +435,10 @@ void db_set_read_only(void) { bWantReadOnly = 1; }
 int db_read_only(void) { return eMode != DB_RW; }
 
 const char *db_path(void) { return zDbPath; }
+
+static char *zLocalName; /* set once by db_setup() */
+
+const char *db_local_name(void) { return bPg ? zLocalName : zDbPath; }
 
 int db_step(DbStmt *p) {
   if (bPg) {
@@ -757,6 +763,8 @@ int db_setup(const char *zPath) {
   if (bPg) {
     eMode = bWantReadOnly ? DB_RO : DB_RW;
     pg_set_target(zPath, bWantReadOnly);
+    free(zLocalName);
+    zLocalName = pg_local_name();
     if (pg_connect()) {
       return E_DB;
     }
@@ -769,7 +777,7 @@ int db_setup(const char *zPath) {
     if (!bWantReadOnly) {
       pg_migration_lock(0);
     }
-    return rc;
+    return rc ? rc : pg_load_identities();
   }
   rc = db_choose_mode(zPath);
   if (rc) {
@@ -869,4 +877,197 @@ int db_backup(const char *zOut) {
   }
   sqlite3_close(pDst);
   return rc == SQLITE_OK ? 0 : E_DB;
+}
+
+/* A second database (DbSide, for `hindsight copy`) ---------------------- */
+
+#define SIDE_CACHE 16 /* statement texts prepared per SQLite side */
+
+struct DbSide {
+  PgSide *pPg;                      /* PostgreSQL, or NULL */
+  sqlite3 *db;                      /* SQLite, or NULL */
+  char *azSql[SIDE_CACHE];          /* prepared texts (NEW), by slot */
+  sqlite3_stmt *aStmt[SIDE_CACHE];  /* their statements */
+  int nSql;                         /* slots used */
+  int iEvict;                       /* the slot a new text takes when full */
+  sqlite3_stmt *pCur;               /* the running query, or NULL */
+};
+
+int db_side_open(const char *zTarget, int bReadOnly, const char *zWhat,
+                 DbSide **pp) {
+  *pp = NULL;
+  DbSide *p = xcalloc(1, sizeof(*p));
+  if (db_target_is_pg(zTarget)) {
+    p->pPg = pg_side_open(zTarget, zWhat);
+    if (!p->pPg) {
+      free(p);
+      return E_DB;
+    }
+  } else {
+    if (access(zTarget, F_OK) != 0) {
+      fprintf(stderr, "hindsight: the %s %s does not exist\n", zWhat,
+              zTarget);
+      free(p);
+      return E_DB;
+    }
+    if (db_open_raw(zTarget, bReadOnly ? DB_RO : DB_RW, 0, &p->db) !=
+        SQLITE_OK) {
+      free(p);
+      return E_DB;
+    }
+  }
+  *pp = p;
+  return 0;
+}
+
+void db_side_close(DbSide *p) {
+  if (!p) {
+    return;
+  }
+  if (p->pPg) {
+    pg_side_close(p->pPg);
+  } else {
+    for (int i = 0; i < p->nSql; i++) {
+      sqlite3_finalize(p->aStmt[i]);
+      free(p->azSql[i]);
+    }
+    if (!sqlite3_get_autocommit(p->db)) {
+      sqlite3_exec(p->db, "ROLLBACK", NULL, NULL, NULL);
+    }
+    sqlite3_close(p->db);
+  }
+  free(p);
+}
+
+int db_side_is_pg(DbSide *p) { return p->pPg != NULL; }
+
+int db_side_exec(DbSide *p, const char *zSql) {
+  if (p->pPg) {
+    return pg_side_exec(p->pPg, zSql);
+  }
+  char *zErr = NULL;
+  int rc = sqlite3_exec(p->db, zSql, NULL, NULL, &zErr);
+  if (rc != SQLITE_OK) {
+    fprintf(stderr, "hindsight: sqlite error %d: %s\n  in: %s\n", rc,
+            zErr ? zErr : sqlite3_errmsg(p->db), zSql);
+    sqlite3_free(zErr);
+    return E_DB;
+  }
+  return 0;
+}
+
+/* The cached statement for zSql on SQLite side p, or NULL (logged). */
+static sqlite3_stmt *side_prepare(DbSide *p, const char *zSql) {
+  for (int i = 0; i < p->nSql; i++) {
+    if (strcmp(p->azSql[i], zSql) == 0) {
+      return p->aStmt[i];
+    }
+  }
+  sqlite3_stmt *pStmt = NULL;
+  if (sqlite3_prepare_v2(p->db, zSql, -1, &pStmt, NULL) != SQLITE_OK) {
+    fprintf(stderr, "hindsight: prepare failed: %s\n  in: %s\n",
+            sqlite3_errmsg(p->db), zSql);
+    return NULL;
+  }
+  int i;
+  if (p->nSql < SIDE_CACHE) {
+    i = p->nSql++;
+  } else {
+    i = p->iEvict;
+    p->iEvict = (p->iEvict + 1) % SIDE_CACHE;
+    sqlite3_finalize(p->aStmt[i]);
+    free(p->azSql[i]);
+  }
+  p->azSql[i] = xstrdup(zSql);
+  p->aStmt[i] = pStmt;
+  return pStmt;
+}
+
+void db_side_finish(DbSide *p) {
+  if (p->pPg) {
+    pg_side_finish(p->pPg);
+  } else if (p->pCur) {
+    sqlite3_reset(p->pCur);
+    sqlite3_clear_bindings(p->pCur);
+    p->pCur = NULL;
+  }
+}
+
+int db_side_query(DbSide *p, const char *zSql, int nParam,
+                  const DbValue *aParam) {
+  if (p->pPg) {
+    return pg_side_query(p->pPg, zSql, nParam, aParam);
+  }
+  db_side_finish(p);
+  sqlite3_stmt *pStmt = side_prepare(p, zSql);
+  if (!pStmt) {
+    return E_DB;
+  }
+  for (int i = 0; i < nParam; i++) {
+    const DbValue *v = &aParam[i];
+    if (v->eType == DB_VTEXT) {
+      sqlite3_bind_text64(pStmt, i + 1, v->n ? v->a : "", v->n,
+                          SQLITE_STATIC, SQLITE_UTF8);
+    } else if (v->eType == DB_VBLOB) {
+      /* A NULL pointer would bind NULL: an empty BLOB is zeroblob(0). */
+      if (v->n) {
+        sqlite3_bind_blob64(pStmt, i + 1, v->a, v->n, SQLITE_STATIC);
+      } else {
+        sqlite3_bind_zeroblob(pStmt, i + 1, 0);
+      }
+    } else {
+      sqlite3_bind_null(pStmt, i + 1);
+    }
+  }
+  p->pCur = pStmt;
+  return 0;
+}
+
+int db_side_next(DbSide *p) {
+  if (p->pPg) {
+    return pg_side_next(p->pPg);
+  }
+  if (!p->pCur) {
+    return DB_DONE;
+  }
+  int rc = sqlite3_step(p->pCur);
+  if (rc == SQLITE_ROW) {
+    return DB_ROW;
+  }
+  if (rc != SQLITE_DONE) {
+    fprintf(stderr, "hindsight: sqlite error %d: %s\n  in: %s\n", rc,
+            sqlite3_errmsg(p->db), sqlite3_sql(p->pCur));
+  }
+  db_side_finish(p);
+  return rc == SQLITE_DONE ? DB_DONE : E_DB;
+}
+
+int db_side_ncol(DbSide *p) {
+  if (p->pPg) {
+    return pg_side_ncol(p->pPg);
+  }
+  return p->pCur ? sqlite3_data_count(p->pCur) : 0;
+}
+
+void db_side_col(DbSide *p, int i, DbValue *pV) {
+  if (p->pPg) {
+    pg_side_col(p->pPg, i, pV);
+    return;
+  }
+  memset(pV, 0, sizeof(*pV));
+  int eType = sqlite3_column_type(p->pCur, i);
+  if (eType == SQLITE_NULL) {
+    return;
+  }
+  if (eType == SQLITE_BLOB) {
+    pV->eType = DB_VBLOB;
+    pV->a = sqlite3_column_blob(p->pCur, i);
+  } else {
+    pV->eType = DB_VTEXT;
+    pV->a = sqlite3_column_text(p->pCur, i);
+  }
+  pV->n = (size_t)sqlite3_column_bytes(p->pCur, i);
+  if (!pV->a) {
+    pV->a = "";
+  }
 }

@@ -52,6 +52,10 @@ int db_setup(const char *zPath);
 /* The path db_setup() was given (files kept beside the database are
 ** named after it). BORROWED; NULL before db_setup(). */
 const char *db_path(void);
+/* The name this node's local files (the last good pages) start with:
+** the SQLite path, or on PostgreSQL "hindsight-pg-DBNAME" in the working
+** directory (the connection string is no file name). BORROWED. */
+const char *db_local_name(void);
 
 /* The newest schema version this binary knows (highest schema/NNN). */
 int db_schema_version(void);
@@ -111,7 +115,9 @@ const void *db_col_blob(DbStmt *p, int i, size_t *pN);
 /* Whether this thread's connection is inside a transaction. */
 int db_in_transaction(void);
 /* Whether the last failure on this thread since db_clear_error() was a
-** lost or read-only (standby) server: PostgreSQL failing over. http.c
+** lost or read-only (standby) server: PostgreSQL failing over. 1: nothing
+** was saved; 2: the connection was lost with COMMIT sent, so the write may
+** or may not have been saved (a synchronous standby may hold it). http.c
 ** answers 503 with Retry-After; the next statement reconnects. */
 int db_unavailable(void);
 
@@ -190,5 +196,56 @@ void db_listen_stop(void);
 
 /* Online, consistent copy of the database to zOut (sqlite3 backup API). */
 int db_backup(const char *zOut);
+
+/* A second database, for `hindsight copy` only -------------------------- */
+
+/* The engine seam above is one database per process (db_setup()); copying
+** between two needs both open at once, on the calling thread. A DbSide is
+** one connection to a SQLite file or a PostgreSQL database, outside the
+** per-thread cache, without migrations. SQL is in the side's own dialect
+** (db_side_is_pg() tells) with positional parameters, ?1.. on SQLite and
+** $1.. on PostgreSQL. One query at a time per side; its rows are streamed
+** (SQLite steps, libpq single-row mode), so memory stays bounded whatever
+** the table's size. Not for request code. */
+typedef struct DbSide DbSide;
+
+/* A value read from or bound to a DbSide. */
+enum { DB_VNULL = 0, DB_VTEXT, DB_VBLOB };
+typedef struct DbValue {
+  int eType;     /* DB_V*: integers travel as their decimal text */
+  const void *a; /* the bytes (text is not NUL-terminated); NULL for NULL */
+  size_t n;      /* their count */
+} DbValue;
+
+/*
+** Opens zTarget (a file, or a connection string as db_target_is_pg()
+** tells). A file must exist; bReadOnly opens it read-only. Returns 0 and
+** *pp (NEW, db_side_close()); E_DB with a message on stderr naming zWhat
+** ("source", "destination"), never the conninfo (it may hold a password).
+*/
+int db_side_open(const char *zTarget, int bReadOnly, const char *zWhat,
+                 DbSide **pp);
+/* Closes the side, rolling back an open transaction. NULL is allowed. */
+void db_side_close(DbSide *p);
+int db_side_is_pg(DbSide *p);
+/* Runs SQL text without parameters or rows (several statements are
+** allowed). 0 or E_DB (logged). */
+int db_side_exec(DbSide *p, const char *zSql);
+/* Starts zSql with nParam values (BORROWED for the call; at most 65535 on
+** PostgreSQL, SQLITE_MAX_VARIABLE_NUMBER on SQLite). The statement
+** is prepared once per text and side (a few texts cached). 0 or E_DB
+** (logged); then db_side_next() until it returns DB_DONE or an error. */
+int db_side_query(DbSide *p, const char *zSql, int nParam,
+                  const DbValue *aParam);
+/* The next row: DB_ROW, DB_DONE (the query is finished), or E_DB (logged;
+** finished too). */
+int db_side_next(DbSide *p);
+/* Columns of the current row. */
+int db_side_ncol(DbSide *p);
+/* Column i of the current row: text (an integer as its decimal digits),
+** bytes (BLOB/bytea) or NULL. BORROWED until the next db_side_next(). */
+void db_side_col(DbSide *p, int i, DbValue *pV);
+/* Ends the current query early (its remaining rows are dropped). */
+void db_side_finish(DbSide *p);
 
 #endif

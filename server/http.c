@@ -879,7 +879,11 @@ static enum MHD_Result send_json(Req *r, int status, json_t *p) {
 static enum MHD_Result send_error(Req *r, int rc) {
   int status = http_status_for(rc);
   const char *zMsg = r->zErrMsg ? r->zErrMsg : default_message_for(rc);
-  if (rc == E_DB && db_unavailable()) {
+  if (rc == E_DB && db_unavailable() == 2) {
+    r->zErrCode = "db_commit_unknown";
+    zMsg = "The database failed over while saving: it may or may not have"
+           " been saved. Check before trying again.";
+  } else if (rc == E_DB && db_unavailable()) {
     r->zErrCode = "db_unavailable";
     zMsg = "The database is failing over: nothing was saved. Try again in"
            " a few seconds.";

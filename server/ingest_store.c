@@ -303,10 +303,10 @@ static void flush_given(IngestRun *p) {
         "INSERT INTO incident_sources (incident_id, source, first_ts,"
         " last_ts) VALUES (:inc, :source, :first, :last)"
         " ON CONFLICT (incident_id, source) DO UPDATE SET"
-        " first_ts = CASE WHEN excluded.first_ts < first_ts"
-        "  THEN excluded.first_ts ELSE first_ts END,"
-        " last_ts = CASE WHEN excluded.last_ts > last_ts"
-        "  THEN excluded.last_ts ELSE last_ts END");
+        " first_ts = CASE WHEN excluded.first_ts < incident_sources.first_ts"
+        "  THEN excluded.first_ts ELSE incident_sources.first_ts END,"
+        " last_ts = CASE WHEN excluded.last_ts > incident_sources.last_ts"
+        "  THEN excluded.last_ts ELSE incident_sources.last_ts END");
     if (!q) {
       p->rcDb = E_DB;
       return;
@@ -677,8 +677,10 @@ static void flush_minutes(IngestRun *p) {
     DbStmt *q = db_prepare(
         "INSERT INTO access_series (source, minute, requests, s4xx, s5xx,"
         " bytes) VALUES (:source, :minute, :n, :n4, :n5, :bytes)"
-        " ON CONFLICT DO UPDATE SET requests = requests + :n,"
-        " s4xx = s4xx + :n4, s5xx = s5xx + :n5, bytes = bytes + :bytes");
+        " ON CONFLICT (source, minute) DO UPDATE SET"
+        " requests = access_series.requests + :n,"
+        " s4xx = access_series.s4xx + :n4, s5xx = access_series.s5xx + :n5,"
+        " bytes = access_series.bytes + :bytes");
     if (!q) {
       p->rcDb = E_DB;
       return;

@@ -54,7 +54,7 @@ static int keep_index(const char *zPath) {
 /* "<db>.lastgood" or "<db>.lastgood/<file><zSuffix>". NEW, or NULL when
 ** there is no database path. */
 static char *keep_name(int i, const char *zSuffix) {
-  const char *zDb = db_path();
+  const char *zDb = db_local_name();
   if (!zDb || !*zDb) {
     return NULL;
   }

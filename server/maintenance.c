@@ -167,7 +167,8 @@ static int maint_set_status(int64_t id, const char *zOld, const char *zNew,
     if (rc == 0) {
       p = db_prepare(
           "UPDATE components SET status = 'under_maintenance',"
-          " updated_at = max(:now, updated_at), version = version + 1"
+          " updated_at = CASE WHEN :now > updated_at THEN :now"
+          " ELSE updated_at END, version = version + 1"
           " WHERE status <> 'under_maintenance' AND id IN (SELECT"
           " component_id FROM maintenance_components"
           " WHERE maintenance_id = :id)");
@@ -183,7 +184,8 @@ static int maint_set_status(int64_t id, const char *zOld, const char *zNew,
         "UPDATE components SET status = coalesce((SELECT mc.prior_status"
         " FROM maintenance_components mc WHERE mc.maintenance_id = :id AND"
         " mc.component_id = components.id), 'operational'),"
-        " updated_at = max(:now, updated_at), version = version + 1"
+        " updated_at = CASE WHEN :now > updated_at THEN :now"
+          " ELSE updated_at END, version = version + 1"
         " WHERE status = 'under_maintenance' AND id IN (SELECT"
         " component_id FROM maintenance_components"
         " WHERE maintenance_id = :id)");
@@ -231,8 +233,10 @@ int maintenance_tick(int64_t now, int64_t *pNext) {
       /* A window whose end has also passed goes straight to completed. */
       DbStmt *q =
           db_prepare("SELECT status, scheduled_until <= :now,"
-                     " max(scheduled_for, created_at),"
-                     " max(scheduled_until, created_at)"
+                     " CASE WHEN scheduled_for > created_at"
+                     "  THEN scheduled_for ELSE created_at END,"
+                     " CASE WHEN scheduled_until > created_at"
+                     "  THEN scheduled_until ELSE created_at END"
                      " FROM maintenances WHERE id = :id");
       rc = E_DB;
       if (q) {

@@ -315,8 +315,9 @@ int metrics_ip_is_loopback(const char *zIp) {
 
 /* page_count * page_size of the main database, or -1. */
 static int64_t db_size_bytes(void) {
-  DbStmt *p = db_prepare("SELECT page_count * page_size"
-                               " FROM pragma_page_count, pragma_page_size");
+  DbStmt *p = db_prepare(db_sql("SELECT page_count * page_size"
+                                " FROM pragma_page_count, pragma_page_size",
+                                "SELECT pg_database_size(current_database())"));
   if (!p) {
     return -1;
   }

@@ -489,13 +489,14 @@ static void queue_reminders(int64_t now) {
     return;
   }
   p = db_prepare(
-      "INSERT OR IGNORE INTO outbox (subscriber_id, kind, address, topic,"
+      "INSERT INTO outbox (subscriber_id, kind, address, topic,"
       " ref_id, next_attempt_at, idempotency_key, created_at)"
       " SELECT NULL, 'email', u.email, 'action_reminder', a.id, :now,"
       "  'rem.' || a.id || '.' || :today, :now"
       " FROM actions a JOIN users u ON u.name = a.owner"
       " WHERE a.status IN ('open', 'in_progress') AND a.due_date IS NOT NULL"
-      " AND a.due_date <= :limit AND coalesce(u.email, '') <> ''");
+      " AND a.due_date <= :limit AND coalesce(u.email, '') <> ''"
+      " ON CONFLICT DO NOTHING");
   int rc = E_DB;
   if (p) {
     db_bind_int(p, ":now", now);

@@ -1495,8 +1495,10 @@ int64_t rawstore_compact(int nMax) {
 
 static int old_table_exists(void) {
   DbStmt *q =
-      db_prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table'"
-                 " AND name = 'raw_lines'");
+      db_prepare(db_sql("SELECT count(*) FROM sqlite_master"
+                        " WHERE type = 'table' AND name = 'raw_lines'",
+                        "SELECT count(*) FROM pg_tables"
+                        " WHERE tablename = 'raw_lines'"));
   if (!q) {
     return E_DB;
   }

@@ -3,7 +3,9 @@
 ** ranks with bm25 (title 10, root cause 5, body 1), highlights snippets,
 ** and serves /app/search and GET /api/v1/search. The index is kept in step
 ** with its sources by search_index.c; similar incidents and the insights
-** view live in search_similar.c and search_insights.c.
+** view live in search_similar.c and search_insights.c. On PostgreSQL
+** search_run() hands the parsed terms to search_pg.c (tsquery, ts_rank);
+** parsing, stemmed retries and the hits' JSON are shared.
 **
 ** It does not build HTML from data: snippets are escaped here and only
 ** <mark> is added, so they can be wrapped as trusted HTML.
@@ -27,8 +29,8 @@
 #include "tmpl.h"
 #include "utc.h"
 
-#define WORD_MAX 64     /* bytes of one query word */
-#define PHRASE_WORDS 8  /* words of one phrase */
+#define WORD_MAX SEARCH_WORD_MAX
+#define PHRASE_WORDS SEARCH_PHRASE_WORDS
 
 const char *const azSearchType[] = {"incident", "postmortem", "event",
                                     "action", NULL};
@@ -105,14 +107,7 @@ static int is_word(uint32_t c) {
   return 1;
 }
 
-typedef struct Term {
-  int bQuoted;                  /* came from "quoted text" */
-  int nWord;                    /* entries used in azWord/anWord */
-  const char *azWord[PHRASE_WORDS]; /* BORROWED from the input */
-  size_t anWord[PHRASE_WORDS];  /* bytes of each word */
-  int nLastChars;               /* characters in the last word */
-  int bStemmed;                 /* its ending dropped: matched as a prefix */
-} Term;
+typedef SearchTerm Term; /* search.h */
 
 /* Reads words from z[*pi] until a space (unless bQuoted), a quote or the
 ** end, into t. Advances *pi to the stopping character. */
@@ -158,7 +153,7 @@ static void read_words(const unsigned char *z, size_t n, size_t *pi,
 
 /* Reads the terms of what was typed into aTerm (SEARCH_TERMS_MAX entries;
 ** words BORROWED from zIn). Returns how many. */
-static int parse_terms(const char *zIn, Term *aTerm) {
+int search_terms_parse(const char *zIn, Term *aTerm) {
   const unsigned char *z = (const unsigned char *)(zIn ? zIn : "");
   size_t n = strlen((const char *)z);
   if (n > SEARCH_INPUT_MAX) {
@@ -195,7 +190,7 @@ static int parse_terms(const char *zIn, Term *aTerm) {
 /* Whether term k of nTerm is searched as a prefix: the last one or one
 ** whose ending was dropped (stem_terms), bare, with a last word of 2 or
 ** more characters. */
-static int term_is_prefix(const Term *aTerm, int k, int nTerm) {
+int search_term_is_prefix(const Term *aTerm, int k, int nTerm) {
   return (k == nTerm - 1 || aTerm[k].bStemmed) && !aTerm[k].bQuoted &&
          aTerm[k].nLastChars >= 2;
 }
@@ -217,12 +212,12 @@ static void term_phrase(const Term *t, int bPrefix, Buf *pOut) {
 
 int search_parse(const char *zIn, Buf *pOut) {
   Term aTerm[SEARCH_TERMS_MAX];
-  int nTerm = parse_terms(zIn, aTerm);
+  int nTerm = search_terms_parse(zIn, aTerm);
   for (int k = 0; k < nTerm; k++) {
     if (k > 0) {
       buf_puts(pOut, " AND ");
     }
-    term_phrase(&aTerm[k], term_is_prefix(aTerm, k, nTerm), pOut);
+    term_phrase(&aTerm[k], search_term_is_prefix(aTerm, k, nTerm), pOut);
   }
   return nTerm;
 }
@@ -310,8 +305,8 @@ void search_plain(const char *z, Buf *pOut) {
 ** - All of it reads one snapshot (a read transaction).
 */
 
-#define RANK_WINDOW 1000  /* matches ranked together */
-#define COUNT_CAP 1000    /* counts per type stop above this */
+#define RANK_WINDOW SEARCH_RANK_WINDOW
+#define COUNT_CAP SEARCH_COUNT_CAP
 #define DF_EXACT 5000     /* candidates counted for an exact frequency */
 #define DF_SAMPLE 2000    /* newest candidates an estimate is drawn from */
 #define PREFIX_CHEAP 1000 /* documents a prefix query may merge */
@@ -527,7 +522,7 @@ typedef struct StemAlts {
 } StemAlts;
 
 /* Compounds people write both ways. */
-static const char *const azCompound[][3] = {
+const char *const azSearchCompound[SEARCH_COMPOUNDS][3] = {
     {"rollback", "roll", "back"}, {"rollout", "roll", "out"},
     {"failover", "fail", "over"}, {"fallback", "fall", "back"},
     {"shutdown", "shut", "down"}, {"startup", "start", "up"},
@@ -572,8 +567,8 @@ static void stem_alts(const char *z, int n, int bPrefix, StemAlts *a) {
   }
   alt_add(a, aStem, nStem, 2);
   a->nDocs += search_term_docs(aStem, nStem);
-  for (size_t k = 0; k < sizeof(azCompound) / sizeof(azCompound[0]); k++) {
-    const char *const *az = azCompound[k];
+  for (size_t k = 0; k < SEARCH_COMPOUNDS; k++) {
+    const char *const *az = azSearchCompound[k];
     size_t nKey = strlen(az[0]);
     if (!((size_t)n == nKey && memcmp(z, az[0], nKey) == 0) &&
         !((size_t)nWord == nKey && memcmp(zWord, az[0], nKey) == 0)) {
@@ -1043,7 +1038,7 @@ static int plan_build(Plan *pPlan, const SearchQuery *q, const Term *aTerm,
   Buf terms;
   buf_init(&terms, 65536);
   for (int k = 0; k < nTerm && rc == 0 && !pPlan->bNone; k++) {
-    rc = plan_term(pPlan, &aTerm[k], term_is_prefix(aTerm, k, nTerm));
+    rc = plan_term(pPlan, &aTerm[k], search_term_is_prefix(aTerm, k, nTerm));
   }
   if (rc == 0 && !pPlan->bNone) {
     buf_puts(&terms, buf_str(&pPlan->text));
@@ -1206,14 +1201,21 @@ static int count_types(Plan *pPlan, json_t *pCounts, int *pbMore) {
 ** highlighted title, snippet) scored rank: its snippet, title and links.
 ** NEW. */
 static json_t *hit_json(DbStmt *p, double rank) {
-  int64_t rowid = db_col_int(p, 0);
+  return search_hit_json(db_col_int(p, 0), db_col_int(p, 1),
+                         db_col_text(p, 2), db_col_text(p, 3),
+                         db_col_text(p, 4), rank);
+}
+
+json_t *search_hit_json(int64_t rowid, int64_t incidentId,
+                        const char *zTitle, const char *zTitleMarked,
+                        const char *zSnippet, double rank) {
   int iType = (int)(rowid & 3);
-  int64_t id = rowid >> 2, incidentId = db_col_int(p, 1);
+  int64_t id = rowid >> 2;
   Buf title, snip;
   buf_init(&title, (size_t)1 << 20);
   buf_init(&snip, (size_t)1 << 20);
-  search_snippet_html(db_col_text(p, 3), &title);
-  search_snippet_html(db_col_text(p, 4), &snip);
+  search_snippet_html(zTitleMarked, &title);
+  search_snippet_html(zSnippet, &snip);
   char zUrl[96];
   switch (iType) {
   case 0:
@@ -1237,7 +1239,7 @@ static json_t *hit_json(DbStmt *p, double rank) {
   json_t *pHit = json_pack(
       "{s:s, s:I, s:I, s:s, s:s, s:f, s:s, s:s}", "type", azSearchType[iType],
       "id", (json_int_t)id, "incident_id", (json_int_t)incidentId, "title",
-      db_col_text(p, 2), "snippet", buf_err(&snip) ? "" : buf_str(&snip),
+      zTitle, "snippet", buf_err(&snip) ? "" : buf_str(&snip),
       "score", score, "title_html", buf_err(&title) ? "" : buf_str(&title),
       "url", zUrl);
   buf_free(&snip);
@@ -1252,10 +1254,10 @@ static json_t *hit_json(DbStmt *p, double rank) {
                           json_string(db_col_text(q, 0)));
       if (iType == 1) {
         json_object_set_new(pHit, "status", json_string(db_col_text(q, 1)));
-        char zTitle[320];
-        snprintf(zTitle, sizeof(zTitle), "Postmortem: %.300s",
+        char zPmTitle[320];
+        snprintf(zPmTitle, sizeof(zPmTitle), "Postmortem: %.300s",
                  db_col_text(q, 0));
-        json_object_set_new(pHit, "title", json_string(zTitle));
+        json_object_set_new(pHit, "title", json_string(zPmTitle));
       }
     }
     db_reset(q);
@@ -1374,7 +1376,7 @@ static size_t inflection(const char *z, size_t n) {
 
 /* Drops the inflection of every bare one-word term, which is then matched
 ** as a prefix ("roll" finds "rolled" and "rolling"). 1 if any changed. */
-static int stem_terms(Term *aTerm, int nTerm) {
+int search_terms_stem(Term *aTerm, int nTerm) {
   int bChanged = 0;
   for (int k = 0; k < nTerm; k++) {
     Term *t = &aTerm[k];
@@ -1395,7 +1397,7 @@ static int stem_terms(Term *aTerm, int nTerm) {
 int search_run(const SearchQuery *q, json_t **ppOut) {
   *ppOut = NULL;
   Term aTerm[SEARCH_TERMS_MAX];
-  int nTerm = parse_terms(q->zQ, aTerm);
+  int nTerm = search_terms_parse(q->zQ, aTerm);
   json_t *pHits = json_array();
   json_t *pOut = json_pack("{s:o, s:n, s:n}", "hits", pHits, "next_cursor",
                            "window");
@@ -1424,6 +1426,13 @@ int search_run(const SearchQuery *q, json_t **ppOut) {
   }
   /* One snapshot for every statement below, so that the vocabulary, the
   ** ranking and the hits agree while another thread flushes. */
+  if (db_is_pg()) {
+    bSnapshot = !db_in_transaction() &&
+                db_exec("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY") ==
+                    0;
+    rc = search_pg_run(q, aTerm, nTerm, pOut, pCounts, &bMore);
+    goto done;
+  }
   sqlite3 *db = db_conn();
   if (db && sqlite3_get_autocommit(db)) {
     bSnapshot = db_exec("BEGIN") == 0;
@@ -1432,7 +1441,7 @@ int search_run(const SearchQuery *q, json_t **ppOut) {
   /* Nothing holds the words as typed: try them without their endings
   ** ("balancers" finds "balancer"). Exact words rank first because this
   ** runs only when they match nothing. */
-  if (rc == 0 && plan.bNone && stem_terms(aTerm, nTerm)) {
+  if (rc == 0 && plan.bNone && search_terms_stem(aTerm, nTerm)) {
     plan_free(&plan);
     memset(&plan, 0, sizeof(plan));
     rc = plan_build(&plan, q, aTerm, nTerm);

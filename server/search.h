@@ -107,6 +107,41 @@ void search_indexer_stop(void);
 
 /* Shared by the search*.c files only --------------------------------------- */
 
+#define SEARCH_WORD_MAX 64     /* bytes of one query word */
+#define SEARCH_PHRASE_WORDS 8  /* words of one phrase */
+#define SEARCH_RANK_WINDOW 1000 /* matches ranked together */
+#define SEARCH_COUNT_CAP 1000   /* counts per type stop above this */
+
+/* One term of what was typed: a word, or the words of a phrase. */
+typedef struct SearchTerm {
+  int bQuoted;                  /* came from "quoted text" */
+  int nWord;                    /* entries used in azWord/anWord */
+  const char *azWord[SEARCH_PHRASE_WORDS]; /* BORROWED from the input */
+  size_t anWord[SEARCH_PHRASE_WORDS];      /* bytes of each word */
+  int nLastChars;               /* characters in the last word */
+  int bStemmed;                 /* its ending dropped: matched as a prefix */
+} SearchTerm;
+
+/* Reads the terms of what was typed into aTerm (SEARCH_TERMS_MAX entries;
+** words BORROWED from zIn). Returns how many. Pure. */
+int search_terms_parse(const char *zIn, SearchTerm *aTerm);
+/* Whether term k of nTerm is searched as a prefix. */
+int search_term_is_prefix(const SearchTerm *aTerm, int k, int nTerm);
+/* Drops the inflection of every bare one-word term, then matched as a
+** prefix (the second try when nothing matched). 1 if any changed. */
+int search_terms_stem(SearchTerm *aTerm, int nTerm);
+
+/* Compounds people write both ways: the word, its two parts. */
+#define SEARCH_COMPOUNDS 14
+extern const char *const azSearchCompound[SEARCH_COMPOUNDS][3];
+
+/* The hit (API shape) for index row rowid of incidentId: zTitle plain,
+** zTitleMarked and zSnippet with matches between \x01 and \x02; rank is
+** lower-is-better (the score reads -rank). NEW. */
+json_t *search_hit_json(int64_t rowid, int64_t incidentId,
+                        const char *zTitle, const char *zTitleMarked,
+                        const char *zSnippet, double rank);
+
 /* The index's text columns, for queries built from arbitrary words. The
 ** queries search.c builds need no filter: facet tokens begin with U+2170,
 ** which the parser above always treats as a separator, so no typed word
@@ -125,6 +160,9 @@ void search_indexer_stop(void);
 /* Called with each token, as the index's tokenizer emits it (folded,
 ** capped at the 32 KiB FTS5 keeps). Returns SQLITE_OK to go on. */
 typedef int (*SearchTokenFn)(void *pCtx, const char *zToken, int nToken);
+/* The same with the token's byte offsets in the text: [iStart, iEnd). */
+typedef int (*SearchTokenAtFn)(void *pCtx, const char *zToken, int nToken,
+                               int iStart, int iEnd);
 
 /*
 ** Runs the index's tokenizer (unicode61 remove_diacritics 2) over the n
@@ -133,6 +171,35 @@ typedef int (*SearchTokenFn)(void *pCtx, const char *zToken, int nToken);
 */
 int search_tokenize(const char *z, int n, int bQuery, SearchTokenFn xToken,
                     void *pCtx);
+/* search_tokenize() of a document, with offsets. */
+int search_tokenize_at(const char *z, int n, SearchTokenAtFn xToken,
+                       void *pCtx);
+
+/* PostgreSQL (search_pg.c) ------------------------------------------------ */
+
+/* Bytes of a stem token as PostgreSQL's index spells it, at most. */
+#define SEARCH_PG_STEM_MAX (SEARCH_WORD_MAX + 8)
+/* Respells stem token aStem (search_stem(): 0xF9 and letter bytes, not
+** UTF-8, which PostgreSQL text refuses) as U+2171 and its letters into
+** zOut (SEARCH_PG_STEM_MAX bytes); returns its length. */
+int search_pg_stem(const char *aStem, int nStem, char *zOut);
+/* Appends the tsvector text (cast with ::tsvector) of a document's title,
+** root cause and body: each token of the index's tokenizer at its
+** position with weight A, B or D, and its stem token beside it. */
+void search_pg_tsv(const char *const azCol[3], Buf *pOut);
+/* Appends the n bytes at z as an element of an array literal ("..." with
+** backslash and double quote escaped). */
+void search_pg_array_item(Buf *pOut, const char *z, int n);
+/* Appends the tsvector text of facets (space-separated facet tokens). */
+void search_pg_facet_tsv(const char *zFacets, Buf *pOut);
+/* Appends the tsquery text of the OR of the words (each a phrase of its
+** tokens). Returns how many words it holds. */
+int search_pg_words_query(const char *const *azWord, int nWord, Buf *pOut);
+/* search_run() on PostgreSQL after the flush: plans aTerm (nTerm >= 1),
+** retries stemmed, and fills pOut (hits, next_cursor, window, stemmed),
+** pCounts and *pbMore as search.c does on SQLite. 0 or E_DB. */
+int search_pg_run(const SearchQuery *q, SearchTerm *aTerm, int nTerm,
+                  json_t *pOut, json_t *pCounts, int *pbMore);
 
 /*
 ** What hs_rank(search_index, :rank) needs, bound with

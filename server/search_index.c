@@ -26,12 +26,22 @@
 ** Tag facets are 64-bit hashes of the lower-cased tag: two tags whose
 ** hashes collide would filter as one (odds about 1 in 10^19 per pair).
 **
+** PostgreSQL (db_is_pg()): the same queue, rows and vocabulary; the row
+** also gets tsv and facet_tsv, built as text by search_pg.c from the same
+** tokens, which come from unicode61 on a private in-memory SQLite
+** connection per thread (tok_api). Stem tokens are respelled as UTF-8
+** (search_pg_stem). The indexer polls the queue itself instead of PRAGMA
+** data_version (writes from psql or other nodes send no NOTIFY), and a
+** merge step flushes the GIN pending lists.
+**
 ** Threading: each thread uses its own connection; pThreadApi, that
-** connection's fts5_api, is _Thread_local. Shared between threads: only
+** connection's fts5_api, and pTokApi (PostgreSQL's tokenizer connection)
+** are _Thread_local. Shared between threads: only
 ** `indexer` (the control block of the background thread), whose stop flag
 ** is guarded by its mutex.
 */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +58,10 @@
 #include "worker.h"
 
 #define FLUSH_BATCH 500 /* documents per write transaction (BENCHMARKS.md) */
+/* PostgreSQL: a document costs several round trips and GIN updates, ~5 ms
+** when re-indexed, so batches are smaller there: the global write lock is
+** held a fraction of a second, as on SQLite. */
+#define FLUSH_BATCH_PG 100
 #define DOC_MAX ((size_t)4 << 20) /* bytes of one indexed column */
 #define TOKEN_MAX 32768 /* FTS5 keeps this many bytes of a token */
 #define OPTIMIZE_DOCS 5000 /* documents after which segments are merged */
@@ -166,23 +180,79 @@ static fts5_api *fts5(void) {
 
 int search_rank_ready(void) { return fts5() ? 0 : E_DB; }
 
+/* PostgreSQL has no FTS5: the same tokenizer (unicode61, as in 008) comes
+** from a private in-memory SQLite connection of each thread, closed when
+** the thread ends, so both engines see the same tokens. */
+static pthread_key_t tokKey;
+static pthread_once_t tokKeyOnce = PTHREAD_ONCE_INIT;
+static _Thread_local fts5_api *pTokApi; /* NULL until first use */
+
+static void tok_close(void *pDb) {
+  sqlite3_close(pDb);
+  pTokApi = NULL;
+}
+
+static void tok_key_init(void) { pthread_key_create(&tokKey, tok_close); }
+
+/* This thread's tokenizing fts5_api: the database's on SQLite, the
+** private connection's on PostgreSQL. BORROWED; NULL if unavailable. */
+static fts5_api *tok_api(void) {
+  if (!db_is_pg()) {
+    return fts5();
+  }
+  if (pTokApi) {
+    return pTokApi;
+  }
+  pthread_once(&tokKeyOnce, tok_key_init);
+  sqlite3 *db = NULL;
+  if (sqlite3_open_v2(":memory:", &db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                      NULL) != SQLITE_OK) {
+    sqlite3_close(db);
+    return NULL;
+  }
+  fts5_api *pApi = search_fts5_api(db);
+  if (!pApi) {
+    sqlite3_close(db);
+    fprintf(stderr, "hindsight: the FTS5 tokenizer is not available\n");
+    return NULL;
+  }
+  pthread_setspecific(tokKey, db);
+  pTokApi = pApi;
+  return pApi;
+}
+
 typedef struct TokenCtx {
-  SearchTokenFn xToken; /* the caller's callback */
-  void *pCtx;           /* and its context */
+  SearchTokenFn xToken;     /* the caller's callback, or */
+  SearchTokenAtFn xTokenAt; /* this one, with offsets */
+  void *pCtx;               /* and its context */
 } TokenCtx;
 
 static int token_cb(void *pCtx, int tflags, const char *pToken, int nToken,
                     int iStart, int iEnd) {
   (void)tflags;
-  (void)iStart;
-  (void)iEnd;
   TokenCtx *p = pCtx;
-  return p->xToken(p->pCtx, pToken, nToken > TOKEN_MAX ? TOKEN_MAX : nToken);
+  nToken = nToken > TOKEN_MAX ? TOKEN_MAX : nToken;
+  return p->xTokenAt ? p->xTokenAt(p->pCtx, pToken, nToken, iStart, iEnd)
+                     : p->xToken(p->pCtx, pToken, nToken);
 }
+
+static int tokenize(const char *z, int n, int bQuery, TokenCtx *pCtx);
 
 int search_tokenize(const char *z, int n, int bQuery, SearchTokenFn xToken,
                     void *pCtx) {
-  fts5_api *pApi = fts5();
+  TokenCtx ctx = {xToken, NULL, pCtx};
+  return tokenize(z, n, bQuery, &ctx);
+}
+
+int search_tokenize_at(const char *z, int n, SearchTokenAtFn xToken,
+                       void *pCtx) {
+  TokenCtx ctx = {NULL, xToken, pCtx};
+  return tokenize(z, n, 0, &ctx);
+}
+
+static int tokenize(const char *z, int n, int bQuery, TokenCtx *pCtx) {
+  fts5_api *pApi = tok_api();
   if (!pApi) {
     return E_DB;
   }
@@ -194,8 +264,7 @@ int search_tokenize(const char *z, int n, int bQuery, SearchTokenFn xToken,
       tok.xCreate(pUser, azArg, 2, &pTok) != SQLITE_OK) {
     return E_DB;
   }
-  TokenCtx ctx = {xToken, pCtx};
-  int rc = tok.xTokenize(pTok, &ctx,
+  int rc = tok.xTokenize(pTok, pCtx,
                          bQuery ? FTS5_TOKENIZE_QUERY : FTS5_TOKENIZE_DOCUMENT,
                          z, n, token_cb);
   tok.xDelete(pTok);
@@ -392,6 +461,10 @@ static int termmap_add_stem(void *pCtx, const char *zToken, int nToken) {
   int rc = termmap_add(pCtx, zToken, nToken);
   char aStem[SEARCH_STEM_MAX];
   int nStem = search_stem_indexed(zToken, nToken, aStem);
+  if (rc == SQLITE_OK && nStem > 0 && db_is_pg()) {
+    char zPg[SEARCH_PG_STEM_MAX];
+    return termmap_add(pCtx, zPg, search_pg_stem(aStem, nStem, zPg));
+  }
   return rc == SQLITE_OK && nStem > 0 ? termmap_add(pCtx, aStem, nStem) : rc;
 }
 
@@ -440,10 +513,53 @@ static int termmap_apply(TermMap *p) {
   }
   qsort(aDelta, nDelta, sizeof(TermDelta), term_cmp);
   int rc = 0;
+  if (db_is_pg() && nDelta > 0) {
+    /* One round trip per term cost most of a batch (tens of seconds for
+    ** a catch-up): PostgreSQL takes them all as two arrays. */
+    Buf terms, deltas;
+    buf_init(&terms, (size_t)256 << 20);
+    buf_init(&deltas, (size_t)64 << 20);
+    buf_putc(&terms, '{');
+    buf_putc(&deltas, '{');
+    for (size_t i = 0; i < nDelta; i++) {
+      if (i > 0) {
+        buf_putc(&terms, ',');
+        buf_putc(&deltas, ',');
+      }
+      search_pg_array_item(&terms, aDelta[i].z, aDelta[i].n);
+      buf_printf(&deltas, "%d", aDelta[i].delta);
+    }
+    buf_putc(&terms, '}');
+    buf_putc(&deltas, '}');
+    DbStmt *q = db_prepare(
+        "INSERT INTO search_terms (term, ndoc) SELECT t, d"
+        " FROM unnest(:terms::text[], :deltas::bigint[]) AS u(t, d)"
+        " ON CONFLICT (term) DO UPDATE"
+        " SET ndoc = search_terms.ndoc + excluded.ndoc");
+    rc = q && !buf_err(&terms) && !buf_err(&deltas) ? 0 : E_DB;
+    if (rc == 0) {
+      db_bind_text(q, ":terms", buf_str(&terms));
+      db_bind_text(q, ":deltas", buf_str(&deltas));
+      rc = db_run(q);
+    }
+    if (rc == 0) {
+      q = db_prepare("DELETE FROM search_terms"
+                     " WHERE term = ANY(:terms::text[]) AND ndoc <= 0");
+      rc = E_DB;
+      if (q) {
+        db_bind_text(q, ":terms", buf_str(&terms));
+        rc = db_run(q);
+      }
+    }
+    buf_free(&deltas);
+    buf_free(&terms);
+    nDelta = 0; /* done */
+  }
   for (size_t i = 0; i < nDelta && rc == 0; i++) {
     DbStmt *q = db_prepare(
         "INSERT INTO search_terms (term, ndoc) VALUES (:term, :delta)"
-        " ON CONFLICT (term) DO UPDATE SET ndoc = ndoc + excluded.ndoc");
+        " ON CONFLICT (term) DO UPDATE SET ndoc = search_terms.ndoc"
+        " + excluded.ndoc");
     rc = E_DB;
     if (q) {
       db_bind_textn(q, ":term", aDelta[i].z, aDelta[i].n);
@@ -513,8 +629,12 @@ static void append_root_cause(Buf *pOut, const char *z) {
 ** or no longer indexed), and counts the change of its terms into pTerms.
 ** Inside the caller's write transaction. */
 static int index_doc(int64_t docId, TermMap *pTerms) {
-  DbStmt *p = db_prepare("SELECT title, root_cause, body"
-                               " FROM search_index WHERE rowid = :rowid");
+  /* PostgreSQL: the old row's text comes back from its DELETE, one round
+  ** trip instead of two (FTS5 tables have no RETURNING). */
+  DbStmt *p = db_prepare(db_sql("SELECT title, root_cause, body"
+                                " FROM search_index WHERE rowid = :rowid",
+                                "DELETE FROM search_index WHERE rowid = :rowid"
+                                " RETURNING title, root_cause, body"));
   if (!p) {
     return E_DB;
   }
@@ -531,14 +651,16 @@ static int index_doc(int64_t docId, TermMap *pTerms) {
   if (rc) {
     return rc;
   }
-  p = db_prepare("DELETE FROM search_index WHERE rowid = :rowid");
-  if (!p) {
-    return E_DB;
-  }
-  db_bind_int(p, ":rowid", docId);
-  rc = db_run(p);
-  if (rc) {
-    return rc;
+  if (!db_is_pg()) {
+    p = db_prepare("DELETE FROM search_index WHERE rowid = :rowid");
+    if (!p) {
+      return E_DB;
+    }
+    db_bind_int(p, ":rowid", docId);
+    rc = db_run(p);
+    if (rc) {
+      return rc;
+    }
   }
   int iType = (int)(docId & 3);
   int64_t id = docId >> 2;
@@ -605,10 +727,34 @@ static int index_doc(int64_t docId, TermMap *pTerms) {
     rc = E_TOOBIG; /* a cap of 4 MiB per column: a bug upstream */
   }
   if (rc == 0) {
-    p = db_prepare("INSERT INTO search_index (rowid, title, root_cause, body,"
-                   " facets, kind, incident_id, started_at) VALUES (:rowid,"
-                   " :title, :root, :body, :facets, :kind, :inc, :started)");
+    /* PostgreSQL: the tsvectors are built here as text, from the same
+    ** tokens (search_pg.c), and cast. */
+    p = db_prepare(db_sql(
+        "INSERT INTO search_index (rowid, title, root_cause, body,"
+        " facets, kind, incident_id, started_at) VALUES (:rowid,"
+        " :title, :root, :body, :facets, :kind, :inc, :started)",
+        "INSERT INTO search_index (rowid, title, root_cause, body,"
+        " facets, kind, incident_id, started_at, tsv, facet_tsv) VALUES"
+        " (:rowid, :title, :root, :body, :facets, :kind, :inc, :started,"
+        " :tsv::tsvector, :ftsv::tsvector)"));
     rc = E_DB;
+    if (p && db_is_pg()) {
+      const char *azCol[3] = {buf_str(&title), buf_str(&root),
+                              buf_str(&body)};
+      Buf tsv, ftsv;
+      buf_init(&tsv, DOC_MAX * 2);
+      buf_init(&ftsv, 65536);
+      search_pg_tsv(azCol, &tsv);
+      search_pg_facet_tsv(buf_str(&facets), &ftsv);
+      if (buf_err(&tsv) || buf_err(&ftsv)) {
+        p = NULL; /* search_pg_tsv() stays within the cap: a bug */
+      } else {
+        db_bind_text(p, ":tsv", buf_str(&tsv));
+        db_bind_text(p, ":ftsv", buf_str(&ftsv));
+      }
+      buf_free(&ftsv);
+      buf_free(&tsv);
+    }
     if (p) {
       db_bind_int(p, ":rowid", docId);
       db_bind_text(p, ":title", buf_str(&title));
@@ -650,11 +796,13 @@ static int queue_count(int64_t *pn) {
   return rc == DB_ROW ? 0 : E_DB;
 }
 
-/* Indexes the first FLUSH_BATCH queued documents (fewer if fewer are
-** queued) in one write transaction, and sets *pnDone to how many; 0 means
-** the queue was empty. pTerms is scratch space, empty before and after.
-** 0, E_DB (the transaction is rolled back) or E_TOOBIG. */
+/* Indexes the first FLUSH_BATCH (FLUSH_BATCH_PG on PostgreSQL) queued
+** documents (fewer if fewer are queued) in one write transaction, and
+** sets *pnDone to how many; 0 means the queue was empty. pTerms is scratch
+** space, empty before and after. 0, E_DB (the transaction is rolled back)
+** or E_TOOBIG. */
 static int index_batch(TermMap *pTerms, int *pnDone) {
+  const int nBatch = db_is_pg() ? FLUSH_BATCH_PG : FLUSH_BATCH;
   *pnDone = 0;
   int rc = db_begin_write();
   if (rc) {
@@ -668,15 +816,15 @@ static int index_batch(TermMap *pTerms, int *pnDone) {
     db_rollback();
     return E_DB;
   }
-  db_bind_int(p, ":n", FLUSH_BATCH);
-  while (nId < FLUSH_BATCH && (rc = db_step(p)) == DB_ROW) {
+  db_bind_int(p, ":n", nBatch);
+  while (nId < nBatch && (rc = db_step(p)) == DB_ROW) {
     aId[nId++] = db_col_int(p, 0);
   }
   db_reset(p);
   rc = rc == DB_ROW || rc == DB_DONE ? 0 : E_DB;
   for (int i = 0; i < nId && rc == 0; i++) {
     rc = index_doc(aId[i], pTerms);
-    if (rc == 0) {
+    if (rc == 0 && !db_is_pg()) {
       p = db_prepare("DELETE FROM search_queue WHERE doc_id = :id");
       rc = E_DB;
       if (p) {
@@ -684,6 +832,24 @@ static int index_batch(TermMap *pTerms, int *pnDone) {
         rc = db_run(p);
       }
     }
+  }
+  if (rc == 0 && nId > 0 && db_is_pg()) {
+    /* PostgreSQL: the batch leaves the queue in one statement. */
+    Buf ids;
+    buf_init(&ids, (size_t)FLUSH_BATCH * 24 + 8);
+    buf_putc(&ids, '{');
+    for (int i = 0; i < nId; i++) {
+      buf_printf(&ids, "%s%lld", i ? "," : "", (long long)aId[i]);
+    }
+    buf_putc(&ids, '}');
+    p = db_prepare(
+        "DELETE FROM search_queue WHERE doc_id = ANY(:ids::bigint[])");
+    rc = p && !buf_err(&ids) ? 0 : E_DB;
+    if (rc == 0) {
+      db_bind_text(p, ":ids", buf_str(&ids));
+      rc = db_run(p);
+    }
+    buf_free(&ids);
   }
   if (rc == 0 && nId == 0) {
     db_rollback(); /* nothing was written: no commit, no version bump */
@@ -713,6 +879,17 @@ static int index_batch(TermMap *pTerms, int *pnDone) {
 ** 0 or E_DB. */
 static int merge_step(int bFirst, int *pbMore) {
   *pbMore = 0;
+  if (db_is_pg()) {
+    /* GIN keeps a bulk's new entries in a pending list that every search
+    ** scans: moving them into the index is PostgreSQL's merge. One step. */
+    DbStmt *p = db_prepare(
+        "SELECT gin_clean_pending_list('search_index_tsv'::regclass),"
+        " gin_clean_pending_list('search_index_facet_tsv'::regclass)");
+    int rc = p && db_step(p) == DB_ROW ? 0 : E_DB;
+    db_reset(p);
+    (void)bFirst;
+    return rc;
+  }
   int rc = db_begin_write();
   if (rc) {
     return rc;
@@ -742,8 +919,11 @@ int search_flush(int64_t *pnPending) {
   if (rc == 0 && n > 0 && n <= FLUSH_BATCH) {
     TermMap terms;
     termmap_init(&terms);
-    int nDone = 0;
-    rc = index_batch(&terms, &nDone);
+    int nDone = 0, nTotal = 0;
+    do { /* one batch on SQLite; up to five smaller ones on PostgreSQL */
+      rc = index_batch(&terms, &nDone);
+      nTotal += nDone;
+    } while (rc == 0 && nDone > 0 && nTotal < n);
     termmap_free(&terms);
     if (rc == 0) {
       rc = queue_count(&n);
@@ -785,6 +965,20 @@ static double mono_ms(void) {
 ** connection commits (ours do not move it), so an unchanged value means
 ** nothing can have been queued since we last looked. -1 on error. */
 static int64_t data_version(void) {
+  if (db_is_pg()) {
+    /* PostgreSQL has no such counter for writes from elsewhere (psql,
+    ** other nodes, which db_data_version() hears only when they NOTIFY):
+    ** whether anything is queued is one cheap lookup. -1 when there is,
+    ** so a round runs; 0 when not, so one more round runs after a busy
+    ** one and then none. */
+    DbStmt *q = db_prepare("SELECT 1 FROM search_queue LIMIT 1");
+    if (!q) {
+      return -1;
+    }
+    int rc = db_step(q);
+    db_reset(q);
+    return rc == DB_DONE ? 0 : -1;
+  }
   DbStmt *p = db_prepare("PRAGMA data_version");
   if (!p) {
     return -1;

@@ -127,10 +127,14 @@ static int grid_fill(DbStmt *p, Grid *g, int64_t firstKey, int nQ) {
 
 int search_insights(Req *r) {
   /* Quarter key: year * 4 + quarter index, from the incident start. */
-  DbStmt *p = db_prepare(
+  DbStmt *p = db_prepare(db_sql(
       "SELECT max(CAST(strftime('%Y', started_at / 1000, 'unixepoch')"
       " AS INTEGER) * 4 + (CAST(strftime('%m', started_at / 1000,"
-      " 'unixepoch') AS INTEGER) - 1) / 3) FROM incidents");
+      " 'unixepoch') AS INTEGER) - 1) / 3) FROM incidents",
+      /* the session's zone is UTC (db_pg.c) */
+      "SELECT max(extract(year FROM to_timestamp(started_at / 1000))::bigint"
+      " * 4 + (extract(month FROM to_timestamp(started_at / 1000))::bigint"
+      " - 1) / 3) FROM incidents"));
   if (!p) {
     return E_DB;
   }
@@ -142,10 +146,14 @@ int search_insights(Req *r) {
   int nQ = lastKey < 0 ? 0 : INS_QUARTERS;
   int64_t firstKey = lastKey - INS_QUARTERS + 1;
   /* Start at the first quarter with data, when that is more recent. */
-  p = db_prepare("SELECT min(CAST(strftime('%Y', started_at / 1000,"
-                 " 'unixepoch') AS INTEGER) * 4 + (CAST(strftime('%m',"
-                 " started_at / 1000, 'unixepoch') AS INTEGER) - 1) / 3)"
-                 " FROM incidents");
+  p = db_prepare(db_sql(
+      "SELECT min(CAST(strftime('%Y', started_at / 1000,"
+      " 'unixepoch') AS INTEGER) * 4 + (CAST(strftime('%m',"
+      " started_at / 1000, 'unixepoch') AS INTEGER) - 1) / 3)"
+      " FROM incidents",
+      "SELECT min(extract(year FROM to_timestamp(started_at / 1000))::bigint"
+      " * 4 + (extract(month FROM to_timestamp(started_at / 1000))::bigint"
+      " - 1) / 3) FROM incidents"));
   if (!p) {
     return E_DB;
   }
@@ -164,13 +172,19 @@ int search_insights(Req *r) {
     snprintf(cat.azName[i], sizeof(cat.azName[0]), "%s", azRootCause[i]);
     cat.nSeries = i + 1;
   }
-  p = db_prepare(
+  p = db_prepare(db_sql(
       "SELECT CAST(strftime('%Y', i.started_at / 1000, 'unixepoch')"
       " AS INTEGER) * 4 + (CAST(strftime('%m', i.started_at / 1000,"
       " 'unixepoch') AS INTEGER) - 1) / 3 AS k, p.root_cause_category,"
       " count(*) FROM postmortems p JOIN incidents i"
       " ON i.id = p.incident_id WHERE i.started_at >= :from"
-      " GROUP BY k, p.root_cause_category");
+      " GROUP BY k, p.root_cause_category",
+      "SELECT extract(year FROM to_timestamp(i.started_at / 1000))::bigint"
+      " * 4 + (extract(month FROM to_timestamp(i.started_at / 1000))::bigint"
+      " - 1) / 3 AS k, p.root_cause_category,"
+      " count(*) FROM postmortems p JOIN incidents i"
+      " ON i.id = p.incident_id WHERE i.started_at >= :from"
+      " GROUP BY k, p.root_cause_category"));
   if (!p) {
     return E_DB;
   }
@@ -185,7 +199,7 @@ int search_insights(Req *r) {
     return rc;
   }
   /* Components: the busiest seven by name, the rest as "other". */
-  p = db_prepare(
+  p = db_prepare(db_sql(
       "SELECT CAST(strftime('%Y', i.started_at / 1000, 'unixepoch')"
       " AS INTEGER) * 4 + (CAST(strftime('%m', i.started_at / 1000,"
       " 'unixepoch') AS INTEGER) - 1) / 3 AS k, c.name, count(*)"
@@ -194,7 +208,17 @@ int search_insights(Req *r) {
       " ON c.id = ic.component_id WHERE i.started_at >= :from"
       " GROUP BY k, c.name ORDER BY (SELECT count(*)"
       " FROM incident_components x WHERE x.component_id = c.id) DESC,"
-      " c.name");
+      " c.name",
+      /* c.id grouped too: PostgreSQL wants what ORDER BY reads grouped */
+      "SELECT extract(year FROM to_timestamp(i.started_at / 1000))::bigint"
+      " * 4 + (extract(month FROM to_timestamp(i.started_at / 1000))::bigint"
+      " - 1) / 3 AS k, c.name, count(*)"
+      " FROM incident_components ic JOIN incidents i"
+      " ON i.id = ic.incident_id JOIN components c"
+      " ON c.id = ic.component_id WHERE i.started_at >= :from"
+      " GROUP BY k, c.id, c.name ORDER BY (SELECT count(*)"
+      " FROM incident_components x WHERE x.component_id = c.id) DESC,"
+      " c.name"));
   if (!p) {
     return E_DB;
   }

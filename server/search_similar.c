@@ -249,25 +249,48 @@ static int gather(const Profile *pSelf, int64_t *aId, int *pn) {
   DbStmt *s;
   if (pSelf->words.n > 0) {
     Buf q;
-    buf_init(&q, 8192);
-    /* Words may hold any non-ASCII character: keep them off the facets. */
-    buf_puts(&q, SEARCH_TEXT_COLUMNS " : (");
+    buf_init(&q, 65536);
     int nOr = 0;
-    for (int i = 0; i < pSelf->words.n; i++) {
-      if (nUse == 0 || abUse[i]) {
-        buf_printf(&q, "%s\"%s\"", nOr++ ? " OR " : "", pSelf->words.az[i]);
+    if (db_is_pg()) {
+      /* The same OR as a tsquery (search_pg.c), ranked by ts_rank. */
+      const char *azWord[SIM_WORDS];
+      for (int i = 0; i < pSelf->words.n; i++) {
+        if (nUse == 0 || abUse[i]) {
+          azWord[nOr++] = pSelf->words.az[i];
+        }
       }
+      nOr = search_pg_words_query(azWord, nOr, &q);
+    } else {
+      /* Words may hold any non-ASCII character: keep them off the
+      ** facets. */
+      buf_puts(&q, SEARCH_TEXT_COLUMNS " : (");
+      for (int i = 0; i < pSelf->words.n; i++) {
+        if (nUse == 0 || abUse[i]) {
+          buf_printf(&q, "%s\"%s\"", nOr++ ? " OR " : "",
+                     pSelf->words.az[i]);
+        }
+      }
+      buf_putc(&q, ')');
     }
-    buf_putc(&q, ')');
-    s = buf_err(&q) ? NULL
-        : nUse > 0 ? db_prepare("SELECT incident_id FROM search_index"
-                                 " WHERE search_index MATCH :q"
-                                 " AND rowid % 4 IN (0, 1)"
-                                 " ORDER BY rank LIMIT 40")
-                    : db_prepare("SELECT incident_id FROM search_index"
-                                 " WHERE search_index MATCH :q"
-                                 " AND rowid % 4 IN (0, 1)"
-                                 " ORDER BY rowid DESC LIMIT 40");
+    s = buf_err(&q) || nOr == 0 ? NULL
+        : nUse > 0
+            ? db_prepare(db_sql(
+                  "SELECT incident_id FROM search_index"
+                  " WHERE search_index MATCH :q"
+                  " AND rowid % 4 IN (0, 1)"
+                  " ORDER BY rank LIMIT 40",
+                  "SELECT incident_id FROM search_index"
+                  " WHERE tsv @@ :q::tsquery AND rowid % 4 IN (0, 1)"
+                  " ORDER BY ts_rank('{0.1,0.2,0.5,1.0}', tsv,"
+                  " :q::tsquery, 1) DESC, rowid DESC LIMIT 40"))
+            : db_prepare(db_sql("SELECT incident_id FROM search_index"
+                                " WHERE search_index MATCH :q"
+                                " AND rowid % 4 IN (0, 1)"
+                                " ORDER BY rowid DESC LIMIT 40",
+                                "SELECT incident_id FROM search_index"
+                                " WHERE tsv @@ :q::tsquery"
+                                " AND rowid % 4 IN (0, 1)"
+                                " ORDER BY rowid DESC LIMIT 40"));
     if (s) {
       db_bind_text(s, ":q", buf_str(&q));
       while (db_step(s) == DB_ROW) {

@@ -1158,7 +1158,15 @@ int status_public(Req *r) {
   char *z = NULL;
   size_t n = 0;
   const char *zType = NULL;
+  db_clear_error();
   int rc = status_render(zKey, &linksServed, now, &z, &n, &zType);
+  if (rc == 0 && db_unavailable()) {
+    /* A query failed as the database went away (failover): the render
+    ** may lack what those rows held; it must not replace a good copy. */
+    free(z);
+    z = NULL;
+    rc = E_DB;
+  }
   if (rc == E_NOTFOUND) {
     return req_fail(r, rc, "Not found.");
   }

@@ -104,9 +104,10 @@ static json_t *id_json(const char *zPrefix, int64_t id) {
 json_t *sp_page_json(const SpPage *p) {
   int64_t t = 0;
   DbStmt *q = db_prepare(
-      "SELECT max(coalesce((SELECT max(updated_at) FROM components), 0),"
-      " coalesce((SELECT max(updated_at) FROM incidents WHERE public = 1),"
-      " 0), coalesce((SELECT max(updated_at) FROM maintenances), 0))");
+      "SELECT max(t) FROM (SELECT max(updated_at) AS t FROM components"
+      " UNION ALL SELECT max(updated_at) FROM incidents WHERE public = 1"
+      " UNION ALL SELECT max(updated_at) FROM maintenances"
+      " UNION ALL SELECT 0) AS u");
   if (q && db_step(q) == DB_ROW) {
     t = db_col_int(q, 0);
   }

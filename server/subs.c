@@ -552,8 +552,9 @@ int subs_post(Req *r) {
       }
     }
     for (int i = 0; rc == 0 && i < nComp; i++) {
-      p = db_prepare("INSERT OR IGNORE INTO subscriber_components"
-                     " (subscriber_id, component_id) VALUES (:s, :c)");
+      p = db_prepare("INSERT INTO subscriber_components"
+                     " (subscriber_id, component_id) VALUES (:s, :c)"
+                     " ON CONFLICT DO NOTHING");
       rc = E_DB;
       if (p) {
         db_bind_int(p, ":s", id);
@@ -812,12 +813,20 @@ int subs_unsub_post(Req *r) {
 
 /* Queue hooks -------------------------------------------------------------- */
 
+/* The random part of the idempotency keys one queueing writes: the same
+** update queued again (a re-publish) makes new messages. */
+static void bind_nonce(DbStmt *p) {
+  char z[17];
+  auth_random_hex(z, 8);
+  db_bind_text(p, ":nonce", z);
+}
+
 int subs_queue_incident_update(int64_t updateId, int64_t incidentId) {
   DbStmt *p = db_prepare(
-      "INSERT OR IGNORE INTO outbox (subscriber_id, kind, address, topic,"
+      "INSERT INTO outbox (subscriber_id, kind, address, topic,"
       " ref_id, next_attempt_at, idempotency_key, created_at)"
       " SELECT s.id, s.kind, s.address, 'incident_update', :u, :now,"
-      "  'iu' || :u || '.' || s.id || '.' || lower(hex(randomblob(8))), :now"
+      "  'iu' || :u || '.' || s.id || '.' || :nonce, :now"
       " FROM subscribers s WHERE s.confirmed_at IS NOT NULL AND ("
       "  NOT EXISTS (SELECT 1 FROM subscriber_components sc"
       "   WHERE sc.subscriber_id = s.id)"
@@ -827,11 +836,13 @@ int subs_queue_incident_update(int64_t updateId, int64_t incidentId) {
       "  OR EXISTS (SELECT 1 FROM subscriber_components sc"
       "   JOIN incident_update_components uc"
       "    ON uc.component_id = sc.component_id"
-      "   WHERE sc.subscriber_id = s.id AND uc.update_id = :u))");
+      "   WHERE sc.subscriber_id = s.id AND uc.update_id = :u))"
+      " ON CONFLICT DO NOTHING");
   if (!p) {
     return E_DB;
   }
   db_bind_int(p, ":u", updateId);
+  bind_nonce(p);
   db_bind_int(p, ":i", incidentId);
   db_bind_int(p, ":now", utc_now_ms());
   return db_run(p);
@@ -840,21 +851,23 @@ int subs_queue_incident_update(int64_t updateId, int64_t incidentId) {
 int subs_queue_maintenance_update(int64_t maintenanceUpdateId,
                                   int64_t maintenanceId) {
   DbStmt *p = db_prepare(
-      "INSERT OR IGNORE INTO outbox (subscriber_id, kind, address, topic,"
+      "INSERT INTO outbox (subscriber_id, kind, address, topic,"
       " ref_id, next_attempt_at, idempotency_key, created_at)"
       " SELECT s.id, s.kind, s.address, 'maintenance_update', :u, :now,"
-      "  'mu' || :u || '.' || s.id || '.' || lower(hex(randomblob(8))), :now"
+      "  'mu' || :u || '.' || s.id || '.' || :nonce, :now"
       " FROM subscribers s WHERE s.confirmed_at IS NOT NULL AND ("
       "  NOT EXISTS (SELECT 1 FROM subscriber_components sc"
       "   WHERE sc.subscriber_id = s.id)"
       "  OR EXISTS (SELECT 1 FROM subscriber_components sc"
       "   JOIN maintenance_components mc ON mc.component_id = sc.component_id"
-      "   WHERE sc.subscriber_id = s.id AND mc.maintenance_id = :m))");
+      "   WHERE sc.subscriber_id = s.id AND mc.maintenance_id = :m))"
+      " ON CONFLICT DO NOTHING");
   if (!p) {
     return E_DB;
   }
   db_bind_int(p, ":u", maintenanceUpdateId);
   db_bind_int(p, ":m", maintenanceId);
+  bind_nonce(p);
   db_bind_int(p, ":now", utc_now_ms());
   return db_run(p);
 }
@@ -875,22 +888,23 @@ int subs_queue_component_updates(int64_t mark, int bEmail) {
   /* A history row with no old_status is a component's first: a new
   ** component, not a change. */
   DbStmt *p = db_prepare(
-      "INSERT OR IGNORE INTO outbox (subscriber_id, kind, address, topic,"
+      "INSERT INTO outbox (subscriber_id, kind, address, topic,"
       " ref_id, next_attempt_at, idempotency_key, created_at)"
       " SELECT s.id, s.kind, s.address, 'component_update', h.id, :now,"
-      "  'cu' || h.id || '.' || s.id || '.' || lower(hex(randomblob(8))), :now"
+      "  'cu' || h.id || '.' || s.id || '.' || :nonce, :now"
       " FROM component_history h, subscribers s"
       " WHERE h.id > :mark AND h.old_status IS NOT NULL"
-      " AND s.confirmed_at IS NOT NULL AND (:email OR s.kind = 'webhook')"
+      " AND s.confirmed_at IS NOT NULL AND (:email <> 0 OR s.kind = 'webhook')"
       " AND (NOT EXISTS (SELECT 1 FROM subscriber_components sc"
       "   WHERE sc.subscriber_id = s.id)"
       "  OR EXISTS (SELECT 1 FROM subscriber_components sc"
       "   WHERE sc.subscriber_id = s.id AND sc.component_id = h.component_id))"
-      " ORDER BY h.id, s.id");
+      " ORDER BY h.id, s.id ON CONFLICT DO NOTHING");
   if (!p) {
     return E_DB;
   }
   db_bind_int(p, ":mark", mark);
+  bind_nonce(p);
   db_bind_int(p, ":email", bEmail ? 1 : 0);
   db_bind_int(p, ":now", utc_now_ms());
   return db_run(p);
@@ -907,16 +921,21 @@ static json_t *time_or_null(DbStmt *p, int i) {
   return json_string(z);
 }
 
+/* zJoin: the engine's text aggregate (SQLite group_concat, PostgreSQL
+** string_agg). */
+#define SUBS_LIST_SQL(zJoin)                                                   \
+  "SELECT s.id, s.kind, s.address, s.confirmed_at, s.created_at,"              \
+  " (SELECT " zJoin "(c.name, ', ') FROM subscriber_components sc"            \
+  "  JOIN components c ON c.id = sc.component_id"                              \
+  "  WHERE sc.subscriber_id = s.id),"                                          \
+  " (SELECT count(*) FROM outbox o WHERE o.subscriber_id = s.id"               \
+  "  AND o.state = 'sent')"                                                    \
+  " FROM subscribers s ORDER BY s.id DESC LIMIT 1000"
+
 int subs_admin_list(Req *r) {
   json_t *pSubs = json_array();
   DbStmt *p = db_prepare(
-      "SELECT s.id, s.kind, s.address, s.confirmed_at, s.created_at,"
-      " (SELECT group_concat(c.name, ', ') FROM subscriber_components sc"
-      "  JOIN components c ON c.id = sc.component_id"
-      "  WHERE sc.subscriber_id = s.id),"
-      " (SELECT count(*) FROM outbox o WHERE o.subscriber_id = s.id"
-      "  AND o.state = 'sent')"
-      " FROM subscribers s ORDER BY s.id DESC LIMIT 1000");
+      db_sql(SUBS_LIST_SQL("group_concat"), SUBS_LIST_SQL("string_agg")));
   if (!p) {
     json_decref(pSubs);
     return E_DB;

@@ -11,6 +11,8 @@
 #include <pthread.h>
 #include <string.h>
 
+#include "db.h"
+
 typedef struct Slot {
   char zKey[THROTTLE_KEY_MAX + 1]; /* the key; "" for a free slot */
   int64_t tStart;                  /* when this window began, ms */
@@ -32,7 +34,63 @@ static Slot *slot_find(const char *zKey) {
   return NULL;
 }
 
+/* Binds :k (the key as stored: its first THROTTLE_KEY_MAX bytes) and :now
+** and :win. */
+static void bind_key(DbStmt *p, const char *zKey, int64_t tNow,
+                     int64_t msWindow) {
+  db_bind_textn(p, ":k", zKey, (int)strnlen(zKey, THROTTLE_KEY_MAX));
+  db_bind_int(p, ":now", tNow);
+  db_bind_int(p, ":win", msWindow);
+}
+
+/* Shared counts (PostgreSQL): failures of zKey in the window containing
+** tNow, or -1 if the database cannot tell. */
+static int shared_count(const char *zKey, int64_t tNow) {
+  DbStmt *p = db_prepare("SELECT failures FROM throttles WHERE key = :k"
+                         " AND :now - window_start < :win");
+  if (!p) {
+    return -1;
+  }
+  bind_key(p, zKey, tNow, THROTTLE_WINDOW_MS);
+  int rc = db_step(p);
+  int n = rc == DB_ROW ? (int)db_col_int(p, 0) : rc == DB_DONE ? 0 : -1;
+  db_reset(p);
+  return n;
+}
+
+/* Counts a failure of zKey in the shared table; the failures in its window
+** after it, or -1 if the database cannot count. Old windows go first. */
+static int shared_fail(const char *zKey, int64_t tNow, int64_t msWindow) {
+  DbStmt *d = db_prepare("DELETE FROM throttles WHERE window_start < :old");
+  if (d) {
+    /* Windows are at most a day long (auth.c's are shorter). */
+    db_bind_int(d, ":old", tNow - 24 * 3600 * 1000LL);
+    db_run(d);
+  }
+  DbStmt *p = db_prepare(
+      "INSERT INTO throttles (key, window_start, failures)"
+      " VALUES (:k, :now, 1) ON CONFLICT (key) DO UPDATE SET"
+      " failures = CASE WHEN :now - throttles.window_start >= :win THEN 1"
+      "  ELSE throttles.failures + 1 END,"
+      " window_start = CASE WHEN :now - throttles.window_start >= :win"
+      "  THEN :now ELSE throttles.window_start END"
+      " RETURNING failures");
+  if (!p) {
+    return -1;
+  }
+  bind_key(p, zKey, tNow, msWindow);
+  int n = db_step(p) == DB_ROW ? (int)db_col_int(p, 0) : -1;
+  db_reset(p);
+  return n;
+}
+
 int throttle_blocked(const char *zKey, int64_t tNow) {
+  if (db_is_pg()) {
+    int n = shared_count(zKey, tNow);
+    if (n >= 0) {
+      return n >= THROTTLE_MAX_FAILS;
+    }
+  }
   pthread_mutex_lock(&slotMutex);
   const Slot *p = slot_find(zKey);
   int bBlocked = p && tNow - p->tStart < THROTTLE_WINDOW_MS &&
@@ -42,6 +100,12 @@ int throttle_blocked(const char *zKey, int64_t tNow) {
 }
 
 int throttle_fail_window(const char *zKey, int64_t tNow, int64_t msWindow) {
+  if (db_is_pg()) {
+    int n = shared_fail(zKey, tNow, msWindow);
+    if (n >= 0) {
+      return n;
+    }
+  }
   pthread_mutex_lock(&slotMutex);
   Slot *p = slot_find(zKey);
   if (!p) {

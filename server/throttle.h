@@ -1,12 +1,15 @@
 /*
 ** throttle.h: counting failures per key (a client address) in a fixed
-** window, in memory. Used for login attempts per address, next to the
-** per-account count that auth.c keeps in the database.
+** window. Used for login attempts per address, next to the per-account
+** count that auth.c keeps in the database.
 **
-** The table has a fixed number of slots; when it is full the slot whose
-** window started first is reused, so memory stays bounded whatever an
-** attacker sends. Counts are lost on restart, which is acceptable for a
-** throttle.
+** On SQLite (one process) the counts are in memory: the table has a fixed
+** number of slots; when it is full the slot whose window started first is
+** reused, so memory stays bounded whatever an attacker sends, and counts
+** are lost on restart, which is acceptable for a throttle. On PostgreSQL
+** several nodes serve one site, so the counts are in the database (table
+** throttles, windows pruned by age): an address refused by one node is
+** refused by every node. If the database cannot answer, memory counts.
 **
 ** Keys are non-empty strings; only their first THROTTLE_KEY_MAX bytes count.
 **

@@ -223,7 +223,7 @@ static int query_events(Req *r, int64_t incidentId, const TimelineFilter *pF,
   DbStmt *p = db_prepare(
       "SELECT " EVENT_COLUMNS " FROM events"
       " WHERE incident_id = :inc AND deleted = 0"
-      " AND (:hidden OR hidden = 0)"
+      " AND (:hidden <> 0 OR hidden = 0)"
       " AND (:kind IS NULL OR kind = :kind)"
       " AND (:source IS NULL OR source = :source)"
       " AND (:level IS NULL OR level = :level)"

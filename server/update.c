@@ -217,8 +217,8 @@ static int apply_change(int64_t updateId, int64_t incidentId,
   if (rc) {
     return rc;
   }
-  p = db_prepare("INSERT OR IGNORE INTO incident_components (incident_id,"
-                 " component_id) VALUES (:i, :c)");
+  p = db_prepare("INSERT INTO incident_components (incident_id,"
+                 " component_id) VALUES (:i, :c) ON CONFLICT DO NOTHING");
   if (!p) {
     return E_DB;
   }

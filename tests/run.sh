@@ -2,9 +2,9 @@
 # run.sh BIN BUILD [unit|http|browser]: runs the test suites and adds up
 # their PASS/FAIL lines. The last line is always "N passed, N failed".
 # Every suite prints one line per check: "PASS name" or "FAIL name".
-# HS_DB=pg (make test DB=pg): the HTTP suites run on one PostgreSQL cluster
-# started here (tests/pg.sh, its base conninfo in HS_PG); unit and browser
-# suites stay on SQLite. A suite about the SQLite file itself prints
+# HS_DB=pg (make test DB=pg): the HTTP and browser suites run on one
+# PostgreSQL cluster started here (tests/pg.sh, its base conninfo in HS_PG);
+# the unit suites stay on SQLite. A suite about the SQLite file itself prints
 # "SKIP suite: reason" instead: these are listed and counted, and the last
 # line reads "N passed, N failed, N skipped (PG: listed above)".
 # A failing suite's whole output is kept in BUILD/test-logs/NAME.out and
@@ -76,18 +76,20 @@ fi
 # The HTTP suites run HS_JOBS at a time (default: the number of cores):
 # each has its own server, port and temporary directory, and most of their
 # time is spent waiting on peers and sleeps. Counted in name order.
-if [ "$ONLY" = all ] || [ "$ONLY" = http ]; then
-  if [ "${HS_DB:-}" = pg ]; then
-    # Outside $LOG: as root the cluster's owner (postgres) must reach it.
-    PG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/hs-pg.XXXXXX")
-    if ! HS_PG=$(sh tests/pg.sh start "$PG_DIR"); then
-      echo "FAIL PostgreSQL did not start"
-      echo "0 passed, 1 failed"
-      exit 1
-    fi
-    export HS_PG
-    echo "-- HTTP suites on PostgreSQL: $HS_PG"
+# HS_DB=pg: one cluster for the HTTP and browser suites of the run.
+if [ "${HS_DB:-}" = pg ] && [ "$ONLY" != unit ]; then
+  # Outside $LOG: as root the cluster's owner (postgres) must reach it.
+  PG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/hs-pg.XXXXXX")
+  if ! HS_PG=$(sh tests/pg.sh start "$PG_DIR"); then
+    echo "FAIL PostgreSQL did not start"
+    echo "0 passed, 1 failed"
+    exit 1
   fi
+  export HS_PG
+  echo "-- HTTP and browser suites on PostgreSQL: $HS_PG"
+fi
+
+if [ "$ONLY" = all ] || [ "$ONLY" = http ]; then
   jobs=${HS_JOBS:-$(nproc 2>/dev/null || echo 1)}
   [ "$jobs" -ge 1 ] 2>/dev/null || jobs=1
   # A hung suite (a server waited for that never exits) must not hang the
@@ -111,11 +113,6 @@ if [ "$ONLY" = all ] || [ "$ONLY" = http ]; then
     rc=$(cat "$LOG/$name.rc" 2>/dev/null || echo 1)
     count "$name" "$LOG/$name.out" "$rc"
   done
-  if [ -n "$PG_DIR" ]; then
-    sh tests/pg.sh stop "$PG_DIR"
-    PG_DIR=
-    unset HS_PG
-  fi
 fi
 
 if [ "$ONLY" = all ] || [ "$ONLY" = browser ]; then
@@ -128,7 +125,7 @@ if [ "$ONLY" = all ] || [ "$ONLY" = browser ]; then
 fi
 
 if [ "$skip" -gt 0 ]; then
-  echo "Skipped on PostgreSQL (about the SQLite file itself):"
+  echo "Skipped (on PostgreSQL: about the SQLite file itself; on SQLite: needs PostgreSQL):"
   sed 's/^SKIP /  /' "$LOG/skipped"
   echo "$pass passed, $fail failed, $skip skipped (PG: listed above)"
 else

@@ -9,7 +9,7 @@
 #   pk T (COLS)                    unique T (COLS)       checks T N
 #   index T NAME (COLS) [unique] [partial]
 #   fk T (COLS) -> R (COLS) delete ACTION update ACTION
-#   trigger T NAME                 view V
+#   trigger T NAME TIMING EVENT [when]     view V
 # FAMILY is integer, text, blob or real (SQLite's type affinity; on
 # PostgreSQL bigint/integer, text, bytea, double precision). A PostgreSQL
 # text column must be COLLATE "C" to count as text: SQLite compares text as
@@ -18,6 +18,9 @@
 # unique is a UNIQUE constraint (SQLite names its index sqlite_autoindex_*,
 # PostgreSQL T_col_key: only the columns are compared). checks counts CHECK
 # constraints (on SQLite, "CHECK (" in the table's SQL), not their text.
+# A trigger is compared by name, timing (before, after, instead), event
+# (insert, delete, update, update-of: UPDATE OF columns) and whether it has
+# a WHEN; its body is not (tests/http/t0100-pg-schema.sh runs both).
 #
 # Prints both descriptions (not with -q) and their diff. Exit status: 0 the
 # same, 1 different, 2 a tool failed. Needs sqlite3 and psql. HS_FTS: the
@@ -147,8 +150,22 @@ SELECT 'checks ' || name || ' ' || ((length(s) - length(replace(
   replace(s, 'CHECK(', 'CHECK ('), 'CHECK (', ''))) / 7)
 FROM (SELECT name, upper(sql) AS s FROM t WHERE NOT v);
 
-SELECT 'trigger ' || tbl_name || ' ' || name FROM sqlite_schema
-WHERE type = 'trigger';
+-- A trigger's timing and event are in its SQL before " ON TABLE", its
+-- WHEN between there and BEGIN.
+SELECT 'trigger ' || tbl_name || ' ' || name
+  || CASE WHEN head LIKE '% BEFORE %' THEN ' before'
+     WHEN head LIKE '% INSTEAD OF %' THEN ' instead' ELSE ' after' END
+  || CASE WHEN head LIKE '% INSERT %' THEN ' insert'
+     WHEN head LIKE '% DELETE %' THEN ' delete'
+     WHEN head LIKE '% UPDATE OF %' THEN ' update-of'
+     ELSE ' update' END
+  || CASE WHEN rest LIKE '% WHEN %' THEN ' when' ELSE '' END
+FROM (SELECT tbl_name, name, substr(s, 1, instr(s, ' ON ')) AS head,
+        substr(s, instr(s, ' ON '), instr(s, ' BEGIN ') - instr(s, ' ON '))
+          AS rest
+      FROM (SELECT tbl_name, name, upper(replace(replace(sql, char(10), ' '),
+              char(9), ' ')) || ' ' AS s
+            FROM sqlite_schema WHERE type = 'trigger'));
 SQL
 if [ $? -ne 0 ]; then
   echo "schema-diff: sqlite3 failed on $DBFILE:" >&2
@@ -247,7 +264,14 @@ SELECT 'checks ' || t.name || ' ' || (SELECT count(*) FROM pg_constraint con
   WHERE con.conrelid = t.oid AND con.contype = 'c')
 FROM t WHERE NOT t.v;
 
+-- tgtype bits: 2 before, 4 insert, 8 delete, 16 update, 64 instead.
 SELECT 'trigger ' || t.name || ' ' || g.tgname
+  || CASE WHEN g.tgtype & 2 <> 0 THEN ' before'
+     WHEN g.tgtype & 64 <> 0 THEN ' instead' ELSE ' after' END
+  || CASE WHEN g.tgtype & 4 <> 0 THEN ' insert'
+     WHEN g.tgtype & 8 <> 0 THEN ' delete'
+     WHEN g.tgattr <> '' THEN ' update-of' ELSE ' update' END
+  || CASE WHEN g.tgqual IS NOT NULL THEN ' when' ELSE '' END
 FROM pg_trigger g JOIN t ON t.oid = g.tgrelid
 WHERE NOT g.tgisinternal;
 SQL

@@ -24,7 +24,7 @@ async function api(method, path, body) {
 try {
   const now = Date.now();
   for (const [i, name] of ["Checkout", "Search"].entries()) {
-    execFileSync("sqlite3", [server.db, `INSERT INTO components (name, description, position, created_at, updated_at) VALUES ('${name}', '', ${i}, ${now}, ${now})`]);
+    server.sql(`INSERT INTO components (name, description, position, created_at, updated_at) VALUES ('${name}', '', ${i}, ${now}, ${now})`);
   }
   const inc = await api("POST", "/api/v1/incidents", { title: "Checkout errors", severity: "SEV3", components: ["Checkout"] });
   await api("POST", `/api/v1/incidents/${inc.id}/updates`, { status: "identified", body: "Looking into it", components: { Checkout: "major_outage" } });

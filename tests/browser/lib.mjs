@@ -20,9 +20,15 @@ export function check(name, ok, detail) {
   }
 }
 
+// Under `make test DB=pg` (HS_PG set by tests/run.sh) the database is a
+// fresh one on the run's PostgreSQL cluster, as in tests/http/lib.sh.
+const PG = process.env.HS_PG || "";
+
 export async function startServer(users, extraArgs = []) {
   const dir = mkdtempSync(join(tmpdir(), "hs-browser-"));
-  const db = join(dir, "test.db");
+  const db = PG
+    ? execFileSync("sh", ["tests/pg.sh", "createdb", PG]).toString().trim()
+    : join(dir, "test.db");
   for (const [name, role, pw] of users) {
     execFileSync(BIN, ["--db", db, "user", "add", name, "--role", role], {
       input: pw + "\n",
@@ -47,6 +53,13 @@ export async function startServer(users, extraArgs = []) {
   return {
     base, db, dir,
     stderr: () => errText,
+    // The shell on the database: sqlite3, or psql printing as it does.
+    sql(q) {
+      return PG
+        ? execFileSync("psql", ["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", db, "-c", q],
+          { env: { ...process.env, PGOPTIONS: "-c search_path=public,sqlite_compat" } }).toString()
+        : execFileSync("sqlite3", [db, q]).toString();
+    },
     async stop() {
       const exited = new Promise((r) => proc.on("exit", (code) => r(code)));
       proc.kill("SIGTERM");
@@ -54,6 +67,12 @@ export async function startServer(users, extraArgs = []) {
       check("server exits cleanly after the browser test", code === 0, `exit ${code}`);
       check("no sanitizer report from the server", !/AddressSanitizer|LeakSanitizer|runtime error:/.test(errText));
       rmSync(dir, { recursive: true, force: true });
+      if (PG) {
+        execFileSync("sh", ["tests/pg.sh", "dropdb", db]);
+        // The last good pages, kept in the working directory there.
+        const name = (db.match(/dbname=([A-Za-z0-9_]+)/) || [])[1];
+        if (name) { rmSync(`hindsight-pg-${name}.lastgood`, { recursive: true, force: true }); }
+      }
     },
   };
 }

@@ -10,8 +10,11 @@ DB=$T/test.db
 # fresh database of this suite, passed as `--db "$DB"` as a file name is,
 # and dropped by hs_stop.
 HS_PG=${HS_PG:-}
+HS_DIR=$PWD # where the servers run
+# Absolute: some suites cd elsewhere before hs_stop drops the database.
+PG_SH=$PWD/tests/pg.sh
 if [ -n "$HS_PG" ]; then
-  DB=$(sh tests/pg.sh createdb "$HS_PG") || {
+  DB=$(sh "$PG_SH" createdb "$HS_PG") || {
     echo "FAIL no PostgreSQL database for this suite"
     exit 1
   }
@@ -63,20 +66,24 @@ hs_start() {
   BASE=http://127.0.0.1:$PORT
 }
 
-# hs_stop: SIGTERM must drain and exit 0; ASan reports fail the test.
+# hs_stop: SIGTERM must drain and exit 0; ASan reports fail the test. A
+# suite with more servers names their stderr files in HS_MORE_ERR.
 hs_stop() {
   kill -TERM $HS_PID
   wait $HS_PID
   rc=$?
   check "server exits cleanly on SIGTERM" eq "$rc" 0
-  if grep -q 'ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:' "$T/server.err"; then
+  if grep -q 'ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:' "$T/server.err" ${HS_MORE_ERR:-}; then
     echo "FAIL sanitizer report from the server"
-    grep -A20 'ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:' "$T/server.err" | head -40
+    grep -A20 'ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:' "$T/server.err" ${HS_MORE_ERR:-} | head -40
     nfail=$((nfail + 1))
   fi
   rm -rf "$T"
   if [ -n "$HS_PG" ]; then
-    sh tests/pg.sh dropdb "$DB" || echo "    could not drop $DB"
+    sh "$PG_SH" dropdb "$DB" || echo "    could not drop $DB"
+    # The last good pages, kept in the server's working directory there.
+    rm -rf "$HS_DIR/hindsight-pg-$(printf '%s\n' "$DB" |
+      sed -n 's/.*dbname=\([A-Za-z0-9_]*\).*/\1/p').lastgood"
   fi
   [ $nfail -eq 0 ]
 }
@@ -93,9 +100,19 @@ needs_sqlite_file() {
     exit $?
   fi
   rm -rf "$T"
-  sh tests/pg.sh dropdb "$DB" >/dev/null 2>&1
+  sh "$PG_SH" dropdb "$DB" >/dev/null 2>&1
   [ $nfail -eq 0 ]
   exit $?
+}
+
+# needs_pg REASON: the reverse of needs_sqlite_file, for suites about
+# several nodes or servers on PostgreSQL: on SQLite it prints "SKIP
+# <suite>: REASON" and ends the suite (call it before hs_start).
+needs_pg() {
+  [ -z "$HS_PG" ] || return 0
+  echo "SKIP $HS_SUITE: $1"
+  rm -rf "$T"
+  exit 0
 }
 
 # sqlite_file_part REASON: for one part of a suite that is about the SQLite
@@ -163,7 +180,7 @@ sql_on() {
 # (left to the end of the run's cluster).
 new_db() {
   if [ -n "$HS_PG" ]; then
-    sh tests/pg.sh createdb "$HS_PG"
+    sh "$PG_SH" createdb "$HS_PG"
   else
     echo "$T/$1.db"
   fi
@@ -173,7 +190,7 @@ new_db() {
 # SQLite, pg_amcheck (tables and indexes) on PostgreSQL.
 db_integrity() {
   if [ -n "$HS_PG" ]; then
-    sh tests/pg.sh check "$DB"
+    sh "$PG_SH" check "$DB"
   else
     sql 'PRAGMA integrity_check'
   fi
@@ -182,8 +199,18 @@ db_integrity() {
 # vocab_mismatches: terms whose search_terms.ndoc differs from the documents
 # the index holds them in (text columns; word-pair tokens, 0xF8..., are not
 # words; stem tokens, 0xF9..., are counted). 0 when the vocabulary agrees with
-# the index.
+# the index. On PostgreSQL the index's tsv holds exactly the words and stems
+# (U+2171...), and ts_stat counts their documents.
 vocab_mismatches() {
+  if [ -n "$HS_PG" ]; then
+    sql "SELECT count(*) FROM (
+      (SELECT word, ndoc FROM ts_stat('SELECT tsv FROM search_index')
+       EXCEPT SELECT term, ndoc FROM search_terms)
+      UNION ALL
+      (SELECT term, ndoc FROM search_terms
+       EXCEPT SELECT word, ndoc FROM ts_stat('SELECT tsv FROM search_index'))) d"
+    return
+  fi
   sql "CREATE VIRTUAL TABLE temp.v USING fts5vocab(main, search_index, instance);
   SELECT count(*) FROM (
     SELECT * FROM (SELECT term, count(DISTINCT doc) FROM temp.v

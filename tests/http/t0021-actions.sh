@@ -92,7 +92,7 @@ req POST "/app/actions/$A6" $E --data "csrf_token=$ECSRF&version=1&status=done&o
 check "form close redirects to the postmortem" grep -qi "^location: /app/incidents/$I1/postmortem#actions" "$T/headers"
 check "closing sets closed_at" test -n "$(sql "SELECT closed_at FROM actions WHERE id=$A6")"
 req POST "/app/actions/$A6" $E --data "csrf_token=$ECSRF&version=2&status=open&return_to=actions"
-check "reopening clears closed_at" eq "$(sql "SELECT coalesce(closed_at, 'null') FROM actions WHERE id=$A6")" null
+check "reopening clears closed_at" eq "$(sql "SELECT CASE WHEN closed_at IS NULL THEN 'null' END FROM actions WHERE id=$A6")" null
 check "every change is logged" eq "$(sql "SELECT count(*) FROM changes WHERE entity='action' AND entity_id=$A6")" 3
 req GET "/app/incidents/$I1" $E
 check "the incident page lists its actions" contains "$T/body" "From the page"

@@ -113,10 +113,10 @@ check "no outbox row for an unconfirmed subscriber" eq "$(q "SELECT count(*) FRO
 TOKEN=${CURL_CONFIRM##*token=}
 req GET "/subscribe/confirm?token=$TOKEN"
 check "the confirm link shows a button (GET changes nothing)" eq "$STATUS" 200
-check "still unconfirmed after the GET" eq "$(q "SELECT confirmed_at IS NULL FROM subscribers WHERE address = 'alice@example.com'")" 1
+check "still unconfirmed after the GET" eq "$(q "SELECT CASE WHEN confirmed_at IS NULL THEN 1 ELSE 0 END FROM subscribers WHERE address = 'alice@example.com'")" 1
 req POST /subscribe/confirm --data-urlencode "token=$TOKEN"
 check "confirming is 200" eq "$STATUS" 200
-check "confirmed" eq "$(q "SELECT confirmed_at IS NOT NULL FROM subscribers WHERE address = 'alice@example.com'")" 1
+check "confirmed" eq "$(q "SELECT CASE WHEN confirmed_at IS NOT NULL THEN 1 ELSE 0 END FROM subscribers WHERE address = 'alice@example.com'")" 1
 req POST /subscribe/confirm --data-urlencode "token=$TOKEN"
 check "a used confirmation link is 404" eq "$STATUS" 404
 

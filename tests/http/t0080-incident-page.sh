@@ -71,7 +71,7 @@ req PATCH "$P?autosave=1" -H "$AUTH" -H "$JSON" -H "If-Match: \"$V\"" -d '{"body
 V=$(jget .version)
 check "autosaves fold into one revision" eq "$(revs)" 2
 check "the folded revision holds the newest text" eq \
-  "$(sql "SELECT body LIKE '%line 2%' FROM postmortem_revisions WHERE incident_id = $NEWER ORDER BY id DESC LIMIT 1")" 1
+  "$(sql "SELECT CASE WHEN body LIKE '%line 2%' THEN 1 ELSE 0 END FROM postmortem_revisions WHERE incident_id = $NEWER ORDER BY id DESC LIMIT 1")" 1
 req PATCH "$P" -H "$AUTH" -H "$JSON" -H "If-Match: \"$V\"" -d '{"body":"# A\nline one\nline 2\n"}'
 V=$(jget .version)
 check "a Save of the autosaved text marks it, no new revision" eq "$(revs)" 2

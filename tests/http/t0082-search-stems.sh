@@ -46,9 +46,7 @@ req GET "$S?q=rolled+back&type=incident" -H "$AUTH"
 check "snippets mark the stemmed word" eq "$(jget '.hits | length')" 1
 req GET "$S?q=rolling&type=incident" -H "$AUTH"
 check "the snippet highlights the inflected word" contains "$T/body" "<mark>rolled</mark>"
-if sqlite_file_part "the FTS5 vocabulary check (fts5vocab)"; then
-  check "the vocabulary counts stems and agrees with the index" eq "$(vocab_mismatches)" 0
-fi
+check "the vocabulary counts stems and agrees with the index" eq "$(vocab_mismatches)" 0
 
 # An existing database (before stems) is reindexed on upgrade, in the
 # background: the migration only queues the documents. PostgreSQL's schema
@@ -58,8 +56,9 @@ kill -TERM $HS_PID
 wait $HS_PID
 check "server exits 0 (restart)" eq $? 0
 rm -f "$T/server.out"
-v=$(sql 'PRAGMA user_version')
-sql "PRAGMA user_version = $((v - 1))"
+# The file as 013 left it: 014 only requeues; what later migrations made
+# goes (015: throttles), so they run again too.
+sql "DROP TABLE IF EXISTS throttles; PRAGMA user_version = 13"
 hs_start
 req GET "$S?q=rollback&type=incident" -H "$AUTH"
 check "after the upgrade rollback still finds rolled back" eq "$(ids)" "$ROLLBACK $ROLLED"

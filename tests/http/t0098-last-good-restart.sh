@@ -12,6 +12,12 @@ cp -r templates web "$T/site/"
 HERE=$PWD
 case $HS_BIN in /*) ;; *) HS_BIN=$HERE/$HS_BIN;; esac
 cd "$T/site" || exit 1
+# Beside the database file; on PostgreSQL (no file) in the working
+# directory, named after the database (db_local_name()).
+KEEP=$DB.lastgood
+if [ -n "$HS_PG" ]; then
+  KEEP=$T/site/hindsight-pg-$(printf '%s\n' "$DB" | sed -n 's/.*dbname=\([A-Za-z0-9_]*\).*/\1/p').lastgood
+fi
 hs_start --dev
 JSON='Content-Type: application/json'
 WRITE=$("$HS_BIN" --db "$DB" token add writer --scope write)
@@ -28,9 +34,9 @@ cp "$T/body" "$T/good.html"
 req GET /api/v2/summary.json
 check "summary.json renders (200)" eq "$STATUS" 200
 cp "$T/body" "$T/good.json"
-check "/ is kept beside the database" cmp -s "$DB.lastgood/index.html" "$T/good.html"
-check "summary.json too" cmp -s "$DB.lastgood/summary.json" "$T/good.json"
-check "no temporary file is left" eq "$(ls "$DB.lastgood" | grep -c tmp)" 0
+check "/ is kept beside the database" cmp -s "$KEEP/index.html" "$T/good.html"
+check "summary.json too" cmp -s "$KEEP/summary.json" "$T/good.json"
+check "no temporary file is left" eq "$(ls "$KEEP" | grep -c tmp)" 0
 
 # stop: SIGTERM, exit 0 and no sanitizer report; server.out goes, so the
 # next hs_start cannot read the old "listening on" (and the old port).
@@ -56,14 +62,14 @@ check "a new update (the kept page is stale)" eq "$STATUS" 201
 req GET /
 check "/ still serves the kept page (200)" eq "$STATUS" 200
 check "unchanged" cmp -s "$T/body" "$T/good.html"
-check "the kept file is untouched by failures" cmp -s "$DB.lastgood/index.html" "$T/good.html"
+check "the kept file is untouched by failures" cmp -s "$KEEP/index.html" "$T/good.html"
 req GET /api/v2/summary.json
 check "summary.json renders without templates (200)" eq "$STATUS" 200
 check "with the new update's status" contains "$T/body" '"status":"identified"'
 
 # Without the kept file the failure has nothing to serve.
 stop
-rm -r "$DB.lastgood"
+rm -r "$KEEP"
 hs_start --dev
 req GET /
 check "no kept file: the failed render is a 503" eq "$STATUS" 503
@@ -75,6 +81,6 @@ hs_start --dev
 req GET /
 check "fixed template: / renders (200)" eq "$STATUS" 200
 check "with the newest update" contains "$T/body" "Found it."
-check "and the kept copy is the new page" cmp -s "$DB.lastgood/index.html" "$T/body"
+check "and the kept copy is the new page" cmp -s "$KEEP/index.html" "$T/body"
 cd "$HERE" || exit 1
 hs_stop

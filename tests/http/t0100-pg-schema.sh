@@ -3,79 +3,52 @@
 # the PostgreSQL triggers do what SQLite's do: the same writes queue the
 # same search documents and record the same component history.
 #
-# A real PostgreSQL (Debian's postgresql-15) is started here, as the
-# postgres user when we are root (initdb refuses root), listening on a
-# socket in its own directory only, so parallel suites cannot collide.
+# PostgreSQL is the run's cluster under `make test DB=pg` (HS_PG), else
+# one started here (tests/pg.sh) and stopped on the way out.
 . tests/http/lib.sh
-# It sets the engines side by side itself: under make test DB=pg too, $DB is
-# its SQLite file (and its PostgreSQL the one started below).
+SQ=$T/schema.db
 if [ -n "$HS_PG" ]; then
-  sh tests/pg.sh dropdb "$DB" >/dev/null
-  HS_PG=
-  DB=$T/test.db
+  PG_BASE=$HS_PG
+  PGDB=$DB
+else
+  PG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/hs-pg.XXXXXX")
+  trap 'sh tests/pg.sh stop "$PG_DIR"' EXIT
+  trap 'exit 1' HUP INT TERM # so that EXIT stops it too
+  PG_BASE=$(sh tests/pg.sh start "$PG_DIR") || {
+    echo "FAIL PostgreSQL did not start"
+    exit 1
+  }
+  PGDB=$(sh tests/pg.sh createdb "$PG_BASE")
 fi
-PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)}
-if [ -z "$PG_BIN" ] || [ ! -x "$PG_BIN/initdb" ]; then
-  echo "FAIL postgresql is not installed (tools/deps.sh installs it)"
-  exit 1
-fi
-as_pg() {
-  if [ "$(id -u)" = 0 ]; then
-    runuser -u postgres -- "$@"
-  else
-    "$@"
-  fi
-}
-PGD=$(mktemp -d "${TMPDIR:-/tmp}/hs-pg.XXXXXX")
-[ "$(id -u)" = 0 ] && chown postgres "$PGD"
-pg_stop() {
-  as_pg "$PG_BIN/pg_ctl" -D "$PGD/data" -m immediate stop >/dev/null 2>&1
-  rm -rf "$PGD"
-}
-trap pg_stop EXIT
-as_pg "$PG_BIN/initdb" -D "$PGD/data" -A trust -U hindsight --no-sync \
-  >"$PGD/initdb.out" 2>&1 || { echo "FAIL initdb"; cat "$PGD/initdb.out"; exit 1; }
-as_pg "$PG_BIN/pg_ctl" -D "$PGD/data" -l "$PGD/log" -w -o \
-  "-c listen_addresses= -k $PGD -c fsync=off" start >/dev/null ||
-  { echo "FAIL postgresql did not start"; cat "$PGD/log"; exit 1; }
-PG="host=$PGD user=hindsight"
-psql -X -q -v ON_ERROR_STOP=1 "$PG dbname=postgres" \
-  -c 'CREATE DATABASE hs' -c 'CREATE DATABASE altered'
-# pg_sql DB [psql args...]: unaligned rows, '|' between columns.
-pg_sql() { db=$1; shift; psql -X -q -A -t -v ON_ERROR_STOP=1 "$PG dbname=$db" "$@"; }
-# pg_migrate DB: the PostgreSQL migrations, through hindsight once it speaks
-# PostgreSQL (it links libpq), else with psql, each file in one transaction.
-pg_migrate() {
-  if grep -q 'libpq\.so' "$HS_BIN"; then
-    "$HS_BIN" --db "$PG dbname=$1" migrate >/dev/null
-  else
-    for f in schema/pg/[0-9][0-9][0-9]_*.sql; do
-      pg_sql "$1" --single-transaction -f "$f" || return 1
-    done
-  fi
+ALTERED=$(sh tests/pg.sh createdb "$PG_BASE")
+# pg_sql CONNINFO [psql args...]: unaligned rows, '|' between columns.
+pg_sql() {
+  conn=$1
+  shift
+  psql -X -q -A -t -v ON_ERROR_STOP=1 "$conn" "$@"
 }
 
-"$HS_BIN" --db "$DB" migrate >/dev/null
+"$HS_BIN" --db "$SQ" migrate >/dev/null
 check "sqlite: migrates" eq $? 0
-pg_migrate hs
+"$HS_BIN" --db "$PGDB" migrate >/dev/null
 check "postgresql: migrates" eq $? 0
 check "postgresql: hs_schema is SQLite's user_version" \
-  eq "$(pg_sql hs -c 'SELECT version FROM hs_schema')" \
-  "$(sqlite3 "$DB" 'PRAGMA user_version')"
+  eq "$(pg_sql "$PGDB" -c 'SELECT version FROM hs_schema')" \
+  "$(sqlite3 "$SQ" 'PRAGMA user_version')"
 
-tools/schema-diff.sh -q "$DB" "$PG dbname=hs" >"$T/diff.out" 2>&1
+tools/schema-diff.sh -q "$SQ" "$PGDB" >"$T/diff.out" 2>&1
 rc=$?
 check "schema-diff: the same schema" eq $rc 0
 [ $rc -eq 0 ] || cat "$T/diff.out"
 
 # The check itself: a changed ON DELETE rule, a missing trigger and a lost
 # default are each found.
-pg_migrate altered
-pg_sql altered -c 'ALTER TABLE events DROP CONSTRAINT events_evidence_id_fkey,
+"$HS_BIN" --db "$ALTERED" migrate >/dev/null
+pg_sql "$ALTERED" -c 'ALTER TABLE events DROP CONSTRAINT events_evidence_id_fkey,
   ADD FOREIGN KEY (evidence_id) REFERENCES evidence (id) ON DELETE CASCADE' \
   -c 'DROP TRIGGER search_action_del ON actions' \
   -c 'ALTER TABLE users ALTER COLUMN failed_logins DROP DEFAULT'
-tools/schema-diff.sh -q "$DB" "$PG dbname=altered" >"$T/diff.out" 2>&1
+tools/schema-diff.sh -q "$SQ" "$ALTERED" >"$T/diff.out" 2>&1
 check "schema-diff: a different schema exits 1" eq $? 1
 check "schema-diff: says what differs" eq "$(grep -c '^[-+][a-z]' "$T/diff.out")" 5
 
@@ -183,10 +156,10 @@ SELECT 'left', (SELECT count(*) FROM events), (SELECT count(*) FROM actions),
 DELETE FROM components WHERE id = 2;
 SELECT 'history left', count(*) FROM component_history;
 SQL
-sqlite3 -bail -cmd 'PRAGMA foreign_keys = ON' "$DB" <"$T/work.sql" \
+sqlite3 -bail -cmd 'PRAGMA foreign_keys = ON' "$SQ" <"$T/work.sql" \
   >"$T/sqlite.out" 2>&1
 check "sqlite: the writes run" eq $? 0
-pg_sql hs -f "$T/work.sql" >"$T/pg.out" 2>&1
+pg_sql "$PGDB" -f "$T/work.sql" >"$T/pg.out" 2>&1
 check "postgresql: the writes run" eq $? 0
 check "component history: the same rows" \
   eq "$(grep '^history|' "$T/pg.out" | tr '\n' ' ')" \
@@ -205,4 +178,6 @@ fi
 check "cascades: what is left" eq "$(grep '^left|' "$T/pg.out")" "left|2|0|1"
 
 rm -rf "$T"
+sh tests/pg.sh dropdb "$ALTERED" >/dev/null
+[ -z "$HS_PG" ] || sh tests/pg.sh dropdb "$PGDB" >/dev/null
 [ $nfail -eq 0 ]
