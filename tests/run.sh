@@ -1,6 +1,7 @@
 #!/bin/sh
 # run.sh BIN BUILD [unit|http|browser]: runs the test suites and adds up
-# their PASS/FAIL lines. The last line is always "N passed, N failed".
+# their PASS/FAIL lines. The last line is always "N passed, N failed",
+# followed by ", N skipped (...)" when a suite printed SKIP lines.
 # Every suite prints one line per check: "PASS name" or "FAIL name".
 # HS_DB=pg (make test DB=pg): the HTTP and browser suites run on one
 # PostgreSQL cluster started here (tests/pg.sh, its base conninfo in HS_PG);
@@ -127,7 +128,11 @@ fi
 if [ "$skip" -gt 0 ]; then
   echo "Skipped (on PostgreSQL: about the SQLite file itself; on SQLite: needs PostgreSQL):"
   sed 's/^SKIP /  /' "$LOG/skipped"
-  echo "$pass passed, $fail failed, $skip skipped (PG: listed above)"
+  if [ -n "${HS_PG:-}" ]; then
+    echo "$pass passed, $fail failed, $skip skipped (PG: listed above)"
+  else
+    echo "$pass passed, $fail failed, $skip skipped (listed above)"
+  fi
 else
   echo "$pass passed, $fail failed"
 fi
