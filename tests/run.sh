@@ -1,13 +1,13 @@
 #!/bin/sh
 # run.sh BIN BUILD [unit|http|browser]: runs the test suites and adds up
-# their PASS/FAIL lines. The last line is always "N passed, N failed",
-# followed by ", N skipped (...)" when a suite printed SKIP lines.
+# their PASS/FAIL lines. The last line is always "N passed, N failed"; the
+# line before says "N skipped" when a suite printed SKIP lines.
 # Every suite prints one line per check: "PASS name" or "FAIL name".
 # HS_DB=pg (make test DB=pg): the HTTP and browser suites run on one
 # PostgreSQL cluster started here (tests/pg.sh, its base conninfo in HS_PG);
 # the unit suites stay on SQLite. A suite about the SQLite file itself prints
-# "SKIP suite: reason" instead: these are listed and counted, and the last
-# line reads "N passed, N failed, N skipped (PG: listed above)".
+# "SKIP suite: reason" instead: these are listed and counted before the
+# last line.
 # A failing suite's whole output is kept in BUILD/test-logs/NAME.out and
 # its last lines other than PASS are printed here.
 set -u
@@ -125,15 +125,12 @@ if [ "$ONLY" = all ] || [ "$ONLY" = browser ]; then
   done
 fi
 
+# The skipped suites are listed and counted above the last line, which
+# stays "N passed, N failed" for whatever reads it.
 if [ "$skip" -gt 0 ]; then
   echo "Skipped (on PostgreSQL: about the SQLite file itself; on SQLite: needs PostgreSQL):"
   sed 's/^SKIP /  /' "$LOG/skipped"
-  if [ -n "${HS_PG:-}" ]; then
-    echo "$pass passed, $fail failed, $skip skipped (PG: listed above)"
-  else
-    echo "$pass passed, $fail failed, $skip skipped (listed above)"
-  fi
-else
-  echo "$pass passed, $fail failed"
+  echo "$skip skipped (listed above)"
 fi
+echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
