@@ -194,6 +194,16 @@ int pg_connect(void) {
     pConn = xcalloc(1, sizeof(*pConn));
     pthread_setspecific(connKey, pConn);
   }
+  if (pConn->pg && PQtransactionStatus(pConn->pg) == PQTRANS_IDLE) {
+    /* An idle connection whose server went away (a restart, a failover)
+    ** has its end-of-file waiting: find out now and connect again, rather
+    ** than fail this statement and make its request a 503. */
+    struct pollfd pfd = {.fd = PQsocket(pConn->pg), .events = POLLIN};
+    if (poll(&pfd, 1, 0) > 0 &&
+        (!PQconsumeInput(pConn->pg) || PQstatus(pConn->pg) != CONNECTION_OK)) {
+      conn_lost();
+    }
+  }
   if (pConn->pg) {
     return 0;
   }

@@ -163,6 +163,18 @@ static int serve_limit(const char *zFlag, const char *zValue,
   return 0;
 }
 
+/* Stops every background worker serve may have started, newest first;
+** each stop does nothing for a worker that is not running. */
+static void background_stop(void) {
+  db_listen_stop();
+  syslog_door_stop();
+  mirror_stop();
+  rawstore_migrator_stop();
+  retention_stop();
+  search_indexer_stop();
+  outbox_stop();
+}
+
 static int cmd_serve(int argc, char **argv) {
   HttpConfig cfg = {
       .zListen = "127.0.0.1:8080",
@@ -247,38 +259,22 @@ static int cmd_serve(int argc, char **argv) {
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &set, NULL);
-  /* The delivery worker runs while we serve and stops before the database
-  ** is checkpointed and closed. */
-  if (!bReadOnly && outbox_start()) {
-    return 1;
-  }
-  /* So does the search indexer (it writes the index). */
-  if (!bReadOnly && search_indexer_start()) {
-    outbox_stop();
-    return 1;
-  }
-  /* And the retention sweep (it deletes old evidence), and the raw-line
-  ** worker (moves a pre-blocks database's raw lines into blocks, then
-  ** merges the small blocks that small pushes leave). */
-  if (!bReadOnly && retention_start()) {
-    search_indexer_stop();
-    outbox_stop();
-    return 1;
-  }
-  if (!bReadOnly && rawstore_migrator_start()) {
-    retention_stop();
-    search_indexer_stop();
-    outbox_stop();
+  /* The background workers run while we serve and stop (background_stop())
+  ** before the database is checkpointed and closed: the delivery worker,
+  ** the search indexer (it writes the index), the retention sweep (it
+  ** deletes old evidence) and the raw-line worker (moves a pre-blocks
+  ** database's raw lines into blocks, then merges the small blocks that
+  ** small pushes leave). A read-only server runs none of them. */
+  if (!bReadOnly && (outbox_start() || search_indexer_start() ||
+                     retention_start() || rawstore_migrator_start())) {
+    background_stop();
     return 1;
   }
   /* The static mirror: its first copy is written before we listen. */
   if (zMirror) {
     int rcMirror = mirror_start(zMirror);
     if (rcMirror) {
-      rawstore_migrator_stop();
-      retention_stop();
-      search_indexer_stop();
-      outbox_stop();
+      background_stop();
       return rcMirror == E_INVALID ? 2 : 1;
     }
   }
@@ -288,30 +284,16 @@ static int cmd_serve(int argc, char **argv) {
                            : syslog_door_start(zSyslogUdp, zSyslogTcp,
                                                zSyslogAllow);
   if (rcSyslog) {
-    mirror_stop();
-    retention_stop();
-    search_indexer_stop();
-    outbox_stop();
+    background_stop();
     return rcSyslog == E_INVALID ? 2 : 1;
   }
   /* Other nodes' commits (PostgreSQL) reach our page caches through it. */
   if (db_listen_start()) {
-    syslog_door_stop();
-    mirror_stop();
-    rawstore_migrator_stop();
-    retention_stop();
-    search_indexer_stop();
-    outbox_stop();
+    background_stop();
     return 1;
   }
   int rc = http_serve(&cfg);
-  db_listen_stop();
-  syslog_door_stop();
-  mirror_stop();
-  rawstore_migrator_stop();
-  retention_stop();
-  search_indexer_stop();
-  outbox_stop();
+  background_stop();
   if (rc == 0 && !bReadOnly) {
     /* Fold the WAL back so the file is whole on its own. */
     if (!db_is_pg()) {

@@ -34,11 +34,13 @@ static Slot *slot_find(const char *zKey) {
   return NULL;
 }
 
-/* The key as stored: its first THROTTLE_KEY_MAX bytes. */
-static void key_cut(const char *zKey, char *zOut) {
-  size_t n = strnlen(zKey, THROTTLE_KEY_MAX);
-  memcpy(zOut, zKey, n);
-  zOut[n] = 0;
+/* Binds :k (the key as stored: its first THROTTLE_KEY_MAX bytes) and :now
+** and :win. */
+static void bind_key(DbStmt *p, const char *zKey, int64_t tNow,
+                     int64_t msWindow) {
+  db_bind_textn(p, ":k", zKey, (int)strnlen(zKey, THROTTLE_KEY_MAX));
+  db_bind_int(p, ":now", tNow);
+  db_bind_int(p, ":win", msWindow);
 }
 
 /* Shared counts (PostgreSQL): failures of zKey in the window containing
@@ -49,11 +51,7 @@ static int shared_count(const char *zKey, int64_t tNow) {
   if (!p) {
     return -1;
   }
-  char zCut[THROTTLE_KEY_MAX + 1];
-  key_cut(zKey, zCut);
-  db_bind_text(p, ":k", zCut);
-  db_bind_int(p, ":now", tNow);
-  db_bind_int(p, ":win", THROTTLE_WINDOW_MS);
+  bind_key(p, zKey, tNow, THROTTLE_WINDOW_MS);
   int rc = db_step(p);
   int n = rc == DB_ROW ? (int)db_col_int(p, 0) : rc == DB_DONE ? 0 : -1;
   db_reset(p);
@@ -80,11 +78,7 @@ static int shared_fail(const char *zKey, int64_t tNow, int64_t msWindow) {
   if (!p) {
     return -1;
   }
-  char zCut[THROTTLE_KEY_MAX + 1];
-  key_cut(zKey, zCut);
-  db_bind_text(p, ":k", zCut);
-  db_bind_int(p, ":now", tNow);
-  db_bind_int(p, ":win", msWindow);
+  bind_key(p, zKey, tNow, msWindow);
   int n = db_step(p) == DB_ROW ? (int)db_col_int(p, 0) : -1;
   db_reset(p);
   return n;

@@ -29,9 +29,10 @@ for d in "$@"; do
     faketime -f "$(printf '%+ds' "$off")" \
     sh tests/run.sh "$BIN" "$BUILD" http >"$out" 2>&1
   grep -v '^PASS ' "$out" | sed 's/^/  /'
-  # run.sh's last line is "N passed, N failed".
+  # run.sh's last line is "N passed, N failed", with ", N skipped (...)"
+  # when a suite skipped (the ones that need PostgreSQL).
   counts=$(tail -n 1 "$out" |
-    sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p')
+    sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed\(, [0-9]* skipped .*\)\{0,1\}$/\1 \2/p')
   rm -f "$out"
   p=${counts% *}
   f=${counts#* }

@@ -1,12 +1,13 @@
 #!/bin/sh
 # run.sh BIN BUILD [unit|http|browser]: runs the test suites and adds up
-# their PASS/FAIL lines. The last line is always "N passed, N failed".
+# their PASS/FAIL lines. The last line is always "N passed, N failed"; the
+# line before says "N skipped" when a suite printed SKIP lines.
 # Every suite prints one line per check: "PASS name" or "FAIL name".
 # HS_DB=pg (make test DB=pg): the HTTP and browser suites run on one
 # PostgreSQL cluster started here (tests/pg.sh, its base conninfo in HS_PG);
 # the unit suites stay on SQLite. A suite about the SQLite file itself prints
-# "SKIP suite: reason" instead: these are listed and counted, and the last
-# line reads "N passed, N failed, N skipped (PG: listed above)".
+# "SKIP suite: reason" instead: these are listed and counted before the
+# last line.
 # A failing suite's whole output is kept in BUILD/test-logs/NAME.out and
 # its last lines other than PASS are printed here.
 set -u
@@ -25,6 +26,12 @@ PG_DIR=
 
 # The cluster goes with the run, also on failure or interrupt.
 cleanup() {
+  # Suites still running (an interrupt): TERM to their timeout, which
+  # passes it on to the suite's process group.
+  for p in "$LOG"/*.pid; do
+    [ -f "$p" ] && [ ! -f "${p%.pid}.rc" ] || continue
+    kill -TERM "$(cat "$p")" 2>/dev/null
+  done
   if [ -n "$PG_DIR" ]; then
     sh tests/pg.sh stop "$PG_DIR" || echo "run.sh: could not stop $PG_DIR" >&2
   fi
@@ -86,9 +93,20 @@ fi
 if [ "$ONLY" = all ] || [ "$ONLY" = http ]; then
   jobs=${HS_JOBS:-$(nproc 2>/dev/null || echo 1)}
   [ "$jobs" -ge 1 ] 2>/dev/null || jobs=1
+  # A hung suite (a server waited for that never exits) must not hang the
+  # run: after HS_SUITE_TIMEOUT seconds (default 30 minutes, far above the
+  # slowest suite under ASan) timeout kills its process group, servers too,
+  # and it counts as failed with status 124. Its own process group keeps
+  # it from a terminal's ^C: cleanup() ends the ones still running.
   ls tests/http/t[0-9]*.sh 2>/dev/null |
-    LOG=$LOG xargs -P "$jobs" -I{} sh -c \
-      'n=$(basename "$1" .sh); sh "$1" >"$LOG/$n.out" 2>&1; echo $? >"$LOG/$n.rc"' \
+    LOG=$LOG TMO=${HS_SUITE_TIMEOUT:-1800} xargs -P "$jobs" -I{} sh -c \
+      'n=$(basename "$1" .sh)
+      timeout -k 10 "$TMO" sh "$1" >"$LOG/$n.out" 2>&1 &
+      echo $! >"$LOG/$n.pid"
+      wait $!
+      rc=$?
+      [ $rc -ne 124 ] || echo "FAIL $n timed out after $TMO s" >>"$LOG/$n.out"
+      echo $rc >"$LOG/$n.rc"' \
       sh {}
   for t in tests/http/t[0-9]*.sh; do
     [ -f "$t" ] || continue
@@ -107,11 +125,12 @@ if [ "$ONLY" = all ] || [ "$ONLY" = browser ]; then
   done
 fi
 
+# The skipped suites are listed and counted above the last line, which
+# stays "N passed, N failed" for whatever reads it.
 if [ "$skip" -gt 0 ]; then
-  echo "Skipped on PostgreSQL (about the SQLite file itself):"
+  echo "Skipped (on PostgreSQL: about the SQLite file itself; on SQLite: needs PostgreSQL):"
   sed 's/^SKIP /  /' "$LOG/skipped"
-  echo "$pass passed, $fail failed, $skip skipped (PG: listed above)"
-else
-  echo "$pass passed, $fail failed"
+  echo "$skip skipped (listed above)"
 fi
+echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -69,3 +69,4 @@ sh tests/bench/doors.sh
 sh tests/bench/timeline.sh
 sh tests/bench/search.sh
 sh tests/bench/raw.sh
+sh tests/bench/nodes.sh

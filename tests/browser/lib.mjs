@@ -69,6 +69,9 @@ export async function startServer(users, extraArgs = []) {
       rmSync(dir, { recursive: true, force: true });
       if (PG) {
         execFileSync("sh", ["tests/pg.sh", "dropdb", db]);
+        // The last good pages, kept in the working directory there.
+        const name = (db.match(/dbname=([A-Za-z0-9_]+)/) || [])[1];
+        if (name) { rmSync(`hindsight-pg-${name}.lastgood`, { recursive: true, force: true }); }
       }
     },
   };

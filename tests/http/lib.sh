@@ -10,6 +10,7 @@ DB=$T/test.db
 # fresh database of this suite, passed as `--db "$DB"` as a file name is,
 # and dropped by hs_stop.
 HS_PG=${HS_PG:-}
+HS_DIR=$PWD # where the servers run
 # Absolute: some suites cd elsewhere before hs_stop drops the database.
 PG_SH=$PWD/tests/pg.sh
 if [ -n "$HS_PG" ]; then
@@ -65,20 +66,24 @@ hs_start() {
   BASE=http://127.0.0.1:$PORT
 }
 
-# hs_stop: SIGTERM must drain and exit 0; ASan reports fail the test.
+# hs_stop: SIGTERM must drain and exit 0; ASan reports fail the test. A
+# suite with more servers names their stderr files in HS_MORE_ERR.
 hs_stop() {
   kill -TERM $HS_PID
   wait $HS_PID
   rc=$?
   check "server exits cleanly on SIGTERM" eq "$rc" 0
-  if grep -q 'ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:' "$T/server.err"; then
+  if grep -q 'ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:' "$T/server.err" ${HS_MORE_ERR:-}; then
     echo "FAIL sanitizer report from the server"
-    grep -A20 'ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:' "$T/server.err" | head -40
+    grep -A20 'ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:' "$T/server.err" ${HS_MORE_ERR:-} | head -40
     nfail=$((nfail + 1))
   fi
   rm -rf "$T"
   if [ -n "$HS_PG" ]; then
     sh "$PG_SH" dropdb "$DB" || echo "    could not drop $DB"
+    # The last good pages, kept in the server's working directory there.
+    rm -rf "$HS_DIR/hindsight-pg-$(printf '%s\n' "$DB" |
+      sed -n 's/.*dbname=\([A-Za-z0-9_]*\).*/\1/p').lastgood"
   fi
   [ $nfail -eq 0 ]
 }

@@ -60,7 +60,10 @@ job_holders() { # job_holders JOB: how many connections hold it
 }
 
 # Node A first: it takes every job's lead at start.
-hs_start
+# The nodes run in $T: on PostgreSQL the last good page is kept in the
+# working directory (hindsight-pg-<dbname>.lastgood), not in the tree.
+HS_BIN=$(cd "$(dirname "$HS_BIN")" && pwd)/$(basename "$HS_BIN")
+cd "$T" && hs_start && cd "$OLDPWD"
 A_PID=$HS_PID
 A=$BASE
 sql "INSERT INTO settings (key, value) VALUES ('page_url', '$A')"
@@ -68,7 +71,7 @@ check "node A ran the retention sweep at start" \
   wait_for 'test "$(metric "$A" hindsight_retention_sweeps_total)" = 1'
 
 # Node B on the same database.
-"$HS_BIN" --db "$DB" serve --listen 127.0.0.1:0 --threads 2 \
+(cd "$T" && exec "$HS_BIN" --db "$DB" serve --listen 127.0.0.1:0 --threads 2) \
   >"$T/b.out" 2>"$T/b.err" &
 B_PID=$!
 check "node B starts on the same database" \
@@ -199,4 +202,5 @@ check "node B indexes now" \
 
 HS_PID=$B_PID
 B_PID=
+HS_MORE_ERR=$T/b.err
 hs_stop

@@ -4,7 +4,9 @@
 # primary (postmaster and backends: the machine is gone), pg_ctl promote
 # the standby. Writers get 503 with Retry-After during the gap (never a
 # 500) and retry; afterwards every acknowledged write is there exactly
-# once, nothing is duplicated, and the public page kept serving.
+# once, nothing is duplicated, and the public page kept serving. Then a
+# COMMIT the primary flushed but could not confirm (its synchronous standby
+# missing) when it died: 503 db_commit_unknown, and the write is there.
 #
 # It runs its own two clusters (tests/pg.sh start makes the primary, the
 # standby is copied from it), not the run's shared one: it kills them.
@@ -63,7 +65,7 @@ port = $P2
 EOF
 echo "$P2" >"$C/p2/port"
 as_pg "$PGBIN/pg_ctl" -D "$C/p2/data" -l "$C/p2/server.log" -w -t 60 start \
-  >/dev/null 2>&1
+  >"$T/restart.out" 2>&1 || { cat "$T/restart.out"; tail -n 5 "$C/p2/server.log"; }
 i=0
 while [ "$(psql -X -A -t "$P1CONN dbname=postgres" -c \
   "SELECT sync_state FROM pg_stat_replication WHERE application_name = 'hs_standby'")" != sync ]; do
@@ -78,10 +80,13 @@ DB="host=127.0.0.1,127.0.0.1 port=$P1,$P2 user=hindsight dbname=hs target_sessio
 db() { psql -X -q -A -t -v ON_ERROR_STOP=1 "$DB" -c "$1"; }
 
 # Two nodes. hs_start (lib.sh) starts node A; node B beside it.
-hs_start
+# The nodes run in $T: on PostgreSQL the last good page is kept in the
+# working directory (hindsight-pg-<dbname>.lastgood), not in the tree.
+HS_BIN=$(cd "$(dirname "$HS_BIN")" && pwd)/$(basename "$HS_BIN")
+cd "$T" && hs_start && cd "$OLDPWD"
 A_PID=$HS_PID
 A=$BASE
-"$HS_BIN" --db "$DB" serve --listen 127.0.0.1:0 --threads 2 \
+(cd "$T" && exec "$HS_BIN" --db "$DB" serve --listen 127.0.0.1:0 --threads 2) \
   >"$T/b.out" 2>"$T/b.err" &
 B_PID=$!
 i=0
@@ -249,6 +254,45 @@ check "every acknowledged event is present exactly once" eq "$missing" 0
 check "ingest on both nodes was acknowledged" test \
   "$(cat "$T/w.ia.ok" "$T/w.ib.ok" | wc -l)" -ge 4
 
+# A COMMIT that cannot be confirmed: the new primary waits for a standby
+# that never comes (synchronous_standby_names = 'nobody'); it has flushed
+# the commit locally, so when it is killed the client was never told, yet
+# the write is there after a restart. The node must say "may or may not
+# have been saved" (db_commit_unknown), not "nothing was saved".
+db "ALTER SYSTEM SET synchronous_standby_names = 'nobody'" >/dev/null
+db "SELECT pg_reload_conf()" >/dev/null
+sleep 0.5
+curl -s -m 60 -o "$T/unknown.body" -w '%{http_code}' -H "$AUTH" -H "$JSON" \
+  -d '{"body":"unconfirmed-1."}' "$A/api/v1/incidents/$INC/events" >"$T/unknown.status" &
+CURL_PID=$!
+i=0
+while [ "$(db "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'SyncRep'")" = 0 ] &&
+  [ $i -lt 100 ]; do
+  sleep 0.1; i=$((i + 1))
+done
+check "the note's COMMIT waits for the missing standby" \
+  test "$(db "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'SyncRep'")" -ge 1
+PM=$(head -n1 "$C/p2/data/postmaster.pid")
+kill -9 $PM $(ps -o pid= --ppid "$PM") 2>/dev/null
+wait $CURL_PID
+check "the node answers 503" eq "$(cat "$T/unknown.status")" 503
+check "saying the write may or may not have been saved" \
+  eq "$(jq -r .error.code "$T/unknown.body")" db_commit_unknown
+# (ALTER SYSTEM wrote 'nobody' to postgresql.auto.conf: back to none. The
+# killed postmaster may linger as a zombie nobody reaps, which its lock
+# files would name as running: they go once the process is dead.)
+i=0
+while ps -o stat= -p "$PM" 2>/dev/null | grep -qv Z && [ $i -lt 100 ]; do
+  sleep 0.1; i=$((i + 1))
+done
+as_pg rm -f "$C/p2/data/postmaster.pid" "$C/p2/.s.PGSQL.$P2.lock"
+as_pg sed -i "s/^synchronous_standby_names = 'nobody'/synchronous_standby_names = ''/" \
+  "$C/p2/data/postgresql.auto.conf"
+as_pg "$PGBIN/pg_ctl" -D "$C/p2/data" -l "$C/p2/server.log" -w -t 60 start \
+  >"$T/restart.out" 2>&1 || { cat "$T/restart.out"; tail -n 5 "$C/p2/server.log"; }
+check "after the restart the unconfirmed note is there, once" \
+  eq "$(db "SELECT count(*) FROM events WHERE body = 'unconfirmed-1.'")" 1
+
 # Both nodes write on the new primary; their pages follow.
 req POST "/api/v1/incidents/$INC/updates" -H "$AUTH" -H "$JSON" \
   -d '{"status":"monitoring","body":"After the failover"}'
@@ -266,4 +310,5 @@ wait "$B_PID"
 check "node B exits cleanly" eq "$?" 0
 B_PID=
 HS_PG= # the database goes with the clusters (cleanup), not pg.sh dropdb
+HS_MORE_ERR=$T/b.err
 hs_stop

@@ -27,11 +27,14 @@ hits() { # hits BASE: GET / answered 200 by that node
   echo "${v:-0}"
 }
 
-hs_start
+# The nodes run in $T: on PostgreSQL the last good page is kept in the
+# working directory (hindsight-pg-<dbname>.lastgood), not in the tree.
+HS_BIN=$(cd "$(dirname "$HS_BIN")" && pwd)/$(basename "$HS_BIN")
+cd "$T" && hs_start && cd "$OLDPWD"
 A_PID=$HS_PID
 A=$BASE
 PA=$PORT
-"$HS_BIN" --db "$DB" serve --listen 127.0.0.1:0 --threads 2 \
+(cd "$T" && exec "$HS_BIN" --db "$DB" serve --listen 127.0.0.1:0 --threads 2) \
   >"$T/b.out" 2>"$T/b.err" &
 B_PID=$!
 i=0
@@ -150,4 +153,5 @@ NGINX_PID=
 HAPROXY_PID=
 HS_PID=$B_PID
 B_PID=
+HS_MORE_ERR=$T/b.err
 hs_stop
