@@ -88,6 +88,28 @@ hs_stop() {
   [ $nfail -eq 0 ]
 }
 
+# node_b_start: a second server on the same database (the suites with two
+# nodes on PostgreSQL), run in $T so its last good pages stay there. Sets
+# B_PID, B (its base URL) and PB (its port); its output is $T/b.out and
+# $T/b.err, which hs_stop checks for sanitizer reports. Returns 1 if it did
+# not start within 10 s.
+node_b_start() {
+  case $HS_BIN in /*) ;; *) HS_BIN=$PWD/$HS_BIN ;; esac
+  rm -f "$T/b.out"
+  (cd "$T" && exec "$HS_BIN" --db "$DB" serve --listen 127.0.0.1:0 \
+    --threads 2 "$@") >"$T/b.out" 2>"$T/b.err" &
+  B_PID=$!
+  HS_MORE_ERR="${HS_MORE_ERR:-} $T/b.err"
+  i=0
+  while ! grep -q 'listening on' "$T/b.out" 2>/dev/null; do
+    i=$((i + 1))
+    [ $i -gt 100 ] && return 1
+    sleep 0.1
+  done
+  PB=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$T/b.out")
+  B=http://127.0.0.1:$PB
+}
+
 # needs_sqlite_file REASON: the rest of this suite is about the SQLite file
 # itself (copied, corrupted, made read-only, full): on PostgreSQL it prints
 # "SKIP <suite>: REASON" (tests/run.sh lists and counts these) and ends the

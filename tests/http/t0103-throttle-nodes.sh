@@ -9,14 +9,7 @@ B_PID=
 trap '[ -z "$B_PID" ] || kill -9 "$B_PID" 2>/dev/null' EXIT
 hs_start
 A=$BASE
-"$HS_BIN" --db "$DB" serve --listen 127.0.0.1:0 --threads 2 \
-  >"$T/b.out" 2>"$T/b.err" &
-B_PID=$!
-n=0
-while ! grep -q 'listening on' "$T/b.out" 2>/dev/null; do
-  n=$((n + 1)); [ $n -gt 100 ] && break; sleep 0.1
-done
-B=http://127.0.0.1:$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$T/b.out")
+check "node B starts on the same database" node_b_start
 
 # attempt BASE ADDR USER PASSWORD: a login with a fresh form from ADDR;
 # prints the status.

@@ -71,12 +71,7 @@ check "node A ran the retention sweep at start" \
   wait_for 'test "$(metric "$A" hindsight_retention_sweeps_total)" = 1'
 
 # Node B on the same database.
-(cd "$T" && exec "$HS_BIN" --db "$DB" serve --listen 127.0.0.1:0 --threads 2) \
-  >"$T/b.out" 2>"$T/b.err" &
-B_PID=$!
-check "node B starts on the same database" \
-  wait_for 'grep -q "listening on" "$T/b.out"'
-B=http://127.0.0.1:$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$T/b.out")
+check "node B starts on the same database" node_b_start
 check "node B answers /healthz" \
   eq "$(curl -s -o /dev/null -w '%{http_code}' "$B/healthz")" 200
 
@@ -202,5 +197,4 @@ check "node B indexes now" \
 
 HS_PID=$B_PID
 B_PID=
-HS_MORE_ERR=$T/b.err
 hs_stop

@@ -86,14 +86,7 @@ HS_BIN=$(cd "$(dirname "$HS_BIN")" && pwd)/$(basename "$HS_BIN")
 cd "$T" && hs_start && cd "$OLDPWD"
 A_PID=$HS_PID
 A=$BASE
-(cd "$T" && exec "$HS_BIN" --db "$DB" serve --listen 127.0.0.1:0 --threads 2) \
-  >"$T/b.out" 2>"$T/b.err" &
-B_PID=$!
-i=0
-while ! grep -q 'listening on' "$T/b.out" 2>/dev/null; do
-  i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1
-done
-B=http://127.0.0.1:$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$T/b.out")
+node_b_start
 TOKEN=$("$HS_BIN" --db "$DB" token add api --scope write)
 AUTH="Authorization: Bearer $TOKEN"
 req POST /api/v1/incidents -H "$AUTH" -H "$JSON" -d '{"title":"Failover drill"}'
@@ -310,5 +303,4 @@ wait "$B_PID"
 check "node B exits cleanly" eq "$?" 0
 B_PID=
 HS_PG= # the database goes with the clusters (cleanup), not pg.sh dropdb
-HS_MORE_ERR=$T/b.err
 hs_stop

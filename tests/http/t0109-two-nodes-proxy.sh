@@ -34,15 +34,7 @@ cd "$T" && hs_start && cd "$OLDPWD"
 A_PID=$HS_PID
 A=$BASE
 PA=$PORT
-(cd "$T" && exec "$HS_BIN" --db "$DB" serve --listen 127.0.0.1:0 --threads 2) \
-  >"$T/b.out" 2>"$T/b.err" &
-B_PID=$!
-i=0
-while ! grep -q 'listening on' "$T/b.out" 2>/dev/null; do
-  i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1
-done
-PB=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$T/b.out")
-B=http://127.0.0.1:$PB
+node_b_start
 TOKEN=$("$HS_BIN" --db "$DB" token add api --scope write)
 AUTH="Authorization: Bearer $TOKEN"
 
@@ -153,5 +145,4 @@ NGINX_PID=
 HAPROXY_PID=
 HS_PID=$B_PID
 B_PID=
-HS_MORE_ERR=$T/b.err
 hs_stop
