@@ -39,9 +39,15 @@ try {
     await page.fill("form.form-grid input[name=group]", group);
     await page.click("form.form-grid button[type=submit]");
     await page.waitForURL("**/app/components");
+    // The URL was /app/components already: wait for the new row itself, or
+    // the next fill could race the page that answers this submit.
+    await page.waitForFunction((n) => [...document.querySelectorAll("form.row-form input[name=name]")]
+      .some((e) => e.value === n), name);
   }
   await page.click('button[aria-label="Move API up"]');
   await page.waitForURL("**/app/components");
+  await page.waitForFunction(() => [...document.querySelectorAll("form.row-form input[name=name]")]
+    .slice(0, 3).map((e) => e.value).join(",") === "Website,API,Checkout").catch(() => {});
   check("the admin list follows the move",
     (await page.locator("form.row-form input[name=name]").evaluateAll((els) => els.map((e) => e.value))).slice(0, 3).join(",") === "Website,API,Checkout");
 
