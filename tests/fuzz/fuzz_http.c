@@ -1,6 +1,6 @@
 // fuzz-sources: server/*.c build/rel/asset_table.S
 // fuzz-exclude: server/main.c server/accesslog.c
-// fuzz-libs: -lmicrohttpd -lsqlite3 -lcmark -ljansson -lcrypt -lz -lcurl -lzstd -lsnappy
+// fuzz-libs: -lmicrohttpd -lsqlite3 -lcmark -ljansson -lcrypt -lz -lcurl -lzstd -lsnappy -lpq
 // fuzz-libs: -lpthread -lm
 /*
 ** fuzz_http.c: libFuzzer target for whole raw HTTP requests.

@@ -39,7 +39,9 @@ if [ "$fuzz_seconds" -eq 0 ]; then
 else
   fuzz_mode=-max_total_time=$fuzz_seconds
 fi
+# libpq's headers live in their own directory (server/db_pg.c, in fuzz_http).
 fuzz_cflags="-std=c17 -D_GNU_SOURCE -g -O1 -Iserver
+  $(pkg-config --cflags libpq 2>/dev/null)
   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all"
 out=build/fuzz
 mkdir -p "$out" || exit 2
