@@ -117,7 +117,20 @@ void accesslog_stop(void) {}
 
 /* The number after zKey in the line z[0..n), or -1. */
 static int log_number(const char *z, size_t n, const char *zKey) {
-  const char *p = memmem(z, n, zKey, strlen(zKey));
+  /* The field itself, not the same text inside a quoted value (a path may
+  ** hold " status=1"): only outside quotes, where \ escapes one byte. */
+  size_t nKey = strlen(zKey);
+  const char *p = NULL;
+  int bQuoted = 0;
+  for (size_t i = 0; i < n && !p; i++) {
+    if (bQuoted && z[i] == '\\') {
+      i++;
+    } else if (z[i] == '"') {
+      bQuoted = !bQuoted;
+    } else if (!bQuoted && n - i >= nKey && memcmp(z + i, zKey, nKey) == 0) {
+      p = z + i;
+    }
+  }
   if (!p) {
     return -1;
   }
