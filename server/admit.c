@@ -11,9 +11,11 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "arena.h"
 #include "err.h"
+#include "linger.h"
 #include "utc.h"
 #include "worker.h"
 
@@ -23,6 +25,7 @@ typedef struct Slot {
   int bUsed;     /* a live connection */
   int fd;        /* its socket */
   int64_t tHead; /* when its head phase began, ms; 0 when past it */
+  int bLinger;   /* answered before its body was read: drain on close */
 } Slot;
 
 static struct {
@@ -98,6 +101,14 @@ void admit_notify(void *pCls, struct MHD_Connection *pConn,
     if (p && adm.aSlot) {
       head_end(p);
       p->bUsed = 0;
+      if (p->bLinger) {
+        /* MHD closes its descriptor next; ours keeps the socket open
+        ** (no RST over unread bytes) while linger.c drains it. */
+        int fd = dup(p->fd);
+        if (fd >= 0) {
+          linger_adopt(fd);
+        }
+      }
     }
     *ppSocket = NULL;
     pthread_mutex_unlock(&adm.mu);
@@ -129,6 +140,7 @@ void admit_notify(void *pCls, struct MHD_Connection *pConn,
       }
     }
     pFree->bUsed = 1;
+    pFree->bLinger = 0;
     pFree->fd = pInfo->connect_fd;
     pFree->tHead = now ? now : 1;
     adm.nHead++;
@@ -153,6 +165,20 @@ void admit_head(struct MHD_Connection *pConn, int bDone) {
       p->tHead = now ? now : 1;
       adm.nHead++;
     }
+  }
+  pthread_mutex_unlock(&adm.mu);
+}
+
+void admit_linger(struct MHD_Connection *pConn) {
+  const union MHD_ConnectionInfo *pInfo =
+      MHD_get_connection_info(pConn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+  Slot *p = pInfo ? pInfo->socket_context : NULL;
+  if (!p) {
+    return;
+  }
+  pthread_mutex_lock(&adm.mu);
+  if (adm.aSlot && p->bUsed) {
+    p->bLinger = 1;
   }
   pthread_mutex_unlock(&adm.mu);
 }

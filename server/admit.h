@@ -50,6 +50,11 @@ void admit_notify(void *pCls, struct MHD_Connection *pConn,
 ** (bDone=0: it answered a request and is kept alive). */
 void admit_head(struct MHD_Connection *pConn, int bDone);
 
+/* The connection was answered before its body was read: when MHD closes
+** it, linger.c drains it first, so the client reads the answer rather
+** than a reset (see linger.h). */
+void admit_linger(struct MHD_Connection *pConn);
+
 /* Connections shut down for their head deadline, and for the cap. */
 void admit_counts(unsigned long *pnDeadline, unsigned long *pnShed);
 

@@ -38,6 +38,7 @@
 
 #include "accesslog.h"
 #include "admit.h"
+#include "linger.h"
 #include "assets.h"
 #include "action.h"
 #include "audit.h"
@@ -1427,19 +1428,19 @@ static int request_head(Req *r) {
   int aCount[2] = {0, 0};
   MHD_get_connection_values(r->pConn, MHD_HEADER_KIND, count_framing,
                             aCount);
+  const char *zTe = req_header(r, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+  const char *zLen = req_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
+  r->bHasBody = zTe || (zLen && strtoull(zLen, NULL, 10) > 0);
   if (aCount[0] > 1 || (aCount[0] && aCount[1])) {
     return req_fail(r, E_INVALID, "conflicting Content-Length or "
                                   "Transfer-Encoding headers");
   }
-  const char *zTe = req_header(r, MHD_HTTP_HEADER_TRANSFER_ENCODING);
   if (aCount[1] > 1 || (zTe && strcasecmp(zTe, "chunked") != 0)) {
     /* MHD would read an unknown coding as a body without end. */
     return req_fail(r, E_NOTIMPL, "Transfer-Encoding: only chunked is "
                                   "supported");
   }
-  const char *zLen = req_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
-  int bBody = zTe || (zLen && strtoull(zLen, NULL, 10) > 0);
-  if (r->pRoute && bBody) {
+  if (r->pRoute && r->bHasBody) {
     /* Who is asking before a byte of the body is read. */
     int rc = authorize(r);
     if (rc) {
@@ -1453,7 +1454,7 @@ static int request_head(Req *r) {
     return req_fail(r, E_TOOBIG, "the request body is over the %zu byte "
                                  "limit", body_cap(r));
   }
-  if (r->pRoute && (r->pRoute->flags & R_BIGBODY) && bBody) {
+  if (r->pRoute && (r->pRoute->flags & R_BIGBODY) && r->bHasBody) {
     if (!lane_enter(LANE_INGEST)) {
       return req_fail(r, E_BUSY, "the server is taking other large uploads; "
                                  "try again in a moment");
@@ -1543,7 +1544,11 @@ static enum MHD_Result on_request(void *pCls, struct MHD_Connection *pConn,
       return MHD_YES;
     }
     /* Refuse now rather than read a body we would throw away; MHD closes
-    ** the connection after this answer, which is what we want here. */
+    ** the connection after this answer, which is what we want here, and
+    ** linger.c drains what is still on its way so the client reads it. */
+    if (r->bHasBody) {
+      admit_linger(pConn);
+    }
   } else if (r->status) {
     /* Already refused above: drop whatever body still arrives. */
     *pnUpload = 0;
@@ -1864,6 +1869,9 @@ int http_serve(const HttpConfig *pCfg) {
   if (admit_start(cfg.nMaxConn, cfg.nHeaderTimeoutS)) {
     fprintf(stderr, "hindsight: no head deadline (no thread)\n");
   }
+  if (linger_start()) {
+    fprintf(stderr, "hindsight: refused uploads close at once (no thread)\n");
+  }
   struct MHD_Daemon *pD = daemon_start(flags, aExtra);
   if (!pD) {
     fprintf(stderr, "hindsight: cannot listen on %s: %s\n", cfg.zListen,
@@ -1872,6 +1880,7 @@ int http_serve(const HttpConfig *pCfg) {
     free(zKey);
     lane_run_stop();
     admit_stop();
+    linger_stop();
     accesslog_stop();
     static_free();
     return E_IO;
@@ -1918,6 +1927,7 @@ int http_serve(const HttpConfig *pCfg) {
   lane_run_stop(); /* finishes slow work and resumes its connections */
   MHD_stop_daemon(pD);
   admit_stop();
+  linger_stop();
   accesslog_stop();
   static_free();
   if (fdListen != MHD_INVALID_SOCKET) {

@@ -61,6 +61,7 @@ struct Req {
   int bSpoolFailed;     /* the temp file could not be written */
   int bBodyTooBig;      /* body passed its cap; answer 413 */
   int bIdentified;      /* auth_identify() already ran (before the body) */
+  int bHasBody;         /* the head announced a body (length or chunked) */
   int rcEarly;          /* refused before the body: the rc to answer */
   int bBodyBusy;        /* the global memory for bodies in flight is full */
   int bDrainRefused;    /* the drain limit passed while the body arrived */

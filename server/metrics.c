@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "admit.h"
+#include "linger.h"
 #include "db.h"
 #include "err.h"
 #include "lane.h"
@@ -255,6 +256,12 @@ void metrics_render(Buf *pOut, int64_t nDbBytes) {
              " %lu\n"
              "hindsight_connections_closed_total{reason=\"shed\"} %lu\n",
              nDeadline, nShed);
+  buf_printf(pOut,
+             "# HELP hindsight_lingering_closes_total Connections answered"
+             " before their body was read, drained before closing.\n"
+             "# TYPE hindsight_lingering_closes_total counter\n"
+             "hindsight_lingering_closes_total %lu\n",
+             linger_count());
   buf_puts(pOut, "# HELP hindsight_lane_busy Requests in each lane now.\n"
                  "# TYPE hindsight_lane_busy gauge\n");
   for (int i = 0; i < N_LANE; i++) {

@@ -17,6 +17,12 @@
 //   node tests/http/raw.mjs pause PORT SECONDS
 //     sends stdin up to a line "--PAUSE--", waits SECONDS, sends the rest,
 //     and prints what comes back (10 s after that at most).
+//   node tests/http/raw.mjs afterward PORT
+//     sends stdin (a request head and part of a long body), reads the
+//     answer until the server's end of it, then sends 64 KiB more body
+//     three times, 300 ms apart, as a client still uploading would. Prints
+//     the answer, then "[more body taken]" or "[reset: CODE]" when the
+//     server had closed the socket under it (RST).
 import net from 'node:net';
 
 const [mode, port, a3, a4] = process.argv.slice(2);
@@ -133,6 +139,32 @@ if (mode === 'send') {
     sock.on('data', (d) => process.stdout.write(d));
     sock.on('error', () => {});
     sock.on('close', () => clearTimeout(timer));
+  });
+} else if (mode === 'afterward') {
+  const chunks = [];
+  process.stdin.on('data', (c) => chunks.push(c));
+  process.stdin.on('end', () => {
+    let zErr = '';
+    const sock = net.connect({ port: Number(port), host: '127.0.0.1',
+                               allowHalfOpen: true }, () => {
+      sock.write(Buffer.concat(chunks));
+    });
+    sock.on('data', (d) => process.stdout.write(d));
+    sock.on('error', (e) => { zErr = zErr || e.code || String(e); });
+    const more = Buffer.alloc(65536, 0x61);
+    sock.on('end', () => {
+      let k = 0;
+      const timer = setInterval(() => {
+        if (k++ < 3 && !sock.destroyed) {
+          sock.write(more, (e) => { if (e) zErr = zErr || e.code; });
+          return;
+        }
+        clearInterval(timer);
+        console.log(zErr ? `\n[reset: ${zErr}]` : '\n[more body taken]');
+        sock.destroy();
+      }, 300);
+    });
+    setTimeout(() => sock.destroy(), 10000).unref();
   });
 } else {
   console.error('usage: raw.mjs send PORT [HOST] | hold PORT N SECONDS');

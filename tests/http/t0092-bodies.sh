@@ -1,6 +1,7 @@
 # t0092-bodies: who asks comes before the body (issue 20, case 3). An
 # anonymous 200 MB ingest upload is refused 401 before curl has sent much
-# of it; an anonymous half-sent JSON body is refused at once; an anonymous
+# of it, and a client still sending after a refusal is not reset (the
+# close lingers); an anonymous half-sent JSON body is refused at once; an anonymous
 # body on a public route is capped small (16 KiB) and must arrive whole
 # within the head deadline; bodies held in memory by all requests together
 # stay under --max-body-memory (1 MiB here): past it, 503 with Retry-After
@@ -24,6 +25,19 @@ sent=${out#* }
 check "an anonymous 200 MB upload is 401" eq "$code" 401
 check "refused before the body: curl sent under 16 MB of 200 ($sent bytes)" \
   test "${sent%.*}" -lt 16000000
+
+# A refusal before the body is a lingering close (linger.c): what the
+# client still sends is read and dropped, so it reads the 401 instead of a
+# reset (RST) when the server closes under an upload in flight.
+{ printf 'POST /loki/api/v1/push HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer nope\r\nContent-Type: application/json\r\nContent-Length: 50000000\r\n\r\n'
+  head -c 200000 /dev/zero; } | $RAW afterward "$PORT" >"$T/linger"
+check "a wrong token on a 50 MB push: 401 before the body" \
+  grep -q '^HTTP/1.1 401' "$T/linger"
+check "the client sends on after the answer, and is not reset" \
+  eq "$(tail -n 1 "$T/linger")" "[more body taken]"
+req GET /metrics
+check "counted in hindsight_lingering_closes_total" \
+  grep -q '^hindsight_lingering_closes_total [1-9]' "$T/body"
 
 printf 'POST /api/v1/incidents HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n{"title":"' |
   $RAW trickle "$PORT" 3 >"$T/anon"
