@@ -48,6 +48,9 @@
 #define PG_LOCK_WRITE 7216001
 #define PG_LOCK_MIGRATE 7216002
 #define PG_LOCK_JOB 7216100 /* + DB_JOB_* */
+/* A lock's number inside a constant SQL text (no text built at run time). */
+#define PG_STR_(x) #x
+#define PG_STR(x) PG_STR_(x)
 #define PG_BYTEAOID 17
 #define PG_INT8OID 20
 #define PG_TEXTOID 25
@@ -618,10 +621,9 @@ int pg_exec(const char *zSql) {
 }
 
 int pg_begin_write(void) {
-  char zSql[96];
-  snprintf(zSql, sizeof(zSql), "BEGIN; SELECT pg_advisory_xact_lock(%d)",
-           PG_LOCK_WRITE);
-  int rc = pg_exec(zSql);
+  /* One round trip: BEGIN and the lock in one text (so no parameters). */
+  int rc = pg_exec("BEGIN; SELECT pg_advisory_xact_lock(" PG_STR(
+      PG_LOCK_WRITE) ")");
   if (rc) {
     pg_rollback();
     return rc;
@@ -679,11 +681,25 @@ void pg_rollback(void) {
 }
 
 /* Runs a one-value query; the value (NEW) or NULL after a logged error. */
-static char *query_value(const char *zSql) {
+/* Runs zSql, whose one parameter $1 is v; the result (NEW, PQclear), or
+** NULL when there is no connection. */
+static PGresult *exec_int(const char *zSql, int64_t v) {
   if (tx_lost() || pg_connect()) {
     return NULL;
   }
-  PGresult *r = PQexec(pConn->pg, zSql);
+  char zV[24];
+  snprintf(zV, sizeof(zV), "%lld", (long long)v);
+  const char *aParam[1] = {zV};
+  return PQexecParams(pConn->pg, zSql, 1, NULL, aParam, NULL, NULL, 0);
+}
+
+/* The one value of zSql's one row (NEW, free), with $1 = v when bParam;
+** NULL on any error. */
+static char *query_value_of(const char *zSql, int bParam, int64_t v) {
+  if (tx_lost() || pg_connect()) {
+    return NULL;
+  }
+  PGresult *r = bParam ? exec_int(zSql, v) : PQexec(pConn->pg, zSql);
   char *z = NULL;
   if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
     z = xstrdup(PQgetvalue(r, 0, 0));
@@ -692,6 +708,10 @@ static char *query_value(const char *zSql) {
   }
   PQclear(r);
   return z;
+}
+
+static char *query_value(const char *zSql) {
+  return query_value_of(zSql, 0, 0);
 }
 
 int64_t pg_last_id(void) { return pConn ? pConn->lastId : 0; }
@@ -741,16 +761,24 @@ int pg_user_version(void) {
 }
 
 int pg_set_user_version(int n) {
-  char zSql[64];
-  snprintf(zSql, sizeof(zSql), "UPDATE hs_schema SET version = %d", n);
-  return pg_exec(zSql);
+  const char *zSql = "UPDATE hs_schema SET version = $1::integer";
+  PGresult *r = exec_int(zSql, n);
+  if (!r) {
+    return E_DB;
+  }
+  int rc = 0;
+  if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+    result_error(r, zSql);
+    rc = E_DB;
+  }
+  PQclear(r);
+  return rc;
 }
 
 int pg_migration_lock(int bLock) {
-  char zSql[64];
-  snprintf(zSql, sizeof(zSql), "SELECT pg_advisory_%s(%d)",
-           bLock ? "lock" : "unlock", PG_LOCK_MIGRATE);
-  return pg_exec(zSql);
+  return pg_exec(bLock ? "SELECT pg_advisory_lock(" PG_STR(PG_LOCK_MIGRATE) ")"
+                       : "SELECT pg_advisory_unlock(" PG_STR(
+                             PG_LOCK_MIGRATE) ")");
 }
 
 /* Jobs ------------------------------------------------------------------ */
@@ -773,10 +801,8 @@ int pg_lead(int eJob) {
   if (leads.mask & (1u << eJob)) {
     return 1;
   }
-  char zSql[64];
-  snprintf(zSql, sizeof(zSql), "SELECT pg_try_advisory_lock(%d)",
-           PG_LOCK_JOB + eJob);
-  char *z = query_value(zSql);
+  char *z = query_value_of("SELECT pg_try_advisory_lock($1::bigint)", 1,
+                           PG_LOCK_JOB + eJob);
   int bHeld = z && z[0] == 't';
   free(z);
   if (bHeld) {
