@@ -361,6 +361,20 @@
     if (form) { updatePreview(form); }
   });
 
+  // The top bar's menus (details elements): one open at a time, closed by a
+  // click elsewhere or Escape, as a menu is.
+  function closeMenus(keep) {
+    document.querySelectorAll(".topbar details[open]").forEach(function (d) {
+      if (d !== keep) { d.open = false; }
+    });
+  }
+  document.addEventListener("click", function (ev) {
+    closeMenus(ev.target.closest && ev.target.closest(".topbar details"));
+  });
+  document.addEventListener("keydown", function (ev) {
+    if (ev.key === "Escape") { closeMenus(null); }
+  });
+
   // Keyboard help on every page: ? shows it, / searches (or filters a
   // timeline), Escape closes.
   document.addEventListener("keydown", function (ev) {

@@ -25,6 +25,26 @@ try {
   page.on("console", (m) => { if (/Content Security Policy/i.test(m.text())) { errors.push(m.text()); } });
   await login(page, "admin", "admin-browser-pw");
 
+  // The top bar is one line at 1280 px: status-page and admin pages fold
+  // into two menus that open on a click and close on Escape or elsewhere.
+  const tops = await page.locator("nav.mainnav > *").evaluateAll((xs) => xs.map((x) => Math.round(x.getBoundingClientRect().top)));
+  check("the admin's top bar is one line at 1280 px", new Set(tops).size === 1, tops.join(","));
+  check("the menus are closed at first", !(await page.isVisible("nav.mainnav a[href='/app/users']")));
+  await page.click("nav.mainnav summary:has-text('Admin')");
+  check("the Admin menu opens with Users, Audit log and Settings",
+    (await page.isVisible("nav.mainnav a[href='/app/users']")) && (await page.isVisible("nav.mainnav a[href='/app/audit']")) &&
+    (await page.isVisible("nav.mainnav a[href='/app/settings']")));
+  await page.click("nav.mainnav summary:has-text('Status page')");
+  check("opening another menu closes the first",
+    !(await page.isVisible("nav.mainnav a[href='/app/users']")) && (await page.isVisible("nav.mainnav a[href='/app/components']")));
+  await page.screenshot({ path: `${SHOTS}/nav-menus.png`, clip: { x: 0, y: 0, width: 1280, height: 260 } });
+  await page.keyboard.press("Escape");
+  check("Escape closes it", !(await page.isVisible("nav.mainnav a[href='/app/components']")));
+  await page.click("nav.mainnav summary:has-text('Admin')");
+  await page.click("nav.mainnav a[href='/app/users']");
+  await page.waitForURL("**/app/users");
+  check("a menu link goes to its page", true);
+
   // Users: role change and password reset.
   await page.goto(server.base + "/app/users");
   const row = page.locator("tr[data-user=dana]");
