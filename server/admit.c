@@ -149,38 +149,44 @@ void admit_notify(void *pCls, struct MHD_Connection *pConn,
   pthread_mutex_unlock(&adm.mu);
 }
 
-void admit_head(struct MHD_Connection *pConn, int bDone) {
+/* The connection's live slot, with adm.mu held; NULL (and not held) when
+** it has none. */
+static Slot *slot_lock(struct MHD_Connection *pConn) {
   const union MHD_ConnectionInfo *pInfo =
       MHD_get_connection_info(pConn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
   Slot *p = pInfo ? pInfo->socket_context : NULL;
   if (!p) {
-    return;
+    return NULL;
   }
   pthread_mutex_lock(&adm.mu);
-  if (adm.aSlot && p->bUsed) {
-    if (bDone) {
-      head_end(p);
-    } else if (!p->tHead) {
-      int64_t now = utc_now_ms();
-      p->tHead = now ? now : 1;
-      adm.nHead++;
-    }
+  if (!adm.aSlot || !p->bUsed) {
+    pthread_mutex_unlock(&adm.mu);
+    return NULL;
+  }
+  return p;
+}
+
+void admit_head(struct MHD_Connection *pConn, int bDone) {
+  Slot *p = slot_lock(pConn);
+  if (!p) {
+    return;
+  }
+  if (bDone) {
+    head_end(p);
+  } else if (!p->tHead) {
+    int64_t now = utc_now_ms();
+    p->tHead = now ? now : 1;
+    adm.nHead++;
   }
   pthread_mutex_unlock(&adm.mu);
 }
 
 void admit_linger(struct MHD_Connection *pConn) {
-  const union MHD_ConnectionInfo *pInfo =
-      MHD_get_connection_info(pConn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-  Slot *p = pInfo ? pInfo->socket_context : NULL;
-  if (!p) {
-    return;
-  }
-  pthread_mutex_lock(&adm.mu);
-  if (adm.aSlot && p->bUsed) {
+  Slot *p = slot_lock(pConn);
+  if (p) {
     p->bLinger = 1;
+    pthread_mutex_unlock(&adm.mu);
   }
-  pthread_mutex_unlock(&adm.mu);
 }
 
 void admit_counts(unsigned long *pnDeadline, unsigned long *pnShed) {
