@@ -1313,34 +1313,53 @@ int postmortem_revisions(Req *r) {
 
 /* Exports ------------------------------------------------------------- */
 
+/* What both exports start from: the viewer's time zone, the incident and
+** its postmortem. On success all three are the caller's to release
+** (viewtz_done, json_decref twice); on failure none is held. */
+static int export_open(Req *r, ViewTz *pVt, int64_t *pId, json_t **ppInc,
+                       json_t **ppRow) {
+  int rc = viewtz_get(r, pVt);
+  if (rc) {
+    return rc;
+  }
+  rc = load_incident(r, pId, ppInc);
+  if (rc) {
+    viewtz_done(pVt);
+    return rc;
+  }
+  *ppRow = pm_row(*pId, &rc);
+  if (!*ppRow) {
+    json_decref(*ppInc);
+    *ppInc = NULL;
+    viewtz_done(pVt);
+    return rc == E_NOTFOUND ? req_fail(r, rc, "no postmortem here") : rc;
+  }
+  return 0;
+}
+
+/* Content-Disposition for an export of incident id, zExt "md" or "html". */
+static void export_name(Req *r, int64_t id, const char *zExt) {
+  char z[96];
+  snprintf(z, sizeof(z), "attachment; filename=\"postmortem-%lld.%s\"",
+           (long long)id, zExt);
+  r->zDisposition = arena_strdup(&r->arena, z);
+}
+
 int postmortem_export_md(Req *r) {
   int64_t id;
   json_t *pInc = NULL;
+  json_t *pRow = NULL;
   ViewTz vt;
-  int rc = viewtz_get(r, &vt);
+  int rc = export_open(r, &vt, &id, &pInc, &pRow);
   if (rc) {
     return rc;
-  }
-  rc = load_incident(r, &id, &pInc);
-  if (rc) {
-    viewtz_done(&vt);
-    return rc;
-  }
-  json_t *pRow = pm_row(id, &rc);
-  if (!pRow) {
-    json_decref(pInc);
-    viewtz_done(&vt);
-    return rc == E_NOTFOUND ? req_fail(r, rc, "no postmortem here") : rc;
   }
   r->zRaw = pm_body_view(pRow, pInc, &vt);
   json_decref(pInc);
   viewtz_done(&vt);
   r->nRaw = strlen(r->zRaw);
   r->zRawType = "text/markdown; charset=utf-8";
-  char z[96];
-  snprintf(z, sizeof(z), "attachment; filename=\"postmortem-%lld.md\"",
-           (long long)id);
-  r->zDisposition = arena_strdup(&r->arena, z);
+  export_name(r, id, "md");
   json_decref(pRow);
   return 0;
 }
@@ -1348,21 +1367,11 @@ int postmortem_export_md(Req *r) {
 int postmortem_export_html(Req *r) {
   int64_t id;
   json_t *pInc = NULL;
+  json_t *pRow = NULL;
   ViewTz vt;
-  int rc = viewtz_get(r, &vt);
+  int rc = export_open(r, &vt, &id, &pInc, &pRow);
   if (rc) {
     return rc;
-  }
-  rc = load_incident(r, &id, &pInc);
-  if (rc) {
-    viewtz_done(&vt);
-    return rc;
-  }
-  json_t *pRow = pm_row(id, &rc);
-  if (!pRow) {
-    json_decref(pInc);
-    viewtz_done(&vt);
-    return rc == E_NOTFOUND ? req_fail(r, rc, "no postmortem here") : rc;
   }
   r->pModel = pm_api(pRow);
   char *zBody = pm_body_view(pRow, pInc, &vt);
@@ -1381,10 +1390,7 @@ int postmortem_export_html(Req *r) {
   ** needs nothing else, and its own CSP keeps it script-free there. */
   r->zTemplate = "postmortem_export";
   r->zLayout = "bare";
-  char z[96];
-  snprintf(z, sizeof(z), "attachment; filename=\"postmortem-%lld.html\"",
-           (long long)id);
-  r->zDisposition = arena_strdup(&r->arena, z);
+  export_name(r, id, "html");
   json_decref(pRow);
   json_decref(pInc);
   return 0;
