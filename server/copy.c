@@ -432,6 +432,31 @@ typedef struct Batch {
   DbValue aVal[COPY_BATCH_VALUES]; /* the values, pointing into bytes */
 } Batch;
 
+/* Reads the current row of pSide, which holds t's columns, and returns
+** its checksum; with pB also adds the row to that batch (table_copy),
+** without only sums it (table_verify), so both sides sum alike. */
+static uint64_t row_read(DbSide *pSide, const CopyTable *t, Batch *pB) {
+  uint64_t h = 0;
+  for (int i = 0; i < t->nCol; i++) {
+    DbValue v;
+    read_col(pSide, t, i, &v);
+    h = hash_value(h, &v);
+    if (pB) {
+      pB->aType[pB->nVal] = v.eType;
+      pB->aOff[pB->nVal] = pB->bytes.n;
+      pB->aLen[pB->nVal] = v.n;
+      if (v.n) {
+        buf_append(&pB->bytes, v.a, v.n);
+      }
+      pB->nVal++;
+    }
+  }
+  if (pB) {
+    pB->nRow++;
+  }
+  return h;
+}
+
 /* Inserts the batch's rows into t on DST and empties it. 0 or E_DB. */
 static int batch_flush(Copy *c, const CopyTable *t, Batch *pB) {
   if (pB->nRow == 0) {
@@ -475,20 +500,7 @@ static int table_copy(Copy *c, CopyTable *t) {
   int rc = db_side_query(c->pSrc, buf_str(&sel), 0, NULL);
   while (rc == 0 && (rc = db_side_next(c->pSrc)) == DB_ROW) {
     rc = 0;
-    uint64_t h = 0;
-    for (int i = 0; i < t->nCol; i++) {
-      DbValue v;
-      read_col(c->pSrc, t, i, &v);
-      h = hash_value(h, &v);
-      pB->aType[pB->nVal] = v.eType;
-      pB->aOff[pB->nVal] = pB->bytes.n;
-      pB->aLen[pB->nVal] = v.n;
-      if (v.n) {
-        buf_append(&pB->bytes, v.a, v.n);
-      }
-      pB->nVal++;
-    }
-    pB->nRow++;
+    uint64_t h = row_read(c->pSrc, t, pB);
     /* Rows are summed in key order: a row moved, lost or repeated
     ** changes the sum. */
     t->hSrc = hash64((const char *)&h, sizeof(h), t->hSrc);
@@ -519,12 +531,7 @@ static int table_verify(Copy *c, CopyTable *t) {
   select_sql(t, &sel);
   int rc = db_side_query(c->pDst, buf_str(&sel), 0, NULL);
   while (rc == 0 && (rc = db_side_next(c->pDst)) == DB_ROW) {
-    uint64_t h = 0;
-    for (int i = 0; i < t->nCol; i++) {
-      DbValue v;
-      read_col(c->pDst, t, i, &v);
-      h = hash_value(h, &v);
-    }
+    uint64_t h = row_read(c->pDst, t, NULL);
     t->hDst = hash64((const char *)&h, sizeof(h), t->hDst);
     t->nDst++;
     rc = 0;
