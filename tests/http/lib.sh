@@ -46,11 +46,26 @@ hs_start() {
   printf '%s\n' "$PW_ADMIN" | "$HS_BIN" --db "$DB" user add admin --role admin
   printf '%s\n' "$PW_EDITOR" | "$HS_BIN" --db "$DB" user add editor --role editor
   printf '%s\n' "$PW_VIEWER" | "$HS_BIN" --db "$DB" user add viewer --role viewer
+  : >"$T/server.err"
+  hs_serve "$DB" "$@"
+}
+
+# hs_serve DB [serve args...]: hs_start without its users, on any database
+# (t0104 serves several in turn): sets HS_PID, PORT and BASE. Its output
+# is $T/server.out; its stderr is added to $T/server.err, which hs_start
+# empties first. With HS_RUN_DIR set (then HS_BIN must be absolute) it
+# runs there: files kept beside the database (lastgood.c's
+# "<db>.lastgood") are named after --db, for PostgreSQL its connection
+# string, in the working directory.
+hs_serve() {
+  zDb=$1
+  shift
   # A restart must not read the last server's "listening on" line before
   # the new one truncates the file.
   rm -f "$T/server.out"
-  "$HS_BIN" --db "$DB" serve --listen 127.0.0.1:0 --threads 2 "$@" \
-    >"$T/server.out" 2>"$T/server.err" &
+  (cd "${HS_RUN_DIR:-.}" && exec "$HS_BIN" --db "$zDb" serve \
+    --listen 127.0.0.1:0 --threads 2 "$@") >"$T/server.out" \
+    2>>"$T/server.err" &
   HS_PID=$!
   i=0
   while ! grep -q 'listening on' "$T/server.out" 2>/dev/null; do

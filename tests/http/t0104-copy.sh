@@ -55,28 +55,13 @@ lite() { sqlite3 -cmd '.timeout 5000' "$DB" "$@"; }
 # pg_sql CONNINFO SQL: one query through psql ("|" between columns).
 pg_sql() { psql -X -q -A -t -v ON_ERROR_STOP=1 "$1" -c "$2"; }
 
-# serve DB: hindsight on DB on a free port (hs_start without its users),
-# run in $T: files kept beside the database (lastgood.c's "<db>.lastgood")
-# are named after --db, for PostgreSQL its connection string, in the
-# current directory.
+# serve DB: hindsight on DB (lib.sh's hs_serve), run in $T: files kept
+# beside the database are named after --db, for PostgreSQL its connection
+# string, in the current directory.
 case $HS_BIN in /*) ;; *) HS_BIN=$PWD/$HS_BIN ;; esac
 serve() {
-  rm -f "$T/server.out"
-  (cd "$T" && exec "$HS_BIN" --db "$1" serve --listen 127.0.0.1:0 --threads 2 \
-    >"$T/server.out" 2>>"$T/server.err") &
-  HS_PID=$!
-  i=0
-  while ! grep -q 'listening on' "$T/server.out" 2>/dev/null; do
-    i=$((i + 1))
-    if [ $i -gt 100 ] || ! kill -0 $HS_PID 2>/dev/null; then
-      echo "FAIL server did not start on $1"
-      cat "$T/server.err"
-      exit 1
-    fi
-    sleep 0.1
-  done
-  PORT=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$T/server.out")
-  BASE=http://127.0.0.1:$PORT
+  HS_RUN_DIR=$T
+  hs_serve "$1"
 }
 unserve() {
   kill -TERM $HS_PID
