@@ -298,12 +298,7 @@ int auth_user_passwd(const char *zName, const char *zPw, const char *zActor) {
   }
   if (rc == 0) {
     /* A new password ends every session, on every device. */
-    p = db_prepare("DELETE FROM sessions WHERE user_id = :id");
-    rc = p ? 0 : E_DB;
-    if (p) {
-      db_bind_int(p, ":id", id);
-      rc = db_run(p);
-    }
+    rc = db_run_id("DELETE FROM sessions WHERE user_id = :id", id);
   }
   if (rc == 0) {
     json_t *pAfter = json_pack("{s:s, s:b}", "name", zName,

@@ -511,12 +511,7 @@ int component_delete(Req *r) {
     rc = db_begin_write();
   }
   if (rc == 0) {
-    p = db_prepare("DELETE FROM components WHERE id = :id");
-    rc = p ? 0 : E_DB;
-    if (p) {
-      db_bind_int(p, ":id", id);
-      rc = db_run(p);
-    }
+    rc = db_run_id("DELETE FROM components WHERE id = :id", id);
     if (rc == 0) {
       rc = audit_log("component", id, r->zUser, "delete", pOld, NULL);
     }

@@ -468,6 +468,15 @@ int db_run(DbStmt *p) {
   return rc == DB_CONSTRAINT ? E_CONFLICT : E_DB;
 }
 
+int db_run_id(const char *zSql, int64_t id) {
+  DbStmt *p = db_prepare(zSql);
+  if (!p) {
+    return E_DB;
+  }
+  db_bind_int(p, ":id", id);
+  return db_run(p);
+}
+
 const char *db_col_text(DbStmt *p, int i) {
   if (bPg) {
     return pg_col_text(p, i);

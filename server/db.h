@@ -102,6 +102,9 @@ int db_step(DbStmt *p);
 /* Steps a statement that returns no rows and resets it. 0 or E_DB
 ** (E_CONFLICT on a UNIQUE/constraint violation). */
 int db_run(DbStmt *p);
+/* Prepares zSql, whose one parameter is :id, binds id and runs it as
+** db_run() does: 0, E_CONFLICT or E_DB (also if it does not prepare). */
+int db_run_id(const char *zSql, int64_t id);
 
 /* Column text, "" for NULL. BORROWED until the next step/reset. */
 const char *db_col_text(DbStmt *p, int i);

@@ -156,14 +156,10 @@ static int maint_set_status(int64_t id, const char *zOld, const char *zNew,
     }
   }
   if (rc == 0 && !bActiveOld && bActiveNew) {
-    p = db_prepare("UPDATE maintenance_components SET prior_status ="
+    rc = db_run_id("UPDATE maintenance_components SET prior_status ="
                    " (SELECT status FROM components WHERE id = component_id)"
-                   " WHERE maintenance_id = :id");
-    rc = E_DB;
-    if (p) {
-      db_bind_int(p, ":id", id);
-      rc = db_run(p);
-    }
+                   " WHERE maintenance_id = :id",
+                   id);
     if (rc == 0) {
       p = db_prepare(
           "UPDATE components SET status = 'under_maintenance',"
@@ -610,12 +606,7 @@ int maintenance_delete(Req *r) {
     rc = maint_set_status(id, zOld, "completed", NULL, utc_now_ms());
   }
   if (rc == 0) {
-    DbStmt *p = db_prepare("DELETE FROM maintenances WHERE id = :id");
-    rc = E_DB;
-    if (p) {
-      db_bind_int(p, ":id", id);
-      rc = db_run(p);
-    }
+    rc = db_run_id("DELETE FROM maintenances WHERE id = :id", id);
   }
   if (rc == 0) {
     rc = audit_log("maintenance", id, r->zUser, "delete", pOld, NULL);

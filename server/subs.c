@@ -543,13 +543,9 @@ int subs_post(Req *r) {
       id = db_last_id();
     }
     if (rc == 0) {
-      p = db_prepare("DELETE FROM subscriber_components"
-                     " WHERE subscriber_id = :id");
-      rc = E_DB;
-      if (p) {
-        db_bind_int(p, ":id", id);
-        rc = db_run(p);
-      }
+      rc = db_run_id("DELETE FROM subscriber_components"
+                     " WHERE subscriber_id = :id",
+                     id);
     }
     for (int i = 0; rc == 0 && i < nComp; i++) {
       p = db_prepare("INSERT INTO subscriber_components"
@@ -564,14 +560,10 @@ int subs_post(Req *r) {
     }
     if (rc == 0) {
       /* An unconfirmed subscriber gets only the newest confirmation. */
-      p = db_prepare("DELETE FROM outbox WHERE subscriber_id = :id"
+      rc = db_run_id("DELETE FROM outbox WHERE subscriber_id = :id"
                      " AND topic = 'confirm' AND state IN ('pending',"
-                     " 'failed')");
-      rc = E_DB;
-      if (p) {
-        db_bind_int(p, ":id", id);
-        rc = db_run(p);
-      }
+                     " 'failed')",
+                     id);
     }
     if (rc == 0) {
       p = db_prepare(
@@ -790,12 +782,7 @@ int subs_unsub_post(Req *r) {
   rc = db_begin_write();
   if (rc == 0) {
     /* Cascades to its components and its unsent messages. */
-    DbStmt *p = db_prepare("DELETE FROM subscribers WHERE id = :id");
-    rc = E_DB;
-    if (p) {
-      db_bind_int(p, ":id", id);
-      rc = db_run(p);
-    }
+    rc = db_run_id("DELETE FROM subscribers WHERE id = :id", id);
   }
   rc = rc == 0 ? db_commit() : rc;
   if (rc) {
@@ -998,12 +985,7 @@ int subs_admin_delete(Req *r) {
   }
   rc = db_begin_write();
   if (rc == 0) {
-    DbStmt *p = db_prepare("DELETE FROM subscribers WHERE id = :id");
-    rc = E_DB;
-    if (p) {
-      db_bind_int(p, ":id", id);
-      rc = db_run(p);
-    }
+    rc = db_run_id("DELETE FROM subscribers WHERE id = :id", id);
     if (rc == 0 && db_changes() == 0) {
       rc = E_NOTFOUND;
     }
