@@ -150,6 +150,20 @@ static int set_group(int64_t id, const char *zGroup) {
   return db_run(p);
 }
 
+/* What a change answers: the list page for a form; for JSON the component,
+** with status unless that is 0 (the default). */
+static int component_answer(Req *r, int64_t id, int status) {
+  if (!r->bJsonOut) {
+    r->zRedirect = "/app/components";
+    return 0;
+  }
+  r->pModel = component_load(id);
+  if (status) {
+    r->status = status;
+  }
+  return r->pModel ? 0 : E_DB;
+}
+
 int component_create(Req *r) {
   json_t *pIn = NULL;
   int rcIn = req_input(r, &pIn);
@@ -210,13 +224,7 @@ int component_create(Req *r) {
   if (rc) {
     return rc;
   }
-  if (!r->bJsonOut) {
-    r->zRedirect = "/app/components";
-    return 0;
-  }
-  r->pModel = component_load(id);
-  r->status = 201;
-  return r->pModel ? 0 : E_DB;
+  return component_answer(r, id, 201);
 }
 
 int component_update(Req *r) {
@@ -307,12 +315,7 @@ int component_update(Req *r) {
   if (rc) {
     return rc;
   }
-  if (!r->bJsonOut) {
-    r->zRedirect = "/app/components";
-    return 0;
-  }
-  r->pModel = component_load(id);
-  return r->pModel ? 0 : E_DB;
+  return component_answer(r, id, 0);
 }
 
 int component_move(Req *r) {
@@ -385,12 +388,7 @@ int component_move(Req *r) {
   if (rc) {
     return rc;
   }
-  if (!r->bJsonOut) {
-    r->zRedirect = "/app/components";
-    return 0;
-  }
-  r->pModel = component_load(id);
-  return r->pModel ? 0 : E_DB;
+  return component_answer(r, id, 0);
 }
 
 int component_ensure(const char *zName, const char *zDescription) {
