@@ -620,10 +620,11 @@ static void csv_cell(Buf *pOut, const char *z, int bLast) {
   buf_puts(pOut, bLast ? "\r\n" : ",");
 }
 
-int action_csv(Req *r) {
-  /* The app's export links carry the display zone (viewtz.h); this export
-  ** has calendar days only (and a UTC stamp RFC 5545 wants), so the zone
-  ** is checked, not applied. */
+/* The actions an export (CSV, iCalendar) lists: the request's filter, up
+** to LIST_MAX. *ppList is NEW on success. The app's export links carry the
+** display zone (viewtz.h); the exports have calendar days only (and a UTC
+** stamp RFC 5545 wants), so the zone is checked, not applied. */
+static int export_list(Req *r, json_t **ppList) {
   ViewTz vt;
   int rc = viewtz_get(r, &vt);
   viewtz_done(&vt);
@@ -636,9 +637,15 @@ int action_csv(Req *r) {
     return rc;
   }
   f.limit = LIST_MAX;
-  json_t *pList = action_query(&f);
-  if (!pList) {
-    return E_DB;
+  *ppList = action_query(&f);
+  return *ppList ? 0 : E_DB;
+}
+
+int action_csv(Req *r) {
+  json_t *pList = NULL;
+  int rc = export_list(r, &pList);
+  if (rc) {
+    return rc;
   }
   static const char *const azCol[] = {
       "id",     "incident_id", "incident_title", "title",
@@ -734,24 +741,10 @@ static void ics_line(Buf *pOut, const char *zName, const char *zValue) {
 }
 
 int action_ics(Req *r) {
-  /* The app's export links carry the display zone (viewtz.h); this export
-  ** has calendar days only (and a UTC stamp RFC 5545 wants), so the zone
-  ** is checked, not applied. */
-  ViewTz vt;
-  int rc = viewtz_get(r, &vt);
-  viewtz_done(&vt);
+  json_t *pList = NULL;
+  int rc = export_list(r, &pList);
   if (rc) {
     return rc;
-  }
-  ActionFilter f;
-  rc = read_filter(r, &f);
-  if (rc) {
-    return rc;
-  }
-  f.limit = LIST_MAX;
-  json_t *pList = action_query(&f);
-  if (!pList) {
-    return E_DB;
   }
   char zNow[25];
   utc_format(utc_now_ms(), zNow);
