@@ -16,6 +16,21 @@ static int64_t day_start(int64_t t) {
   return d * UPTIME_DAY_MS;
 }
 
+/* Counts ms of status iStatus (0..4) in day p. */
+static void day_add(UptimeDay *p, int iStatus, int64_t ms) {
+  p->aMs[iStatus] += ms;
+  p->msKnown += ms;
+  if (iStatus == 3) {
+    p->msDown += ms;
+  } else if (iStatus == 2) {
+    p->msDown += ms * 3 / 10;
+  }
+  int iLevel = iStatus == 4 ? 0 : iStatus;
+  if (iLevel > p->iWorst) {
+    p->iWorst = iLevel;
+  }
+}
+
 void uptime_days(const UptimeSpan *aSpan, int nSpan, int64_t tNow, int nDay,
                  UptimeDay *aOut) {
   assert(nDay > 0);
@@ -45,18 +60,7 @@ void uptime_days(const UptimeSpan *aSpan, int nSpan, int64_t tNow, int nDay,
       if (i < 0 || i >= nDay || b <= a) {
         continue;
       }
-      UptimeDay *p = &aOut[i];
-      p->aMs[iStatus] += b - a;
-      p->msKnown += b - a;
-      if (iStatus == 3) {
-        p->msDown += b - a;
-      } else if (iStatus == 2) {
-        p->msDown += (b - a) * 3 / 10;
-      }
-      int iLevel = iStatus == 4 ? 0 : iStatus;
-      if (iLevel > p->iWorst) {
-        p->iWorst = iLevel;
-      }
+      day_add(&aOut[i], iStatus, b - a);
     }
   }
 }
@@ -106,18 +110,7 @@ void uptime_days_between(const UptimeSpan *aSpan, int nSpan, int64_t tNow,
       if (b <= a) {
         continue;
       }
-      UptimeDay *p = &aOut[i];
-      p->aMs[iStatus] += b - a;
-      p->msKnown += b - a;
-      if (iStatus == 3) {
-        p->msDown += b - a;
-      } else if (iStatus == 2) {
-        p->msDown += (b - a) * 3 / 10;
-      }
-      int iLevel = iStatus == 4 ? 0 : iStatus;
-      if (iLevel > p->iWorst) {
-        p->iWorst = iLevel;
-      }
+      day_add(&aOut[i], iStatus, b - a);
     }
   }
 }
