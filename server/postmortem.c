@@ -836,6 +836,20 @@ static int in_list_field(Req *r, json_t *pIn, const char *zField,
   return in_string_list(pIn, zField, 50, 200, ppList, zErr, nErr);
 }
 
+/* Sets pRow's zField from pIn's, with line ends as lf_only() makes them,
+** if pIn has it (up to nMax bytes). 0 or E_INVALID with zErr. */
+static int apply_text(json_t *pRow, json_t *pIn, const char *zField,
+                      size_t nMax, char *zErr, size_t nErr) {
+  const char *z = NULL;
+  int rc = in_string(pIn, zField, nMax, 0, &z, NULL, zErr, nErr);
+  if (rc == 0 && z) {
+    char *zLf = lf_only(z);
+    json_object_set_new(pRow, zField, json_string(zLf));
+    free(zLf);
+  }
+  return rc;
+}
+
 /*
 ** Applies the input onto pRow (stored shape): body, public_summary,
 ** root_cause_category, contributing_factors, tags, and a status change,
@@ -857,27 +871,15 @@ static int pm_apply(Req *r, json_t *pRow, json_t *pIn, json_t *pInc, char *zErr,
   if (rc) {
     return rc;
   }
+  rc = apply_text(pRow, pIn, "body", BODY_MAX, zErr, nErr);
+  if (rc) {
+    return rc;
+  }
+  rc = apply_text(pRow, pIn, "public_summary", SUMMARY_MAX, zErr, nErr);
+  if (rc) {
+    return rc;
+  }
   const char *z = NULL;
-  rc = in_string(pIn, "body", BODY_MAX, 0, &z, NULL, zErr, nErr);
-  if (rc) {
-    return rc;
-  }
-  if (z) {
-    char *zLf = lf_only(z);
-    json_object_set_new(pRow, "body", json_string(zLf));
-    free(zLf);
-  }
-  z = NULL;
-  rc = in_string(pIn, "public_summary", SUMMARY_MAX, 0, &z, NULL, zErr, nErr);
-  if (rc) {
-    return rc;
-  }
-  if (z) {
-    char *zLf = lf_only(z);
-    json_object_set_new(pRow, "public_summary", json_string(zLf));
-    free(zLf);
-  }
-  z = NULL;
   rc = in_enum(pIn, "root_cause_category", azRootCause, &z, zErr, nErr);
   if (rc) {
     return rc;
