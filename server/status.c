@@ -737,6 +737,17 @@ static json_t *model_badge(const SpPage *pg, const char *zName) {
   return pM;
 }
 
+/* The page of one incident or maintenance pI (TAKES it), as
+** sp_incident() or sp_maintenance() gives it. NEW. */
+static json_t *model_incident(const SpPage *pg, const Links *pL, json_t *pI) {
+  decorate_incident(pg, pI);
+  json_t *pM = base_model(pg, pL);
+  json_object_set_new(pM, "page_title",
+                      json_incref(json_object_get(pI, "name")));
+  json_object_set_new(pM, "incident", pI);
+  return pM;
+}
+
 /* Past incidents by month (page zone), newest first, and completed
 ** maintenance. */
 static json_t *model_history(const SpPage *pg, const Links *pL) {
@@ -929,22 +940,14 @@ static int status_render(const char *zPath, const Links *pL, int64_t now,
     if (!pI) {
       return E_NOTFOUND;
     }
-    decorate_incident(&pg, pI);
-    pM = base_model(&pg, pL);
-    json_object_set_new(pM, "page_title",
-                        json_incref(json_object_get(pI, "name")));
-    json_object_set_new(pM, "incident", pI);
+    pM = model_incident(&pg, pL, pI);
     zTemplate = "public_incident";
   } else if ((id = path_id(zPath, "/maintenance/")) > 0) {
     json_t *pI = sp_maintenance(&pg, id);
     if (!pI) {
       return E_NOTFOUND;
     }
-    decorate_incident(&pg, pI);
-    pM = base_model(&pg, pL);
-    json_object_set_new(pM, "page_title",
-                        json_incref(json_object_get(pI, "name")));
-    json_object_set_new(pM, "incident", pI);
+    pM = model_incident(&pg, pL, pI);
     zTemplate = "public_incident";
   } else if (strcmp(zPath, "/history.atom") == 0) {
     pM = model_feed(&pg);
