@@ -1315,28 +1315,39 @@ int postmortem_revisions(Req *r) {
 
 /* Exports ------------------------------------------------------------- */
 
-/* What both exports start from: the viewer's time zone, the incident and
-** its postmortem. On success all three are the caller's to release
-** (viewtz_done, json_decref twice); on failure none is held. */
-static int export_open(Req *r, ViewTz *pVt, int64_t *pId, json_t **ppInc,
-                       json_t **ppRow) {
-  int rc = viewtz_get(r, pVt);
+/* What both exports start from. */
+typedef struct Export {
+  int64_t id;   /* the incident */
+  json_t *pInc; /* NEW: the incident (API shape) */
+  json_t *pRow; /* NEW: its postmortem's stored row */
+  ViewTz vt;    /* the viewer's time zone */
+} Export;
+
+/* Fills *p for the request's incident; on success export_close() releases
+** it, on failure nothing is held. */
+static int export_open(Req *r, Export *p) {
+  int rc = viewtz_get(r, &p->vt);
   if (rc) {
     return rc;
   }
-  rc = load_incident(r, pId, ppInc);
+  rc = load_incident(r, &p->id, &p->pInc);
   if (rc) {
-    viewtz_done(pVt);
+    viewtz_done(&p->vt);
     return rc;
   }
-  *ppRow = pm_row(*pId, &rc);
-  if (!*ppRow) {
-    json_decref(*ppInc);
-    *ppInc = NULL;
-    viewtz_done(pVt);
+  p->pRow = pm_row(p->id, &rc);
+  if (!p->pRow) {
+    json_decref(p->pInc);
+    viewtz_done(&p->vt);
     return rc == E_NOTFOUND ? req_fail(r, rc, "no postmortem here") : rc;
   }
   return 0;
+}
+
+static void export_close(Export *p) {
+  json_decref(p->pRow);
+  json_decref(p->pInc);
+  viewtz_done(&p->vt);
 }
 
 /* Content-Disposition for an export of incident id, zExt "md" or "html". */
@@ -1348,53 +1359,43 @@ static void export_name(Req *r, int64_t id, const char *zExt) {
 }
 
 int postmortem_export_md(Req *r) {
-  int64_t id;
-  json_t *pInc = NULL;
-  json_t *pRow = NULL;
-  ViewTz vt;
-  int rc = export_open(r, &vt, &id, &pInc, &pRow);
+  Export x;
+  int rc = export_open(r, &x);
   if (rc) {
     return rc;
   }
-  r->zRaw = pm_body_view(pRow, pInc, &vt);
-  json_decref(pInc);
-  viewtz_done(&vt);
+  r->zRaw = pm_body_view(x.pRow, x.pInc, &x.vt);
   r->nRaw = strlen(r->zRaw);
   r->zRawType = "text/markdown; charset=utf-8";
-  export_name(r, id, "md");
-  json_decref(pRow);
+  export_name(r, x.id, "md");
+  export_close(&x);
   return 0;
 }
 
 int postmortem_export_html(Req *r) {
-  int64_t id;
-  json_t *pInc = NULL;
-  json_t *pRow = NULL;
-  ViewTz vt;
-  int rc = export_open(r, &vt, &id, &pInc, &pRow);
+  Export x;
+  int rc = export_open(r, &x);
   if (rc) {
     return rc;
   }
-  r->pModel = pm_api(pRow);
-  char *zBody = pm_body_view(pRow, pInc, &vt);
+  r->pModel = pm_api(x.pRow);
+  char *zBody = pm_body_view(x.pRow, x.pInc, &x.vt);
   int64_t savedMs = 0;
   const char *zSaved =
       json_string_value(json_object_get(r->pModel, "updated_at"));
   char zSavedAt[40] = "";
   if (zSaved && utc_parse_iso(zSaved, strlen(zSaved), &savedMs) == 0) {
-    viewtz_format(&vt, savedMs, 1, zSavedAt);
+    viewtz_format(&x.vt, savedMs, 1, zSavedAt);
   }
-  viewtz_done(&vt);
-  r->pView = json_pack("{s:O, s:o, s:s}", "incident", pInc, "body_html",
+  r->pView = json_pack("{s:O, s:o, s:s}", "incident", x.pInc, "body_html",
                        md_safe_html(zBody), "saved_at", zSavedAt);
   free(zBody);
   /* One file with its own styles and no scripts: opened from disk it
   ** needs nothing else, and its own CSP keeps it script-free there. */
   r->zTemplate = "postmortem_export";
   r->zLayout = "bare";
-  export_name(r, id, "html");
-  json_decref(pRow);
-  json_decref(pInc);
+  export_name(r, x.id, "html");
+  export_close(&x);
   return 0;
 }
 
