@@ -19,8 +19,8 @@
       return { item: item, list: Array.from(item.parentNode.querySelectorAll("tbody.reorder-section"))
         .filter(function (s) { return s.getAttribute("data-group-id") !== "0"; }) };
     }
-    const item = handle.closest("tr.component-row");
-    return item && { item: item, list: Array.from(item.parentNode.querySelectorAll("tr.component-row")) };
+    const item = handle.closest("tr.reorder-row");
+    return item && { item: item, list: Array.from(item.parentNode.querySelectorAll("tr.reorder-row")) };
   }
 
   // The sibling the item would land before (null: after the last one).
@@ -57,27 +57,30 @@
     };
     const body = {
       groups: ids("tbody.reorder-section:not([data-group-id='0'])", "data-group-id"),
-      components: ids("tr.component-row", "data-id"),
+      components: ids("tr.reorder-row", "data-id"),
     };
     const meta = document.querySelector("meta[name=csrf-token]");
     status("Saving the order…");
+    let msg = "Order saved.", bad = false;
     try {
       const res = await fetch("/api/v1/components/order", {
         method: "POST", credentials: "same-origin", body: JSON.stringify(body),
         headers: { "Content-Type": "application/json", "X-CSRF-Token": meta ? meta.content : "" },
       });
-      if (res.ok) {
-        status("Order saved.");
-      } else {
-        let msg = "Error " + res.status;
+      if (!res.ok) {
+        msg = "Error " + res.status;
         try { msg = (await res.json()).error.message || msg; } catch (e) { /* not JSON */ }
-        status("Not saved: " + msg, true);
+        msg = "Not saved: " + msg;
+        bad = true;
       }
     } catch (e) {
-      status("Not saved: " + e.message, true);
+      msg = "Not saved: " + e.message;
+      bad = true;
     }
-    // Either way, show what the server has (new versions, or the old order).
+    // Either way, show what the server has (new versions, or the old
+    // order), then say how it went: the merge replaces the status line.
     if (window.HS && HS.refresh) { await HS.refresh(); } else { location.reload(); }
+    status(msg, bad);
   }
 
   function end(ev, bDrop) {
@@ -113,6 +116,10 @@
   document.addEventListener("pointermove", function (ev) {
     if (!drag || ev.pointerId !== drag.id) { return; }
     ev.preventDefault();
+    // Near the top or bottom edge the page scrolls, so a long list (or a
+    // phone's tall cards) can be crossed in one drag.
+    const edge = 48;
+    if (ev.clientY < edge) { window.scrollBy(0, -16); } else if (ev.clientY > window.innerHeight - edge) { window.scrollBy(0, 16); }
     mark(drag, dropBefore(drag, ev.clientY));
   });
 
