@@ -112,20 +112,22 @@ try {
   const phoneCtx = await browser.newContext({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true, deviceScaleFactor: 2 });
   const phone = await login(phoneCtx);
   const handle = phone.locator('[aria-label="Drag Bravo"]');
-  await phone.locator('tr.reorder-row:has(input[value="Alpha"])').evaluate((e) => e.scrollIntoView({ block: "start" }));
+  // Alpha's card near the top, but clear of the edge where dragging scrolls.
+  await phone.locator('tr.reorder-row:has(input[value="Alpha"])').evaluate((e) => { e.scrollIntoView({ block: "start" }); window.scrollBy(0, -120); });
   check("the handle shows on a phone", await handle.isVisible());
   const cdp = await phoneCtx.newCDPSession(phone);
   const touch = (type, p) => cdp.send("Input.dispatchTouchEvent", { type, touchPoints: p ? [{ x: p.x, y: p.y }] : [] });
   from = centre(await handle.boundingBox());
   to = await phone.locator('tr.reorder-row:has(input[value="Alpha"])').boundingBox();
-  check("both cards are on screen", to.y >= 0 && to.y < from.y && from.y < 844, JSON.stringify([to, from]));
+  check("both cards are on screen, clear of the edges", to.y >= 60 && to.y < from.y && from.y < 844 - 60, JSON.stringify([to, from]));
   const scrollBefore = await phone.evaluate(() => window.scrollY);
   await touch("touchStart", from);
   for (let i = 1; i <= 12; i++) {
     await touch("touchMove", { x: from.x, y: from.y + (to.y + 8 - from.y) * i / 12 });
   }
   check("touch: a drop line shows", await phone.locator('tr.reorder-row.drop-before:has(input[value="Alpha"])').count() === 1);
-  check("touch: the finger drags, the page does not scroll", await phone.evaluate(() => window.scrollY) === scrollBefore);
+  check("touch: the finger drags, the page does not scroll", await phone.evaluate(() => window.scrollY) === scrollBefore,
+    `${scrollBefore} -> ${await phone.evaluate(() => window.scrollY)}`);
   await phone.screenshot({ path: `${SHOTS}/reorder-drag-phone.png` });
   await touch("touchEnd", null);
   await settle(phone, "Web1,Web2,Db1,Db2,Charlie,Bravo,Alpha");
