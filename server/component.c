@@ -514,7 +514,8 @@ static int order_load(const char *zSql, OrderItem *aItem, int *pn) {
 }
 
 /* Sets iList of the listed ids in aItem: each must be there once, and
-** every item must be listed. 0 or E_INVALID naming the first problem in zErr. */
+** every item must be listed. 0 or E_INVALID naming the first problem in
+** zErr. */
 static int order_check(const char *zField, const char *zWhat,
                        const int64_t *aId, int nId, OrderItem *aItem,
                        int nItem, char *zErr, size_t nErr) {
