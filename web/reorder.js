@@ -3,7 +3,8 @@
 // mouse, pen and touch work alike; the handle has touch-action: none so a
 // finger drags instead of scrolling. One request saves the whole order
 // (POST /api/v1/components/order); the page is then merged again so the row
-// forms carry the new versions. Without script the Up/Down buttons remain.
+// forms carry the new versions. Keyboard and no-script users have the Up/Down
+// buttons, so the handles stay out of the tab order.
 "use strict";
 
 (function () {
