@@ -27,24 +27,27 @@ static const char *const azKnown[] = {"name", "description", "status",
                                       "position", "group", "csrf_token",
                                       "version", NULL};
 
+/* One row of COMPONENT_COLS as the API's component object. */
 static json_t *component_json(DbStmt *p) {
   char zTime[25];
   utc_format(db_col_int(p, 5), zTime);
-  return json_pack("{s:I, s:s, s:s, s:s, s:I, s:s, s:s, s:I}", "id",
+  return json_pack("{s:I, s:s, s:s, s:s, s:I, s:s, s:I, s:s, s:I}", "id",
                    (json_int_t)db_col_int(p, 0), "name", db_col_text(p, 1),
                    "description", db_col_text(p, 2), "status",
                    db_col_text(p, 3), "position",
                    (json_int_t)db_col_int(p, 4), "group", db_col_text(p, 7),
-                   "updated_at", zTime, "version",
-                   (json_int_t)db_col_int(p, 6));
+                   "group_id", (json_int_t)db_col_int(p, 8), "updated_at",
+                   zTime, "version", (json_int_t)db_col_int(p, 6));
 }
 
+/* The columns component_json() reads (group_id 0: no group). */
+#define COMPONENT_COLS                                                    \
+  "SELECT id, name, description, status, position, updated_at, version," \
+  " coalesce((SELECT g.name FROM component_groups g"                      \
+  "  WHERE g.id = group_id), ''), coalesce(group_id, 0)"
+
 static json_t *component_load(int64_t id) {
-  DbStmt *p = db_prepare(
-      "SELECT id, name, description, status, position, updated_at, version,"
-      " coalesce((SELECT g.name FROM component_groups g"
-      "  WHERE g.id = group_id), '')"
-      " FROM components WHERE id = :id");
+  DbStmt *p = db_prepare(COMPONENT_COLS " FROM components WHERE id = :id");
   if (!p) {
     return NULL;
   }
@@ -55,21 +58,38 @@ static json_t *component_load(int64_t id) {
 }
 
 int component_list(Req *r) {
+  /* The public page's order: groups by their position, each with its
+  ** members, then the components in no group. */
   DbStmt *p = db_prepare(
-      "SELECT id, name, description, status, position, updated_at, version,"
-      " coalesce((SELECT g.name FROM component_groups g"
-      "  WHERE g.id = group_id), '')"
-      " FROM components ORDER BY position, name");
+      COMPONENT_COLS " FROM components c ORDER BY"
+      " CASE WHEN group_id IS NULL THEN 1 ELSE 0 END,"
+      " (SELECT g.position FROM component_groups g WHERE g.id = group_id),"
+      " 8, position, name");
   if (!p) {
     return E_DB;
   }
   json_t *pList = json_array();
+  /* The page shows one section per group, so that a group can be dragged
+  ** with its members and a member only within its group. */
+  json_t *pSections = json_array();
+  json_t *pSection = NULL;
   while (db_step(p) == DB_ROW) {
-    json_array_append_new(pList, component_json(p));
+    json_t *pC = component_json(p);
+    int64_t gid = db_col_int(p, 8);
+    if (!pSection ||
+        json_integer_value(json_object_get(pSection, "group_id")) != gid) {
+      pSection = json_pack("{s:I, s:s, s:[]}", "group_id", (json_int_t)gid,
+                           "group_name", db_col_text(p, 7), "components");
+      json_array_append_new(pSections, pSection);
+    }
+    json_array_append(json_object_get(pSection, "components"), pC);
+    json_array_append_new(pList, pC);
   }
   db_reset(p);
   r->pModel = json_pack("{s:o}", "components", pList);
-  r->pView = json_pack("{s:o}", "statuses", enum_json(azComponentStatus));
+  r->pView = json_pack("{s:o, s:o, s:s}", "statuses",
+                       enum_json(azComponentStatus), "sections", pSections,
+                       "page_script", "reorder.js");
   r->zTemplate = "components";
   r->zTitle = "Components";
   return 0;
@@ -389,6 +409,275 @@ int component_move(Req *r) {
     return rc;
   }
   return component_answer(r, id, 0);
+}
+
+/* Reordering in one request (drag and drop) ---------------------------- */
+
+#define ORDER_MAX 1000 /* components (and groups) one order may list */
+
+/* One component or group as reorder knows it. */
+typedef struct OrderItem {
+  int64_t id;    /* its id */
+  int64_t gid;   /* its group (components; 0: none) */
+  int64_t pos;   /* its position now */
+  int iList;     /* its index in the request's list, -1 if not listed */
+} OrderItem;
+
+static int order_cmp(const void *a, const void *b) {
+  int64_t x = ((const OrderItem *)a)->id, y = ((const OrderItem *)b)->id;
+  return x < y ? -1 : x > y;
+}
+
+/* By group, then in the order listed. */
+static int order_cmp_listed(const void *a, const void *b) {
+  const OrderItem *x = a, *y = b;
+  if (x->gid != y->gid) {
+    return x->gid < y->gid ? -1 : 1;
+  }
+  return x->iList < y->iList ? -1 : x->iList > y->iList;
+}
+
+/* Reads field zField of pIn, a JSON array of ids or a form's "3,1,2", into
+** aId (at most ORDER_MAX). Sets *pn to -1 when the field is absent. 0 or
+** E_INVALID with the message in zErr. */
+static int order_ids(json_t *pIn, const char *zField, int64_t *aId, int *pn,
+                     char *zErr, size_t nErr) {
+  json_t *pV = json_object_get(pIn, zField);
+  const char *z = json_string_value(pV);
+  int n = 0;
+  *pn = -1;
+  if (!pV) {
+    return 0;
+  }
+  if (json_is_array(pV)) {
+    size_t i;
+    json_t *pId;
+    json_array_foreach(pV, i, pId) {
+      if (n == ORDER_MAX) {
+        snprintf(zErr, nErr, "%s: at most %d ids", zField, ORDER_MAX);
+        return E_INVALID;
+      }
+      if (!json_is_integer(pId) || json_integer_value(pId) <= 0) {
+        snprintf(zErr, nErr, "%s: ids are positive whole numbers", zField);
+        return E_INVALID;
+      }
+      aId[n++] = json_integer_value(pId);
+    }
+  } else if (z) {
+    while (*z) {
+      char *zEnd = NULL;
+      long long v = strtoll(z, &zEnd, 10);
+      if (zEnd == z || v <= 0 || (*zEnd && *zEnd != ',')) {
+        snprintf(zErr, nErr, "%s: ids are positive whole numbers, comma"
+                 " separated", zField);
+        return E_INVALID;
+      }
+      if (n == ORDER_MAX) {
+        snprintf(zErr, nErr, "%s: at most %d ids", zField, ORDER_MAX);
+        return E_INVALID;
+      }
+      aId[n++] = v;
+      z = *zEnd ? zEnd + 1 : zEnd;
+    }
+  } else {
+    snprintf(zErr, nErr, "%s: must be a list of ids", zField);
+    return E_INVALID;
+  }
+  *pn = n;
+  return 0;
+}
+
+/* Loads every row of SQL zSql (id, group, position) into aItem sorted by
+** id. 0, E_DB, or E_INVALID if there are more than ORDER_MAX. */
+static int order_load(const char *zSql, OrderItem *aItem, int *pn) {
+  DbStmt *p = db_prepare(zSql);
+  int n = 0, rc = p ? 0 : E_DB;
+  while (rc == 0 && db_step(p) == DB_ROW) {
+    if (n == ORDER_MAX) {
+      rc = E_INVALID;
+      break;
+    }
+    aItem[n].id = db_col_int(p, 0);
+    aItem[n].gid = db_col_int(p, 1);
+    aItem[n].pos = db_col_int(p, 2);
+    aItem[n].iList = -1;
+    n++;
+  }
+  if (p) {
+    db_reset(p);
+  }
+  qsort(aItem, (size_t)n, sizeof(aItem[0]), order_cmp);
+  *pn = n;
+  return rc;
+}
+
+/* Sets iList of the listed ids in aItem: each must be there once, and
+** every item must be listed. 0 or E_INVALID naming the first problem in
+** zErr. */
+static int order_check(const char *zField, const char *zWhat,
+                       const int64_t *aId, int nId, OrderItem *aItem,
+                       int nItem, char *zErr, size_t nErr) {
+  for (int i = 0; i < nId; i++) {
+    OrderItem key = {.id = aId[i]};
+    OrderItem *pI = bsearch(&key, aItem, (size_t)nItem, sizeof(aItem[0]),
+                            order_cmp);
+    if (!pI) {
+      snprintf(zErr, nErr, "%s: no %s %lld", zField, zWhat,
+               (long long)aId[i]);
+      return E_INVALID;
+    }
+    if (pI->iList >= 0) {
+      snprintf(zErr, nErr, "%s: %lld is listed twice", zField,
+               (long long)aId[i]);
+      return E_INVALID;
+    }
+    pI->iList = i;
+  }
+  for (int i = 0; i < nItem; i++) {
+    if (aItem[i].iList < 0) {
+      snprintf(zErr, nErr, "%s: %s %lld is missing (list them all)", zField,
+               zWhat, (long long)aItem[i].id);
+      return E_INVALID;
+    }
+  }
+  return 0;
+}
+
+/* Sets group gid's position to pos if it differs, audited. */
+static int order_group(Req *r, int64_t gid, int64_t posOld, int64_t pos) {
+  if (posOld == pos) {
+    return 0;
+  }
+  DbStmt *p = db_prepare("UPDATE component_groups SET position = :pos,"
+                         " updated_at = :now WHERE id = :id");
+  if (!p) {
+    return E_DB;
+  }
+  db_bind_int(p, ":pos", pos);
+  db_bind_int(p, ":now", utc_now_ms());
+  db_bind_int(p, ":id", gid);
+  int rc = db_run(p);
+  if (rc == 0) {
+    json_t *pBefore = json_pack("{s:I}", "position", (json_int_t)posOld);
+    json_t *pAfter = json_pack("{s:I}", "position", (json_int_t)pos);
+    rc = audit_log("component_group", gid, r->zUser, "update", pBefore,
+                   pAfter);
+    json_decref(pBefore);
+    json_decref(pAfter);
+  }
+  return rc;
+}
+
+/* Sets component id's position to pos if it differs, audited as a move. */
+static int order_component(Req *r, int64_t id, int64_t posOld, int64_t pos) {
+  if (posOld == pos) {
+    return 0;
+  }
+  json_t *pOld = component_load(id);
+  DbStmt *p = db_prepare("UPDATE components SET position = :pos,"
+                         " version = version + 1 WHERE id = :id");
+  int rc = pOld && p ? 0 : E_DB;
+  if (rc == 0) {
+    db_bind_int(p, ":pos", pos);
+    db_bind_int(p, ":id", id);
+    rc = db_run(p);
+  }
+  if (rc == 0) {
+    json_t *pAfter = component_load(id);
+    rc = audit_log("component", id, r->zUser, "update", pOld, pAfter);
+    json_decref(pAfter);
+  }
+  json_decref(pOld);
+  return rc;
+}
+
+int component_order(Req *r) {
+  json_t *pIn = NULL;
+  int rc = req_input(r, &pIn);
+  if (rc) {
+    return rc;
+  }
+  static const char *const azOrderKnown[] = {"components", "groups",
+                                             "csrf_token", NULL};
+  char zErr[256] = "";
+  rc = in_only_known(pIn, azOrderKnown, zErr, sizeof(zErr));
+  if (rc) {
+    return req_fail(r, rc, "%s", zErr);
+  }
+  /* Big arrays: off the pool thread's stack. */
+  int64_t *aComp = xmalloc(ORDER_MAX * sizeof(int64_t));
+  int64_t *aGroup = xmalloc(ORDER_MAX * sizeof(int64_t));
+  OrderItem *aItem = xmalloc(ORDER_MAX * sizeof(OrderItem));
+  int nComp = 0, nGroup = 0, nItem = 0, bTx = 0;
+  rc = order_ids(pIn, "components", aComp, &nComp, zErr, sizeof(zErr));
+  if (rc == 0) {
+    rc = order_ids(pIn, "groups", aGroup, &nGroup, zErr, sizeof(zErr));
+  }
+  if (rc == 0 && nComp < 0) {
+    snprintf(zErr, sizeof(zErr), "components: is required");
+    rc = E_INVALID;
+  }
+  if (rc) {
+    rc = req_fail(r, rc, "%s", zErr);
+    goto done;
+  }
+  /* Checked and written in one transaction, so nothing is half-saved and
+  ** nobody adds a component between the check and the writes. */
+  rc = db_begin_write();
+  bTx = rc == 0;
+  if (rc == 0 && nGroup >= 0) {
+    /* The groups the page shows: those with members. */
+    rc = order_load("SELECT id, 0, position FROM component_groups g"
+                    " WHERE EXISTS (SELECT 1 FROM components c"
+                    "  WHERE c.group_id = g.id)",
+                    aItem, &nItem);
+    if (rc == 0) {
+      rc = order_check("groups", "group with components", aGroup, nGroup,
+                       aItem, nItem, zErr, sizeof(zErr));
+    }
+    qsort(aItem, (size_t)nItem, sizeof(aItem[0]), order_cmp_listed);
+    for (int i = 0; rc == 0 && i < nItem; i++) {
+      rc = order_group(r, aItem[i].id, aItem[i].pos, aItem[i].iList + 1);
+    }
+  }
+  if (rc == 0) {
+    rc = order_load("SELECT id, coalesce(group_id, 0), position"
+                    " FROM components",
+                    aItem, &nItem);
+  }
+  if (rc == 0) {
+    rc = order_check("components", "component", aComp, nComp, aItem, nItem,
+                     zErr, sizeof(zErr));
+  }
+  /* Each keeps its group; a group's members are numbered 1..n in the
+  ** order listed (as a move numbers them). */
+  if (rc == 0) {
+    qsort(aItem, (size_t)nItem, sizeof(aItem[0]), order_cmp_listed);
+  }
+  for (int i = 0, pos = 1; rc == 0 && i < nItem; i++) {
+    pos = i > 0 && aItem[i - 1].gid == aItem[i].gid ? pos + 1 : 1;
+    rc = order_component(r, aItem[i].id, aItem[i].pos, pos);
+  }
+  if (rc == E_INVALID) {
+    rc = req_fail(r, rc, "%s",
+                  zErr[0] ? zErr : "more than 1000 components or groups");
+  }
+  if (bTx) {
+    rc = rc == 0 ? db_commit() : rc;
+    if (rc) {
+      db_rollback();
+    }
+  }
+  if (rc == 0 && !r->bJsonOut) {
+    r->zRedirect = "/app/components";
+  } else if (rc == 0) {
+    r->pModel = json_pack("{s:b}", "ok", 1);
+  }
+done:
+  free(aItem);
+  free(aGroup);
+  free(aComp);
+  return rc;
 }
 
 int component_ensure(const char *zName, const char *zDescription) {

@@ -15,6 +15,14 @@ int component_update(Req *r); /* PATCH /api/v1/components/{id},
 ** (admins): dir=up|down swaps it with its neighbour in its group; the
 ** group is numbered 1..n (position) in the order shown. Audited. */
 int component_move(Req *r);
+/* POST /app/components/order and /api/v1/components/order (admins): saves
+** the whole order in one transaction. components: every component id once,
+** in the new order (a JSON array, or "3,1,2" from a form); each keeps its
+** group and a group's members are numbered 1..n as listed. groups
+** (optional): every group with members, in order. Changed positions are
+** audited like moves. E_INVALID names an unknown, repeated or missing id;
+** nothing is saved then. */
+int component_order(Req *r);
 int component_delete(Req *r); /* POST /app/components/{id}/delete */
 
 /* Creates a component if no component has that name (demo, tests).
