@@ -4,17 +4,13 @@
 // cut); action owners are picked from users; search shows no raw scores and
 // groups an incident with its postmortem; the dark theme follows
 // prefers-color-scheme.
-import { check, startServer, launchBrowser, finish, SHOTS } from "./lib.mjs";
+import { check, startServer, launchBrowser, finish, SHOTS, signIn } from "./lib.mjs";
 
 const server = await startServer([["admin", "admin", "admin-browser-pw"], ["dana", "viewer", "dana-browser-pw1"]], ["--demo-if-empty"]);
 const browser = await launchBrowser();
 
 async function login(page, user, pw) {
-  await page.goto(server.base + "/login");
-  await page.fill("input[name=username]", user);
-  await page.fill("input[name=password]", pw);
-  await page.click("button[type=submit]");
-  await page.waitForURL("**/app/incidents");
+  await signIn(page, server.base, user, pw);
 }
 
 try {

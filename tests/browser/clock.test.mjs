@@ -5,7 +5,7 @@
 // form fields (which round-trip exactly); relative times stand beside
 // absolute ones. The incident list is sorted by start with open/resolved
 // filters. The postmortem page and its exports follow the picked zone.
-import { check, startServer, launchBrowser, finish, SHOTS } from "./lib.mjs";
+import { check, startServer, launchBrowser, finish, SHOTS, signIn } from "./lib.mjs";
 
 const server = await startServer([["admin", "admin", "clock-admin-password"]], ["--demo-if-empty"]);
 const browser = await launchBrowser();
@@ -14,11 +14,7 @@ try {
   const page = await ctx.newPage();
   const errors = [];
   page.on("pageerror", (e) => errors.push(e.message));
-  await page.goto(server.base + "/login");
-  await page.fill("input[name=username]", "admin");
-  await page.fill("input[name=password]", "clock-admin-password");
-  await page.click("button[type=submit]");
-  await page.waitForURL("**/app/incidents");
+  await signIn(page, server.base, "admin", "clock-admin-password");
 
   // The list: by start, newest first; open/resolved filters.
   const starts = await page.locator("table.incidents time").evaluateAll((ts) => ts.map((t) => t.getAttribute("datetime")));

@@ -5,7 +5,7 @@
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { check, startServer, launchBrowser, finish, SHOTS, BIN } from "./lib.mjs";
+import { check, startServer, launchBrowser, finish, SHOTS, BIN, signIn } from "./lib.mjs";
 
 const server = await startServer([["admin", "admin", "browser-admin-pw"]]);
 const browser = await launchBrowser();
@@ -33,11 +33,7 @@ try {
     "42,2026-11-20T11:44:00Z,Customers cannot pay,Card page spins,ann,urgent,open,checkout\r\n");
 
   const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
-  await page.goto(server.base + "/login");
-  await page.fill("input[name=username]", "admin");
-  await page.fill("input[name=password]", "browser-admin-pw");
-  await page.click("button[type=submit]");
-  await page.waitForURL("**/app/incidents");
+  await signIn(page, server.base, "admin", "browser-admin-pw");
   await page.goto(server.base + "/app/components");
   await page.fill("form.form-grid input[name=name]", "Checkout");
   await page.click("form.form-grid button[type=submit]");

@@ -4,7 +4,7 @@
 // public update that also sets the affected components back to operational,
 // in one post.
 import { execFileSync } from "node:child_process";
-import { check, startServer, launchBrowser, finish, SHOTS, BIN } from "./lib.mjs";
+import { check, startServer, launchBrowser, finish, SHOTS, BIN, signIn } from "./lib.mjs";
 
 const server = await startServer([["ic", "editor", "browser-editor-pw"], ["casey", "editor", "browser-editor-pw2"]]);
 const token = execFileSync(BIN, ["--db", server.db, "token", "add", "t", "--scope", "write"]).toString().trim();
@@ -32,11 +32,7 @@ try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   const errors = [];
   page.on("pageerror", (e) => errors.push(e.message));
-  await page.goto(server.base + "/login?next=/app/incidents/" + inc.id);
-  await page.fill("input[name=username]", "ic");
-  await page.fill("input[name=password]", "browser-editor-pw");
-  await page.click("button[type=submit]");
-  await page.waitForURL("**/app/incidents/" + inc.id);
+  await signIn(page, server.base, "ic", "browser-editor-pw", "/app/incidents/" + inc.id);
 
   // 6. The header: declared is on the timeline; roles are users.
   check("declaring put a 'declared' event on the timeline", (await page.textContent("#timeline")).includes("Declared SEV3 incident"));

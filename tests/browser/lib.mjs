@@ -77,6 +77,16 @@ export async function startServer(users, extraArgs = []) {
   };
 }
 
+// Logs page in through the login form, as a user would; waits for where
+// the login goes (next, or the incident list).
+export async function signIn(page, base, user, pw, next) {
+  await page.goto(base + "/login" + (next ? "?next=" + next : ""));
+  await page.fill("input[name=username]", user);
+  await page.fill("input[name=password]", pw);
+  await page.click("button[type=submit]");
+  await page.waitForURL("**" + (next || "/app/incidents"));
+}
+
 export async function launchBrowser() {
   mkdirSync(SHOTS, { recursive: true });
   return chromium.launch({

@@ -2,7 +2,7 @@
 // the incident page without reloading it and without touching what is being
 // typed; a stale version shows both versions; a refused form (an
 // out-of-order key-moment mark) shows its error on that form, input kept.
-import { check, startServer, launchBrowser, finish, SHOTS } from "./lib.mjs";
+import { check, startServer, launchBrowser, finish, SHOTS, signIn } from "./lib.mjs";
 import { execFileSync } from "node:child_process";
 
 const server = await startServer([["ic", "editor", "browser-editor-pw"], ["ic2", "editor", "browser-editor-pw2"]]);
@@ -12,11 +12,7 @@ const browser = await launchBrowser();
 
 async function login(ctx, user, pw) {
   const page = await ctx.newPage();
-  await page.goto(server.base + "/login?next=/app/incidents/" + id);
-  await page.fill("input[name=username]", user);
-  await page.fill("input[name=password]", pw);
-  await page.click("button[type=submit]");
-  await page.waitForURL("**/app/incidents/" + id);
+  await signIn(page, server.base, user, pw, "/app/incidents/" + id);
   return page;
 }
 

@@ -3,7 +3,7 @@
 // (scrollWidth <= clientWidth), a compact top bar, Insights in the
 // navigation, keyboard help (?) on every page, no CSP violations. Saves
 // screenshots phone-*.png and desktop-*.png.
-import { check, startServer, launchBrowser, finish, SHOTS } from "./lib.mjs";
+import { check, startServer, launchBrowser, finish, SHOTS, signIn } from "./lib.mjs";
 
 const server = await startServer([["admin", "admin", "phone-admin-password"]], ["--demo-if-empty"]);
 const browser = await launchBrowser();
@@ -32,11 +32,7 @@ try {
     const errors = [];
     page.on("pageerror", (e) => errors.push(e.message));
     page.on("console", (m) => { if (/Content Security Policy/i.test(m.text())) { errors.push(m.text()); } });
-    await page.goto(server.base + "/login");
-    await page.fill("input[name=username]", "admin");
-    await page.fill("input[name=password]", "phone-admin-password");
-    await page.click("button[type=submit]");
-    await page.waitForURL("**/app/incidents");
+    await signIn(page, server.base, "admin", "phone-admin-password");
     for (const [name, path] of PAGES) {
       await page.goto(server.base + path);
       await page.waitForLoadState("load");

@@ -2,7 +2,7 @@
 // sees the live preview and blameless hints, autosaves, meets a conflict,
 // adds an action item, and takes the document through review to published.
 // Screenshots go to tests/browser/screenshots/postmortem-*.png.
-import { check, startServer, launchBrowser, finish, SHOTS } from "./lib.mjs";
+import { check, startServer, launchBrowser, finish, SHOTS, signIn } from "./lib.mjs";
 
 const server = await startServer([["editor", "editor", "browser-editor-pw"]]);
 
@@ -21,11 +21,7 @@ try {
   const cspErrors = [];
   page.on("console", (m) => { if (/Content Security Policy/i.test(m.text())) cspErrors.push(m.text()); });
 
-  await page.goto(server.base + "/login");
-  await page.fill("input[name=username]", "editor");
-  await page.fill("input[name=password]", "browser-editor-pw");
-  await page.click("button[type=submit]");
-  await page.waitForURL("**/app/incidents");
+  await signIn(page, server.base, "editor", "browser-editor-pw");
 
   await page.click("text=Declare incident");
   await page.fill("input[name=title]", "Checkout returns 502 during the flash sale");

@@ -5,7 +5,7 @@
 // pointer events): a component within the loose list. Each time the rows
 // on the page and /api/v2/components.json follow. Screenshots mid-drag
 // (the drop line) and after: reorder-*.png. No CSP violation.
-import { check, startServer, launchBrowser, finish, SHOTS } from "./lib.mjs";
+import { check, startServer, launchBrowser, finish, SHOTS, signIn } from "./lib.mjs";
 
 const server = await startServer([["admin", "admin", "browser-admin-pw"]]);
 const browser = await launchBrowser();
@@ -25,11 +25,7 @@ async function login(ctx) {
   const page = await ctx.newPage();
   page.csp = [];
   page.on("console", (m) => { if (/Content Security Policy/i.test(m.text())) page.csp.push(m.text()); });
-  await page.goto(server.base + "/login");
-  await page.fill("input[name=username]", "admin");
-  await page.fill("input[name=password]", "browser-admin-pw");
-  await page.click("button[type=submit]");
-  await page.waitForURL("**/app/incidents");
+  await signIn(page, server.base, "admin", "browser-admin-pw");
   await page.goto(server.base + "/app/components");
   return page;
 }

@@ -5,7 +5,7 @@
 // script), the past 7 days, and /embed. Screenshots at 390 and 1280 px:
 // settings-*.png, status-branded-*.png, embed.png. No CSP violation.
 import { execFileSync } from "node:child_process";
-import { check, startServer, launchBrowser, finish, SHOTS, BIN } from "./lib.mjs";
+import { check, startServer, launchBrowser, finish, SHOTS, BIN, signIn } from "./lib.mjs";
 
 const server = await startServer([["admin", "admin", "browser-admin-pw"]]);
 const token = execFileSync(BIN, ["--db", server.db, "token", "add", "shots", "--scope", "write"]).toString().trim();
@@ -26,11 +26,7 @@ try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   const csp = [];
   page.on("console", (m) => { if (/Content Security Policy/i.test(m.text())) csp.push(m.text()); });
-  await page.goto(server.base + "/login");
-  await page.fill("input[name=username]", "admin");
-  await page.fill("input[name=password]", "browser-admin-pw");
-  await page.click("button[type=submit]");
-  await page.waitForURL("**/app/incidents");
+  await signIn(page, server.base, "admin", "browser-admin-pw");
 
   // Components: three loose, two in a group.
   await page.goto(server.base + "/app/components");

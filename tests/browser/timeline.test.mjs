@@ -1,7 +1,7 @@
 // timeline.test.mjs: the incident page as a timeline editor: add a note,
 // edit a time, mark "detected" and see time to detect change, filter, a
 // conflict between two browser contexts, and a live update between them.
-import { check, startServer, launchBrowser, finish, SHOTS } from "./lib.mjs";
+import { check, startServer, launchBrowser, finish, SHOTS, signIn } from "./lib.mjs";
 import { execFileSync } from "node:child_process";
 
 const server = await startServer([["ic", "editor", "browser-editor-pw"], ["ic2", "editor", "browser-editor-pw2"]]);
@@ -11,11 +11,7 @@ const browser = await launchBrowser();
 
 async function login(ctx, user, pw) {
   const page = await ctx.newPage();
-  await page.goto(server.base + "/login?next=/app/incidents/" + id);
-  await page.fill("input[name=username]", user);
-  await page.fill("input[name=password]", pw);
-  await page.click("button[type=submit]");
-  await page.waitForURL("**/app/incidents/" + id);
+  await signIn(page, server.base, user, pw, "/app/incidents/" + id);
   return page;
 }
 

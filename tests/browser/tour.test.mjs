@@ -1,7 +1,7 @@
 // tour.test.mjs: the newcomer's tour on the demo data, end to end: the
 // public status page, login, the incident timeline, the postmortem, the
 // action items. Saves the screenshots the README shows.
-import { check, startServer, launchBrowser, finish, SHOTS } from "./lib.mjs";
+import { check, startServer, launchBrowser, finish, SHOTS, signIn } from "./lib.mjs";
 
 const server = await startServer([["admin", "admin", "tour-admin-password"]], ["--demo-if-empty"]);
 const browser = await launchBrowser();
@@ -18,11 +18,7 @@ try {
   await page.goto(server.base + "/history");
   check("the history shows the flash-sale incident", (await page.textContent("body")).includes("Flash sale"));
 
-  await page.goto(server.base + "/login");
-  await page.fill("input[name=username]", "admin");
-  await page.fill("input[name=password]", "tour-admin-password");
-  await page.click("button[type=submit]");
-  await page.waitForURL("**/app/incidents");
+  await signIn(page, server.base, "admin", "tour-admin-password");
   const rows = await page.locator("table.incidents tbody tr").count();
   check("the incident list shows the three demo incidents", rows === 3, `${rows} rows`);
   await page.screenshot({ path: `${SHOTS}/tour-incidents.png`, fullPage: true });

@@ -5,7 +5,7 @@
 // undefined, no dialog), that the DOM holds no injected element, event
 // handler or javascript: link, that CSP reports nothing, and that the
 // payload is shown as text where a page shows that field.
-import { check, startServer, launchBrowser, finish } from "./lib.mjs";
+import { check, startServer, launchBrowser, finish, signIn } from "./lib.mjs";
 
 const MARK = "zqxmark";
 // One-line fields (titles, names, owners). Component names are capped at
@@ -46,11 +46,7 @@ try {
   page.on("dialog", (d) => { dialogs.push(d.message()); d.dismiss().catch(() => {}); });
   page.on("pageerror", (e) => pageErrors.push(String(e)));
 
-  await page.goto(server.base + "/login");
-  await page.fill("input[name=username]", "admin");
-  await page.fill("input[name=password]", "browser-admin-pw-1");
-  await page.click("button[type=submit]");
-  await page.waitForURL("**/app/incidents");
+  await signIn(page, server.base, "admin", "browser-admin-pw-1");
 
   // api(METHOD, PATH, BODY, HEADERS): a same-origin fetch with the session
   // cookie and the CSRF token; returns {status, json}.
