@@ -37,6 +37,7 @@ static const char *zUsage =
     "  serve [--listen 127.0.0.1:8080] [--threads N] [--tls-cert F"
     " --tls-key F] [--dev]\n"
     "        [--read-only] [--syslog-udp HOST:PORT] [--syslog-tcp HOST:PORT]\n"
+    "        [--syslog-relp HOST:PORT]\n"
     "  migrate                       apply pending schema migrations\n"
     "  user add NAME --role ROLE     (password on stdin); user list|passwd|del\n"
     "  token add NAME --scope SCOPE  prints the token once; token list|revoke\n"
@@ -69,7 +70,8 @@ static const char *zServeUsage =
     "         [--max-conn-per-ip N] [--header-timeout S] [--drain-timeout S]\n"
     "         [--slow-lanes N] [--ingest-lanes N] [--max-body-memory MIB]\n"
     "         [--syslog-udp HOST:PORT] [--syslog-tcp HOST:PORT]"
-    " [--syslog-allow NETS]\n"
+    " [--syslog-relp HOST:PORT]\n"
+    "         [--syslog-allow NETS]\n"
     "  --listen   address to serve on (default 127.0.0.1:8080; port 0 picks"
     " a free one)\n"
     "  --threads  worker threads (default: one per core)\n"
@@ -97,6 +99,9 @@ static const char *zServeUsage =
     "  --syslog-udp, --syslog-tcp  also take syslog (RFC 5426 / RFC 6587)"
     " on HOST:PORT;\n"
     "             no token: bind to loopback or a trusted network\n"
+    "  --syslog-relp  also take syslog over RELP (rsyslog's omrelp) on"
+    " HOST:PORT;\n"
+    "             a message is acknowledged once it is stored\n"
     "  --syslog-allow LIST  only these senders (addresses or CIDR networks,"
     "\n             comma-separated: 127.0.0.1,10.0.0.0/8,fd00::/8)\n";
 
@@ -189,6 +194,7 @@ static int cmd_serve(int argc, char **argv) {
   }
   int bDemo = 0;
   const char *zSyslogUdp = NULL, *zSyslogTcp = NULL, *zSyslogAllow = NULL;
+  const char *zSyslogRelp = NULL;
   const char *zMirror = NULL;
   const char *zErr = NULL;
   for (int i = 0; i < argc; i++) {
@@ -224,6 +230,8 @@ static int cmd_serve(int argc, char **argv) {
       zSyslogUdp = argv[++i];
     } else if (strcmp(z, "--syslog-tcp") == 0 && bHasValue) {
       zSyslogTcp = argv[++i];
+    } else if (strcmp(z, "--syslog-relp") == 0 && bHasValue) {
+      zSyslogRelp = argv[++i];
     } else if (strcmp(z, "--syslog-allow") == 0 && bHasValue) {
       zSyslogAllow = argv[++i];
     } else if (strcmp(z, "--mirror") == 0 && bHasValue) {
@@ -282,7 +290,7 @@ static int cmd_serve(int argc, char **argv) {
   ** database; they stop before it is checkpointed. */
   int rcSyslog = bReadOnly ? 0
                            : syslog_door_start(zSyslogUdp, zSyslogTcp,
-                                               zSyslogAllow);
+                                               zSyslogRelp, zSyslogAllow);
   if (rcSyslog) {
     background_stop();
     return rcSyslog == E_INVALID ? 2 : 1;

@@ -49,7 +49,7 @@ typedef struct Stats {
   uint64_t nAccepted;                 /* events accepted by those runs */
   uint64_t nDuplicate;                /* events found already stored */
   uint64_t nRejected;                 /* lines or events refused */
-  uint64_t aDoor[4][3];               /* per streaming door (azDoor):
+  uint64_t aDoor[5][3];               /* per streaming door (azDoor):
                                          received, stored, dropped */
   uint64_t nSweep;                    /* retention sweeps finished */
   uint64_t aSwept[3];                 /* evidence rows, raw lines and
@@ -58,7 +58,8 @@ typedef struct Stats {
 
 /* The streaming doors, in the order of Stats.aDoor. */
 static const char *const azDoor[] = {"loki", "otlp", "syslog_udp",
-                                     "syslog_tcp"};
+                                     "syslog_tcp", "syslog_relp"};
+#define N_DOOR (int)(sizeof(azDoor) / sizeof(azDoor[0]))
 
 static Stats stats; /* guarded */
 static atomic_ullong nRenderFailed; /* page renders that failed */
@@ -106,7 +107,7 @@ void metrics_ingest(int64_t nAccepted, int64_t nDuplicate, int64_t nRejected) {
 
 void metrics_door(const char *zDoor, int64_t nReceived, int64_t nStored,
                   int64_t nDropped) {
-  for (int i = 0; i < 4; i++) {
+  for (int i = 0; i < N_DOOR; i++) {
     if (strcmp(zDoor, azDoor[i]) == 0) {
       pthread_mutex_lock(&statsMutex);
       stats.aDoor[i][0] += nReceived > 0 ? (uint64_t)nReceived : 0;
@@ -158,14 +159,15 @@ void metrics_render(Buf *pOut, int64_t nDbBytes) {
   static const char *const azWhat[] = {"received", "stored", "dropped"};
   static const char *const azHelp[] = {
       "decoded from the door", "committed (acknowledged)",
-      "dropped (UDP: queue full or storage error; TCP: malformed frames)"};
+      "dropped (UDP: queue full or storage error; TCP, RELP: malformed"
+      " frames)"};
   for (int k = 0; k < 3; k++) {
     buf_printf(pOut,
                "# HELP hindsight_door_lines_%s_total Log lines %s, by"
                " streaming door.\n"
                "# TYPE hindsight_door_lines_%s_total counter\n",
                azWhat[k], azHelp[k], azWhat[k]);
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < N_DOOR; i++) {
       buf_printf(pOut, "hindsight_door_lines_%s_total{door=\"%s\"} %llu\n",
                  azWhat[k], azDoor[i],
                  (unsigned long long)stats.aDoor[i][k]);

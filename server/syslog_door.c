@@ -1,5 +1,6 @@
 /*
-** syslog_door.c: the syslog UDP and TCP listeners (see syslog_door.h).
+** syslog_door.c: the syslog UDP, TCP and RELP listeners (see
+** syslog_door.h).
 **
 ** A batch is the messages read since the last commit, newline-joined (a
 ** newline inside an octet-counted message becomes a space), fed to one
@@ -31,6 +32,7 @@
 #include "err.h"
 #include "ingest_store.h"
 #include "metrics.h"
+#include "relp_frame.h"
 #include "syslog_frame.h"
 #include "utc.h"
 #include "worker.h"
@@ -47,21 +49,31 @@ typedef struct Batch {
 
 typedef struct Conn {
   int fd;              /* -1 when the slot is free */
-  SyslogFramer framer; /* this connection's framing state */
+  SyslogFramer framer; /* this connection's framing state (TCP) */
   int64_t lastMs;      /* last bytes read, for the idle timeout */
+  RelpParser relp;     /* this connection's framing state (RELP) */
+  Buf out;             /* RELP: answers, in order; the first nReady are
+                          committed (sendable), the rest wait for it */
+  size_t nReady;       /* bytes of out that may be sent */
+  int bOpen;           /* RELP: the session was opened */
+  int bClosing;        /* RELP: close once out is sent (close, error) */
 } Conn;
 
 typedef struct Listener {
   Worker worker;               /* its thread */
   int fd;                      /* the bound socket, or -1 */
   int bTcp;                    /* TCP (else UDP) */
-  const char *zDoor;           /* "syslog_udp" or "syslog_tcp", for /metrics */
+  int bRelp;                   /* RELP over TCP (bTcp is set too) */
+  const char *zDoor;           /* "syslog_udp", "syslog_tcp" or
+                                  "syslog_relp", for /metrics */
   Batch batch;                 /* messages not yet committed */
   Conn aConn[SYSLOG_MAX_CONN]; /* TCP only */
 } Listener;
 
 static Listener udp = {.worker = WORKER_INIT, .fd = -1};
 static Listener tcp = {.worker = WORKER_INIT, .fd = -1, .bTcp = 1};
+static Listener relp = {
+    .worker = WORKER_INIT, .fd = -1, .bTcp = 1, .bRelp = 1};
 
 /* --syslog-allow: the networks senders may be in (none: any). Set by
 ** syslog_door_start() before the threads start, read-only after. */
@@ -385,15 +397,234 @@ static void tcp_main(void *pArg) {
   db_close_thread();
 }
 
+/* RELP ----------------------------------------------------------------- */
+
+/* RELP's answers are queued on the connection and sent only once the
+** batch holding the messages before them is committed: an acknowledged
+** message is stored, and the sender resends what was not acknowledged.
+** A connection with answers it cannot send yet (the peer is not reading)
+** is not read either. */
+
+/* Bytes of answers a connection may hold: a full batch's acks plus one
+** read's worth of the smallest frames (13 bytes), 24 bytes an ack. */
+#define RELP_MAX_OUT ((SYSLOG_BATCH_MSGS + SYSLOG_MAX_FRAME / 8) * 24)
+
+typedef struct RelpCtx {
+  Listener *p; /* the listener, for its batch */
+  Conn *c;     /* the connection the frames came on */
+} RelpCtx;
+
+static const char zRelpOffers[] = "200 OK\nrelp_version=0\n"
+                                  "relp_software=hindsight\ncommands=syslog";
+
+/* One frame (a RelpFrameFn): 1 stops reading the connection. */
+static int relp_frame(void *pArg, const RelpFrame *f) {
+  RelpCtx *x = pArg;
+  Conn *c = x->c;
+  if (strcmp(f->zCmd, "syslog") == 0 && c->bOpen) {
+    batch_add(&x->p->batch, f->z, f->n);
+    relp_rsp(&c->out, f->txnr, "200 OK");
+    return 0;
+  }
+  if (strcmp(f->zCmd, "open") == 0 && !c->bOpen) {
+    c->bOpen = 1;
+    relp_rsp(&c->out, f->txnr, zRelpOffers);
+    return 0;
+  }
+  if (strcmp(f->zCmd, "close") == 0) {
+    relp_rsp(&c->out, f->txnr, "200 OK");
+    c->bClosing = 1;
+    return 1;
+  }
+  if (!c->bOpen || strcmp(f->zCmd, "open") == 0) {
+    /* The session must start with one open, as librelp's server wants. */
+    relp_rsp(&c->out, f->txnr, "500 the session must begin with open");
+    c->bClosing = 1;
+    return 1;
+  }
+  relp_rsp(&c->out, f->txnr, "500 command not supported");
+  return 0;
+}
+
+static void relp_conn_close(Listener *p, Conn *c) {
+  if (relp_parser_partial(&c->relp)) {
+    p->batch.nBad++; /* cut inside a frame: never acknowledged, resent */
+  }
+  relp_parser_free(&c->relp);
+  buf_free(&c->out);
+  close(c->fd);
+  c->fd = -1;
+}
+
+/* Sends what may be sent of c's answers. 0, or -1 when the connection is
+** done (closed after its last answer, or broken). */
+static int relp_flush(Listener *p, Conn *c) {
+  if (buf_err(&c->out)) {
+    relp_conn_close(p, c); /* the peer read no answers for too long */
+    return -1;
+  }
+  if (c->nReady > 0) {
+    ssize_t n = send(c->fd, c->out.z, c->nReady, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+      relp_conn_close(p, c);
+      return -1;
+    }
+    if (n > 0) {
+      memmove(c->out.z, c->out.z + n, c->out.n - (size_t)n);
+      c->out.n -= (size_t)n;
+      c->out.z[c->out.n] = 0;
+      c->nReady -= (size_t)n;
+    }
+  }
+  if (c->bClosing && c->out.n == 0) {
+    relp_conn_close(p, c);
+    return -1;
+  }
+  return 0;
+}
+
+static void relp_main(void *pArg) {
+  Listener *p = pArg;
+  char *aRead = xmalloc(SYSLOG_MAX_FRAME);
+  struct pollfd aPoll[SYSLOG_MAX_CONN + 1];
+  int aIdx[SYSLOG_MAX_CONN + 1];
+  int64_t batchStartMs = 0; /* when the batch got its first message */
+  int bRefused = 0;         /* storage refused the batch: retry first */
+  while (!worker_stopping(&p->worker)) {
+    /* Back-pressure: while the last batch is refused, read nothing (and
+    ** acknowledge nothing: the senders keep their messages). */
+    if (bRefused) {
+      if (batch_commit(p)) {
+        worker_wait(&p->worker, SYSLOG_RETRY_MS);
+        continue;
+      }
+      bRefused = 0;
+    }
+    int nPoll = 0, nConn = 0;
+    for (int i = 0; i < SYSLOG_MAX_CONN; i++) {
+      Conn *c = &p->aConn[i];
+      if (c->fd >= 0) {
+        short ev = c->nReady ? POLLOUT : c->bClosing ? 0 : POLLIN;
+        aPoll[nPoll] = (struct pollfd){.fd = c->fd, .events = ev};
+        aIdx[nPoll++] = i;
+        nConn++;
+      }
+    }
+    if (nConn < SYSLOG_MAX_CONN) {
+      aPoll[nPoll] = (struct pollfd){.fd = p->fd, .events = POLLIN};
+      aIdx[nPoll++] = -1;
+    }
+    int nReady = poll(aPoll, (nfds_t)nPoll, p->batch.nMsg ? 0 : SYSLOG_POLL_MS);
+    int64_t now = utc_now_ms();
+    int64_t nBefore = p->batch.nMsg;
+    int bRead = 0;
+    for (int k = 0; k < nPoll && nReady > 0; k++) {
+      if (aIdx[k] < 0) {
+        if (aPoll[k].revents & POLLIN) {
+          struct sockaddr_storage from;
+          socklen_t nFrom = sizeof(from);
+          int fd = accept(p->fd, (struct sockaddr *)&from, &nFrom);
+          if (fd >= 0 && !sender_allowed((struct sockaddr *)&from)) {
+            close(fd); /* not on --syslog-allow */
+            p->batch.nBad++;
+            fd = -1;
+          }
+          for (int i = 0; fd >= 0 && i < SYSLOG_MAX_CONN; i++) {
+            Conn *c = &p->aConn[i];
+            if (c->fd < 0) {
+              c->fd = fd;
+              c->lastMs = now;
+              c->nReady = 0;
+              c->bOpen = 0;
+              c->bClosing = 0;
+              relp_parser_init(&c->relp, SYSLOG_MAX_FRAME);
+              buf_init(&c->out, RELP_MAX_OUT);
+              fd = -1;
+            }
+          }
+          if (fd >= 0) {
+            close(fd);
+          }
+        }
+        continue;
+      }
+      Conn *c = &p->aConn[aIdx[k]];
+      if (!(aPoll[k].events & POLLIN) ||
+          !(aPoll[k].revents & (POLLIN | POLLHUP | POLLERR))) {
+        continue;
+      }
+      ssize_t n = read(c->fd, aRead, SYSLOG_MAX_FRAME);
+      if (n <= 0) {
+        relp_conn_close(p, c); /* its unacknowledged messages are resent */
+        continue;
+      }
+      c->lastMs = now;
+      bRead = 1;
+      RelpCtx x = {.p = p, .c = c};
+      int rc =
+          relp_parser_feed(&c->relp, aRead, (size_t)n, relp_frame, &x, NULL);
+      if (rc == RELP_BAD) {
+        char zMsg[96];
+        snprintf(zMsg, sizeof(zMsg), "500 %s", c->relp.zErr);
+        relp_rsp(&c->out, c->relp.txnr, zMsg);
+        c->bClosing = 1;
+        p->batch.nBad++;
+      }
+      if (batch_full(&p->batch)) {
+        break; /* commit before reading more */
+      }
+    }
+    if (nBefore == 0 && p->batch.nMsg > 0) {
+      batchStartMs = now;
+    }
+    if ((p->batch.nMsg || p->batch.nBad) &&
+        (!bRead || batch_full(&p->batch) ||
+         now - batchStartMs >= SYSLOG_POLL_MS)) {
+      bRefused = batch_commit(p) != 0; /* retried at the top */
+    }
+    for (int i = 0; i < SYSLOG_MAX_CONN; i++) {
+      Conn *c = &p->aConn[i];
+      if (c->fd < 0) {
+        continue;
+      }
+      if (p->batch.nMsg == 0) {
+        c->nReady = c->out.n; /* everything answered is stored */
+      }
+      if (relp_flush(p, c) == 0 && c->nReady == 0 && !c->bClosing &&
+          now - c->lastMs > SYSLOG_IDLE_MS) {
+        relp_conn_close(p, c);
+      }
+    }
+  }
+  int bStored = batch_commit(p) == 0;
+  if (!bStored) {
+    metrics_door(p->zDoor, p->batch.nMsg, 0, p->batch.nMsg);
+  }
+  for (int i = 0; i < SYSLOG_MAX_CONN; i++) {
+    Conn *c = &p->aConn[i];
+    if (c->fd >= 0) {
+      if (bStored) {
+        c->nReady = c->out.n;
+        c->bClosing = 0;
+        relp_flush(p, c); /* best effort: what is not acked is resent */
+      }
+      if (c->fd >= 0) {
+        relp_conn_close(p, c);
+      }
+    }
+  }
+  free(aRead);
+  db_close_thread();
+}
+
 /* Start and stop ------------------------------------------------------- */
 
 /* Binds zAddr ("HOST:PORT", "[v6]:PORT") and prints where. fd or -1. */
-static int bind_addr(const char *zAddr, int bTcp) {
+static int bind_addr(const char *zAddr, int bTcp, const char *zKind) {
   char zHost[256];
   const char *zColon = strrchr(zAddr, ':');
   if (!zColon || (size_t)(zColon - zAddr) >= sizeof(zHost)) {
-    fprintf(stderr, "hindsight: --syslog-%s needs HOST:PORT\n",
-            bTcp ? "tcp" : "udp");
+    fprintf(stderr, "hindsight: --syslog-%s needs HOST:PORT\n", zKind);
     return -1;
   }
   const char *zH = zAddr;
@@ -410,8 +641,8 @@ static int bind_addr(const char *zAddr, int bTcp) {
   struct addrinfo *pAi = NULL;
   int rc = getaddrinfo(nH ? zHost : NULL, zColon + 1, &hints, &pAi);
   if (rc) {
-    fprintf(stderr, "hindsight: --syslog-%s %s: %s\n", bTcp ? "tcp" : "udp",
-            zAddr, gai_strerror(rc));
+    fprintf(stderr, "hindsight: --syslog-%s %s: %s\n", zKind, zAddr,
+            gai_strerror(rc));
     return -1;
   }
   int fd = socket(pAi->ai_family, pAi->ai_socktype | SOCK_CLOEXEC, 0);
@@ -440,7 +671,7 @@ static int bind_addr(const char *zAddr, int bTcp) {
     getnameinfo((struct sockaddr *)&ss, nSs, zNumHost, sizeof(zNumHost), zPort,
                 sizeof(zPort), NI_NUMERICHOST | NI_NUMERICSERV);
   }
-  printf("hindsight: syslog %s listening on %s%s%s:%s\n", bTcp ? "tcp" : "udp",
+  printf("hindsight: syslog %s listening on %s%s%s:%s\n", zKind,
          strchr(zNumHost, ':') ? "[" : "", zNumHost,
          strchr(zNumHost, ':') ? "]" : "", zPort);
   fflush(stdout);
@@ -448,23 +679,30 @@ static int bind_addr(const char *zAddr, int bTcp) {
 }
 
 static int listener_start(Listener *p, const char *zAddr) {
-  p->fd = bind_addr(zAddr, p->bTcp);
+  const char *zKind = p->bRelp ? "relp" : p->bTcp ? "tcp" : "udp";
+  p->fd = bind_addr(zAddr, p->bTcp, zKind);
   if (p->fd < 0) {
     return E_IO;
   }
-  p->zDoor = p->bTcp ? "syslog_tcp" : "syslog_udp";
+  p->zDoor = p->bRelp ? "syslog_relp" : p->bTcp ? "syslog_tcp" : "syslog_udp";
   buf_init(&p->batch.text, SYSLOG_BATCH_BYTES + 2 * SYSLOG_MAX_FRAME + 64);
   for (int i = 0; i < SYSLOG_MAX_CONN; i++) {
     p->aConn[i].fd = -1;
   }
-  if (worker_start(&p->worker, p->bTcp ? tcp_main : udp_main, p)) {
+  if (worker_start(&p->worker,
+                   p->bRelp  ? relp_main
+                   : p->bTcp ? tcp_main
+                             : udp_main,
+                   p)) {
     close(p->fd);
     p->fd = -1;
     buf_free(&p->batch.text);
     return E_IO;
   }
   pthread_setname_np(p->worker.thread,
-                     p->bTcp ? "hs-syslog-tcp" : "hs-syslog-udp");
+                     p->bRelp  ? "hs-syslog-relp"
+                     : p->bTcp ? "hs-syslog-tcp"
+                               : "hs-syslog-udp");
   return 0;
 }
 
@@ -478,7 +716,8 @@ static void listener_stop(Listener *p) {
   buf_free(&p->batch.text);
 }
 
-int syslog_door_start(const char *zUdp, const char *zTcp, const char *zAllow) {
+int syslog_door_start(const char *zUdp, const char *zTcp, const char *zRelp,
+                      const char *zAllow) {
   if (zAllow && allow_parse(zAllow)) {
     fprintf(stderr,
             "hindsight: --syslog-allow takes addresses and networks"
@@ -493,10 +732,16 @@ int syslog_door_start(const char *zUdp, const char *zTcp, const char *zAllow) {
     listener_stop(&udp);
     return E_IO;
   }
+  if (zRelp && listener_start(&relp, zRelp)) {
+    listener_stop(&tcp);
+    listener_stop(&udp);
+    return E_IO;
+  }
   return 0;
 }
 
 void syslog_door_stop(void) {
+  listener_stop(&relp);
   listener_stop(&tcp);
   listener_stop(&udp);
 }

@@ -1,7 +1,10 @@
 /*
 ** syslog_door.h: the opt-in syslog listeners of `hindsight serve
-** --syslog-udp HOST:PORT --syslog-tcp HOST:PORT`: RFC 5426 (one message a
-** datagram) and RFC 6587 (octet counting or newline framing, per frame).
+** --syslog-udp HOST:PORT --syslog-tcp HOST:PORT --syslog-relp HOST:PORT`:
+** RFC 5426 (one message a datagram), RFC 6587 (octet counting or newline
+** framing, per frame) and RELP (rsyslog's omrelp: each message is
+** acknowledged only once the batch holding it is committed, so a sender
+** resends what a crash lost).
 ** Messages go through the syslog parser (ingest_syslog.c, RFC 5424 and
 ** 3164) into the ingest store in batches; a batch is committed before the
 ** connection is read further (TCP back-pressure: nothing more is read
@@ -26,11 +29,12 @@
 /* Binds the listeners given (NULL: none); zAllow, when not NULL, is the
 ** comma-separated addresses and networks (CIDR) senders must be in
 ** (others' datagrams are dropped and connections closed, both counted as
-** dropped). Prints "syslog udp listening on
-** HOST:PORT" (port 0 picks one) on stdout, and starts their threads.
+** dropped). Prints "syslog udp listening on HOST:PORT" (tcp, relp; port 0
+** picks one) on stdout, and starts their threads.
 ** 0, or E_INVALID (bad address) / E_IO (cannot bind), with a message on
 ** stderr; nothing is left running then. */
-int syslog_door_start(const char *zUdp, const char *zTcp, const char *zAllow);
+int syslog_door_start(const char *zUdp, const char *zTcp, const char *zRelp,
+                      const char *zAllow);
 
 /* Stops the listeners, committing what they hold. */
 void syslog_door_stop(void);
