@@ -438,6 +438,7 @@ static int relp_frame(void *pArg, const RelpFrame *f) {
   }
   if (!c->bOpen || strcmp(f->zCmd, "open") == 0) {
     /* The session must start with one open, as librelp's server wants. */
+    x->p->batch.nBad += strcmp(f->zCmd, "syslog") == 0; /* refused */
     relp_rsp(&c->out, f->txnr, "500 the session must begin with open");
     c->bClosing = 1;
     return 1;
