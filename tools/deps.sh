@@ -12,9 +12,8 @@ PKGS="gcc make pkg-config libsqlite3-dev libmicrohttpd-dev libcmark-dev
 libjansson-dev libcrypt-dev zlib1g-dev libcurl4-openssl-dev libzstd-dev zstd
 sqlite3 curl jq libxml2-utils openssl ca-certificates python3 faketime
 chromium wrk nginx-light time prometheus-alertmanager"
-# Real log writers for the evidence-format tests (t0070..t0074, RELP:
-# t0111), and the
-# zone files --tz and the status page read.
+# Real log writers for the evidence-format tests (t0070..t0074; omrelp
+# for t0111), and the zone files --tz and the status page read.
 PKGS="$PKGS rsyslog rsyslog-relp haproxy bsdutils tzdata"
 # The streaming doors: Loki's snappy, and the libraries of the syslog-ng
 # that tools/syslog-ng.sh unpacks beside rsyslog (t0068): all that
