@@ -591,8 +591,8 @@ static void relp_main(void *pArg) {
       if (p->batch.nMsg == 0) {
         c->nReady = c->out.n; /* everything answered is stored */
       }
-      if (relp_flush(p, c) == 0 && c->nReady == 0 && !c->bClosing &&
-          now - c->lastMs > SYSLOG_IDLE_MS) {
+      /* Idle: silent, or not reading its answers, for too long. */
+      if (relp_flush(p, c) == 0 && now - c->lastMs > SYSLOG_IDLE_MS) {
         relp_conn_close(p, c);
       }
     }

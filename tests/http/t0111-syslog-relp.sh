@@ -115,4 +115,17 @@ stored=$(sed -n 's/^hindsight_door_lines_stored_total{door="syslog_relp"} //p' "
 check "metrics: relp stored counted" test "${stored:-0}" -ge 1
 dropped=$(sed -n 's/^hindsight_door_lines_dropped_total{door="syslog_relp"} //p' "$T/metrics")
 check "metrics: bad relp frames counted as dropped" test "${dropped:-0}" -ge 4
+
+# --syslog-allow applies to RELP as to TCP: a sender outside the list is
+# disconnected unanswered (a second server, on its own database).
+"$HS_BIN" --db "$T/allow.db" serve --listen 127.0.0.1:0 --syslog-relp 127.0.0.1:0 \
+  --syslog-allow '10.0.0.0/8' >"$T/allow.out" 2>"$T/allow.err" &
+A_PID=$!
+k=0
+while ! grep -q 'listening on http' "$T/allow.out" 2>/dev/null && [ $k -lt 300 ]; do sleep 0.1; k=$((k + 1)); done
+A_R=$(sed -n 's/.*syslog relp listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$T/allow.out")
+printf '1 open 0\n' | node tests/http/raw.mjs send "$A_R" >"$T/allow.raw"
+check "--syslog-allow: a RELP sender outside the list gets no answer" test -n "$A_R" -a ! -s "$T/allow.raw"
+kill -TERM $A_PID
+wait $A_PID
 hs_stop
