@@ -57,8 +57,8 @@ typedef struct Stats {
 } Stats;
 
 /* The streaming doors, in the order of Stats.aDoor. */
-static const char *const azDoor[] = {"loki", "otlp", "syslog_udp",
-                                     "syslog_tcp", "syslog_relp"};
+static const char *const azDoor[] = {"loki", "otlp", "syslog_udp", "syslog_tcp",
+                                     "syslog_relp"};
 #define N_DOOR (int)(sizeof(azDoor) / sizeof(azDoor[0]))
 
 static Stats stats; /* guarded */

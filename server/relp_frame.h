@@ -23,23 +23,23 @@
 #define RELP_BAD (-1)   /* relp_parser_feed: malformed framing */
 
 typedef struct RelpFrame {
-  uint32_t txnr;  /* the transaction number */
+  uint32_t txnr;    /* the transaction number */
   const char *zCmd; /* the command, NUL-terminated (BORROWED) */
-  const char *z;  /* DATA (not NUL-terminated; BORROWED) */
-  size_t n;       /* bytes of DATA */
+  const char *z;    /* DATA (not NUL-terminated; BORROWED) */
+  size_t n;         /* bytes of DATA */
 } RelpFrame;
 
 typedef struct RelpParser {
-  char *a;                      /* NEW: DATA being gathered (nMax bytes) */
-  size_t n;                     /* bytes of it so far */
-  size_t nMax;                  /* the DATALEN cap */
-  int state;                    /* RS_* in relp_frame.c */
-  uint32_t txnr;                /* this frame's TXNR (0: not read yet) */
-  int nDigit;                   /* digits read of TXNR or DATALEN */
-  char zCmd[RELP_MAX_CMD + 1];  /* the command so far */
-  int nCmd;                     /* its letters */
-  size_t nData;                 /* the announced DATALEN */
-  const char *zErr;             /* why the stream is malformed, or NULL */
+  char *a;                     /* NEW: DATA being gathered (nMax bytes) */
+  size_t n;                    /* bytes of it so far */
+  size_t nMax;                 /* the DATALEN cap */
+  int state;                   /* RS_* in relp_frame.c */
+  uint32_t txnr;               /* this frame's TXNR (0: not read yet) */
+  int nDigit;                  /* digits read of TXNR or DATALEN */
+  char zCmd[RELP_MAX_CMD + 1]; /* the command so far */
+  int nCmd;                    /* its letters */
+  size_t nData;                /* the announced DATALEN */
+  const char *zErr;            /* why the stream is malformed, or NULL */
 } RelpParser;
 
 /* A complete frame, BORROWED until the next feed; nonzero stops the feed. */

@@ -72,8 +72,7 @@ typedef struct Listener {
 
 static Listener udp = {.worker = WORKER_INIT, .fd = -1};
 static Listener tcp = {.worker = WORKER_INIT, .fd = -1, .bTcp = 1};
-static Listener relp = {
-    .worker = WORKER_INIT, .fd = -1, .bTcp = 1, .bRelp = 1};
+static Listener relp = {.worker = WORKER_INIT, .fd = -1, .bTcp = 1, .bRelp = 1};
 
 /* --syslog-allow: the networks senders may be in (none: any). Set by
 ** syslog_door_start() before the threads start, read-only after. */
@@ -700,10 +699,9 @@ static int listener_start(Listener *p, const char *zAddr) {
     buf_free(&p->batch.text);
     return E_IO;
   }
-  pthread_setname_np(p->worker.thread,
-                     p->bRelp  ? "hs-syslog-relp"
-                     : p->bTcp ? "hs-syslog-tcp"
-                               : "hs-syslog-udp");
+  pthread_setname_np(p->worker.thread, p->bRelp  ? "hs-syslog-relp"
+                                       : p->bTcp ? "hs-syslog-tcp"
+                                                 : "hs-syslog-udp");
   return 0;
 }
 

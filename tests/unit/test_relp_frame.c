@@ -63,10 +63,10 @@ int main(void) {
   relp_parser_init(&p, 64);
   size_t nUsed = 0;
   const char *zTwo = "5 syslog 1 a\n6 syslog 1 b\n";
-  CHECK_INT("the callback stops the feed",
-            relp_parser_feed(&p, zTwo, strlen(zTwo), stop_at_syslog, NULL,
-                             &nUsed),
-            7);
+  CHECK_INT(
+      "the callback stops the feed",
+      relp_parser_feed(&p, zTwo, strlen(zTwo), stop_at_syslog, NULL, &nUsed),
+      7);
   CHECK_INT("the bytes after the frame are unread", (int)nUsed, 13);
   CHECK_INT("partial frame", feed(&p, "7 syslog 5 ab", 64), 0);
   CHECK_INT("the stream ended inside a frame", relp_parser_partial(&p), 1);
