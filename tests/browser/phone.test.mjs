@@ -1,6 +1,7 @@
 // phone.test.mjs (issue 18, point 4 and the small things of point 8): every
-// app page on the demo data at 390 px and 1280 px: no sideways scrolling
-// (scrollWidth <= clientWidth), a compact top bar, Insights in the
+// app page on the demo data at 390, 800 (a tablet: the phone layout), 1024
+// and 1280 px: no sideways scrolling (scrollWidth <= clientWidth), a
+// compact one-line top bar, Insights in the
 // navigation, keyboard help (?) on every page, no CSP violations. Saves
 // screenshots phone-*.png and desktop-*.png.
 import { check, startServer, launchBrowser, finish, SHOTS, signIn } from "./lib.mjs";
@@ -26,7 +27,7 @@ const PAGES = [
   ["insights", "/app/insights"],
 ];
 try {
-  for (const [label, width, height] of [["phone", 390, 844], ["desktop", 1280, 900]]) {
+  for (const [label, width, height] of [["phone", 390, 844], ["tablet", 800, 1000], ["narrow", 1024, 768], ["desktop", 1280, 900]]) {
     const ctx = await browser.newContext({ viewport: { width, height } });
     const page = await ctx.newPage();
     const errors = [];
@@ -47,10 +48,8 @@ try {
         return { sw: d.scrollWidth, cw: d.clientWidth, worst, w: Math.round(w) };
       });
       check(`${label} ${name}: no sideways scrolling`, m.sw <= m.cw, `scrollWidth ${m.sw} > ${m.cw}; widest ${m.worst} to ${m.w}`);
-      if (label === "phone") {
-        const bar = await page.locator("header.topbar").boundingBox();
-        check(`${label} ${name}: the top bar is compact`, bar && bar.height <= 64, bar && `${bar.height}px`);
-      }
+      const bar = await page.locator("header.topbar").boundingBox();
+      check(`${label} ${name}: the top bar is compact (one line)`, bar && bar.height <= 64, bar && `${bar.height}px`);
       const help = page.locator("#keys-help");
       await page.evaluate(() => document.activeElement && document.activeElement.blur());
       await page.keyboard.press("?");
