@@ -295,21 +295,78 @@ static void conn_close(Listener *p, Conn *c) {
   c->fd = -1;
 }
 
+/* Batching of a stream listener (TCP, RELP): when the open batch began,
+** and whether storage refused it. */
+typedef struct Pace {
+  int64_t startMs; /* when the batch got its first message */
+  int bRefused;    /* storage refused the batch: retry first */
+} Pace;
+
+/* Back-pressure: while the last batch is refused, read nothing (nor, on
+** RELP, acknowledge anything). 1 when the round should wait and retry. */
+static int pace_blocked(Listener *p, Pace *pc) {
+  if (!pc->bRefused) {
+    return 0;
+  }
+  if (batch_commit(p)) {
+    worker_wait(&p->worker, SYSLOG_RETRY_MS);
+    return 1;
+  }
+  pc->bRefused = 0;
+  return 0;
+}
+
+/* After a round of reads: commits the batch once input pauses (nothing
+** was read), it is full, or it is SYSLOG_POLL_MS old, so a steady stream
+** commits in big batches. nBefore: messages in the batch before the round. */
+static void pace_commit(Listener *p, Pace *pc, int64_t nBefore, int bRead,
+                        int64_t now) {
+  if (nBefore == 0 && p->batch.nMsg > 0) {
+    pc->startMs = now;
+  }
+  if ((p->batch.nMsg || p->batch.nBad) &&
+      (!bRead || batch_full(&p->batch) ||
+       now - pc->startMs >= SYSLOG_POLL_MS)) {
+    pc->bRefused = batch_commit(p) != 0; /* retried at the top */
+  }
+}
+
+/* Accepts a connection on p's socket into a free slot (fd and lastMs set;
+** the caller sets up its framing). NULL when it was refused (not on
+** --syslog-allow), there was none, or no slot is free. */
+static Conn *conn_accept(Listener *p, int64_t now) {
+  struct sockaddr_storage from;
+  socklen_t nFrom = sizeof(from);
+  int fd = accept(p->fd, (struct sockaddr *)&from, &nFrom);
+  if (fd < 0) {
+    return NULL;
+  }
+  if (!sender_allowed((struct sockaddr *)&from)) {
+    close(fd); /* not on --syslog-allow */
+    p->batch.nBad++;
+    return NULL;
+  }
+  for (int i = 0; i < SYSLOG_MAX_CONN; i++) {
+    Conn *c = &p->aConn[i];
+    if (c->fd < 0) {
+      c->fd = fd;
+      c->lastMs = now;
+      return c;
+    }
+  }
+  close(fd);
+  return NULL;
+}
+
 static void tcp_main(void *pArg) {
   Listener *p = pArg;
   char *aRead = xmalloc(SYSLOG_MAX_FRAME);
   struct pollfd aPoll[SYSLOG_MAX_CONN + 1];
   int aIdx[SYSLOG_MAX_CONN + 1];
-  int64_t batchStartMs = 0; /* when the batch got its first message */
-  int bRefused = 0;         /* storage refused the batch: retry first */
+  Pace pace = {0};
   while (!worker_stopping(&p->worker)) {
-    /* Back-pressure: while the last batch is refused, read nothing. */
-    if (bRefused) {
-      if (batch_commit(p)) {
-        worker_wait(&p->worker, SYSLOG_RETRY_MS);
-        continue;
-      }
-      bRefused = 0;
+    if (pace_blocked(p, &pace)) {
+      continue;
     }
     int nPoll = 0, nConn = 0;
     for (int i = 0; i < SYSLOG_MAX_CONN; i++) {
@@ -334,26 +391,9 @@ static void tcp_main(void *pArg) {
       if (nReady <= 0 && aIdx[k] < 0) {
         continue;
       } else if (aIdx[k] < 0) {
-        if (aPoll[k].revents & POLLIN) {
-          struct sockaddr_storage from;
-          socklen_t nFrom = sizeof(from);
-          int fd = accept(p->fd, (struct sockaddr *)&from, &nFrom);
-          if (fd >= 0 && !sender_allowed((struct sockaddr *)&from)) {
-            close(fd); /* not on --syslog-allow */
-            p->batch.nBad++;
-            fd = -1;
-          }
-          for (int i = 0; fd >= 0 && i < SYSLOG_MAX_CONN; i++) {
-            if (p->aConn[i].fd < 0) {
-              p->aConn[i].fd = fd;
-              p->aConn[i].lastMs = now;
-              syslog_framer_init(&p->aConn[i].framer, SYSLOG_MAX_FRAME);
-              fd = -1;
-            }
-          }
-          if (fd >= 0) {
-            close(fd);
-          }
+        Conn *c = aPoll[k].revents & POLLIN ? conn_accept(p, now) : NULL;
+        if (c) {
+          syslog_framer_init(&c->framer, SYSLOG_MAX_FRAME);
         }
         continue;
       }
@@ -375,14 +415,7 @@ static void tcp_main(void *pArg) {
         conn_close(p, c);
       }
     }
-    if (nBefore == 0 && p->batch.nMsg > 0) {
-      batchStartMs = now;
-    }
-    if ((p->batch.nMsg || p->batch.nBad) &&
-        (!bRead || batch_full(&p->batch) ||
-         now - batchStartMs >= SYSLOG_POLL_MS)) {
-      bRefused = batch_commit(p) != 0; /* retried at the top */
-    }
+    pace_commit(p, &pace, nBefore, bRead, now);
   }
   for (int i = 0; i < SYSLOG_MAX_CONN; i++) {
     if (p->aConn[i].fd >= 0) {
@@ -488,17 +521,10 @@ static void relp_main(void *pArg) {
   char *aRead = xmalloc(SYSLOG_MAX_FRAME);
   struct pollfd aPoll[SYSLOG_MAX_CONN + 1];
   int aIdx[SYSLOG_MAX_CONN + 1];
-  int64_t batchStartMs = 0; /* when the batch got its first message */
-  int bRefused = 0;         /* storage refused the batch: retry first */
+  Pace pace = {0};
   while (!worker_stopping(&p->worker)) {
-    /* Back-pressure: while the last batch is refused, read nothing (and
-    ** acknowledge nothing: the senders keep their messages). */
-    if (bRefused) {
-      if (batch_commit(p)) {
-        worker_wait(&p->worker, SYSLOG_RETRY_MS);
-        continue;
-      }
-      bRefused = 0;
+    if (pace_blocked(p, &pace)) {
+      continue;
     }
     int nPoll = 0, nConn = 0;
     for (int i = 0; i < SYSLOG_MAX_CONN; i++) {
@@ -520,31 +546,13 @@ static void relp_main(void *pArg) {
     int bRead = 0;
     for (int k = 0; k < nPoll && nReady > 0; k++) {
       if (aIdx[k] < 0) {
-        if (aPoll[k].revents & POLLIN) {
-          struct sockaddr_storage from;
-          socklen_t nFrom = sizeof(from);
-          int fd = accept(p->fd, (struct sockaddr *)&from, &nFrom);
-          if (fd >= 0 && !sender_allowed((struct sockaddr *)&from)) {
-            close(fd); /* not on --syslog-allow */
-            p->batch.nBad++;
-            fd = -1;
-          }
-          for (int i = 0; fd >= 0 && i < SYSLOG_MAX_CONN; i++) {
-            Conn *c = &p->aConn[i];
-            if (c->fd < 0) {
-              c->fd = fd;
-              c->lastMs = now;
-              c->nReady = 0;
-              c->bOpen = 0;
-              c->bClosing = 0;
-              relp_parser_init(&c->relp, SYSLOG_MAX_FRAME);
-              buf_init(&c->out, RELP_MAX_OUT);
-              fd = -1;
-            }
-          }
-          if (fd >= 0) {
-            close(fd);
-          }
+        Conn *c = aPoll[k].revents & POLLIN ? conn_accept(p, now) : NULL;
+        if (c) {
+          c->nReady = 0;
+          c->bOpen = 0;
+          c->bClosing = 0;
+          relp_parser_init(&c->relp, SYSLOG_MAX_FRAME);
+          buf_init(&c->out, RELP_MAX_OUT);
         }
         continue;
       }
@@ -574,14 +582,7 @@ static void relp_main(void *pArg) {
         break; /* commit before reading more */
       }
     }
-    if (nBefore == 0 && p->batch.nMsg > 0) {
-      batchStartMs = now;
-    }
-    if ((p->batch.nMsg || p->batch.nBad) &&
-        (!bRead || batch_full(&p->batch) ||
-         now - batchStartMs >= SYSLOG_POLL_MS)) {
-      bRefused = batch_commit(p) != 0; /* retried at the top */
-    }
+    pace_commit(p, &pace, nBefore, bRead, now);
     for (int i = 0; i < SYSLOG_MAX_CONN; i++) {
       Conn *c = &p->aConn[i];
       if (c->fd < 0) {
