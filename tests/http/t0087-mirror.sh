@@ -84,6 +84,10 @@ check "no reader saw a half-written site" eq "$nbad" 0
 i=0
 while ! grep -q "Round 8." "$SITE/index.html" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.2; i=$((i + 1)); done
 check "the last change is mirrored" contains "$SITE/index.html" "Round 8."
+# The old copy goes right after the swap (and a round may be building the
+# next one): wait for the count to settle rather than catch it mid-round.
+i=0
+while [ "$(ls -d "$SITE".site-* | wc -l)" -ne 1 ] && [ $i -lt 50 ]; do sleep 0.2; i=$((i + 1)); done
 check "one copy on disk" eq "$(ls -d "$SITE".site-* | wc -l)" 1
 check "no leftover link" eq "$(ls -d "$SITE".link-* 2>/dev/null | wc -l)" 0
 check "after changes: same page bytes" same /
