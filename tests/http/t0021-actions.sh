@@ -14,6 +14,10 @@ login viewer "$PW_VIEWER"
 VCSRF=$CSRF
 E="-b $T/jar.editor"
 V="-b $T/jar.viewer"
+# "Today" must stay today until the last overdue check: a run started just
+# before midnight (test-dates at 23:59:30) waits for the new day instead.
+left=$((86400 - $(date -u +%s) % 86400))
+[ "$left" -gt 120 ] || sleep $((left + 1))
 TODAY=$(date -u +%F)
 YESTERDAY=$(date -u -d yesterday +%F)
 TOMORROW=$(date -u -d tomorrow +%F)
