@@ -843,7 +843,28 @@ static int db_migrate_all(const char *zPath) {
   return 0;
 }
 
-int db_lead(int eJob) { return bPg ? pg_lead(eJob) : 1; }
+/* SQLite's leads: the jobs that have asked (one process owns the file). */
+static atomic_uint sqliteLeads;
+
+int db_lead(int eJob) {
+  if (bPg) {
+    return pg_lead(eJob);
+  }
+  atomic_fetch_or(&sqliteLeads, 1u << eJob);
+  return 1;
+}
+
+unsigned db_leads(void) {
+  return bPg ? pg_leads() : atomic_load(&sqliteLeads);
+}
+
+const char *db_job_name(int eJob) {
+  static const char *const azName[DB_JOB_END] = {
+      [DB_JOB_OUTBOX] = "outbox",   [DB_JOB_INDEXER] = "indexer",
+      [DB_JOB_RETENTION] = "retention", [DB_JOB_MIRROR] = "mirror",
+      [DB_JOB_RAWMIGRATE] = "raw_migrate"};
+  return eJob > 0 && eJob < DB_JOB_END ? azName[eJob] : "?";
+}
 
 int db_listen_start(void) { return bPg ? pg_listen_start() : 0; }
 

@@ -180,7 +180,7 @@ enum {
   DB_JOB_RETENTION,
   DB_JOB_MIRROR,
   DB_JOB_RAWMIGRATE,
-  DB_JOB_MAINTENANCE
+  DB_JOB_END
 };
 /* Whether this node runs job eJob (DB_JOB_*) now. SQLite: always (one
 ** process owns the file). PostgreSQL: whether this thread's connection
@@ -189,6 +189,11 @@ enum {
 ** freed, and another node's next round takes it. Call at the start of every
 ** round, from the worker's own thread. */
 int db_lead(int eJob);
+/* The jobs this node leads now: bit eJob set when db_lead(eJob) last said
+** yes and the lock has not been lost since (for /metrics; any thread). */
+unsigned db_leads(void);
+/* A job's name in /metrics ("outbox", "indexer", ...). */
+const char *db_job_name(int eJob);
 
 /* PostgreSQL: starts a named worker (hs-dbnotify) that LISTENs for other
 ** nodes' commits (db_commit() sends NOTIFY) and bumps the data version,

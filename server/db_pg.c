@@ -32,6 +32,7 @@
 #include <libpq-fe.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -789,14 +790,24 @@ static _Thread_local struct {
   unsigned mask; /* bit eJob: held */
 } leads;
 
+/* Every thread's leads together, for pg_leads(). */
+static atomic_uint nodeLeads;
+
+/* This thread's locks went with its connection. */
+static void leads_lost(void) {
+  atomic_fetch_and(&nodeLeads, ~leads.mask);
+  leads.mask = 0;
+}
+
 int pg_lead(int eJob) {
   if (pg_connect()) {
+    leads_lost();
     return 0;
   }
   if (leads.gen != pConn->gen) {
     /* A new connection holds nothing yet. */
     leads.gen = pConn->gen;
-    leads.mask = 0;
+    leads_lost();
   }
   if (leads.mask & (1u << eJob)) {
     return 1;
@@ -807,9 +818,12 @@ int pg_lead(int eJob) {
   free(z);
   if (bHeld) {
     leads.mask |= 1u << eJob;
+    atomic_fetch_or(&nodeLeads, 1u << eJob);
   }
   return bHeld;
 }
+
+unsigned pg_leads(void) { return atomic_load(&nodeLeads); }
 
 /* The listener ------------------------------------------------------------ */
 

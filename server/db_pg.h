@@ -50,6 +50,7 @@ int pg_migration_lock(int bLock);
 
 /* db_lead() on PostgreSQL. */
 int pg_lead(int eJob);
+unsigned pg_leads(void);
 int pg_listen_start(void);
 void pg_listen_stop(void);
 

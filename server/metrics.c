@@ -264,6 +264,15 @@ void metrics_render(Buf *pOut, int64_t nDbBytes) {
              "# TYPE hindsight_lingering_closes_total counter\n"
              "hindsight_lingering_closes_total %lu\n",
              linger_count());
+  buf_puts(pOut, "# HELP hindsight_job_lead Background jobs this node runs"
+                 " now (1); on PostgreSQL each runs on one node at a time"
+                 " and moves when that node dies.\n"
+                 "# TYPE hindsight_job_lead gauge\n");
+  unsigned leads = db_leads();
+  for (int j = DB_JOB_OUTBOX; j < DB_JOB_END; j++) {
+    buf_printf(pOut, "hindsight_job_lead{job=\"%s\"} %d\n", db_job_name(j),
+               (leads >> j) & 1 ? 1 : 0);
+  }
   buf_puts(pOut, "# HELP hindsight_lane_busy Requests in each lane now.\n"
                  "# TYPE hindsight_lane_busy gauge\n");
   for (int i = 0; i < N_LANE; i++) {

@@ -42,6 +42,11 @@ count1=$(metric hindsight_http_request_duration_seconds_count)
 check "the histogram count increases" test "$count1" -ge $((count0 + 6))
 check "ingest accepted counter" eq "$(metric 'hindsight_ingest_events_total{result="accepted"}')" 2
 check "ingest runs counter" eq "$(metric hindsight_ingest_runs_total)" 1
+# One node: it leads every background job that runs (no mirror is set up).
+for j in outbox indexer retention; do
+  check "this node leads the $j" eq "$(metric "hindsight_job_lead{job=\"$j\"}")" 1
+done
+check "no mirror job without a mirror" eq "$(metric 'hindsight_job_lead{job="mirror"}')" 0
 
 # Admins may read it with a session (the loopback rule aside).
 login admin "$PW_ADMIN"

@@ -86,6 +86,12 @@ sleep 1 # B's workers' first round: they must find the locks taken
 for j in 1 3; do
   check "job $j is held by one connection" eq "$(job_holders $j)" 1
 done
+for j in outbox retention; do
+  check "A's /metrics: A leads the $j" \
+    eq "$(metric "$A" "hindsight_job_lead{job=\"$j\"}")" 1
+  check "B's /metrics: B leaves the $j to A" \
+    eq "$(metric "$B" "hindsight_job_lead{job=\"$j\"}")" 0
+done
 check "node B did not sweep (retention runs once)" \
   eq "$(metric "$B" hindsight_retention_sweeps_total)" 0
 check "node A swept once" eq "$(metric "$A" hindsight_retention_sweeps_total)" 1
@@ -178,6 +184,8 @@ check "the first message of round two reaches the sink" \
 kill -9 "$A_PID"
 wait "$A_PID" 2>/dev/null
 check "node B takes the outbox lead" wait_for 'test "$(job_node 1)" = "$B_PID"' 300
+check "B's /metrics: B leads the outbox now" \
+  wait_for 'test "$(metric "$B" "hindsight_job_lead{job=\"outbox\"}")" = 1'
 check "node B delivers the rest" \
   wait_for 'test "$(naddr "Round two of the mail")" -eq $N' 300
 sleep 2
