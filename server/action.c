@@ -22,6 +22,7 @@
 
 #include "audit.h"
 #include "db.h"
+#include "dbjson.h"
 #include "err.h"
 #include "input.h"
 #include "md.h"
@@ -71,15 +72,6 @@ typedef struct ActionFilter {
   int64_t offset;        /* skip this many (the cursor) */
 } ActionFilter;
 
-static json_t *time_json(DbStmt *p, int i) {
-  if (db_col_is_null(p, i)) {
-    return json_null();
-  }
-  char z[25];
-  utc_format(db_col_int(p, i), z);
-  return json_string(z);
-}
-
 /* Runs the filtered list; a NEW array of API-shape items, or NULL (E_DB). */
 static json_t *action_query(const ActionFilter *pF) {
   DbStmt *p = db_prepare(
@@ -128,8 +120,9 @@ static json_t *action_query(const ActionFilter *pF) {
                   db_col_text(p, 7), "type", db_col_text(p, 8), "status",
                   db_col_text(p, 9), "overdue",
                   action_is_overdue(zDue, db_col_text(p, 9), now), "created_by",
-                  db_col_text(p, 10), "created_at", time_json(p, 11),
-                  "updated_at", time_json(p, 12), "closed_at", time_json(p, 13),
+                  db_col_text(p, 10), "created_at", dbjson_time(p, 11),
+                  "updated_at", dbjson_time(p, 12), "closed_at",
+                  dbjson_time(p, 13),
                   "version", (json_int_t)db_col_int(p, 14)));
   }
   db_reset(p);

@@ -22,6 +22,7 @@
 #include "chart.h"
 #include "component.h"
 #include "db.h"
+#include "dbjson.h"
 #include "err.h"
 #include "evidence.h"
 #include "input.h"
@@ -53,10 +54,6 @@ static const char *const azFormMeta[] = {"csrf_token", "version",
 #define TITLE_MAX 200
 #define SUMMARY_MAX 65536
 
-static json_t *time_or_null(DbStmt *p, int i) {
-  return db_col_is_null(p, i) ? json_null() : json_integer(db_col_int(p, i));
-}
-
 /* Loads the internal row (times in ms). NEW or NULL; *pRc says why. */
 static json_t *incident_row(int64_t id, int *pRc) {
   DbStmt *p = db_prepare(
@@ -82,10 +79,10 @@ static json_t *incident_row(int64_t id, int *pRc) {
       "severity", db_col_text(p, 2), "status", db_col_text(p, 3), "impact",
       db_col_text(p, 4), "public", (int)db_col_int(p, 5), "commander",
       db_col_text(p, 6), "summary", db_col_text(p, 7), "started_at",
-      time_or_null(p, 8), "detected_at", time_or_null(p, 9),
-      "acknowledged_at", time_or_null(p, 10), "escalated_at",
-      time_or_null(p, 11), "mitigated_at", time_or_null(p, 12),
-      "resolved_at", time_or_null(p, 13), "created_by", db_col_text(p, 14),
+      dbjson_int(p, 8), "detected_at", dbjson_int(p, 9),
+      "acknowledged_at", dbjson_int(p, 10), "escalated_at",
+      dbjson_int(p, 11), "mitigated_at", dbjson_int(p, 12),
+      "resolved_at", dbjson_int(p, 13), "created_by", db_col_text(p, 14),
       "created_at", (json_int_t)db_col_int(p, 15), "updated_at",
       (json_int_t)db_col_int(p, 16), "version",
       (json_int_t)db_col_int(p, 17));

@@ -22,6 +22,7 @@
 #include "audit.h"
 #include "component.h"
 #include "db.h"
+#include "dbjson.h"
 #include "err.h"
 #include "input.h"
 #include "subs.h"
@@ -35,15 +36,6 @@ static const char *const azFormMeta[] = {"csrf_token", "version",
                                          "components_present", NULL};
 
 #define BODY_MAX 65536
-
-static json_t *time_or_null(DbStmt *p, int i) {
-  if (db_col_is_null(p, i)) {
-    return json_null();
-  }
-  char z[25];
-  utc_format(db_col_int(p, i), z);
-  return json_string(z);
-}
 
 /* The /api/v1 shape of maintenance id. NEW or NULL. */
 static json_t *maint_load(int64_t id) {
@@ -63,10 +55,10 @@ static json_t *maint_load(int64_t id) {
       "{s:I, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:s, s:o, s:o, s:I, s:[]}",
       "id", (json_int_t)db_col_int(p, 0), "title", db_col_text(p, 1), "body",
       db_col_text(p, 2), "status", db_col_text(p, 3), "scheduled_for",
-      time_or_null(p, 4), "scheduled_until", time_or_null(p, 5), "started_at",
-      time_or_null(p, 6), "completed_at", time_or_null(p, 7), "created_by",
-      db_col_text(p, 8), "created_at", time_or_null(p, 9), "updated_at",
-      time_or_null(p, 10), "version", (json_int_t)db_col_int(p, 11),
+      dbjson_time(p, 4), "scheduled_until", dbjson_time(p, 5), "started_at",
+      dbjson_time(p, 6), "completed_at", dbjson_time(p, 7), "created_by",
+      db_col_text(p, 8), "created_at", dbjson_time(p, 9), "updated_at",
+      dbjson_time(p, 10), "version", (json_int_t)db_col_int(p, 11),
       "components");
   db_reset(p);
   p = db_prepare("SELECT c.name FROM maintenance_components mc"

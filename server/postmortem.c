@@ -28,6 +28,7 @@
 #include "assets.h"
 #include "audit.h"
 #include "db.h"
+#include "dbjson.h"
 #include "diff.h"
 #include "err.h"
 #include "incident.h"
@@ -59,15 +60,6 @@ static const char *const azWritable[] = {"body",
 static const char *const azFormMeta[] = {"csrf_token", "version", NULL};
 
 /* Small helpers ------------------------------------------------------- */
-
-static json_t *time_json(DbStmt *p, int i) {
-  if (db_col_is_null(p, i)) {
-    return json_null();
-  }
-  char z[25];
-  utc_format(db_col_int(p, i), z);
-  return json_string(z);
-}
 
 /* A JSON array stored by us as text; [] if it is not one. NEW. */
 static json_t *stored_list(const char *z) {
@@ -539,10 +531,9 @@ static json_t *pm_row(int64_t id, int *pRc) {
       db_col_text(p, 1), "public_summary", db_col_text(p, 2),
       "root_cause_category", db_col_text(p, 3), "contributing_factors",
       stored_list(db_col_text(p, 4)), "tags", stored_list(db_col_text(p, 5)),
-      "publish_override_reason",
-      db_col_is_null(p, 6) ? json_null() : json_string(db_col_text(p, 6)),
-      "created_by", db_col_text(p, 7), "created_at", time_json(p, 8),
-      "updated_at", time_json(p, 9), "published_at", time_json(p, 10),
+      "publish_override_reason", dbjson_text(p, 6),
+      "created_by", db_col_text(p, 7), "created_at", dbjson_time(p, 8),
+      "updated_at", dbjson_time(p, 9), "published_at", dbjson_time(p, 10),
       "version", (json_int_t)db_col_int(p, 11));
   db_reset(p);
   *pRc = 0;
@@ -1281,7 +1272,7 @@ int postmortem_revisions(Req *r) {
     json_array_append_new(
         pList,
         json_pack("{s:I, s:I, s:s, s:o, s:I, s:b}", "id", rid, "n", n,
-                  "author", db_col_text(p, 1), "created_at", time_json(p, 2),
+                  "author", db_col_text(p, 1), "created_at", dbjson_time(p, 2),
                   "bytes", (json_int_t)db_col_int(p, 3), "autosave",
                   (int)db_col_int(p, 4)));
   }

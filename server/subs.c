@@ -28,6 +28,7 @@
 #include "assets.h"
 #include "auth.h"
 #include "db.h"
+#include "dbjson.h"
 #include "err.h"
 #include "hmac.h"
 #include "input.h"
@@ -899,15 +900,6 @@ int subs_queue_component_updates(int64_t mark, int bEmail) {
 
 /* Admin ------------------------------------------------------------------ */
 
-static json_t *time_or_null(DbStmt *p, int i) {
-  if (db_col_is_null(p, i)) {
-    return json_null();
-  }
-  char z[25];
-  utc_format(db_col_int(p, i), z);
-  return json_string(z);
-}
-
 /* zJoin: the engine's text aggregate (SQLite group_concat, PostgreSQL
 ** string_agg). */
 #define SUBS_LIST_SQL(zJoin)                                                   \
@@ -933,8 +925,8 @@ int subs_admin_list(Req *r) {
         json_pack("{s:I, s:s, s:s, s:b, s:o, s:o, s:s, s:I}", "id",
                   (json_int_t)db_col_int(p, 0), "kind", db_col_text(p, 1),
                   "address", db_col_text(p, 2), "confirmed",
-                  !db_col_is_null(p, 3), "confirmed_at", time_or_null(p, 3),
-                  "created_at", time_or_null(p, 4), "components",
+                  !db_col_is_null(p, 3), "confirmed_at", dbjson_time(p, 3),
+                  "created_at", dbjson_time(p, 4), "components",
                   *db_col_text(p, 5) ? db_col_text(p, 5) : "all", "sent",
                   (json_int_t)db_col_int(p, 6)));
   }
@@ -962,9 +954,9 @@ int subs_admin_list(Req *r) {
                   "kind", db_col_text(p, 2), "address", db_col_text(p, 3),
                   "topic", db_col_text(p, 4), "state", db_col_text(p, 5),
                   "attempts", (json_int_t)db_col_int(p, 6), "next_attempt_at",
-                  bDone ? json_null() : time_or_null(p, 7), "last_error",
-                  db_col_text(p, 8), "created_at", time_or_null(p, 9),
-                  "sent_at", time_or_null(p, 10), "idempotency_key",
+                  bDone ? json_null() : dbjson_time(p, 7), "last_error",
+                  db_col_text(p, 8), "created_at", dbjson_time(p, 9),
+                  "sent_at", dbjson_time(p, 10), "idempotency_key",
                   db_col_text(p, 11), "subject", db_col_text(p, 12)));
   }
   db_reset(p);

@@ -23,6 +23,7 @@
 
 #include "audit.h"
 #include "db.h"
+#include "dbjson.h"
 #include "err.h"
 #include "evidence.h"
 #include "incident.h"
@@ -55,29 +56,20 @@ static const char *const azUpdateFields[] = {
   " body, key, pinned, hidden, count, author, created_at, updated_at,"        \
   " version"
 
-static json_t *opt_time(DbStmt *p, int i) {
-  if (db_col_is_null(p, i)) {
-    return json_null();
-  }
-  char z[25];
-  utc_format(db_col_int(p, i), z);
-  return json_string(z);
-}
-
 /* The API shape of the row at p (selected with EVENT_COLUMNS). NEW. */
 static json_t *event_json(DbStmt *p) {
   return json_pack(
       "{s:I, s:I, s:o, s:o, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:b, s:b,"
       " s:I, s:s, s:o, s:o, s:I}",
       "id", (json_int_t)db_col_int(p, 0), "incident_id",
-      (json_int_t)db_col_int(p, 1), "ts", opt_time(p, 2), "end_ts",
-      opt_time(p, 3), "kind", db_col_text(p, 4), "source", db_col_text(p, 5),
+      (json_int_t)db_col_int(p, 1), "ts", dbjson_time(p, 2), "end_ts",
+      dbjson_time(p, 3), "kind", db_col_text(p, 4), "source", db_col_text(p, 5),
       "level", db_col_text(p, 6), "component", db_col_text(p, 7), "title",
       db_col_text(p, 8), "body", db_col_text(p, 9), "key",
-      db_col_is_null(p, 10) ? json_null() : json_string(db_col_text(p, 10)),
+      dbjson_text(p, 10),
       "pinned", (int)db_col_int(p, 11), "hidden", (int)db_col_int(p, 12),
       "count", (json_int_t)db_col_int(p, 13), "author", db_col_text(p, 14),
-      "created_at", opt_time(p, 15), "updated_at", opt_time(p, 16),
+      "created_at", dbjson_time(p, 15), "updated_at", dbjson_time(p, 16),
       "version", (json_int_t)db_col_int(p, 17));
 }
 

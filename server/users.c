@@ -13,18 +13,10 @@
 #include "audit.h"
 #include "auth.h"
 #include "db.h"
+#include "dbjson.h"
 #include "err.h"
 #include "input.h"
 #include "utc.h"
-
-static json_t *time_or_null(DbStmt *p, int i) {
-  if (db_col_is_null(p, i)) {
-    return json_null();
-  }
-  char z[25];
-  utc_format(db_col_int(p, i), z);
-  return json_string(z);
-}
 
 int users_page(Req *r) {
   json_t *pUsers = json_array();
@@ -38,7 +30,7 @@ int users_page(Req *r) {
     json_array_append_new(
         pUsers, json_pack("{s:s, s:s, s:o, s:b}", "name", db_col_text(p, 0),
                           "role", db_col_text(p, 1), "created_at",
-                          time_or_null(p, 2), "is_me",
+                          dbjson_time(p, 2), "is_me",
                           r->zUser && strcmp(r->zUser, db_col_text(p, 0)) == 0));
   }
   db_reset(p);
@@ -50,9 +42,9 @@ int users_page(Req *r) {
       json_array_append_new(
           pTokens, json_pack("{s:s, s:s, s:o, s:o, s:o}", "name",
                              db_col_text(p, 0), "scope", db_col_text(p, 1),
-                             "created_at", time_or_null(p, 2), "last_used_at",
-                             time_or_null(p, 3), "revoked_at",
-                             time_or_null(p, 4)));
+                             "created_at", dbjson_time(p, 2), "last_used_at",
+                             dbjson_time(p, 3), "revoked_at",
+                             dbjson_time(p, 4)));
     }
     db_reset(p);
   }
