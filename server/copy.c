@@ -933,6 +933,10 @@ int copy_cli(int argc, char **argv) {
           stderr);
     return 2;
   }
+  return copy_databases(zSrc, zDst);
+}
+
+int copy_databases(const char *zSrc, const char *zDst) {
   if (same_target(zSrc, zDst)) {
     fputs("hindsight: the source and the destination are the same"
           " database\n",

@@ -13,4 +13,9 @@
 ** verified, 1 refused or failed (a message on stderr), 2 a usage error. */
 int copy_cli(int argc, char **argv);
 
+/* The copy itself, for copy_cli() and for `backup` on PostgreSQL: zSrc
+** into zDst, verified, the report on stdout and refusals on stderr.
+** Returns 0, or 1 (refused or failed: nothing committed to zDst). */
+int copy_databases(const char *zSrc, const char *zDst);
+
 #endif

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "assets.h"
 #include "auth.h"
@@ -314,15 +316,60 @@ static int cmd_serve(int argc, char **argv) {
   return rc == 0 ? 0 : rc == E_INVALID ? 2 : 1;
 }
 
-static int cmd_backup(int argc, char **argv) {
+/* backup's arguments: -1 with *pzOut set, or the exit code (--help, a
+** usage error). */
+static int backup_args(int argc, char **argv, const char **pzOut) {
   if (argc == 1 && strcmp(argv[0], "--help") == 0) {
-    fputs("usage: hindsight backup --out FILE\n", stdout);
+    fputs("usage: hindsight backup --out FILE\n"
+          "  a consistent copy of the database, taken while it serves, into\n"
+          "  FILE (SQLite). On PostgreSQL FILE must be new; restore it with\n"
+          "  hindsight copy --from FILE --to postgresql://...\n",
+          stdout);
     return 0;
   }
   if (argc != 2 || strcmp(argv[0], "--out") != 0) {
     return usage_error("backup needs --out FILE");
   }
-  return db_backup(argv[1]) ? 1 : 0;
+  *pzOut = argv[1];
+  return -1;
+}
+
+static int cmd_backup(int argc, char **argv) {
+  const char *zOut = NULL;
+  int rc = backup_args(argc, argv, &zOut);
+  return rc >= 0 ? rc : db_backup(zOut) ? 1 : 0;
+}
+
+/* On PostgreSQL a backup is `copy` into a new SQLite file: one snapshot
+** (REPEATABLE READ), verified by counts and checksums, and restored the
+** same way back. */
+static int cmd_backup_pg(const char *zDb, int argc, char **argv) {
+  const char *zOut = NULL;
+  int rc = backup_args(argc, argv, &zOut);
+  if (rc >= 0) {
+    return rc;
+  }
+  if (db_target_is_pg(zOut)) {
+    return usage_error("backup --out takes a file name (to fill another"
+                       " PostgreSQL database, use copy)");
+  }
+  struct stat st;
+  if (stat(zOut, &st) == 0) {
+    fprintf(stderr, "hindsight: %s exists: a backup of PostgreSQL goes to a"
+                    " new file\n", zOut);
+    return 1;
+  }
+  rc = copy_databases(zDb, zOut);
+  char zSide[4200];
+  if (rc && strlen(zOut) + 8 < sizeof(zSide)) {
+    /* The file was ours (it did not exist): no schema-only "backup". */
+    unlink(zOut);
+    snprintf(zSide, sizeof(zSide), "%s-wal", zOut);
+    unlink(zSide);
+    snprintf(zSide, sizeof(zSide), "%s-shm", zOut);
+    unlink(zSide);
+  }
+  return rc;
 }
 
 int main(int argc, char **argv) {
@@ -371,6 +418,9 @@ int main(int argc, char **argv) {
   /* copy opens its two databases itself; --db plays no part. */
   if (strcmp(zCmd, "copy") == 0) {
     return copy_cli(argc - 2, argv + 2);
+  }
+  if (strcmp(zCmd, "backup") == 0 && db_target_is_pg(zDb)) {
+    return cmd_backup_pg(zDb, argc - 2, argv + 2);
   }
   int bHelp = argc > 2 && strcmp(argv[2], "--help") == 0;
   if (strcmp(zCmd, "migrate") == 0 && bHelp) {

@@ -158,6 +158,25 @@ PG2=$(pg_db second)
 "$HS_BIN" copy --from "$PG1" --to "$PG2" >"$T/copy4.out" 2>"$T/copy4.err"
 check "PostgreSQL to PostgreSQL: the same report" eq "$(cat "$T/copy4.out")" "$(cat "$T/copy1.out")"
 
+# backup on PostgreSQL: that copy into a new SQLite file, and back again.
+"$HS_BIN" --db "$PG1" backup --out "$T/pgbackup.db" >"$T/backup.out" 2>"$T/backup.err"
+check "backup on PostgreSQL exits 0" eq "$?" 0
+check "it prints the copy's report, all verified" eq "$(cat "$T/backup.out")" "$(cat "$T/copy1.out")"
+check "the backup is a whole SQLite file" eq \
+  "$(sqlite3 "$T/pgbackup.db" 'PRAGMA integrity_check' 'PRAGMA foreign_key_check')" ok
+"$HS_BIN" --db "$PG1" backup --out "$T/pgbackup.db" 2>"$T/err" >/dev/null
+check "a backup onto an existing file is refused" eq "$?" 1
+check "it says the file exists" contains "$T/err" "exists"
+"$HS_BIN" --db "$PG1" backup --out "$PG2" 2>"$T/err" >/dev/null
+check "backup --out with a connection string is a usage error" eq "$?" 2
+"$HS_BIN" --db "host=127.0.0.1 port=1 dbname=nowhere connect_timeout=5" backup \
+  --out "$T/nobackup.db" 2>"$T/err" >/dev/null
+check "a backup of an unreachable PostgreSQL fails" eq "$?" 1
+check "and leaves no file" test ! -e "$T/nobackup.db"
+PG5=$(pg_db fifth)
+"$HS_BIN" copy --from "$T/pgbackup.db" --to "$PG5" >"$T/out" 2>"$T/err"
+check "the backup restores into a new PostgreSQL database" eq "$(cat "$T/out")" "$(cat "$T/copy1.out")"
+
 serve "$T/back.db"
 answers back
 for a in incidents timeline raw summary postmortem; do
