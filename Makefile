@@ -111,12 +111,13 @@ test-http: $(BIN) $(FTS_EXT) node_modules/.package-lock.json
 test-browser: $(BIN) node_modules/.package-lock.json
 	sh tests/run.sh $(BIN) $(BUILD) browser
 
-bench: hindsight $(FTS_EXT) build/rel/rawstore_bench
+bench: hindsight $(FTS_EXT) build/rel/rawstore_bench build/rel/search_bench
 	sh tests/bench/run.sh
 
-# The raw-line store's bench driver (tests/bench/raw.sh), linked with the
-# server's objects.
-build/rel/rawstore_bench: tests/bench/rawstore_bench.c $(LIB_OBJS)
+# The bench drivers of the raw-line store (tests/bench/raw.sh) and of
+# search (tests/bench/search.sh), linked with the server's objects.
+build/rel/rawstore_bench build/rel/search_bench: build/rel/%: \
+  tests/bench/%.c $(LIB_OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS)
 
 # A bounded wrk soak (SOAK_SECONDS, default 60): zero non-2xx, flat RSS.
