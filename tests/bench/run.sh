@@ -70,3 +70,4 @@ sh tests/bench/timeline.sh
 sh tests/bench/search.sh
 sh tests/bench/raw.sh
 sh tests/bench/nodes.sh
+sh tests/bench/search_engines.sh
