@@ -66,6 +66,8 @@ static _Thread_local int bDiskFull;   /* last failure was a full disk */
 static _Thread_local int bReadOnlyErr; /* last failure: cannot write */
 static _Thread_local int bIoErr;      /* last failure: any other I/O error */
 static _Thread_local int bUnavailable; /* server lost/standby: 1, 2 */
+static _Thread_local int bSchemaErr;  /* last failure: db_schema_ahead() */
+static atomic_int nSchemaAhead;       /* a newer node's schema, or 0 */
 static int bPg;                       /* PostgreSQL, set once by db_setup() */
 
 /* A DbStmt on SQLite is the sqlite3_stmt itself. */
@@ -425,6 +427,7 @@ int db_unavailable(void) { return bUnavailable; }
 
 void db_clear_error(void) {
   bUnavailable = 0;
+  bSchemaErr = 0;
   bDiskFull = 0;
   bReadOnlyErr = 0;
   bIoErr = 0;
@@ -546,7 +549,29 @@ int db_exec(const char *zSql) {
 }
 
 int db_begin_write(void) {
+  if (atomic_load(&nSchemaAhead)) {
+    bSchemaErr = 1;
+    return E_DB;
+  }
   return bPg ? pg_begin_write() : db_exec("BEGIN IMMEDIATE");
+}
+
+int db_schema_ahead(void) { return atomic_load(&nSchemaAhead); }
+
+int db_schema_error(void) { return bSchemaErr; }
+
+void db_note_schema(int v) {
+  int nOurs = db_schema_version();
+  if (v > nOurs && atomic_exchange(&nSchemaAhead, v) != v) {
+    fprintf(stderr,
+            "hindsight: a newer hindsight migrated the database to schema"
+            " %d (this one knows %d): this node refuses writes and answers"
+            " /healthz 503 until it is upgraded\n",
+            v, nOurs);
+    /* Workers that wait for a change (the indexer) look again, and give
+    ** their jobs up (db_lead). */
+    db_bump_version();
+  }
 }
 
 int db_commit_unseen(void) {
@@ -847,6 +872,11 @@ static int db_migrate_all(const char *zPath) {
 static atomic_uint sqliteLeads;
 
 int db_lead(int eJob) {
+  if (bPg && atomic_load(&nSchemaAhead)) {
+    /* An old node hands its jobs to the upgraded ones. */
+    pg_lead_release(eJob);
+    return 0;
+  }
   if (bPg) {
     return pg_lead(eJob);
   }

@@ -152,7 +152,19 @@ int db_read_only_error(void);
 ** them, so http.c says "nothing was saved" for 1 and "may or may not have
 ** been saved" for 2. 0 otherwise. */
 int db_io_error(void);
+/* Whether the last failure on this thread since db_clear_error() was
+** db_begin_write() refusing because db_schema_ahead(). */
+int db_schema_error(void);
 void db_clear_error(void);
+
+/* PostgreSQL: 0, or the schema version a newer Hindsight migrated the
+** shared database to while this node ran (its listener reads it every few
+** seconds). From then on this node's write transactions
+** fail (db_schema_error(), 503 with Retry-After) and /healthz answers 503,
+** so the load balancer sends everything to upgraded nodes: a rolling
+** upgrade. Reads keep working, and db_lead() gives this node's background
+** jobs up to the upgraded nodes. */
+int db_schema_ahead(void);
 
 /* Asks db_setup() to open the database read-only (serve --read-only): no
 ** migrations, every write fails with SQLITE_READONLY. Call before it. */

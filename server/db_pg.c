@@ -825,6 +825,18 @@ int pg_lead(int eJob) {
 
 unsigned pg_leads(void) { return atomic_load(&nodeLeads); }
 
+void pg_lead_release(int eJob) {
+  if (!(leads.mask & (1u << eJob))) {
+    return;
+  }
+  if (pConn && pConn->pg && leads.gen == pConn->gen) {
+    free(query_value_of("SELECT pg_advisory_unlock($1::bigint)", 1,
+                        PG_LOCK_JOB + eJob));
+  }
+  leads.mask &= ~(1u << eJob);
+  atomic_fetch_and(&nodeLeads, ~(1u << eJob));
+}
+
 /* The listener ------------------------------------------------------------ */
 
 static Worker listener = WORKER_INIT;
@@ -848,10 +860,22 @@ static PGconn *listen_connect(void) {
   return pg;
 }
 
+/* Tells db.c the database's schema version (a newer node may have
+** migrated it). */
+static void listen_schema(PGconn *pg) {
+  PGresult *r = PQexec(pg, "SELECT max(version) FROM hs_schema");
+  if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+      !PQgetisnull(r, 0, 0)) {
+    db_note_schema(atoi(PQgetvalue(r, 0, 0)));
+  }
+  PQclear(r);
+}
+
 static void listen_main(void *pArg) {
   (void)pArg;
   pthread_setname_np(pthread_self(), "hs-dbnotify");
   PGconn *pg = NULL;
+  int nRound = 0;
   while (!worker_stopping(&listener)) {
     if (!pg) {
       pg = listen_connect();
@@ -880,6 +904,9 @@ static void listen_main(void *pArg) {
     }
     if (bAny) {
       db_bump_version();
+    }
+    if (++nRound % 25 == 0) { /* every 5 s of 200 ms polls */
+      listen_schema(pg);
     }
   }
   if (pg) {

@@ -51,6 +51,8 @@ int pg_migration_lock(int bLock);
 /* db_lead() on PostgreSQL. */
 int pg_lead(int eJob);
 unsigned pg_leads(void);
+/* Gives up job eJob's lock if this thread holds it. */
+void pg_lead_release(int eJob);
 int pg_listen_start(void);
 void pg_listen_stop(void);
 
@@ -63,6 +65,9 @@ enum {
   PG_ERR_COMMIT_UNKNOWN /* lost with COMMIT sent: may have committed */
 };
 void db_note_pg_error(int eKind);
+/* The shared database's schema version, read by the listener: db.c's
+** db_schema_ahead() from it. */
+void db_note_schema(int v);
 
 /* db.h's DbSide on PostgreSQL: one connection of its own. */
 typedef struct PgSide PgSide;

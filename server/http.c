@@ -890,6 +890,11 @@ static enum MHD_Result send_error(Req *r, int rc) {
     r->zErrCode = "db_unavailable";
     zMsg = "The database is failing over: nothing was saved. Try again in"
            " a few seconds.";
+  } else if (rc == E_DB && db_schema_error()) {
+    r->zErrCode = "schema_ahead";
+    zMsg = "A newer Hindsight has upgraded the database, and this node is"
+           " not upgraded yet: nothing was saved. Try again; an upgraded"
+           " node takes it.";
   } else if (rc == E_DB && db_disk_full()) {
     r->zErrCode = "disk_full";
     zMsg = "The disk is full: nothing was saved. Reading still works; try"

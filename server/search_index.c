@@ -1049,8 +1049,10 @@ static void indexer_main(void *pArg) {
   int bStop = 0;
   while (!bStop) {
     int64_t v = data_version();
-    /* One node indexes (db_lead); the others only wait. */
-    if ((v < 0 || v != seen) && db_lead(DB_JOB_INDEXER)) {
+    /* One node indexes (db_lead); the others only wait. Asked every
+    ** round, also when nothing changed: a node that must stop leading (an
+    ** older node after an upgrade, db_schema_ahead) then lets go. */
+    if (db_lead(DB_JOB_INDEXER) && (v < 0 || v != seen)) {
       seen = indexer_round(&bStop) ? -2 : v;
     }
     bStop = bStop || worker_wait(&indexer, INDEXER_POLL_MS);

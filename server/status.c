@@ -1194,13 +1194,19 @@ int status_public(Req *r) {
 }
 
 int status_healthz(Req *r) {
+  r->bJsonOut = 1;
+  if (db_schema_ahead()) {
+    r->zErrCode = "schema_ahead";
+    return req_fail(r, E_DB,
+                    "this node is older than the database's schema:"
+                    " upgrade it");
+  }
   DbStmt *p = db_prepare("SELECT 1");
   int bOk = p && db_step(p) == DB_ROW;
   db_reset(p);
   if (!bOk) {
     return req_fail(r, E_DB, "database unavailable");
   }
-  r->bJsonOut = 1;
   r->pModel = json_pack("{s:s}", "status", "ok");
   return 0;
 }
