@@ -139,6 +139,23 @@ STATUS=$(curl -s -o /dev/null -w '%{http_code}' -H "$AUTH" -H "$JSON" \
   -d '{"body":"Written through HAProxy"}' "$H/api/v1/incidents/$INC/events")
 check "writes through HAProxy go on (to node B)" eq "$STATUS" 201
 
+# A rolling upgrade (t0113): a newer node migrated the database, so node B
+# answers /healthz 503 schema_ahead, and HAProxy's check takes it out.
+OURS=$(sql 'SELECT max(version) FROM hs_schema')
+sql "UPDATE hs_schema SET version = $((OURS + 1))" >/dev/null
+i=0
+while [ "$(curl -s -o /dev/null -w '%{http_code}' "$B/healthz")" != 503 ] && [ $i -lt 200 ]; do
+  sleep 0.1; i=$((i + 1))
+done
+check "node B, not upgraded, fails /healthz with schema_ahead" \
+  eq "$(curl -s "$B/healthz" | jq -r .error.code)" schema_ahead
+i=0
+while ! grep -q 'hs2 is DOWN' "$T/haproxy.out" && [ $i -lt 200 ]; do
+  sleep 0.1; i=$((i + 1))
+done
+check "HAProxy takes node B out (docs' health check)" grep -q 'hs2 is DOWN' "$T/haproxy.out"
+sql "UPDATE hs_schema SET version = $OURS" >/dev/null
+
 kill "$NGINX_PID" "$HAPROXY_PID" 2>/dev/null
 wait "$NGINX_PID" "$HAPROXY_PID" 2>/dev/null
 NGINX_PID=
