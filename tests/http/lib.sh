@@ -125,6 +125,31 @@ node_b_start() {
   B=http://127.0.0.1:$PB
 }
 
+# rsyslog_start: a real rsyslogd of the suite's own that reads the socket
+# $T/log.sock (send with `logger -u "$T/log.sock" -t TAG ...`); the rules
+# (modules, what goes where) come on stdin, after a shared head. Sets
+# RS_PID (the suite stops it); returns 1 if the socket did not appear
+# within 10 s.
+rsyslog_start() {
+  mkdir -p "$T/rs-work"
+  {
+    echo "global(workDirectory=\"$T/rs-work\")"
+    echo 'module(load="imuxsock" SysSock.Use="off")'
+    echo "input(type=\"imuxsock\" Socket=\"$T/log.sock\" CreatePath=\"on\""
+    echo '      RateLimit.Interval="0")'
+    cat
+  } >"$T/rsyslog.conf"
+  /usr/sbin/rsyslogd -n -f "$T/rsyslog.conf" -i "$T/rsyslog.pid" \
+    >"$T/rsyslog.out" 2>&1 &
+  RS_PID=$!
+  k=0
+  while [ ! -S "$T/log.sock" ] && [ $k -lt 100 ]; do
+    sleep 0.1
+    k=$((k + 1))
+  done
+  [ -S "$T/log.sock" ]
+}
+
 # needs_sqlite_file REASON: the rest of this suite is about the SQLite file
 # itself (copied, corrupted, made read-only, full): on PostgreSQL it prints
 # "SKIP <suite>: REASON" (tests/run.sh lists and counts these) and ends the

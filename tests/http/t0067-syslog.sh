@@ -30,11 +30,7 @@ wait_lines() {
   done
 }
 
-mkdir -p "$T/rs-work"
-cat >"$T/rsyslog.conf" <<C
-global(workDirectory="$T/rs-work")
-module(load="imuxsock" SysSock.Use="off")
-input(type="imuxsock" Socket="$T/log.sock" CreatePath="on")
+rsyslog_start <<C
 if \$programname == "rsudp" then {
   action(type="omfwd" target="127.0.0.1" port="$UPORT" protocol="udp")
   stop
@@ -49,10 +45,6 @@ if \$programname == "rsnewline" then {
   stop
 }
 C
-/usr/sbin/rsyslogd -n -f "$T/rsyslog.conf" -i "$T/rsyslog.pid" >"$T/rsyslog.out" 2>&1 &
-RS_PID=$!
-k=0
-while [ ! -S "$T/log.sock" ] && [ $k -lt 100 ]; do sleep 0.1; k=$((k + 1)); done
 check "rsyslogd runs with its own config" test -S "$T/log.sock"
 
 for i in $(seq 1 20); do

@@ -44,21 +44,12 @@ wait_distinct() {
   done
 }
 
-mkdir -p "$T/rs-work"
-cat >"$T/rsyslog.conf" <<C
-global(workDirectory="$T/rs-work")
-module(load="imuxsock" SysSock.Use="off")
+rsyslog_start <<C
 module(load="omrelp")
-input(type="imuxsock" Socket="$T/log.sock" CreatePath="on"
-      RateLimit.Interval="0")
 action(type="omrelp" target="127.0.0.1" port="$RPORT"
        template="RSYSLOG_SyslogProtocol23Format"
        action.resumeRetryCount="-1" action.resumeInterval="1")
 C
-/usr/sbin/rsyslogd -n -f "$T/rsyslog.conf" -i "$T/rsyslog.pid" >"$T/rsyslog.out" 2>&1 &
-RS_PID=$!
-k=0
-while [ ! -S "$T/log.sock" ] && [ $k -lt 100 ]; do sleep 0.1; k=$((k + 1)); done
 check "rsyslogd runs with its own config" test -S "$T/log.sock"
 
 seq 1 20 | sed 's/^/relpfirst /' >"$T/first"

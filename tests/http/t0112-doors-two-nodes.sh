@@ -49,11 +49,7 @@ metric() { # metric NODE NAME
 }
 
 # Syslog: rsyslogd sends "toa" lines to A and "tob" lines to B.
-mkdir -p "$T/rs-work"
-cat >"$T/rsyslog.conf" <<C
-global(workDirectory="$T/rs-work")
-module(load="imuxsock" SysSock.Use="off")
-input(type="imuxsock" Socket="$T/log.sock" CreatePath="on")
+rsyslog_start <<C
 if \$programname == "toa" then {
   action(type="omfwd" target="127.0.0.1" port="$A_TCP" protocol="tcp"
          TCP_Framing="octet-counted")
@@ -65,10 +61,6 @@ if \$programname == "tob" then {
   stop
 }
 C
-/usr/sbin/rsyslogd -n -f "$T/rsyslog.conf" -i "$T/rsyslog.pid" >"$T/rsyslog.out" 2>&1 &
-RS_PID=$!
-k=0
-while [ ! -S "$T/log.sock" ] && [ $k -lt 100 ]; do sleep 0.1; k=$((k + 1)); done
 check "rsyslogd runs with its own config" test -S "$T/log.sock"
 for i in $(seq 1 20); do
   logger -u "$T/log.sock" -t toa "door alpha message $i"
