@@ -14,24 +14,15 @@ SECS=${BENCH_SECONDS:-10}
 CONNS=${BENCH_CONNS:-64}
 THREADS=${BENCH_THREADS:-2}
 LINES=${BENCH_NODE_LINES:-200000}
-T=$(mktemp -d "${TMPDIR:-/tmp}/hs-bench-nodes.XXXXXX")
-chmod 755 "$T"
-PIDS=
-cleanup() {
-  for p in $PIDS; do kill "$p" 2>/dev/null || true; done
-  sh tests/pg.sh stop "$T/pg" 2>/dev/null || true
-  rm -rf "$T"
-}
-trap cleanup EXIT
-PGBASE=$(sh tests/pg.sh start "$T/pg")
-PG=$(sh tests/pg.sh createdb "$PGBASE")
+. tests/bench/pg_cluster.sh
+pg_cluster nodes
 LITE=$T/lite.db
 
 serve() { # serve DB NAME: starts a node; sets URL
   ./hindsight --db "$1" serve --listen 127.0.0.1:0 --max-conn-per-ip 1024 \
     >"$T/$2.out" 2>/dev/null &
   PIDS="$PIDS $!"
-  while ! grep -q 'listening on' "$T/$2.out"; do sleep 0.1; done
+  while ! grep -qs 'listening on' "$T/$2.out"; do sleep 0.1; done
   URL=$(sed -n 's/.*listening on \(http:\/\/[0-9.:]*\).*/\1/p' "$T/$2.out")
 }
 free_port() {

@@ -9,20 +9,11 @@
 # PostgreSQL is a throwaway cluster (tests/pg.sh).
 set -eu
 N=${BENCH_ENGINE_POSTMORTEMS:-20000}
-T=$(mktemp -d "${TMPDIR:-/tmp}/hs-bench-engines.XXXXXX")
-chmod 755 "$T"
-PIDS=
-cleanup() {
-  for p in $PIDS; do kill "$p" 2>/dev/null || true; done
-  sh tests/pg.sh stop "$T/pg" 2>/dev/null || true
-  rm -rf "$T"
-}
-trap cleanup EXIT
+. tests/bench/pg_cluster.sh
 . tests/bench/search_http.sh
+pg_cluster engines
 make -s hindsight build/rel/search_bench >/dev/null
 ./build/rel/search_bench "$T/gen.db" "$N" worst >/dev/null
-PGBASE=$(sh tests/pg.sh start "$T/pg")
-PG=$(sh tests/pg.sh createdb "$PGBASE")
 ./hindsight copy --from "$T/gen.db" --to "$T/lite.db" >/dev/null
 ./hindsight copy --from "$T/gen.db" --to "$PG" >/dev/null
 
