@@ -26,7 +26,7 @@
 int door_store_begin(DoorStore *p, const char *zDoor, const char *zActor) {
   memset(p, 0, sizeof(*p));
   IngestOptions opt = {.nowMs = utc_now_ms()};
-  IngestTarget target = {.zActor = zActor};
+  IngestTarget target = {.zActor = zActor, .bStream = 1};
   int rc = 0;
   p->zDoor = zDoor;
   p->nowMs = opt.nowMs;

@@ -58,6 +58,7 @@
 #define INGEST_BATCH 100000       /* rows per committed slice */
 #define INGEST_MAX_GROUPS 4096    /* error groups and minute cells */
 #define BURST_MIN 3               /* identical errors that make a signal */
+#define BURST_GAP_MS (5 * 60000)  /* a burst goes on across pushes this close */
 
 typedef struct MinuteCell {
   int bUsed;          /* 0 = empty slot */
@@ -70,6 +71,7 @@ typedef struct ErrorGroup {
   int bUsed;          /* 0 = empty slot */
   uint64_t hash;      /* of source + folded message */
   int64_t n;          /* lines in the group */
+  int64_t nNew;       /* of which stored now (not duplicates) */
   int64_t first;      /* first time */
   int64_t last;       /* last time */
   char zSource[64];   /* source */
@@ -401,7 +403,8 @@ static uint64_t message_group(const char *zSource, const char *zMsg) {
 }
 
 
-static void add_error(IngestRun *p, const IngestEvent *pEv, uint64_t grp) {
+static void add_error(IngestRun *p, const IngestEvent *pEv, uint64_t grp,
+                      int bNew) {
   for (int i = 0; i < INGEST_MAX_GROUPS; i++) {
     ErrorGroup *g = &p->aGroup[(grp + (uint64_t)i) % INGEST_MAX_GROUPS];
     if (!g->bUsed) {
@@ -418,6 +421,7 @@ static void add_error(IngestRun *p, const IngestEvent *pEv, uint64_t grp) {
       continue;
     }
     g->n++;
+    g->nNew += bNew;
     g->first = pEv->ts < g->first ? pEv->ts : g->first;
     g->last = pEv->ts > g->last ? pEv->ts : g->last;
     return;
@@ -585,7 +589,7 @@ static int on_event(void *pArg, const IngestEvent *pEv) {
   ** run stored as duplicates); the series counts only new lines, but
   ** its condensing covers the duplicates' minutes. */
   if (!bAccess && bBad) {
-    add_error(p, pEv, grp);
+    add_error(p, pEv, grp, bNew);
   }
   if (!bNew) {
     p->report.nDuplicate++;
@@ -834,19 +838,66 @@ static void condense_series(IngestRun *p, const SeriesKey *pKey) {
   }
 }
 
-/* Error groups: a burst becomes one signal, a few lines plain events. */
+/* The item of group g's message that a streamed push continues: one whose
+** time range comes within BURST_GAP_MS of g's. 1 found (its fingerprint
+** into zFp, its range and count widened by g's new lines), 0 not. */
+static int burst_continued(IngestRun *p, const ErrorGroup *g, char *zFp,
+                           size_t nFp, int64_t *pFirst, int64_t *pLast,
+                           int64_t *pCount) {
+  DbStmt *q = db_prepare(
+      "SELECT fingerprint, ts, coalesce(end_ts, ts), count FROM evidence"
+      " WHERE grp = :grp AND ts <= :last AND coalesce(end_ts, ts) >= :first"
+      " ORDER BY ts DESC LIMIT 1");
+  if (!q) {
+    p->rcDb = E_DB;
+    return 0;
+  }
+  db_bind_int(q, ":grp", (int64_t)g->hash);
+  db_bind_int(q, ":first", g->first - BURST_GAP_MS);
+  db_bind_int(q, ":last", g->last + BURST_GAP_MS);
+  int bFound = db_step(q) == DB_ROW;
+  if (bFound) {
+    snprintf(zFp, nFp, "%s", db_col_text(q, 0));
+    *pFirst = db_col_int(q, 1) < g->first ? db_col_int(q, 1) : g->first;
+    *pLast = db_col_int(q, 2) > g->last ? db_col_int(q, 2) : g->last;
+    *pCount = db_col_int(q, 3) + g->nNew;
+  }
+  db_reset(q);
+  return bFound;
+}
+
+/* Error groups: a burst becomes one signal, a few lines plain events. A
+** streamed push in one transaction (the doors: often one line a push)
+** continues the item its message already has close by, counting only its
+** new lines, so one line a second still makes one burst; a re-push of
+** lines already there changes nothing. Files and uploads keep items of
+** their own, counted from every error line of the input, duplicates
+** included (see the top of the file: that is what makes a retry after a
+** crash come out right). */
 static void condense_errors(IngestRun *p) {
+  int bContinue = p->target.bStream && p->nCommits == 0;
   for (int i = 0; i < INGEST_MAX_GROUPS && !p->rcDb; i++) {
     ErrorGroup *g = &p->aGroup[i];
     if (!g->bUsed) {
       continue;
     }
-    char zFp[160], zTitle[300], zFirst[6], zLast[6];
-    snprintf(zFp, sizeof(zFp), "burst:%016llx:%lld",
-             (unsigned long long)g->hash, (long long)g->first);
+    char zFp[160], zTitle[340], zFirst[6], zLast[6];
+    int64_t first = g->first, last = g->last, n = g->n;
+    int bFound =
+        bContinue && burst_continued(p, g, zFp, sizeof(zFp), &first, &last, &n);
+    if (p->rcDb) {
+      return;
+    }
+    if (bFound && g->nNew == 0) {
+      continue; /* a re-push: its item already counts these lines */
+    }
+    if (!bFound) {
+      snprintf(zFp, sizeof(zFp), "burst:%016llx:%lld",
+               (unsigned long long)g->hash, (long long)g->first);
+    }
     /* Its lines: the group's, found by grp in its time range. */
     Evidence e = {.zFp = zFp,
-                  .ts = g->first,
+                  .ts = first,
                   .endTs = IN_UNSET,
                   .zKind = "log",
                   .zSource = g->zSource,
@@ -854,15 +905,15 @@ static void condense_errors(IngestRun *p) {
                   .zComponent = g->zComponent,
                   .zTitle = g->zTitle,
                   .zBody = "",
-                  .count = g->n,
+                  .count = n,
                   .grp = g->hash};
-    if (g->n >= BURST_MIN) {
-      format_hm(g->first, zFirst);
-      format_hm(g->last, zLast);
+    if (n >= BURST_MIN) {
+      format_hm(first, zFirst);
+      format_hm(last, zLast);
       snprintf(zTitle, sizeof(zTitle), "%.200s (x%lld on %s, %s to %s)",
-               g->zTitle, (long long)g->n, g->zSource, zFirst, zLast);
+               g->zTitle, (long long)n, g->zSource, zFirst, zLast);
       e.zKind = "signal";
-      e.endTs = g->last;
+      e.endTs = last;
       e.zTitle = zTitle;
     }
     put_condensed(p, &e);

@@ -31,6 +31,8 @@ typedef struct IngestTarget {
                          time window and component for each event */
   const char *zActor; /* user or token name, for the audit log */
   int bAllOrNothing;  /* webhooks: any rejection stores nothing */
+  int bStream;        /* a streamed push (the doors): error bursts go on
+                      ** across pushes (ingest_store.c condense_errors) */
 } IngestTarget;
 
 typedef struct IngestRun IngestRun;

@@ -204,7 +204,7 @@ static int batch_commit(Listener *p) {
     return 0;
   }
   IngestOptions opt = {.nowMs = utc_now_ms()};
-  IngestTarget target = {.zActor = "syslog"};
+  IngestTarget target = {.zActor = "syslog", .bStream = 1};
   IngestReport report = {0};
   int rc = 0;
   db_clear_error();
