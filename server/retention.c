@@ -29,6 +29,9 @@
 #include "worker.h"
 
 #define RETENTION_INTERVAL_MS (60LL * 60 * 1000) /* hourly */
+/* How often the lead is asked for: a node that dies, or an older node
+** after a rolling upgrade (db_schema_ahead), hands the job on this fast. */
+#define RETENTION_TICK_MS (60LL * 1000)
 #define RETENTION_BATCH 5000
 #define RETENTION_DEFAULT_DAYS 14
 #define RETENTION_MAX_WINDOWS 100000 /* incidents kept as windows */
@@ -209,17 +212,24 @@ int retention_sweep(int64_t now, RetentionCounts *pOut) {
 
 static void sweep_loop(void *pArg) {
   (void)pArg;
+  int64_t nextSweep = 0; /* utc ms: at start, then hourly */
   do {
     RetentionCounts counts = {0};
     if (!db_lead(DB_JOB_RETENTION)) {
-      continue; /* another node sweeps */
+      nextSweep = 0; /* another node sweeps; when it stops, sweep at once */
+      continue;
     }
-    if (retention_sweep(utc_now_ms(), &counts)) {
+    int64_t now = utc_now_ms();
+    if (now < nextSweep) {
+      continue;
+    }
+    nextSweep = now + RETENTION_INTERVAL_MS;
+    if (retention_sweep(now, &counts)) {
       fprintf(stderr, "hindsight: retention sweep failed; next round"
                       " tries again\n");
     }
     metrics_retention(counts.nEvidence, counts.nRaw, counts.nMinutes);
-  } while (!worker_wait(&sweeper, RETENTION_INTERVAL_MS));
+  } while (!worker_wait(&sweeper, RETENTION_TICK_MS));
   db_close_thread();
 }
 
