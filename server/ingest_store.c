@@ -838,14 +838,22 @@ static void condense_series(IngestRun *p, const SeriesKey *pKey) {
   }
 }
 
+/* What a burst continues: its item's fingerprint, the message it shows
+** (its first line's), and its range and count widened by the new lines. */
+typedef struct BurstSoFar {
+  char zFp[160];
+  char zMessage[340];
+  int64_t first, last, count;
+} BurstSoFar;
+
 /* The item of group g's message that a streamed push continues: one whose
-** time range comes within BURST_GAP_MS of g's. 1 found (its fingerprint
-** into zFp, its range and count widened by g's new lines), 0 not. */
-static int burst_continued(IngestRun *p, const ErrorGroup *g, char *zFp,
-                           size_t nFp, int64_t *pFirst, int64_t *pLast,
-                           int64_t *pCount) {
+** time range comes within BURST_GAP_MS of g's. 1 found (*pB filled), 0 not.
+** A signal's title is "MESSAGE (xN on SOURCE, HH:MM to HH:MM)"; a plain
+** item's is the message. */
+static int burst_continued(IngestRun *p, const ErrorGroup *g, BurstSoFar *pB) {
   DbStmt *q = db_prepare(
-      "SELECT fingerprint, ts, coalesce(end_ts, ts), count FROM evidence"
+      "SELECT fingerprint, ts, coalesce(end_ts, ts), count, kind, title"
+      " FROM evidence"
       " WHERE grp = :grp AND ts <= :last AND coalesce(end_ts, ts) >= :first"
       " ORDER BY ts DESC LIMIT 1");
   if (!q) {
@@ -857,10 +865,18 @@ static int burst_continued(IngestRun *p, const ErrorGroup *g, char *zFp,
   db_bind_int(q, ":last", g->last + BURST_GAP_MS);
   int bFound = db_step(q) == DB_ROW;
   if (bFound) {
-    snprintf(zFp, nFp, "%s", db_col_text(q, 0));
-    *pFirst = db_col_int(q, 1) < g->first ? db_col_int(q, 1) : g->first;
-    *pLast = db_col_int(q, 2) > g->last ? db_col_int(q, 2) : g->last;
-    *pCount = db_col_int(q, 3) + g->nNew;
+    snprintf(pB->zFp, sizeof(pB->zFp), "%s", db_col_text(q, 0));
+    pB->first = db_col_int(q, 1) < g->first ? db_col_int(q, 1) : g->first;
+    pB->last = db_col_int(q, 2) > g->last ? db_col_int(q, 2) : g->last;
+    pB->count = db_col_int(q, 3) + g->nNew;
+    copy_str(pB->zMessage, sizeof(pB->zMessage), db_col_text(q, 5));
+    char *zSuffix = strcmp(db_col_text(q, 4), "signal") == 0
+                        ? strrchr(pB->zMessage, '(')
+                        : NULL;
+    if (zSuffix && zSuffix > pB->zMessage && zSuffix[-1] == ' ' &&
+        zSuffix[1] == 'x') {
+      zSuffix[-1] = 0;
+    }
   }
   db_reset(q);
   return bFound;
@@ -881,10 +897,9 @@ static void condense_errors(IngestRun *p) {
     if (!g->bUsed) {
       continue;
     }
-    char zFp[160], zTitle[340], zFirst[6], zLast[6];
-    int64_t first = g->first, last = g->last, n = g->n;
-    int bFound =
-        bContinue && burst_continued(p, g, zFp, sizeof(zFp), &first, &last, &n);
+    char zTitle[340], zFirst[6], zLast[6];
+    BurstSoFar b = {.first = g->first, .last = g->last, .count = g->n};
+    int bFound = bContinue && burst_continued(p, g, &b);
     if (p->rcDb) {
       return;
     }
@@ -892,9 +907,12 @@ static void condense_errors(IngestRun *p) {
       continue; /* a re-push: its item already counts these lines */
     }
     if (!bFound) {
-      snprintf(zFp, sizeof(zFp), "burst:%016llx:%lld",
+      snprintf(b.zFp, sizeof(b.zFp), "burst:%016llx:%lld",
                (unsigned long long)g->hash, (long long)g->first);
+      copy_str(b.zMessage, sizeof(b.zMessage), g->zTitle);
     }
+    const char *zFp = b.zFp;
+    int64_t first = b.first, last = b.last, n = b.count;
     /* Its lines: the group's, found by grp in its time range. */
     Evidence e = {.zFp = zFp,
                   .ts = first,
@@ -903,7 +921,7 @@ static void condense_errors(IngestRun *p) {
                   .zSource = g->zSource,
                   .zLevel = g->zLevel,
                   .zComponent = g->zComponent,
-                  .zTitle = g->zTitle,
+                  .zTitle = b.zMessage,
                   .zBody = "",
                   .count = n,
                   .grp = g->hash};
@@ -911,7 +929,7 @@ static void condense_errors(IngestRun *p) {
       format_hm(first, zFirst);
       format_hm(last, zLast);
       snprintf(zTitle, sizeof(zTitle), "%.200s (x%lld on %s, %s to %s)",
-               g->zTitle, (long long)n, g->zSource, zFirst, zLast);
+               b.zMessage, (long long)n, g->zSource, zFirst, zLast);
       e.zKind = "signal";
       e.endTs = last;
       e.zTitle = zTitle;

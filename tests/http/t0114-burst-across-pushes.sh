@@ -42,7 +42,8 @@ check "they make one item, a signal of 6" eq "$(items)" "signal 6"
 req GET "/api/v1/evidence?source=payments" -H "Authorization: Bearer $WRITE"
 check "its time range spans the pushes" eq "$(jget '.items[0].ts') $(jget '.items[0].end_ts')" \
   "2024-03-01T10:00:10.000Z 2024-03-01T10:01:00.000Z"
-check "its title says so" contains "$T/body" "(x6 on payments, 10:00 to 10:01)"
+check "its title: the first line's message, the count and the range" \
+  eq "$(jget '.items[0].title')" "gateway timeout after 100 ms (x6 on payments, 10:00 to 10:01)"
 req GET "/api/v1/incidents/$ID/events" -H "Authorization: Bearer $WRITE"
 check "the incident's timeline has one event for them" \
   eq "$(jq '[.events[] | select(.source == "payments")] | length' "$T/body")" 1
@@ -52,6 +53,9 @@ check "a re-push: 204" eq "$(push 30 "gateway timeout after 300 ms")" 204
 check "adds nothing" eq "$(items)" "signal 6"
 push 70 "gateway timeout after 700 ms" >/dev/null
 check "one more line, 10 s later, joins the burst" eq "$(items)" "signal 7"
+req GET "/api/v1/evidence?source=payments" -H "Authorization: Bearer $WRITE"
+check "its title keeps the first line's message" \
+  eq "$(jget '.items[0].title')" "gateway timeout after 100 ms (x7 on payments, 10:00 to 10:01)"
 push 75 "card declined for order 4411" >/dev/null
 check "another message is an item of its own" eq "$(items | sort)" "log 1
 signal 7"
