@@ -59,6 +59,7 @@
 #define INGEST_MAX_GROUPS 4096    /* error groups and minute cells */
 #define BURST_MIN 3               /* identical errors that make a signal */
 #define BURST_GAP_MS (5 * 60000)  /* a burst goes on across pushes this close */
+#define BURST_SPAN_MS (60 * 60000) /* for at most this long, then a new item */
 
 typedef struct MinuteCell {
   int bUsed;          /* 0 = empty slot */
@@ -847,7 +848,9 @@ typedef struct BurstSoFar {
 } BurstSoFar;
 
 /* The item of group g's message that a streamed push continues: one whose
-** time range comes within BURST_GAP_MS of g's. 1 found (*pB filled), 0 not.
+** time range comes within BURST_GAP_MS of g's, and that started at most
+** BURST_SPAN_MS before g's last line (an error that never stops makes an
+** item an hour, not one that grows for weeks). 1 found (*pB filled), 0 not.
 ** A signal's title is "MESSAGE (xN on SOURCE, HH:MM to HH:MM)"; a plain
 ** item's is the message. */
 static int burst_continued(IngestRun *p, const ErrorGroup *g, BurstSoFar *pB) {
@@ -855,7 +858,7 @@ static int burst_continued(IngestRun *p, const ErrorGroup *g, BurstSoFar *pB) {
       "SELECT fingerprint, ts, coalesce(end_ts, ts), count, kind, title"
       " FROM evidence"
       " WHERE grp = :grp AND ts <= :last AND coalesce(end_ts, ts) >= :first"
-      " ORDER BY ts DESC LIMIT 1");
+      " AND ts >= :oldest ORDER BY ts DESC LIMIT 1");
   if (!q) {
     p->rcDb = E_DB;
     return 0;
@@ -863,6 +866,7 @@ static int burst_continued(IngestRun *p, const ErrorGroup *g, BurstSoFar *pB) {
   db_bind_int(q, ":grp", (int64_t)g->hash);
   db_bind_int(q, ":first", g->first - BURST_GAP_MS);
   db_bind_int(q, ":last", g->last + BURST_GAP_MS);
+  db_bind_int(q, ":oldest", g->last - BURST_SPAN_MS);
   int bFound = db_step(q) == DB_ROW;
   if (bFound) {
     snprintf(pB->zFp, sizeof(pB->zFp), "%s", db_col_text(q, 0));
@@ -925,6 +929,9 @@ static void condense_errors(IngestRun *p) {
                   .zBody = "",
                   .count = n,
                   .grp = g->hash};
+    if (bContinue && last > first) {
+      e.endTs = last; /* two lines apart: the next push finds where it ends */
+    }
     if (n >= BURST_MIN) {
       format_hm(first, zFirst);
       format_hm(last, zLast);

@@ -4,7 +4,8 @@
 # signal at the third line and counts every line after; the incident that
 # covers them shows one timeline event with that count, not one per push.
 # A re-push adds nothing; the same error after a gap of more than 5
-# minutes starts a new item; another message has its own. Files and
+# minutes starts a new item, and so does one that has gone on for an hour;
+# another message has its own. Files and
 # uploads keep bursts of their own (t0070; t0095 crashes and retries them).
 . tests/http/lib.sh
 hs_start
@@ -65,4 +66,12 @@ check "the same error after a 10-minute gap starts a new item" \
 req GET "/api/v1/incidents/$ID/events" -H "Authorization: Bearer $WRITE"
 check "the timeline follows: three events, the burst still one" \
   eq "$(jq -c '[.events[] | select(.source == "payments") | .count]' "$T/body")" "[7,1,1]"
+
+# An error that never stops: one push every 4 minutes from 12:00 to 13:20
+# makes an item an hour, not one that grows for ever.
+for m in $(seq 0 4 80); do
+  push $((7200 + m * 60)) "disk full on volume $m" >/dev/null
+done
+check "an endless error: a new item after an hour" eq \
+  "$(items | grep -c .)" 5
 hs_stop
