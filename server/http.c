@@ -1,9 +1,9 @@
 /*
-** http.c: libmicrohttpd glue. The route table, the Req lifecycle (created
-** on the first call of the access handler, body accumulated under a cap,
-** handler run once the body is complete, freed in the completed callback),
-** authentication and CSRF before handlers, error answers, security headers,
-** and static files from web/.
+** http.c: libmicrohttpd glue. Dispatch on the route table (routes.c), the
+** Req lifecycle (created on the first call of the access handler, body
+** accumulated under a cap, handler run once the body is complete, freed in
+** the completed callback), authentication and CSRF before handlers, error
+** answers, security headers, and static files from web/.
 **
 ** It does not build HTML from data: pages go through templates/.
 **
@@ -40,195 +40,19 @@
 #include "admit.h"
 #include "linger.h"
 #include "assets.h"
-#include "action.h"
-#include "audit.h"
 #include "auth.h"
-#include "component.h"
 #include "cookie.h"
 #include "db.h"
-#include "door_http.h"
 #include "err.h"
 #include "form.h"
-#include "incident.h"
-#include "evidence.h"
-#include "ingest_store.h"
 #include "input.h"
 #include "lane.h"
-#include "maintenance.h"
+#include "routes.h"
 #include "md.h"
-#include "postmortem.h"
 #include "metrics.h"
-#include "search.h"
-#include "settings.h"
-#include "status.h"
-#include "subs.h"
-#include "timeline.h"
-#include "update.h"
 #include "tmpl.h"
-#include "users.h"
 #include "utc.h"
 
-static int http_static(Req *r);
-static int http_app_home(Req *r);
-
-/* Every route, in one table. First match by path wins; a path that
-** matches with another method answers 405. */
-static const Route aRoute[] = {
-    {"GET", "/", status_public, ROLE_NONE, R_PUBLIC_CACHE},
-    {"GET", "/history", status_public, ROLE_NONE, R_PUBLIC_CACHE},
-    {"GET", "/theme.css", status_public, ROLE_NONE, R_PUBLIC_CACHE},
-    {"GET", "/badge.svg", status_public, ROLE_NONE, R_PUBLIC_CACHE | R_CORS},
-    {"GET", "/badge/{name}", status_public, ROLE_NONE,
-     R_PUBLIC_CACHE | R_CORS},
-    {"GET", "/embed", status_public, ROLE_NONE, R_PUBLIC_CACHE | R_FRAME},
-    {"GET", "/history.atom", status_public, ROLE_NONE,
-     R_PUBLIC_CACHE | R_CORS},
-    {"GET", "/history.rss", status_public, ROLE_NONE, R_PUBLIC_CACHE | R_CORS},
-    {"GET", "/incidents/{id}", status_public, ROLE_NONE, R_PUBLIC_CACHE},
-    {"GET", "/maintenance/{id}", status_public, ROLE_NONE, R_PUBLIC_CACHE},
-    {"GET", "/api/v2/{*name}", status_public, ROLE_NONE,
-     R_PUBLIC_CACHE | R_CORS},
-    {"GET", "/healthz", status_healthz, ROLE_NONE, 0},
-    {"GET", "/metrics", metrics_page, ROLE_NONE, 0},
-    {"GET", "/static/{*path}", http_static, ROLE_NONE, R_PUBLIC_CACHE},
-    {"GET", "/login", auth_login_page, ROLE_NONE, 0},
-    {"POST", "/login", auth_login_post, ROLE_NONE, R_OWN_CSRF},
-    {"POST", "/logout", auth_logout, ROLE_VIEWER, 0},
-    {"GET", "/subscribe", subs_page, ROLE_NONE, 0},
-    {"POST", "/subscribe", subs_post, ROLE_NONE, R_OWN_CSRF},
-    {"GET", "/subscribe/confirm", subs_confirm_page, ROLE_NONE, 0},
-    {"POST", "/subscribe/confirm", subs_confirm_post, ROLE_NONE, R_OWN_CSRF},
-    {"GET", "/unsubscribe", subs_unsub_page, ROLE_NONE, 0},
-    {"POST", "/unsubscribe", subs_unsub_post, ROLE_NONE, R_OWN_CSRF},
-    {"GET", "/feeds/components/{file}", subs_feed, ROLE_NONE, R_CORS},
-    {"GET", "/app/subscribers", subs_admin_list, ROLE_ADMIN, 0},
-    {"GET", "/app/audit", audit_list, ROLE_ADMIN, 0},
-    {"GET", "/app/settings", settings_page, ROLE_ADMIN, 0},
-    {"POST", "/app/settings", settings_post, ROLE_ADMIN, 0},
-    {"GET", "/api/v1/settings", settings_page, ROLE_ADMIN, 0},
-    {"POST", "/api/v1/settings", settings_post, ROLE_ADMIN, 0},
-    {"POST", "/app/subscribers/{id}/delete", subs_admin_delete, ROLE_ADMIN, 0},
-
-    {"GET", "/app", http_app_home, ROLE_VIEWER, 0},
-    {"GET", "/app/incidents", incident_list, ROLE_VIEWER, 0},
-    {"POST", "/app/incidents", incident_create, ROLE_EDITOR, 0},
-    {"GET", "/app/incidents/new", incident_new_page, ROLE_EDITOR, 0},
-    {"GET", "/app/incidents/{id}", incident_get, ROLE_VIEWER, 0},
-    {"POST", "/app/incidents/{id}", incident_update, ROLE_EDITOR, 0},
-    {"POST", "/app/incidents/{id}/events", timeline_create, ROLE_EDITOR, 0},
-    {"POST", "/app/events/{id}", timeline_update, ROLE_EDITOR, 0},
-    {"GET", "/app/incidents/{id}/raw", timeline_raw_search, ROLE_VIEWER,
-     R_SLOW},
-    {"GET", "/app/evidence", evidence_list, ROLE_VIEWER, 0},
-    {"GET", "/app/evidence/raw", evidence_raw, ROLE_VIEWER, R_SLOW},
-    {"POST", "/app/evidence/{id}/attach", evidence_attach_http, ROLE_EDITOR,
-     0},
-    {"GET", "/app/events/{id}/history", timeline_history, ROLE_VIEWER, 0},
-    {"GET", "/app/incidents/{id}/postmortem", postmortem_get, ROLE_VIEWER, 0},
-    {"POST", "/app/incidents/{id}/postmortem", postmortem_create, ROLE_EDITOR,
-     0},
-    {"POST", "/app/incidents/{id}/postmortem/edit", postmortem_update,
-     ROLE_EDITOR, 0},
-    {"POST", "/app/incidents/{id}/postmortem/refresh", postmortem_refresh,
-     ROLE_EDITOR, 0},
-    {"GET", "/app/incidents/{id}/postmortem/revisions", postmortem_revisions,
-     ROLE_VIEWER, 0},
-    {"GET", "/app/incidents/{id}/postmortem/export.md", postmortem_export_md,
-     ROLE_VIEWER, R_SLOW},
-    {"GET", "/app/incidents/{id}/postmortem/export.html",
-     postmortem_export_html, ROLE_VIEWER, R_SLOW},
-    {"GET", "/app/actions", action_list, ROLE_VIEWER, 0},
-    {"POST", "/app/actions", action_create, ROLE_EDITOR, 0},
-    {"GET", "/app/actions.csv", action_csv, ROLE_VIEWER, R_SLOW},
-    {"GET", "/app/actions.atom", action_atom, ROLE_VIEWER, 0},
-    {"GET", "/app/actions.ics", action_ics, ROLE_VIEWER, 0},
-    {"POST", "/app/actions/{id}", action_update, ROLE_EDITOR, 0},
-    {"POST", "/app/incidents/{id}/updates", update_create, ROLE_EDITOR, 0},
-    {"GET", "/app/maintenances", maintenance_list, ROLE_VIEWER, 0},
-    {"POST", "/app/maintenances", maintenance_create, ROLE_EDITOR, 0},
-    {"POST", "/app/maintenances/{id}", maintenance_update, ROLE_EDITOR, 0},
-    {"GET", "/app/users", users_page, ROLE_ADMIN, 0},
-    {"POST", "/app/users", users_create, ROLE_ADMIN, 0},
-    {"POST", "/app/users/{name}/delete", users_delete, ROLE_ADMIN, 0},
-    {"POST", "/app/users/{name}/role", users_set_role, ROLE_ADMIN, 0},
-    {"POST", "/app/users/{name}/password", users_reset_password, ROLE_ADMIN,
-     0},
-    {"POST", "/app/tokens", users_token_create, ROLE_ADMIN, 0},
-    {"POST", "/app/tokens/{name}/revoke", users_token_revoke, ROLE_ADMIN, 0},
-    {"GET", "/app/search", search_get, ROLE_VIEWER, 0},
-    {"GET", "/app/insights", search_insights, ROLE_VIEWER, 0},
-    {"GET", "/app/components", component_list, ROLE_VIEWER, 0},
-    {"POST", "/app/components", component_create, ROLE_ADMIN, 0},
-    {"POST", "/app/components/order", component_order, ROLE_ADMIN, 0},
-    {"POST", "/app/components/{id}", component_update, ROLE_ADMIN, 0},
-    {"POST", "/app/components/{id}/move", component_move, ROLE_ADMIN, 0},
-    {"POST", "/app/components/{id}/delete", component_delete, ROLE_ADMIN, 0},
-
-    {"GET", "/api/v1/incidents", incident_list, ROLE_VIEWER, 0},
-    {"POST", "/api/v1/incidents", incident_create, ROLE_EDITOR, 0},
-    {"GET", "/api/v1/incidents/{id}", incident_get, ROLE_VIEWER, 0},
-    {"PATCH", "/api/v1/incidents/{id}", incident_update, ROLE_EDITOR, 0},
-    {"GET", "/api/v1/incidents/{id}/events", timeline_list, ROLE_VIEWER, 0},
-    {"POST", "/api/v1/incidents/{id}/events", timeline_create, ROLE_EDITOR,
-     0},
-    {"GET", "/api/v1/incidents/{id}/stream", timeline_stream, ROLE_VIEWER, 0},
-    {"GET", "/api/v1/incidents/{id}/raw", timeline_raw_search, ROLE_VIEWER,
-     R_SLOW},
-    {"GET", "/api/v1/events/{id}", timeline_get, ROLE_VIEWER, 0},
-    {"PATCH", "/api/v1/events/{id}", timeline_update, ROLE_EDITOR, 0},
-    {"DELETE", "/api/v1/events/{id}", timeline_delete, ROLE_EDITOR, 0},
-    {"GET", "/api/v1/events/{id}/history", timeline_history, ROLE_VIEWER, 0},
-    {"GET", "/api/v1/events/{id}/raw", timeline_raw, ROLE_VIEWER, 0},
-    {"GET", "/api/v1/evidence", evidence_list, ROLE_VIEWER, 0},
-    {"GET", "/api/v1/evidence/raw", evidence_raw, ROLE_VIEWER, R_SLOW},
-    {"POST", "/api/v1/evidence/{id}/attach", evidence_attach_http,
-     ROLE_EDITOR, 0},
-    {"POST", "/api/v1/incidents/{id}/ingest", ingest_http, ROLE_EDITOR,
-     R_INGEST | R_BIGBODY},
-    {"POST", "/api/v1/ingest", ingest_http, ROLE_EDITOR,
-     R_INGEST | R_BIGBODY},
-    {"POST", "/hooks/alertmanager", ingest_hook_alertmanager, ROLE_EDITOR,
-     R_INGEST},
-    {"POST", "/hooks/grafana", ingest_hook_grafana, ROLE_EDITOR, R_INGEST},
-    {"POST", "/hooks/generic", ingest_hook_generic, ROLE_EDITOR, R_INGEST},
-    {"POST", "/loki/api/v1/push", door_loki_push, ROLE_EDITOR,
-     R_INGEST | R_BIGBODY},
-    {"POST", "/v1/logs", door_otlp_logs, ROLE_EDITOR, R_INGEST | R_BIGBODY},
-    {"GET", "/api/v1/incidents/{id}/postmortem", postmortem_get, ROLE_VIEWER,
-     0},
-    {"POST", "/api/v1/incidents/{id}/postmortem", postmortem_create,
-     ROLE_EDITOR, 0},
-    {"PATCH", "/api/v1/incidents/{id}/postmortem", postmortem_update,
-     ROLE_EDITOR, 0},
-    {"PUT", "/api/v1/incidents/{id}/postmortem", postmortem_update,
-     ROLE_EDITOR, 0},
-    {"POST", "/api/v1/incidents/{id}/postmortem/refresh", postmortem_refresh,
-     ROLE_EDITOR, 0},
-    {"GET", "/api/v1/incidents/{id}/postmortem/revisions",
-     postmortem_revisions, ROLE_VIEWER, 0},
-    {"POST", "/api/v1/markdown/preview", postmortem_preview, ROLE_VIEWER, 0},
-    {"GET", "/api/v1/actions", action_list, ROLE_VIEWER, 0},
-    {"POST", "/api/v1/actions", action_create, ROLE_EDITOR, 0},
-    {"GET", "/api/v1/actions/{id}", action_get, ROLE_VIEWER, 0},
-    {"PATCH", "/api/v1/actions/{id}", action_update, ROLE_EDITOR, 0},
-    {"GET", "/api/v1/incidents/{id}/updates", update_list, ROLE_VIEWER, 0},
-    {"POST", "/api/v1/incidents/{id}/updates", update_create, ROLE_EDITOR, 0},
-    {"GET", "/api/v1/maintenances", maintenance_list, ROLE_VIEWER, 0},
-    {"POST", "/api/v1/maintenances", maintenance_create, ROLE_EDITOR, 0},
-    {"GET", "/api/v1/maintenances/{id}", maintenance_get, ROLE_VIEWER, 0},
-    {"PATCH", "/api/v1/maintenances/{id}", maintenance_update, ROLE_EDITOR,
-     0},
-    {"DELETE", "/api/v1/maintenances/{id}", maintenance_delete, ROLE_EDITOR,
-     0},
-    {"GET", "/api/v1/search", search_get, ROLE_VIEWER, 0},
-    {"GET", "/api/v1/components", component_list, ROLE_VIEWER, 0},
-    {"POST", "/api/v1/components", component_create, ROLE_ADMIN, 0},
-    {"POST", "/api/v1/components/order", component_order, ROLE_ADMIN, 0},
-    {"POST", "/api/v1/components/{id}/move", component_move, ROLE_ADMIN, 0},
-    {"PATCH", "/api/v1/components/{id}", component_update, ROLE_ADMIN, 0},
-    {"GET", "/api/v1/audit", audit_list, ROLE_ADMIN, 0},
-};
-#define N_ROUTE (sizeof(aRoute) / sizeof(aRoute[0]))
 
 /* Strict: no inline script or style anywhere, so injected markup is inert.
 ** Images may also come over https: the status page's logo setting. */
@@ -1079,7 +903,7 @@ static void static_free(void) {
   nStatic = 0;
 }
 
-static int http_static(Req *r) {
+int http_static(Req *r) {
   /* The prebuilt answers first, compared in place (no copy of the name):
   ** their names have no "/" or "..". */
   assert(r->match.nParam == 1);
@@ -1112,7 +936,7 @@ static int http_static(Req *r) {
   return 0;
 }
 
-static int http_app_home(Req *r) {
+int http_app_home(Req *r) {
   r->zRedirect = "/app/incidents";
   return 0;
 }
@@ -1127,7 +951,7 @@ static int path_has_prefix(const char *zPath, const char *zPrefix) {
 static const Route *route_find(Req *r, int *pbOtherMethod) {
   const char *zMethod = strcmp(r->zMethod, "HEAD") == 0 ? "GET" : r->zMethod;
   *pbOtherMethod = 0;
-  for (size_t i = 0; i < N_ROUTE; i++) {
+  for (size_t i = 0; i < nRoute; i++) {
     RouteMatch m;
     if (!route_match(aRoute[i].zPattern, r->zPath, &m)) {
       continue;

@@ -252,4 +252,8 @@ void http_reply_release(HttpReply *p);
 /* Maps an E_* code to its HTTP status. */
 int http_status_for(int rc);
 
+/* http.c's own routes (routes.c): a file of web/, and /app's landing. */
+int http_static(Req *r);
+int http_app_home(Req *r);
+
 #endif

@@ -125,7 +125,7 @@ check "form note with a payload is accepted, not 5xx" not5xx "$STATUS"
 
 # Every GET route in the table, as admin, substituted with real ids: no
 # payload survives unescaped in any HTML page.
-routes=$(sed -n 's/^ *{"\([A-Z]*\)", "\([^"]*\)",.*/\1 \2/p' server/http.c)
+routes=$(sed -n 's/^ *{"\([A-Z]*\)", "\([^"]*\)",.*/\1 \2/p' server/routes.c)
 check "the route table was extracted" test "$(echo "$routes" | wc -l)" -gt 20
 subst() { echo "$1" | sed "s|/events/{id}|/events/$EV|; s|{id}|$ID|g; s|{\*path}|style.css|; s|{[a-z_]*}|1|g"; }
 nPages=0
