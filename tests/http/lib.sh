@@ -125,6 +125,23 @@ node_b_start() {
   B=http://127.0.0.1:$PB
 }
 
+# wait_for 'SHELL CONDITION' [TENTHS]: re-evaluates it every 0.1 s until
+# it holds (0), for up to TENTHS tenths of a second (default 15 s; then 1).
+wait_for() {
+  n=0
+  while ! eval "$1" 2>/dev/null; do
+    n=$((n + 1))
+    [ $n -gt "${2:-150}" ] && return 1
+    sleep 0.1
+  done
+}
+
+# node_metric BASE NAME: the value of series NAME in the /metrics of the
+# server at BASE (asked from loopback), empty when it has none.
+node_metric() {
+  curl -s "$1/metrics" | awk -v n="$2" '$1 == n { print $2 }'
+}
+
 # rsyslog_start: a real rsyslogd of the suite's own that reads the socket
 # $T/log.sock (send with `logger -u "$T/log.sock" -t TAG ...`); the rules
 # (modules, what goes where) come on stdin, after a shared head. Sets

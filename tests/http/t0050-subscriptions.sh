@@ -34,13 +34,6 @@ cfg subscriptions.retry_base_seconds 1
 sql "INSERT INTO settings (key, value) VALUES ('page_url', '$BASE')"
 q() { sql "$1"; }
 
-# wait_for 'SHELL CONDITION': re-evaluates it for up to 15 s.
-wait_for() {
-  n=0
-  while ! eval "$1" 2>/dev/null; do
-    n=$((n + 1)); [ $n -gt 150 ] && return 1; sleep 0.1
-  done
-}
 nmail() { ls "$MAIL" | grep -c '\.eml$'; }
 nreq() { ls "$HOOK" | grep -c '\.json$'; }
 mails_to() { grep -l "^X-Sink-To: <$1>" "$MAIL"/*.eml 2>/dev/null | sort; }

@@ -26,12 +26,6 @@ done
 
 cfg() { "$HS_BIN" --db "$DB" config set "$1" "$2"; }
 q() { sql "$1"; }
-wait_for() { # wait_for 'SHELL CONDITION': up to 15 s
-  n=0
-  while ! eval "$1" 2>/dev/null; do
-    n=$((n + 1)); [ $n -gt 150 ] && return 1; sleep 0.1
-  done
-}
 cfg smtp.host 127.0.0.1
 cfg smtp.from status@example.com
 cfg smtp.user relay-user

@@ -30,17 +30,6 @@ cfg smtp.port "$(cat "$MAIL/port")"
 cfg smtp.from status@example.com
 cfg subscriptions.retry_base_seconds 1
 
-# wait_for 'SHELL CONDITION' [TENTHS]: re-evaluates it every 0.1 s, for
-# up to TENTHS tenths of a second (default 15 s).
-wait_for() {
-  n=0
-  while ! eval "$1" 2>/dev/null; do
-    n=$((n + 1)); [ $n -gt "${2:-150}" ] && return 1; sleep 0.1
-  done
-}
-metric() { # metric BASE NAME
-  curl -s "$1/metrics" | awk -v n="$2" '$1 == n { print $2 }'
-}
 # job_node JOB: the pid of the hindsight process whose connection holds
 # the advisory lock of DB_JOB_JOB (db_pg.c: 7216100 + JOB) in this
 # database: PostgreSQL's client port, found among the process's sockets.
@@ -68,7 +57,7 @@ A_PID=$HS_PID
 A=$BASE
 sql "INSERT INTO settings (key, value) VALUES ('page_url', '$A')"
 check "node A ran the retention sweep at start" \
-  wait_for 'test "$(metric "$A" hindsight_retention_sweeps_total)" = 1'
+  wait_for 'test "$(node_metric "$A" hindsight_retention_sweeps_total)" = 1'
 
 # Node B on the same database.
 check "node B starts on the same database" node_b_start
@@ -88,13 +77,13 @@ for j in 1 3; do
 done
 for j in outbox retention; do
   check "A's /metrics: A leads the $j" \
-    eq "$(metric "$A" "hindsight_job_lead{job=\"$j\"}")" 1
+    eq "$(node_metric "$A" "hindsight_job_lead{job=\"$j\"}")" 1
   check "B's /metrics: B leaves the $j to A" \
-    eq "$(metric "$B" "hindsight_job_lead{job=\"$j\"}")" 0
+    eq "$(node_metric "$B" "hindsight_job_lead{job=\"$j\"}")" 0
 done
 check "node B did not sweep (retention runs once)" \
-  eq "$(metric "$B" hindsight_retention_sweeps_total)" 0
-check "node A swept once" eq "$(metric "$A" hindsight_retention_sweeps_total)" 1
+  eq "$(node_metric "$B" hindsight_retention_sweeps_total)" 0
+check "node A swept once" eq "$(node_metric "$A" hindsight_retention_sweeps_total)" 1
 
 # A public update on A reaches B's cached page and summary.json in 1 s.
 curl -s -D "$T/h0" -o "$T/page0" "$B/"
@@ -185,7 +174,7 @@ kill -9 "$A_PID"
 wait "$A_PID" 2>/dev/null
 check "node B takes the outbox lead" wait_for 'test "$(job_node 1)" = "$B_PID"' 300
 check "B's /metrics: B leads the outbox now" \
-  wait_for 'test "$(metric "$B" "hindsight_job_lead{job=\"outbox\"}")" = 1'
+  wait_for 'test "$(node_metric "$B" "hindsight_job_lead{job=\"outbox\"}")" = 1'
 check "node B delivers the rest" \
   wait_for 'test "$(naddr "Round two of the mail")" -eq $N' 300
 sleep 2

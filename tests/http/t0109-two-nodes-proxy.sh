@@ -19,11 +19,8 @@ trap cleanup EXIT
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
-metric() { # metric BASE NAME: a node's own counter, read directly
-  curl -s "$1/metrics" | awk -v n="$2" '$1 == n { print $2 }'
-}
 hits() { # hits BASE: GET / answered 200 by that node
-  v=$(metric "$1" 'hindsight_http_requests_total{method="GET",route="/",status="200"}')
+  v=$(node_metric "$1" 'hindsight_http_requests_total{method="GET",route="/",status="200"}')
   echo "${v:-0}"
 }
 

@@ -44,9 +44,6 @@ wait_lines() {
     k=$((k + 1))
   done
 }
-metric() { # metric NODE NAME
-  curl -s "$1/metrics" | awk -v n="$2" '$1 == n { print $2 }'
-}
 
 # Syslog: rsyslogd sends "toa" lines to A and "tob" lines to B.
 rsyslog_start <<C
@@ -72,9 +69,9 @@ check "node A's door stored its 20 lines" eq "$(lines "$A" 'door%20alpha')" 20
 check "node B's door stored its 20 lines" eq "$(lines "$A" 'door%20bravo')" 20
 check "node B's API shows A's lines" eq "$(lines "$B" 'door%20alpha')" 20
 check "node A counts only its own door's lines" \
-  eq "$(metric "$A" 'hindsight_door_lines_stored_total{door="syslog_tcp"}')" 20
+  eq "$(node_metric "$A" 'hindsight_door_lines_stored_total{door="syslog_tcp"}')" 20
 check "node B counts only its own door's lines" \
-  eq "$(metric "$B" 'hindsight_door_lines_stored_total{door="syslog_tcp"}')" 20
+  eq "$(node_metric "$B" 'hindsight_door_lines_stored_total{door="syslog_tcp"}')" 20
 
 # Loki: one push to A, the same push again to B: stored once.
 cat >"$T/push.json" <<'J'

@@ -19,30 +19,22 @@ check "a write before the upgrade: 201" eq "$STATUS" 201
 req GET /healthz
 check "healthy before the upgrade" eq "$STATUS" 200
 
-# wait_for 'SHELL CONDITION': re-evaluated every 0.1 s for up to 20 s.
-wait_for() {
-  n=0
-  while ! eval "$1" 2>/dev/null; do
-    n=$((n + 1)); [ $n -gt 200 ] && return 1; sleep 0.1
-  done
-}
-metric() { curl -s "$BASE/metrics" | awk -v n="$1" '$1 == n { print $2 }'; }
 # job_locks: the outbox's and the indexer's advisory locks held in this
 # database (db_pg.c: 7216100 + DB_JOB_*). Those two run a round a second;
-# retention and the raw-line migrator give theirs up at their next round.
+# retention and the raw-line migrator give theirs up within a minute.
 job_locks() {
   sql "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted
     AND objid IN (7216101, 7216102) AND database = (SELECT oid
     FROM pg_database WHERE datname = current_database())"
 }
 check "the node leads the outbox before" \
-  wait_for 'test "$(metric "hindsight_job_lead{job=\"outbox\"}")" = 1'
+  wait_for 'test "$(node_metric "$BASE" "hindsight_job_lead{job=\"outbox\"}")" = 1' 200
 check "and holds the outbox's and the indexer's locks" eq "$(job_locks)" 2
 
 OURS=$(sql 'SELECT max(version) FROM hs_schema')
 sql "UPDATE hs_schema SET version = $((OURS + 1))" >/dev/null
 check "the node notices within 10 s: /healthz 503" \
-  wait_for 'test "$(curl -s -o /dev/null -w "%{http_code}" "$BASE/healthz")" = 503'
+  wait_for 'test "$(curl -s -o /dev/null -w "%{http_code}" "$BASE/healthz")" = 503' 200
 req GET /healthz
 check "/healthz says why" eq "$(jget .error.code)" schema_ahead
 check "it logs the newer version once" eq \
@@ -66,8 +58,8 @@ req GET "/api/v1/search?q=upgrade" -H "$AUTH"
 check "search still answers" eq "$STATUS" 200
 
 check "the node gives its jobs up (metrics)" \
-  wait_for 'test "$(metric "hindsight_job_lead{job=\"outbox\"}")" = 0'
-check "and their locks, for the upgraded nodes" wait_for 'test "$(job_locks)" = 0'
+  wait_for 'test "$(node_metric "$BASE" "hindsight_job_lead{job=\"outbox\"}")" = 0' 200
+check "and their locks, for the upgraded nodes" wait_for 'test "$(job_locks)" = 0' 200
 
 # Started again, this binary refuses the newer database.
 kill -TERM "$HS_PID"
