@@ -67,6 +67,7 @@ static _Thread_local int bReadOnlyErr; /* last failure: cannot write */
 static _Thread_local int bIoErr;      /* last failure: any other I/O error */
 static _Thread_local int bUnavailable; /* server lost/standby: 1, 2 */
 static _Thread_local int bSchemaErr;  /* last failure: db_schema_ahead() */
+static _Thread_local int bCommitted;  /* a commit since db_clear_error() */
 static atomic_int nSchemaAhead;       /* a newer node's schema, or 0 */
 static int bPg;                       /* PostgreSQL, set once by db_setup() */
 
@@ -421,11 +422,16 @@ int db_disk_full(void) { return bDiskFull; }
 
 int db_read_only_error(void) { return bReadOnlyErr; }
 
-int db_io_error(void) { return bIoErr; }
+/* A failure after this request's own commit (its answer read back, say)
+** must not say "nothing was saved": a client would send it again. */
+int db_io_error(void) { return bIoErr && bCommitted ? 2 : bIoErr; }
 
-int db_unavailable(void) { return bUnavailable; }
+int db_unavailable(void) {
+  return bUnavailable && bCommitted ? 2 : bUnavailable;
+}
 
 void db_clear_error(void) {
+  bCommitted = 0;
   bUnavailable = 0;
   bSchemaErr = 0;
   bDiskFull = 0;
@@ -575,11 +581,9 @@ void db_note_schema(int v) {
 }
 
 int db_commit_unseen(void) {
-  if (bPg) {
-    return pg_commit(0);
-  }
-  int rc = db_exec("COMMIT");
-  if (rc) {
+  int rc = bPg ? pg_commit(0) : db_exec("COMMIT");
+  bCommitted |= rc == 0;
+  if (rc && !bPg) {
     /* Some errors roll back on their own; make sure none stays open. */
     if (!sqlite3_get_autocommit(db_conn())) {
       db_exec("ROLLBACK");
@@ -593,6 +597,7 @@ int db_commit(void) {
   ** bump their own data version. */
   int rc = bPg ? pg_commit(1) : db_commit_unseen();
   if (rc == 0) {
+    bCommitted = 1;
     db_bump_version();
   }
   return rc;

@@ -120,8 +120,10 @@ int db_in_transaction(void);
 /* Whether the last failure on this thread since db_clear_error() was a
 ** lost or read-only (standby) server: PostgreSQL failing over. 1: nothing
 ** was saved; 2: the connection was lost with COMMIT sent, so the write may
-** or may not have been saved (a synchronous standby may hold it). http.c
-** answers 503 with Retry-After; the next statement reconnects. */
+** or may not have been saved (a synchronous standby may hold it), or a
+** commit on this thread since db_clear_error() did succeed (the failure
+** came after it). http.c answers 503 with Retry-After; the next statement
+** reconnects. */
 int db_unavailable(void);
 
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK on this thread's connection.
@@ -150,7 +152,8 @@ int db_read_only_error(void);
 ** transaction back by then, but after a failed fsync the commit's frames
 ** are already in the WAL and a crash before the next write would keep
 ** them, so http.c says "nothing was saved" for 1 and "may or may not have
-** been saved" for 2. 0 otherwise. */
+** been saved" for 2 (also after a commit since db_clear_error()). 0
+** otherwise. */
 int db_io_error(void);
 /* Whether the last failure on this thread since db_clear_error() was
 ** db_begin_write() refusing because db_schema_ahead(). */

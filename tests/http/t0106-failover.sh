@@ -101,12 +101,17 @@ done
 
 # present KIND NAME I: how many times write I of writer NAME is in the
 # timeline, asked through the API (q= matches the text anywhere; the "."
-# ends the number); empty when the API cannot answer yet.
+# ends the number); empty when the API cannot answer yet. Only a 200
+# counts: during the gap the answer is a 503 whose error object holds no
+# matching event, and reading that as "not there" made the writer send
+# again a note the standby already had (a duplicate, once in CI).
 present() {
-  out=$(curl -s -m 10 -H "$AUTH" "$2/api/v1/incidents/$INC/events?q=$3-$4.&limit=50") ||
-    return 0
-  printf '%s' "$out" | jq -r --arg t "$3-$4." \
-    '[.. | objects | select((.body? // "") == $t or (.title? // "") == $t)] | length' 2>/dev/null
+  st=$(curl -s -m 10 -o "$T/present.$3" -w '%{http_code}' -H "$AUTH" \
+    "$2/api/v1/incidents/$INC/events?q=$3-$4.&limit=50") || return 0
+  [ "$st" = 200 ] || return 0
+  jq -r --arg t "$3-$4." \
+    '[.. | objects | select((.body? // "") == $t or (.title? // "") == $t)] | length' \
+    <"$T/present.$3" 2>/dev/null
 }
 # writer KIND NAME BASE: adds notes (KIND note) or sends one change event
 # to /hooks/generic each (KIND ingest) until $T/stop appears. Each write is retried until it
