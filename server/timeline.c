@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "audit.h"
+#include "auth.h"
 #include "db.h"
 #include "dbjson.h"
 #include "err.h"
@@ -29,6 +30,7 @@
 #include "incident.h"
 #include "input.h"
 #include "md.h"
+#include "request_key.h"
 #include "settings.h"
 #include "utc.h"
 
@@ -46,7 +48,7 @@ static const char *const azWritableKind[] = {"note", "change",
                                              "status_update", NULL};
 static const char *const azCreateFields[] = {
     "ts", "kind", "title", "body", "key", "level", "source", "component",
-    "csrf_token", NULL};
+    "request_key", "csrf_token", NULL};
 static const char *const azUpdateFields[] = {
     "ts",    "title", "body",       "key",     "level", "pinned",
     "hidden", "kind", "csrf_token", "version", "delete", NULL};
@@ -328,8 +330,24 @@ int timeline_add(int64_t incidentId, json_t *pIn, const char *zActor,
     snprintf(zErr, nErr, "title: write a title or a body");
     rc = E_INVALID;
   }
+  const char *zReqKey = "";
+  if (rc == 0) {
+    rc = in_string(pIn, "request_key", REQUEST_KEY_MAX, 1, &zReqKey, NULL,
+                   zErr, nErr);
+  }
+  if (rc == 0 && *zReqKey && !request_key_valid(zReqKey)) {
+    snprintf(zErr, nErr, "request_key: 1 to %d letters, digits, '.', '_',"
+                         " ':' or '-'", REQUEST_KEY_MAX);
+    rc = E_INVALID;
+  }
   if (rc) {
     return rc;
+  }
+  char zScope[48], zHash[65];
+  snprintf(zScope, sizeof(zScope), "incident %lld events",
+           (long long)incidentId);
+  if (*zReqKey) {
+    request_key_hash(zScope, pIn, zHash);
   }
   if (!*zTitle && zKey) {
     zTitle = zKey; /* a bare mark is titled by what it marks */
@@ -337,6 +355,14 @@ int timeline_add(int64_t incidentId, json_t *pIn, const char *zActor,
   rc = db_begin_write();
   if (rc) {
     return rc;
+  }
+  if (*zReqKey) {
+    /* Sent again (its first answer lost): what the first try made. */
+    rc = request_key_find(zActor, zReqKey, zScope, zHash, pEventId);
+    if (rc) {
+      db_rollback();
+      return rc == 1 ? 0 : rc;
+    }
   }
   int64_t now = utc_now_ms();
   DbStmt *p = db_prepare(
@@ -361,6 +387,11 @@ int timeline_add(int64_t incidentId, json_t *pIn, const char *zActor,
   }
   if (rc == 0) {
     *pEventId = db_last_id();
+    if (*zReqKey) {
+      rc = request_key_save(zActor, zReqKey, zScope, zHash, *pEventId);
+    }
+  }
+  if (rc == 0) {
     json_t *pAfter = timeline_event_load(*pEventId);
     rc = audit_log("event", *pEventId, zActor, "create", NULL, pAfter);
     json_decref(pAfter);
@@ -385,6 +416,14 @@ int timeline_create(Req *r) {
   rc = req_input(r, &pIn);
   if (rc) {
     return rc;
+  }
+  const char *zIdem = req_header(r, "Idempotency-Key");
+  if (zIdem && !request_key_valid(zIdem)) {
+    return req_fail(r, E_INVALID, "Idempotency-Key: 1 to %d letters, digits,"
+                    " '.', '_', ':' or '-'", REQUEST_KEY_MAX);
+  }
+  if (zIdem && !json_object_get(pIn, "request_key")) {
+    json_object_set_new(pIn, "request_key", json_string(zIdem));
   }
   char zErr[256] = "";
   rc = timeline_add(incidentId, pIn, r->zUser, &eventId, zErr, sizeof(zErr));
@@ -948,6 +987,11 @@ int timeline_view(Req *r, int64_t id) {
   if (zNext[0]) {
     json_object_set_new(pTimeline, "next_cursor", json_string(zNext));
   }
+  /* The note form's key: a resend of the same note after an unclear
+  ** answer is found, not added twice (request_key.h). */
+  char zReqKey[33];
+  auth_random_hex(zReqKey, 16);
+  json_object_set_new(pTimeline, "request_key", json_string(zReqKey));
   json_decref(pList);
   if (!r->pView) {
     r->pView = json_object();

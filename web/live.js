@@ -12,6 +12,9 @@ window.HS = window.HS || {};
 (function () {
   function forms(root) { return Array.from(root.querySelectorAll("form")); }
 
+  // Hidden fields a form being edited keeps across merges (see snapshot).
+  const KEPT_HIDDEN = ["version", "request_key"];
+
   // A form's key: its action and its position among forms with that action,
   // so a merge that adds events still finds "the edit form of event 7".
   function formKeys(root) {
@@ -52,15 +55,20 @@ window.HS = window.HS || {};
   function snapshot(main, skip) {
     const keys = formKeys(main), saved = {};
     let focus = null;
-    const alerts = {}, versions = {};
+    const alerts = {}, kept = {};
     let skipKey = null;
     keys.forEach(function (k, f) {
       if (f === skip) { skipKey = k; return; }
       const boxes = Array.from(f.querySelectorAll(".form-alert"));
       if (boxes.length) { alerts[k] = boxes; }
       // A form being edited keeps the version it was loaded with, so saving
-      // it after a teammate's change is a conflict, not a silent overwrite.
-      if (f.elements.version && fieldsOf(f).some(dirty)) { versions[k] = f.elements.version.value; }
+      // it after a teammate's change is a conflict, not a silent overwrite,
+      // and its request_key, so sending it again after an unclear answer
+      // finds the first try's note instead of adding it twice.
+      if (fieldsOf(f).some(dirty)) {
+        kept[k] = {};
+        KEPT_HIDDEN.forEach(function (n) { if (f.elements[n]) { kept[k][n] = f.elements[n].value; } });
+      }
       fieldsOf(f).forEach(function (el) {
         const fk = k + "/" + fieldKey(f, el);
         if (dirty(el)) {
@@ -80,7 +88,7 @@ window.HS = window.HS || {};
     const extra = Array.from(main.querySelectorAll("[data-keep]")).map(function (n) {
       return [n.closest("[id]") ? n.closest("[id]").id : "", n.getAttribute("data-keep"), n.innerHTML];
     });
-    return { saved: saved, focus: focus, open: open, closed: closed, extra: extra, alerts: alerts, versions: versions, skipKey: skipKey };
+    return { saved: saved, focus: focus, open: open, closed: closed, extra: extra, alerts: alerts, kept: kept, skipKey: skipKey };
   }
 
   function detailsKey(d) {
@@ -93,7 +101,11 @@ window.HS = window.HS || {};
     const keys = formKeys(main);
     keys.forEach(function (k, f) {
       if (s.alerts[k]) { f.prepend.apply(f, s.alerts[k]); }
-      if (s.versions[k] && f.elements.version) { f.elements.version.value = s.versions[k]; }
+      if (s.kept[k]) {
+        KEPT_HIDDEN.forEach(function (n) {
+          if (f.elements[n] && n in s.kept[k]) { f.elements[n].value = s.kept[k][n]; }
+        });
+      }
       fieldsOf(f).forEach(function (el) {
         const fk = k + "/" + fieldKey(f, el);
         if (Object.prototype.hasOwnProperty.call(s.saved, fk)) {
@@ -245,7 +257,14 @@ window.HS = window.HS || {};
     ev.preventDefault();
     const btn = ev.submitter;
     if (btn) { btn.disabled = true; }
-    send(form, btn).catch(function (e) { showAlert(form, "alert", "Not sent: " + e.message); })
+    // No answer: the server may have saved it before the connection went.
+    // A form with a request_key can simply be sent again (never twice).
+    function lost(e) {
+      return "No answer from the server (" + e.message + "): it may or may not be saved. " +
+        (form.elements.request_key ? "Sending it again is safe: it is never added twice."
+          : "Reload to check before sending it again.");
+    }
+    send(form, btn).catch(function (e) { showAlert(form, "alert", lost(e)); })
       .finally(function () { if (btn && btn.isConnected) { btn.disabled = false; } });
   });
 })();

@@ -1,7 +1,9 @@
 // live.test.mjs (issue 18, points 1 and 7): a teammate's change merges into
 // the incident page without reloading it and without touching what is being
 // typed; a stale version shows both versions; a refused form (an
-// out-of-order key-moment mark) shows its error on that form, input kept.
+// out-of-order key-moment mark) shows its error on that form, input kept; a
+// note whose answer was lost is kept with its request key and, sent again,
+// is on the timeline once.
 import { check, startServer, launchBrowser, finish, SHOTS, signIn } from "./lib.mjs";
 import { execFileSync } from "node:child_process";
 
@@ -33,6 +35,7 @@ try {
   await a.locator("#timeline h2").click();
 
   // B adds a note; A sees it merged in.
+  const keyB = await b.inputValue("#add-note input[name=request_key]");
   await b.click("#add-note summary");
   await b.fill("#add-note input[name=title]", "Note from the second commander");
   await b.click("#add-note button[type=submit]");
@@ -47,9 +50,11 @@ try {
     await a.inputValue(".add-action input[name=title]") === "Unfinished action title");
 
   // B's own note form was sent with fetch: its page was not reloaded either
-  // and the form is clean for the next note.
+  // and the form is clean for the next note, with a new request key.
   check("the sender's note form is cleared and closed after posting",
     await b.inputValue("#add-note input[name=title]") === "" && !(await b.locator("#add-note").evaluate((d) => d.open)));
+  check("the sender's note form has a new request key",
+    await b.inputValue("#add-note input[name=request_key]") !== keyB);
 
   // A focused text field keeps focus and caret through a merge.
   await a.click("form.update-form textarea[name=body]");
@@ -107,6 +112,37 @@ try {
   check("the typed note is kept after the error", await a.inputValue("#add-note textarea[name=body]") === "A long explanation I typed");
   await a.screenshot({ path: `${SHOTS}/live-error.png`, fullPage: false });
   check("no script errors on the page", errors.length === 0, errors.join("; "));
+
+  // The answer to a note is lost (the server saved it; the connection
+  // dropped, as in a failover). The note stays in the form, keeps its key
+  // through a teammate's merge, and sending it again adds it once.
+  await a.goto(server.base + "/app/incidents/" + id);
+  await a.click("#add-note summary");
+  await a.fill("#add-note input[name=title]", "Failed over the database");
+  const keyA = await a.inputValue("#add-note input[name=request_key]");
+  let dropped = 0;
+  await a.route("**/app/incidents/*/events", async (route) => {
+    if (dropped++ === 0) { await route.fetch(); await route.abort("connectionreset"); } else { await route.continue(); }
+  });
+  await a.click("#add-note button[type=submit]");
+  await a.waitForSelector("#add-note .form-alert", { timeout: 15000 }).catch(() => {});
+  check("a lost answer is shown on the note form",
+    (await a.locator("#add-note .form-alert").count()) > 0);
+  check("the unsent note is kept", await a.inputValue("#add-note input[name=title]") === "Failed over the database");
+  await b.click("#add-note summary");
+  await b.fill("#add-note input[name=title]", "Third note");
+  await b.click("#add-note button[type=submit]");
+  await a.waitForFunction(() => (document.querySelector("#timeline")?.textContent || "").includes("Third note"),
+    null, { timeout: 15000 });
+  check("the kept note keeps its request key through a merge",
+    await a.inputValue("#add-note input[name=request_key]") === keyA);
+  await a.screenshot({ path: `${SHOTS}/live-resend.png`, fullPage: false });
+  await a.click("#add-note button[type=submit]");
+  await a.waitForFunction(() => !document.querySelector("#add-note[open]"), null, { timeout: 15000 }).catch(() => {});
+  const times = await a.evaluate(() => Array.from(document.querySelectorAll("#timeline .event-title"))
+    .filter((n) => n.textContent === "Failed over the database").length);
+  check("sent again, the note is on the timeline once", times === 1, String(times));
+  check("and the form is clean for the next note", await a.inputValue("#add-note input[name=title]") === "");
 } catch (e) {
   check("live flow completed", false, e.message);
   console.log(server.stderr().slice(-1500));

@@ -57,9 +57,10 @@ wait $HS_PID
 check "server exits 0 (restart)" eq $? 0
 rm -f "$T/server.out"
 # The file as 013 left it: 014 only requeues; what later migrations made
-# goes (015: throttles, 016: the evidence group index), so they run again.
+# goes (015: throttles, 016: the evidence group index, 017: request
+# keys), so they run again.
 sql "DROP TABLE IF EXISTS throttles; DROP INDEX IF EXISTS evidence_group;
-  PRAGMA user_version = 13"
+  DROP TABLE IF EXISTS request_keys; PRAGMA user_version = 13"
 hs_start
 req GET "$S?q=rollback&type=incident" -H "$AUTH"
 check "after the upgrade rollback still finds rolled back" eq "$(ids)" "$ROLLBACK $ROLLED"

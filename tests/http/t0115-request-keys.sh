@@ -1,0 +1,115 @@
+# t0115-request-keys: a note sent again with the same key (the
+# Idempotency-Key header, or the note form's request_key field) after an
+# unclear answer, such as db_commit_unknown during a failover, is found,
+# not added twice: the same id, one event. The key counts only for the
+# same user, incident and text: other text under a reused key is a new
+# note (nothing typed is dropped as a "duplicate"). Bad keys get a 400.
+# Each page of the incident carries a fresh key in its note form.
+. tests/http/lib.sh
+hs_start
+JSON='Content-Type: application/json'
+W1=$("$HS_BIN" --db "$DB" token add writer --scope write)
+W2=$("$HS_BIN" --db "$DB" token add other --scope write)
+A1="Authorization: Bearer $W1"
+A2="Authorization: Bearer $W2"
+req POST /api/v1/incidents -H "$A1" -H "$JSON" -d '{"title":"Checkout down"}'
+INC=$(jget .id)
+req POST /api/v1/incidents -H "$A1" -H "$JSON" -d '{"title":"Search slow"}'
+INC2=$(jget .id)
+check "setup: two incidents" test -n "$INC2"
+
+# note AUTH INCIDENT KEY BODY: POSTs a note with Idempotency-Key KEY; sets
+# STATUS and ID.
+note() {
+  req POST "/api/v1/incidents/$2/events" -H "$1" -H "$JSON" \
+    -H "Idempotency-Key: $3" -d "{\"body\":\"$4\"}"
+  ID=$(jget .id)
+}
+count() { # count INCIDENT BODY: how many events of INCIDENT have BODY
+  curl -s -H "$A1" "$BASE/api/v1/incidents/$1/events?limit=1000" |
+    jq --arg b "$2" '[.events[] | select(.body == $b)] | length'
+}
+
+note "$A1" "$INC" k-1 "Rolled back the deploy."
+check "a keyed note is created" eq "$STATUS" 201
+FIRST=$ID
+note "$A1" "$INC" k-1 "Rolled back the deploy."
+check "sent again: 201" eq "$STATUS" 201
+check "sent again: the first note's id" eq "$ID" "$FIRST"
+check "sent again: one note" eq "$(count "$INC" "Rolled back the deploy.")" 1
+P=
+for i in 1 2 3; do
+  curl -s -o /dev/null -H "$A1" -H "$JSON" -H "Idempotency-Key: k-1" \
+    -d '{"body":"Rolled back the deploy."}' "$BASE/api/v1/incidents/$INC/events" &
+  P="$P $!"
+done
+for p in $P; do wait "$p"; done
+check "three more at once: still one note" eq "$(count "$INC" "Rolled back the deploy.")" 1
+
+note "$A1" "$INC" k-1 "Paged the database team."
+check "the same key with other text is a new note" eq "$STATUS" 201
+check "under a new id" test "$ID" != "$FIRST"
+check "both texts are there" eq "$(count "$INC" "Paged the database team.")" 1
+note "$A1" "$INC2" k-1 "Rolled back the deploy."
+check "the same key and text on another incident is a new note" \
+  eq "$(count "$INC2" "Rolled back the deploy.")" 1
+note "$A2" "$INC" k-1 "Rolled back the deploy."
+check "the same key and text from another user is a new note" \
+  eq "$(count "$INC" "Rolled back the deploy.")" 2
+note "$A1" "$INC" k-2 "Rolled back the deploy."
+check "another key, the same text: a new note (said twice on purpose)" \
+  eq "$(count "$INC" "Rolled back the deploy.")" 3
+req POST "/api/v1/incidents/$INC/events" -H "$A1" -H "$JSON" \
+  -d '{"body":"Unkeyed."}'
+req POST "/api/v1/incidents/$INC/events" -H "$A1" -H "$JSON" \
+  -d '{"body":"Unkeyed."}'
+check "without a key every POST is a note" eq "$(count "$INC" "Unkeyed.")" 2
+req POST "/api/v1/incidents/$INC/events" -H "$A1" -H "$JSON" \
+  -d '{"body":"In the body.","request_key":"b-1"}'
+B=$(jget .id)
+req POST "/api/v1/incidents/$INC/events" -H "$A1" -H "$JSON" \
+  -d '{"body":"In the body.","request_key":"b-1"}'
+check "a request_key field works as the header does" eq "$(jget .id)" "$B"
+
+# Bad keys: a 400 with a JSON error naming the field; nothing saved.
+N0=$(curl -s -H "$A1" "$BASE/api/v1/incidents/$INC/events?limit=1000" | jq '.events | length')
+LONG=$(printf 'k%.0s' $(seq 1 101))
+for bad in "a b" "$LONG" "$(printf 'caf\303\251')" "x;y"; do
+  req POST "/api/v1/incidents/$INC/events" -H "$A1" -H "$JSON" \
+    -H "Idempotency-Key: $bad" -d '{"body":"Bad key."}'
+  check "a bad key is a 400 (${bad%"${bad#?????}"}...)" eq "$STATUS" 400
+  check "naming Idempotency-Key" eq "$(jget .error.message | cut -c1-16)" "Idempotency-Key:"
+done
+req POST "/api/v1/incidents/$INC/events" -H "$A1" -H "$JSON" \
+  -d "{\"body\":\"Bad key.\",\"request_key\":\"$LONG\"}"
+check "a bad request_key field is a 400" eq "$STATUS" 400
+check "naming request_key" eq "$(jget .error.message | cut -c1-12)" "request_key:"
+check "nothing was saved for bad keys" eq \
+  "$(curl -s -H "$A1" "$BASE/api/v1/incidents/$INC/events?limit=1000" | jq '.events | length')" "$N0"
+
+# Keys are kept a day: an older one is forgotten (and pruned by the next).
+sql "UPDATE request_keys SET created_at = created_at - 86400001 WHERE key = 'k-2'" >/dev/null
+note "$A1" "$INC" k-2 "Rolled back the deploy."
+check "a key older than a day is forgotten" eq "$(count "$INC" "Rolled back the deploy.")" 4
+check "and old keys are pruned" eq \
+  "$(sql "SELECT count(*) FROM request_keys WHERE created_at < $(( $(date +%s) * 1000 - 86400000 ))")" 0
+
+# The note form: a fresh key on each page; the same form sent twice is
+# one note (live.js keeps the key while a typed note is unsent).
+login editor "$PW_EDITOR"
+curl -s -b "$T/jar.editor" -o "$T/p1.html" "$BASE/app/incidents/$INC"
+curl -s -b "$T/jar.editor" -o "$T/p2.html" "$BASE/app/incidents/$INC"
+K1=$(sed -n 's/.*name="request_key" value="\([0-9a-f]*\)".*/\1/p' "$T/p1.html")
+K2=$(sed -n 's/.*name="request_key" value="\([0-9a-f]*\)".*/\1/p' "$T/p2.html")
+check "the note form carries a key" test ${#K1} -eq 32
+check "each page its own" test "$K1" != "$K2"
+for i in 1 2; do
+  req POST "/app/incidents/$INC/events" -b "$T/jar.editor" \
+    --data-urlencode "csrf_token=$CSRF" --data-urlencode "request_key=$K1" \
+    --data "title=Failed+over+the+database&body=&key=&ts="
+  check "form sent ($i): a redirect to the note" eq "$STATUS" 303
+done
+check "the form sent twice is one note" eq "$(curl -s -H "$A1" \
+  "$BASE/api/v1/incidents/$INC/events?limit=1000" |
+  jq '[.events[] | select(.title == "Failed over the database")] | length')" 1
+hs_stop
