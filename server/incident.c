@@ -27,6 +27,7 @@
 #include "evidence.h"
 #include "input.h"
 #include "md.h"
+#include "request_key.h"
 #include "search.h"
 #include "timeline.h"
 #include "update.h"
@@ -858,6 +859,8 @@ int incident_get(Req *r) {
   }
   if (!r->bJsonOut) {
     add_incident_view(r, r->pModel);
+    /* The status update form's key (request_key.h). */
+    json_object_set_new(r->pView, "update_request_key", request_key_new());
     rc = timeline_view(r, id);
     if (rc == 0) {
       rc = chart_view(r, r->pModel);

@@ -2,13 +2,13 @@
 ** request_key.h: a client's key for one create request, so that sending
 ** the same request again after an unclear answer (db_commit_unknown during
 ** a failover, a connection lost before the answer) finds what the first
-** try made instead of making it twice.
+** try made instead of making it twice. Notes and status updates use it.
 **
 ** The key comes from the Idempotency-Key header or a request_key field
-** (the note form carries one per page). It counts as the same request
-** only with the same user, scope and fields (a sha256 of them): a key
-** sent again with other text makes a new record, so nothing typed is ever
-** dropped as a "duplicate". Keys are kept a day (schema/017).
+** (the incident page's forms carry one per page). It counts as the same
+** request only with the same user, scope and fields (a sha256 of them): a
+** key sent again with other text makes a new record, so nothing typed is
+** ever dropped as a "duplicate". Keys are kept a day (schema/017).
 */
 #ifndef HS_REQUEST_KEY_H
 #define HS_REQUEST_KEY_H
@@ -17,24 +17,38 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "http.h"
+
 enum { REQUEST_KEY_MAX = 100 };
 
-/* 1 if z is a usable key: 1 to REQUEST_KEY_MAX bytes of letters, digits,
-** '.', '_', ':' and '-' (a UUID, say). */
-int request_key_valid(const char *z);
+typedef struct RequestKey {
+  const char *zKey; /* "" when the request has none; BORROWED from pIn */
+  char zScope[48];  /* where it creates: "incident 5 events" */
+  char zHash[65];   /* sha256 of the scope and fields, as hex */
+} RequestKey;
 
-/* The hash of the request: zScope and pIn's fields but csrf_token and
-** request_key, as 64 hex digits in zHash. */
-void request_key_hash(const char *zScope, json_t *pIn, char zHash[65]);
+/* A fresh key for a form on a page (32 hex digits), as a JSON string. */
+json_t *request_key_new(void);
 
-/* In the caller's write transaction: 1 and *pId when zActor sent zKey with
-** the same scope and hash within the day; 0 when not; E_DB. */
-int request_key_find(const char *zActor, const char *zKey,
-                     const char *zScope, const char *zHash, int64_t *pId);
+/* Moves r's Idempotency-Key header into pIn's request_key field (unless
+** the field is there). 0, or E_INVALID (req_fail) for a bad header. */
+int request_key_header(Req *r, json_t *pIn);
 
-/* In the caller's write transaction: records that zKey made id (the
-** latest use of a key wins) and prunes keys older than a day. 0 or E_DB. */
-int request_key_save(const char *zActor, const char *zKey,
-                     const char *zScope, const char *zHash, int64_t id);
+/* Reads pIn's request_key into pKey for zScope. 0, or E_INVALID with the
+** field named in zErr: a key is 1 to REQUEST_KEY_MAX bytes of letters,
+** digits, '.', '_', ':' and '-' (a UUID, say). */
+int request_key_read(json_t *pIn, const char *zScope, RequestKey *pKey,
+                     char *zErr, size_t nErr);
+
+/* In the caller's write transaction: 1 and *pId when zActor sent this key
+** with the same scope and fields within the day; 0 when not (or no key);
+** E_DB. */
+int request_key_find(const char *zActor, const RequestKey *pKey,
+                     int64_t *pId);
+
+/* In the caller's write transaction: records that the key made id (the
+** latest use of a key wins) and prunes keys older than a day; nothing
+** without a key. 0 or E_DB. */
+int request_key_save(const char *zActor, const RequestKey *pKey, int64_t id);
 
 #endif

@@ -22,7 +22,6 @@
 #include <string.h>
 
 #include "audit.h"
-#include "auth.h"
 #include "db.h"
 #include "dbjson.h"
 #include "err.h"
@@ -330,24 +329,15 @@ int timeline_add(int64_t incidentId, json_t *pIn, const char *zActor,
     snprintf(zErr, nErr, "title: write a title or a body");
     rc = E_INVALID;
   }
-  const char *zReqKey = "";
+  RequestKey reqKey;
   if (rc == 0) {
-    rc = in_string(pIn, "request_key", REQUEST_KEY_MAX, 1, &zReqKey, NULL,
-                   zErr, nErr);
-  }
-  if (rc == 0 && *zReqKey && !request_key_valid(zReqKey)) {
-    snprintf(zErr, nErr, "request_key: 1 to %d letters, digits, '.', '_',"
-                         " ':' or '-'", REQUEST_KEY_MAX);
-    rc = E_INVALID;
+    char zScope[48];
+    snprintf(zScope, sizeof(zScope), "incident %lld events",
+             (long long)incidentId);
+    rc = request_key_read(pIn, zScope, &reqKey, zErr, nErr);
   }
   if (rc) {
     return rc;
-  }
-  char zScope[48], zHash[65];
-  snprintf(zScope, sizeof(zScope), "incident %lld events",
-           (long long)incidentId);
-  if (*zReqKey) {
-    request_key_hash(zScope, pIn, zHash);
   }
   if (!*zTitle && zKey) {
     zTitle = zKey; /* a bare mark is titled by what it marks */
@@ -356,13 +346,11 @@ int timeline_add(int64_t incidentId, json_t *pIn, const char *zActor,
   if (rc) {
     return rc;
   }
-  if (*zReqKey) {
-    /* Sent again (its first answer lost): what the first try made. */
-    rc = request_key_find(zActor, zReqKey, zScope, zHash, pEventId);
-    if (rc) {
-      db_rollback();
-      return rc == 1 ? 0 : rc;
-    }
+  /* Sent again (its first answer lost): what the first try made. */
+  rc = request_key_find(zActor, &reqKey, pEventId);
+  if (rc) {
+    db_rollback();
+    return rc == 1 ? 0 : rc;
   }
   int64_t now = utc_now_ms();
   DbStmt *p = db_prepare(
@@ -387,9 +375,7 @@ int timeline_add(int64_t incidentId, json_t *pIn, const char *zActor,
   }
   if (rc == 0) {
     *pEventId = db_last_id();
-    if (*zReqKey) {
-      rc = request_key_save(zActor, zReqKey, zScope, zHash, *pEventId);
-    }
+    rc = request_key_save(zActor, &reqKey, *pEventId);
   }
   if (rc == 0) {
     json_t *pAfter = timeline_event_load(*pEventId);
@@ -417,13 +403,9 @@ int timeline_create(Req *r) {
   if (rc) {
     return rc;
   }
-  const char *zIdem = req_header(r, "Idempotency-Key");
-  if (zIdem && !request_key_valid(zIdem)) {
-    return req_fail(r, E_INVALID, "Idempotency-Key: 1 to %d letters, digits,"
-                    " '.', '_', ':' or '-'", REQUEST_KEY_MAX);
-  }
-  if (zIdem && !json_object_get(pIn, "request_key")) {
-    json_object_set_new(pIn, "request_key", json_string(zIdem));
+  rc = request_key_header(r, pIn);
+  if (rc) {
+    return rc;
   }
   char zErr[256] = "";
   rc = timeline_add(incidentId, pIn, r->zUser, &eventId, zErr, sizeof(zErr));
@@ -989,9 +971,7 @@ int timeline_view(Req *r, int64_t id) {
   }
   /* The note form's key: a resend of the same note after an unclear
   ** answer is found, not added twice (request_key.h). */
-  char zReqKey[33];
-  auth_random_hex(zReqKey, 16);
-  json_object_set_new(pTimeline, "request_key", json_string(zReqKey));
+  json_object_set_new(pTimeline, "request_key", request_key_new());
   json_decref(pList);
   if (!r->pView) {
     r->pView = json_object();

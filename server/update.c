@@ -19,6 +19,7 @@
 #include "err.h"
 #include "evidence.h"
 #include "input.h"
+#include "request_key.h"
 #include "subs.h"
 #include "utc.h"
 
@@ -231,13 +232,19 @@ static int apply_change(int64_t updateId, int64_t incidentId,
 ** zErr for E_INVALID). */
 static int post_update(int64_t id, const char *zStatus, const char *zBody,
                        const CompChange *aChange, int nChange,
-                       const char *zActor, int64_t *pUpdateId, char *zErr,
-                       size_t nErr) {
+                       const char *zActor, const RequestKey *pKey,
+                       int64_t *pUpdateId, char *zErr, size_t nErr) {
   int64_t now = utc_now_ms();
   int64_t mark = 0;
   int rc = db_begin_write();
   if (rc) {
     return rc;
+  }
+  /* Sent again (its first answer lost): the update the first try posted. */
+  rc = request_key_find(zActor, pKey, pUpdateId);
+  if (rc) {
+    db_rollback();
+    return rc == 1 ? 0 : rc;
   }
   /* Where this post's component changes start in component_history. */
   rc = subs_component_mark(&mark);
@@ -258,6 +265,7 @@ static int post_update(int64_t id, const char *zStatus, const char *zBody,
   }
   if (rc == 0) {
     *pUpdateId = db_last_id();
+    rc = request_key_save(zActor, pKey, *pUpdateId);
   }
   for (int i = 0; rc == 0 && i < nChange; i++) {
     rc = apply_change(*pUpdateId, id, &aChange[i], now, zErr, nErr);
@@ -338,6 +346,7 @@ int update_create(Req *r) {
   }
   json_t *pIn = NULL;
   rc = req_input(r, &pIn);
+  rc = rc ? rc : request_key_header(r, pIn);
   if (rc) {
     return rc;
   }
@@ -348,6 +357,7 @@ int update_create(Req *r) {
   json_object_foreach(pIn, zKey, pVal) {
     int bKnown = strcmp(zKey, "status") == 0 || strcmp(zKey, "body") == 0 ||
                  strcmp(zKey, "components") == 0 ||
+                 strcmp(zKey, "request_key") == 0 ||
                  (bForm && (strcmp(zKey, "csrf_token") == 0 ||
                             strncmp(zKey, "cs_", 3) == 0));
     if (!bKnown) {
@@ -386,10 +396,16 @@ int update_create(Req *r) {
   if (rc == 0) {
     rc = read_changes(pIn, bForm, aChange, &nChange, zErr, sizeof(zErr));
   }
+  RequestKey reqKey;
+  if (rc == 0) {
+    char zScope[48];
+    snprintf(zScope, sizeof(zScope), "incident %lld updates", (long long)id);
+    rc = request_key_read(pIn, zScope, &reqKey, zErr, sizeof(zErr));
+  }
   int64_t updateId = 0;
   if (rc == 0) {
-    rc = post_update(id, zStatus, zBody, aChange, nChange, r->zUser, &updateId,
-                     zErr, sizeof(zErr));
+    rc = post_update(id, zStatus, zBody, aChange, nChange, r->zUser, &reqKey,
+                     &updateId, zErr, sizeof(zErr));
   }
   if (rc == E_INVALID) {
     return req_fail(r, rc, "%s", zErr);

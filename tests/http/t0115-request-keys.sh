@@ -1,10 +1,10 @@
-# t0115-request-keys: a note sent again with the same key (the
-# Idempotency-Key header, or the note form's request_key field) after an
+# t0115-request-keys: a note or status update sent again with the same key
+# (the Idempotency-Key header, or the form's request_key field) after an
 # unclear answer, such as db_commit_unknown during a failover, is found,
 # not added twice: the same id, one event. The key counts only for the
 # same user, incident and text: other text under a reused key is a new
 # note (nothing typed is dropped as a "duplicate"). Bad keys get a 400.
-# Each page of the incident carries a fresh key in its note form.
+# Each page of the incident carries fresh keys in its note and update forms.
 . tests/http/lib.sh
 hs_start
 JSON='Content-Type: application/json'
@@ -96,11 +96,18 @@ check "and old keys are pruned" eq \
 
 # The note form: a fresh key on each page; the same form sent twice is
 # one note (live.js keeps the key while a typed note is unsent).
+# form_key FILE WHAT: the request_key of the form posting to .../WHAT.
+form_key() {
+  awk -v w="/$2\"" 'index($0, "<form") && index($0, w) { f = 1 }
+    f && match($0, /name="request_key" value="[0-9a-f]*"/) {
+      v = substr($0, RSTART, RLENGTH); sub(/.*value="/, "", v); sub(/"$/, "", v)
+      print v; exit }' "$1"
+}
 login editor "$PW_EDITOR"
 curl -s -b "$T/jar.editor" -o "$T/p1.html" "$BASE/app/incidents/$INC"
 curl -s -b "$T/jar.editor" -o "$T/p2.html" "$BASE/app/incidents/$INC"
-K1=$(sed -n 's/.*name="request_key" value="\([0-9a-f]*\)".*/\1/p' "$T/p1.html")
-K2=$(sed -n 's/.*name="request_key" value="\([0-9a-f]*\)".*/\1/p' "$T/p2.html")
+K1=$(form_key "$T/p1.html" events)
+K2=$(form_key "$T/p2.html" events)
 check "the note form carries a key" test ${#K1} -eq 32
 check "each page its own" test "$K1" != "$K2"
 for i in 1 2; do
@@ -112,4 +119,43 @@ done
 check "the form sent twice is one note" eq "$(curl -s -H "$A1" \
   "$BASE/api/v1/incidents/$INC/events?limit=1000" |
   jq '[.events[] | select(.title == "Failed over the database")] | length')" 1
+
+# Status updates: the public page and subscribers get one update, not two.
+upd() { # upd KEY BODY: posts a status update on INC with Idempotency-Key KEY
+  req POST "/api/v1/incidents/$INC/updates" -H "$A1" -H "$JSON" \
+    -H "Idempotency-Key: $1" -d "{\"status\":\"identified\",\"body\":\"$2\"}"
+  ID=$(jget .id)
+}
+nupd() { # nupd BODY: how many public updates of INC have BODY
+  curl -s -H "$A1" "$BASE/api/v1/incidents/$INC/updates" |
+    jq --arg b "$1" '[.updates[] | select(.body == $b)] | length'
+}
+upd u-1 "The database is failing over."
+check "a keyed status update is posted" eq "$STATUS" 201
+U1=$ID
+OUT0=$(sql "SELECT count(*) FROM outbox")
+upd u-1 "The database is failing over."
+check "sent again: 201 with the first update's id" eq "$STATUS $ID" "201 $U1"
+check "one update on the incident" eq "$(nupd "The database is failing over.")" 1
+check "subscribers are not told twice" eq "$(sql "SELECT count(*) FROM outbox")" "$OUT0"
+check "the public page shows it once" eq \
+  "$(curl -s "$BASE/api/v2/incidents.json" | jq '[.. | objects | select(.body? == "The database is failing over.")] | length')" 1
+upd u-1 "The failover is done."
+check "the key with other text posts a new update" eq "$(nupd "The failover is done.")" 1
+req POST "/api/v1/incidents/$INC/updates" -H "$A1" -H "$JSON" \
+  -H "Idempotency-Key: no way" -d '{"status":"identified","body":"Bad key."}'
+check "a bad key on an update is a 400" eq "$STATUS" 400
+check "and posts nothing" eq "$(nupd "Bad key.")" 0
+curl -s -b "$T/jar.editor" -o "$T/p3.html" "$BASE/app/incidents/$INC"
+UK=$(form_key "$T/p3.html" updates)
+NK=$(form_key "$T/p3.html" events)
+check "the update form has a key" test ${#UK} -eq 32
+check "not the note form's" test "$UK" != "$NK"
+for i in 1 2; do
+  req POST "/app/incidents/$INC/updates" -b "$T/jar.editor" \
+    --data-urlencode "csrf_token=$CSRF" --data-urlencode "request_key=$UK" \
+    --data "status=monitoring&body=Watching+the+new+primary."
+  check "update form sent ($i): a redirect" eq "$STATUS" 303
+done
+check "the update form sent twice is one update" eq "$(nupd "Watching the new primary.")" 1
 hs_stop
