@@ -103,6 +103,16 @@ form_key() {
       v = substr($0, RSTART, RLENGTH); sub(/.*value="/, "", v); sub(/"$/, "", v)
       print v; exit }' "$1"
 }
+# form_twice WHAT KEY DATA: the editor sends the form posting to .../WHAT
+# twice with request_key KEY and the fields DATA; each time a redirect.
+form_twice() {
+  for i in 1 2; do
+    req POST "/app/incidents/$INC/$1" -b "$T/jar.editor" \
+      --data-urlencode "csrf_token=$CSRF" --data-urlencode "request_key=$2" \
+      --data "$3"
+    check "the $1 form sent ($i): a redirect" eq "$STATUS" 303
+  done
+}
 login editor "$PW_EDITOR"
 curl -s -b "$T/jar.editor" -o "$T/p1.html" "$BASE/app/incidents/$INC"
 curl -s -b "$T/jar.editor" -o "$T/p2.html" "$BASE/app/incidents/$INC"
@@ -110,12 +120,7 @@ K1=$(form_key "$T/p1.html" events)
 K2=$(form_key "$T/p2.html" events)
 check "the note form carries a key" test ${#K1} -eq 32
 check "each page its own" test "$K1" != "$K2"
-for i in 1 2; do
-  req POST "/app/incidents/$INC/events" -b "$T/jar.editor" \
-    --data-urlencode "csrf_token=$CSRF" --data-urlencode "request_key=$K1" \
-    --data "title=Failed+over+the+database&body=&key=&ts="
-  check "form sent ($i): a redirect to the note" eq "$STATUS" 303
-done
+form_twice events "$K1" "title=Failed+over+the+database&body=&key=&ts="
 check "the form sent twice is one note" eq "$(curl -s -H "$A1" \
   "$BASE/api/v1/incidents/$INC/events?limit=1000" |
   jq '[.events[] | select(.title == "Failed over the database")] | length')" 1
@@ -151,11 +156,6 @@ UK=$(form_key "$T/p3.html" updates)
 NK=$(form_key "$T/p3.html" events)
 check "the update form has a key" test ${#UK} -eq 32
 check "not the note form's" test "$UK" != "$NK"
-for i in 1 2; do
-  req POST "/app/incidents/$INC/updates" -b "$T/jar.editor" \
-    --data-urlencode "csrf_token=$CSRF" --data-urlencode "request_key=$UK" \
-    --data "status=monitoring&body=Watching+the+new+primary."
-  check "update form sent ($i): a redirect" eq "$STATUS" 303
-done
+form_twice updates "$UK" "status=monitoring&body=Watching+the+new+primary."
 check "the update form sent twice is one update" eq "$(nupd "Watching the new primary.")" 1
 hs_stop
