@@ -497,8 +497,9 @@ int incident_declare(json_t *pIn, int bForm, const char *zActor,
       "ops_lead", "", "scribe", "", "summary", "", "started_at",
       (json_int_t)now, "detected_at", "acknowledged_at", "escalated_at",
       "mitigated_at", "resolved_at", "components");
-  int rc = 0;
-  if (!json_object_get(pIn, "title")) {
+  RequestKey reqKey;
+  int rc = request_key_read(pIn, "incidents", &reqKey, zErr, nErr);
+  if (rc == 0 && !json_object_get(pIn, "title")) {
     snprintf(zErr, nErr, "title: is required");
     rc = E_INVALID;
   }
@@ -509,6 +510,14 @@ int incident_declare(json_t *pIn, int bForm, const char *zActor,
     rc = db_begin_write();
   }
   if (rc == 0) {
+    /* Declared again (its first answer lost): the first try's incident. */
+    rc = request_key_find(zActor, &reqKey, pId);
+    if (rc) {
+      db_rollback();
+      json_decref(pRow);
+      return rc == 1 ? 0 : rc;
+    }
+
     DbStmt *p = db_prepare(
         "INSERT INTO incidents (title, severity, status, impact, public,"
         " commander, summary, comms_lead, ops_lead, scribe, started_at,"
@@ -526,6 +535,9 @@ int incident_declare(json_t *pIn, int bForm, const char *zActor,
     }
     if (rc == 0) {
       *pId = db_last_id();
+      rc = request_key_save(zActor, &reqKey, *pId);
+    }
+    if (rc == 0) {
       rc = component_link(COMPONENT_LINK_INCIDENT, *pId,
                           json_object_get(pRow, "components"), zErr, nErr);
     }
@@ -708,6 +720,8 @@ int incident_new_page(Req *r) {
                         "started_at", zNow, "title", zTitle);
   add_form_choices(r, pChosen);
   json_decref(pChosen);
+  /* Declaring twice after a lost answer finds the first (request_key.h). */
+  json_object_set_new(r->pView, "request_key", request_key_new());
   r->zTemplate = "incident_new";
   r->zTitle = "Declare an incident";
   return 0;
@@ -716,6 +730,7 @@ int incident_new_page(Req *r) {
 int incident_create(Req *r) {
   json_t *pIn = NULL;
   int rcIn = req_input(r, &pIn);
+  rcIn = rcIn ? rcIn : request_key_header(r, pIn);
   if (rcIn) {
     return rcIn;
   }

@@ -25,7 +25,8 @@ json_t *incident_load(int64_t id);
 ** Declares an incident from a JSON object of the POST shape (title,
 ** severity, impact, components, commander, summary, started_at, public,
 ** status), as zActor. bForm: pIn came from an HTML form (it may carry
-** csrf_token and such). Returns 0 and *pId; E_INVALID with the field named
+** csrf_token and such); a request_key (request_key.h) declared again gives
+** the first try's id. Returns 0 and *pId; E_INVALID with the field named
 ** in zErr (nErr bytes).
 */
 int incident_declare(json_t *pIn, int bForm, const char *zActor,

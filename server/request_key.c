@@ -57,22 +57,26 @@ int request_key_header(Req *r, json_t *pIn) {
 
 int request_key_read(json_t *pIn, const char *zScope, RequestKey *pKey,
                      char *zErr, size_t nErr) {
-  pKey->zKey = "";
+  pKey->zKey[0] = 0;
   snprintf(pKey->zScope, sizeof(pKey->zScope), "%s", zScope);
-  int rc = in_string(pIn, "request_key", REQUEST_KEY_MAX, 1, &pKey->zKey,
-                     NULL, zErr, nErr);
-  if (rc == 0 && *pKey->zKey && !key_valid(pKey->zKey)) {
+  const char *z = "";
+  int rc = in_string(pIn, "request_key", REQUEST_KEY_MAX, 1, &z, NULL, zErr,
+                     nErr);
+  if (rc == 0 && *z && !key_valid(z)) {
     snprintf(zErr, nErr, "request_key: " KEY_RULE);
     rc = E_INVALID;
   }
-  if (rc || !*pKey->zKey) {
+  if (rc == 0) {
+    snprintf(pKey->zKey, sizeof(pKey->zKey), "%s", z);
+    json_object_del(pIn, "request_key");
+  }
+  if (rc || !pKey->zKey[0]) {
     return rc;
   }
-  /* The fields but the form's tokens, keys sorted: the same request
+  /* The fields but the form's token, keys sorted: the same request
   ** hashes the same in any field order. */
   json_t *pFields = json_copy(pIn);
   json_object_del(pFields, "csrf_token");
-  json_object_del(pFields, "request_key");
   char *zFields = json_dumps(pFields, JSON_COMPACT | JSON_SORT_KEYS);
   json_decref(pFields);
   Buf b;

@@ -22,7 +22,7 @@
 enum { REQUEST_KEY_MAX = 100 };
 
 typedef struct RequestKey {
-  const char *zKey; /* "" when the request has none; BORROWED from pIn */
+  char zKey[REQUEST_KEY_MAX + 1]; /* "" when the request has none */
   char zScope[48];  /* where it creates: "incident 5 events" */
   char zHash[65];   /* sha256 of the scope and fields, as hex */
 } RequestKey;
@@ -34,7 +34,8 @@ json_t *request_key_new(void);
 ** the field is there). 0, or E_INVALID (req_fail) for a bad header. */
 int request_key_header(Req *r, json_t *pIn);
 
-/* Reads pIn's request_key into pKey for zScope. 0, or E_INVALID with the
+/* Takes pIn's request_key field (it is removed, so the fields that remain
+** are the record's own) into pKey for zScope. 0, or E_INVALID with the
 ** field named in zErr: a key is 1 to REQUEST_KEY_MAX bytes of letters,
 ** digits, '.', '_', ':' and '-' (a UUID, say). */
 int request_key_read(json_t *pIn, const char *zScope, RequestKey *pKey,

@@ -47,7 +47,7 @@ static const char *const azWritableKind[] = {"note", "change",
                                              "status_update", NULL};
 static const char *const azCreateFields[] = {
     "ts", "kind", "title", "body", "key", "level", "source", "component",
-    "request_key", "csrf_token", NULL};
+    "csrf_token", NULL};
 static const char *const azUpdateFields[] = {
     "ts",    "title", "body",       "key",     "level", "pinned",
     "hidden", "kind", "csrf_token", "version", "delete", NULL};
@@ -293,7 +293,14 @@ int timeline_add(int64_t incidentId, json_t *pIn, const char *zActor,
   const char *zKind = "note", *zTitle = "", *zBody = "", *zKey = NULL;
   const char *zLevel = "info", *zSource = "", *zComponent = "";
   int64_t ts = utc_now_ms();
-  int rc = in_only_known(pIn, azCreateFields, zErr, nErr);
+  RequestKey reqKey;
+  char zScope[48];
+  snprintf(zScope, sizeof(zScope), "incident %lld events",
+           (long long)incidentId);
+  int rc = request_key_read(pIn, zScope, &reqKey, zErr, nErr);
+  if (rc == 0) {
+    rc = in_only_known(pIn, azCreateFields, zErr, nErr);
+  }
   if (rc == 0) {
     rc = in_enum(pIn, "kind", azWritableKind, &zKind, zErr, nErr);
   }
@@ -328,13 +335,6 @@ int timeline_add(int64_t incidentId, json_t *pIn, const char *zActor,
   if (rc == 0 && !*zTitle && !*zBody && !zKey) {
     snprintf(zErr, nErr, "title: write a title or a body");
     rc = E_INVALID;
-  }
-  RequestKey reqKey;
-  if (rc == 0) {
-    char zScope[48];
-    snprintf(zScope, sizeof(zScope), "incident %lld events",
-             (long long)incidentId);
-    rc = request_key_read(pIn, zScope, &reqKey, zErr, nErr);
   }
   if (rc) {
     return rc;

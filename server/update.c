@@ -352,12 +352,17 @@ int update_create(Req *r) {
   }
   int bForm = req_is_form(r);
   char zErr[256] = "";
+  RequestKey reqKey;
+  char zScope[48];
+  snprintf(zScope, sizeof(zScope), "incident %lld updates", (long long)id);
+  if (request_key_read(pIn, zScope, &reqKey, zErr, sizeof(zErr))) {
+    return req_fail(r, E_INVALID, "%s", zErr);
+  }
   const char *zKey;
   json_t *pVal;
   json_object_foreach(pIn, zKey, pVal) {
     int bKnown = strcmp(zKey, "status") == 0 || strcmp(zKey, "body") == 0 ||
                  strcmp(zKey, "components") == 0 ||
-                 strcmp(zKey, "request_key") == 0 ||
                  (bForm && (strcmp(zKey, "csrf_token") == 0 ||
                             strncmp(zKey, "cs_", 3) == 0));
     if (!bKnown) {
@@ -395,12 +400,6 @@ int update_create(Req *r) {
   int nChange = 0;
   if (rc == 0) {
     rc = read_changes(pIn, bForm, aChange, &nChange, zErr, sizeof(zErr));
-  }
-  RequestKey reqKey;
-  if (rc == 0) {
-    char zScope[48];
-    snprintf(zScope, sizeof(zScope), "incident %lld updates", (long long)id);
-    rc = request_key_read(pIn, zScope, &reqKey, zErr, sizeof(zErr));
   }
   int64_t updateId = 0;
   if (rc == 0) {

@@ -1,10 +1,11 @@
-# t0115-request-keys: a note or status update sent again with the same key
-# (the Idempotency-Key header, or the form's request_key field) after an
-# unclear answer, such as db_commit_unknown during a failover, is found,
-# not added twice: the same id, one event. The key counts only for the
-# same user, incident and text: other text under a reused key is a new
-# note (nothing typed is dropped as a "duplicate"). Bad keys get a 400.
-# Each page of the incident carries fresh keys in its note and update forms.
+# t0115-request-keys: a note, status update or declared incident sent
+# again with the same key (the Idempotency-Key header, or the form's
+# request_key field) after an unclear answer, such as db_commit_unknown
+# during a failover, is found, not added twice: the same id, one record.
+# The key counts only for the same user, place and text: other text under
+# a reused key is a new note (nothing typed is dropped as a "duplicate").
+# Bad keys get a 400.
+# Each page carries fresh keys in its note, update and declare forms.
 . tests/http/lib.sh
 hs_start
 JSON='Content-Type: application/json'
@@ -158,4 +159,28 @@ check "the update form has a key" test ${#UK} -eq 32
 check "not the note form's" test "$UK" != "$NK"
 form_twice updates "$UK" "status=monitoring&body=Watching+the+new+primary."
 check "the update form sent twice is one update" eq "$(nupd "Watching the new primary.")" 1
+
+# Declaring: a second incident only when it is meant.
+ninc() { # ninc TITLE: how many incidents have TITLE
+  curl -s -H "$A1" "$BASE/api/v1/incidents?limit=500" |
+    jq --arg t "$1" '[.incidents[] | select(.title == $t)] | length'
+}
+for i in 1 2; do
+  req POST /api/v1/incidents -H "$A1" -H "$JSON" -H "Idempotency-Key: d-1" \
+    -d '{"title":"Payments down","severity":"SEV1"}'
+  check "declared ($i): 201" eq "$STATUS" 201
+done
+check "declared twice with a key: one incident" eq "$(ninc "Payments down")" 1
+req POST /api/v1/incidents -H "$A1" -H "$JSON" -d '{"title":"Payments down"}'
+check "without a key: a second incident" eq "$(ninc "Payments down")" 2
+curl -s -b "$T/jar.editor" -o "$T/new.html" "$BASE/app/incidents/new"
+DK=$(form_key "$T/new.html" incidents)
+check "the declare form has a key" test ${#DK} -eq 32
+for i in 1 2; do
+  req POST "/app/incidents" -b "$T/jar.editor" \
+    --data-urlencode "csrf_token=$CSRF" --data-urlencode "request_key=$DK" \
+    --data "title=Login+fails&severity=SEV2&impact=minor&components_present=1"
+  check "the declare form sent ($i): a redirect" eq "$STATUS" 303
+done
+check "the declare form sent twice is one incident" eq "$(ninc "Login fails")" 1
 hs_stop
