@@ -346,8 +346,14 @@ int timeline_add(int64_t incidentId, json_t *pIn, const char *zActor,
   if (rc) {
     return rc;
   }
-  /* Sent again (its first answer lost): what the first try made. */
+  /* Sent again (its first answer lost): what the first try made, unless
+  ** someone deleted it meanwhile (then this makes it again). */
   rc = request_key_find(zActor, &reqKey, pEventId);
+  if (rc == 1) {
+    json_t *pFirst = timeline_event_load(*pEventId);
+    rc = pFirst ? 1 : 0;
+    json_decref(pFirst);
+  }
   if (rc) {
     db_rollback();
     return rc == 1 ? 0 : rc;

@@ -47,6 +47,16 @@ done
 for p in $P; do wait "$p"; done
 check "three more at once: still one note" eq "$(count "$INC" "Rolled back the deploy.")" 1
 
+# Deleted meanwhile: sending it again puts it back (the sender meant it).
+note "$A1" "$INC" k-del "Restarted the replica."
+DEL=$ID
+req DELETE "/api/v1/events/$ID" -H "$A1" -H "If-Match: \"$(jget .version)\""
+check "setup: a keyed note deleted" eq "$STATUS" 200
+note "$A1" "$INC" k-del "Restarted the replica."
+check "sent again after its deletion: 201" eq "$STATUS" 201
+check "as a new note" test "$ID" != "$DEL"
+check "it is there again" eq "$(count "$INC" "Restarted the replica.")" 1
+
 note "$A1" "$INC" k-1 "Paged the database team."
 check "the same key with other text is a new note" eq "$STATUS" 201
 check "under a new id" test "$ID" != "$FIRST"
