@@ -303,5 +303,19 @@ vocab_mismatches() {
                      AND NOT (CAST(term AS BLOB) BETWEEN x'F8' AND x'F8FF') GROUP BY term))"
 }
 
+# door_incident TITLE [INGEST_NAME]: the door suites' setup. Tokens WRITE
+# (scope write) and INGEST (scope ingest, named INGEST_NAME, default
+# shipper), and an open incident ID that started 2024-03-01T09:00Z, before
+# every time the suites push, so it covers all their lines.
+door_incident() {
+  WRITE=$("$HS_BIN" --db "$DB" token add writer --scope write)
+  INGEST=$("$HS_BIN" --db "$DB" token add "${2:-shipper}" --scope ingest)
+  req POST /api/v1/incidents -H "Authorization: Bearer $WRITE" \
+    -H 'Content-Type: application/json' \
+    -d "{\"title\":\"$1\",\"started_at\":\"2024-03-01T09:00:00Z\"}"
+  ID=$(jget .id)
+  check "setup: an incident covering the pushed times" test -n "$ID"
+}
+
 # jget FILTER: reads a value from the last JSON body.
 jget() { jq -r "$1" "$T/body"; }

@@ -10,12 +10,7 @@
 . tests/http/lib.sh
 hs_start
 JSON='Content-Type: application/json'
-WRITE=$("$HS_BIN" --db "$DB" token add writer --scope write)
-INGEST=$("$HS_BIN" --db "$DB" token add shipper --scope ingest)
-req POST /api/v1/incidents -H "Authorization: Bearer $WRITE" -H "$JSON" \
-  -d '{"title":"Loki door","started_at":"2024-03-01T09:00:00Z"}'
-ID=$(jget .id)
-check "setup: an incident covering the pushed times" test -n "$ID"
+door_incident "Loki door"
 PUSH=/loki/api/v1/push
 A="Authorization: Bearer $INGEST"
 # lines QUERY: how many raw lines of the incident match QUERY.

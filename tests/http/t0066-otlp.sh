@@ -10,12 +10,7 @@
 hs_start
 JSON='Content-Type: application/json'
 PROTO='Content-Type: application/x-protobuf'
-WRITE=$("$HS_BIN" --db "$DB" token add writer --scope write)
-INGEST=$("$HS_BIN" --db "$DB" token add collector --scope ingest)
-req POST /api/v1/incidents -H "Authorization: Bearer $WRITE" -H "$JSON" \
-  -d '{"title":"OTLP door","started_at":"2024-03-01T09:00:00Z"}'
-ID=$(jget .id)
-check "setup: an incident covering the pushed times" test -n "$ID"
+door_incident "OTLP door" collector
 A="Authorization: Bearer $INGEST"
 lines() {
   curl -s -H "Authorization: Bearer $WRITE" \

@@ -10,11 +10,7 @@
 . tests/http/lib.sh
 hs_start
 JSON='Content-Type: application/json'
-WRITE=$("$HS_BIN" --db "$DB" token add writer --scope write)
-INGEST=$("$HS_BIN" --db "$DB" token add shipper --scope ingest)
-req POST /api/v1/incidents -H "Authorization: Bearer $WRITE" -H "$JSON" \
-  -d '{"title":"Crash while pushing","started_at":"2024-03-01T09:00:00Z"}'
-ID=$(jget .id)
+door_incident "Crash while pushing"
 
 # pusher DOOR: pushes batches until the server is gone; appends the
 # acknowledged batch numbers to $T/acked.DOOR.

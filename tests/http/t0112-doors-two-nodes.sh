@@ -24,12 +24,7 @@ check "node B starts on the same database with its own door" \
   node_b_start --syslog-tcp 127.0.0.1:0
 B_TCP=$(sed -n 's/.*syslog tcp listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$T/b.out")
 check "both nodes print their syslog ports" test -n "$A_TCP" -a -n "$B_TCP"
-WRITE=$("$HS_BIN" --db "$DB" token add writer --scope write)
-INGEST=$("$HS_BIN" --db "$DB" token add shipper --scope ingest)
-req POST /api/v1/incidents -H "Authorization: Bearer $WRITE" -H "$JSON" \
-  -d '{"title":"Doors on two nodes","started_at":"2024-03-01T09:00:00Z"}'
-ID=$(jget .id)
-check "setup: an incident covering the pushed times" test -n "$ID"
+door_incident "Doors on two nodes"
 
 # lines NODE QUERY: how many raw lines of the incident match, asked of NODE.
 lines() {

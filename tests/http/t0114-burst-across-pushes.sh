@@ -10,12 +10,7 @@
 . tests/http/lib.sh
 hs_start
 JSON='Content-Type: application/json'
-WRITE=$("$HS_BIN" --db "$DB" token add writer --scope write)
-INGEST=$("$HS_BIN" --db "$DB" token add shipper --scope ingest)
-req POST /api/v1/incidents -H "Authorization: Bearer $WRITE" -H "$JSON" \
-  -d '{"title":"Payments failing","started_at":"2024-03-01T09:00:00Z"}'
-ID=$(jget .id)
-check "setup: an incident covering the pushes" test -n "$ID"
+door_incident "Payments failing"
 
 # push SECONDS_AFTER_10:00 MESSAGE: one error line in one Loki push.
 push() {
