@@ -26,6 +26,7 @@
 #include "err.h"
 #include "input.h"
 #include "md.h"
+#include "request_key.h"
 #include "statusapi.h"
 #include "users.h"
 #include "utc.h"
@@ -443,10 +444,15 @@ static const char *return_path(Req *r, json_t *pIn, int64_t incidentId) {
 int action_create(Req *r) {
   json_t *pIn = NULL;
   int rc = req_input(r, &pIn);
+  rc = rc ? rc : request_key_header(r, pIn);
   if (rc) {
     return rc;
   }
   char zErr[256];
+  RequestKey reqKey;
+  if (request_key_read(pIn, "actions", &reqKey, zErr, sizeof(zErr))) {
+    return req_fail(r, E_INVALID, "%s", zErr);
+  }
   json_t *pInc = json_object_get(pIn, "incident_id");
   int64_t incidentId = 0;
   if (json_is_integer(pInc)) {
@@ -472,7 +478,12 @@ int action_create(Req *r) {
   }
   int64_t now = utc_now_ms(), id = 0;
   rc = db_begin_write();
-  if (rc == 0) {
+  /* Sent again (its first answer lost): the first try's action item. */
+  int found = rc == 0 ? request_key_find(r->zUser, &reqKey, &id) : 0;
+  if (found) {
+    db_rollback();
+    rc = found == 1 ? 0 : found;
+  } else if (rc == 0) {
     DbStmt *p = db_prepare(
         "INSERT INTO actions (incident_id, title, description, owner,"
         " due_date, priority, type, status, created_by, created_at,"
@@ -495,6 +506,9 @@ int action_create(Req *r) {
     }
     if (rc == 0) {
       id = db_last_id();
+      rc = request_key_save(r->zUser, &reqKey, id);
+    }
+    if (rc == 0) {
       rc = audit_log("action", id, r->zUser, "create", NULL, pRow);
     }
     rc = rc == 0 ? db_commit() : rc;

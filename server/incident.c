@@ -811,6 +811,7 @@ static void add_incident_view(Req *r, json_t *pInc) {
   json_object_set_new(r->pView, "action_statuses", enum_json(azActionStatus));
   json_object_set_new(r->pView, "return_to", json_string("incident"));
   json_object_set_new(r->pView, "action_incident_id", json_copy(pId));
+  json_object_set_new(r->pView, "action_request_key", request_key_new());
   DbStmt *p = db_prepare("SELECT status FROM postmortems"
                                " WHERE incident_id = :id");
   if (p) {

@@ -34,6 +34,7 @@
 #include "incident.h"
 #include "input.h"
 #include "md.h"
+#include "request_key.h"
 #include "users.h"
 #include "utc.h"
 #include "viewtz.h"
@@ -952,6 +953,7 @@ static void add_editor_view(Req *r, json_t *pInc, json_t *pRow,
       "page_script", "postmortem.js", "return_to", "postmortem",
       "action_incident_id", (json_int_t)id);
   json_object_set_new(r->pView, "user_names", users_names());
+  json_object_set_new(r->pView, "action_request_key", request_key_new());
   if (!pRow) {
     return;
   }

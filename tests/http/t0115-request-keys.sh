@@ -1,11 +1,11 @@
-# t0115-request-keys: a note, status update or declared incident sent
-# again with the same key (the Idempotency-Key header, or the form's
-# request_key field) after an unclear answer, such as db_commit_unknown
-# during a failover, is found, not added twice: the same id, one record.
-# The key counts only for the same user, place and text: other text under
-# a reused key is a new note (nothing typed is dropped as a "duplicate").
-# Bad keys get a 400.
-# Each page carries fresh keys in its note, update and declare forms.
+# t0115-request-keys: a note, status update, action item or declared
+# incident sent again with the same key (the Idempotency-Key header, or
+# the form's request_key field) after an unclear answer, such as
+# db_commit_unknown during a failover, is found, not added twice: the same
+# id, one record. The key counts only for the same user, place and text:
+# other text under a reused key is a new note (nothing typed is dropped as
+# a "duplicate"). Bad keys get a 400. Each page carries fresh keys in its
+# note, update, action and declare forms.
 . tests/http/lib.sh
 hs_start
 JSON='Content-Type: application/json'
@@ -193,4 +193,28 @@ for i in 1 2; do
   check "the declare form sent ($i): a redirect" eq "$STATUS" 303
 done
 check "the declare form sent twice is one incident" eq "$(ninc "Login fails")" 1
+
+# Action items, by the API and by the incident page's form.
+nact() { # nact TITLE: how many action items of INC have TITLE
+  curl -s -H "$A1" "$BASE/api/v1/actions?incident_id=$INC&limit=500" |
+    jq --arg t "$1" '[.actions[] | select(.title == $t)] | length'
+}
+for i in 1 2; do
+  req POST /api/v1/actions -H "$A1" -H "$JSON" -H "Idempotency-Key: a-1" \
+    -d "{\"incident_id\":$INC,\"title\":\"Add a replica health check\"}"
+  check "action item sent ($i): 201" eq "$STATUS" 201
+  [ $i = 1 ] && A_ID=$(jget .id)
+done
+check "sent again: the first action item's id" eq "$(jget .id)" "$A_ID"
+check "one action item" eq "$(nact "Add a replica health check")" 1
+curl -s -b "$T/jar.editor" -o "$T/p4.html" "$BASE/app/incidents/$INC"
+AK=$(form_key "$T/p4.html" actions)
+check "the action item form has a key" test ${#AK} -eq 32
+for i in 1 2; do
+  req POST /app/actions -b "$T/jar.editor" --data-urlencode "csrf_token=$CSRF" \
+    --data-urlencode "request_key=$AK" \
+    --data "incident_id=$INC&return_to=incident&title=Page+the+DBA+on+failover&priority=P1&type=corrective"
+  check "the action item form sent ($i): a redirect" eq "$STATUS" 303
+done
+check "the action item form sent twice is one item" eq "$(nact "Page the DBA on failover")" 1
 hs_stop
