@@ -26,9 +26,14 @@ note() {
     -H "Idempotency-Key: $3" -d "{\"body\":\"$4\"}"
   ID=$(jget .id)
 }
+# howmany PATH LIST FIELD VALUE: how many items of .LIST at PATH (the
+# API) have FIELD equal to VALUE.
+howmany() {
+  curl -s -H "$A1" "$BASE$1" |
+    jq --arg v "$4" "[.$2[] | select(.$3 == \$v)] | length"
+}
 count() { # count INCIDENT BODY: how many events of INCIDENT have BODY
-  curl -s -H "$A1" "$BASE/api/v1/incidents/$1/events?limit=1000" |
-    jq --arg b "$2" '[.events[] | select(.body == $b)] | length'
+  howmany "/api/v1/incidents/$1/events?limit=1000" events body "$2"
 }
 
 note "$A1" "$INC" k-1 "Rolled back the deploy."
@@ -114,14 +119,13 @@ form_key() {
       v = substr($0, RSTART, RLENGTH); sub(/.*value="/, "", v); sub(/"$/, "", v)
       print v; exit }' "$1"
 }
-# form_twice WHAT KEY DATA: the editor sends the form posting to .../WHAT
+# form_twice PATH KEY DATA: the editor sends the form posting to PATH
 # twice with request_key KEY and the fields DATA; each time a redirect.
 form_twice() {
   for i in 1 2; do
-    req POST "/app/incidents/$INC/$1" -b "$T/jar.editor" \
-      --data-urlencode "csrf_token=$CSRF" --data-urlencode "request_key=$2" \
-      --data "$3"
-    check "the $1 form sent ($i): a redirect" eq "$STATUS" 303
+    req POST "$1" -b "$T/jar.editor" --data-urlencode "csrf_token=$CSRF" \
+      --data-urlencode "request_key=$2" --data "$3"
+    check "the form to $1 sent ($i): a redirect" eq "$STATUS" 303
   done
 }
 login editor "$PW_EDITOR"
@@ -131,10 +135,9 @@ K1=$(form_key "$T/p1.html" events)
 K2=$(form_key "$T/p2.html" events)
 check "the note form carries a key" test ${#K1} -eq 32
 check "each page its own" test "$K1" != "$K2"
-form_twice events "$K1" "title=Failed+over+the+database&body=&key=&ts="
-check "the form sent twice is one note" eq "$(curl -s -H "$A1" \
-  "$BASE/api/v1/incidents/$INC/events?limit=1000" |
-  jq '[.events[] | select(.title == "Failed over the database")] | length')" 1
+form_twice "/app/incidents/$INC/events" "$K1" "title=Failed+over+the+database&body=&key=&ts="
+check "the form sent twice is one note" eq "$(howmany \
+  "/api/v1/incidents/$INC/events?limit=1000" events title "Failed over the database")" 1
 
 # Status updates: the public page and subscribers get one update, not two.
 upd() { # upd KEY BODY: posts a status update on INC with Idempotency-Key KEY
@@ -142,10 +145,7 @@ upd() { # upd KEY BODY: posts a status update on INC with Idempotency-Key KEY
     -H "Idempotency-Key: $1" -d "{\"status\":\"identified\",\"body\":\"$2\"}"
   ID=$(jget .id)
 }
-nupd() { # nupd BODY: how many public updates of INC have BODY
-  curl -s -H "$A1" "$BASE/api/v1/incidents/$INC/updates" |
-    jq --arg b "$1" '[.updates[] | select(.body == $b)] | length'
-}
+nupd() { howmany "/api/v1/incidents/$INC/updates" updates body "$1"; }
 upd u-1 "The database is failing over."
 check "a keyed status update is posted" eq "$STATUS" 201
 U1=$ID
@@ -167,14 +167,11 @@ UK=$(form_key "$T/p3.html" updates)
 NK=$(form_key "$T/p3.html" events)
 check "the update form has a key" test ${#UK} -eq 32
 check "not the note form's" test "$UK" != "$NK"
-form_twice updates "$UK" "status=monitoring&body=Watching+the+new+primary."
+form_twice "/app/incidents/$INC/updates" "$UK" "status=monitoring&body=Watching+the+new+primary."
 check "the update form sent twice is one update" eq "$(nupd "Watching the new primary.")" 1
 
 # Declaring: a second incident only when it is meant.
-ninc() { # ninc TITLE: how many incidents have TITLE
-  curl -s -H "$A1" "$BASE/api/v1/incidents?limit=500" |
-    jq --arg t "$1" '[.incidents[] | select(.title == $t)] | length'
-}
+ninc() { howmany "/api/v1/incidents?limit=500" incidents title "$1"; }
 for i in 1 2; do
   req POST /api/v1/incidents -H "$A1" -H "$JSON" -H "Idempotency-Key: d-1" \
     -d '{"title":"Payments down","severity":"SEV1"}'
@@ -186,19 +183,12 @@ check "without a key: a second incident" eq "$(ninc "Payments down")" 2
 curl -s -b "$T/jar.editor" -o "$T/new.html" "$BASE/app/incidents/new"
 DK=$(form_key "$T/new.html" incidents)
 check "the declare form has a key" test ${#DK} -eq 32
-for i in 1 2; do
-  req POST "/app/incidents" -b "$T/jar.editor" \
-    --data-urlencode "csrf_token=$CSRF" --data-urlencode "request_key=$DK" \
-    --data "title=Login+fails&severity=SEV2&impact=minor&components_present=1"
-  check "the declare form sent ($i): a redirect" eq "$STATUS" 303
-done
+form_twice /app/incidents "$DK" \
+  "title=Login+fails&severity=SEV2&impact=minor&components_present=1"
 check "the declare form sent twice is one incident" eq "$(ninc "Login fails")" 1
 
 # Action items, by the API and by the incident page's form.
-nact() { # nact TITLE: how many action items of INC have TITLE
-  curl -s -H "$A1" "$BASE/api/v1/actions?incident_id=$INC&limit=500" |
-    jq --arg t "$1" '[.actions[] | select(.title == $t)] | length'
-}
+nact() { howmany "/api/v1/actions?incident_id=$INC&limit=500" actions title "$1"; }
 for i in 1 2; do
   req POST /api/v1/actions -H "$A1" -H "$JSON" -H "Idempotency-Key: a-1" \
     -d "{\"incident_id\":$INC,\"title\":\"Add a replica health check\"}"
@@ -210,11 +200,7 @@ check "one action item" eq "$(nact "Add a replica health check")" 1
 curl -s -b "$T/jar.editor" -o "$T/p4.html" "$BASE/app/incidents/$INC"
 AK=$(form_key "$T/p4.html" actions)
 check "the action item form has a key" test ${#AK} -eq 32
-for i in 1 2; do
-  req POST /app/actions -b "$T/jar.editor" --data-urlencode "csrf_token=$CSRF" \
-    --data-urlencode "request_key=$AK" \
-    --data "incident_id=$INC&return_to=incident&title=Page+the+DBA+on+failover&priority=P1&type=corrective"
-  check "the action item form sent ($i): a redirect" eq "$STATUS" 303
-done
+form_twice /app/actions "$AK" \
+  "incident_id=$INC&return_to=incident&title=Page+the+DBA+on+failover&priority=P1&type=corrective"
 check "the action item form sent twice is one item" eq "$(nact "Page the DBA on failover")" 1
 hs_stop
