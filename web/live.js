@@ -2,7 +2,8 @@
 // HS.merge(html) swaps the page's <main> for a freshly rendered one and puts
 // back every field a person has changed, every open <details>, the focus and
 // the caret. On a page holding a data-live element, POST forms are sent with fetch: a
-// success merges the answer (that form starts clean), an error is shown on
+// success merges the answer (that form starts clean, unless it was typed
+// into while the answer was on its way: that typing stays), an error is shown on
 // the form itself with the input kept, and a stale version (409) shows both
 // versions. Other scripts listen for "hs:content" to redo their work.
 "use strict";
@@ -52,20 +53,30 @@ window.HS = window.HS || {};
     return el.name + "#" + same.indexOf(el) + (el.type === "checkbox" ? "=" + el.value : "");
   }
 
-  function snapshot(main, skip) {
+  // What a form's fields hold now, to tell whether it changed while sent.
+  function valuesOf(f) {
+    return JSON.stringify(fieldsOf(f).map(function (el) {
+      return el.type === "checkbox" || el.type === "radio" ? el.checked : el.value;
+    }));
+  }
+
+  // skip is a form whose input was just saved. If it was typed into while
+  // the answer was on its way (typedSince), that newer input is kept, with
+  // the fresh hidden fields: it is the next note, not the one just sent.
+  function snapshot(main, skip, typedSince) {
     const keys = formKeys(main), saved = {};
     let focus = null;
     const alerts = {}, kept = {};
     let skipKey = null;
     keys.forEach(function (k, f) {
-      if (f === skip) { skipKey = k; return; }
+      if (f === skip && !typedSince) { skipKey = k; return; }
       const boxes = Array.from(f.querySelectorAll(".form-alert"));
       if (boxes.length) { alerts[k] = boxes; }
       // A form being edited keeps the version it was loaded with, so saving
       // it after a teammate's change is a conflict, not a silent overwrite,
       // and its request_key, so sending it again after an unclear answer
       // finds the first try's note instead of adding it twice.
-      if (fieldsOf(f).some(dirty)) {
+      if (f !== skip && fieldsOf(f).some(dirty)) {
         kept[k] = {};
         KEPT_HIDDEN.forEach(function (n) { if (f.elements[n]) { kept[k][n] = f.elements[n].value; } });
       }
@@ -129,11 +140,11 @@ window.HS = window.HS || {};
   }
 
   // Swaps <main> for the one in html; skip is a form whose input is done.
-  HS.merge = function (html, skip) {
+  HS.merge = function (html, skip, typedSince) {
     const main = document.querySelector("main");
     const next = new DOMParser().parseFromString(html, "text/html").querySelector("main");
     if (!main || !next) { return false; }
-    const s = snapshot(main, skip);
+    const s = snapshot(main, skip, typedSince);
     const y = window.scrollY;
     main.replaceChildren.apply(main, Array.from(next.childNodes).map(function (n) { return document.importNode(n, true); }));
     restore(main, s);
@@ -227,18 +238,29 @@ window.HS = window.HS || {};
     box.append(keep);
   }
 
-  async function send(form, submitter) {
-    const data = new FormData(form, submitter);
-    const res = await fetch(form.action, {
+  // A live merge while a form is being sent replaces it with a copy: the
+  // answer belongs to the copy that now holds the form's place.
+  function formNow(key, form) {
+    let now = null;
+    formKeys(document.querySelector("main")).forEach(function (k, f) { if (k === key) { now = f; } });
+    return now || form;
+  }
+
+  async function send(sentForm, submitter) {
+    const data = new FormData(sentForm, submitter);
+    const sent = valuesOf(sentForm);
+    const key = formKeys(document.querySelector("main")).get(sentForm);
+    const res = await fetch(sentForm.action, {
       method: "POST", body: new URLSearchParams(data), credentials: "same-origin",
       headers: { "Content-Type": "application/x-www-form-urlencoded" },
     });
     const text = await res.text();
+    const form = formNow(key, sentForm);
     if (res.ok) {
       const to = new URL(res.url);
       if (to.pathname === location.pathname) {
         form.querySelectorAll(".form-alert").forEach(function (n) { n.remove(); });
-        HS.merge(text, form);
+        HS.merge(text, form, valuesOf(form) !== sent);
         if (to.hash) { history.replaceState(null, "", to.hash); }
       } else {
         location.href = res.url;
@@ -264,7 +286,8 @@ window.HS = window.HS || {};
         (form.elements.request_key ? "Sending it again is safe: it is never added twice."
           : "Reload to check before sending it again.");
     }
-    send(form, btn).catch(function (e) { showAlert(form, "alert", lost(e)); })
+    const key = formKeys(main).get(form);
+    send(form, btn).catch(function (e) { showAlert(formNow(key, form), "alert", lost(e)); })
       .finally(function () { if (btn && btn.isConnected) { btn.disabled = false; } });
   });
 })();

@@ -91,16 +91,43 @@ try {
   // An out-of-order key-moment mark: the error is on the form, input kept.
   const started = await a.getAttribute("section.clock time", "datetime");
   const before = new Date(Date.parse(started) - 3600 * 1000).toISOString();
+  // The first mark's answer is held back while the next note is typed:
+  // when it arrives, the newer typing stays in the form, with a new key.
+  let release = null;
+  const held = new Promise((r) => { release = r; });
+  let holding = 0;
+  await a.route("**/app/incidents/*/events", async (route) => {
+    if (holding++ === 0) { await held; }
+    await route.continue();
+  });
   await a.click("#add-note summary");
   await a.fill("#add-note input[name=ts]", new Date(Date.parse(started) + 600 * 1000).toISOString());
   await a.fill("#add-note input[name=title]", "Mitigated by rollback");
   await a.selectOption("#add-note select[name=key]", "mitigated");
+  const sentKey = await a.inputValue("#add-note input[name=request_key]");
   await a.click("#add-note button[type=submit]");
-  await a.waitForFunction(() => !document.querySelector("#add-note[open]") || document.querySelector("#add-note .form-alert") ||
-    (document.querySelector("#timeline")?.textContent || "").includes("Mitigated by rollback"), null, { timeout: 15000 });
-  await a.click("#add-note summary").catch(() => {});
-  await a.evaluate(() => { document.getElementById("add-note").open = true; });
   await a.fill("#add-note input[name=ts]", before);
+  await a.fill("#add-note input[name=title]", "Detected late");
+  // A teammate's note merges into the page meanwhile, copying the form.
+  await b.goto(server.base + "/app/incidents/" + id);
+  await b.click("#add-note summary");
+  await b.fill("#add-note input[name=title]", "Teammate note while held");
+  await b.click("#add-note button[type=submit]");
+  await a.waitForFunction(() => (document.querySelector("#timeline")?.textContent || "").includes("Teammate note while held"),
+    null, { timeout: 15000 });
+  release();
+  // Only the answer's merge gives the form a new key (live merges keep a
+  // form's key while it holds typing), so this waits for that answer.
+  const answered = await a.waitForFunction((k) => document.querySelector("#add-note input[name=request_key]").value !== k,
+    sentKey, { timeout: 15000 }).then(() => true, () => false);
+  await a.unroute("**/app/incidents/*/events");
+  check("the held mark is saved and the note form takes a new request key", answered &&
+    (await a.textContent("#timeline")).includes("Mitigated by rollback"),
+    `answered=${answered} key=${await a.inputValue("#add-note input[name=request_key]")} sent=${sentKey} ` +
+    `title=${await a.inputValue("#add-note input[name=title]")} alert=${await a.locator("#add-note .form-alert").allTextContents()}`);
+  check("what was typed while a note was being sent is kept",
+    await a.inputValue("#add-note input[name=title]") === "Detected late" &&
+    await a.evaluate(() => document.getElementById("add-note").open));
   await a.fill("#add-note input[name=title]", "Detected late");
   await a.fill("#add-note textarea[name=body]", "A long explanation I typed");
   await a.selectOption("#add-note select[name=key]", "detected");
