@@ -25,6 +25,7 @@
 #include "dbjson.h"
 #include "err.h"
 #include "input.h"
+#include "request_key.h"
 #include "subs.h"
 #include "update.h"
 #include "utc.h"
@@ -308,9 +309,10 @@ int maintenance_list(Req *r) {
     int64_t t = (utc_now_ms() / 3600000 + 24) * 3600000;
     utc_format(t, zFor);
     utc_format(t + 2 * 3600000, zUntil);
-    r->pView = json_pack("{s:o, s:o, s:s, s:s}", "statuses",
+    r->pView = json_pack("{s:o, s:o, s:s, s:s, s:o}", "statuses",
                          enum_json(azMaintStatus), "all_components", pAll,
-                         "default_for", zFor, "default_until", zUntil);
+                         "default_for", zFor, "default_until", zUntil,
+                         "request_key", request_key_new());
   }
   r->zTemplate = "maintenances";
   r->zTitle = "Maintenance";
@@ -402,8 +404,14 @@ static int maint_answer(Req *r, int64_t id, int status) {
 int maintenance_create(Req *r) {
   json_t *pIn = NULL;
   int rc = req_input(r, &pIn);
+  rc = rc ? rc : request_key_header(r, pIn);
   if (rc) {
     return rc;
+  }
+  char zErr[256];
+  RequestKey reqKey;
+  if (request_key_read(pIn, "maintenances", &reqKey, zErr, sizeof(zErr))) {
+    return req_fail(r, E_INVALID, "%s", zErr);
   }
   const char *zTitle = NULL, *zBody = "", *zStatus = "scheduled";
   int64_t tFor = IN_UNSET, tUntil = IN_UNSET;
@@ -416,7 +424,13 @@ int maintenance_create(Req *r) {
   if (rc == 0) {
     rc = db_begin_write();
   }
-  if (rc == 0) {
+  /* Sent again (its first answer lost): the first try's maintenance, and
+  ** its subscribers are not told twice. */
+  int found = rc == 0 ? request_key_find(r->zUser, &reqKey, &id) : 0;
+  if (found) {
+    db_rollback();
+    rc = found == 1 ? 0 : found;
+  } else if (rc == 0) {
     DbStmt *p = db_prepare(
         "INSERT INTO maintenances (title, body, status, scheduled_for,"
         " scheduled_until, created_by, created_at, updated_at)"
@@ -455,6 +469,9 @@ int maintenance_create(Req *r) {
     }
     if (rc == 0 && strcmp(zStatus, "scheduled") != 0) {
       rc = maint_set_status(id, "scheduled", zStatus, NULL, now);
+    }
+    if (rc == 0) {
+      rc = request_key_save(r->zUser, &reqKey, id);
     }
     if (rc == 0) {
       json_t *pAfter = maint_load(id);

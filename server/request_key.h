@@ -2,7 +2,8 @@
 ** request_key.h: a client's key for one create request, so that sending
 ** the same request again after an unclear answer (db_commit_unknown during
 ** a failover, a connection lost before the answer) finds what the first
-** try made instead of making it twice. Notes and status updates use it.
+** try made instead of making it twice. Declaring, notes, status updates,
+** action items and maintenances use it.
 **
 ** The key comes from the Idempotency-Key header or a request_key field
 ** (the incident page's forms carry one per page). It counts as the same

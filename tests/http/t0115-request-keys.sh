@@ -1,5 +1,5 @@
-# t0115-request-keys: a note, status update, action item or declared
-# incident sent again with the same key (the Idempotency-Key header, or
+# t0115-request-keys: a note, status update, action item, maintenance or
+# declared incident sent again with the same key (the Idempotency-Key header, or
 # the form's request_key field) after an unclear answer, such as
 # db_commit_unknown during a failover, is found, not added twice: the same
 # id, one record. The key counts only for the same user, place and text:
@@ -203,4 +203,24 @@ check "the action item form has a key" test ${#AK} -eq 32
 form_twice /app/actions "$AK" \
   "incident_id=$INC&return_to=incident&title=Page+the+DBA+on+failover&priority=P1&type=corrective"
 check "the action item form sent twice is one item" eq "$(nact "Page the DBA on failover")" 1
+
+# Maintenances: one on the public page, its subscribers told once.
+nmaint() { howmany "/api/v1/maintenances" maintenances title "$1"; }
+WHEN='"scheduled_for":"2030-01-05T02:00:00Z","scheduled_until":"2030-01-05T04:00:00Z"'
+for i in 1 2; do
+  req POST /api/v1/maintenances -H "$A1" -H "$JSON" -H "Idempotency-Key: m-1" \
+    -d "{\"title\":\"Database upgrade\",$WHEN}"
+  check "maintenance sent ($i): 201" eq "$STATUS" 201
+  [ $i = 1 ] && M_ID=$(jget .id)
+done
+check "sent again: the first maintenance's id" eq "$(jget .id)" "$M_ID"
+check "one maintenance" eq "$(nmaint "Database upgrade")" 1
+check "with one scheduled update" eq \
+  "$(sql "SELECT count(*) FROM maintenance_updates WHERE maintenance_id = $M_ID")" 1
+curl -s -b "$T/jar.editor" -o "$T/m.html" "$BASE/app/maintenances"
+MK=$(form_key "$T/m.html" maintenances)
+check "the maintenance form has a key" test ${#MK} -eq 32
+form_twice /app/maintenances "$MK" \
+  "title=Network+switch+swap&scheduled_for=2030-02-01T01:00:00Z&scheduled_until=2030-02-01T02:00:00Z&components_present=1"
+check "the maintenance form sent twice is one maintenance" eq "$(nmaint "Network switch swap")" 1
 hs_stop
