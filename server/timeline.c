@@ -86,6 +86,18 @@ json_t *timeline_event_load(int64_t id) {
   return pOut;
 }
 
+/* 1 when event id is there (not deleted), 0 when not, or E_DB. */
+static int event_exists(int64_t id) {
+  DbStmt *p = db_prepare("SELECT 1 FROM events WHERE id = :id AND deleted = 0");
+  if (!p) {
+    return E_DB;
+  }
+  db_bind_int(p, ":id", id);
+  int rc = db_step(p);
+  db_reset(p);
+  return rc == DB_ROW ? 1 : rc == DB_DONE ? 0 : E_DB;
+}
+
 /* Sets the incident's moment zKey from the earliest event still carrying
 ** that mark (or clears it). Inside the caller's transaction. */
 static int sync_moment(int64_t incidentId, const char *zKey,
@@ -350,9 +362,7 @@ int timeline_add(int64_t incidentId, json_t *pIn, const char *zActor,
   ** someone deleted it meanwhile (then this makes it again). */
   rc = request_key_find(zActor, &reqKey, pEventId);
   if (rc == 1) {
-    json_t *pFirst = timeline_event_load(*pEventId);
-    rc = pFirst ? 1 : 0;
-    json_decref(pFirst);
+    rc = event_exists(*pEventId);
   }
   if (rc) {
     db_rollback();
