@@ -170,13 +170,19 @@ check "not the note form's" test "$UK" != "$NK"
 form_twice "/app/incidents/$INC/updates" "$UK" "status=monitoring&body=Watching+the+new+primary."
 check "the update form sent twice is one update" eq "$(nupd "Watching the new primary.")" 1
 
+# api_twice PATH KEY JSON: POSTs JSON to PATH twice with Idempotency-Key
+# KEY: each time 201, the second with the first try's id (left in ID).
+api_twice() {
+  req POST "$1" -H "$A1" -H "$JSON" -H "Idempotency-Key: $2" -d "$3"
+  check "$1 sent with key $2: 201" eq "$STATUS" 201
+  ID=$(jget .id)
+  req POST "$1" -H "$A1" -H "$JSON" -H "Idempotency-Key: $2" -d "$3"
+  check "$1 sent again: 201 with the first try's id" eq "$STATUS $(jget .id)" "201 $ID"
+}
+
 # Declaring: a second incident only when it is meant.
 ninc() { howmany "/api/v1/incidents?limit=500" incidents title "$1"; }
-for i in 1 2; do
-  req POST /api/v1/incidents -H "$A1" -H "$JSON" -H "Idempotency-Key: d-1" \
-    -d '{"title":"Payments down","severity":"SEV1"}'
-  check "declared ($i): 201" eq "$STATUS" 201
-done
+api_twice /api/v1/incidents d-1 '{"title":"Payments down","severity":"SEV1"}'
 check "declared twice with a key: one incident" eq "$(ninc "Payments down")" 1
 req POST /api/v1/incidents -H "$A1" -H "$JSON" -d '{"title":"Payments down"}'
 check "without a key: a second incident" eq "$(ninc "Payments down")" 2
@@ -189,13 +195,7 @@ check "the declare form sent twice is one incident" eq "$(ninc "Login fails")" 1
 
 # Action items, by the API and by the incident page's form.
 nact() { howmany "/api/v1/actions?incident_id=$INC&limit=500" actions title "$1"; }
-for i in 1 2; do
-  req POST /api/v1/actions -H "$A1" -H "$JSON" -H "Idempotency-Key: a-1" \
-    -d "{\"incident_id\":$INC,\"title\":\"Add a replica health check\"}"
-  check "action item sent ($i): 201" eq "$STATUS" 201
-  [ $i = 1 ] && A_ID=$(jget .id)
-done
-check "sent again: the first action item's id" eq "$(jget .id)" "$A_ID"
+api_twice /api/v1/actions a-1 "{\"incident_id\":$INC,\"title\":\"Add a replica health check\"}"
 check "one action item" eq "$(nact "Add a replica health check")" 1
 curl -s -b "$T/jar.editor" -o "$T/p4.html" "$BASE/app/incidents/$INC"
 AK=$(form_key "$T/p4.html" actions)
@@ -207,16 +207,10 @@ check "the action item form sent twice is one item" eq "$(nact "Page the DBA on 
 # Maintenances: one on the public page, its subscribers told once.
 nmaint() { howmany "/api/v1/maintenances" maintenances title "$1"; }
 WHEN='"scheduled_for":"2030-01-05T02:00:00Z","scheduled_until":"2030-01-05T04:00:00Z"'
-for i in 1 2; do
-  req POST /api/v1/maintenances -H "$A1" -H "$JSON" -H "Idempotency-Key: m-1" \
-    -d "{\"title\":\"Database upgrade\",$WHEN}"
-  check "maintenance sent ($i): 201" eq "$STATUS" 201
-  [ $i = 1 ] && M_ID=$(jget .id)
-done
-check "sent again: the first maintenance's id" eq "$(jget .id)" "$M_ID"
+api_twice /api/v1/maintenances m-1 "{\"title\":\"Database upgrade\",$WHEN}"
 check "one maintenance" eq "$(nmaint "Database upgrade")" 1
 check "with one scheduled update" eq \
-  "$(sql "SELECT count(*) FROM maintenance_updates WHERE maintenance_id = $M_ID")" 1
+  "$(sql "SELECT count(*) FROM maintenance_updates WHERE maintenance_id = $ID")" 1
 curl -s -b "$T/jar.editor" -o "$T/m.html" "$BASE/app/maintenances"
 MK=$(form_key "$T/m.html" maintenances)
 check "the maintenance form has a key" test ${#MK} -eq 32
