@@ -254,6 +254,12 @@ void db_close_thread(void) {
   pConn = NULL;
 }
 
+void db_plan_each_run(DbStmt *p) {
+  if (bPg && p) {
+    pg_plan_each_run(p);
+  }
+}
+
 DbStmt *db_prepare(const char *zSql) {
   if (bPg) {
     return pg_prepare(zSql);

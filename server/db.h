@@ -78,6 +78,10 @@ void db_close_thread(void);
 ** with the SQL; a bug).
 */
 DbStmt *db_prepare(const char *zSql);
+/* Has PostgreSQL plan p for the values of each run, as SQLite always does,
+** instead of reusing a generic plan: for searches, whose best plan depends
+** on how common their words are (a generic plan scans every match). */
+void db_plan_each_run(DbStmt *p);
 /* Resets the statement and clears its bindings. NULL is allowed. */
 void db_reset(DbStmt *p);
 

@@ -63,6 +63,7 @@ typedef struct Variant {
   char zSig[PG_MAX_PARAM + 1]; /* 'i', 't', 'b', 'n' (NULL) per parameter */
   char zName[24];              /* server-side name */
   unsigned gen;                /* connection generation; 0: unused */
+  char aTyped[PG_MAX_PARAM];   /* the types it was prepared with (types_*) */
 } Variant;
 
 struct DbStmt {
@@ -81,6 +82,7 @@ struct DbStmt {
   int iRow;                     /* the current row in pRes */
   unsigned char *aBlob[PG_MAX_COL]; /* db_col_blob()'s bytes, per column */
   int bAutoId;                  /* "RETURNING id" was added: see translate() */
+  int bPlanEachRun;             /* db_plan_each_run(): run unnamed */
 };
 
 typedef struct PgConn {
@@ -357,6 +359,8 @@ static void translate(DbStmt *p, const char *zSql) {
   p->zSql = buf_take(&b, NULL);
 }
 
+void pg_plan_each_run(DbStmt *p) { p->bPlanEachRun = 1; }
+
 DbStmt *pg_prepare(const char *zSql) {
   if (pg_connect()) {
     return NULL;
@@ -447,6 +451,21 @@ static PGresult *prepare_try(DbStmt *p, const char *zName, const Oid *aOid,
   return r;
 }
 
+/* A parameter type as Variant.aTyped keeps it, and back. */
+static char types_code(Oid oid) {
+  return oid == PG_BYTEAOID ? 'b'
+         : oid == PG_INT8OID ? 'i'
+         : oid == PG_TEXTOID ? 't'
+                             : 0;
+}
+
+static Oid types_oid(char c) {
+  return c == 'b' ? PG_BYTEAOID
+         : c == 'i' ? PG_INT8OID
+         : c == 't' ? PG_TEXTOID
+                    : 0;
+}
+
 /* Makes sure p is prepared on this connection for the pattern of types now
 ** bound (zSig: 'i' integer, 't' text, 'b' bytes, 'n' NULL per parameter;
 ** up to PG_MAX_VARIANT patterns kept); *ppVar is the preparation to run.
@@ -481,8 +500,8 @@ static int stmt_prepare(DbStmt *p, const Variant **ppVar) {
   snprintf(v->zName, sizeof(v->zName), "h%d_%d", p->iStmt,
            (int)(v - p->aVar));
   PGresult *r = NULL;
+  Oid aOid[PG_MAX_PARAM];
   for (int bInts = 1; bInts >= 0; bInts--) {
-    Oid aOid[PG_MAX_PARAM];
     for (int k = 0; k < p->nParam; k++) {
       aOid[k] = zSig[k] == 'b'              ? PG_BYTEAOID
                 : zSig[k] == 'i' && bInts ? PG_INT8OID
@@ -517,6 +536,9 @@ static int stmt_prepare(DbStmt *p, const Variant **ppVar) {
   PQclear(r);
   memcpy(v->zSig, zSig, sizeof(zSig));
   v->gen = pConn->gen;
+  for (int k = 0; k < p->nParam; k++) {
+    v->aTyped[k] = types_code(aOid[k]);
+  }
   *ppVar = v;
   return 0;
 }
@@ -532,9 +554,21 @@ static int stmt_run(DbStmt *p) {
   if (rc) {
     return rc;
   }
-  PGresult *r = PQexecPrepared(pConn->pg, v->zName, p->nParam,
-                               (const char *const *)p->azVal, p->anLen,
-                               p->aFormat, 0);
+  PGresult *r;
+  if (p->bPlanEachRun) {
+    /* The unnamed statement is planned for these values; the named
+    ** preparation above found the types that work. */
+    Oid aOid[PG_MAX_PARAM];
+    for (int k = 0; k < p->nParam; k++) {
+      aOid[k] = types_oid(v->aTyped[k]);
+    }
+    r = PQexecParams(pConn->pg, p->zSql, p->nParam, aOid,
+                     (const char *const *)p->azVal, p->anLen, p->aFormat, 0);
+  } else {
+    r = PQexecPrepared(pConn->pg, v->zName, p->nParam,
+                       (const char *const *)p->azVal, p->anLen, p->aFormat,
+                       0);
+  }
   ExecStatusType st = PQresultStatus(r);
   if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
     rc = result_error(r, p->zSql);

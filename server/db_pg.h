@@ -19,6 +19,7 @@ int pg_connect(void);
 void pg_close_thread(void);
 
 DbStmt *pg_prepare(const char *zSql);
+void pg_plan_each_run(DbStmt *p);
 void pg_reset(DbStmt *p);
 /* Binds n bytes at z (n < 0: up to the NUL); z == NULL binds NULL.
 ** cType is what the caller bound: 'i' an integer (as text), 't' text,

@@ -524,6 +524,7 @@ static int read_tier(void *pCtx, int iTier, SearchRanked *aOut) {
   if (!p) {
     return E_DB;
   }
+  db_plan_each_run(p);
   db_bind_text(p, ":qs", buf_str(&pPlan->aq));
   db_bind_text(p, ":ws", buf_str(&pPlan->aw));
   db_bind_text(p, ":q", buf_str(&pPlan->query));
@@ -544,6 +545,7 @@ static int count_types(void *pCtx, json_t *pCounts, int *pbMore) {
   if (!p) {
     return E_DB;
   }
+  db_plan_each_run(p);
   db_bind_text(p, ":q", buf_str(&pPlan->query));
   bind_filters(p, pPlan, &pPlan->facets);
   return search_count_rows(p, pCounts, pbMore);

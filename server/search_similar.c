@@ -292,6 +292,7 @@ static int gather(const Profile *pSelf, int64_t *aId, int *pn) {
                                 " AND rowid % 4 IN (0, 1)"
                                 " ORDER BY rowid DESC LIMIT 40"));
     if (s) {
+      db_plan_each_run(s); /* how common the words are picks the plan */
       db_bind_text(s, ":q", buf_str(&q));
       while (db_step(s) == DB_ROW) {
         candidate_add(aId, pn, self, db_col_int(s, 0));
