@@ -1,7 +1,8 @@
 # t0100-pg-schema: SQLite's migrations (schema/NNN_x.sql) and PostgreSQL's
 # (schema/pg/NNN_x.sql) give the same schema (tools/schema-diff.sh), and
 # the PostgreSQL triggers do what SQLite's do: the same writes queue the
-# same search documents and record the same component history.
+# same search documents and record the same component history. 018 keeps
+# the index's tsvectors in their rows.
 #
 # PostgreSQL is the run's cluster under `make test DB=pg` (HS_PG), else
 # one started here (tests/pg.sh) and stopped on the way out.
@@ -176,6 +177,23 @@ else
   sed 's/^/    /' "$T/out.diff"
 fi
 check "cascades: what is left" eq "$(grep '^left|' "$T/pg.out")" "left|2|0|1"
+
+# 018: the index rows keep their tsvectors in the row (STORAGE MAIN), and
+# an upgrade queues the rows stored before it to be written again so.
+storage() {
+  pg_sql "$1" -c "SELECT string_agg(attname || '=' || attstorage::text, ' ' ORDER BY attname)
+    FROM pg_attribute WHERE attrelid = 'search_index'::regclass AND attname LIKE '%tsv'"
+}
+check "018: tsv and facet_tsv stay in the row" eq "$(storage "$PGDB")" "facet_tsv=m tsv=m"
+pg_sql "$ALTERED" -c "ALTER TABLE search_index ALTER COLUMN tsv SET STORAGE EXTENDED,
+    ALTER COLUMN facet_tsv SET STORAGE EXTENDED" \
+  -c "INSERT INTO search_index (rowid, title) VALUES (41, 'stored before 018')" \
+  -c "DELETE FROM search_queue" -c "UPDATE hs_schema SET version = 17" >/dev/null
+"$HS_BIN" --db "$ALTERED" migrate >/dev/null
+check "018 on an older database: migrates" eq $? 0
+check "018 on an older database: STORAGE MAIN" eq "$(storage "$ALTERED")" "facet_tsv=m tsv=m"
+check "018 on an older database: its index rows are queued again" \
+  eq "$(pg_sql "$ALTERED" -c 'SELECT doc_id FROM search_queue')" 41
 
 rm -rf "$T"
 sh tests/pg.sh dropdb "$ALTERED" >/dev/null
