@@ -182,6 +182,7 @@ typedef struct PgPlan {
   int bStemmed;         /* a word as typed is in no document, its stems are */
   int64_t fromMs, toMs; /* started_at bounds, INT64_MIN: none */
   int64_t nDoc;         /* documents in the index */
+  int64_t nMostMatches; /* no more documents can match (INT64_MAX: unknown) */
 } PgPlan;
 
 /* The tokens of a term, as the index's tokenizer emits them. */
@@ -385,6 +386,12 @@ static int plan_term(PgPlan *pPlan, const SearchTerm *t, int bPrefix) {
     nDf = buf_err(&q) ? 0 : query_docs(buf_str(&q));
     buf_free(&q);
   }
+  /* Every match holds one of the term's forms: a bound on the matches,
+  ** unless a phrase's count stopped at its cap. */
+  if ((pTok->n == 1 || nDf < DF_COUNT_MAX) &&
+      nDf + nStemDocs < pPlan->nMostMatches) {
+    pPlan->nMostMatches = nDf + nStemDocs;
+  }
   nDf += nStemDocs; /* a bound: a document may hold both */
   double n = (double)pPlan->nDoc;
   double idf = log((n - (double)nDf + 0.5) / ((double)nDf + 0.5));
@@ -437,6 +444,7 @@ static int plan_build(void *pCtx, const SearchQuery *q, const SearchTerm *aTerm,
                       int nTerm, int *pbNone, int *pbStemmed) {
   PgPlan *pPlan = pCtx;
   memset(pPlan, 0, sizeof(*pPlan));
+  pPlan->nMostMatches = INT64_MAX;
   buf_init(&pPlan->query, 262144);
   buf_init(&pPlan->facets, 4096);
   buf_init(&pPlan->facetType, 4096);
@@ -510,17 +518,27 @@ static void bind_filters(DbStmt *p, const PgPlan *pPlan, const Buf *pFacets) {
 
 /* The engine step of search.c's rank_page(): minus the summed ts_rank
 ** (lower is better, as hs_rank) of the tier's matches. */
+/* The ranking window's statement, up to its ORDER BY. */
+#define RANK_SELECT                                                       \
+  "SELECT rowid, -(SELECT coalesce(sum(u.w * ts_rank("                    \
+  "'{0.1,0.2,0.5,1.0}', tsv, u.q, 1)), 0)"                                \
+  " FROM unnest(:qs::tsquery[], :ws::float8[]) AS u(q, w))"               \
+  " FROM search_index WHERE tsv @@ :q::tsquery"                           \
+  " AND (:f::tsquery IS NULL OR facet_tsv @@ :f::tsquery)"                \
+  " AND (:from::bigint IS NULL OR started_at >= :from::bigint)"           \
+  " AND (:to::bigint IS NULL OR started_at < :to::bigint)"
+
 static int read_tier(void *pCtx, int iTier, SearchRanked *aOut) {
   const PgPlan *pPlan = pCtx;
-  DbStmt *p =
-      db_prepare("SELECT rowid, -(SELECT coalesce(sum(u.w * ts_rank("
-                 "'{0.1,0.2,0.5,1.0}', tsv, u.q, 1)), 0)"
-                 " FROM unnest(:qs::tsquery[], :ws::float8[]) AS u(q, w))"
-                 " FROM search_index WHERE tsv @@ :q::tsquery"
-                 " AND (:f::tsquery IS NULL OR facet_tsv @@ :f::tsquery)"
-                 " AND (:from::bigint IS NULL OR started_at >= :from::bigint)"
-                 " AND (:to::bigint IS NULL OR started_at < :to::bigint)"
-                 " ORDER BY rowid DESC LIMIT :n OFFSET :off");
+  /* Too few matches to fill this window (a rare phrase of common words,
+  ** whose matches the planner overestimates): walking the newest rows
+  ** would read the whole table, so "rowid + 0" has the GIN index find
+  ** them all instead. */
+  int bFew = pPlan->nMostMatches <= (int64_t)(iTier + 1) * SEARCH_RANK_WINDOW;
+  DbStmt *p = bFew ? db_prepare(RANK_SELECT " ORDER BY rowid + 0 DESC"
+                                            " LIMIT :n OFFSET :off")
+                    : db_prepare(RANK_SELECT " ORDER BY rowid DESC"
+                                            " LIMIT :n OFFSET :off");
   if (!p) {
     return E_DB;
   }
