@@ -246,10 +246,10 @@ window.HS = window.HS || {};
     return now || form;
   }
 
-  async function send(sentForm, submitter) {
+  // key: sentForm's formKeys() key, to find it again after a merge.
+  async function send(sentForm, submitter, key) {
     const data = new FormData(sentForm, submitter);
     const sent = valuesOf(sentForm);
-    const key = formKeys(document.querySelector("main")).get(sentForm);
     const res = await fetch(sentForm.action, {
       method: "POST", body: new URLSearchParams(data), credentials: "same-origin",
       headers: { "Content-Type": "application/x-www-form-urlencoded" },
@@ -287,7 +287,7 @@ window.HS = window.HS || {};
           : "Reload to check before sending it again.");
     }
     const key = formKeys(main).get(form);
-    send(form, btn).catch(function (e) { showAlert(formNow(key, form), "alert", lost(e)); })
+    send(form, btn, key).catch(function (e) { showAlert(formNow(key, form), "alert", lost(e)); })
       .finally(function () { if (btn && btn.isConnected) { btn.disabled = false; } });
   });
 })();
